@@ -1,0 +1,23 @@
+//! Database schema of mirrorforge, as append-only migrations (one change per file, named by date).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_users;
+mod m20261125_000002_create_sessions;
+mod m20261125_000003_create_access_tokens;
+mod m20261125_000004_create_repositories;
+
+/// Runs every migration of the schema in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_users::Migration),
+            Box::new(m20261125_000002_create_sessions::Migration),
+            Box::new(m20261125_000003_create_access_tokens::Migration),
+            Box::new(m20261125_000004_create_repositories::Migration),
+        ]
+    }
+}

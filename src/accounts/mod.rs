@@ -1,0 +1,4 @@
+//! Accounts and their personal access tokens: creation, validation, authentication.
+
+pub mod tokens;
+pub mod users;

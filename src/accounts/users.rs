@@ -1,0 +1,184 @@
+//! User accounts: registration with validation, look-up and password authentication.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter,
+};
+
+use crate::{
+    auth::password,
+    entities::user,
+    error::{Error, FieldErrors, Result},
+    names,
+};
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_LEN: usize = 8;
+
+/// What it takes to create an account.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Login name, also the owner part of repository URLs.
+    pub username: String,
+    /// Contact address.
+    pub email: String,
+    /// Plain password, hashed before storing.
+    pub password: String,
+    /// Make the account an administrator (the first account always is one).
+    pub is_admin: bool,
+}
+
+/// Checks the fields of a new account, naming each bad one.
+fn validate(new: &NewUser) -> Result<()> {
+    let mut fields = FieldErrors::new();
+    if let Err(message) = names::check_username(&new.username) {
+        fields.insert("username".to_owned(), message);
+    }
+    let email = new.email.trim();
+    let email_ok = email.len() <= 255
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@')
+        })
+        && !email.chars().any(char::is_whitespace);
+    if !email_ok {
+        fields.insert("email".to_owned(), "enter a valid email address".to_owned());
+    }
+    if new.password.chars().count() < MIN_PASSWORD_LEN {
+        fields.insert(
+            "password".to_owned(),
+            format!("password must be at least {MIN_PASSWORD_LEN} characters"),
+        );
+    } else if new.password.len() > 1024 {
+        fields.insert(
+            "password".to_owned(),
+            "password must be at most 1024 bytes".to_owned(),
+        );
+    }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(fields))
+    }
+}
+
+/// Creates an account; the first account ever becomes an administrator.
+///
+/// # Errors
+/// Validation (422), a taken username (409), or the database.
+pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model> {
+    validate(&new)?;
+    let lower_name = new.username.to_ascii_lowercase();
+    if find_by_name(db, &new.username).await?.is_some() {
+        return Err(taken(&new.username));
+    }
+    let is_first = user::Entity::find().count(db).await? == 0;
+    let password_hash = password::hash(&new.password).await?;
+    let row = user::ActiveModel {
+        username: Set(new.username.clone()),
+        lower_name: Set(lower_name),
+        email: Set(new.email.trim().to_owned()),
+        password_hash: Set(password_hash),
+        is_admin: Set(new.is_admin || is_first),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    row.insert(db).await.map_err(|e| {
+        if e.sql_err().is_some() {
+            taken(&new.username)
+        } else {
+            Error::Database(e)
+        }
+    })
+}
+
+fn taken(username: &str) -> Error {
+    Error::Conflict(format!("username '{username}' is already taken"))
+}
+
+/// Finds a user by name, ignoring case.
+///
+/// # Errors
+/// The database failed.
+pub async fn find_by_name(db: &DatabaseConnection, username: &str) -> Result<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::LowerName.eq(username.to_ascii_lowercase()))
+        .one(db)
+        .await?)
+}
+
+/// Finds a user by id.
+///
+/// # Errors
+/// The database failed.
+pub async fn find_by_id(db: &DatabaseConnection, id: i64) -> Result<Option<user::Model>> {
+    Ok(user::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The user whose name and password match, if any.
+///
+/// # Errors
+/// The database failed.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    username: &str,
+    password: &str,
+) -> Result<Option<user::Model>> {
+    let Some(user) = find_by_name(db, username).await? else {
+        // Spend the same time as a real check so timing does not reveal which names exist.
+        let dummy = DUMMY_HASH
+            .get_or_try_init(|| password::hash("dummy password for timing"))
+            .await?;
+        let _ = password::verify(password, dummy).await;
+        return Ok(None);
+    };
+    Ok(password::verify(password, &user.password_hash)
+        .await
+        .then_some(user))
+}
+
+/// Authenticates Basic credentials as git and the API see them: a token as the password
+/// (or as the username with an empty password), else username and password.
+///
+/// # Errors
+/// The database failed.
+pub async fn authenticate_basic(
+    db: &DatabaseConnection,
+    username: &str,
+    password: &str,
+) -> Result<Option<user::Model>> {
+    use crate::auth::token::TOKEN_PREFIX;
+    if password.starts_with(TOKEN_PREFIX) {
+        return super::tokens::authenticate(db, password).await;
+    }
+    if password.is_empty() && username.starts_with(TOKEN_PREFIX) {
+        return super::tokens::authenticate(db, username).await;
+    }
+    authenticate(db, username, password).await
+}
+
+/// A hash verified against when the user does not exist, made once.
+static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_names_every_bad_field() {
+        let err = validate(&NewUser {
+            username: "api".into(),
+            email: "nope".into(),
+            password: "short".into(),
+            is_admin: false,
+        })
+        .unwrap_err();
+        let Error::Validation(fields) = err else {
+            panic!("not a validation error")
+        };
+        assert_eq!(
+            fields.keys().collect::<Vec<_>>(),
+            ["email", "password", "username"]
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! Extractors that say who is calling: API callers by token (or Basic), web users by session.
+
+use axum::{
+    extract::{FromRequestParts, OptionalFromRequestParts},
+    http::{HeaderMap, header::AUTHORIZATION, request::Parts},
+    response::{IntoResponse, Redirect, Response},
+};
+use base64::Engine;
+use tower_sessions::Session;
+
+use super::SESSION_USER_ID;
+use crate::{
+    accounts::{tokens, users},
+    entities::user,
+    error::{ApiError, Error, PageError},
+    state::AppState,
+};
+
+/// Credentials found in an `Authorization` header.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Credentials {
+    /// `Bearer <token>` or `token <token>`.
+    Token(String),
+    /// `Basic base64(user:password)`.
+    Basic(String, String),
+}
+
+/// Reads the `Authorization` header; `None` when absent or unreadable.
+#[must_use]
+pub fn credentials(headers: &HeaderMap) -> Option<Credentials> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, rest) = value.split_once(' ')?;
+    let rest = rest.trim();
+    match scheme.to_ascii_lowercase().as_str() {
+        "bearer" | "token" if !rest.is_empty() => Some(Credentials::Token(rest.to_owned())),
+        "basic" => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(rest)
+                .ok()?;
+            let text = String::from_utf8(decoded).ok()?;
+            let (user, password) = text.split_once(':')?;
+            Some(Credentials::Basic(user.to_owned(), password.to_owned()))
+        }
+        _ => None,
+    }
+}
+
+/// Resolves credentials to a user; `Ok(None)` when they are wrong.
+///
+/// # Errors
+/// The database failed.
+pub async fn resolve(state: &AppState, creds: &Credentials) -> Result<Option<user::Model>, Error> {
+    match creds {
+        Credentials::Token(token) => tokens::authenticate(&state.db, token).await,
+        Credentials::Basic(name, password) => {
+            users::authenticate_basic(&state.db, name, password).await
+        }
+    }
+}
+
+/// An API caller authenticated by token (or Basic); otherwise 401.
+#[derive(Debug, Clone)]
+pub struct ApiUser(pub user::Model);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let creds = credentials(&parts.headers).ok_or(Error::Unauthorized)?;
+        let user = resolve(state, &creds).await?.ok_or(Error::Unauthorized)?;
+        Ok(Self(user))
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    /// No header: anonymous. A header with wrong credentials: 401, never silently anonymous.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        if parts.headers.get(AUTHORIZATION).is_none() {
+            return Ok(None);
+        }
+        <Self as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
+    }
+}
+
+/// Reads the logged-in user from the session.
+async fn session_user(parts: &mut Parts, state: &AppState) -> Result<Option<user::Model>, Error> {
+    let session = Session::from_request_parts(parts, state)
+        .await
+        .map_err(|(_, msg)| Error::internal(msg))?;
+    let Some(id) = session
+        .get::<i64>(SESSION_USER_ID)
+        .await
+        .map_err(Error::internal)?
+    else {
+        return Ok(None);
+    };
+    let user = users::find_by_id(&state.db, id).await?;
+    if user.is_none() {
+        // The account was deleted: forget it.
+        let _ = session.remove::<i64>(SESSION_USER_ID).await;
+    }
+    Ok(user)
+}
+
+/// A logged-in web user; anonymous visitors are sent to the login page and back.
+#[derive(Debug, Clone)]
+pub struct WebUser(pub user::Model);
+
+/// What happens to an anonymous visitor of a page that needs a login.
+pub enum WebUserRejection {
+    /// Send them to log in, then back here.
+    Login(String),
+    /// Something failed.
+    Error(PageError),
+}
+
+impl IntoResponse for WebUserRejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Login(next) => {
+                let target = format!("/login?next={}", urlencode(&next));
+                Redirect::to(&target).into_response()
+            }
+            Self::Error(err) => err.into_response(),
+        }
+    }
+}
+
+/// Percent-encodes a value for a query string.
+#[must_use]
+pub fn urlencode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = WebUserRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, WebUserRejection> {
+        match session_user(parts, state).await {
+            Ok(Some(user)) => Ok(Self(user)),
+            Ok(None) => {
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map_or("/", axum::http::uri::PathAndQuery::as_str);
+                Err(WebUserRejection::Login(next.to_owned()))
+            }
+            Err(e) => Err(WebUserRejection::Error(PageError(e))),
+        }
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for WebUser {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, PageError> {
+        Ok(session_user(parts, state).await?.map(Self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, value.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn reads_each_scheme() {
+        assert_eq!(
+            credentials(&header("Bearer abc")),
+            Some(Credentials::Token("abc".into()))
+        );
+        assert_eq!(
+            credentials(&header("token abc")),
+            Some(Credentials::Token("abc".into()))
+        );
+        assert_eq!(
+            credentials(&header("Basic YWxpY2U6czNjcjN0")),
+            Some(Credentials::Basic("alice".into(), "s3cr3t".into()))
+        );
+        assert_eq!(credentials(&header("Basic !!!")), None);
+        assert_eq!(credentials(&header("Bearer")), None);
+        assert_eq!(credentials(&HeaderMap::new()), None);
+    }
+}

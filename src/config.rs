@@ -1,0 +1,267 @@
+//! Runtime configuration: defaults, then `mirrorforge.toml`, then `MIRRORFORGE_*` environment variables.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use serde::Deserialize;
+
+/// Whether new accounts may register through the web form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    /// Anyone may register.
+    Open,
+    /// Only an administrator (or the command line) creates accounts.
+    Closed,
+}
+
+/// Everything the server needs to know at start-up, validated once.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to bind; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Root of repositories, the SQLite file and the key file.
+    pub data_dir: PathBuf,
+    /// `sqlite://` or `postgres://` URL.
+    pub database_url: String,
+    /// Base64 of the 32-byte AES key, when given in the environment.
+    pub secret_key: Option<String>,
+    /// Allow mirror URLs that resolve to local addresses.
+    pub allow_local_networks: bool,
+    /// When the scheduler looks for due mirrors (six fields, seconds first).
+    pub scheduler_cron: String,
+    /// Smallest accepted `sync_interval`, in seconds.
+    pub min_sync_interval: i64,
+    /// Syncs running at once in one process.
+    pub max_concurrent_syncs: usize,
+    /// Seconds after which a sync is aborted.
+    pub sync_timeout: u64,
+    /// Whether the registration form is open.
+    pub registration: Registration,
+}
+
+/// A configuration value that could not be understood.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A variable had a value of the wrong form.
+    #[error("{name} has an invalid value {value:?}: {reason}")]
+    Invalid {
+        /// The variable's name.
+        name: &'static str,
+        /// What was given.
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// `mirrorforge.toml` could not be read or parsed.
+    #[error("mirrorforge.toml: {0}")]
+    File(String),
+}
+
+/// Keys accepted in `mirrorforge.toml`, named like the variables without the prefix, lowercase.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<String>,
+    database_url: Option<String>,
+    secret_key: Option<String>,
+    allow_local_networks: Option<bool>,
+    scheduler_cron: Option<String>,
+    min_sync_interval: Option<i64>,
+    max_concurrent_syncs: Option<usize>,
+    sync_timeout: Option<u64>,
+    registration: Option<String>,
+}
+
+impl Config {
+    /// Reads `mirrorforge.toml` (if present in the working directory) and the environment.
+    ///
+    /// # Errors
+    /// A value of the wrong form, or an unreadable configuration file.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let file = match std::fs::read_to_string("mirrorforge.toml") {
+            Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::File(e.to_string()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
+            Err(e) => return Err(ConfigError::File(e.to_string())),
+        };
+        Self::from_lookup(file, |name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from a file layer and a variable lookup (the environment in production).
+    fn from_lookup(
+        file: FileConfig,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let get = |name: &'static str, from_file: Option<String>| {
+            env(name).filter(|v| !v.is_empty()).or(from_file)
+        };
+        let listen_raw =
+            get("MIRRORFORGE_LISTEN", file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let listen = listen_raw
+            .parse()
+            .map_err(|e: std::net::AddrParseError| invalid("MIRRORFORGE_LISTEN", &listen_raw, e))?;
+        let data_dir = PathBuf::from(
+            get("MIRRORFORGE_DATA_DIR", file.data_dir).unwrap_or_else(|| "./data".to_owned()),
+        );
+        let database_url = get("DATABASE_URL", file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}/mirrorforge.db?mode=rwc", data_dir.display()));
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+            return Err(invalid(
+                "DATABASE_URL",
+                "(hidden)",
+                "must start with sqlite:// or postgres://",
+            ));
+        }
+        let allow_local_networks = match env("MIRRORFORGE_ALLOW_LOCAL_NETWORKS") {
+            Some(v) => parse_bool("MIRRORFORGE_ALLOW_LOCAL_NETWORKS", &v)?,
+            None => file.allow_local_networks.unwrap_or(false),
+        };
+        let scheduler_cron = get("MIRRORFORGE_SCHEDULER_CRON", file.scheduler_cron)
+            .unwrap_or_else(|| "0 * * * * *".to_owned());
+        let min_sync_interval = parse_num(
+            "MIRRORFORGE_MIN_SYNC_INTERVAL",
+            env("MIRRORFORGE_MIN_SYNC_INTERVAL"),
+            file.min_sync_interval,
+            60,
+        )?;
+        if min_sync_interval < 1 {
+            return Err(invalid(
+                "MIRRORFORGE_MIN_SYNC_INTERVAL",
+                &min_sync_interval.to_string(),
+                "must be at least 1",
+            ));
+        }
+        let max_concurrent_syncs = parse_num(
+            "MIRRORFORGE_MAX_CONCURRENT_SYNCS",
+            env("MIRRORFORGE_MAX_CONCURRENT_SYNCS"),
+            file.max_concurrent_syncs,
+            4,
+        )?;
+        if max_concurrent_syncs == 0 {
+            return Err(invalid(
+                "MIRRORFORGE_MAX_CONCURRENT_SYNCS",
+                "0",
+                "must be at least 1",
+            ));
+        }
+        let sync_timeout = parse_num(
+            "MIRRORFORGE_SYNC_TIMEOUT",
+            env("MIRRORFORGE_SYNC_TIMEOUT"),
+            file.sync_timeout,
+            3600,
+        )?;
+        let registration_raw =
+            get("MIRRORFORGE_REGISTRATION", file.registration).unwrap_or_else(|| "open".to_owned());
+        let registration = match registration_raw.as_str() {
+            "open" => Registration::Open,
+            "closed" => Registration::Closed,
+            other => {
+                return Err(invalid(
+                    "MIRRORFORGE_REGISTRATION",
+                    other,
+                    "must be open or closed",
+                ));
+            }
+        };
+        Ok(Self {
+            listen,
+            data_dir,
+            database_url,
+            secret_key: get("MIRRORFORGE_SECRET_KEY", file.secret_key),
+            allow_local_networks,
+            scheduler_cron,
+            min_sync_interval,
+            max_concurrent_syncs,
+            sync_timeout,
+            registration,
+        })
+    }
+
+    /// A configuration for tests and tools: everything default, data under `data_dir`.
+    #[must_use]
+    pub fn for_data_dir(data_dir: PathBuf) -> Self {
+        let mut config =
+            Self::from_lookup(FileConfig::default(), |_| None).expect("the defaults are valid");
+        config.database_url = format!("sqlite://{}/mirrorforge.db?mode=rwc", data_dir.display());
+        config.data_dir = data_dir;
+        config
+    }
+
+    /// Directory holding the bare repositories.
+    #[must_use]
+    pub fn repos_dir(&self) -> PathBuf {
+        self.data_dir.join("repos")
+    }
+}
+
+fn invalid(name: &'static str, value: &str, reason: impl ToString) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        value: value.to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(invalid(name, value, "must be true or false")),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(
+    name: &'static str,
+    from_env: Option<String>,
+    from_file: Option<T>,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match from_env.filter(|v| !v.is_empty()) {
+        Some(v) => v.trim().parse().map_err(|e| invalid(name, &v, e)),
+        None => Ok(from_file.unwrap_or(default)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(FileConfig::default(), move |name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let c = with(&[]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://./data/mirrorforge.db?mode=rwc");
+        assert_eq!(c.scheduler_cron, "0 * * * * *");
+        assert_eq!(c.min_sync_interval, 60);
+        assert_eq!(c.max_concurrent_syncs, 4);
+        assert_eq!(c.sync_timeout, 3600);
+        assert_eq!(c.registration, Registration::Open);
+        assert!(!c.allow_local_networks);
+    }
+
+    #[test]
+    fn environment_overrides_and_bad_values_name_the_variable() {
+        let c = with(&[
+            ("MIRRORFORGE_REGISTRATION", "closed"),
+            ("MIRRORFORGE_ALLOW_LOCAL_NETWORKS", "true"),
+        ])
+        .unwrap();
+        assert_eq!(c.registration, Registration::Closed);
+        assert!(c.allow_local_networks);
+        let err = with(&[("MIRRORFORGE_MAX_CONCURRENT_SYNCS", "many")]).unwrap_err();
+        assert!(err.to_string().contains("MIRRORFORGE_MAX_CONCURRENT_SYNCS"));
+    }
+}

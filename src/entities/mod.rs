@@ -1,0 +1,6 @@
+//! sea-orm entities, one file per table.
+
+pub mod access_token;
+pub mod repository;
+pub mod session;
+pub mod user;

@@ -1,0 +1,36 @@
+//! The `users` table: accounts.
+
+use sea_orm::entity::prelude::*;
+
+/// One account.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub username: String,
+    pub lower_name: String,
+    pub email: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub created_at: ChronoDateTimeUtc,
+}
+
+/// Links to the tables that point at users.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    /// Repositories this user owns.
+    #[sea_orm(has_many = "super::repository::Entity")]
+    Repository,
+    /// This user's access tokens.
+    #[sea_orm(has_many = "super::access_token::Entity")]
+    AccessToken,
+}
+
+impl Related<super::repository::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Repository.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

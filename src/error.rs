@@ -1,0 +1,198 @@
+//! The domain error shared by services, and its two web faces: JSON under `/api`, an HTML page elsewhere.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
+};
+use serde::Serialize;
+
+/// Field name → message, for validation failures.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// What can go wrong in a service, independent of HTTP.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request body could not be parsed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No or invalid credentials.
+    #[error("authentication required")]
+    Unauthorized,
+    /// Authenticated, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The thing does not exist (or the caller may not know it does).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A conflicting state: a taken name, a sync already running.
+    #[error("{0}")]
+    Conflict(String),
+    /// Input failed validation; each bad field is named.
+    #[error("validation failed")]
+    Validation(FieldErrors),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    /// Anything else unexpected: logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A validation error naming one field.
+    #[must_use]
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_owned(), message.into());
+        Self::Validation(fields)
+    }
+
+    /// An unexpected failure, with its cause kept for the log.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    /// The HTTP status this error maps to.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The contract's snake_case error code.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::Validation(_) => "validation_failed",
+            Self::Database(_) | Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The message shown to users; internal details stay in the log.
+    #[must_use]
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Database(_) | Self::Internal(_) => "internal server error".to_owned(),
+            Self::Validation(fields) => {
+                let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+                format!("validation failed: {}", names.join(", "))
+            }
+            other => other.to_string(),
+        }
+    }
+
+    fn log_if_internal(&self) {
+        if self.status().is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+    }
+}
+
+/// Shorthand for service results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The contract's error body.
+#[derive(Serialize)]
+struct ErrorBody {
+    error: String,
+    code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<FieldErrors>,
+}
+
+/// An error answered as the contract's JSON.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl<E: Into<Error>> From<E> for ApiError {
+    fn from(err: E) -> Self {
+        Self(err.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let err = self.0;
+        err.log_if_internal();
+        let mut response = (
+            err.status(),
+            Json(ErrorBody {
+                error: err.public_message(),
+                code: err.code(),
+                fields: match &err {
+                    Error::Validation(fields) => Some(fields.clone()),
+                    _ => None,
+                },
+            }),
+        )
+            .into_response();
+        if matches!(err, Error::Unauthorized) {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"mirrorforge\""),
+            );
+        }
+        response
+    }
+}
+
+/// An error answered as a small HTML page.
+#[derive(Debug)]
+pub struct PageError(pub Error);
+
+impl<E: Into<Error>> From<E> for PageError {
+    fn from(err: E) -> Self {
+        Self(err.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let err = self.0;
+        err.log_if_internal();
+        let status = err.status();
+        let message = html_escape(&err.public_message());
+        let body = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{code} · mirrorforge</title>\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <link rel=\"stylesheet\" href=\"/static/css/app.css\"></head><body><main class=\"container\">\
+             <h1>{code} {reason}</h1><p class=\"error-message\">{message}</p><p><a href=\"/\">Back to the dashboard</a></p>\
+             </main></body></html>",
+            code = status.as_u16(),
+            reason = status.canonical_reason().unwrap_or(""),
+        );
+        (status, Html(body)).into_response()
+    }
+}
+
+/// Escapes text for HTML.
+#[must_use]
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

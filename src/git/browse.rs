@@ -1,0 +1,100 @@
+//! Read-only views of a repository for its page: branches, tags, recent commits.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{Error, Result};
+
+/// One commit as the repository page lists it.
+#[derive(Debug, Clone)]
+pub struct CommitSummary {
+    /// Full object id.
+    pub id: String,
+    /// First seven characters of the id.
+    pub short_id: String,
+    /// First line of the message.
+    pub summary: String,
+    /// Author name.
+    pub author: String,
+    /// Author time.
+    pub time: DateTime<Utc>,
+}
+
+/// What the repository page shows of the repository's content.
+#[derive(Debug, Clone, Default)]
+pub struct Overview {
+    /// Branch HEAD points at, if it exists.
+    pub default_branch: Option<String>,
+    /// Branch names, sorted.
+    pub branches: Vec<String>,
+    /// Tag names, sorted.
+    pub tags: Vec<String>,
+    /// Latest commits of the default branch, newest first.
+    pub commits: Vec<CommitSummary>,
+}
+
+impl Overview {
+    /// True when nothing has been pushed yet.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.branches.is_empty() && self.tags.is_empty()
+    }
+}
+
+/// Reads branches, tags and the `limit` latest commits of the default branch.
+///
+/// # Errors
+/// The repository cannot be opened or read.
+pub async fn overview(path: PathBuf, limit: usize) -> Result<Overview> {
+    tokio::task::spawn_blocking(move || read_overview(&path, limit))
+        .await
+        .map_err(Error::internal)?
+}
+
+fn read_overview(path: &std::path::Path, limit: usize) -> Result<Overview> {
+    let repo = git2::Repository::open_bare(path).map_err(Error::internal)?;
+    let mut overview = Overview::default();
+    for name in repo.references().map_err(Error::internal)?.flatten() {
+        let Ok(full) = name.name() else { continue };
+        if let Some(branch) = full.strip_prefix("refs/heads/") {
+            overview.branches.push(branch.to_owned());
+        } else if let Some(tag) = full.strip_prefix("refs/tags/") {
+            overview.tags.push(tag.to_owned());
+        }
+    }
+    overview.branches.sort();
+    overview.tags.sort();
+    let head_target = repo
+        .find_reference("HEAD")
+        .ok()
+        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_owned));
+    let default_ref = match head_target {
+        Some(target) if repo.find_reference(&target).is_ok() => Some(target),
+        _ => overview.branches.first().map(|b| format!("refs/heads/{b}")),
+    };
+    overview.default_branch = default_ref
+        .as_deref()
+        .and_then(|r| r.strip_prefix("refs/heads/"))
+        .map(str::to_owned);
+    if let Some(reference) = default_ref {
+        let mut walk = repo.revwalk().map_err(Error::internal)?;
+        walk.push_ref(&reference).map_err(Error::internal)?;
+        walk.set_sorting(git2::Sort::TIME)
+            .map_err(Error::internal)?;
+        for oid in walk.take(limit).flatten() {
+            let Ok(commit) = repo.find_commit(oid) else {
+                continue;
+            };
+            let id = oid.to_string();
+            overview.commits.push(CommitSummary {
+                short_id: id.chars().take(7).collect(),
+                id,
+                summary: commit.summary().ok().flatten().unwrap_or("").to_owned(),
+                author: commit.author().name().unwrap_or("").to_owned(),
+                time: DateTime::from_timestamp(commit.time().seconds(), 0).unwrap_or_default(),
+            });
+        }
+    }
+    Ok(overview)
+}

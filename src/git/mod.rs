@@ -1,0 +1,5 @@
+//! All git I/O: repositories on disk, browsing them, and serving the smart HTTP protocol.
+
+pub mod browse;
+pub mod serve;
+pub mod storage;

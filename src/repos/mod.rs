@@ -1,0 +1,237 @@
+//! Repositories: create, find, list, delete, and who may read or write them.
+
+use std::path::PathBuf;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait,
+    QueryFilter, QueryOrder,
+};
+
+use crate::{
+    accounts::users,
+    config::Config,
+    entities::{repository, user},
+    error::{Error, FieldErrors, Result},
+    git, names,
+};
+
+/// A repository together with its owner, as most callers need both.
+#[derive(Debug, Clone)]
+pub struct Repo {
+    /// The repository row.
+    pub repo: repository::Model,
+    /// The owning user.
+    pub owner: user::Model,
+}
+
+impl Repo {
+    /// `OWNER/NAME`.
+    #[must_use]
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.owner.username, self.repo.name)
+    }
+
+    /// Where the bare repository lives on disk.
+    #[must_use]
+    pub fn path(&self, config: &Config) -> PathBuf {
+        repo_path(config, &self.owner.username, &self.repo.name)
+    }
+
+    /// Whether `viewer` may see this repository (public, or owner, or admin).
+    #[must_use]
+    pub fn can_read(&self, viewer: Option<&user::Model>) -> bool {
+        !self.repo.is_private || self.can_admin(viewer)
+    }
+
+    /// Whether `viewer` may push, change settings or delete (owner or admin).
+    #[must_use]
+    pub fn can_admin(&self, viewer: Option<&user::Model>) -> bool {
+        viewer.is_some_and(|u| u.is_admin || u.id == self.owner.id)
+    }
+}
+
+/// `DATA_DIR/repos/OWNER/NAME.git`.
+#[must_use]
+pub fn repo_path(config: &Config, owner: &str, name: &str) -> PathBuf {
+    config.repos_dir().join(owner).join(format!("{name}.git"))
+}
+
+/// What it takes to create a repository.
+#[derive(Debug, Clone, Default)]
+pub struct NewRepo {
+    /// Repository name (validated).
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Hidden from everyone but the owner and admins.
+    pub private: bool,
+}
+
+fn validate(new: &NewRepo) -> Result<()> {
+    let mut fields = FieldErrors::new();
+    if let Err(message) = names::check_repo_name(&new.name) {
+        fields.insert("name".to_owned(), message);
+    }
+    if new.description.chars().count() > 2048 {
+        fields.insert(
+            "description".to_owned(),
+            "description must be at most 2048 characters".to_owned(),
+        );
+    }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(fields))
+    }
+}
+
+fn taken(owner: &str, name: &str) -> Error {
+    Error::Conflict(format!("repository '{owner}/{name}' already exists"))
+}
+
+/// Creates the row and an empty bare repository on disk.
+///
+/// # Errors
+/// Validation (422), a taken name (409), the database or the disk.
+pub async fn create(
+    db: &DatabaseConnection,
+    config: &Config,
+    owner: &user::Model,
+    new: NewRepo,
+) -> Result<Repo> {
+    let repo = insert_row(db, owner, &new).await?;
+    let path = repo_path(config, &owner.username, &repo.name);
+    if let Err(e) = git::storage::init_bare(path).await {
+        // Leave no row without a directory behind.
+        let _ = repo.clone().delete(db).await;
+        return Err(e);
+    }
+    Ok(Repo {
+        repo,
+        owner: owner.clone(),
+    })
+}
+
+/// Validates and inserts the repository row only (import and create share it).
+///
+/// # Errors
+/// Validation (422), a taken name (409), or the database.
+pub async fn insert_row(
+    db: &DatabaseConnection,
+    owner: &user::Model,
+    new: &NewRepo,
+) -> Result<repository::Model> {
+    validate(new)?;
+    let lower_name = new.name.to_ascii_lowercase();
+    let exists = repository::Entity::find()
+        .filter(repository::Column::OwnerId.eq(owner.id))
+        .filter(repository::Column::LowerName.eq(lower_name.clone()))
+        .one(db)
+        .await?;
+    if exists.is_some() {
+        return Err(taken(&owner.username, &new.name));
+    }
+    let now = Utc::now();
+    repository::ActiveModel {
+        owner_id: Set(owner.id),
+        name: Set(new.name.clone()),
+        lower_name: Set(lower_name),
+        description: Set(new.description.trim().to_owned()),
+        is_private: Set(new.private),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|e| {
+        if e.sql_err().is_some() {
+            taken(&owner.username, &new.name)
+        } else {
+            Error::Database(e)
+        }
+    })
+}
+
+/// Finds `owner/name` (case-insensitive); `None` if either does not exist.
+///
+/// # Errors
+/// The database failed.
+pub async fn find(db: &DatabaseConnection, owner: &str, name: &str) -> Result<Option<Repo>> {
+    let Some(owner) = users::find_by_name(db, owner).await? else {
+        return Ok(None);
+    };
+    let repo = repository::Entity::find()
+        .filter(repository::Column::OwnerId.eq(owner.id))
+        .filter(repository::Column::LowerName.eq(name.to_ascii_lowercase()))
+        .one(db)
+        .await?;
+    Ok(repo.map(|repo| Repo { repo, owner }))
+}
+
+/// Finds `owner/name` if `viewer` may see it; a private repository is "not found" to others.
+///
+/// # Errors
+/// Not found (404), or the database.
+pub async fn find_readable(
+    db: &DatabaseConnection,
+    owner: &str,
+    name: &str,
+    viewer: Option<&user::Model>,
+) -> Result<Repo> {
+    match find(db, owner, name).await? {
+        Some(repo) if repo.can_read(viewer) => Ok(repo),
+        _ => Err(Error::NotFound("repository")),
+    }
+}
+
+/// Finds `owner/name` if `viewer` may administer it: 404 if they cannot see it, 403 if they
+/// can see but not change it.
+///
+/// # Errors
+/// Not found (404), forbidden (403), or the database.
+pub async fn find_admin(
+    db: &DatabaseConnection,
+    owner: &str,
+    name: &str,
+    viewer: &user::Model,
+) -> Result<Repo> {
+    let repo = find_readable(db, owner, name, Some(viewer)).await?;
+    if repo.can_admin(Some(viewer)) {
+        Ok(repo)
+    } else {
+        Err(Error::Forbidden(
+            "only the owner or an administrator may do this".to_owned(),
+        ))
+    }
+}
+
+/// The repositories `user` owns, by name.
+///
+/// # Errors
+/// The database failed.
+pub async fn list_owned(db: &DatabaseConnection, user: &user::Model) -> Result<Vec<Repo>> {
+    let rows = repository::Entity::find()
+        .filter(repository::Column::OwnerId.eq(user.id))
+        .order_by_asc(repository::Column::LowerName)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|repo| Repo {
+            repo,
+            owner: user.clone(),
+        })
+        .collect())
+}
+
+/// Deletes the row and the directory on disk.
+///
+/// # Errors
+/// The database or the disk failed.
+pub async fn delete(db: &DatabaseConnection, config: &Config, repo: Repo) -> Result<()> {
+    let path = repo.path(config);
+    repo.repo.delete(db).await?;
+    git::storage::remove(path).await
+}

@@ -1,0 +1,120 @@
+//! Start-up: open the database, migrate, build the router and serve until told to stop.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use tokio::net::TcpListener;
+use tower_sessions::ExpiredDeletion;
+
+use crate::{auth::session_store::DbSessionStore, config::Config, db, state::AppState, web};
+
+/// A server that is listening; dropping the handle does not stop it.
+pub struct RunningServer {
+    /// The address actually bound (useful with port 0).
+    pub addr: SocketAddr,
+    /// Resolves when the server has stopped.
+    pub task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl RunningServer {
+    /// Asks the server to stop and waits for it.
+    ///
+    /// # Errors
+    /// The server task failed.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await?
+    }
+}
+
+/// Builds the shared state: database connected and migrated.
+///
+/// # Errors
+/// The database cannot be opened or migrated.
+pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    let db = db::connect(&config).await?;
+    db::migrate(&db).await?;
+    std::fs::create_dir_all(config.repos_dir())?;
+    Ok(AppState {
+        config: Arc::new(config),
+        db,
+    })
+}
+
+/// Binds, logs `listening on http://ADDR` and serves in the background until [`RunningServer::stop`]
+/// or a signal.
+///
+/// # Errors
+/// The state cannot be built or the address cannot be bound.
+pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+    let listen = config.listen;
+    let state = build_state(config).await?;
+    let store = DbSessionStore::new(state.db.clone());
+    let cleanup = tokio::spawn(delete_expired_sessions(store.clone()));
+    let app = web::app(state, store);
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!("listening on http://{addr}");
+    let (shutdown, mut stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+        };
+        let result = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stopped)
+        .await;
+        cleanup.abort();
+        result.map_err(Into::into)
+    });
+    Ok(RunningServer {
+        addr,
+        task,
+        shutdown,
+    })
+}
+
+/// Runs the server until ctrl-c or SIGTERM.
+///
+/// # Errors
+/// Start-up failed.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let server = start(config).await?;
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.stop().await
+}
+
+/// Removes expired sessions once an hour; failures are logged and retried next time.
+async fn delete_expired_sessions(store: DbSessionStore) {
+    let mut interval = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        interval.tick().await;
+        if let Err(e) = store.delete_expired().await {
+            tracing::warn!(error = %e, "could not delete expired sessions");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,16 @@
+//! Shared application state handed to every handler.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+
+/// Cheap to clone: everything inside is shared.
+#[derive(Clone)]
+pub struct AppState {
+    /// Validated configuration.
+    pub config: Arc<Config>,
+    /// Database pool (SQLite or PostgreSQL).
+    pub db: DatabaseConnection,
+}

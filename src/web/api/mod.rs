@@ -1,0 +1,13 @@
+//! The JSON API under `/api/v1`, one file per resource.
+
+mod repos;
+mod user;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Every API route.
+pub fn router() -> Router<AppState> {
+    Router::new().merge(user::router()).merge(repos::router())
+}

@@ -1,0 +1,59 @@
+//! Small request extractors shared by the API and the pages.
+
+use axum::{
+    extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    http::{header::HOST, request::Parts},
+};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, Error};
+
+/// A JSON body whose rejections use the contract's error shape (400 for malformed bodies).
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError(Error::BadRequest(match rejection {
+                JsonRejection::MissingJsonContentType(_) => {
+                    "expected a JSON body with Content-Type: application/json".to_owned()
+                }
+                JsonRejection::JsonSyntaxError(e) => format!("malformed JSON: {}", e.body_text()),
+                JsonRejection::JsonDataError(e) => format!("invalid JSON body: {}", e.body_text()),
+                other => other.body_text(),
+            }))),
+        }
+    }
+}
+
+/// The server's public base URL as the client sees it (`http://HOST`), for clone URLs.
+#[derive(Debug, Clone)]
+pub struct BaseUrl(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let host = parts
+            .headers
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| {
+                !h.is_empty()
+                    && h.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+            })
+            .unwrap_or("localhost");
+        let scheme = parts
+            .headers
+            .get("x-forwarded-proto")
+            .and_then(|h| h.to_str().ok())
+            .filter(|p| *p == "https")
+            .unwrap_or("http");
+        Ok(Self(format!("{scheme}://{host}")))
+    }
+}

@@ -1,0 +1,184 @@
+//! Routes of the git smart HTTP protocol: `info/refs`, `git-upload-pack`, `git-receive-pack`,
+//! with Basic authentication and the repository's read/write rules.
+
+use axum::{
+    Router,
+    body::Body,
+    extract::{Path, Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+
+use crate::{
+    auth::extract::{credentials, resolve},
+    entities::user,
+    git::serve::{self, Service},
+    repos::{self, Repo},
+    state::AppState,
+};
+
+/// The three smart-HTTP routes, for `OWNER/REPO.git` and `OWNER/REPO`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/{owner}/{repo}/info/refs", get(info_refs))
+        .route("/{owner}/{repo}/git-upload-pack", post(upload_pack))
+        .route("/{owner}/{repo}/git-receive-pack", post(receive_pack))
+}
+
+/// A refusal in the form git clients understand: a status and a plain-text line.
+fn refuse(status: StatusCode, message: &str) -> Response {
+    let mut response = (status, format!("{message}\n")).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"mirrorforge\""),
+        );
+    }
+    response
+}
+
+/// Finds the repository and checks the caller may use `service` on it.
+async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    owner: &str,
+    repo: &str,
+    service: Service,
+) -> Result<Repo, Response> {
+    let name = repo.strip_suffix(".git").unwrap_or(repo);
+    let internal = |e: crate::error::Error| {
+        tracing::error!(error = %e, "git request failed");
+        refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+    };
+    let viewer: Option<user::Model> = match credentials(headers) {
+        None => None,
+        Some(creds) => match resolve(state, &creds).await.map_err(internal)? {
+            Some(user) => Some(user),
+            None => return Err(refuse(StatusCode::UNAUTHORIZED, "authentication failed")),
+        },
+    };
+    let found = repos::find(&state.db, owner, name)
+        .await
+        .map_err(internal)?;
+    let needs_write = service == Service::ReceivePack;
+    match (found, viewer) {
+        // Anonymous: public repositories may be read; everything else asks for credentials,
+        // without revealing whether the repository exists.
+        (Some(repo), None) if !needs_write && repo.can_read(None) => Ok(repo),
+        (_, None) => Err(refuse(StatusCode::UNAUTHORIZED, "authentication required")),
+        (Some(repo), Some(user)) if repo.can_read(Some(&user)) => {
+            if needs_write && !repo.can_admin(Some(&user)) {
+                Err(refuse(
+                    StatusCode::FORBIDDEN,
+                    "only the owner or an administrator may push to this repository",
+                ))
+            } else {
+                Ok(repo)
+            }
+        }
+        _ => Err(refuse(StatusCode::NOT_FOUND, "repository not found")),
+    }
+}
+
+fn protocol_header(headers: &HeaderMap) -> Option<&str> {
+    headers.get("git-protocol").and_then(|v| v.to_str().ok())
+}
+
+fn no_cache(mut response: Response, content_type: &str) -> Response {
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, max-age=0, must-revalidate"),
+    );
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+#[derive(Deserialize)]
+struct InfoRefsQuery {
+    service: Option<String>,
+}
+
+async fn info_refs(
+    State(state): State<AppState>,
+    Path((owner, repo)): Path<(String, String)>,
+    Query(query): Query<InfoRefsQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(service) = query.service.as_deref().and_then(Service::from_name) else {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "only the smart HTTP protocol is supported; use a git client of version 1.6.6 or newer",
+        );
+    };
+    let repo = match authorize(&state, &headers, &owner, &repo, service).await {
+        Ok(repo) => repo,
+        Err(response) => return response,
+    };
+    match serve::advertise(
+        service,
+        &repo.path(&state.config),
+        protocol_header(&headers),
+    )
+    .await
+    {
+        Ok(body) => no_cache(body.into_response(), &service.advertisement_type()),
+        Err(e) => {
+            tracing::error!(error = %e, repo = %repo.full_name(), "ref advertisement failed");
+            refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+        }
+    }
+}
+
+async fn upload_pack(
+    state: State<AppState>,
+    path: Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    rpc(state, path, headers, body, Service::UploadPack).await
+}
+
+async fn receive_pack(
+    state: State<AppState>,
+    path: Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    rpc(state, path, headers, body, Service::ReceivePack).await
+}
+
+async fn rpc(
+    State(state): State<AppState>,
+    Path((owner, repo)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+    service: Service,
+) -> Response {
+    let repo = match authorize(&state, &headers, &owner, &repo, service).await {
+        Ok(repo) => repo,
+        Err(response) => return response,
+    };
+    let gzip = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip") || v.eq_ignore_ascii_case("x-gzip"));
+    match serve::rpc(
+        service,
+        &repo.path(&state.config),
+        protocol_header(&headers),
+        gzip,
+        body,
+    ) {
+        Ok(stream) => no_cache(Body::from(stream).into_response(), &service.result_type()),
+        Err(e) => {
+            tracing::error!(error = %e, repo = %repo.full_name(), "git rpc failed");
+            refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+        }
+    }
+}
