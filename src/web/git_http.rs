@@ -175,7 +175,7 @@ async fn rpc(
         gzip,
         body,
     ) {
-        Ok(stream) => no_cache(Body::from(stream).into_response(), &service.result_type()),
+        Ok(stream) => no_cache(stream.into_response(), &service.result_type()),
         Err(e) => {
             tracing::error!(error = %e, repo = %repo.full_name(), "git rpc failed");
             refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
