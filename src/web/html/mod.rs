@@ -1,4 +1,8 @@
-//! Server-rendered pages (askama), one file per page group.
+//! Server-rendered pages (askama), one file per page group; [`page`] holds what they share.
+
+mod account;
+mod dashboard;
+mod page;
 
 use axum::Router;
 
@@ -7,4 +11,6 @@ use crate::state::AppState;
 /// Every HTML route.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(dashboard::router())
+        .merge(account::router())
 }
