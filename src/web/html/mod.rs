@@ -3,6 +3,7 @@
 mod account;
 mod dashboard;
 mod page;
+mod tokens;
 
 use axum::Router;
 
@@ -13,4 +14,5 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(dashboard::router())
         .merge(account::router())
+        .merge(tokens::router())
 }
