@@ -3,6 +3,7 @@
 mod account;
 mod dashboard;
 mod page;
+mod repo;
 mod tokens;
 
 use axum::Router;
@@ -15,4 +16,5 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(account::router())
         .merge(tokens::router())
+        .merge(repo::router())
 }
