@@ -13,15 +13,10 @@ use crate::support::{
 const COOKIE: &str = "mirrorforge_session";
 
 on_both_databases!(
-    #[ignore = "pages not landed yet"]
     login_needs_the_forms_csrf_token,
-    #[ignore = "pages not landed yet"]
     login_sets_a_strict_session_cookie_that_survives_a_restart,
-    #[ignore = "pages not landed yet"]
     logout_ends_the_session,
-    #[ignore = "pages not landed yet"]
     registration_logs_in_and_makes_the_first_account_admin,
-    #[ignore = "pages not landed yet"]
     closed_registration_refuses,
 );
 
@@ -45,17 +40,18 @@ async fn form_page(s: &TestServer, browser: &Client, path: &str) -> (Resp, Strin
     (page, token)
 }
 
-/// Whether the browser is logged in: `/` shows the dashboard instead of sending it to /login.
+/// Whether the browser is logged in: a page for users only (the tokens page) shows instead of
+/// sending the browser to /login.
 async fn logged_in(s: &TestServer, browser: &Client) -> bool {
-    let home = get(s, browser, "/").await;
-    match home.status.as_u16() {
+    let page = get(s, browser, "/user/settings/tokens").await;
+    match page.status.as_u16() {
         200 => true,
         301..=308 => {
-            let location = home.header("location").unwrap_or_default();
+            let location = page.header("location").unwrap_or_default();
             assert!(location.starts_with("/login"), "redirected to {location}");
             false
         }
-        other => panic!("GET / answered {other}: {}", home.body),
+        other => panic!("GET /user/settings/tokens answered {other}: {}", page.body),
     }
 }
 
