@@ -76,7 +76,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let (shutdown, mut stop_rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(async move {
         let stopped = async move {
-            let _ = stop_rx.wait_for(|stop| *stop).await;
+            // A dropped handle closes the channel; that must not stop the server.
+            if stop_rx.wait_for(|stop| *stop).await.is_err() {
+                std::future::pending::<()>().await;
+            }
         };
         let result = axum::serve(
             listener,

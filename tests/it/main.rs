@@ -1,1 +1,11 @@
-fn main() {}
+//! The one integration test binary: the real server on 127.0.0.1, the real `git` client, a real
+//! SQLite file and a real PostgreSQL database. Every test runs against both databases.
+
+mod support;
+
+mod api_repos;
+mod api_user;
+mod cli;
+mod git_http;
+mod lifecycle;
+mod web_auth;

@@ -1,0 +1,36 @@
+//! Shared pieces of the integration tests: the server, the databases, git, HTML forms.
+
+pub mod db;
+pub mod git;
+pub mod html;
+pub mod server;
+
+pub use db::Db;
+pub use git::Git;
+pub use server::{Resp, TestServer, TestUser};
+
+/// For each `async fn NAME(db: Db)` named, generates the tests `sqlite::NAME` and
+/// `postgres::NAME`; attributes written before a name (such as `#[ignore = "…"]`) go on both.
+macro_rules! on_both_databases {
+    ($( $(#[$meta:meta])* $name:ident ),+ $(,)?) => {
+        mod sqlite {
+            $(
+                $(#[$meta])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::db::with_sqlite(super::$name).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                $(#[$meta])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::db::with_postgres(super::$name).await;
+                }
+            )+
+        }
+    };
+}
+pub(crate) use on_both_databases;
