@@ -166,6 +166,16 @@ pub fn set_network_timeouts(timeout_secs: u64) -> Result<(), git2::Error> {
     Ok(())
 }
 
+/// Makes libgit2 refuse every redirect, also while listing refs (where the connect options
+/// cannot be passed): it reads `http.followRedirects` from the repository's config.
+fn forbid_redirects(repo: &Repository) -> Result<(), git2::Error> {
+    let mut config = repo.config()?;
+    if config.get_bool("http.followRedirects").ok() != Some(false) {
+        config.set_str("http.followRedirects", "false")?;
+    }
+    Ok(())
+}
+
 fn local_refs(repo: &Repository, with_notes: bool) -> Result<BTreeMap<String, Oid>, git2::Error> {
     let mut refs = BTreeMap::new();
     for reference in repo.references()? {
@@ -311,6 +321,7 @@ pub fn fetch_mirror(
 ) -> Result<Outcome, TransferError> {
     let fail = |e: git2::Error| classify(&e, url, limits);
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
+    forbid_redirects(&repo).map_err(fail)?;
     let before = local_refs(&repo, true).map_err(fail)?;
     let mut remote = repo.remote_anonymous(url).map_err(fail)?;
 
@@ -390,6 +401,7 @@ pub fn push_mirror(
 ) -> Result<Outcome, TransferError> {
     let fail = |e: git2::Error| classify(&e, url, limits);
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
+    forbid_redirects(&repo).map_err(fail)?;
     let local = local_refs(&repo, false).map_err(fail)?;
     let mut remote = repo.remote_anonymous(url).map_err(fail)?;
     let advertised: BTreeMap<String, Oid> = {

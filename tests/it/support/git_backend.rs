@@ -206,7 +206,9 @@ fn cgi_response(raw: &[u8]) -> Response {
     let mut builder = Response::builder();
     let mut status = StatusCode::OK;
     for line in head.lines() {
-        let Some((name, value)) = line.split_once(':') else { continue };
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
         let value = value.trim();
         if name.eq_ignore_ascii_case("status") {
             status = value
@@ -275,7 +277,11 @@ impl RedirectingRemote {
                     "{target}{}",
                     request.uri().path_and_query().map_or("", |p| p.as_str())
                 );
-                (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, location)]).into_response()
+                (
+                    StatusCode::MOVED_PERMANENTLY,
+                    [(header::LOCATION, location)],
+                )
+                    .into_response()
             }
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -303,7 +309,13 @@ pub async fn refs_of(path: &Path) -> String {
     let output = Command::new("git")
         .arg("--git-dir")
         .arg(path)
-        .args(["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads", "refs/tags", "refs/notes"])
+        .args([
+            "for-each-ref",
+            "--format=%(objectname) %(refname)",
+            "refs/heads",
+            "refs/tags",
+            "refs/notes",
+        ])
         .output()
         .await
         .expect("git for-each-ref");

@@ -44,8 +44,14 @@ impl ServerProcess {
         let log = Arc::new(Mutex::new(String::new()));
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
         for stream in [
-            child.stdout.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
-            child.stderr.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
         ]
         .into_iter()
         .flatten()
@@ -60,16 +66,22 @@ impl ServerProcess {
                 }
             });
         }
-        let base = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        drop(tx);
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(60), async {
             while let Some(line) = rx.recv().await {
                 if let Some(at) = line.find("listening on ") {
-                    return line[at + "listening on ".len()..].trim().to_owned();
+                    return Some(line[at + "listening on ".len()..].trim().to_owned());
                 }
             }
-            panic!("mirrorforge exited before listening");
+            None
         })
-        .await
-        .expect("mirrorforge listens within 60 s");
+        .await;
+        let Ok(Some(base)) = waited else {
+            panic!(
+                "mirrorforge did not start listening; it printed:\n{}",
+                log.lock().expect("log")
+            );
+        };
         Self { base, child, log }
     }
 
@@ -91,7 +103,11 @@ impl ServerProcess {
     /// Sends SIGTERM and waits for the process to exit.
     pub async fn terminate(mut self) -> std::process::ExitStatus {
         if let Some(pid) = self.child.id() {
-            let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().await;
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status()
+                .await;
         }
         tokio::time::timeout(std::time::Duration::from_secs(60), self.child.wait())
             .await
@@ -130,10 +146,17 @@ pub async fn cli_user_with_token(
     .spawn()
     .expect("create-user");
     let mut stdin = create.stdin.take().expect("stdin");
-    stdin.write_all(format!("{password}\n").as_bytes()).await.expect("password");
+    stdin
+        .write_all(format!("{password}\n").as_bytes())
+        .await
+        .expect("password");
     drop(stdin);
     let out = create.wait_with_output().await.expect("create-user runs");
-    assert!(out.status.success(), "create-user: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "create-user: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(vec![
         "admin".into(),
         "create-token".into(),
@@ -145,7 +168,11 @@ pub async fn cli_user_with_token(
     .output()
     .await
     .expect("create-token runs");
-    assert!(out.status.success(), "create-token: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "create-token: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
@@ -154,7 +181,9 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(next) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&next) else { continue };
+        let Ok(entries) = std::fs::read_dir(&next) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
