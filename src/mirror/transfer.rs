@@ -387,6 +387,15 @@ pub fn fetch_mirror(
     Ok(outcome)
 }
 
+/// Threads the pack builder uses for a push: one per core (libgit2's default is one).
+#[must_use]
+pub fn default_pack_threads() -> u32 {
+    std::thread::available_parallelism()
+        .ok()
+        .and_then(|n| u32::try_from(n.get()).ok())
+        .unwrap_or(1)
+}
+
 /// Makes the remote's branches and tags equal to the local ones (the effect of
 /// `git push --mirror`): forced updates, and deletion of what no longer exists here.
 ///
@@ -398,6 +407,21 @@ pub fn push_mirror(
     creds: &Credentials,
     limits: Limits,
     progress: &Arc<Progress>,
+) -> Result<Outcome, TransferError> {
+    push_mirror_with_threads(repo_path, url, creds, limits, progress, default_pack_threads())
+}
+
+/// [`push_mirror`] with an explicit pack-builder thread count (for benchmarks).
+///
+/// # Errors
+/// As [`push_mirror`].
+pub fn push_mirror_with_threads(
+    repo_path: &Path,
+    url: &str,
+    creds: &Credentials,
+    limits: Limits,
+    progress: &Arc<Progress>,
+    pack_threads: u32,
 ) -> Result<Outcome, TransferError> {
     let fail = |e: git2::Error| classify(&e, url, limits);
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
@@ -447,10 +471,9 @@ pub fn push_mirror(
         Ok(())
     });
     let mut options = PushOptions::new();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     options
         .remote_callbacks(cbs)
-        .packbuilder_parallelism(u32::try_from(threads).unwrap_or(1))
+        .packbuilder_parallelism(pack_threads.max(1))
         .follow_redirects(RemoteRedirect::None);
     remote.push(&refspecs, Some(&mut options)).map_err(fail)?;
     drop(options);

@@ -250,6 +250,10 @@ async fn serve_logs_its_address_answers_and_stops_on_sigterm(db: Db) {
             log.push_str(&line);
             log.push('\n');
             if let Some((_, rest)) = line.split_once("listening on http://") {
+                assert!(
+                    !line.contains('\u{1b}'),
+                    "colour codes in a piped log: {line:?}"
+                );
                 let addr: String = rest
                     .chars()
                     .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')

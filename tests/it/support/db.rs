@@ -1,7 +1,7 @@
 //! The two databases every test runs against: a temp SQLite file, and a fresh PostgreSQL
 //! database per test on 127.0.0.1:5432 (created from the `test` database, dropped afterwards).
 
-use std::{future::Future, panic::AssertUnwindSafe, path::Path, time::Duration};
+use std::{future::Future, io::Write, panic::AssertUnwindSafe, path::Path, time::Duration};
 
 use futures_util::FutureExt;
 use rand::Rng;
@@ -55,7 +55,9 @@ where
             !ci,
             "PostgreSQL not reachable at {PG_HOST} and CI is set: the postgres tests must run"
         );
-        eprintln!(
+        // Straight to the process's stderr: the test harness captures eprintln!.
+        let _ = writeln!(
+            std::io::stderr(),
             "\n!!!!!!!!!! WARNING: PostgreSQL not reachable at {PG_HOST} — postgres tests SKIPPED !!!!!!!!!!\n"
         );
         return;

@@ -1,0 +1,59 @@
+# mirrorforge: `make run` serves http://127.0.0.1:8080 with SQLite in ./data;
+# `make test` checks formatting, lints and runs every test (SQLite and PostgreSQL).
+
+SHELL := /bin/bash
+CARGO ?= cargo
+# Root installs directly; anyone else goes through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PG_HOST := 127.0.0.1
+PG_PORT := 5432
+
+.PHONY: run test bench deps check-postgres
+
+## run: build and serve on 127.0.0.1:8080, data (SQLite, repositories) in ./data
+run:
+	$(CARGO) run --bin mirrorforge -- serve
+
+## test: install missing tools, check PostgreSQL, then fmt, clippy and the whole test suite
+test: deps check-postgres
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) test --workspace --doc
+	$(CARGO) test --workspace --all-targets
+
+## bench: release build; libgit2 mirror push vs `git push --mirror` (see BENCHMARKS.md)
+bench: deps
+	$(CARGO) bench --bench push
+
+# What the build and the tests need from Debian: git (the tests drive the real client and the
+# server runs it), a C compiler, pkg-config and libssl-dev (git2 links the system OpenSSL).
+deps:
+	@missing=""; \
+	command -v git >/dev/null 2>&1 || missing="$$missing git"; \
+	command -v cc >/dev/null 2>&1 || missing="$$missing gcc libc6-dev"; \
+	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	dpkg -s libssl-dev >/dev/null 2>&1 || missing="$$missing libssl-dev"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+# The postgres variant of every integration test needs PostgreSQL on 127.0.0.1:5432
+# (trust auth, database `test`). Without it they are skipped with a warning, or fail under CI.
+check-postgres:
+	@if command -v pg_isready >/dev/null 2>&1; then \
+		pg_isready -q -h $(PG_HOST) -p $(PG_PORT) -t 5; \
+	else \
+		timeout 5 bash -c 'exec 3<>/dev/tcp/$(PG_HOST)/$(PG_PORT)' 2>/dev/null; \
+	fi; \
+	if [ $$? -eq 0 ]; then \
+		echo "PostgreSQL is up at $(PG_HOST):$(PG_PORT)"; \
+	else \
+		echo "########################################################################"; \
+		echo "##  PostgreSQL NOT reachable at $(PG_HOST):$(PG_PORT)"; \
+		echo "##  the postgres variants of the integration tests will be SKIPPED"; \
+		echo '##  (start it: pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start)'; \
+		echo "########################################################################"; \
+		if [ -n "$${CI:-}" ]; then echo "CI is set: failing." >&2; exit 1; fi; \
+	fi
