@@ -27,7 +27,11 @@ const RUNS: usize = 5;
 /// A repository with a long history of small text edits (good deltas, like real code),
 /// 40 branches and 100 tags, packed as a server would hold it.
 fn make_source(dir: &Path) {
-    let status = Command::new("git").args(["init", "-q", "--bare"]).arg(dir).status().unwrap();
+    let status = Command::new("git")
+        .args(["init", "-q", "--bare"])
+        .arg(dir)
+        .status()
+        .unwrap();
     assert!(status.success());
     let mut fast_import = Command::new("git")
         .arg("--git-dir")
@@ -42,7 +46,12 @@ fn make_source(dir: &Path) {
         .collect();
     for c in 1..=COMMITS {
         writeln!(input, "commit refs/heads/main\nmark :{c}").unwrap();
-        writeln!(input, "committer Bench <bench@example.com> {} +0000", 1_700_000_000 + c).unwrap();
+        writeln!(
+            input,
+            "committer Bench <bench@example.com> {} +0000",
+            1_700_000_000 + c
+        )
+        .unwrap();
         let message = format!("change {c}");
         writeln!(input, "data {}\n{message}", message.len()).unwrap();
         if c > 1 {
@@ -52,7 +61,12 @@ fn make_source(dir: &Path) {
             let f = (c * 7 + k * 13) % FILES;
             contents[f].push_str(&format!("fn change_{c}_{k}() {{ let x = {}; }}\n", c * k));
             let body = &contents[f];
-            writeln!(input, "M 100644 inline src/file_{f}.rs\ndata {}\n{body}", body.len()).unwrap();
+            writeln!(
+                input,
+                "M 100644 inline src/file_{f}.rs\ndata {}\n{body}",
+                body.len()
+            )
+            .unwrap();
         }
         if c % 75 == 0 {
             writeln!(input, "reset refs/heads/branch-{}\nfrom :{c}", c / 75).unwrap();
@@ -63,7 +77,12 @@ fn make_source(dir: &Path) {
     }
     drop(input);
     assert!(fast_import.wait().unwrap().success());
-    let status = Command::new("git").arg("--git-dir").arg(dir).args(["gc", "-q", "--aggressive"]).status().unwrap();
+    let status = Command::new("git")
+        .arg("--git-dir")
+        .arg(dir)
+        .args(["gc", "-q", "--aggressive"])
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
@@ -84,7 +103,12 @@ async fn main() {
     let work = tempfile::tempdir().unwrap();
     let source = work.path().join("source.git");
     make_source(&source);
-    let count = Command::new("git").arg("--git-dir").arg(&source).args(["count-objects", "-v"]).output().unwrap();
+    let count = Command::new("git")
+        .arg("--git-dir")
+        .arg(&source)
+        .args(["count-objects", "-v"])
+        .output()
+        .unwrap();
     let backend = git_backend::GitBackend::start().await;
     transfer::set_network_timeouts(600).unwrap();
 
@@ -97,8 +121,15 @@ async fn main() {
             let (url, source) = (backend.url(&name), source.clone());
             let started = Instant::now();
             tokio::task::spawn_blocking(move || {
-                push_mirror_with_threads(&source, &url, &Credentials::default(), limits(), &Arc::new(Progress::default()), threads)
-                    .expect("git2 push")
+                push_mirror_with_threads(
+                    &source,
+                    &url,
+                    &Credentials::default(),
+                    limits(),
+                    &Arc::new(Progress::default()),
+                    threads,
+                )
+                .expect("git2 push")
             })
             .await
             .unwrap();
@@ -129,7 +160,13 @@ async fn main() {
         let (url, source) = (backend.url("cli-0"), source.clone());
         let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
-            transfer::push_mirror(&source, &url, &Credentials::default(), limits(), &Arc::new(Progress::default()))
+            transfer::push_mirror(
+                &source,
+                &url,
+                &Credentials::default(),
+                limits(),
+                &Arc::new(Progress::default()),
+            )
         })
         .await
         .unwrap()
@@ -138,7 +175,10 @@ async fn main() {
         noop.push(started.elapsed());
     }
 
-    println!("source: {COMMITS} commits, 40 branches, 100 tags\n{}", String::from_utf8_lossy(&count.stdout));
+    println!(
+        "source: {COMMITS} commits, 40 branches, 100 tags\n{}",
+        String::from_utf8_lossy(&count.stdout)
+    );
     println!("| operation | median of {RUNS} | ratio to `git push --mirror` |\n|---|---|---|");
     for (threads, time) in &git2_by_threads {
         println!(
@@ -147,6 +187,12 @@ async fn main() {
             time.as_secs_f64() / cli.as_secs_f64()
         );
     }
-    println!("| `git push --mirror` (CLI) | {:.3} s | 1.00 |", cli.as_secs_f64());
-    println!("| git2 no-op push (refs compared, nothing sent) | {:.1} ms | |", median(noop).as_secs_f64() * 1000.0);
+    println!(
+        "| `git push --mirror` (CLI) | {:.3} s | 1.00 |",
+        cli.as_secs_f64()
+    );
+    println!(
+        "| git2 no-op push (refs compared, nothing sent) | {:.1} ms | |",
+        median(noop).as_secs_f64() * 1000.0
+    );
 }

@@ -408,7 +408,14 @@ pub fn push_mirror(
     limits: Limits,
     progress: &Arc<Progress>,
 ) -> Result<Outcome, TransferError> {
-    push_mirror_with_threads(repo_path, url, creds, limits, progress, default_pack_threads())
+    push_mirror_with_threads(
+        repo_path,
+        url,
+        creds,
+        limits,
+        progress,
+        default_pack_threads(),
+    )
 }
 
 /// [`push_mirror`] with an explicit pack-builder thread count (for benchmarks).
