@@ -107,6 +107,15 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// Aborts a background task when dropped (the heartbeat ends with its sync, on every path).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// `host:pid:random`, so a restart on the same host can tell its dead predecessor's claims.
 fn new_instance_id() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -219,6 +228,9 @@ impl Engine {
         trigger: Trigger,
         one_time: Option<OneTimeClone>,
     ) -> Option<RunResult> {
+        // Beat from the moment of the claim, also while waiting for a place in the pool, so no
+        // other process mistakes a queued sync for a dead one.
+        let _heartbeat = AbortOnDrop(tokio::spawn(Arc::clone(&self).heartbeat(repo_id)));
         let Ok(_permit) = self.pool.acquire().await else {
             return None;
         };
@@ -254,7 +266,6 @@ impl Engine {
         if let Ok(mut map) = self.progress.lock() {
             map.insert(repo_id, Arc::clone(&progress));
         }
-        let heartbeat = tokio::spawn(Arc::clone(&self).heartbeat(repo_id));
         // Run in its own task so even a panic ends in a recorded result.
         let worker = {
             let engine = Arc::clone(&self);
@@ -265,7 +276,6 @@ impl Engine {
             message: format!("internal error during sync: {e}"),
             transient: true,
         });
-        heartbeat.abort();
         if let Ok(mut map) = self.progress.lock() {
             map.remove(&repo_id);
         }

@@ -28,6 +28,7 @@ on_both_databases!(
     a_changed_secret_key_fails_the_sync_with_a_sentence,
     a_hung_remote_times_out,
     a_process_killed_mid_sync_is_recovered_on_the_next_start,
+    sigterm_lets_a_running_sync_finish,
 );
 
 const LOCAL: &[(&str, &str)] = &[("MIRRORFORGE_ALLOW_LOCAL_NETWORKS", "true")];
@@ -1012,4 +1013,31 @@ async fn two_processes_on_one_postgres_never_sync_one_repository_at_once() {
         b.terminate().await;
     })
     .await;
+}
+
+async fn sigterm_lets_a_running_sync_finish(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = db.database_url(dir.path());
+    let token = cli_user_with_token(dir.path(), &url, "owner", "Term-Test-Pw-1").await;
+    let slow = GitBackend::slow(Duration::from_millis(700)).await;
+    let src = slow.create("src").await;
+    let git = Git::new();
+    seed(&git, src.to_str().unwrap()).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let server = ServerProcess::start(dir.path(), &url, LOCAL).await;
+    let resp = http.post(server.url("/api/v1/repos/import")).bearer_auth(&token)
+        .json(&json!({ "name": "m", "clone_url": slow.url("src"), "mirror": true })).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    drop(http);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let exit = server.terminate().await;
+    assert!(exit.success(), "{exit:?}");
+    // The sync was allowed to finish before the process ended.
+    assert_eq!(refs_of(&dir.path().join("repos/owner/m.git")).await, refs_of(&src).await);
+    let again = ServerProcess::start(dir.path(), &url, LOCAL).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let runs: Value = http.get(again.url("/api/v1/repos/owner/m/mirror/runs")).bearer_auth(&token)
+        .send().await.unwrap().json().await.unwrap();
+    assert_eq!(runs[0]["status"], "success", "{runs}");
+    again.terminate().await;
 }
