@@ -51,6 +51,19 @@ pub async fn token_for(session: &Session) -> Result<String, Error> {
     Ok(token)
 }
 
+/// Forgets the session's token so the next page gets a fresh one; call it when the session
+/// changes hands (log in), so a token seen before cannot be replayed after.
+///
+/// # Errors
+/// The session store failed.
+pub async fn rotate(session: &Session) -> Result<(), Error> {
+    session
+        .remove::<String>(SESSION_KEY)
+        .await
+        .map_err(Error::internal)?;
+    Ok(())
+}
+
 /// Constant-time comparison of the submitted token with the session's.
 async fn verify(session: &Session, submitted: &str) -> bool {
     let Ok(Some(expected)) = session.get::<String>(SESSION_KEY).await else {

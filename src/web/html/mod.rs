@@ -1,4 +1,10 @@
-//! Server-rendered pages (askama), one file per page group.
+//! Server-rendered pages (askama), one file per page group; [`page`] holds what they share.
+
+mod account;
+mod dashboard;
+mod page;
+mod repo;
+mod tokens;
 
 use axum::Router;
 
@@ -7,4 +13,8 @@ use crate::state::AppState;
 /// Every HTML route.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(dashboard::router())
+        .merge(account::router())
+        .merge(tokens::router())
+        .merge(repo::router())
 }

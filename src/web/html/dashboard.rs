@@ -1,0 +1,68 @@
+//! `/`: the logged-in user's repositories, or a welcome for visitors.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{Router, extract::State, routing::get};
+use chrono::Utc;
+use tower_sessions::Session;
+
+use super::page::{Layout, TimeView};
+use crate::{auth::extract::WebUser, error::PageError, repos, state::AppState};
+
+/// The dashboard route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(dashboard))
+}
+
+/// One repository in the dashboard list.
+struct RepoRow {
+    /// Owner's username.
+    owner: String,
+    /// Repository name.
+    name: String,
+    /// Free text; may be empty.
+    description: String,
+    /// Hidden from everyone but the owner and admins.
+    private: bool,
+    /// When the repository was created.
+    created: TimeView,
+}
+
+/// The dashboard: a list for a logged-in user, a welcome for a visitor.
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard/index.html")]
+struct DashboardTemplate {
+    /// Header and navigation; `layout.username` says whether someone is logged in.
+    layout: Layout,
+    /// The user's own repositories by name (empty for visitors).
+    repos: Vec<RepoRow>,
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    session: Session,
+    viewer: Option<WebUser>,
+) -> Result<DashboardTemplate, PageError> {
+    let viewer = viewer.map(|WebUser(user)| user);
+    let repos = match &viewer {
+        Some(user) => {
+            let now = Utc::now();
+            repos::list_owned(&state.db, user)
+                .await?
+                .into_iter()
+                .map(|r| RepoRow {
+                    owner: r.owner.username,
+                    name: r.repo.name,
+                    description: r.repo.description,
+                    private: r.repo.is_private,
+                    created: TimeView::new(r.repo.created_at, now),
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    Ok(DashboardTemplate {
+        layout: Layout::new(&state, &session, viewer.as_ref()).await?,
+        repos,
+    })
+}
