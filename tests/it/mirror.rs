@@ -1025,19 +1025,34 @@ async fn sigterm_lets_a_running_sync_finish(db: Db) {
     seed(&git, src.to_str().unwrap()).await;
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let server = ServerProcess::start(dir.path(), &url, LOCAL).await;
-    let resp = http.post(server.url("/api/v1/repos/import")).bearer_auth(&token)
-        .json(&json!({ "name": "m", "clone_url": slow.url("src"), "mirror": true })).send().await.unwrap();
+    let resp = http
+        .post(server.url("/api/v1/repos/import"))
+        .bearer_auth(&token)
+        .json(&json!({ "name": "m", "clone_url": slow.url("src"), "mirror": true }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 201);
     drop(http);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let exit = server.terminate().await;
     assert!(exit.success(), "{exit:?}");
     // The sync was allowed to finish before the process ended.
-    assert_eq!(refs_of(&dir.path().join("repos/owner/m.git")).await, refs_of(&src).await);
+    assert_eq!(
+        refs_of(&dir.path().join("repos/owner/m.git")).await,
+        refs_of(&src).await
+    );
     let again = ServerProcess::start(dir.path(), &url, LOCAL).await;
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let runs: Value = http.get(again.url("/api/v1/repos/owner/m/mirror/runs")).bearer_auth(&token)
-        .send().await.unwrap().json().await.unwrap();
+    let runs: Value = http
+        .get(again.url("/api/v1/repos/owner/m/mirror/runs"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(runs[0]["status"], "success", "{runs}");
     again.terminate().await;
 }
