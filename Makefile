@@ -21,9 +21,9 @@ test: deps check-postgres
 	$(CARGO) test --workspace --doc
 	$(CARGO) test --workspace --all-targets
 
-## bench: placeholder
-bench:
-	@echo "no benchmarks yet"
+## bench: release build; libgit2 mirror push vs `git push --mirror` (see BENCHMARKS.md)
+bench: deps
+	$(CARGO) bench --bench push
 
 # What the build and the tests need from Debian: git (the tests drive the real client and the
 # server runs it), a C compiler, pkg-config and libssl-dev (git2 links the system OpenSSL).

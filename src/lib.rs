@@ -12,6 +12,7 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod git;
+pub mod mirror;
 pub mod names;
 pub mod repos;
 pub mod server;

@@ -5,7 +5,14 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
 use tower_sessions::ExpiredDeletion;
 
-use crate::{auth::session_store::DbSessionStore, config::Config, db, state::AppState, web};
+use crate::{
+    auth::session_store::DbSessionStore,
+    config::Config,
+    db,
+    mirror::{engine::Engine, scheduler, secrets::SecretBox, transfer},
+    state::AppState,
+    web,
+};
 
 /// A server that is listening; dropping the handle does not stop it.
 pub struct RunningServer {
@@ -35,10 +42,11 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let db = db::connect(&config).await?;
     db::migrate(&db).await?;
     std::fs::create_dir_all(config.repos_dir())?;
-    Ok(AppState {
-        config: Arc::new(config),
-        db,
-    })
+    let secrets = SecretBox::load(&config)?;
+    transfer::set_network_timeouts(config.sync_timeout)?;
+    let config = Arc::new(config);
+    let engine = Engine::new(db.clone(), Arc::clone(&config), secrets);
+    Ok(AppState { config, db, engine })
 }
 
 /// Binds, logs `listening on http://ADDR` and serves in the background until [`RunningServer::stop`]
@@ -51,6 +59,16 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let state = build_state(config).await?;
     let store = DbSessionStore::new(state.db.clone());
     let cleanup = tokio::spawn(delete_expired_sessions(store.clone()));
+    let recovered = state.engine.recover().await?;
+    if recovered > 0 {
+        tracing::warn!(
+            recovered,
+            "recorded interrupted mirror syncs from a previous run"
+        );
+    }
+    let mut cron =
+        scheduler::start(Arc::clone(&state.engine), &state.config.scheduler_cron).await?;
+    let engine = Arc::clone(&state.engine);
     let app = web::app(state, store);
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
@@ -69,6 +87,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         )
         .with_graceful_shutdown(stopped)
         .await;
+        if let Err(e) = cron.shutdown().await {
+            tracing::warn!(error = %e, "scheduler did not stop cleanly");
+        }
+        engine.shutdown().await;
         cleanup.abort();
         result.map_err(Into::into)
     });

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::config::Config;
+use crate::{config::Config, mirror::engine::Engine};
 
 /// Cheap to clone: everything inside is shared.
 #[derive(Clone)]
@@ -13,4 +13,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Database pool (SQLite or PostgreSQL).
     pub db: DatabaseConnection,
+    /// The mirror sync engine.
+    pub engine: Arc<Engine>,
 }

@@ -6,6 +6,9 @@ mod m20261125_000001_create_users;
 mod m20261125_000002_create_sessions;
 mod m20261125_000003_create_access_tokens;
 mod m20261125_000004_create_repositories;
+mod m20261125_000005_add_mirror_columns;
+mod m20261125_000006_create_mirror_runs;
+mod m20261125_000007_create_mirror_ref_updates;
 
 /// Runs every migration of the schema in order.
 pub struct Migrator;
@@ -18,6 +21,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_sessions::Migration),
             Box::new(m20261125_000003_create_access_tokens::Migration),
             Box::new(m20261125_000004_create_repositories::Migration),
+            Box::new(m20261125_000005_add_mirror_columns::Migration),
+            Box::new(m20261125_000006_create_mirror_runs::Migration),
+            Box::new(m20261125_000007_create_mirror_ref_updates::Migration),
         ]
     }
 }

@@ -15,6 +15,26 @@ pub struct Model {
     pub is_private: bool,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
+    pub mirror_enabled: bool,
+    pub mirror_direction: String,
+    pub upstream_url: Option<String>,
+    pub upstream_username: Option<String>,
+    /// Ciphertext (see `mirror::secrets`), never the password itself.
+    pub upstream_password: Option<String>,
+    pub downstream_url: Option<String>,
+    pub downstream_username: Option<String>,
+    /// Ciphertext (see `mirror::secrets`), never the password itself.
+    pub downstream_password: Option<String>,
+    pub sync_interval: i64,
+    pub last_synced_at: Option<ChronoDateTimeUtc>,
+    pub sync_status: String,
+    pub sync_error: Option<String>,
+    pub next_sync_at: Option<ChronoDateTimeUtc>,
+    /// Instance id of the process running this repository's sync, if one runs.
+    pub sync_claimed_by: Option<String>,
+    /// Refreshed while a sync runs; a stale one means the process died.
+    pub sync_heartbeat_at: Option<ChronoDateTimeUtc>,
+    pub consecutive_failures: i32,
 }
 
 /// A repository belongs to its owner.
@@ -28,6 +48,9 @@ pub enum Relation {
         on_delete = "Cascade"
     )]
     User,
+    /// Sync runs of this repository.
+    #[sea_orm(has_many = "super::mirror_run::Entity")]
+    MirrorRun,
 }
 
 impl Related<super::user::Entity> for Entity {

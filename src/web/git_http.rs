@@ -15,6 +15,7 @@ use crate::{
     auth::extract::{credentials, resolve},
     entities::user,
     git::serve::{self, Service},
+    mirror::{settings::rejects_push, url_policy::redact},
     repos::{self, Repo},
     state::AppState,
 };
@@ -63,7 +64,7 @@ async fn authorize(
         .await
         .map_err(internal)?;
     let needs_write = service == Service::ReceivePack;
-    match (found, viewer) {
+    let decision = match (found, viewer) {
         // Anonymous: public repositories may be read; everything else asks for credentials,
         // without revealing whether the repository exists.
         (Some(repo), None) if !needs_write && repo.can_read(None) => Ok(repo),
@@ -79,7 +80,33 @@ async fn authorize(
             }
         }
         _ => Err(refuse(StatusCode::NOT_FOUND, "repository not found")),
+    }?;
+    if needs_write && rejects_push(&decision.repo) {
+        return Err(mirror_refusal(&decision));
     }
+    Ok(decision)
+}
+
+/// A push to a repository that pulls from elsewhere: git shows an `ERR` line as
+/// "remote error: …", so the user reads why.
+fn mirror_refusal(repo: &Repo) -> Response {
+    let source = redact(
+        repo.repo
+            .upstream_url
+            .as_deref()
+            .unwrap_or("another repository"),
+    );
+    let message = format!(
+        "ERR {} is a mirror of {source}; pushes are not accepted. Push to {source} instead, or turn mirroring off.",
+        repo.full_name()
+    );
+    let mut body = serve::pkt_line(&format!("# service={}\n", Service::ReceivePack.name()));
+    body.push_str("0000");
+    body.push_str(&serve::pkt_line(&message));
+    no_cache(
+        body.into_response(),
+        &Service::ReceivePack.advertisement_type(),
+    )
 }
 
 fn protocol_header(headers: &HeaderMap) -> Option<&str> {

@@ -1,6 +1,9 @@
 //! The one integration test binary: the real server on 127.0.0.1, the real `git` client, a real
 //! SQLite file and a real PostgreSQL database. Every test runs against both databases.
 
+// Tests stop at the first surprise; unwrap says so as well as expect.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 mod api_repos;
@@ -8,4 +11,5 @@ mod api_user;
 mod cli;
 mod git_http;
 mod lifecycle;
+mod mirror;
 mod web_auth;

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, one file per resource.
 
+mod mirror;
 mod repos;
 mod user;
 
@@ -9,5 +10,8 @@ use crate::state::AppState;
 
 /// Every API route.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(user::router()).merge(repos::router())
+    Router::new()
+        .merge(user::router())
+        .merge(repos::router())
+        .merge(mirror::router())
 }

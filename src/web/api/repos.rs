@@ -48,8 +48,11 @@ impl RepoJson {
             name: r.repo.name.clone(),
             description: r.repo.description.clone(),
             private: r.repo.is_private,
-            mirror_enabled: false,
-            mirror_direction: None,
+            mirror_enabled: r.repo.mirror_enabled,
+            mirror_direction: r
+                .repo
+                .mirror_enabled
+                .then(|| r.repo.mirror_direction.clone()),
             clone_url: format!("{base}/{}.git", r.full_name()),
             created_at: r.repo.created_at,
         }

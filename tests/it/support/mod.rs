@@ -2,7 +2,9 @@
 
 pub mod db;
 pub mod git;
+pub mod git_backend;
 pub mod html;
+pub mod process;
 pub mod server;
 
 pub use db::Db;

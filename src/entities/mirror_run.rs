@@ -1,0 +1,55 @@
+//! The `mirror_runs` table: one row per sync.
+
+use sea_orm::entity::prelude::*;
+
+/// One sync of one repository.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "mirror_runs")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub repository_id: i64,
+    /// `manual`, `scheduled` or `import`.
+    pub trigger: String,
+    /// `upstream`, `downstream` or `both`.
+    pub direction: String,
+    /// `running`, `success`, `up_to_date`, `failed` or `interrupted`.
+    pub status: String,
+    pub started_at: ChronoDateTimeUtc,
+    pub finished_at: Option<ChronoDateTimeUtc>,
+    pub error: Option<String>,
+    pub objects_transferred: i64,
+    pub bytes_transferred: i64,
+    /// Instance id of the process that ran it.
+    pub claimed_by: String,
+}
+
+/// A run belongs to a repository and has ref updates.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    /// The repository synced.
+    #[sea_orm(
+        belongs_to = "super::repository::Entity",
+        from = "Column::RepositoryId",
+        to = "super::repository::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Repository,
+    /// Refs this run changed.
+    #[sea_orm(has_many = "super::mirror_ref_update::Entity")]
+    RefUpdate,
+}
+
+impl Related<super::repository::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Repository.def()
+    }
+}
+
+impl Related<super::mirror_ref_update::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::RefUpdate.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

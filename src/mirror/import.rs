@@ -1,0 +1,146 @@
+//! Importing a repository from a URL: as an upstream mirror (credentials kept, encrypted) or as
+//! a one-time clone (credentials used once, never stored). Answers at once; the transfer runs
+//! in the background as a run with trigger `import`.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+
+use super::{
+    engine::{OneTimeClone, Trigger},
+    settings::{MAX_PASSWORD_LEN, MAX_SYNC_INTERVAL, MAX_USERNAME_LEN},
+    transfer::Credentials,
+    url_policy,
+};
+use crate::{
+    entities::user,
+    error::{Error, FieldErrors, Result},
+    git,
+    repos::{self, NewRepo, Repo},
+    state::AppState,
+};
+
+/// What the import form and `POST /repos/import` ask for.
+#[derive(Debug, Clone, Default)]
+pub struct ImportRequest {
+    /// New repository name.
+    pub name: String,
+    /// Where to copy from.
+    pub clone_url: String,
+    /// Keep it as an upstream mirror.
+    pub mirror: bool,
+    /// Hide it from others.
+    pub private: bool,
+    /// Free text.
+    pub description: String,
+    /// Username for the source.
+    pub auth_username: Option<String>,
+    /// Password or token for the source.
+    pub auth_password: Option<String>,
+    /// Seconds between syncs (mirrors only).
+    pub sync_interval: Option<i64>,
+}
+
+/// Validates, creates the repository and starts its first transfer in the background.
+///
+/// # Errors
+/// Validation (422 naming each field), a taken name (409), the database or the disk.
+pub async fn import(state: &AppState, owner: &user::Model, req: ImportRequest) -> Result<Repo> {
+    let config = &state.config;
+    let mut fields = FieldErrors::new();
+    if let Err(message) = crate::names::check_repo_name(&req.name) {
+        fields.insert("name".to_owned(), message);
+    }
+    let clone_url = req.clone_url.trim().to_owned();
+    if clone_url.is_empty() {
+        fields.insert("clone_url".to_owned(), "clone_url is required".to_owned());
+    } else if let Err(message) = url_policy::check(&clone_url, config.allow_local_networks).await {
+        fields.insert("clone_url".to_owned(), message);
+    }
+    let interval = req.sync_interval.unwrap_or(3600);
+    if !(config.min_sync_interval..=MAX_SYNC_INTERVAL).contains(&interval) {
+        fields.insert(
+            "sync_interval".to_owned(),
+            format!(
+                "must be between {} and {MAX_SYNC_INTERVAL} seconds",
+                config.min_sync_interval
+            ),
+        );
+    }
+    let username = req.auth_username.filter(|u| !u.trim().is_empty());
+    let password = req.auth_password.filter(|p| !p.is_empty());
+    if username
+        .as_ref()
+        .is_some_and(|u| u.chars().count() > MAX_USERNAME_LEN)
+    {
+        fields.insert(
+            "auth_username".to_owned(),
+            format!("must be at most {MAX_USERNAME_LEN} characters"),
+        );
+    }
+    if password
+        .as_ref()
+        .is_some_and(|p| p.len() > MAX_PASSWORD_LEN)
+    {
+        fields.insert(
+            "auth_password".to_owned(),
+            format!("must be at most {MAX_PASSWORD_LEN} bytes"),
+        );
+    }
+    if !fields.is_empty() {
+        return Err(Error::Validation(fields));
+    }
+
+    let row = repos::insert_row(
+        &state.db,
+        owner,
+        &NewRepo {
+            name: req.name.clone(),
+            description: req.description.clone(),
+            private: req.private,
+        },
+    )
+    .await?;
+    let path = repos::repo_path(config, &owner.username, &row.name);
+    if let Err(e) = git::storage::init_bare(path).await {
+        let _ = sea_orm::ModelTrait::delete(row, &state.db).await;
+        return Err(e);
+    }
+    let repo_id = row.id;
+    // For a one-time clone these live only in memory, for this one transfer.
+    let one_time_credentials = Credentials {
+        username: username.clone(),
+        password: password.clone(),
+    };
+    let row = if req.mirror {
+        let sealed = password.as_deref().map(|p| {
+            state
+                .engine
+                .secrets()
+                .encrypt(repo_id, "upstream_password", p)
+        });
+        let mut active = row.into_active_model();
+        active.mirror_enabled = Set(true);
+        active.mirror_direction = Set("upstream".to_owned());
+        active.upstream_url = Set(Some(clone_url.clone()));
+        active.upstream_username = Set(username.map(|u| u.trim().to_owned()));
+        active.upstream_password = Set(sealed);
+        active.sync_interval = Set(interval);
+        // The import run is the first sync; the scheduler takes over after one interval.
+        active.next_sync_at = Set(Some(Utc::now() + chrono::TimeDelta::seconds(interval)));
+        active.update(&state.db).await?
+    } else {
+        row
+    };
+    let one_time = (!req.mirror).then_some(OneTimeClone {
+        url: clone_url,
+        credentials: one_time_credentials,
+    });
+    state
+        .engine
+        .trigger_with(repo_id, Trigger::Import, one_time)
+        .await?;
+    Ok(Repo {
+        repo: row,
+        owner: owner.clone(),
+    })
+}

@@ -1,0 +1,102 @@
+//! Reading the sync history: runs newest first, each with the refs it changed.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+
+use crate::{
+    entities::{mirror_ref_update, mirror_run},
+    error::Result,
+};
+
+/// One ref a run changed; `old` null means created, `new` null means deleted.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefUpdateView {
+    /// Full ref name.
+    #[serde(rename = "ref")]
+    pub ref_name: String,
+    /// Id before.
+    pub old: Option<String>,
+    /// Id after.
+    pub new: Option<String>,
+    /// `upstream` (changed here) or `downstream` (changed on the remote).
+    pub side: String,
+}
+
+/// One run as the API and the history page show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunView {
+    /// Run id.
+    pub id: i64,
+    /// `manual`, `scheduled` or `import`.
+    pub trigger: String,
+    /// `upstream`, `downstream` or `both`.
+    pub direction: String,
+    /// `running`, `success`, `up_to_date`, `failed` or `interrupted`.
+    pub status: String,
+    /// Start time.
+    pub started_at: DateTime<Utc>,
+    /// End time, if ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Failure message, if failed.
+    pub error: Option<String>,
+    /// Objects transferred.
+    pub objects_transferred: i64,
+    /// Bytes transferred.
+    pub bytes_transferred: i64,
+    /// Refs changed.
+    pub ref_updates: Vec<RefUpdateView>,
+}
+
+/// Runs of a repository, newest first: `limit` of them after skipping `offset`.
+///
+/// # Errors
+/// The database failed.
+pub async fn list(
+    db: &DatabaseConnection,
+    repo_id: i64,
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<RunView>> {
+    let runs = mirror_run::Entity::find()
+        .filter(mirror_run::Column::RepositoryId.eq(repo_id))
+        .order_by_desc(mirror_run::Column::Id)
+        .limit(limit)
+        .offset(offset)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+    let mut updates: HashMap<i64, Vec<RefUpdateView>> = HashMap::new();
+    if !ids.is_empty() {
+        for u in mirror_ref_update::Entity::find()
+            .filter(mirror_ref_update::Column::RunId.is_in(ids))
+            .order_by_asc(mirror_ref_update::Column::Id)
+            .all(db)
+            .await?
+        {
+            updates.entry(u.run_id).or_default().push(RefUpdateView {
+                ref_name: u.ref_name,
+                old: u.old_id,
+                new: u.new_id,
+                side: u.side,
+            });
+        }
+    }
+    Ok(runs
+        .into_iter()
+        .map(|r| RunView {
+            ref_updates: updates.remove(&r.id).unwrap_or_default(),
+            id: r.id,
+            trigger: r.trigger,
+            direction: r.direction,
+            status: r.status,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            error: r.error,
+            objects_transferred: r.objects_transferred,
+            bytes_transferred: r.bytes_transferred,
+        })
+        .collect())
+}

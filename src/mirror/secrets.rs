@@ -1,0 +1,227 @@
+//! Mirror credentials at rest: AES-256-GCM, a random nonce per value, and the repository id and
+//! field name as associated data (a ciphertext copied to another row or field does not decrypt).
+
+use std::{io::Write, path::Path};
+
+use aes_gcm::{
+    Aes256Gcm, Nonce,
+    aead::{Aead, KeyInit, Payload},
+};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use rand::Rng;
+
+use crate::config::Config;
+
+/// Prefix of stored values, so the format can change later.
+const VERSION_PREFIX: &str = "v1:";
+const NONCE_LEN: usize = 12;
+
+/// Why the key could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// `MIRRORFORGE_SECRET_KEY` or the key file is not base64 of 32 bytes.
+    #[error("{0} must be base64 of exactly 32 bytes")]
+    Malformed(&'static str),
+    /// The key file could not be read or written.
+    #[error("key file {path}: {source}")]
+    File {
+        /// The key file.
+        path: String,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+/// A stored value that cannot be decrypted (the key changed, or the value was tampered with).
+#[derive(Debug, thiserror::Error)]
+#[error("the stored {field} cannot be decrypted (the secret key has changed?); enter it again")]
+pub struct DecryptError {
+    /// Which field, in words (`upstream password`).
+    pub field: String,
+}
+
+/// Encrypts and decrypts mirror credentials.
+#[derive(Clone)]
+pub struct SecretBox {
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for SecretBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretBox(..)")
+    }
+}
+
+impl SecretBox {
+    /// A box from 32 raw key bytes.
+    #[must_use]
+    pub fn from_key(key: &[u8; 32]) -> Self {
+        Self {
+            cipher: Aes256Gcm::new(key.into()),
+        }
+    }
+
+    /// Loads the key from `MIRRORFORGE_SECRET_KEY`, or from `DATA_DIR/secret.key`, creating that
+    /// file once (mode 0600) with a fresh random key.
+    ///
+    /// # Errors
+    /// A malformed key, or a key file that cannot be read or created.
+    pub fn load(config: &Config) -> Result<Self, KeyError> {
+        if let Some(encoded) = &config.secret_key {
+            return Ok(Self::from_key(&decode_key(
+                encoded,
+                "MIRRORFORGE_SECRET_KEY",
+            )?));
+        }
+        let path = config.data_dir.join("secret.key");
+        let file_error = |source| KeyError::File {
+            path: path.display().to_string(),
+            source,
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Self::from_key(&decode_key(text.trim(), "the key file")?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key: [u8; 32] = rand::rng().random();
+                write_key_file(&path, &STANDARD.encode(key)).map_err(file_error)?;
+                Ok(Self::from_key(&key))
+            }
+            Err(e) => Err(file_error(e)),
+        }
+    }
+
+    fn aad(repo_id: i64, field: &str) -> String {
+        format!("mirrorforge/repository/{repo_id}/{field}")
+    }
+
+    /// Encrypts `plaintext` for `field` of repository `repo_id`.
+    #[must_use]
+    pub fn encrypt(&self, repo_id: i64, field: &str, plaintext: &str) -> String {
+        let nonce_bytes: [u8; NONCE_LEN] = rand::rng().random();
+        let nonce = Nonce::from(nonce_bytes);
+        let aad = Self::aad(repo_id, field);
+        let ciphertext = self
+            .cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: aad.as_bytes(),
+                },
+            )
+            .unwrap_or_default();
+        let mut out = nonce_bytes.to_vec();
+        out.extend_from_slice(&ciphertext);
+        format!("{VERSION_PREFIX}{}", STANDARD.encode(out))
+    }
+
+    /// Decrypts a value stored by [`SecretBox::encrypt`] for the same repository and field.
+    ///
+    /// # Errors
+    /// The value was made with another key, for another row or field, or is damaged.
+    pub fn decrypt(&self, repo_id: i64, field: &str, stored: &str) -> Result<String, DecryptError> {
+        let error = || DecryptError {
+            field: field.replace('_', " "),
+        };
+        let raw = stored
+            .strip_prefix(VERSION_PREFIX)
+            .and_then(|b64| STANDARD.decode(b64).ok())
+            .filter(|raw| raw.len() > NONCE_LEN)
+            .ok_or_else(error)?;
+        let (nonce_bytes, ciphertext) = raw.split_at(NONCE_LEN);
+        let nonce_array: [u8; NONCE_LEN] = nonce_bytes.try_into().map_err(|_| error())?;
+        let aad = Self::aad(repo_id, field);
+        let plain = self
+            .cipher
+            .decrypt(
+                &Nonce::from(nonce_array),
+                Payload {
+                    msg: ciphertext,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .map_err(|_| error())?;
+        String::from_utf8(plain).map_err(|_| error())
+    }
+}
+
+fn decode_key(encoded: &str, source: &'static str) -> Result<[u8; 32], KeyError> {
+    STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok())
+        .ok_or(KeyError::Malformed(source))
+}
+
+fn write_key_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_with_fresh_nonces_bound_to_row_and_field() {
+        let secrets = SecretBox::from_key(&[7; 32]);
+        let a = secrets.encrypt(1, "upstream_password", "hunter2");
+        let b = secrets.encrypt(1, "upstream_password", "hunter2");
+        assert_ne!(a, b, "each value gets its own nonce");
+        assert!(!a.contains("hunter2"));
+        assert_eq!(
+            secrets.decrypt(1, "upstream_password", &a).unwrap(),
+            "hunter2"
+        );
+        assert!(secrets.decrypt(2, "upstream_password", &a).is_err());
+        assert!(secrets.decrypt(1, "downstream_password", &a).is_err());
+        let other = SecretBox::from_key(&[8; 32]);
+        let err = other.decrypt(1, "upstream_password", &a).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("upstream password cannot be decrypted")
+        );
+        assert!(secrets.decrypt(1, "upstream_password", "garbage").is_err());
+    }
+
+    #[test]
+    fn key_file_is_created_once_with_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::for_data_dir(dir.path().to_path_buf());
+        let first = SecretBox::load(&config).unwrap();
+        let sealed = first.encrypt(5, "f", "x");
+        let second = SecretBox::load(&config).unwrap();
+        assert_eq!(second.decrypt(5, "f", &sealed).unwrap(), "x");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("secret.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn malformed_environment_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::for_data_dir(dir.path().to_path_buf());
+        config.secret_key = Some("c2hvcnQ=".into());
+        assert!(matches!(
+            SecretBox::load(&config),
+            Err(KeyError::Malformed("MIRRORFORGE_SECRET_KEY"))
+        ));
+    }
+}

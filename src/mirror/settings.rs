@@ -1,0 +1,347 @@
+//! Mirror settings: what the API and the settings form show, and the one validated code path
+//! that changes them (PATCH semantics: left out keeps, `""` clears).
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel};
+use serde::{Deserialize, Serialize};
+
+use super::{secrets::SecretBox, url_policy};
+use crate::{
+    config::Config,
+    entities::repository,
+    error::{Error, FieldErrors, Result},
+};
+
+/// Largest `sync_interval` accepted: one year.
+pub const MAX_SYNC_INTERVAL: i64 = 31_536_000;
+/// Longest username accepted.
+pub const MAX_USERNAME_LEN: usize = 255;
+/// Longest password accepted.
+pub const MAX_PASSWORD_LEN: usize = 4096;
+
+/// Which way a mirror syncs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MirrorDirection {
+    /// Pull from `upstream_url`.
+    Upstream,
+    /// Push to `downstream_url`.
+    Downstream,
+    /// Pull, then push.
+    Both,
+}
+
+impl MirrorDirection {
+    /// Parses the stored or submitted word.
+    #[must_use]
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "upstream" => Some(Self::Upstream),
+            "downstream" => Some(Self::Downstream),
+            "both" => Some(Self::Both),
+            _ => None,
+        }
+    }
+
+    /// The stored word.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Upstream => "upstream",
+            Self::Downstream => "downstream",
+            Self::Both => "both",
+        }
+    }
+
+    /// Whether this direction pulls.
+    #[must_use]
+    pub fn pulls(self) -> bool {
+        matches!(self, Self::Upstream | Self::Both)
+    }
+
+    /// Whether this direction pushes.
+    #[must_use]
+    pub fn pushes(self) -> bool {
+        matches!(self, Self::Downstream | Self::Both)
+    }
+}
+
+/// The stored direction of a repository (the default is upstream).
+#[must_use]
+pub fn direction_of(repo: &repository::Model) -> MirrorDirection {
+    MirrorDirection::parse(&repo.mirror_direction).unwrap_or(MirrorDirection::Upstream)
+}
+
+/// True when pushes to this repository must be refused (it pulls from elsewhere).
+#[must_use]
+pub fn rejects_push(repo: &repository::Model) -> bool {
+    repo.mirror_enabled && direction_of(repo).pulls()
+}
+
+/// The mirror settings object of the contract; never a password.
+#[derive(Debug, Clone, Serialize)]
+pub struct MirrorSettings {
+    /// Mirroring switched on.
+    pub mirror_enabled: bool,
+    /// `upstream`, `downstream` or `both`.
+    pub mirror_direction: MirrorDirection,
+    /// Where to pull from, without credentials ("" when unset).
+    pub upstream_url: String,
+    /// Username for the upstream ("" when unset).
+    pub upstream_username: String,
+    /// Whether an upstream password is stored.
+    pub upstream_password_set: bool,
+    /// Where to push to ("" when unset).
+    pub downstream_url: String,
+    /// Username for the downstream ("" when unset).
+    pub downstream_username: String,
+    /// Whether a downstream password is stored.
+    pub downstream_password_set: bool,
+    /// Seconds between syncs.
+    pub sync_interval: i64,
+    /// End of the last successful sync.
+    pub last_synced_at: Option<DateTime<Utc>>,
+    /// When the scheduler will sync next.
+    pub next_sync_at: Option<DateTime<Utc>>,
+    /// `idle`, `syncing`, `success` or `failed`.
+    pub sync_status: String,
+    /// The last failure's message ("" when none).
+    pub sync_error: String,
+    /// Failed syncs in a row.
+    pub consecutive_failures: i32,
+}
+
+impl From<&repository::Model> for MirrorSettings {
+    fn from(r: &repository::Model) -> Self {
+        Self {
+            mirror_enabled: r.mirror_enabled,
+            mirror_direction: direction_of(r),
+            upstream_url: r.upstream_url.clone().unwrap_or_default(),
+            upstream_username: r.upstream_username.clone().unwrap_or_default(),
+            upstream_password_set: r.upstream_password.is_some(),
+            downstream_url: r.downstream_url.clone().unwrap_or_default(),
+            downstream_username: r.downstream_username.clone().unwrap_or_default(),
+            downstream_password_set: r.downstream_password.is_some(),
+            sync_interval: r.sync_interval,
+            last_synced_at: r.last_synced_at,
+            next_sync_at: r.next_sync_at,
+            sync_status: r.sync_status.clone(),
+            sync_error: r.sync_error.clone().unwrap_or_default(),
+            consecutive_failures: r.consecutive_failures,
+        }
+    }
+}
+
+/// A change to the settings: `None` keeps a value, `Some("")` clears a text one.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    /// Switch mirroring on or off.
+    pub mirror_enabled: Option<bool>,
+    /// New direction word (validated).
+    pub mirror_direction: Option<String>,
+    /// New upstream URL.
+    pub upstream_url: Option<String>,
+    /// New upstream username.
+    pub upstream_username: Option<String>,
+    /// New upstream password (write-only).
+    pub upstream_password: Option<String>,
+    /// New downstream URL.
+    pub downstream_url: Option<String>,
+    /// New downstream username.
+    pub downstream_username: Option<String>,
+    /// New downstream password (write-only).
+    pub downstream_password: Option<String>,
+    /// New interval in seconds.
+    pub sync_interval: Option<i64>,
+}
+
+/// A text field after a patch: unchanged, or set to a value (None = cleared).
+fn merged(patch: Option<&String>, current: Option<&String>) -> Option<String> {
+    match patch {
+        Some(v) if v.trim().is_empty() => None,
+        Some(v) => Some(v.trim().to_owned()),
+        None => current.cloned(),
+    }
+}
+
+/// Validates `patch` against `repo` and saves it; 422 names every bad field and saves nothing.
+///
+/// # Errors
+/// Validation (422) or the database.
+pub async fn apply(
+    db: &DatabaseConnection,
+    config: &Config,
+    secrets: &SecretBox,
+    repo: repository::Model,
+    patch: SettingsPatch,
+) -> Result<repository::Model> {
+    let mut fields = FieldErrors::new();
+    let direction = match patch.mirror_direction.as_deref() {
+        None => direction_of(&repo),
+        Some(word) => MirrorDirection::parse(word).unwrap_or_else(|| {
+            fields.insert(
+                "mirror_direction".to_owned(),
+                "must be one of upstream, downstream, both".to_owned(),
+            );
+            direction_of(&repo)
+        }),
+    };
+    let interval = patch.sync_interval.unwrap_or(repo.sync_interval);
+    if patch.sync_interval.is_some()
+        && !(config.min_sync_interval..=MAX_SYNC_INTERVAL).contains(&interval)
+    {
+        fields.insert(
+            "sync_interval".to_owned(),
+            format!(
+                "must be between {} and {MAX_SYNC_INTERVAL} seconds",
+                config.min_sync_interval
+            ),
+        );
+    }
+    let enabled = patch.mirror_enabled.unwrap_or(repo.mirror_enabled);
+    let upstream_url = merged(patch.upstream_url.as_ref(), repo.upstream_url.as_ref());
+    let downstream_url = merged(patch.downstream_url.as_ref(), repo.downstream_url.as_ref());
+    for (field, given) in [
+        ("upstream_url", &patch.upstream_url),
+        ("downstream_url", &patch.downstream_url),
+    ] {
+        if let Some(url) = given.as_deref().map(str::trim).filter(|u| !u.is_empty())
+            && let Err(message) = url_policy::check(url, config.allow_local_networks).await
+        {
+            fields.insert(field.to_owned(), message);
+        }
+    }
+    if enabled
+        && direction.pulls()
+        && upstream_url.is_none()
+        && !fields.contains_key("upstream_url")
+    {
+        fields.insert(
+            "upstream_url".to_owned(),
+            "required when mirroring upstream".to_owned(),
+        );
+    }
+    if enabled
+        && direction.pushes()
+        && downstream_url.is_none()
+        && !fields.contains_key("downstream_url")
+    {
+        fields.insert(
+            "downstream_url".to_owned(),
+            "required when mirroring downstream".to_owned(),
+        );
+    }
+    for (field, value) in [
+        ("upstream_username", &patch.upstream_username),
+        ("downstream_username", &patch.downstream_username),
+    ] {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.chars().count() > MAX_USERNAME_LEN)
+        {
+            fields.insert(
+                field.to_owned(),
+                format!("must be at most {MAX_USERNAME_LEN} characters"),
+            );
+        }
+    }
+    for (field, value) in [
+        ("upstream_password", &patch.upstream_password),
+        ("downstream_password", &patch.downstream_password),
+    ] {
+        if value.as_ref().is_some_and(|v| v.len() > MAX_PASSWORD_LEN) {
+            fields.insert(
+                field.to_owned(),
+                format!("must be at most {MAX_PASSWORD_LEN} bytes"),
+            );
+        }
+    }
+    if !fields.is_empty() {
+        return Err(Error::Validation(fields));
+    }
+
+    let now = Utc::now();
+    let was_enabled = repo.mirror_enabled;
+    let old_interval = repo.sync_interval;
+    let next_sync_at = repo.next_sync_at;
+    let id = repo.id;
+    let upstream_username = merged(
+        patch.upstream_username.as_ref(),
+        repo.upstream_username.as_ref(),
+    );
+    let downstream_username = merged(
+        patch.downstream_username.as_ref(),
+        repo.downstream_username.as_ref(),
+    );
+    let mut active = repo.into_active_model();
+    active.mirror_enabled = Set(enabled);
+    active.mirror_direction = Set(direction.as_str().to_owned());
+    active.upstream_url = Set(upstream_url);
+    active.downstream_url = Set(downstream_url);
+    active.upstream_username = Set(upstream_username);
+    active.downstream_username = Set(downstream_username);
+    for (field, value, slot) in [
+        (
+            "upstream_password",
+            &patch.upstream_password,
+            &mut active.upstream_password,
+        ),
+        (
+            "downstream_password",
+            &patch.downstream_password,
+            &mut active.downstream_password,
+        ),
+    ] {
+        match value.as_deref() {
+            None => {}
+            Some("") => *slot = Set(None),
+            Some(password) => *slot = Set(Some(secrets.encrypt(id, field, password))),
+        }
+    }
+    active.sync_interval = Set(interval);
+    active.next_sync_at = Set(match (was_enabled, enabled) {
+        (_, false) => None,
+        // Just switched on: due at the next scheduler tick.
+        (false, true) => Some(now),
+        (true, true) if interval != old_interval => {
+            let by_new_interval = now + Duration::seconds(interval);
+            Some(next_sync_at.map_or(by_new_interval, |t| t.min(by_new_interval)))
+        }
+        (true, true) => next_sync_at.or(Some(now)),
+    });
+    if !enabled && was_enabled {
+        active.consecutive_failures = Set(0);
+    }
+    active.updated_at = Set(now);
+    Ok(active.update(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keeps_clears_and_trims() {
+        let current = Some("a".to_owned());
+        assert_eq!(merged(None, current.as_ref()), Some("a".into()));
+        assert_eq!(merged(Some(&String::new()), current.as_ref()), None);
+        assert_eq!(
+            merged(Some(&" b ".to_owned()), current.as_ref()),
+            Some("b".into())
+        );
+    }
+
+    #[test]
+    fn directions_round_trip() {
+        for d in [
+            MirrorDirection::Upstream,
+            MirrorDirection::Downstream,
+            MirrorDirection::Both,
+        ] {
+            assert_eq!(MirrorDirection::parse(d.as_str()), Some(d));
+        }
+        assert_eq!(MirrorDirection::parse("sideways"), None);
+        assert!(MirrorDirection::Both.pulls() && MirrorDirection::Both.pushes());
+    }
+}
