@@ -1,11 +1,11 @@
 //! The `mirrorforge` binary itself: `admin create-user`, `admin create-token`, `migrate`, and
-//! `serve` answering on the address it logs and stopping cleanly on SIGTERM.
-
+//! `serve` answering on the address it logs, reading its environment (registration closed), and
+//! stopping cleanly on SIGTERM.
 use std::{path::Path, process::Stdio, time::Duration};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::support::{Db, TestServer, on_both_databases};
+use crate::support::{Db, TestServer, html::input_value, on_both_databases};
 
 on_both_databases!(
     admin_commands_make_a_user_and_a_working_token,
@@ -238,6 +238,7 @@ async fn serve_logs_its_address_answers_and_stops_on_sigterm(db: Db) {
         .expect("temp dir");
     let mut child = mirrorforge(&db, dir.path(), &["serve"])
         .env("MIRRORFORGE_LISTEN", "127.0.0.1:0")
+        .env("MIRRORFORGE_REGISTRATION", "closed")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -320,6 +321,47 @@ async fn serve_logs_its_address_answers_and_stops_on_sigterm(db: Db) {
         .await
         .expect("answer");
     assert_eq!(me.status().as_u16(), 200);
+
+    // MIRRORFORGE_REGISTRATION=closed reached the pages: no form, and a POST is refused.
+    let browser = reqwest::Client::builder()
+        .no_proxy()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let register = browser
+        .get(format!("http://{addr}/register"))
+        .send()
+        .await
+        .expect("answer")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        input_value(&register, "password").is_none(),
+        "a closed registration shows no form: {register}"
+    );
+    let login = browser
+        .get(format!("http://{addr}/login"))
+        .send()
+        .await
+        .expect("answer")
+        .text()
+        .await
+        .expect("body");
+    let csrf = input_value(&login, "csrf_token").expect("the login form has a CSRF token");
+    let refused = browser
+        .post(format!("http://{addr}/register"))
+        .form(&[
+            ("username", "mallory"),
+            ("email", "mallory@example.com"),
+            ("password", "Mallory-Password-1"),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(refused.status().as_u16(), 403);
 
     // SIGTERM: a clean stop with exit status 0.
     let pid = child.id().expect("running").to_string();
