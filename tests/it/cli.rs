@@ -1,6 +1,7 @@
 //! The `mirrorforge` binary itself: `admin create-user`, `admin create-token`, `migrate`, and
 //! `serve` answering on the address it logs, reading its environment (registration closed), and
 //! stopping cleanly on SIGTERM.
+
 use std::{path::Path, process::Stdio, time::Duration};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
