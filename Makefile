@@ -15,11 +15,13 @@ run:
 	$(CARGO) run --bin mirrorforge -- serve
 
 ## test: install missing tools, check PostgreSQL, then fmt, clippy and the whole test suite
+# `--tests`, not `--all-targets`: that would also run the benchmark (benches/, test = false) in
+# the dev profile and print its table after the test summary, which must come last.
 test: deps check-postgres
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace --doc
-	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --tests
 
 ## bench: release build; libgit2 mirror push vs `git push --mirror` (see BENCHMARKS.md)
 bench: deps
