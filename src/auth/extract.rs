@@ -117,6 +117,9 @@ pub struct WebUser(pub user::Model);
 pub enum WebUserRejection {
     /// Send them to log in, then back here.
     Login(String),
+    /// An htmx request without a session (it expired): 401 with a sentence, because a
+    /// redirect would be followed silently and the login page swapped into the widget.
+    HtmxLogin,
     /// Something failed.
     Error(PageError),
 }
@@ -128,6 +131,11 @@ impl IntoResponse for WebUserRejection {
                 let target = format!("/login?next={}", urlencode(&next));
                 Redirect::to(&target).into_response()
             }
+            Self::HtmxLogin => (
+                axum::http::StatusCode::UNAUTHORIZED,
+                "Your session has expired: reload the page and log in again.",
+            )
+                .into_response(),
             Self::Error(err) => err.into_response(),
         }
     }
@@ -148,6 +156,9 @@ impl FromRequestParts<AppState> for WebUser {
     ) -> Result<Self, WebUserRejection> {
         match session_user(parts, state).await {
             Ok(Some(user)) => Ok(Self(user)),
+            Ok(None) if parts.headers.contains_key("hx-request") => {
+                Err(WebUserRejection::HtmxLogin)
+            }
             Ok(None) => {
                 let next = parts
                     .uri

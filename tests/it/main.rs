@@ -13,3 +13,4 @@ mod git_http;
 mod lifecycle;
 mod mirror;
 mod web_auth;
+mod web_mirror;

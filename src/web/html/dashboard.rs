@@ -6,8 +6,14 @@ use axum::{Router, extract::State, routing::get};
 use chrono::Utc;
 use tower_sessions::Session;
 
-use super::page::{Layout, TimeView};
-use crate::{auth::extract::WebUser, error::PageError, repos, state::AppState};
+use super::{
+    mirror_sync::status_label,
+    page::{Layout, TimeView},
+};
+use crate::{
+    auth::extract::WebUser, error::PageError, mirror::settings::direction_of, repos,
+    state::AppState,
+};
 
 /// The dashboard route.
 pub fn router() -> Router<AppState> {
@@ -26,6 +32,20 @@ struct RepoRow {
     private: bool,
     /// When the repository was created.
     created: TimeView,
+    /// Its mirror badges, when it mirrors.
+    mirror: Option<MirrorBadge>,
+}
+
+/// A mirrored repository's badges: which way it syncs and how the last sync went.
+struct MirrorBadge {
+    /// `upstream`, `downstream` or `both`.
+    direction: &'static str,
+    /// `idle`, `syncing`, `success` or `failed`.
+    status: String,
+    /// The status in words.
+    status_label: &'static str,
+    /// The last error ("" when none), as the badge's tooltip.
+    error: String,
 }
 
 /// The dashboard: a list for a logged-in user, a welcome for a visitor.
@@ -51,6 +71,12 @@ async fn dashboard(
                 .await?
                 .into_iter()
                 .map(|r| RepoRow {
+                    mirror: r.repo.mirror_enabled.then(|| MirrorBadge {
+                        direction: direction_of(&r.repo).as_str(),
+                        status_label: status_label(&r.repo.sync_status),
+                        status: r.repo.sync_status.clone(),
+                        error: r.repo.sync_error.clone().unwrap_or_default(),
+                    }),
                     owner: r.owner.username,
                     name: r.repo.name,
                     description: r.repo.description,

@@ -2,6 +2,9 @@
 
 mod account;
 mod dashboard;
+mod import;
+mod mirror;
+mod mirror_sync;
 mod page;
 mod repo;
 mod tokens;
@@ -17,4 +20,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(tokens::router())
         .merge(repo::router())
+        .merge(mirror::router())
+        .merge(mirror_sync::router())
+        .merge(import::router())
 }

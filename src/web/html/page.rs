@@ -96,6 +96,12 @@ impl FormErrors {
         Self { fields, form: None }
     }
 
+    /// Whether any field has a message.
+    #[must_use]
+    pub fn has_field_errors(&self) -> bool {
+        !self.fields.is_empty()
+    }
+
     /// The message for `field`, or `""` when it is fine.
     #[must_use]
     pub fn of(&self, field: &str) -> &str {
@@ -161,6 +167,45 @@ impl TimeView {
     }
 }
 
+impl TimeView {
+    /// A time expected ahead (the next sync) as seen at `now`: "in 5 minutes", "due now".
+    #[must_use]
+    pub fn upcoming(then: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        Self {
+            relative: relative_until(then, now),
+            ..Self::new(then, now)
+        }
+    }
+}
+
+/// "in 5 minutes", "in 2 hours", "in 3 days"; a time already past reads "due now".
+#[must_use]
+pub fn relative_until(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = (then - now).num_seconds();
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("in 1 {unit}")
+        } else {
+            format!("in {n} {unit}s")
+        }
+    };
+    if seconds <= 0 {
+        return "due now".to_owned();
+    }
+    if seconds < 60 {
+        return plural(seconds, "second");
+    }
+    let minutes = (seconds + 30) / 60;
+    if minutes < 60 {
+        return plural(minutes, "minute");
+    }
+    let hours = (seconds + 1800) / 3600;
+    if hours < 48 {
+        return plural(hours, "hour");
+    }
+    plural((seconds + 43_200) / 86_400, "day")
+}
+
 /// "just now", "5 minutes ago", "yesterday", "3 months ago"…; a time in the future (a commit
 /// from a skewed clock) shows as its date.
 #[must_use]
@@ -212,6 +257,15 @@ mod tests {
         assert_eq!(ago(Duration::days(65)), "2 months ago");
         assert_eq!(ago(Duration::days(800)), "2 years ago");
         assert_eq!(ago(Duration::days(-3)), "on 2026-11-28");
+        let until = |d: Duration| relative_until(now + d, now);
+        assert_eq!(until(Duration::seconds(-5)), "due now");
+        assert_eq!(until(Duration::seconds(1)), "in 1 second");
+        assert_eq!(until(Duration::seconds(40)), "in 40 seconds");
+        assert_eq!(until(Duration::minutes(59)), "in 59 minutes");
+        assert_eq!(until(Duration::seconds(3599)), "in 1 hour");
+        assert_eq!(until(Duration::hours(1)), "in 1 hour");
+        assert_eq!(until(Duration::hours(30)), "in 30 hours");
+        assert_eq!(until(Duration::days(3)), "in 3 days");
     }
 
     #[test]

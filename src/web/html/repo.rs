@@ -14,7 +14,10 @@ use chrono::Utc;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::page::{FormErrors, Layout, TimeView, set_flash};
+use super::{
+    mirror_sync::{Place, SyncWidget},
+    page::{FormErrors, Layout, TimeView, set_flash},
+};
 use crate::{
     auth::{csrf::CsrfForm, extract::WebUser},
     error::PageError,
@@ -152,6 +155,11 @@ struct RepoTemplate {
     tags: Vec<String>,
     /// The latest commits of the default branch, newest first.
     commits: Vec<CommitRow>,
+    /// The mirror sync widget, for the owner and admins, when the repository mirrors (or
+    /// its import is still running).
+    widget: Option<SyncWidget>,
+    /// Empty while its first sync runs: say so instead of showing push instructions.
+    importing: bool,
 }
 
 async fn show(
@@ -167,8 +175,14 @@ async fn show(
     let repo = repos::find_readable(&state.db, &owner, name, viewer.as_ref()).await?;
     let overview = browse::overview(repo.path(&state.config), COMMIT_LIMIT).await?;
     let now = Utc::now();
+    let layout = Layout::new(&state, &session, viewer.as_ref()).await?;
+    let widget = (repo.can_admin(viewer.as_ref())
+        && (repo.repo.mirror_enabled || repo.repo.sync_status == "syncing"))
+        .then(|| SyncWidget::new(&state, &repo, layout.csrf_token.clone(), Place::Repo));
     Ok(RepoTemplate {
-        layout: Layout::new(&state, &session, viewer.as_ref()).await?,
+        layout,
+        importing: overview.is_empty() && widget.as_ref().is_some_and(SyncWidget::syncing),
+        widget,
         clone_url: format!("{base}/{}.git", repo.full_name()),
         can_admin: repo.can_admin(viewer.as_ref()),
         empty: overview.is_empty(),
@@ -312,6 +326,8 @@ mod tests {
             branches: Vec::new(),
             tags: Vec::new(),
             commits: Vec::new(),
+            widget: None,
+            importing: false,
         }
         .render()
         .unwrap();

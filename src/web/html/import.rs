@@ -1,0 +1,172 @@
+//! `/repo/import`: copy a repository from a URL, once or as an upstream mirror; through
+//! `mirror::import`, the same path as `POST /api/v1/repos/import`.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::State,
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{
+    mirror::IntervalChoice,
+    page::{FormErrors, Layout},
+};
+use crate::{
+    auth::{csrf::CsrfForm, extract::WebUser},
+    error::PageError,
+    mirror::import::{self, ImportRequest},
+    state::AppState,
+};
+
+/// Fields `import` may name, all shown on the form.
+const FIELDS: &[&str] = &[
+    "name",
+    "clone_url",
+    "description",
+    "auth_username",
+    "auth_password",
+    "sync_interval",
+];
+
+/// The import route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/repo/import", get(page).post(submit))
+}
+
+/// The import form.
+#[derive(Template, WebTemplate)]
+#[template(path = "mirror/import.html")]
+struct ImportTemplate {
+    /// Header and navigation.
+    layout: Layout,
+    /// The URL typed.
+    clone_url: String,
+    /// The name typed (empty: taken from the URL).
+    name: String,
+    /// The username typed (never the password).
+    auth_username: String,
+    /// "Keep as mirror" ticked.
+    mirror: bool,
+    /// "Private" ticked.
+    private: bool,
+    /// The interval chosen.
+    interval: IntervalChoice,
+    /// The smallest interval accepted.
+    min_interval: i64,
+    /// Inline messages.
+    errors: FormErrors,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    session: Session,
+    WebUser(user): WebUser,
+) -> Result<ImportTemplate, PageError> {
+    Ok(ImportTemplate {
+        layout: Layout::new(&state, &session, Some(&user)).await?,
+        clone_url: String::new(),
+        name: String::new(),
+        auth_username: String::new(),
+        mirror: true,
+        private: false,
+        interval: IntervalChoice::of(3600),
+        min_interval: state.config.min_sync_interval,
+        errors: FormErrors::default(),
+    })
+}
+
+/// The form's fields; unticked checkboxes are absent.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ImportForm {
+    clone_url: String,
+    name: String,
+    auth_username: String,
+    auth_password: String,
+    mirror: Option<String>,
+    private: Option<String>,
+    sync_interval: String,
+    sync_interval_custom: String,
+}
+
+/// The name a URL suggests: its last path segment without `.git` (`…/tools/ripgrep.git` →
+/// `ripgrep`); empty when there is none.
+fn name_from_url(url: &str) -> String {
+    url::Url::parse(url.trim())
+        .ok()
+        .and_then(|u| {
+            u.path_segments()?
+                .rfind(|segment| !segment.is_empty())
+                .map(|last| last.strip_suffix(".git").unwrap_or(last).to_owned())
+        })
+        .unwrap_or_default()
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    session: Session,
+    WebUser(user): WebUser,
+    CsrfForm(form): CsrfForm<ImportForm>,
+) -> Result<Response, PageError> {
+    let name = match form.name.trim() {
+        "" => name_from_url(&form.clone_url),
+        typed => typed.to_owned(),
+    };
+    let mirror = form.mirror.is_some();
+    let interval = IntervalChoice {
+        preset: form.sync_interval,
+        custom: form.sync_interval_custom,
+    };
+    let request = ImportRequest {
+        name: name.clone(),
+        clone_url: form.clone_url.clone(),
+        mirror,
+        private: form.private.is_some(),
+        description: String::new(),
+        auth_username: Some(form.auth_username.clone()),
+        auth_password: Some(form.auth_password),
+        // A one-time copy has no interval to check.
+        sync_interval: mirror.then(|| interval.seconds()),
+    };
+    match import::import(&state, &user, request).await {
+        Ok(repo) => {
+            tracing::info!(repo_id = repo.repo.id, repo = %repo.full_name(), mirror, "repository imported");
+            // Both parts passed the name rules; the page shows the first sync running.
+            Ok(Redirect::to(&format!("/{}", repo.full_name())).into_response())
+        }
+        Err(err) => {
+            let (status, errors) = FormErrors::from_service(err, FIELDS, "name")?;
+            let page = ImportTemplate {
+                layout: Layout::new(&state, &session, Some(&user)).await?,
+                clone_url: form.clone_url,
+                name,
+                auth_username: form.auth_username,
+                mirror,
+                private: form.private.is_some(),
+                interval,
+                min_interval: state.config.min_sync_interval,
+                errors,
+            };
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_suggests_a_name() {
+        assert_eq!(name_from_url("https://host/tools/ripgrep.git"), "ripgrep");
+        assert_eq!(name_from_url("https://host/tools/ripgrep/"), "ripgrep");
+        assert_eq!(name_from_url("http://127.0.0.1:9/a.git?x=1"), "a");
+        assert_eq!(name_from_url("https://host"), "");
+        assert_eq!(name_from_url(""), "");
+    }
+}

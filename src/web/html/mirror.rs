@@ -1,0 +1,533 @@
+//! `/{owner}/{repo}/settings/mirror`: the mirror settings form (saved through
+//! `mirror::settings::apply`, the same validated path as the API), the sync widget and the run
+//! history.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use chrono::Utc;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{
+    mirror_sync::{Place, SyncWidget, human_bytes},
+    page::{FormErrors, Layout, TimeView, set_flash},
+};
+use crate::{
+    auth::{csrf::CsrfForm, extract::WebUser},
+    entities::user,
+    error::{Error, PageError},
+    mirror::{
+        runs::{self, RunView},
+        settings::{self, MirrorSettings, SettingsPatch},
+    },
+    repos::{self, Repo},
+    state::AppState,
+};
+
+/// Runs per page of the history.
+const RUNS_PER_PAGE: u64 = 10;
+
+/// The fields `settings::apply` may name, all shown next to their control on this form.
+const FIELDS: &[&str] = &[
+    "mirror_enabled",
+    "mirror_direction",
+    "upstream_url",
+    "upstream_username",
+    "upstream_password",
+    "downstream_url",
+    "downstream_username",
+    "downstream_password",
+    "sync_interval",
+];
+
+/// The settings routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/{owner}/{repo}/settings/mirror", get(show).post(save))
+}
+
+/// The interval presets of the original design, in seconds, with their labels.
+pub const INTERVAL_PRESETS: &[(i64, &str)] = &[
+    (1800, "Every 30 minutes"),
+    (3600, "Every hour"),
+    (7200, "Every 2 hours"),
+    (86_400, "Every day"),
+];
+
+/// The interval as the form shows it: a preset (`"3600"`) or `"custom"` with its seconds.
+#[derive(Debug, Clone)]
+pub struct IntervalChoice {
+    /// The selected option: a preset's seconds, or `custom`.
+    pub preset: String,
+    /// The custom value as typed (or the stored one when it is no preset).
+    pub custom: String,
+}
+
+impl IntervalChoice {
+    /// The choice showing `seconds`.
+    #[must_use]
+    pub fn of(seconds: i64) -> Self {
+        if INTERVAL_PRESETS.iter().any(|(s, _)| *s == seconds) {
+            Self {
+                preset: seconds.to_string(),
+                custom: String::new(),
+            }
+        } else {
+            Self {
+                preset: "custom".to_owned(),
+                custom: seconds.to_string(),
+            }
+        }
+    }
+
+    /// The seconds chosen. Anything that is not a whole number becomes a value no range
+    /// accepts, so the one validation path reports it next to the field with the allowed range.
+    #[must_use]
+    pub fn seconds(&self) -> i64 {
+        let text = if self.preset == "custom" {
+            self.custom.trim()
+        } else {
+            self.preset.trim()
+        };
+        text.parse().unwrap_or(i64::MIN)
+    }
+
+    /// Whether `option` (a preset's seconds, or `custom`) is the selected one.
+    #[must_use]
+    pub fn is(&self, option: &str) -> bool {
+        self.preset == option
+    }
+
+    /// The `<select>` options: value and label.
+    #[must_use]
+    pub fn options(&self) -> Vec<(String, &'static str)> {
+        INTERVAL_PRESETS
+            .iter()
+            .map(|(s, label)| (s.to_string(), *label))
+            .chain(std::iter::once((
+                "custom".to_owned(),
+                "Custom (seconds below)",
+            )))
+            .collect()
+    }
+}
+
+/// One side of the mirror as the form shows it; the password itself never.
+#[derive(Debug, Clone, Default)]
+struct SideValues {
+    /// The URL as stored or typed.
+    url: String,
+    /// The username as stored or typed.
+    username: String,
+    /// Whether a password is stored.
+    password_set: bool,
+    /// Whether "remove the stored password" was ticked.
+    password_clear: bool,
+}
+
+/// What the form shows: the stored settings, or what the user just typed (never a password).
+#[derive(Debug, Clone)]
+struct FormValues {
+    enabled: bool,
+    direction: String,
+    upstream: SideValues,
+    downstream: SideValues,
+    interval: IntervalChoice,
+}
+
+impl FormValues {
+    fn stored(s: &MirrorSettings) -> Self {
+        Self {
+            enabled: s.mirror_enabled,
+            direction: s.mirror_direction.as_str().to_owned(),
+            upstream: SideValues {
+                url: s.upstream_url.clone(),
+                username: s.upstream_username.clone(),
+                password_set: s.upstream_password_set,
+                password_clear: false,
+            },
+            downstream: SideValues {
+                url: s.downstream_url.clone(),
+                username: s.downstream_username.clone(),
+                password_set: s.downstream_password_set,
+                password_clear: false,
+            },
+            interval: IntervalChoice::of(s.sync_interval),
+        }
+    }
+}
+
+/// One side's fieldset, ready for the template: names, words and inline errors.
+struct SideView<'a> {
+    /// `upstream` or `downstream`: the prefix of the field names, and `data-side`.
+    key: &'static str,
+    /// The fieldset's legend.
+    title: &'static str,
+    /// What this side does.
+    help: &'static str,
+    /// The example placeholder of the URL field.
+    placeholder: &'static str,
+    /// Stored or typed values.
+    values: &'a SideValues,
+    /// Inline messages.
+    url_error: &'a str,
+    /// Inline message for the username.
+    username_error: &'a str,
+    /// Inline message for the password.
+    password_error: &'a str,
+}
+
+/// One ref a run changed, as the history shows it.
+struct RefRow {
+    /// Full ref name.
+    name: String,
+    /// `here` (pulled into this repository) or `remote` (pushed to the downstream).
+    place: &'static str,
+    /// Seven characters of the old id; `None` when created.
+    old: Option<String>,
+    /// Seven characters of the new id; `None` when deleted.
+    new: Option<String>,
+}
+
+/// One run in the history.
+struct RunRow {
+    /// `manual`, `scheduled` or `import`.
+    trigger: String,
+    /// `upstream`, `downstream` or `both`.
+    direction: String,
+    /// `running`, `success`, `up_to_date`, `failed` or `interrupted`.
+    status: String,
+    /// Readable status.
+    status_label: &'static str,
+    /// Start.
+    started: TimeView,
+    /// "12 s", "3 min 4 s"; "running" when not ended.
+    duration: String,
+    /// The failure, "" when none.
+    error: String,
+    /// "42 objects, 1.2 MiB".
+    transferred: String,
+    /// Refs changed.
+    refs: Vec<RefRow>,
+}
+
+fn short(id: Option<String>) -> Option<String> {
+    id.map(|id| id.chars().take(7).collect())
+}
+
+fn duration_text(seconds: i64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min {} s", s / 60, s % 60),
+        s => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+impl RunRow {
+    fn new(run: RunView, now: chrono::DateTime<Utc>) -> Self {
+        let duration = run.finished_at.map_or_else(
+            || "running".to_owned(),
+            |end| duration_text((end - run.started_at).num_seconds().max(0)),
+        );
+        let status_label = match run.status.as_str() {
+            "running" => "Running",
+            "success" => "Success",
+            "up_to_date" => "Up to date",
+            "failed" => "Failed",
+            "interrupted" => "Interrupted",
+            _ => "Unknown",
+        };
+        Self {
+            trigger: run.trigger,
+            direction: run.direction,
+            status_label,
+            started: TimeView::new(run.started_at, now),
+            duration,
+            error: run.error.unwrap_or_default(),
+            transferred: format!(
+                "{} objects, {}",
+                run.objects_transferred,
+                human_bytes(u64::try_from(run.bytes_transferred).unwrap_or(0))
+            ),
+            refs: run
+                .ref_updates
+                .into_iter()
+                .map(|u| RefRow {
+                    place: if u.side == "downstream" {
+                        "remote"
+                    } else {
+                        "here"
+                    },
+                    name: u.ref_name,
+                    old: short(u.old),
+                    new: short(u.new),
+                })
+                .collect(),
+            status: run.status,
+        }
+    }
+}
+
+/// The mirror settings page.
+#[derive(Template, WebTemplate)]
+#[template(path = "mirror/settings.html")]
+struct SettingsTemplate {
+    /// Header and navigation.
+    layout: Layout,
+    /// Owner's username.
+    owner: String,
+    /// Repository name.
+    name: String,
+    /// The sync widget.
+    widget: SyncWidget,
+    /// What the form shows.
+    form: FormValues,
+    /// Inline messages next to the fields.
+    errors: FormErrors,
+    /// The smallest interval the server accepts, for the custom field's hint.
+    min_interval: i64,
+    /// This page of the history, newest first.
+    runs: Vec<RunRow>,
+    /// The history page shown (from 1).
+    page: u64,
+    /// Whether older runs exist.
+    has_older: bool,
+}
+
+impl SettingsTemplate {
+    /// The two sides of the form, upstream first.
+    fn sides(&self) -> [SideView<'_>; 2] {
+        [
+            SideView {
+                key: "upstream",
+                title: "Upstream: pull from",
+                help: "Branches, tags and notes are fetched from here; this repository then refuses pushes.",
+                placeholder: "https://github.com/user/repo.git",
+                values: &self.form.upstream,
+                url_error: self.errors.of("upstream_url"),
+                username_error: self.errors.of("upstream_username"),
+                password_error: self.errors.of("upstream_password"),
+            },
+            SideView {
+                key: "downstream",
+                title: "Downstream: push to",
+                help: "Branches and tags are pushed here, and refs deleted here are deleted there.",
+                placeholder: "https://github.com/user/backup.git",
+                values: &self.form.downstream,
+                url_error: self.errors.of("downstream_url"),
+                username_error: self.errors.of("downstream_username"),
+                password_error: self.errors.of("downstream_password"),
+            },
+        ]
+    }
+
+    async fn build(
+        state: &AppState,
+        session: &Session,
+        user: &user::Model,
+        repo: &Repo,
+        form: Option<FormValues>,
+        errors: FormErrors,
+        page: u64,
+    ) -> Result<Self, Error> {
+        let layout = Layout::new(state, session, Some(user)).await?;
+        let widget = SyncWidget::new(state, repo, layout.csrf_token.clone(), Place::Settings);
+        let mut list = runs::list(
+            &state.db,
+            repo.repo.id,
+            RUNS_PER_PAGE + 1,
+            (page - 1).saturating_mul(RUNS_PER_PAGE),
+        )
+        .await?;
+        let has_older = list.len() as u64 > RUNS_PER_PAGE;
+        list.truncate(usize::try_from(RUNS_PER_PAGE).unwrap_or(10));
+        let now = Utc::now();
+        Ok(Self {
+            layout,
+            owner: repo.owner.username.clone(),
+            name: repo.repo.name.clone(),
+            widget,
+            form: form.unwrap_or_else(|| FormValues::stored(&MirrorSettings::from(&repo.repo))),
+            errors,
+            min_interval: state.config.min_sync_interval,
+            runs: list.into_iter().map(|r| RunRow::new(r, now)).collect(),
+            page,
+            has_older,
+        })
+    }
+}
+
+/// `?page=N` of the history.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PageQuery {
+    page: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    WebUser(user): WebUser,
+    Path((owner, name)): Path<(String, String)>,
+    Query(query): Query<PageQuery>,
+) -> Result<SettingsTemplate, PageError> {
+    let repo = repos::find_admin(&state.db, &owner, &name, &user).await?;
+    let page = query
+        .page
+        .and_then(|p| p.parse::<u64>().ok())
+        .unwrap_or(1)
+        .clamp(1, 100_000);
+    Ok(SettingsTemplate::build(
+        &state,
+        &session,
+        &user,
+        &repo,
+        None,
+        FormErrors::default(),
+        page,
+    )
+    .await?)
+}
+
+/// The form's fields. Checkboxes are absent when unticked; an empty password keeps the stored
+/// one, its "clear" box removes it.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SettingsForm {
+    mirror_enabled: Option<String>,
+    mirror_direction: String,
+    upstream_url: String,
+    upstream_username: String,
+    upstream_password: String,
+    upstream_password_clear: Option<String>,
+    downstream_url: String,
+    downstream_username: String,
+    downstream_password: String,
+    downstream_password_clear: Option<String>,
+    sync_interval: String,
+    sync_interval_custom: String,
+}
+
+/// The password part of the patch: clear, replace, or keep.
+fn password_patch(clear: bool, typed: &str) -> Option<String> {
+    if clear {
+        Some(String::new())
+    } else if typed.is_empty() {
+        None
+    } else {
+        Some(typed.to_owned())
+    }
+}
+
+async fn save(
+    State(state): State<AppState>,
+    session: Session,
+    WebUser(user): WebUser,
+    Path((owner, name)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<SettingsForm>,
+) -> Result<Response, PageError> {
+    let repo = repos::find_admin(&state.db, &owner, &name, &user).await?;
+    let interval = IntervalChoice {
+        preset: form.sync_interval,
+        custom: form.sync_interval_custom,
+    };
+    let upstream_clear = form.upstream_password_clear.is_some();
+    let downstream_clear = form.downstream_password_clear.is_some();
+    let patch = SettingsPatch {
+        mirror_enabled: Some(form.mirror_enabled.is_some()),
+        mirror_direction: Some(form.mirror_direction.clone()),
+        upstream_url: Some(form.upstream_url.clone()),
+        upstream_username: Some(form.upstream_username.clone()),
+        upstream_password: password_patch(upstream_clear, &form.upstream_password),
+        downstream_url: Some(form.downstream_url.clone()),
+        downstream_username: Some(form.downstream_username.clone()),
+        downstream_password: password_patch(downstream_clear, &form.downstream_password),
+        sync_interval: Some(interval.seconds()),
+    };
+    let stored = repo.repo.clone();
+    match settings::apply(
+        &state.db,
+        &state.config,
+        state.engine.secrets(),
+        repo.repo.clone(),
+        patch,
+    )
+    .await
+    {
+        Ok(_) => {
+            tracing::info!(
+                repo_id = repo.repo.id,
+                user_id = user.id,
+                "mirror settings saved"
+            );
+            set_flash(&session, "Mirror settings saved.").await?;
+            let page = Place::Settings.path(&repo.owner.username, &repo.repo.name);
+            Ok(Redirect::to(&page).into_response())
+        }
+        Err(err) => {
+            let (status, errors) = FormErrors::from_service(err, FIELDS, "mirror_enabled")?;
+            let typed = FormValues {
+                enabled: form.mirror_enabled.is_some(),
+                direction: form.mirror_direction,
+                upstream: SideValues {
+                    url: form.upstream_url,
+                    username: form.upstream_username,
+                    password_set: stored.upstream_password.is_some(),
+                    password_clear: upstream_clear,
+                },
+                downstream: SideValues {
+                    url: form.downstream_url,
+                    username: form.downstream_username,
+                    password_set: stored.downstream_password.is_some(),
+                    password_clear: downstream_clear,
+                },
+                interval,
+            };
+            let page =
+                SettingsTemplate::build(&state, &session, &user, &repo, Some(typed), errors, 1)
+                    .await?;
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_map_to_presets_or_custom() {
+        let hour = IntervalChoice::of(3600);
+        assert!(hour.is("3600"));
+        assert_eq!(hour.seconds(), 3600);
+        let odd = IntervalChoice::of(900);
+        assert!(odd.is("custom"));
+        assert_eq!(odd.custom, "900");
+        assert_eq!(odd.seconds(), 900);
+        let typo = IntervalChoice {
+            preset: "custom".into(),
+            custom: "ten".into(),
+        };
+        assert_eq!(typo.seconds(), i64::MIN);
+        assert_eq!(hour.options().len(), INTERVAL_PRESETS.len() + 1);
+    }
+
+    #[test]
+    fn passwords_keep_replace_or_clear() {
+        assert_eq!(password_patch(false, ""), None);
+        assert_eq!(password_patch(false, "pw"), Some("pw".to_owned()));
+        assert_eq!(password_patch(true, "pw"), Some(String::new()));
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration_text(4), "4 s");
+        assert_eq!(duration_text(184), "3 min 4 s");
+        assert_eq!(duration_text(7320), "2 h 2 min");
+    }
+}

@@ -1,0 +1,332 @@
+//! The mirror sync widget: status, last and next sync, the last error, live transfer progress
+//! and "Sync now". One partial, `partials/mirror_sync.html`, is rendered inside the repository
+//! and settings pages and alone, as an htmx fragment, while a sync runs.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use chrono::Utc;
+use serde::Deserialize;
+use std::sync::atomic::Ordering;
+use tower_sessions::Session;
+
+use super::page::{TimeView, set_flash};
+use crate::{
+    auth::{csrf, csrf::CsrfForm, extract::WebUser},
+    error::{Error, PageError},
+    mirror::{engine::Trigger, settings::direction_of},
+    repos::{self, Repo},
+    state::AppState,
+};
+
+/// The widget routes: the fragment htmx polls, and "Sync now".
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/{owner}/{repo}/mirror/widget", get(fragment))
+        .route("/{owner}/{repo}/mirror/sync", post(sync_now))
+}
+
+/// Which page the widget sits on, so a plain (JavaScript-free) "Sync now" returns there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Place {
+    /// The repository page.
+    #[default]
+    Repo,
+    /// The mirror settings page.
+    Settings,
+}
+
+impl Place {
+    /// The word used in the `on` query parameter and form field.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Repo => "repo",
+            Self::Settings => "settings",
+        }
+    }
+
+    /// The path of that page for `owner/name`.
+    #[must_use]
+    pub fn path(self, owner: &str, name: &str) -> String {
+        match self {
+            Self::Repo => format!("/{owner}/{name}"),
+            Self::Settings => format!("/{owner}/{name}/settings/mirror"),
+        }
+    }
+}
+
+/// Transfer counters of the running sync, as the progress bar shows them.
+#[derive(Debug, Clone)]
+pub struct ProgressView {
+    /// Objects received or written so far.
+    pub done: u64,
+    /// Objects expected; 0 while git has not said yet (the bar is then indeterminate).
+    pub total: u64,
+    /// Whole percent, 0–100.
+    pub percent: u64,
+    /// Bytes moved, readable ("1.4 MiB").
+    pub bytes: String,
+}
+
+/// Everything the widget shows; never a URL or a credential.
+#[derive(Debug, Clone)]
+pub struct SyncWidget {
+    /// Owner's username.
+    pub owner: String,
+    /// Repository name.
+    pub name: String,
+    /// Mirroring switched on (else no "Sync now", and a link to the settings).
+    pub enabled: bool,
+    /// `upstream`, `downstream` or `both`.
+    pub direction: &'static str,
+    /// `idle`, `syncing`, `success` or `failed`.
+    pub status: String,
+    /// End of the last successful sync.
+    pub last_synced: Option<TimeView>,
+    /// When the scheduler syncs next.
+    pub next_sync: Option<TimeView>,
+    /// The last failure's message ("" when none).
+    pub error: String,
+    /// Live counters while a sync runs in this process.
+    pub progress: Option<ProgressView>,
+    /// For the JavaScript-free "Sync now" form (htmx sends the header instead).
+    pub csrf_token: String,
+    /// The page it sits on.
+    pub on: Place,
+    /// A one-off line about the last press of "Sync now" ("A sync is already running.").
+    pub notice: Option<String>,
+}
+
+impl SyncWidget {
+    /// The widget for `repo` as it stands now.
+    #[must_use]
+    pub fn new(state: &AppState, repo: &Repo, csrf_token: String, on: Place) -> Self {
+        let now = Utc::now();
+        let r = &repo.repo;
+        let syncing = r.sync_status == "syncing";
+        let progress = if syncing {
+            state.engine.progress(r.id).map(|p| {
+                let done = p.objects_done.load(Ordering::Relaxed);
+                let total = p.objects_total.load(Ordering::Relaxed);
+                ProgressView {
+                    done,
+                    total,
+                    percent: (done.saturating_mul(100))
+                        .checked_div(total)
+                        .unwrap_or(0)
+                        .min(100),
+                    bytes: human_bytes(p.bytes.load(Ordering::Relaxed)),
+                }
+            })
+        } else {
+            None
+        };
+        Self {
+            owner: repo.owner.username.clone(),
+            name: r.name.clone(),
+            enabled: r.mirror_enabled,
+            direction: direction_of(r).as_str(),
+            status: r.sync_status.clone(),
+            last_synced: r.last_synced_at.map(|t| TimeView::new(t, now)),
+            next_sync: r
+                .next_sync_at
+                .filter(|_| r.mirror_enabled)
+                .map(|t| TimeView::upcoming(t, now)),
+            error: r.sync_error.clone().unwrap_or_default(),
+            progress,
+            csrf_token,
+            on,
+            notice: None,
+        }
+    }
+
+    /// A sync runs: the widget polls and the button is disabled.
+    #[must_use]
+    pub fn syncing(&self) -> bool {
+        self.status == "syncing"
+    }
+
+    /// Shown on the repository page (which links to the settings).
+    #[must_use]
+    pub fn on_repo_page(&self) -> bool {
+        self.on == Place::Repo
+    }
+
+    /// The badge's words.
+    #[must_use]
+    pub fn status_label(&self) -> &'static str {
+        status_label(&self.status)
+    }
+
+    /// Where htmx fetches the fragment from.
+    #[must_use]
+    pub fn fragment_url(&self) -> String {
+        format!(
+            "/{}/{}/mirror/widget?on={}",
+            self.owner,
+            self.name,
+            self.on.as_str()
+        )
+    }
+}
+
+/// The badge's words for a repository's `sync_status`.
+#[must_use]
+pub fn status_label(status: &str) -> &'static str {
+    match status {
+        "syncing" => "Syncing",
+        "success" => "Synced",
+        "failed" => "Failed",
+        _ => "Not synced yet",
+    }
+}
+
+/// "512 B", "3.2 KiB", "1.4 MiB".
+#[must_use]
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for next in &UNITS[1..] {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = next;
+    }
+    format!("{value:.1} {unit}")
+}
+
+/// The widget alone, for htmx.
+#[derive(Template, WebTemplate)]
+#[template(path = "partials/mirror_sync.html")]
+pub struct SyncWidgetFragment {
+    /// The widget's data.
+    pub widget: SyncWidget,
+}
+
+/// Whether htmx sent the request.
+fn from_htmx(headers: &HeaderMap) -> bool {
+    headers.contains_key("hx-request")
+}
+
+/// `?on=` of the fragment route.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OnQuery {
+    on: Place,
+}
+
+/// The fragment: only for htmx (a plain visit goes to the page it belongs to). When the sync
+/// is over it also fires `mirror-sync-done`, so the page refreshes what the sync changed.
+async fn fragment(
+    State(state): State<AppState>,
+    session: Session,
+    WebUser(user): WebUser,
+    headers: HeaderMap,
+    Path((owner, name)): Path<(String, String)>,
+    Query(OnQuery { on }): Query<OnQuery>,
+) -> Result<Response, PageError> {
+    let repo = repos::find_admin(&state.db, &owner, &name, &user).await?;
+    if !from_htmx(&headers) {
+        let page = on.path(&repo.owner.username, &repo.repo.name);
+        return Ok(Redirect::to(&page).into_response());
+    }
+    let widget = SyncWidget::new(&state, &repo, csrf::token_for(&session).await?, on);
+    let done = !widget.syncing();
+    let mut response = SyncWidgetFragment { widget }.into_response();
+    if done {
+        response.headers_mut().insert(
+            "hx-trigger",
+            axum::http::HeaderValue::from_static("mirror-sync-done"),
+        );
+    }
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// Live status must never come from a cache.
+fn no_store(response: &mut Response) {
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+}
+
+/// The "Sync now" form: only the CSRF token and the page it was on.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SyncForm {
+    on: Place,
+}
+
+/// "Sync now". For htmx: 202 with the widget syncing, 409 when a sync already runs, 422 when
+/// mirroring is off — each with the widget, which says so. Without JavaScript: a notice and
+/// back to the page (303).
+async fn sync_now(
+    State(state): State<AppState>,
+    session: Session,
+    WebUser(user): WebUser,
+    headers: HeaderMap,
+    Path((owner, name)): Path<(String, String)>,
+    CsrfForm(SyncForm { on }): CsrfForm<SyncForm>,
+) -> Result<Response, PageError> {
+    let repo = repos::find_admin(&state.db, &owner, &name, &user).await?;
+    let (status, notice) = if !repo.repo.mirror_enabled {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Mirroring is disabled for this repository; enable it in the mirror settings first.",
+        )
+    } else if state.engine.trigger(repo.repo.id, Trigger::Manual).await? {
+        tracing::info!(
+            repo_id = repo.repo.id,
+            user_id = user.id,
+            "sync started from the page"
+        );
+        (StatusCode::ACCEPTED, "Sync started.")
+    } else {
+        (StatusCode::CONFLICT, "A sync is already running.")
+    };
+    if !from_htmx(&headers) {
+        set_flash(&session, notice).await?;
+        let page = on.path(&repo.owner.username, &repo.repo.name);
+        return Ok(Redirect::to(&page).into_response());
+    }
+    // Read the row again: the claim has just set `syncing`.
+    let repo = repos::find_admin(&state.db, &owner, &name, &user)
+        .await
+        .map_err(|_| Error::NotFound("repository"))?;
+    let mut widget = SyncWidget::new(&state, &repo, csrf::token_for(&session).await?, on);
+    if status != StatusCode::ACCEPTED {
+        widget.notice = Some(notice.to_owned());
+    }
+    let mut response = (status, SyncWidgetFragment { widget }).into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_read_like_a_file_manager() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 * 1024 * 1024), "3.0 MiB");
+        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+    }
+}
