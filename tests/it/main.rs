@@ -9,6 +9,7 @@ mod support;
 mod api_repos;
 mod api_user;
 mod cli;
+mod e2e_browser;
 mod git_http;
 mod lifecycle;
 mod mirror;

@@ -634,7 +634,7 @@ async fn sync_now_polls_while_syncing_and_stops_when_done(db: Db) {
     );
     assert!(!done.body.contains("hx-trigger"), "polling must stop");
     assert_eq!(done.header("hx-trigger"), Some("mirror-sync-done"));
-    assert!(done.body.contains("Last sync"));
+    assert!(done.body.contains("Last successful sync"));
     assert!(done.body.contains("just now"));
     assert!(done.body.contains(r#"title=""#), "exact time on hover");
     assert!(done.body.contains("Next sync"));

@@ -160,6 +160,16 @@ impl SyncWidget {
         self.on == Place::Repo
     }
 
+    /// What the mirror does, in words for the heading.
+    #[must_use]
+    pub fn direction_words(&self) -> &'static str {
+        match self.direction {
+            "downstream" => "pushes downstream",
+            "both" => "pulls, then pushes",
+            _ => "pulls from upstream",
+        }
+    }
+
     /// The badge's words.
     #[must_use]
     pub fn status_label(&self) -> &'static str {

@@ -1,5 +1,6 @@
 //! Shared pieces of the integration tests: the server, the databases, git, HTML forms.
 
+pub mod browser;
 pub mod db;
 pub mod git;
 pub mod git_backend;

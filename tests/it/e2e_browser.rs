@@ -1,0 +1,309 @@
+//! End to end in headless Chromium, as a person uses mirrorforge: register, log in, create a
+//! repository, push to it with a token, configure a downstream mirror to a stock
+//! `git http-backend` on 127.0.0.1, press "Sync now" and watch the widget go from syncing to
+//! success without a page reload; then a wrong password fails inline. Screenshots go to
+//! `target/screenshots/`. SQLite only: the pages are the same on both databases.
+
+use std::time::Duration;
+
+use crate::support::{
+    Db, Git, TestServer, browser::Browser, git_backend::GitBackend, git_backend::refs_of,
+};
+
+const USER: &str = "maria";
+const PASSWORD: &str = "Maria-Browser-Pass-1";
+const WRONG: &str = "Wrong-Mirror-Pass-3";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
+    let Some(b) = Browser::start(1280, 1000).await else {
+        return;
+    };
+    let s = TestServer::start_with(&Db::Sqlite, |c| {
+        c.allow_local_networks = true;
+        c.min_sync_interval = 60;
+    })
+    .await;
+    s.forbid_in_answers(PASSWORD);
+    s.forbid_in_answers(WRONG);
+    let slow = GitBackend::slow(Duration::from_millis(1500)).await;
+    slow.create("backup").await;
+    let guarded = GitBackend::with_auth("pusher", "Right-Mirror-Pass-2").await;
+    guarded.create("locked").await;
+
+    // Register (the form logs in), log out, log in again.
+    b.goto(&s.url("/register")).await;
+    b.fill("#username", USER).await;
+    b.fill("#email", "maria@example.com").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("form.stacked-form button[type=submit]").await;
+    b.wait_until("the dashboard after registering", 10, || async {
+        b.text("main h1").await == "Your repositories"
+    })
+    .await;
+    b.click(".site-header .link-button").await;
+    b.wait_until("logged out", 10, || async {
+        b.text(".nav-list").await.contains("Log in")
+    })
+    .await;
+    b.goto(&s.url("/login")).await;
+    b.fill("#username", USER).await;
+    b.fill("#password", PASSWORD).await;
+    b.click("form.stacked-form button[type=submit]").await;
+    b.wait_until("logged in", 10, || async {
+        b.text(".nav-user").await.contains(USER)
+    })
+    .await;
+
+    // Create a repository and a token; push to it with real git.
+    b.goto(&s.url("/repo/new")).await;
+    b.fill("#name", "site").await;
+    b.click("form.stacked-form button[type=submit]").await;
+    b.wait_until("the new repository page", 10, || async {
+        b.text("h1.repo-title").await.contains("site")
+    })
+    .await;
+    b.goto(&s.url("/user/settings/tokens")).await;
+    b.fill("#name", "laptop").await;
+    b.click("form.inline-fields button[type=submit]").await;
+    b.wait_until("the new token", 10, || async {
+        b.attr("#new-token-value", "value").await.is_some()
+    })
+    .await;
+    let token = b.attr("#new-token-value", "value").await.unwrap();
+    s.forbid_in_answers(&token);
+    let git = Git::new();
+    let work = git.init("site").await;
+    git.commit_file(&work, "index.html", "<h1>hello</h1>\n", "first page")
+        .await;
+    git.commit_file(
+        &work,
+        "blob.bin",
+        crate::support::git::random_bytes(300_000),
+        "a blob",
+    )
+    .await;
+    git.ok(&work, &["tag", "v1.0"]).await;
+    let push_url = s.git_url(Some((USER, &token)), USER, "site");
+    git.ok(&work, &["push", "-q", &push_url, "main", "v1.0"])
+        .await;
+
+    // Mirror settings: direction shows only the fields it needs.
+    let settings = s.url(&format!("/{USER}/site/settings/mirror"));
+    b.goto(&settings).await;
+    assert!(
+        b.find("[data-side=upstream]")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    b.click("input[name=mirror_direction][value=downstream]")
+        .await;
+    assert!(
+        !b.find("[data-side=upstream]")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    assert!(
+        b.find("[data-side=downstream]")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    b.click("input[name=mirror_direction][value=both]").await;
+    assert!(
+        b.find("[data-side=upstream]")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    b.click("input[name=mirror_direction][value=downstream]")
+        .await;
+    // Presets, and the custom field only for "Custom".
+    let interval = b.find("#sync_interval").await;
+    interval.select_by_value("custom").await.unwrap();
+    assert!(
+        b.find("#sync_interval_custom")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    interval.select_by_value("1800").await.unwrap();
+    assert!(
+        !b.find("#sync_interval_custom")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    if !b.find("#mirror_enabled").await.is_selected().await.unwrap() {
+        b.click("#mirror_enabled").await;
+    }
+    b.fill("#downstream_url", &slow.url("backup")).await;
+    b.click("#mirror-form button[type=submit]").await;
+    b.wait_until("the saved confirmation", 10, || async {
+        b.text(".flash").await.contains("Mirror settings saved.")
+    })
+    .await;
+    assert_eq!(
+        b.attr("#mirror-sync-status", "data-status")
+            .await
+            .as_deref(),
+        Some("idle")
+    );
+    b.client.set_window_size(1280, 1900).await.unwrap();
+    b.screenshot("mirror-settings").await;
+    b.client.set_window_size(390, 2600).await.unwrap();
+    b.screenshot("mirror-settings-phone").await;
+    b.client.set_window_size(1280, 1000).await.unwrap();
+
+    // "Sync now": syncing, then success, without a page reload.
+    b.client
+        .execute("window.__sameDocument = 'yes'; return 1;", vec![])
+        .await
+        .unwrap();
+    b.click("#sync-now").await;
+    b.wait_until("the syncing badge", 10, || async {
+        b.attr("#mirror-sync-status", "data-status")
+            .await
+            .as_deref()
+            == Some("syncing")
+    })
+    .await;
+    // While it runs the button is disabled and the bar is there.
+    let button = b.find("#sync-now").await;
+    assert!(
+        !button.is_enabled().await.unwrap(),
+        "Sync now is disabled while syncing"
+    );
+    assert!(b.find("#sync-progress").await.is_displayed().await.unwrap());
+    b.screenshot_of("#mirror-sync", "sync-widget-syncing").await;
+    // Once the pack is on its way the bar shows counts; take that one if we catch it.
+    let mut caught_counts = false;
+    let mut final_status = String::new();
+    for _ in 0..300 {
+        let status = b
+            .attr("#mirror-sync-status", "data-status")
+            .await
+            .unwrap_or_default();
+        if status != "syncing" && !status.is_empty() {
+            final_status = status;
+            break;
+        }
+        if !caught_counts && b.attr("#sync-progress", "max").await.is_some() {
+            b.screenshot_of("#mirror-sync", "sync-widget-progress")
+                .await;
+            caught_counts = true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(final_status, "success", "{}", b.text("#mirror-sync").await);
+    let same = b
+        .client
+        .execute("return window.__sameDocument || 'reloaded';", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same, "yes", "the page was reloaded");
+    assert_eq!(b.text("#mirror-sync-status").await, "Synced");
+    assert!(b.find("#sync-now").await.is_enabled().await.unwrap());
+    // Polling stopped: the widget has no trigger any more.
+    assert_eq!(b.attr("#mirror-sync", "hx-trigger").await, None);
+    // The history refreshed itself with the refs the push created.
+    b.wait_until("the run in the history", 10, || async {
+        b.text("#run-history").await.contains("refs/heads/main")
+    })
+    .await;
+    let history = b.text("#run-history").await;
+    assert!(history.contains("manual · downstream"), "{history}");
+    assert!(history.contains("refs/tags/v1.0"), "{history}");
+    b.screenshot_of("#mirror-sync", "sync-widget-success").await;
+    let pushed = refs_of(&slow.path("backup")).await;
+    assert!(pushed.contains("refs/heads/main"), "{pushed}");
+    assert!(pushed.contains("refs/tags/v1.0"), "{pushed}");
+
+    // A wrong password: saved, synced, and the failure shows inline in the widget.
+    b.fill("#downstream_url", &guarded.url("locked")).await;
+    b.fill("#downstream_username", "pusher").await;
+    b.fill("#downstream_password", WRONG).await;
+    b.click("#mirror-form button[type=submit]").await;
+    b.wait_until("the saved confirmation", 10, || async {
+        b.text(".flash").await.contains("Mirror settings saved.")
+    })
+    .await;
+    assert!(
+        b.text("#downstream_password-hint")
+            .await
+            .contains("A password is set.")
+    );
+    assert_eq!(
+        b.attr("#downstream_password", "value").await.as_deref(),
+        Some("")
+    );
+    b.click("#sync-now").await;
+    b.wait_until("the failed badge", 30, || async {
+        b.attr("#mirror-sync-status", "data-status")
+            .await
+            .as_deref()
+            == Some("failed")
+    })
+    .await;
+    let error = b.text("#mirror-sync-error").await;
+    assert!(error.contains("authentication"), "{error}");
+    assert!(!error.contains(WRONG));
+    let source = b.client.source().await.unwrap();
+    assert!(!source.contains(WRONG), "the password is in the page");
+    s.assert_no_secrets(&source);
+    b.screenshot_of("#mirror-sync", "sync-widget-failed").await;
+
+    // A validation error shows next to its field, what was typed kept.
+    b.fill("#downstream_url", "ftp://127.0.0.1/nope.git").await;
+    b.click("#mirror-form button[type=submit]").await;
+    b.wait_until("the inline URL error", 10, || async {
+        !b.text("#downstream_url-error").await.is_empty()
+    })
+    .await;
+    assert_eq!(
+        b.attr("#downstream_url", "value").await.as_deref(),
+        Some("ftp://127.0.0.1/nope.git")
+    );
+    b.client.set_window_size(1280, 1900).await.unwrap();
+    b.screenshot("mirror-settings-error").await;
+    b.client.set_window_size(1280, 1000).await.unwrap();
+
+    // The repository page carries the same widget.
+    b.goto(&s.url(&format!("/{USER}/site"))).await;
+    assert_eq!(
+        b.attr("#mirror-sync-status", "data-status")
+            .await
+            .as_deref(),
+        Some("failed")
+    );
+    assert!(b.text("#repo-content").await.contains("first page"));
+    b.screenshot("repo-page").await;
+
+    // The dashboard makes the failure stand out.
+    b.goto(&s.url("/")).await;
+    let item = b.text(".repo-item-failed").await;
+    assert!(item.contains("Sync failed"), "{item}");
+    assert!(item.contains("Mirror: downstream"), "{item}");
+    b.screenshot("dashboard").await;
+
+    // A session that has expired: htmx says so instead of swapping the login page in.
+    b.goto(&settings).await;
+    b.client.delete_cookie("mirrorforge_session").await.unwrap();
+    b.click("#sync-now").await;
+    b.wait_until("the expired-session message", 10, || async {
+        b.text("#htmx-error").await.contains("session has expired")
+    })
+    .await;
+    assert!(b.find("#mirror-sync").await.is_displayed().await.unwrap());
+    assert!(!b.text("#mirror-sync").await.contains("Log in"));
+
+    b.finish().await;
+}
