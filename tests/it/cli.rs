@@ -4,9 +4,14 @@
 
 use std::{path::Path, process::Stdio, time::Duration};
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 
-use crate::support::{Db, TestServer, html::input_value, on_both_databases};
+use crate::support::{
+    Db, TestServer,
+    html::input_value,
+    on_both_databases,
+    process::{ServerProcess, cli_user_with_token},
+};
 
 on_both_databases!(
     admin_commands_make_a_user_and_a_working_token,
@@ -237,39 +242,23 @@ async fn serve_logs_its_address_answers_and_stops_on_sigterm(db: Db) {
         .prefix("mf-serve-")
         .tempdir()
         .expect("temp dir");
-    let mut child = mirrorforge(&db, dir.path(), &["serve"])
-        .env("MIRRORFORGE_LISTEN", "127.0.0.1:0")
-        .env("MIRRORFORGE_REGISTRATION", "closed")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut log = String::new();
-    let addr = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.expect("stdout") {
-            log.push_str(&line);
-            log.push('\n');
-            if let Some((_, rest)) = line.split_once("listening on http://") {
-                assert!(
-                    !line.contains('\u{1b}'),
-                    "colour codes in a piped log: {line:?}"
-                );
-                let addr: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-                    .collect();
-                return addr;
-            }
-        }
-        panic!("the server exited without logging its address:\n{log}");
-    })
-    .await
-    .expect("the address is logged within a minute");
+    let url = db.database_url(dir.path());
+    // ServerProcess waits for the `listening on http://ADDR` line and keeps the log.
+    let server =
+        ServerProcess::start(dir.path(), &url, &[("MIRRORFORGE_REGISTRATION", "closed")]).await;
+    let addr = server
+        .base
+        .strip_prefix("http://")
+        .expect("an http address")
+        .to_owned();
     assert!(
         addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"),
         "{addr}"
+    );
+    let log = server.log();
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour codes in a piped log: {log}"
     );
 
     // It answers on that address, with the contract's 401.
@@ -285,39 +274,10 @@ async fn serve_logs_its_address_answers_and_stops_on_sigterm(db: Db) {
     assert_eq!(resp.status().as_u16(), 401);
 
     // An account made beside the running server can use it.
-    let made = run(
-        &db,
-        dir.path(),
-        &[
-            "admin",
-            "create-user",
-            "--username",
-            "alice",
-            "--email",
-            "alice@example.com",
-            "--password-stdin",
-        ],
-        "serve-password-123\n",
-    )
-    .await;
-    assert!(made.success, "{}", made.stderr);
-    let token = run(
-        &db,
-        dir.path(),
-        &[
-            "admin",
-            "create-token",
-            "--username",
-            "alice",
-            "--name",
-            "t",
-        ],
-        "",
-    )
-    .await;
+    let token = cli_user_with_token(dir.path(), &url, "alice", "serve-password-123").await;
     let me = http
         .get(format!("http://{addr}/api/v1/user"))
-        .bearer_auth(token.stdout.trim())
+        .bearer_auth(&token)
         .send()
         .await
         .expect("answer");
@@ -365,17 +325,7 @@ async fn serve_logs_its_address_answers_and_stops_on_sigterm(db: Db) {
     assert_eq!(refused.status().as_u16(), 403);
 
     // SIGTERM: a clean stop with exit status 0.
-    let pid = child.id().expect("running").to_string();
-    let killed = tokio::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .expect("kill runs");
-    assert!(killed.success());
-    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
-        .await
-        .expect("the server stops within 30 s of SIGTERM")
-        .expect("status");
+    let status = server.terminate().await;
     assert!(status.success(), "exit status after SIGTERM: {status}");
     assert!(
         dir.path().join("repos").is_dir(),
