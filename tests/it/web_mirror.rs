@@ -748,7 +748,7 @@ async fn history_is_paged_and_marks_deletions(db: Db) {
     assert!(
         first
             .body
-            .contains(r#"<span class="ref-place">remote</span>"#)
+            .contains(r#"<span class="ref-place">pushed</span>"#)
     );
 
     let second = get(&s, &browser, "/alice/h/settings/mirror?page=2").await;

@@ -1,6 +1,6 @@
 //! `/{owner}/{repo}/settings/mirror`: the mirror settings form (saved through
 //! `mirror::settings::apply`, the same validated path as the API), the sync widget and the run
-//! history.
+//! history (rows built in [`super::mirror_runs`]).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -10,28 +10,22 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
-use chrono::Utc;
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
-    mirror_sync::{Place, SyncWidget, human_bytes},
-    page::{FormErrors, Layout, TimeView, set_flash},
+    mirror_runs::{self, RunRow},
+    mirror_sync::{Place, SyncWidget},
+    page::{FormErrors, Layout, set_flash},
 };
 use crate::{
     auth::{csrf::CsrfForm, extract::WebUser},
     entities::user,
     error::{Error, PageError},
-    mirror::{
-        runs::{self, RunView},
-        settings::{self, MirrorSettings, SettingsPatch},
-    },
+    mirror::settings::{self, MirrorSettings, SettingsPatch},
     repos::{self, Repo},
     state::AppState,
 };
-
-/// Runs per page of the history.
-const RUNS_PER_PAGE: u64 = 10;
 
 /// The fields `settings::apply` may name, all shown next to their control on this form.
 const FIELDS: &[&str] = &[
@@ -182,97 +176,6 @@ struct SideView<'a> {
     password_error: &'a str,
 }
 
-/// One ref a run changed, as the history shows it.
-struct RefRow {
-    /// Full ref name.
-    name: String,
-    /// `here` (pulled into this repository) or `remote` (pushed to the downstream).
-    place: &'static str,
-    /// Seven characters of the old id; `None` when created.
-    old: Option<String>,
-    /// Seven characters of the new id; `None` when deleted.
-    new: Option<String>,
-}
-
-/// One run in the history.
-struct RunRow {
-    /// `manual`, `scheduled` or `import`.
-    trigger: String,
-    /// `upstream`, `downstream` or `both`.
-    direction: String,
-    /// `running`, `success`, `up_to_date`, `failed` or `interrupted`.
-    status: String,
-    /// Readable status.
-    status_label: &'static str,
-    /// Start.
-    started: TimeView,
-    /// "12 s", "3 min 4 s"; "running" when not ended.
-    duration: String,
-    /// The failure, "" when none.
-    error: String,
-    /// "42 objects, 1.2 MiB".
-    transferred: String,
-    /// Refs changed.
-    refs: Vec<RefRow>,
-}
-
-fn short(id: Option<String>) -> Option<String> {
-    id.map(|id| id.chars().take(7).collect())
-}
-
-fn duration_text(seconds: i64) -> String {
-    match seconds {
-        s if s < 60 => format!("{s} s"),
-        s if s < 3600 => format!("{} min {} s", s / 60, s % 60),
-        s => format!("{} h {} min", s / 3600, (s % 3600) / 60),
-    }
-}
-
-impl RunRow {
-    fn new(run: RunView, now: chrono::DateTime<Utc>) -> Self {
-        let duration = run.finished_at.map_or_else(
-            || "running".to_owned(),
-            |end| duration_text((end - run.started_at).num_seconds().max(0)),
-        );
-        let status_label = match run.status.as_str() {
-            "running" => "Running",
-            "success" => "Success",
-            "up_to_date" => "Up to date",
-            "failed" => "Failed",
-            "interrupted" => "Interrupted",
-            _ => "Unknown",
-        };
-        Self {
-            trigger: run.trigger,
-            direction: run.direction,
-            status_label,
-            started: TimeView::new(run.started_at, now),
-            duration,
-            error: run.error.unwrap_or_default(),
-            transferred: format!(
-                "{} objects, {}",
-                run.objects_transferred,
-                human_bytes(u64::try_from(run.bytes_transferred).unwrap_or(0))
-            ),
-            refs: run
-                .ref_updates
-                .into_iter()
-                .map(|u| RefRow {
-                    place: if u.side == "downstream" {
-                        "remote"
-                    } else {
-                        "here"
-                    },
-                    name: u.ref_name,
-                    old: short(u.old),
-                    new: short(u.new),
-                })
-                .collect(),
-            status: run.status,
-        }
-    }
-}
-
 /// The mirror settings page.
 #[derive(Template, WebTemplate)]
 #[template(path = "mirror/settings.html")]
@@ -337,16 +240,7 @@ impl SettingsTemplate {
     ) -> Result<Self, Error> {
         let layout = Layout::new(state, session, Some(user)).await?;
         let widget = SyncWidget::new(state, repo, layout.csrf_token.clone(), Place::Settings);
-        let mut list = runs::list(
-            &state.db,
-            repo.repo.id,
-            RUNS_PER_PAGE + 1,
-            (page - 1).saturating_mul(RUNS_PER_PAGE),
-        )
-        .await?;
-        let has_older = list.len() as u64 > RUNS_PER_PAGE;
-        list.truncate(usize::try_from(RUNS_PER_PAGE).unwrap_or(10));
-        let now = Utc::now();
+        let (runs, has_older) = mirror_runs::page_of(state, repo.repo.id, page).await?;
         Ok(Self {
             layout,
             owner: repo.owner.username.clone(),
@@ -355,7 +249,7 @@ impl SettingsTemplate {
             form: form.unwrap_or_else(|| FormValues::stored(&MirrorSettings::from(&repo.repo))),
             errors,
             min_interval: state.config.min_sync_interval,
-            runs: list.into_iter().map(|r| RunRow::new(r, now)).collect(),
+            runs,
             page,
             has_older,
         })
@@ -522,12 +416,5 @@ mod tests {
         assert_eq!(password_patch(false, ""), None);
         assert_eq!(password_patch(false, "pw"), Some("pw".to_owned()));
         assert_eq!(password_patch(true, "pw"), Some(String::new()));
-    }
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration_text(4), "4 s");
-        assert_eq!(duration_text(184), "3 min 4 s");
-        assert_eq!(duration_text(7320), "2 h 2 min");
     }
 }

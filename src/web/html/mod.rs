@@ -4,6 +4,7 @@ mod account;
 mod dashboard;
 mod import;
 mod mirror;
+mod mirror_runs;
 mod mirror_sync;
 mod page;
 mod repo;
