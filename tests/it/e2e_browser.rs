@@ -164,10 +164,7 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
     b.client.set_window_size(1280, 1000).await.unwrap();
 
     // "Sync now": syncing, then success, without a page reload.
-    b.client
-        .execute("window.__sameDocument = 'yes'; return 1;", vec![])
-        .await
-        .unwrap();
+    b.eval("window.__sameDocument = 'yes'; return 1;").await;
     b.click("#sync-now").await;
     b.wait_until("the syncing badge", 10, || async {
         b.attr("#mirror-sync-status", "data-status")
@@ -204,11 +201,7 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(final_status, "success", "{}", b.text("#mirror-sync").await);
-    let same = b
-        .client
-        .execute("return window.__sameDocument || 'reloaded';", vec![])
-        .await
-        .unwrap();
+    let same = b.eval("return window.__sameDocument || 'reloaded';").await;
     assert_eq!(same, "yes", "the page was reloaded");
     assert_eq!(b.text("#mirror-sync-status").await, "Synced");
     assert!(b.find("#sync-now").await.is_enabled().await.unwrap());

@@ -200,10 +200,27 @@ impl Browser {
         save(name, &png)
     }
 
-    /// Saves one element as `target/screenshots/NAME.png`; returns the path.
+    /// Saves one element as `target/screenshots/NAME.png`; returns the path. Tries again when
+    /// htmx replaced the element between finding and shooting it.
     pub async fn screenshot_of(&self, css: &str, name: &str) -> PathBuf {
-        let png = self.find(css).await.screenshot().await.expect("screenshot");
-        save(name, &png)
+        let mut last_error = String::new();
+        for _ in 0..10 {
+            match self.find(css).await.screenshot().await {
+                Ok(png) => return save(name, &png),
+                Err(e) => last_error = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no screenshot of {css}: {last_error}");
+    }
+
+    /// Runs `script` (a function body that returns a value) in the page, in one step, so
+    /// an htmx swap cannot come between finding an element and reading it.
+    pub async fn eval(&self, script: &str) -> serde_json::Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
 }
 
