@@ -870,7 +870,23 @@ async fn a_process_killed_mid_sync_is_recovered_on_the_next_start(db: Db) {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 201);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Kill it once the run is recorded and the transfer is under way (the remote is slow).
+    for _ in 0..100 {
+        let runs: Value = http
+            .get(first.url("/api/v1/repos/owner/m/mirror/runs"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if runs[0]["status"] == "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
     first.kill_hard().await;
 
     let second = ServerProcess::start(dir.path(), &url, LOCAL).await;
