@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::{
@@ -806,47 +807,32 @@ async fn a_hung_remote_times_out(db: Db) {
     )
     .await;
     let hung = HungRemote::start().await;
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let started = std::time::Instant::now();
-    let resp = http
-        .post(server.url("/api/v1/repos/import"))
-        .bearer_auth(&token)
-        .json(&json!({ "name": "hung", "clone_url": hung.url(), "mirror": true }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 201);
-    let status = loop {
-        let body: Value = http
-            .get(server.url("/api/v1/repos/owner/hung/mirror/status"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if body["sync_status"] != "syncing" {
-            break body;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "still syncing after 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let body = json!({
+        "name": "hung", "clone_url": hung.url(), "mirror": true,
+        "auth_username": "bob", "auth_password": "Hung-Remote-Pw-9"
+    });
+    let (status, _) = server
+        .call(Method::POST, "/api/v1/repos/import", &token, Some(body))
+        .await;
+    assert_eq!(status, 201);
+    let status = server
+        .wait_for_sync("owner/hung", &token, Duration::from_secs(30))
+        .await;
     assert_eq!(status["sync_status"], "failed");
-    assert!(
-        status["sync_error"]
-            .as_str()
-            .unwrap()
-            .contains("timed out after 3 s"),
-        "{status}"
-    );
+    let error = status["sync_error"].as_str().unwrap();
+    assert!(error.contains("timed out after 3 s"), "{status}");
     let log = server.log();
     assert!(
         log.contains("Mirror sync failed") && log.contains("timed out"),
         "{log}"
+    );
+    assert!(
+        log.contains("Performing mirror sync") && log.contains("direction=upstream"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("Hung-Remote-Pw-9"),
+        "the password reached the log: {log}"
     );
     server.terminate().await;
 }
@@ -859,28 +845,18 @@ async fn a_process_killed_mid_sync_is_recovered_on_the_next_start(db: Db) {
     let src = slow.create("src").await;
     let git = Git::new();
     seed(&git, src.to_str().unwrap()).await;
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
 
     let first = ServerProcess::start(dir.path(), &url, LOCAL).await;
-    let resp = http
-        .post(first.url("/api/v1/repos/import"))
-        .bearer_auth(&token)
-        .json(&json!({ "name": "m", "clone_url": slow.url("src"), "mirror": true }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 201);
+    let body = json!({ "name": "m", "clone_url": slow.url("src"), "mirror": true });
+    let (status, _) = first
+        .call(Method::POST, "/api/v1/repos/import", &token, Some(body))
+        .await;
+    assert_eq!(status, 201);
     // Kill it once the run is recorded and the transfer is under way (the remote is slow).
     for _ in 0..100 {
-        let runs: Value = http
-            .get(first.url("/api/v1/repos/owner/m/mirror/runs"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let runs = first
+            .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
+            .await;
         if runs[0]["status"] == "running" {
             break;
         }
@@ -890,50 +866,23 @@ async fn a_process_killed_mid_sync_is_recovered_on_the_next_start(db: Db) {
     first.kill_hard().await;
 
     let second = ServerProcess::start(dir.path(), &url, LOCAL).await;
-    let runs: Value = http
-        .get(second.url("/api/v1/repos/owner/m/mirror/runs"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let runs = second
+        .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
+        .await;
     assert_eq!(runs[0]["status"], "interrupted", "{runs}");
     assert!(runs[0]["finished_at"].is_string());
-    let status: Value = http
-        .get(second.url("/api/v1/repos/owner/m/mirror/status"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = second
+        .get_json("/api/v1/repos/owner/m/mirror/status", &token)
+        .await;
     assert_ne!(status["sync_status"], "syncing", "{status}");
 
-    let resp = http
-        .post(second.url("/api/v1/repos/owner/m/sync"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 202);
-    let status = loop {
-        let body: Value = http
-            .get(second.url("/api/v1/repos/owner/m/mirror/status"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if body["sync_status"] != "syncing" {
-            break body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let (accepted, _) = second
+        .call(Method::POST, "/api/v1/repos/owner/m/sync", &token, None)
+        .await;
+    assert_eq!(accepted, 202);
+    let status = second
+        .wait_for_sync("owner/m", &token, Duration::from_secs(60))
+        .await;
     assert_eq!(status["sync_status"], "success", "{status}");
     let mirror = dir.path().join("repos/owner/m.git");
     assert_eq!(refs_of(&mirror).await, refs_of(&src).await);
@@ -954,65 +903,46 @@ async fn two_processes_on_one_postgres_never_sync_one_repository_at_once() {
         seed(&git, src.to_str().unwrap()).await;
         let a = ServerProcess::start(dir.path(), &url, LOCAL).await;
         let b = ServerProcess::start(dir.path(), &url, LOCAL).await;
-        let http = reqwest::Client::builder().no_proxy().build().unwrap();
-        let created = http
-            .post(a.url("/api/v1/repos"))
-            .bearer_auth(&token)
-            .json(&json!({"name": "m"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status().as_u16(), 201);
-        let patched = http
-            .patch(a.url("/api/v1/repos/owner/m/mirror"))
-            .bearer_auth(&token)
-            .json(&json!({ "mirror_enabled": true, "upstream_url": slow.url("src") }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(patched.status().as_u16(), 200);
+        let (created, _) = a
+            .call(
+                Method::POST,
+                "/api/v1/repos",
+                &token,
+                Some(json!({"name": "m"})),
+            )
+            .await;
+        assert_eq!(created, 201);
+        let settings = json!({ "mirror_enabled": true, "upstream_url": slow.url("src") });
+        let (patched, _) = a
+            .call(
+                Method::PATCH,
+                "/api/v1/repos/owner/m/mirror",
+                &token,
+                Some(settings),
+            )
+            .await;
+        assert_eq!(patched, 200);
         for round in 0..3 {
             let requests = (0..20).map(|i| {
                 let target = if i % 2 == 0 { &a } else { &b };
-                http.post(target.url("/api/v1/repos/owner/m/sync"))
-                    .bearer_auth(&token)
-                    .send()
+                target.call(Method::POST, "/api/v1/repos/owner/m/sync", &token, None)
             });
             let statuses: Vec<u16> = futures_util::future::join_all(requests)
                 .await
                 .into_iter()
-                .map(|r| r.unwrap().status().as_u16())
+                .map(|(status, _)| status)
                 .collect();
             assert_eq!(
                 statuses.iter().filter(|s| **s == 202).count(),
                 1,
                 "round {round}: {statuses:?}"
             );
-            loop {
-                let body: Value = http
-                    .get(b.url("/api/v1/repos/owner/m/mirror/status"))
-                    .bearer_auth(&token)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                if body["sync_status"] != "syncing" {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            b.wait_for_sync("owner/m", &token, Duration::from_secs(60))
+                .await;
         }
-        let runs: Value = http
-            .get(a.url("/api/v1/repos/owner/m/mirror/runs"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let runs = a
+            .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
+            .await;
         let runs = runs.as_array().unwrap();
         assert_eq!(runs.len(), 3);
         // No two runs overlap in time.
@@ -1039,17 +969,12 @@ async fn sigterm_lets_a_running_sync_finish(db: Db) {
     let src = slow.create("src").await;
     let git = Git::new();
     seed(&git, src.to_str().unwrap()).await;
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let server = ServerProcess::start(dir.path(), &url, LOCAL).await;
-    let resp = http
-        .post(server.url("/api/v1/repos/import"))
-        .bearer_auth(&token)
-        .json(&json!({ "name": "m", "clone_url": slow.url("src"), "mirror": true }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 201);
-    drop(http);
+    let body = json!({ "name": "m", "clone_url": slow.url("src"), "mirror": true });
+    let (status, _) = server
+        .call(Method::POST, "/api/v1/repos/import", &token, Some(body))
+        .await;
+    assert_eq!(status, 201);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let exit = server.terminate().await;
     assert!(exit.success(), "{exit:?}");
@@ -1059,16 +984,9 @@ async fn sigterm_lets_a_running_sync_finish(db: Db) {
         refs_of(&src).await
     );
     let again = ServerProcess::start(dir.path(), &url, LOCAL).await;
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let runs: Value = http
-        .get(again.url("/api/v1/repos/owner/m/mirror/runs"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let runs = again
+        .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
+        .await;
     assert_eq!(runs[0]["status"], "success", "{runs}");
     again.terminate().await;
 }

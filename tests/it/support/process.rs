@@ -18,6 +18,7 @@ pub struct ServerProcess {
     pub base: String,
     child: Child,
     log: Arc<Mutex<String>>,
+    http: reqwest::Client,
 }
 
 impl ServerProcess {
@@ -82,7 +83,62 @@ impl ServerProcess {
                 log.lock().expect("log")
             );
         };
-        Self { base, child, log }
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        Self {
+            base,
+            child,
+            log,
+            http,
+        }
+    }
+
+    /// Sends `method path` with a Bearer `token` and an optional JSON body; returns the status
+    /// and the body as JSON (`null` when there is none).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or_default())
+    }
+
+    /// `GET path` as JSON.
+    pub async fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
+        self.call(reqwest::Method::GET, path, token, None).await.1
+    }
+
+    /// Polls `/api/v1/repos/{repo}/mirror/status` until the sync has ended (at most `within`).
+    pub async fn wait_for_sync(
+        &self,
+        repo: &str,
+        token: &str,
+        within: std::time::Duration,
+    ) -> serde_json::Value {
+        let started = std::time::Instant::now();
+        let path = format!("/api/v1/repos/{repo}/mirror/status");
+        loop {
+            let status = self.get_json(&path, token).await;
+            if status["sync_status"] != "syncing" {
+                return status;
+            }
+            assert!(
+                started.elapsed() < within,
+                "{repo} still syncing after {within:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     /// Everything the process printed so far.
