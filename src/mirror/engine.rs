@@ -21,6 +21,7 @@ use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
 use super::{
+    redirect_check,
     secrets::SecretBox,
     settings::{MirrorDirection, direction_of},
     transfer::{self, Credentials, Limits, Outcome, Progress, TransferError},
@@ -357,6 +358,17 @@ impl Engine {
         url_policy::check(url, self.config.allow_local_networks)
             .await
             .map_err(TransferError::Other)?;
+        let service = if pull {
+            redirect_check::Service::UploadPack
+        } else {
+            redirect_check::Service::ReceivePack
+        };
+        redirect_check::ensure_no_redirect(
+            url,
+            service,
+            Duration::from_secs(self.config.sync_timeout),
+        )
+        .await?;
         let limits = Limits {
             deadline: Instant::now() + Duration::from_secs(self.config.sync_timeout),
             timeout_secs: self.config.sync_timeout,

@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod import;
+pub mod redirect_check;
 pub mod runs;
 pub mod scheduler;
 pub mod secrets;

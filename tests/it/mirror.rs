@@ -426,23 +426,57 @@ async fn protected_branch_rejection_names_the_ref(db: Db) {
 async fn redirects_are_not_followed(db: Db) {
     let (s, owner) = start(&db).await;
     let real = GitBackend::start().await;
-    real.create("src").await;
-    // Another host name for the same place: libgit2 refuses redirects to another host.
-    let mover = RedirectingRemote::start(format!("http://localhost:{}", real.addr.port())).await;
-    import_body(
-        &s,
-        &owner,
-        json!({ "name": "moved", "clone_url": mover.url("src"), "mirror": true }),
-    )
-    .await
-    .expect(201);
-    let status = settle(&s, &owner, "moved").await;
-    assert_eq!(status["sync_status"], "failed");
-    let error = status["sync_error"].as_str().unwrap();
-    assert!(
-        error.contains("redirected to") && error.contains("update the URL"),
-        "{error}"
-    );
+    let src = real.create("src").await;
+    let git = Git::new();
+    seed(&git, src.to_str().unwrap()).await;
+    // The same host on another port (libgit2 alone would follow this one), and another host.
+    for (name, target) in [
+        (
+            "same-host",
+            format!("http://127.0.0.1:{}", real.addr.port()),
+        ),
+        (
+            "other-host",
+            format!("http://localhost:{}", real.addr.port()),
+        ),
+    ] {
+        let mover = RedirectingRemote::start(target.clone()).await;
+        import_body(
+            &s,
+            &owner,
+            json!({ "name": name, "clone_url": mover.url("src"), "mirror": true }),
+        )
+        .await
+        .expect(201);
+        let status = settle(&s, &owner, name).await;
+        assert_eq!(status["sync_status"], "failed", "{name}");
+        let error = status["sync_error"].as_str().unwrap();
+        assert!(
+            error.contains(&format!("redirected to {target}/src.git"))
+                && error.contains("update the URL"),
+            "{name}: {error}"
+        );
+        assert_eq!(
+            refs_of(&s.repo_dir("owner", name)).await,
+            "",
+            "{name}: nothing fetched"
+        );
+        // The same holds for a downstream push.
+        patch(
+            &s,
+            &owner,
+            name,
+            json!({ "mirror_direction": "downstream", "downstream_url": mover.url("src") }),
+        )
+        .await
+        .expect(200);
+        sync_now(&s, &owner, name).await.expect(202);
+        let error = settle(&s, &owner, name).await["sync_error"].clone();
+        assert!(
+            error.as_str().unwrap().contains("redirected to"),
+            "{name}: {error}"
+        );
+    }
 }
 
 async fn settings_patch_semantics_and_validation(db: Db) {

@@ -1,0 +1,108 @@
+//! Refuses remotes that redirect. libgit2 refuses redirects to another host, but follows one to
+//! another path or port on the same host without a word; so before each transfer one
+//! unauthenticated request for the ref advertisement asks the remote where the repository is.
+//! No credentials are sent here: they go only through libgit2's credentials callback.
+
+use std::time::Duration;
+
+use http_body_util::Empty;
+use hyper::{Request, StatusCode, body::Bytes, header};
+use hyper_tls::HttpsConnector;
+use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+
+use super::{transfer::TransferError, url_policy::redact};
+
+/// Which side of the protocol the transfer will speak.
+#[derive(Debug, Clone, Copy)]
+pub enum Service {
+    /// Fetch (upstream).
+    UploadPack,
+    /// Push (downstream).
+    ReceivePack,
+}
+
+impl Service {
+    fn name(self) -> &'static str {
+        match self {
+            Self::UploadPack => "git-upload-pack",
+            Self::ReceivePack => "git-receive-pack",
+        }
+    }
+}
+
+/// Fails with [`TransferError::Redirect`] when the remote answers the ref advertisement with a
+/// redirect, and with [`TransferError::Timeout`] when it does not answer within `timeout`. Any
+/// other answer (including 401 or a network error) is left for libgit2 to report.
+///
+/// # Errors
+/// The remote redirected, or did not answer in time.
+pub async fn ensure_no_redirect(
+    url: &str,
+    service: Service,
+    timeout: Duration,
+) -> Result<(), TransferError> {
+    let target = format!(
+        "{}/info/refs?service={}",
+        url.trim_end_matches('/'),
+        service.name()
+    );
+    let Ok(request) = Request::get(&target)
+        .header(header::USER_AGENT, "git/2.0 (mirrorforge)")
+        .body(Empty::<Bytes>::new())
+    else {
+        return Ok(()); // an URI hyper cannot express: libgit2 will say what is wrong with it
+    };
+    let client = Client::builder(TokioExecutor::new()).build(HttpsConnector::new());
+    let response = match tokio::time::timeout(timeout, client.request(request)).await {
+        Err(_) => return Err(TransferError::Timeout(timeout.as_secs())),
+        Ok(Err(_)) => return Ok(()),
+        Ok(Ok(response)) => response,
+    };
+    if is_redirect(response.status()) {
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map_or_else(|| "another URL".to_owned(), |l| describe(url, l));
+        return Err(TransferError::Redirect(location));
+    }
+    Ok(())
+}
+
+fn is_redirect(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
+}
+
+/// The repository URL the remote points to: the `Location` resolved against the request, without
+/// the `/info/refs?…` suffix and without credentials.
+fn describe(base: &str, location: &str) -> String {
+    let resolved = url::Url::parse(base)
+        .and_then(|b| b.join(location))
+        .map_or_else(|_| location.to_owned(), |u| u.to_string());
+    let repository = resolved
+        .split_once("/info/refs")
+        .map_or(resolved.as_str(), |(repo, _)| repo);
+    redact(repository)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_shown_as_repository_urls_without_credentials() {
+        assert_eq!(
+            describe(
+                "http://h:1/old.git",
+                "/new.git/info/refs?service=git-upload-pack"
+            ),
+            "http://h:1/new.git"
+        );
+        assert_eq!(
+            describe("http://h/a.git", "https://u:p@other/b.git/info/refs"),
+            "https://other/b.git"
+        );
+        assert!(is_redirect(StatusCode::MOVED_PERMANENTLY));
+        assert!(!is_redirect(StatusCode::UNAUTHORIZED));
+    }
+}
