@@ -7,14 +7,13 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 
 use super::{
     engine::{OneTimeClone, Trigger},
-    settings::{MAX_PASSWORD_LEN, MAX_SYNC_INTERVAL, MAX_USERNAME_LEN},
+    settings::{check_interval, check_password, check_username},
     transfer::Credentials,
     url_policy,
 };
 use crate::{
     entities::user,
     error::{Error, FieldErrors, Result},
-    git,
     repos::{self, NewRepo, Repo},
     state::AppState,
 };
@@ -57,54 +56,33 @@ pub async fn import(state: &AppState, owner: &user::Model, req: ImportRequest) -
         fields.insert("clone_url".to_owned(), message);
     }
     let interval = req.sync_interval.unwrap_or(3600);
-    if !(config.min_sync_interval..=MAX_SYNC_INTERVAL).contains(&interval) {
-        fields.insert(
-            "sync_interval".to_owned(),
-            format!(
-                "must be between {} and {MAX_SYNC_INTERVAL} seconds",
-                config.min_sync_interval
-            ),
-        );
+    if let Err(message) = check_interval(config, interval) {
+        fields.insert("sync_interval".to_owned(), message);
     }
     let username = req.auth_username.filter(|u| !u.trim().is_empty());
     let password = req.auth_password.filter(|p| !p.is_empty());
-    if username
-        .as_ref()
-        .is_some_and(|u| u.chars().count() > MAX_USERNAME_LEN)
-    {
-        fields.insert(
-            "auth_username".to_owned(),
-            format!("must be at most {MAX_USERNAME_LEN} characters"),
-        );
+    if let Some(Err(message)) = username.as_deref().map(check_username) {
+        fields.insert("auth_username".to_owned(), message);
     }
-    if password
-        .as_ref()
-        .is_some_and(|p| p.len() > MAX_PASSWORD_LEN)
-    {
-        fields.insert(
-            "auth_password".to_owned(),
-            format!("must be at most {MAX_PASSWORD_LEN} bytes"),
-        );
+    if let Some(Err(message)) = password.as_deref().map(check_password) {
+        fields.insert("auth_password".to_owned(), message);
     }
     if !fields.is_empty() {
         return Err(Error::Validation(fields));
     }
 
-    let row = repos::insert_row(
+    let created = repos::create(
         &state.db,
+        config,
         owner,
-        &NewRepo {
+        NewRepo {
             name: req.name.clone(),
             description: req.description.clone(),
             private: req.private,
         },
     )
     .await?;
-    let path = repos::repo_path(config, &owner.username, &row.name);
-    if let Err(e) = git::storage::init_bare(path).await {
-        let _ = sea_orm::ModelTrait::delete(row, &state.db).await;
-        return Err(e);
-    }
+    let Repo { repo: row, owner } = created;
     let repo_id = row.id;
     // For a one-time clone these live only in memory, for this one transfer.
     let one_time_credentials = Credentials {
@@ -139,8 +117,5 @@ pub async fn import(state: &AppState, owner: &user::Model, req: ImportRequest) -
         .engine
         .trigger_with(repo_id, Trigger::Import, one_time)
         .await?;
-    Ok(Repo {
-        repo: row,
-        owner: owner.clone(),
-    })
+    Ok(Repo { repo: row, owner })
 }

@@ -156,6 +156,45 @@ pub struct SettingsPatch {
     pub sync_interval: Option<i64>,
 }
 
+/// Checks a sync interval against the configured minimum and one year.
+///
+/// # Errors
+/// The message for the `sync_interval` field.
+pub fn check_interval(config: &Config, seconds: i64) -> Result<(), String> {
+    if (config.min_sync_interval..=MAX_SYNC_INTERVAL).contains(&seconds) {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be between {} and {MAX_SYNC_INTERVAL} seconds",
+            config.min_sync_interval
+        ))
+    }
+}
+
+/// Checks the length of a remote username.
+///
+/// # Errors
+/// The message for the username field.
+pub fn check_username(username: &str) -> Result<(), String> {
+    if username.chars().count() > MAX_USERNAME_LEN {
+        Err(format!("must be at most {MAX_USERNAME_LEN} characters"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks the length of a remote password.
+///
+/// # Errors
+/// The message for the password field.
+pub fn check_password(password: &str) -> Result<(), String> {
+    if password.len() > MAX_PASSWORD_LEN {
+        Err(format!("must be at most {MAX_PASSWORD_LEN} bytes"))
+    } else {
+        Ok(())
+    }
+}
+
 /// A text field after a patch: unchanged, or set to a value (None = cleared).
 fn merged(patch: Option<&String>, current: Option<&String>) -> Option<String> {
     match patch {
@@ -188,16 +227,8 @@ pub async fn apply(
         }),
     };
     let interval = patch.sync_interval.unwrap_or(repo.sync_interval);
-    if patch.sync_interval.is_some()
-        && !(config.min_sync_interval..=MAX_SYNC_INTERVAL).contains(&interval)
-    {
-        fields.insert(
-            "sync_interval".to_owned(),
-            format!(
-                "must be between {} and {MAX_SYNC_INTERVAL} seconds",
-                config.min_sync_interval
-            ),
-        );
+    if let Some(Err(message)) = patch.sync_interval.map(|i| check_interval(config, i)) {
+        fields.insert("sync_interval".to_owned(), message);
     }
     let enabled = patch.mirror_enabled.unwrap_or(repo.mirror_enabled);
     let upstream_url = merged(patch.upstream_url.as_ref(), repo.upstream_url.as_ref());
@@ -236,25 +267,16 @@ pub async fn apply(
         ("upstream_username", &patch.upstream_username),
         ("downstream_username", &patch.downstream_username),
     ] {
-        if value
-            .as_ref()
-            .is_some_and(|v| v.chars().count() > MAX_USERNAME_LEN)
-        {
-            fields.insert(
-                field.to_owned(),
-                format!("must be at most {MAX_USERNAME_LEN} characters"),
-            );
+        if let Some(Err(message)) = value.as_deref().map(check_username) {
+            fields.insert(field.to_owned(), message);
         }
     }
     for (field, value) in [
         ("upstream_password", &patch.upstream_password),
         ("downstream_password", &patch.downstream_password),
     ] {
-        if value.as_ref().is_some_and(|v| v.len() > MAX_PASSWORD_LEN) {
-            fields.insert(
-                field.to_owned(),
-                format!("must be at most {MAX_PASSWORD_LEN} bytes"),
-            );
+        if let Some(Err(message)) = value.as_deref().map(check_password) {
+            fields.insert(field.to_owned(), message);
         }
     }
     if !fields.is_empty() {

@@ -113,11 +113,8 @@ pub async fn create(
     })
 }
 
-/// Validates and inserts the repository row only (import and create share it).
-///
-/// # Errors
-/// Validation (422), a taken name (409), or the database.
-pub async fn insert_row(
+/// Validates and inserts the repository row only.
+async fn insert_row(
     db: &DatabaseConnection,
     owner: &user::Model,
     new: &NewRepo,
