@@ -66,6 +66,15 @@ pub fn pkt_line(data: &str) -> String {
     format!("{:04x}{data}", data.len() + 4)
 }
 
+/// The `# service=…` pkt-line and flush that open a v0/v1 `info/refs` answer.
+#[must_use]
+pub fn service_announcement(service: Service) -> String {
+    format!(
+        "{}0000",
+        pkt_line(&format!("# service={}\n", service.name()))
+    )
+}
+
 /// Only `version=N` items pass from the client's `Git-Protocol` header to git.
 fn sanitize_protocol(header: Option<&str>) -> Option<String> {
     let value = header?;
@@ -111,8 +120,7 @@ pub async fn advertise(service: Service, repo: &Path, protocol: Option<&str>) ->
     }
     let mut body = Vec::with_capacity(output.stdout.len() + 64);
     if !(v2 && service == Service::UploadPack) {
-        body.extend_from_slice(pkt_line(&format!("# service={}\n", service.name())).as_bytes());
-        body.extend_from_slice(b"0000");
+        body.extend_from_slice(service_announcement(service).as_bytes());
     }
     body.extend_from_slice(&output.stdout);
     Ok(body)

@@ -100,8 +100,7 @@ fn mirror_refusal(repo: &Repo) -> Response {
         "ERR {} is a mirror of {source}; pushes are not accepted. Push to {source} instead, or turn mirroring off.",
         repo.full_name()
     );
-    let mut body = serve::pkt_line(&format!("# service={}\n", Service::ReceivePack.name()));
-    body.push_str("0000");
+    let mut body = serve::service_announcement(Service::ReceivePack);
     body.push_str(&serve::pkt_line(&message));
     no_cache(
         body.into_response(),
