@@ -76,7 +76,10 @@ async fn login_needs_the_forms_csrf_token(db: Db) {
     let alice = s.create_admin("alice").await;
     let browser = s.browser();
     let (_, token) = form_page(&s, &browser, "/login").await;
-    let wrong = format!("{}0", &token[..token.len() - 1]);
+    // Change the last hex digit to another one, so the token is always wrong.
+    let last = if token.ends_with('0') { '1' } else { '0' };
+    let wrong = format!("{}{last}", &token[..token.len() - 1]);
+    assert_ne!(wrong, token);
 
     let missing = post(
         &s,
