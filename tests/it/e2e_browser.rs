@@ -1,13 +1,15 @@
 //! End to end in headless Chromium, as a person uses mirrorforge: register, log in, create a
 //! repository, push to it with a token, configure a downstream mirror to a stock
 //! `git http-backend` on 127.0.0.1, press "Sync now" and watch the widget go from syncing to
-//! success without a page reload; then a wrong password fails inline. Screenshots go to
+//! success without a page reload; then a wrong password fails inline; then the widget rides out
+//! a server outage (502s from a proxy) and stops polling once the session expires. Screenshots go to
 //! `target/screenshots/`. SQLite only: the pages are the same on both databases.
 
 use std::time::Duration;
 
 use crate::support::{
-    Db, Git, TestServer, browser::Browser, git_backend::GitBackend, git_backend::refs_of,
+    Db, Git, TestServer, browser::Browser, gateway::Gateway, git_backend::GitBackend,
+    git_backend::refs_of,
 };
 
 const USER: &str = "maria";
@@ -30,6 +32,9 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
     slow.create("backup").await;
     let guarded = GitBackend::with_auth("pusher", "Right-Mirror-Pass-2").await;
     guarded.create("locked").await;
+    // Slower still, so a sync outlasts the outage and the expired session below.
+    let outage = GitBackend::slow(Duration::from_millis(2500)).await;
+    outage.create("backup").await;
 
     // Register (the form logs in), log out, log in again.
     b.goto(&s.url("/register")).await;
@@ -46,14 +51,7 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
         b.text(".nav-list").await.contains("Log in")
     })
     .await;
-    b.goto(&s.url("/login")).await;
-    b.fill("#username", USER).await;
-    b.fill("#password", PASSWORD).await;
-    b.click("form.stacked-form button[type=submit]").await;
-    b.wait_until("logged in", 10, || async {
-        b.text(".nav-user").await.contains(USER)
-    })
-    .await;
+    log_in(&b, &s).await;
 
     // Create a repository and a token; push to it with real git.
     b.goto(&s.url("/repo/new")).await;
@@ -287,6 +285,47 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
     assert!(item.contains("Mirror: downstream"), "{item}");
     b.screenshot("dashboard").await;
 
+    // The server goes away mid-sync behind its reverse proxy (502s while it restarts): the
+    // widget says so, polls less often each time, and picks up by itself once it is back.
+    let gateway = Gateway::start(s.addr).await;
+    b.goto(&gateway.url(&format!("/{USER}/site/settings/mirror")))
+        .await;
+    b.fill("#downstream_url", &outage.url("backup")).await;
+    b.click("#mirror-form button[type=submit]").await;
+    b.wait_until("the saved confirmation", 10, || async {
+        b.text(".flash").await.contains("Mirror settings saved.")
+    })
+    .await;
+    b.click("#sync-now").await;
+    b.wait_until("the syncing badge", 10, || async {
+        widget(&b).await.status == "syncing"
+    })
+    .await;
+    gateway.set_down(true);
+    b.wait_until("the second failed poll", 20, || async {
+        widget(&b).await.poll_failures == "2"
+    })
+    .await;
+    let during = widget(&b).await;
+    assert_eq!(during.trigger, "every 4s", "{during:?}");
+    assert_eq!(
+        during.status, "syncing",
+        "nothing was swapped in: {during:?}"
+    );
+    let message = b.text("#htmx-error").await;
+    assert!(
+        message.contains("(502)") || message.contains("Could not reach"),
+        "{message}"
+    );
+    b.screenshot_of("main", "sync-widget-server-away").await;
+    gateway.set_down(false);
+    b.wait_until("the success badge after the outage", 40, || async {
+        widget(&b).await.status == "success"
+    })
+    .await;
+    assert_eq!(widget(&b).await.trigger, "", "polling ended with the sync");
+    assert!(!b.find("#htmx-error").await.is_displayed().await.unwrap());
+
     // A session that has expired: htmx says so instead of swapping the login page in.
     b.goto(&settings).await;
     b.client.delete_cookie("mirrorforge_session").await.unwrap();
@@ -298,5 +337,69 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
     assert!(b.find("#mirror-sync").await.is_displayed().await.unwrap());
     assert!(!b.text("#mirror-sync").await.contains("Log in"));
 
+    // The session expires while the widget polls: it says so and stops polling, as asking
+    // again cannot help.
+    log_in(&b, &s).await;
+    b.goto(&settings).await;
+    b.click("#sync-now").await;
+    b.wait_until("the syncing badge", 10, || async {
+        widget(&b).await.status == "syncing"
+    })
+    .await;
+    b.client.delete_cookie("mirrorforge_session").await.unwrap();
+    b.wait_until("the expired-session message", 10, || async {
+        b.text("#htmx-error").await.contains("session has expired")
+    })
+    .await;
+    b.wait_until("polling to stop", 5, || async {
+        widget(&b).await.trigger.is_empty()
+    })
+    .await;
+    let stopped = widget(&b).await;
+    assert_eq!(
+        stopped.status, "syncing",
+        "stopped, not finished: {stopped:?}"
+    );
+    assert!(!b.text("#mirror-sync").await.contains("Log in"));
+
     b.finish().await;
+}
+
+async fn log_in(b: &Browser, s: &TestServer) {
+    b.goto(&s.url("/login")).await;
+    b.fill("#username", USER).await;
+    b.fill("#password", PASSWORD).await;
+    b.click("form.stacked-form button[type=submit]").await;
+    b.wait_until("logged in", 10, || async {
+        b.text(".nav-user").await.contains(USER)
+    })
+    .await;
+}
+
+/// The sync widget as the page has it now, read in one step.
+#[derive(Debug, Default)]
+struct Widget {
+    status: String,
+    trigger: String,
+    poll_failures: String,
+}
+
+async fn widget(b: &Browser) -> Widget {
+    let found = b
+        .eval(
+            "var w = document.getElementById('mirror-sync');
+             if (!w) { return null; }
+             return [w.querySelector('#mirror-sync-status').dataset.status,
+                     w.getAttribute('hx-trigger') || '', w.dataset.pollFailures || ''];",
+        )
+        .await;
+    let field = |i: usize| found[i].as_str().unwrap_or_default().to_owned();
+    if found.is_null() {
+        return Widget::default();
+    }
+    Widget {
+        status: field(0),
+        trigger: field(1),
+        poll_failures: field(2),
+    }
 }

@@ -2,6 +2,7 @@
 
 pub mod browser;
 pub mod db;
+pub mod gateway;
 pub mod git;
 pub mod git_backend;
 pub mod html;
