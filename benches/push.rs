@@ -16,8 +16,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use mirrorforge::mirror::transfer::{
-    self, Credentials, Limits, Progress, default_pack_threads, push_mirror_with_threads,
+use mirrorforge::mirror::{
+    egress::Egress,
+    transfer::{
+        self, Credentials, Limits, Progress, Route, default_pack_threads, push_mirror_with_threads,
+    },
 };
 
 const COMMITS: usize = 3000;
@@ -126,18 +129,26 @@ async fn main() {
     let backend = git_backend::GitBackend::start().await;
     transfer::set_network_timeouts(600).unwrap();
 
+    // What a sync does: through the transfer's egress. Direct too, to show what that costs.
     let mut git2_by_threads = Vec::new();
-    for threads in [1, default_pack_threads()] {
+    for (threads, via_egress) in [
+        (1, true),
+        (default_pack_threads(), true),
+        (default_pack_threads(), false),
+    ] {
         let mut samples = Vec::new();
         for run in 0..RUNS {
-            let name = format!("git2-{threads}-{run}");
+            let name = format!("git2-{threads}-{via_egress}-{run}");
             backend.create(&name).await;
-            let (url, source) = (backend.url(&name), source.clone());
+            let url = backend.url(&name);
+            let (route, _egress) = route(&url, via_egress).await;
+            let source = source.clone();
             let started = Instant::now();
             tokio::task::spawn_blocking(move || {
                 push_mirror_with_threads(
                     &source,
                     &url,
+                    &route,
                     &Credentials::default(),
                     limits(),
                     &Arc::new(Progress::default()),
@@ -149,7 +160,8 @@ async fn main() {
             .unwrap();
             samples.push(started.elapsed());
         }
-        git2_by_threads.push((threads, median(samples)));
+        let path = if via_egress { "via egress" } else { "direct" };
+        git2_by_threads.push((threads, path, median(samples)));
     }
 
     let mut cli = Vec::new();
@@ -172,11 +184,13 @@ async fn main() {
     let mut noop = Vec::new();
     for _ in 0..RUNS {
         let (url, source) = (backend.url("cli-0"), source.clone());
+        let (route, _egress) = route(&url, true).await;
         let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
             transfer::push_mirror(
                 &source,
                 &url,
+                &route,
                 &Credentials::default(),
                 limits(),
                 &Arc::new(Progress::default()),
@@ -195,9 +209,9 @@ async fn main() {
         String::from_utf8_lossy(&count.stdout)
     );
     println!("| operation | median of {RUNS} | ratio to `git push --mirror` |\n|---|---|---|");
-    for (threads, time) in &git2_by_threads {
+    for (threads, path, time) in &git2_by_threads {
         println!(
-            "| git2 full push, packbuilder_parallelism = {threads} | {:.3} s | {:.2} |",
+            "| git2 full push, packbuilder_parallelism = {threads}, {path} | {:.3} s | {:.2} |",
             time.as_secs_f64(),
             time.as_secs_f64() / cli.as_secs_f64()
         );
@@ -207,7 +221,23 @@ async fn main() {
         cli.as_secs_f64()
     );
     println!(
-        "| git2 no-op push (refs compared, nothing sent) | {:.1} ms | |",
+        "| git2 no-op push via egress (refs compared, nothing sent) | {:.1} ms | |",
         median(noop).as_secs_f64() * 1000.0
     );
+}
+
+/// The route a sync would take (through a new egress, kept alive by the caller) or a direct one.
+async fn route(url: &str, via_egress: bool) -> (Route, Option<Egress>) {
+    if !via_egress {
+        return (Route::direct(url), None);
+    }
+    let parsed = url::Url::parse(url).unwrap();
+    let egress = Egress::start(&parsed, true, Duration::from_secs(600))
+        .await
+        .unwrap();
+    let route = Route {
+        url: egress.remote_url().to_owned(),
+        proxy: egress.proxy_url().map(str::to_owned),
+    };
+    (route, Some(egress))
 }

@@ -21,10 +21,11 @@ use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
 use super::{
+    egress::{Egress, Refusal},
     redirect_check,
     secrets::SecretBox,
     settings::{MirrorDirection, direction_of},
-    transfer::{self, Credentials, Limits, Outcome, Progress, TransferError},
+    transfer::{self, Credentials, Limits, Outcome, Progress, Route, TransferError},
     url_policy,
 };
 use crate::{
@@ -355,7 +356,7 @@ impl Engine {
         repo_path: std::path::PathBuf,
         progress: &Arc<Progress>,
     ) -> std::result::Result<Outcome, TransferError> {
-        url_policy::check(url, self.config.allow_local_networks)
+        let checked = url_policy::check(url, self.config.allow_local_networks)
             .await
             .map_err(TransferError::Other)?;
         let service = if pull {
@@ -367,23 +368,46 @@ impl Engine {
             url,
             service,
             Duration::from_secs(self.config.sync_timeout),
+            self.config.allow_local_networks,
         )
         .await?;
         let limits = Limits {
             deadline: Instant::now() + Duration::from_secs(self.config.sync_timeout),
             timeout_secs: self.config.sync_timeout,
         };
-        let url = url.to_owned();
+        // libgit2 reaches the remote only through the egress, which connects to checked
+        // addresses only.
+        let egress = Egress::start(
+            &checked,
+            self.config.allow_local_networks,
+            Duration::from_secs(self.config.sync_timeout),
+        )
+        .await
+        .map_err(|e| TransferError::Other(format!("could not open the egress: {e}")))?;
+        let route = Route {
+            url: egress.remote_url().to_owned(),
+            proxy: egress.proxy_url().map(str::to_owned),
+        };
+        let remote = url.to_owned();
         let progress = Arc::clone(progress);
-        tokio::task::spawn_blocking(move || {
+        let result = tokio::task::spawn_blocking(move || {
             if pull {
-                transfer::fetch_mirror(&repo_path, &url, &creds, limits, &progress)
+                transfer::fetch_mirror(&repo_path, &remote, &route, &creds, limits, &progress)
             } else {
-                transfer::push_mirror(&repo_path, &url, &creds, limits, &progress)
+                transfer::push_mirror(&repo_path, &remote, &route, &creds, limits, &progress)
             }
         })
         .await
-        .unwrap_or_else(|e| Err(TransferError::Other(format!("internal error: {e}"))))
+        .unwrap_or_else(|e| Err(TransferError::Other(format!("internal error: {e}"))));
+        // The egress's own reason says more than the status libgit2 saw from it.
+        match (result, egress.refusal()) {
+            (Err(_), Some(Refusal::Blocked(message))) => Err(TransferError::Other(message)),
+            (Err(_), Some(Refusal::Unreachable(detail))) => Err(TransferError::Connect {
+                url: url_policy::redact(url),
+                detail,
+            }),
+            (result, _) => result,
+        }
     }
 
     async fn repo_path(

@@ -1,6 +1,7 @@
 //! Mirroring, the heart of mirrorforge: settings and their validation, credentials at rest,
 //! the URL policy, git2 transfers, the sync engine and the scheduler.
 
+pub mod egress;
 pub mod engine;
 pub mod import;
 pub mod redirect_check;

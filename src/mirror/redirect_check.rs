@@ -3,14 +3,29 @@
 //! unauthenticated request for the ref advertisement asks the remote where the repository is.
 //! No credentials are sent here: they go only through libgit2's credentials callback.
 
-use std::time::Duration;
+use std::{
+    future::Future,
+    net::SocketAddr,
+    pin::Pin,
+    task::{Context, Poll},
+    time::Duration,
+};
 
 use http_body_util::Empty;
 use hyper::{Request, StatusCode, body::Bytes, header};
-use hyper_tls::HttpsConnector;
-use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+use hyper_tls::{HttpsConnector, native_tls};
+use hyper_util::{
+    client::legacy::{
+        Client,
+        connect::{HttpConnector, dns::Name},
+    },
+    rt::TokioExecutor,
+};
 
-use super::{transfer::TransferError, url_policy::redact};
+use super::{
+    transfer::TransferError,
+    url_policy::{self, redact},
+};
 
 /// Which side of the protocol the transfer will speak.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +55,7 @@ pub async fn ensure_no_redirect(
     url: &str,
     service: Service,
     timeout: Duration,
+    allow_local: bool,
 ) -> Result<(), TransferError> {
     let target = format!(
         "{}/info/refs?service={}",
@@ -52,7 +68,13 @@ pub async fn ensure_no_redirect(
     else {
         return Ok(()); // an URI hyper cannot express: libgit2 will say what is wrong with it
     };
-    let client = Client::builder(TokioExecutor::new()).build(HttpsConnector::new());
+    let mut http = HttpConnector::new_with_resolver(PolicyResolver { allow_local });
+    http.enforce_http(false);
+    let Ok(tls) = native_tls::TlsConnector::new() else {
+        return Ok(()); // no TLS here: libgit2 will report its own trouble
+    };
+    let client =
+        Client::builder(TokioExecutor::new()).build(HttpsConnector::from((http, tls.into())));
     let response = match tokio::time::timeout(timeout, client.request(request)).await {
         Err(_) => return Err(TransferError::Timeout(timeout.as_secs())),
         Ok(Err(_)) => return Ok(()),
@@ -67,6 +89,33 @@ pub async fn ensure_no_redirect(
         return Err(TransferError::Redirect(location));
     }
     Ok(())
+}
+
+/// Name resolution under the URL policy: a host that now resolves to a forbidden address is
+/// not connected to (literal addresses were checked with the URL).
+#[derive(Clone)]
+struct PolicyResolver {
+    allow_local: bool,
+}
+
+impl tower::Service<Name> for PolicyResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = std::io::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        let allow_local = self.allow_local;
+        Box::pin(async move {
+            url_policy::resolve_allowed(name.as_str(), 0, allow_local)
+                .await
+                .map(Vec::into_iter)
+                .map_err(std::io::Error::other)
+        })
+    }
 }
 
 fn is_redirect(status: StatusCode) -> bool {

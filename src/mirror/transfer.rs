@@ -1,5 +1,5 @@
 //! git2 transfers for mirroring: fetch from an upstream, push to a downstream. Blocking code —
-//! call it inside `spawn_blocking`. Credentials go only through the credentials callback; the
+//! call it inside `spawn_blocking`, with the transfer's `egress` as the proxy. Credentials go only through the credentials callback; the
 //! remote is anonymous, so nothing is written to the repository's config.
 
 use std::{
@@ -13,8 +13,8 @@ use std::{
 };
 
 use git2::{
-    AutotagOption, Cred, CredentialType, Direction, FetchOptions, FetchPrune, Oid, PushOptions,
-    RemoteCallbacks, RemoteRedirect, Repository,
+    AutotagOption, Cred, CredentialType, Direction, FetchOptions, FetchPrune, Oid, ProxyOptions,
+    PushOptions, RemoteCallbacks, RemoteRedirect, Repository,
 };
 
 use super::url_policy::redact;
@@ -259,6 +259,35 @@ fn callbacks<'a>(
     cbs
 }
 
+/// How libgit2 reaches the remote: the URL it is given and the proxy it goes through (the
+/// transfer's `egress`), or the remote's own URL and no proxy.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// The URL libgit2 connects to.
+    pub url: String,
+    /// The proxy for it, if any.
+    pub proxy: Option<String>,
+}
+
+impl Route {
+    /// Straight to `url`, no proxy (for benchmarks and tests).
+    #[must_use]
+    pub fn direct(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            proxy: None,
+        }
+    }
+
+    fn proxy_options(&self) -> ProxyOptions<'_> {
+        let mut options = ProxyOptions::new();
+        if let Some(proxy) = &self.proxy {
+            options.url(proxy);
+        }
+        options
+    }
+}
+
 /// Turns a libgit2 error into a sentence for the user.
 fn classify(err: &git2::Error, url: &str, limits: Limits) -> TransferError {
     let message = err.message().to_owned();
@@ -315,6 +344,7 @@ fn classify(err: &git2::Error, url: &str, limits: Limits) -> TransferError {
 pub fn fetch_mirror(
     repo_path: &Path,
     url: &str,
+    route: &Route,
     creds: &Credentials,
     limits: Limits,
     progress: &Arc<Progress>,
@@ -323,14 +353,14 @@ pub fn fetch_mirror(
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
     forbid_redirects(&repo).map_err(fail)?;
     let before = local_refs(&repo, true).map_err(fail)?;
-    let mut remote = repo.remote_anonymous(url).map_err(fail)?;
+    let mut remote = repo.remote_anonymous(&route.url).map_err(fail)?;
 
     let (advertised, default_branch) = {
         let connection = remote
             .connect_auth(
                 Direction::Fetch,
                 Some(callbacks(creds, limits, progress)),
-                None,
+                Some(route.proxy_options()),
             )
             .map_err(fail)?;
         let advertised: BTreeMap<String, Oid> = connection
@@ -355,6 +385,7 @@ pub fn fetch_mirror(
         let mut options = FetchOptions::new();
         options
             .remote_callbacks(callbacks(creds, limits, progress))
+            .proxy_options(route.proxy_options())
             .prune(FetchPrune::On)
             .download_tags(AutotagOption::None)
             .update_fetchhead(false)
@@ -404,6 +435,7 @@ pub fn default_pack_threads() -> u32 {
 pub fn push_mirror(
     repo_path: &Path,
     url: &str,
+    route: &Route,
     creds: &Credentials,
     limits: Limits,
     progress: &Arc<Progress>,
@@ -411,6 +443,7 @@ pub fn push_mirror(
     push_mirror_with_threads(
         repo_path,
         url,
+        route,
         creds,
         limits,
         progress,
@@ -425,6 +458,7 @@ pub fn push_mirror(
 pub fn push_mirror_with_threads(
     repo_path: &Path,
     url: &str,
+    route: &Route,
     creds: &Credentials,
     limits: Limits,
     progress: &Arc<Progress>,
@@ -434,13 +468,13 @@ pub fn push_mirror_with_threads(
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
     forbid_redirects(&repo).map_err(fail)?;
     let local = local_refs(&repo, false).map_err(fail)?;
-    let mut remote = repo.remote_anonymous(url).map_err(fail)?;
+    let mut remote = repo.remote_anonymous(&route.url).map_err(fail)?;
     let advertised: BTreeMap<String, Oid> = {
         let connection = remote
             .connect_auth(
                 Direction::Push,
                 Some(callbacks(creds, limits, progress)),
-                None,
+                Some(route.proxy_options()),
             )
             .map_err(fail)?;
         connection
@@ -480,6 +514,7 @@ pub fn push_mirror_with_threads(
     let mut options = PushOptions::new();
     options
         .remote_callbacks(cbs)
+        .proxy_options(route.proxy_options())
         .packbuilder_parallelism(pack_threads.max(1))
         .follow_redirects(RemoteRedirect::None);
     remote.push(&refspecs, Some(&mut options)).map_err(fail)?;

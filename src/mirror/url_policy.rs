@@ -1,8 +1,9 @@
 //! Which remote URLs a mirror may use: `http`/`https`, no credentials, at most 500 characters,
 //! and a host whose every address is public (unless local networks are allowed). Checked when
-//! saved and again before every sync, because DNS can change after saving.
+//! saved, again before every sync, and once more by the transfer's proxy when it connects,
+//! because DNS can change at any time.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use url::{Host, Url};
 
@@ -56,17 +57,47 @@ pub async fn check(raw: &str, allow_local: bool) -> Result<Url, String> {
         return Ok(url); // literal addresses were checked above
     };
     let port = url.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<_> = tokio::net::lookup_host((domain, port))
+    resolve_allowed(domain, port, false)
         .await
-        .map_err(|e| format!("could not resolve host {domain}: {e}"))?
+        .map_err(|e| e.to_string())?;
+    Ok(url)
+}
+
+/// Why a host's addresses may not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// The name did not resolve (DNS trouble is often passing).
+    #[error("{0}")]
+    Unresolved(String),
+    /// An address is local or private and local networks are not allowed.
+    #[error("{0}")]
+    Blocked(String),
+}
+
+/// Resolves `host` (a name or an address) and returns its addresses; fails when it does not
+/// resolve, or (unless `allow_local`) when any address is local or private. The mirror
+/// transfers connect only to addresses this returned (see `egress`).
+///
+/// # Errors
+/// A [`ResolveError`] whose message a user can act on.
+pub async fn resolve_allowed(
+    host: &str,
+    port: u16,
+    allow_local: bool,
+) -> Result<Vec<SocketAddr>, ResolveError> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| ResolveError::Unresolved(format!("could not resolve host {host}: {e}")))?
         .collect();
     if addrs.is_empty() {
-        return Err(format!("could not resolve host {domain}"));
+        return Err(ResolveError::Unresolved(format!(
+            "could not resolve host {host}"
+        )));
     }
-    if let Some(bad) = addrs.iter().find(|a| is_blocked(a.ip())) {
-        return Err(blocked_message(bad.ip()));
+    if !allow_local && let Some(bad) = addrs.iter().find(|a| is_blocked(a.ip())) {
+        return Err(ResolveError::Blocked(blocked_message(bad.ip())));
     }
-    Ok(url)
+    Ok(addrs)
 }
 
 /// True for loopback, private, link-local, unique-local, multicast, unspecified and other
