@@ -29,6 +29,7 @@ bench: deps
 
 # What the build and the tests need from Debian: git (the tests drive the real client and the
 # server runs it), a C compiler, pkg-config and libssl-dev (git2 links the system OpenSSL),
+# the openssl command (the https test makes its own certificate with it),
 # and headless Chromium with its WebDriver for the end-to-end browser test (fonts-liberation
 # is only a recommendation of chromium's, but screenshots need a font).
 deps:
@@ -36,6 +37,7 @@ deps:
 	command -v git >/dev/null 2>&1 || missing="$$missing git"; \
 	command -v cc >/dev/null 2>&1 || missing="$$missing gcc libc6-dev"; \
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
 	dpkg -s libssl-dev >/dev/null 2>&1 || missing="$$missing libssl-dev"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-liberation"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \

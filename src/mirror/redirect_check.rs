@@ -46,8 +46,9 @@ impl Service {
 }
 
 /// Fails with [`TransferError::Redirect`] when the remote answers the ref advertisement with a
-/// redirect, and with [`TransferError::Timeout`] when it does not answer within `timeout`. Any
-/// other answer (including 401 or a network error) is left for libgit2 to report.
+/// redirect, with [`TransferError::Tls`] when the TLS handshake fails, and with
+/// [`TransferError::Timeout`] when it does not answer within `timeout`. Any other answer
+/// (including 401 or a network error) is left for libgit2 to report.
 ///
 /// # Errors
 /// The remote redirected, or did not answer in time.
@@ -77,7 +78,11 @@ pub async fn ensure_no_redirect(
         Client::builder(TokioExecutor::new()).build(HttpsConnector::from((http, tls.into())));
     let response = match tokio::time::timeout(timeout, client.request(request)).await {
         Err(_) => return Err(TransferError::Timeout(timeout.as_secs())),
-        Ok(Err(_)) => return Ok(()),
+        // libgit2 would meet the same TLS failure, and through a proxy its clean-up then
+        // waits out the whole timeout: say it now.
+        Ok(Err(error)) => {
+            return tls_failure(&error).map_or(Ok(()), |e| Err(TransferError::tls(&e)));
+        }
         Ok(Ok(response)) => response,
     };
     if is_redirect(response.status()) {
@@ -116,6 +121,18 @@ impl tower::Service<Name> for PolicyResolver {
                 .map_err(std::io::Error::other)
         })
     }
+}
+
+/// The TLS error somewhere in `error`'s chain of causes, if any.
+fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        if let Some(tls) = current.downcast_ref::<native_tls::Error>() {
+            return Some(tls.to_string());
+        }
+        cause = current.source();
+    }
+    None
 }
 
 fn is_redirect(status: StatusCode) -> bool {

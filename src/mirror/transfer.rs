@@ -100,6 +100,10 @@ pub enum TransferError {
     /// No answer within the limit.
     #[error("timed out after {0} s")]
     Timeout(u64),
+    /// The TLS handshake failed, most often on a certificate this machine does not trust;
+    /// build it with [`TransferError::tls`].
+    #[error("{0}")]
+    Tls(String),
     /// The remote answered with a redirect, which is not followed.
     #[error("the remote redirected to {0} — update the URL")]
     Redirect(String),
@@ -115,6 +119,22 @@ pub enum TransferError {
 }
 
 impl TransferError {
+    /// [`TransferError::Tls`] from a TLS library's message: the reason in words when the
+    /// certificate was refused ("self-signed certificate", "certificate has expired").
+    #[must_use]
+    pub fn tls(detail: &str) -> Self {
+        if detail.contains("certificate verify failed") {
+            let reason = detail
+                .rsplit_once('(')
+                .map_or("it did not verify", |(_, r)| r.trim_end_matches(')'));
+            Self::Tls(format!(
+                "the remote's TLS certificate is not trusted here ({reason})"
+            ))
+        } else {
+            Self::Tls(format!("the TLS connection to the remote failed: {detail}"))
+        }
+    }
+
     /// Network trouble, timeouts and server errors are worth retrying sooner.
     #[must_use]
     pub fn is_transient(&self) -> bool {
@@ -301,6 +321,9 @@ fn classify(err: &git2::Error, url: &str, limits: Limits) -> TransferError {
         || lower.contains("status code: 403")
     {
         return TransferError::Auth;
+    }
+    if err.code() == git2::ErrorCode::Certificate || err.class() == git2::ErrorClass::Ssl {
+        return TransferError::tls(&message);
     }
     if let Some(target) = lower
         .starts_with("cannot redirect from")
@@ -532,6 +555,21 @@ pub fn push_mirror_with_threads(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_failures_read_as_sentences() {
+        let refused = "error:0A000086:SSL routines:tls_post_process_server_certificate:\
+                       certificate verify failed:../ssl/statem/statem_clnt.c:1889: \
+                       (self-signed certificate)";
+        assert_eq!(
+            TransferError::tls(refused).to_string(),
+            "the remote's TLS certificate is not trusted here (self-signed certificate)"
+        );
+        assert_eq!(
+            TransferError::tls("unexpected eof").to_string(),
+            "the TLS connection to the remote failed: unexpected eof"
+        );
+    }
 
     #[test]
     fn mirrored_refs_exclude_host_internal_ones() {

@@ -11,6 +11,7 @@ use crate::support::{
     git_backend::{GitBackend, HungRemote, RedirectingRemote, refs_of},
     on_both_databases,
     process::{ServerProcess, cli_user_with_token, files_below},
+    tls_front::TlsFront,
 };
 
 on_both_databases!(
@@ -1023,4 +1024,85 @@ async fn sigterm_lets_a_running_sync_finish(db: Db) {
         .await;
     assert_eq!(runs[0]["status"], "success", "{runs}");
     again.terminate().await;
+}
+
+/// An https remote, as GitHub is: libgit2 tunnels through the transfer's egress (`CONNECT`)
+/// and checks the certificate (trusted here through `SSL_CERT_FILE`, so the server runs as its
+/// own process); pulled, then pushed on to a second https remote. A certificate nobody trusts
+/// fails the sync. SQLite only: this is about the transport.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_remotes_go_through_the_egress_tunnel_with_the_certificate_checked() {
+    crate::support::db::with_sqlite(|db| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let url = db.database_url(dir.path());
+        let token = cli_user_with_token(dir.path(), &url, "owner", "Tls-Test-Pw-1").await;
+        let backend = GitBackend::with_auth("bob", "Tls-Remote-Pw-2").await;
+        let src = backend.create("src").await;
+        backend.create("backup").await;
+        let git = Git::new();
+        seed(&git, src.to_str().unwrap()).await;
+        let front = TlsFront::start(dir.path(), backend.addr).await;
+        let cert = front.cert.to_string_lossy().into_owned();
+        let server =
+            ServerProcess::start(dir.path(), &url, &[LOCAL[0], ("SSL_CERT_FILE", &cert)]).await;
+
+        let body = json!({
+            "name": "m", "clone_url": front.url("src"), "mirror": true,
+            "auth_username": "bob", "auth_password": "Tls-Remote-Pw-2"
+        });
+        let (status, _) = server
+            .call(Method::POST, "/api/v1/repos/import", &token, Some(body))
+            .await;
+        assert_eq!(status, 201);
+        let status = server
+            .wait_for_sync("owner/m", &token, Duration::from_secs(60))
+            .await;
+        assert_eq!(status["sync_status"], "success", "{status}");
+        let mirror = dir.path().join("repos/owner/m.git");
+        assert_eq!(refs_of(&mirror).await, refs_of(&src).await);
+
+        let both = json!({
+            "mirror_direction": "both", "downstream_url": front.url("backup"),
+            "downstream_username": "bob", "downstream_password": "Tls-Remote-Pw-2"
+        });
+        let (patched, _) = server
+            .call(
+                Method::PATCH,
+                "/api/v1/repos/owner/m/mirror",
+                &token,
+                Some(both),
+            )
+            .await;
+        assert_eq!(patched, 200);
+        let (accepted, _) = server
+            .call(Method::POST, "/api/v1/repos/owner/m/sync", &token, None)
+            .await;
+        assert_eq!(accepted, 202);
+        let status = server
+            .wait_for_sync("owner/m", &token, Duration::from_secs(60))
+            .await;
+        assert_eq!(status["sync_status"], "success", "{status}");
+        assert_eq!(refs_of(&backend.path("backup")).await, refs_of(&src).await);
+
+        // Another certificate, trusted by nobody: the sync fails and says why.
+        let other_dir = tempfile::tempdir().unwrap();
+        let untrusted = TlsFront::start(other_dir.path(), backend.addr).await;
+        let body = json!({ "name": "u", "clone_url": untrusted.url("src"), "mirror": true });
+        let (status, _) = server
+            .call(Method::POST, "/api/v1/repos/import", &token, Some(body))
+            .await;
+        assert_eq!(status, 201);
+        let status = server
+            .wait_for_sync("owner/u", &token, Duration::from_secs(60))
+            .await;
+        assert_eq!(status["sync_status"], "failed", "{status}");
+        let error = status["sync_error"].as_str().unwrap();
+        assert!(
+            error.contains("TLS certificate is not trusted here (self-signed certificate)"),
+            "{error}"
+        );
+        assert!(!server.log().contains("Tls-Remote-Pw-2"));
+        server.terminate().await;
+    })
+    .await;
 }

@@ -8,6 +8,7 @@ pub mod git_backend;
 pub mod html;
 pub mod process;
 pub mod server;
+pub mod tls_front;
 
 pub use db::Db;
 pub use git::Git;
