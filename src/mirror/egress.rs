@@ -511,6 +511,17 @@ mod tests {
         (addr, seen)
     }
 
+    const INFO_REFS: &str = "GET /r.git/info/refs HTTP/1.1\r\nHost: x\r\n\r\n";
+
+    /// A connection to the egress of an http remote, as libgit2 makes it.
+    async fn connect_to(egress: &Egress) -> tokio::io::BufReader<TcpStream> {
+        let via = Url::parse(egress.remote_url()).unwrap();
+        let stream = TcpStream::connect(via.socket_addrs(|| None).unwrap()[0])
+            .await
+            .unwrap();
+        tokio::io::BufReader::new(stream)
+    }
+
     async fn egress_for(url: &str, allow_local: bool) -> Egress {
         Egress::start(
             &Url::parse(url).unwrap(),
@@ -559,10 +570,7 @@ mod tests {
         assert_eq!((via.path(), via.query()), ("/r.git", Some("x=1")));
         assert_eq!(egress.proxy_url(), None);
 
-        let client = TcpStream::connect(via.socket_addrs(|| None).unwrap()[0])
-            .await
-            .unwrap();
-        let mut client = tokio::io::BufReader::new(client);
+        let mut client = connect_to(&egress).await;
         let get = "GET /r.git/info/refs?service=git-upload-pack HTTP/1.1\r\nHost: 127.0.0.1\r\n\
                    Proxy-Connection: keep-alive\r\n\r\n";
         let (status, body) = exchange(&mut client, get).await;
@@ -594,16 +602,8 @@ mod tests {
     async fn a_host_that_resolves_to_a_forbidden_address_is_never_connected_to() {
         let (server, seen) = echo_server().await;
         let egress = egress_for(&format!("http://localhost:{}/r.git", server.port()), false).await;
-        let via = Url::parse(egress.remote_url()).unwrap();
-        let client = TcpStream::connect(via.socket_addrs(|| None).unwrap()[0])
-            .await
-            .unwrap();
-        let mut client = tokio::io::BufReader::new(client);
-        let (status, _) = exchange(
-            &mut client,
-            "GET /r.git/info/refs HTTP/1.1\r\nHost: x\r\n\r\n",
-        )
-        .await;
+        let mut client = connect_to(&egress).await;
+        let (status, _) = exchange(&mut client, INFO_REFS).await;
         assert!(status.contains("403"), "{status}");
         assert_eq!(seen.load(Ordering::SeqCst), 0);
         match egress.refusal() {
@@ -674,16 +674,8 @@ mod tests {
             .local_addr()
             .unwrap();
         let egress = egress_for(&format!("http://127.0.0.1:{}/r.git", closed.port()), true).await;
-        let via = Url::parse(egress.remote_url()).unwrap();
-        let client = TcpStream::connect(via.socket_addrs(|| None).unwrap()[0])
-            .await
-            .unwrap();
-        let mut client = tokio::io::BufReader::new(client);
-        let (status, _) = exchange(
-            &mut client,
-            "GET /r.git/info/refs HTTP/1.1\r\nHost: x\r\n\r\n",
-        )
-        .await;
+        let mut client = connect_to(&egress).await;
+        let (status, _) = exchange(&mut client, INFO_REFS).await;
         assert!(status.contains("502"), "{status}");
         assert!(matches!(egress.refusal(), Some(Refusal::Unreachable(_))));
     }
