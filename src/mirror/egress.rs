@@ -196,10 +196,12 @@ impl Gate {
                     Refusal::Blocked(_) => "403 Forbidden",
                     Refusal::Unreachable(_) => "502 Bad Gateway",
                 };
-                let _ = respond(&mut client_write, status, "refused by mirrorforge").await;
+                // Kept before answering: once libgit2 has the answer, the transfer may end
+                // and the reason be read at any moment.
                 if let Ok(mut kept) = self.refusal.lock() {
                     kept.get_or_insert(refusal);
                 }
+                let _ = respond(&mut client_write, status, "refused by mirrorforge").await;
                 return;
             }
         };

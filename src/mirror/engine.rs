@@ -356,8 +356,9 @@ impl Engine {
         repo_path: std::path::PathBuf,
         progress: &Arc<Progress>,
     ) -> std::result::Result<Outcome, TransferError> {
-        let checked = url_policy::check(url, self.config.allow_local_networks)
-            .await
+        // The addresses are checked where they are used: by the preflight's resolver and by
+        // the egress, at the moment of connecting.
+        let checked = url_policy::check_syntax(url, self.config.allow_local_networks)
             .map_err(TransferError::Other)?;
         let service = if pull {
             redirect_check::Service::UploadPack

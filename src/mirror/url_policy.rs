@@ -1,7 +1,7 @@
 //! Which remote URLs a mirror may use: `http`/`https`, no credentials, at most 500 characters,
 //! and a host whose every address is public (unless local networks are allowed). Checked when
-//! saved, again before every sync, and once more by the transfer's proxy when it connects,
-//! because DNS can change at any time.
+//! saved, and again by each transfer's egress at the moment it connects, because DNS can
+//! change at any time.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 

@@ -28,6 +28,7 @@ on_both_databases!(
     the_scheduler_syncs_due_mirrors,
     import_without_mirror_clones_once_and_keeps_no_credentials,
     a_changed_secret_key_fails_the_sync_with_a_sentence,
+    a_remote_no_longer_allowed_is_refused_when_the_sync_connects,
     a_hung_remote_times_out,
     a_process_killed_mid_sync_is_recovered_on_the_next_start,
     sigterm_lets_a_running_sync_finish,
@@ -828,6 +829,44 @@ async fn a_changed_secret_key_fails_the_sync_with_a_sentence(db: Db) {
     .expect(200);
     sync_now(&s, &owner, "src").await.expect(202);
     assert_eq!(settle(&s, &owner, "src").await["sync_status"], "success");
+}
+
+/// A mirror saved while local networks were allowed, synced after they no longer are: the
+/// egress refuses the connection, and the sync fails with the policy's sentence and waits the
+/// full interval (it is not a passing failure).
+async fn a_remote_no_longer_allowed_is_refused_when_the_sync_connects(db: Db) {
+    let (mut s, owner) = start(&db).await;
+    let upstream = GitBackend::start().await;
+    let src = upstream.create("src").await;
+    seed(&Git::new(), src.to_str().unwrap()).await;
+    // A name, not an address: only a lookup can tell where it leads.
+    let by_name = upstream.url("src").replace("127.0.0.1", "localhost");
+    import_body(
+        &s,
+        &owner,
+        json!({ "name": "m", "clone_url": by_name, "mirror": true }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(settle(&s, &owner, "m").await["sync_status"], "success");
+
+    s.config.allow_local_networks = false;
+    s.restart().await;
+    sync_now(&s, &owner, "m").await.expect(202);
+    let status = settle(&s, &owner, "m").await;
+    assert_eq!(status["sync_status"], "failed", "{status}");
+    let error = status["sync_error"].as_str().unwrap();
+    assert!(
+        error.contains("URL host resolves to") && error.contains("not allowed"),
+        "{error}"
+    );
+    let next =
+        chrono::DateTime::parse_from_rfc3339(status["next_sync_at"].as_str().unwrap()).unwrap();
+    let wait = next.signed_duration_since(chrono::Utc::now()).num_seconds();
+    assert!(
+        wait > 1800,
+        "retried after {wait} s, not after the interval"
+    );
 }
 
 /// Process-wide libgit2 timeouts: this one runs the binary as its own process.
