@@ -235,9 +235,5 @@ async fn route(url: &str, via_egress: bool) -> (Route, Option<Egress>) {
     let egress = Egress::start(&parsed, true, Duration::from_secs(600))
         .await
         .unwrap();
-    let route = Route {
-        url: egress.remote_url().to_owned(),
-        proxy: egress.proxy_url().map(str::to_owned),
-    };
-    (route, Some(egress))
+    (egress.route(), Some(egress))
 }

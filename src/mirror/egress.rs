@@ -22,7 +22,10 @@ use tokio::{
 };
 use url::{Host, Url};
 
-use super::url_policy::{self, ResolveError};
+use super::{
+    transfer::Route,
+    url_policy::{self, ResolveError},
+};
 
 /// Longest request head passed on (request line and headers).
 const MAX_HEAD: usize = 64 * 1024;
@@ -115,6 +118,15 @@ impl Egress {
     #[must_use]
     pub fn proxy_url(&self) -> Option<&str> {
         self.proxy_url.as_deref()
+    }
+
+    /// How libgit2 should reach the remote: [`Self::remote_url`] through [`Self::proxy_url`].
+    #[must_use]
+    pub fn route(&self) -> Route {
+        Route {
+            url: self.remote_url.clone(),
+            proxy: self.proxy_url.clone(),
+        }
     }
 
     /// The first connection the egress refused, if any.

@@ -25,7 +25,7 @@ use super::{
     redirect_check,
     secrets::SecretBox,
     settings::{MirrorDirection, direction_of},
-    transfer::{self, Credentials, Limits, Outcome, Progress, Route, TransferError},
+    transfer::{self, Credentials, Limits, Outcome, Progress, TransferError},
     url_policy,
 };
 use crate::{
@@ -385,10 +385,7 @@ impl Engine {
         )
         .await
         .map_err(|e| TransferError::Other(format!("could not open the egress: {e}")))?;
-        let route = Route {
-            url: egress.remote_url().to_owned(),
-            proxy: egress.proxy_url().map(str::to_owned),
-        };
+        let route = egress.route();
         let remote = url.to_owned();
         let progress = Arc::clone(progress);
         let result = tokio::task::spawn_blocking(move || {
