@@ -452,12 +452,24 @@ async fn fetch_with_many_haves_sends_gzip_and_works(db: Db) {
     assert!(out.status.success());
     git.ok(&local, &["checkout", "-q", "-b", "private-work"])
         .await;
+    // Dated after the base, a minute apart: git offers "have" lines newest first, so the base
+    // (the one commit the server knows) comes last. Made in the same second as the base, the
+    // order among equal dates varied, and an early base ended the talk in one small request.
+    let base_time: i64 = git
+        .ok(&local, &["show", "-s", "--format=%ct", &base])
+        .await
+        .parse()
+        .expect("a commit time");
     for i in 0..100 {
-        git.ok(
-            &local,
-            &["commit", "-q", "--allow-empty", "-m", &format!("local {i}")],
-        )
-        .await;
+        let date = format!("@{} +0000", base_time + 60 * (i + 1));
+        let out = git
+            .run_env(
+                &local,
+                &["commit", "-q", "--allow-empty", "-m", &format!("local {i}")],
+                &[("GIT_COMMITTER_DATE", &date), ("GIT_AUTHOR_DATE", &date)],
+            )
+            .await;
+        assert!(out.status.success(), "{out:?}");
     }
 
     for (version, name) in [("2", "v2"), ("0", "v0")] {
