@@ -720,7 +720,7 @@ async fn the_scheduler_syncs_due_mirrors(db: Db) {
     .expect(200);
     let mirror = s.repo_dir("owner", "auto");
     let mut synced_first = false;
-    for _ in 0..100 {
+    for _ in 0..300 {
         if refs_of(&mirror).await == refs_of(&src).await {
             synced_first = true;
             break;
@@ -733,7 +733,7 @@ async fn the_scheduler_syncs_due_mirrors(db: Db) {
     git.ok(&work, &["push", "-q", src.to_str().unwrap(), "main"])
         .await;
     let mut synced_again = false;
-    for _ in 0..100 {
+    for _ in 0..300 {
         if refs_of(&mirror).await == refs_of(&src).await {
             synced_again = true;
             break;
@@ -927,15 +927,18 @@ async fn a_process_killed_mid_sync_is_recovered_on_the_next_start(db: Db) {
         .await;
     assert_eq!(status, 201);
     // Kill it once the run is recorded and the transfer is under way (the remote is slow).
-    for _ in 0..100 {
+    let mut running = false;
+    for _ in 0..500 {
         let runs = first
             .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
             .await;
         if runs[0]["status"] == "running" {
+            running = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    assert!(running, "the import's run was not seen running within 10 s");
     tokio::time::sleep(Duration::from_millis(200)).await;
     first.kill_hard().await;
 
