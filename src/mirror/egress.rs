@@ -20,7 +20,7 @@ use tokio::{
     net::{TcpListener, TcpStream},
     task::JoinSet,
 };
-use url::{Host, Url};
+use url::{Host, Position, Url};
 
 use super::{
     transfer::Route,
@@ -29,6 +29,9 @@ use super::{
 
 /// Longest request head passed on (request line and headers).
 const MAX_HEAD: usize = 64 * 1024;
+
+/// Longest single line (request line, header, chunk size).
+const MAX_LINE: usize = 16 * 1024;
 
 /// Why the egress did not open a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,8 +45,7 @@ pub enum Refusal {
 /// A running egress for one transfer; it stops, with every connection, when dropped.
 #[derive(Debug)]
 pub struct Egress {
-    remote_url: String,
-    proxy_url: Option<String>,
+    route: Route,
     refusal: Arc<Mutex<Option<Refusal>>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -62,19 +64,17 @@ impl Egress {
         let origin = Origin::of(remote).ok_or_else(|| invalid("the URL has no host"))?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let local = listener.local_addr()?;
-        let (remote_url, proxy_url) = if origin.tls {
-            (remote.to_string(), Some(format!("http://{local}")))
+        let route = if origin.tls {
+            Route {
+                url: remote.to_string(),
+                proxy: Some(format!("http://{local}")),
+            }
         } else {
-            let mut through = remote.clone();
-            through
-                .set_host(Some(&local.ip().to_string()))
-                .and_then(|()| {
-                    through
-                        .set_port(Some(local.port()))
-                        .map_err(|()| url::ParseError::InvalidPort)
-                })
-                .map_err(|_| invalid("the URL cannot be pointed at the egress"))?;
-            (through.to_string(), None)
+            // The same path and query, on the egress.
+            Route::direct(&format!(
+                "http://{local}{}",
+                &remote[Position::BeforePath..]
+            ))
         };
         let refusal = Arc::new(Mutex::new(None));
         let gate = Gate {
@@ -101,32 +101,17 @@ impl Egress {
             }
         });
         Ok(Self {
-            remote_url,
-            proxy_url,
+            route,
             refusal,
             task,
         })
     }
 
-    /// The URL to give libgit2 (for `http://`, one on the egress).
-    #[must_use]
-    pub fn remote_url(&self) -> &str {
-        &self.remote_url
-    }
-
-    /// The proxy to give libgit2 (for `https://` only).
-    #[must_use]
-    pub fn proxy_url(&self) -> Option<&str> {
-        self.proxy_url.as_deref()
-    }
-
-    /// How libgit2 should reach the remote: [`Self::remote_url`] through [`Self::proxy_url`].
+    /// How libgit2 should reach the remote: an `https://` URL as it is, with the egress as
+    /// its proxy; an `http://` URL pointed at the egress, without a proxy.
     #[must_use]
     pub fn route(&self) -> Route {
-        Route {
-            url: self.remote_url.clone(),
-            proxy: self.proxy_url.clone(),
-        }
+        self.route.clone()
     }
 
     /// The first connection the egress refused, if any.
@@ -322,9 +307,6 @@ fn for_origin(head: &[String], origin: &Origin) -> Vec<u8> {
     out.push_str("\r\n");
     out.into_bytes()
 }
-
-/// Longest single line (request line, header, chunk size).
-const MAX_LINE: usize = 16 * 1024;
 
 /// How a request's body is delimited.
 #[derive(Debug, PartialEq, Eq)]
@@ -529,7 +511,7 @@ mod tests {
 
     /// A connection to the egress of an http remote, as libgit2 makes it.
     async fn connect_to(egress: &Egress) -> tokio::io::BufReader<TcpStream> {
-        let via = Url::parse(egress.remote_url()).unwrap();
+        let via = Url::parse(&egress.route().url).unwrap();
         let stream = TcpStream::connect(via.socket_addrs(|| None).unwrap()[0])
             .await
             .unwrap();
@@ -578,11 +560,12 @@ mod tests {
             true,
         )
         .await;
-        let via = Url::parse(egress.remote_url()).unwrap();
+        let route = egress.route();
+        let via = Url::parse(&route.url).unwrap();
         assert_eq!(via.host_str(), Some("127.0.0.1"));
         assert_ne!(via.port(), Some(server.port()));
         assert_eq!((via.path(), via.query()), ("/r.git", Some("x=1")));
-        assert_eq!(egress.proxy_url(), None);
+        assert_eq!(route.proxy, None);
 
         let mut client = connect_to(&egress).await;
         let get = "GET /r.git/info/refs?service=git-upload-pack HTTP/1.1\r\nHost: 127.0.0.1\r\n\
@@ -642,11 +625,12 @@ mod tests {
             }
         });
         let egress = egress_for(&format!("https://127.0.0.1:{}/r.git", remote.port()), true).await;
+        let route = egress.route();
         assert_eq!(
-            egress.remote_url(),
+            route.url,
             format!("https://127.0.0.1:{}/r.git", remote.port())
         );
-        let proxy = Url::parse(egress.proxy_url().expect("a proxy for https")).unwrap();
+        let proxy = Url::parse(&route.proxy.expect("a proxy for https")).unwrap();
         let proxy = proxy.socket_addrs(|| None).unwrap()[0];
 
         let mut tunnel = tokio::io::BufReader::new(TcpStream::connect(proxy).await.unwrap());

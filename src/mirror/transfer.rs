@@ -1,6 +1,7 @@
 //! git2 transfers for mirroring: fetch from an upstream, push to a downstream. Blocking code —
-//! call it inside `spawn_blocking`, with the transfer's `egress` as the proxy. Credentials go only through the credentials callback; the
-//! remote is anonymous, so nothing is written to the repository's config.
+//! call it inside `spawn_blocking`, on the [`Route`] of the transfer's `egress`. Credentials go
+//! only through the credentials callback; the remote is anonymous, so nothing is written to the
+//! repository's config.
 
 use std::{
     collections::BTreeMap,
@@ -290,7 +291,7 @@ pub struct Route {
 }
 
 impl Route {
-    /// Straight to `url`, no proxy (for benchmarks and tests).
+    /// To `url`, without a proxy.
     #[must_use]
     pub fn direct(url: &str) -> Self {
         Self {

@@ -1,9 +1,10 @@
 //! End to end in headless Chromium, as a person uses mirrorforge: register, log in, create a
 //! repository, push to it with a token, configure a downstream mirror to a stock
 //! `git http-backend` on 127.0.0.1, press "Sync now" and watch the widget go from syncing to
-//! success without a page reload; then a wrong password fails inline; then the widget rides out
-//! a server outage (502s from a proxy) and stops polling once the session expires. Screenshots go to
-//! `target/screenshots/`. SQLite only: the pages are the same on both databases.
+//! success without a page reload; then a wrong password fails inline; then the widget rides
+//! out a server outage (502s from a proxy) and stops polling once the session expires.
+//! Screenshots go to `target/screenshots/`. SQLite only: the pages are the same on both
+//! databases.
 
 use std::time::Duration;
 
