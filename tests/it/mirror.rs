@@ -869,6 +869,39 @@ async fn a_remote_no_longer_allowed_is_refused_when_the_sync_connects(db: Db) {
     );
 }
 
+/// Imports `body` as `owner` through a server process (201), then waits up to `wait` for the
+/// import's sync to end; returns its status.
+async fn import_and_settle(
+    server: &ServerProcess,
+    token: &str,
+    body: Value,
+    wait: Duration,
+) -> Value {
+    let repo = format!("owner/{}", body["name"].as_str().expect("a name"));
+    let (status, _) = server
+        .call(Method::POST, "/api/v1/repos/import", token, Some(body))
+        .await;
+    assert_eq!(status, 201);
+    server.wait_for_sync(&repo, token, wait).await
+}
+
+/// "Sync now" on `owner/NAME` through a server process (202), then waits up to 60 s for the
+/// sync to end; returns its status.
+async fn sync_and_settle(server: &ServerProcess, token: &str, name: &str) -> Value {
+    let (accepted, _) = server
+        .call(
+            Method::POST,
+            &format!("/api/v1/repos/owner/{name}/sync"),
+            token,
+            None,
+        )
+        .await;
+    assert_eq!(accepted, 202);
+    server
+        .wait_for_sync(&format!("owner/{name}"), token, Duration::from_secs(60))
+        .await
+}
+
 /// Process-wide libgit2 timeouts: this one runs the binary as its own process.
 async fn a_hung_remote_times_out(db: Db) {
     let dir = tempfile::tempdir().unwrap();
@@ -885,13 +918,7 @@ async fn a_hung_remote_times_out(db: Db) {
         "name": "hung", "clone_url": hung.url(), "mirror": true,
         "auth_username": "bob", "auth_password": "Hung-Remote-Pw-9"
     });
-    let (status, _) = server
-        .call(Method::POST, "/api/v1/repos/import", &token, Some(body))
-        .await;
-    assert_eq!(status, 201);
-    let status = server
-        .wait_for_sync("owner/hung", &token, Duration::from_secs(30))
-        .await;
+    let status = import_and_settle(&server, &token, body, Duration::from_secs(30)).await;
     assert_eq!(status["sync_status"], "failed");
     let error = status["sync_error"].as_str().unwrap();
     assert!(error.contains("timed out after 3 s"), "{status}");
@@ -953,13 +980,7 @@ async fn a_process_killed_mid_sync_is_recovered_on_the_next_start(db: Db) {
         .await;
     assert_ne!(status["sync_status"], "syncing", "{status}");
 
-    let (accepted, _) = second
-        .call(Method::POST, "/api/v1/repos/owner/m/sync", &token, None)
-        .await;
-    assert_eq!(accepted, 202);
-    let status = second
-        .wait_for_sync("owner/m", &token, Duration::from_secs(60))
-        .await;
+    let status = sync_and_settle(&second, &token, "m").await;
     assert_eq!(status["sync_status"], "success", "{status}");
     let mirror = dir.path().join("repos/owner/m.git");
     assert_eq!(refs_of(&mirror).await, refs_of(&src).await);
@@ -1092,13 +1113,7 @@ async fn https_remotes_go_through_the_egress_tunnel_with_the_certificate_checked
             "name": "m", "clone_url": front.url("src"), "mirror": true,
             "auth_username": "bob", "auth_password": "Tls-Remote-Pw-2"
         });
-        let (status, _) = server
-            .call(Method::POST, "/api/v1/repos/import", &token, Some(body))
-            .await;
-        assert_eq!(status, 201);
-        let status = server
-            .wait_for_sync("owner/m", &token, Duration::from_secs(60))
-            .await;
+        let status = import_and_settle(&server, &token, body, Duration::from_secs(60)).await;
         assert_eq!(status["sync_status"], "success", "{status}");
         let mirror = dir.path().join("repos/owner/m.git");
         assert_eq!(refs_of(&mirror).await, refs_of(&src).await);
@@ -1116,13 +1131,7 @@ async fn https_remotes_go_through_the_egress_tunnel_with_the_certificate_checked
             )
             .await;
         assert_eq!(patched, 200);
-        let (accepted, _) = server
-            .call(Method::POST, "/api/v1/repos/owner/m/sync", &token, None)
-            .await;
-        assert_eq!(accepted, 202);
-        let status = server
-            .wait_for_sync("owner/m", &token, Duration::from_secs(60))
-            .await;
+        let status = sync_and_settle(&server, &token, "m").await;
         assert_eq!(status["sync_status"], "success", "{status}");
         assert_eq!(refs_of(&backend.path("backup")).await, refs_of(&src).await);
 
@@ -1130,13 +1139,7 @@ async fn https_remotes_go_through_the_egress_tunnel_with_the_certificate_checked
         let other_dir = tempfile::tempdir().unwrap();
         let untrusted = TlsFront::start(other_dir.path(), backend.addr).await;
         let body = json!({ "name": "u", "clone_url": untrusted.url("src"), "mirror": true });
-        let (status, _) = server
-            .call(Method::POST, "/api/v1/repos/import", &token, Some(body))
-            .await;
-        assert_eq!(status, 201);
-        let status = server
-            .wait_for_sync("owner/u", &token, Duration::from_secs(60))
-            .await;
+        let status = import_and_settle(&server, &token, body, Duration::from_secs(60)).await;
         assert_eq!(status["sync_status"], "failed", "{status}");
         let error = status["sync_error"].as_str().unwrap();
         assert!(
