@@ -1,45 +1,57 @@
-//! The way out for one mirror transfer: a loopback proxy between libgit2 and the remote. It
-//! resolves the remote's host itself, checks every address against the URL policy and connects
-//! to a checked one, so DNS that changes between the policy check and the connection (DNS
-//! rebinding) cannot send a transfer to a local or private address.
+//! The way out for one mirror transfer: a loopback HTTP proxy between libgit2 and the remote.
+//! It resolves the remote's host itself, checks every address against the URL policy and
+//! connects to a checked one, so DNS that changes between the policy check and the connection
+//! (DNS rebinding) cannot send a transfer to a local or private address.
 //!
-//! libgit2 tunnels only HTTPS through a proxy (`CONNECT`); for plain HTTP it would connect to
-//! the server itself. So an `https://` remote gets the egress as its proxy, and an `http://`
-//! remote is given to libgit2 as `http://127.0.0.1:PORT/path`, the egress passing each request
-//! on with the real `Host`. Either way only the transfer's own remote is reached. A refusal is
-//! kept, so the sync fails with a sentence rather than libgit2's "unexpected status".
+//! libgit2 speaks plain HTTP to the egress for every remote (`http://127.x.y.z:PORT/path`);
+//! the egress passes each request on with the remote's own `Host`, over TLS with the
+//! certificate checked for an `https://` remote. It reads every answer before passing it back
+//! and relays no redirect (3xx) at all: libgit2 would follow one to another port or path of
+//! "the same host" — which for it is the egress's loopback address — without a word. The
+//! egress listens on a random address in 127.0.0.0/8, so nothing a remote can name is "the
+//! same host" to libgit2 either. A refusal is kept, so the sync fails with a sentence rather
+//! than libgit2's "unexpected status".
 
 use std::{
-    net::Ipv4Addr,
-    sync::{Arc, Mutex},
+    net::{Ipv4Addr, SocketAddr},
+    sync::{Arc, Mutex, OnceLock},
     time::Duration,
 };
 
 use tokio::{
-    io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
+    io::{
+        AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt,
+        BufReader,
+    },
     net::{TcpListener, TcpStream},
     task::JoinSet,
 };
+use tokio_native_tls::native_tls;
 use url::{Host, Position, Url};
 
 use super::{
     transfer::Route,
-    url_policy::{self, ResolveError},
+    url_policy::{self, ResolveError, redact},
 };
 
-/// Longest request head passed on (request line and headers).
+/// Longest request or answer head passed on (first line and headers).
 const MAX_HEAD: usize = 64 * 1024;
 
-/// Longest single line (request line, header, chunk size).
+/// Longest single line (first line, header, chunk size).
 const MAX_LINE: usize = 16 * 1024;
 
-/// Why the egress did not open a connection.
+/// Why the egress did not open a connection, or did not pass an answer on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     /// The host resolved to an address the URL policy forbids.
     Blocked(String),
     /// The host did not resolve, or no address of it accepted a connection.
     Unreachable(String),
+    /// The TLS handshake with the remote failed (the TLS library's message).
+    Tls(String),
+    /// The remote answered with a redirect to this URL (without credentials), which is
+    /// never followed.
+    Redirect(String),
 }
 
 /// A running egress for one transfer; it stops, with every connection, when dropped.
@@ -52,7 +64,7 @@ pub struct Egress {
 
 impl Egress {
     /// Listens on a free loopback port for transfers to `remote` (an `http`/`https` URL).
-    /// `connect_timeout` bounds each connection attempt to the remote.
+    /// `connect_timeout` bounds each connection attempt to the remote, TLS handshake included.
     ///
     /// # Errors
     /// `remote` has no host, or no loopback port could be bound.
@@ -62,23 +74,17 @@ impl Egress {
         connect_timeout: Duration,
     ) -> std::io::Result<Self> {
         let origin = Origin::of(remote).ok_or_else(|| invalid("the URL has no host"))?;
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let listener = bind_unguessable_loopback().await?;
         let local = listener.local_addr()?;
-        let route = if origin.tls {
-            Route {
-                url: remote.to_string(),
-                proxy: Some(format!("http://{local}")),
-            }
-        } else {
-            // The same path and query, on the egress.
-            Route::direct(&format!(
-                "http://{local}{}",
-                &remote[Position::BeforePath..]
-            ))
-        };
+        // The same path and query, on the egress.
+        let route = Route::direct(&format!(
+            "http://{local}{}",
+            &remote[Position::BeforePath..]
+        ));
         let refusal = Arc::new(Mutex::new(None));
         let gate = Gate {
             origin: Arc::new(origin),
+            remote: remote.clone(),
             allow_local,
             connect_timeout,
             refusal: Arc::clone(&refusal),
@@ -107,14 +113,13 @@ impl Egress {
         })
     }
 
-    /// How libgit2 should reach the remote: an `https://` URL as it is, with the egress as
-    /// its proxy; an `http://` URL pointed at the egress, without a proxy.
+    /// How libgit2 should reach the remote: the remote's path and query on the egress.
     #[must_use]
     pub fn route(&self) -> Route {
         self.route.clone()
     }
 
-    /// The first connection the egress refused, if any.
+    /// The first refusal of the egress, if any.
     #[must_use]
     pub fn refusal(&self) -> Option<Refusal> {
         self.refusal.lock().ok().and_then(|r| r.clone())
@@ -127,11 +132,27 @@ impl Drop for Egress {
     }
 }
 
+/// A listener on a random address of 127.0.0.0/8 (all of it is loopback on Linux), so that
+/// no URL a remote can write names the host libgit2 is talking to; 127.0.0.1 where the
+/// system routes only that address.
+async fn bind_unguessable_loopback() -> std::io::Result<TcpListener> {
+    for _ in 0..3 {
+        let [a, b, c]: [u8; 3] = rand::random();
+        // Not 127.0.0.0/16 (127.0.0.1 and its neighbours are what people name), nor .255.
+        let address = Ipv4Addr::new(127, a.max(1), b, c.clamp(1, 254));
+        if let Ok(listener) = TcpListener::bind((address, 0)).await {
+            return Ok(listener);
+        }
+    }
+    tracing::debug!("only 127.0.0.1 is bindable here; the mirror egress listens there");
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await
+}
+
 /// The one remote a transfer may reach.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Origin {
     tls: bool,
-    /// Name or address to resolve (IPv6 without brackets).
+    /// Name or address to resolve (IPv6 without brackets); also the TLS server name.
     host: String,
     port: u16,
     /// `Host` header value: as in the URL, with the port when it is not the default.
@@ -158,96 +179,103 @@ impl Origin {
     }
 }
 
+/// A connection to the remote: plain TCP or TLS over it.
+trait RemoteStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> RemoteStream for T {}
+
+/// The process's TLS client configuration, built once: reading the system's CA bundle costs
+/// tens of milliseconds of CPU.
+fn tls_connector() -> Result<tokio_native_tls::TlsConnector, String> {
+    static CONNECTOR: OnceLock<Result<native_tls::TlsConnector, String>> = OnceLock::new();
+    CONNECTOR
+        .get_or_init(|| native_tls::TlsConnector::new().map_err(|e| e.to_string()))
+        .clone()
+        .map(tokio_native_tls::TlsConnector::from)
+}
+
 #[derive(Clone)]
 struct Gate {
     origin: Arc<Origin>,
+    /// The remote's URL, to say where a redirect pointed.
+    remote: Url,
     allow_local: bool,
     connect_timeout: Duration,
     refusal: Arc<Mutex<Option<Refusal>>>,
 }
 
 impl Gate {
-    /// One client connection: a `CONNECT` tunnel (https) or plain HTTP requests (http).
+    /// Keeps the first refusal: once libgit2 has the answer the transfer may end, and the
+    /// reason be read, at any moment.
+    fn keep(&self, refusal: Refusal) {
+        if let Ok(mut kept) = self.refusal.lock() {
+            kept.get_or_insert(refusal);
+        }
+    }
+
+    /// One client connection: plain HTTP requests, passed on to the remote one after another.
     async fn serve(self, client: TcpStream) {
+        let _ = client.set_nodelay(true);
         let (client_read, mut client_write) = client.into_split();
-        let mut client_read = tokio::io::BufReader::new(client_read);
+        let mut client_read = BufReader::new(client_read);
         let Ok(Some(head)) = read_head(&mut client_read).await else {
             return;
         };
-        let tunnel = match self.expected(&head) {
-            Some(tunnel) => tunnel,
-            None => {
-                let _ = respond(
-                    &mut client_write,
-                    "403 Forbidden",
-                    "not this transfer's remote",
-                )
-                .await;
-                return;
-            }
-        };
+        if !is_origin_request(&head) {
+            let _ = respond(
+                &mut client_write,
+                "403 Forbidden",
+                "not this transfer's remote",
+            )
+            .await;
+            return;
+        }
         let server = match self.connect().await {
             Ok(server) => server,
             Err(refusal) => {
                 let status = match refusal {
                     Refusal::Blocked(_) => "403 Forbidden",
-                    Refusal::Unreachable(_) => "502 Bad Gateway",
+                    _ => "502 Bad Gateway",
                 };
-                // Kept before answering: once libgit2 has the answer, the transfer may end
-                // and the reason be read at any moment.
-                if let Ok(mut kept) = self.refusal.lock() {
-                    kept.get_or_insert(refusal);
-                }
+                self.keep(refusal);
                 let _ = respond(&mut client_write, status, "refused by mirrorforge").await;
                 return;
             }
         };
-        let _ = server.set_nodelay(true);
-        if tunnel
-            && client_write
-                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                .await
-                .is_err()
-        {
-            return;
-        }
-        let (mut server_read, mut server_write) = server.into_split();
+        let (server_read, mut server_write) = tokio::io::split(server);
         let origin = Arc::clone(&self.origin);
         let requests = tokio::spawn(async move {
-            let sent = if tunnel {
-                tokio::io::copy(&mut client_read, &mut server_write)
-                    .await
-                    .map(drop)
-            } else {
-                forward_requests(&mut client_read, &mut server_write, head, &origin).await
-            };
+            let sent = forward_requests(&mut client_read, &mut server_write, head, &origin).await;
             if let Err(e) = sent {
                 tracing::debug!(error = %e, "mirror egress stopped passing requests on");
             }
             let _ = server_write.shutdown().await;
         });
-        // Answers go back as they come, until the remote closes the connection.
-        let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+        let mut server_read = BufReader::new(server_read);
+        match forward_answers(&mut server_read, &mut client_write).await {
+            Ok(Some(location)) => {
+                let target = location.map_or_else(
+                    || "another URL".to_owned(),
+                    |l| redirect_target(&self.remote, &l),
+                );
+                tracing::warn!(remote = %redact(self.remote.as_str()), %target, "mirror remote redirected; not followed");
+                self.keep(Refusal::Redirect(target));
+                let _ = respond(
+                    &mut client_write,
+                    "502 Bad Gateway",
+                    "refused by mirrorforge: the remote redirected",
+                )
+                .await;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::debug!(error = %e, "mirror egress stopped passing answers back"),
+        }
         let _ = client_write.shutdown().await;
         requests.abort();
     }
 
-    /// `Some(true)` for a `CONNECT` to the https origin, `Some(false)` for a plain request
-    /// to the http origin, `None` for anything else.
-    fn expected(&self, head: &[String]) -> Option<bool> {
-        let (method, target, _) = request_line(head)?;
-        if method.eq_ignore_ascii_case("CONNECT") {
-            let url = Url::parse(&format!("https://{target}/")).ok()?;
-            let asked = Origin::of(&url)?;
-            let same =
-                self.origin.tls && asked.host == self.origin.host && asked.port == self.origin.port;
-            return same.then_some(true);
-        }
-        (!self.origin.tls && target.starts_with('/')).then_some(false)
-    }
-
-    /// Resolves, checks every address, and connects to the first that answers.
-    async fn connect(&self) -> Result<TcpStream, Refusal> {
+    /// Resolves, checks every address, connects to the first that answers, and for an
+    /// `https://` remote completes the TLS handshake with its certificate checked.
+    async fn connect(&self) -> Result<Box<dyn RemoteStream>, Refusal> {
         let Origin { host, port, .. } = self.origin.as_ref();
         let addrs = url_policy::resolve_allowed(host, *port, self.allow_local)
             .await
@@ -255,10 +283,29 @@ impl Gate {
                 ResolveError::Blocked(message) => Refusal::Blocked(message),
                 ResolveError::Unresolved(message) => Refusal::Unreachable(message),
             })?;
+        let tcp = self.connect_any(&addrs).await?;
+        if !self.origin.tls {
+            return Ok(Box::new(tcp));
+        }
+        let connector = tls_connector().map_err(Refusal::Tls)?;
+        match tokio::time::timeout(self.connect_timeout, connector.connect(host, tcp)).await {
+            Ok(Ok(stream)) => Ok(Box::new(stream)),
+            Ok(Err(e)) => Err(Refusal::Tls(e.to_string())),
+            Err(_) => Err(Refusal::Unreachable(format!(
+                "no TLS handshake with {host} within {} s",
+                self.connect_timeout.as_secs()
+            ))),
+        }
+    }
+
+    async fn connect_any(&self, addrs: &[SocketAddr]) -> Result<TcpStream, Refusal> {
         let mut last = String::from("no address");
         for addr in addrs {
             match tokio::time::timeout(self.connect_timeout, TcpStream::connect(addr)).await {
-                Ok(Ok(stream)) => return Ok(stream),
+                Ok(Ok(stream)) => {
+                    let _ = stream.set_nodelay(true);
+                    return Ok(stream);
+                }
                 Ok(Err(e)) => last = e.to_string(),
                 Err(_) => last = format!("no answer from {addr}"),
             }
@@ -267,11 +314,39 @@ impl Gate {
     }
 }
 
-/// Method, target and version of a head's first line.
+/// Method, target and version of a request head's first line.
 fn request_line(head: &[String]) -> Option<(&str, &str, &str)> {
     let mut parts = head.first()?.split(' ');
     let line = (parts.next()?, parts.next()?, parts.next()?);
     (parts.next().is_none() && line.2.starts_with("HTTP/1.")).then_some(line)
+}
+
+/// A `GET` or `POST` of a path (what libgit2 sends): never `CONNECT`, never another host,
+/// never a method whose answer has no body (`HEAD`), which would confuse the framing.
+fn is_origin_request(head: &[String]) -> bool {
+    request_line(head).is_some_and(|(method, target, _)| {
+        matches!(method, "GET" | "POST") && target.starts_with('/')
+    })
+}
+
+/// The status code of an answer head's first line (`HTTP/1.1 200 OK`).
+fn status_of(head: &[String]) -> Option<u16> {
+    let mut parts = head.first()?.splitn(3, ' ');
+    let version = parts.next()?;
+    let code = parts.next()?;
+    (version.starts_with("HTTP/1.") && code.len() == 3)
+        .then(|| code.parse().ok())
+        .flatten()
+}
+
+/// The value of the first header called `name`.
+fn header<'h>(head: &'h [String], name: &str) -> Option<&'h str> {
+    head[1..].iter().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then_some(value.trim())
+    })
 }
 
 /// The head as the remote expects it: its own `Host`, and no proxy headers.
@@ -308,17 +383,25 @@ fn for_origin(head: &[String], origin: &Origin) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// How a request's body is delimited.
+/// A head as it came, line endings restored.
+fn as_sent(head: &[String]) -> Vec<u8> {
+    let mut out = head.join("\r\n").into_bytes();
+    out.extend_from_slice(b"\r\n\r\n");
+    out
+}
+
+/// How a message's body is delimited.
 #[derive(Debug, PartialEq, Eq)]
 enum Body {
-    Empty,
+    /// No length given: a request has no body, an answer runs until the connection closes.
+    Unframed,
     Length(u64),
     Chunked,
 }
 
 /// The body framing the headers declare; `None` for a transfer coding other than chunked.
 fn body_of(head: &[String]) -> Option<Body> {
-    let mut body = Body::Empty;
+    let mut body = Body::Unframed;
     for header in &head[1..] {
         let Some((name, value)) = header.split_once(':') else {
             continue;
@@ -353,13 +436,12 @@ where
 {
     let mut head = first;
     loop {
-        match request_line(&head) {
-            Some((_, target, _)) if target.starts_with('/') => {}
-            _ => return Err(invalid("not a request for this transfer's remote")),
+        if !is_origin_request(&head) {
+            return Err(invalid("not a request for this transfer's remote"));
         }
         server.write_all(&for_origin(&head, origin)).await?;
         match body_of(&head).ok_or_else(|| invalid("unsupported transfer coding"))? {
-            Body::Empty => {}
+            Body::Unframed => {}
             Body::Length(length) => copy_exactly(client, server, length).await?,
             Body::Chunked => copy_chunked(client, server).await?,
         }
@@ -369,6 +451,57 @@ where
             None => return Ok(()),
         }
     }
+}
+
+/// Passes the remote's answers back, one after another, until it closes the connection.
+/// Stops at the first redirect, passing none of it: `Ok(Some(location))`.
+async fn forward_answers<R, W>(
+    server: &mut R,
+    client: &mut W,
+) -> std::io::Result<Option<Option<String>>>
+where
+    R: AsyncBufRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    loop {
+        let Some(head) = read_head(server).await? else {
+            return Ok(None);
+        };
+        let status = status_of(&head).ok_or_else(|| invalid("not an HTTP answer"))?;
+        if (300..400).contains(&status) {
+            return Ok(Some(header(&head, "location").map(str::to_owned)));
+        }
+        client.write_all(&as_sent(&head)).await?;
+        if (100..200).contains(&status) {
+            client.flush().await?;
+            continue; // an interim answer: the final one follows
+        }
+        if !matches!(status, 204 | 304) {
+            match body_of(&head).ok_or_else(|| invalid("unsupported transfer coding"))? {
+                Body::Unframed => {
+                    tokio::io::copy(server, client).await?;
+                    return Ok(None);
+                }
+                Body::Length(length) => copy_exactly(server, client, length).await?,
+                Body::Chunked => copy_chunked(server, client).await?,
+            }
+        }
+        client.flush().await?;
+    }
+}
+
+/// The repository URL a redirect points to: `location` resolved against the remote, without
+/// the `/info/refs?…` suffix and without credentials.
+fn redirect_target(remote: &Url, location: &str) -> String {
+    let resolved = remote
+        .join(location)
+        .map_or_else(|_| location.to_owned(), |u| u.to_string());
+    let repository = resolved
+        .split_once("/info/refs")
+        .or_else(|| resolved.split_once("/git-upload-pack"))
+        .or_else(|| resolved.split_once("/git-receive-pack"))
+        .map_or(resolved.as_str(), |(repo, _)| repo);
+    redact(repository)
 }
 
 async fn copy_exactly<R, W>(from: &mut R, to: &mut W, length: u64) -> std::io::Result<()>
@@ -385,30 +518,30 @@ where
 }
 
 /// Copies a chunked body as it is, reading the chunk sizes to know where it ends.
-async fn copy_chunked<R, W>(client: &mut R, server: &mut W) -> std::io::Result<()>
+async fn copy_chunked<R, W>(from: &mut R, to: &mut W) -> std::io::Result<()>
 where
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     loop {
-        let line = read_line(client).await?;
-        server.write_all(&line).await?;
+        let line = read_line(from).await?;
+        to.write_all(&line).await?;
         let text = std::str::from_utf8(&line).map_err(|_| invalid("chunk size"))?;
         let size_text = text.split(';').next().unwrap_or_default().trim();
         let size = u64::from_str_radix(size_text, 16).map_err(|_| invalid("chunk size"))?;
         if size == 0 {
             // Trailers, then the empty line that ends the body.
             loop {
-                let line = read_line(client).await?;
-                server.write_all(&line).await?;
+                let line = read_line(from).await?;
+                to.write_all(&line).await?;
                 if line.trim_ascii().is_empty() {
                     return Ok(());
                 }
             }
         }
-        copy_exactly(client, server, size).await?;
-        let end = read_line(client).await?;
-        server.write_all(&end).await?;
+        copy_exactly(from, to, size).await?;
+        let end = read_line(from).await?;
+        to.write_all(&end).await?;
     }
 }
 
@@ -428,8 +561,8 @@ async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<V
     }
 }
 
-/// The request line and headers, without line endings; `None` when the client closed the
-/// connection between requests.
+/// The first line and headers, without line endings; `None` when the peer closed the
+/// connection between messages.
 async fn read_head<R: AsyncBufRead + Unpin>(
     reader: &mut R,
 ) -> std::io::Result<Option<Vec<String>>> {
@@ -442,12 +575,12 @@ async fn read_head<R: AsyncBufRead + Unpin>(
         let line = read_line(reader).await?;
         total += line.len();
         if total > MAX_HEAD {
-            return Err(invalid("request head too large"));
+            return Err(invalid("message head too large"));
         }
-        let text = String::from_utf8(line).map_err(|_| invalid("request head"))?;
+        let text = String::from_utf8(line).map_err(|_| invalid("message head"))?;
         let text = text.trim_end_matches(['\r', '\n']);
         match (text.is_empty(), lines.is_empty()) {
-            (true, true) => {} // a stray line ending between requests
+            (true, true) => {} // a stray line ending between messages
             (true, false) => return Ok(Some(lines)),
             (false, _) => lines.push(text.to_owned()),
         }
@@ -562,10 +695,12 @@ mod tests {
         .await;
         let route = egress.route();
         let via = Url::parse(&route.url).unwrap();
-        assert_eq!(via.host_str(), Some("127.0.0.1"));
+        let Some(Host::Ipv4(ip)) = via.host() else {
+            panic!("{via}")
+        };
+        assert!(ip.is_loopback() && ip.octets()[1] != 0, "{ip}");
         assert_ne!(via.port(), Some(server.port()));
         assert_eq!((via.path(), via.query()), ("/r.git", Some("x=1")));
-        assert_eq!(route.proxy, None);
 
         let mut client = connect_to(&egress).await;
         let get = "GET /r.git/info/refs?service=git-upload-pack HTTP/1.1\r\nHost: 127.0.0.1\r\n\
@@ -612,56 +747,79 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn https_tunnels_only_to_the_transfers_own_remote() {
-        // A byte echo stands in for the TLS server: the tunnel does not look inside.
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let remote = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    let (mut read, mut write) = stream.split();
-                    let _ = tokio::io::copy(&mut read, &mut write).await;
-                });
-            }
-        });
-        let egress = egress_for(&format!("https://127.0.0.1:{}/r.git", remote.port()), true).await;
+    async fn connect_tunnels_and_other_methods_are_refused_and_reach_nothing() {
+        let (server, seen) = echo_server().await;
+        let egress = egress_for(&format!("https://127.0.0.1:{}/r.git", server.port()), true).await;
         let route = egress.route();
-        assert_eq!(
-            route.url,
-            format!("https://127.0.0.1:{}/r.git", remote.port())
-        );
-        let proxy = Url::parse(&route.proxy.expect("a proxy for https")).unwrap();
-        let proxy = proxy.socket_addrs(|| None).unwrap()[0];
+        assert!(route.url.starts_with("http://127."), "{}", route.url);
+        for request in [
+            format!(
+                "CONNECT 127.0.0.1:{0} HTTP/1.1\r\nHost: 127.0.0.1:{0}\r\n\r\n",
+                server.port()
+            ),
+            "GET http://127.0.0.1:1/r.git HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+            "HEAD /r.git/info/refs HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+        ] {
+            let mut client = connect_to(&egress).await;
+            let (status, _) = exchange(&mut client, &request).await;
+            assert!(status.contains("403"), "{request}: {status}");
+        }
+        assert_eq!(seen.load(Ordering::SeqCst), 0);
+    }
 
-        let mut tunnel = tokio::io::BufReader::new(TcpStream::connect(proxy).await.unwrap());
-        let connect = format!(
-            "CONNECT 127.0.0.1:{0} HTTP/1.1\r\nHost: 127.0.0.1:{0}\r\n\r\n",
-            remote.port()
-        );
-        tunnel
-            .get_mut()
-            .write_all(connect.as_bytes())
-            .await
-            .unwrap();
-        let head = read_head(&mut tunnel).await.unwrap().unwrap();
-        assert!(head[0].contains("200"), "{head:?}");
-        tunnel.get_mut().write_all(b"client hello").await.unwrap();
-        let mut echoed = [0u8; 12];
-        tunnel.read_exact(&mut echoed).await.unwrap();
-        assert_eq!(&echoed, b"client hello");
+    /// A server that answers every request with `302 Location: <location>`.
+    async fn redirecting_server(location: &'static str) -> std::net::SocketAddr {
+        let app = Router::new().fallback(any(move || async move {
+            (
+                axum::http::StatusCode::FOUND,
+                [(axum::http::header::LOCATION, location)],
+                "moved",
+            )
+        }));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        addr
+    }
 
-        // Another port on the same host is not this transfer's remote.
-        let mut other = tokio::io::BufReader::new(TcpStream::connect(proxy).await.unwrap());
-        let (status, _) = exchange(
-            &mut other,
-            "CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n\r\n",
-        )
-        .await;
-        assert!(status.contains("403"), "{status}");
-        // Nor is a plain request.
-        let mut plain = tokio::io::BufReader::new(TcpStream::connect(proxy).await.unwrap());
-        let (status, _) = exchange(&mut plain, "GET /r.git HTTP/1.1\r\nHost: x\r\n\r\n").await;
-        assert!(status.contains("403"), "{status}");
+    #[tokio::test]
+    async fn no_redirect_is_passed_back_and_the_target_is_kept_without_credentials() {
+        for (location, expected) in [
+            (
+                "http://u:p@127.0.0.1:1/other.git/info/refs?service=git-upload-pack",
+                "http://127.0.0.1:1/other.git".to_owned(),
+            ),
+            (
+                "/moved.git/info/refs?service=git-upload-pack",
+                String::new(),
+            ),
+        ] {
+            let server = redirecting_server(location).await;
+            let remote = format!("http://127.0.0.1:{}/r.git", server.port());
+            let egress = egress_for(&remote, true).await;
+            let mut client = connect_to(&egress).await;
+            let (status, body) = exchange(&mut client, INFO_REFS).await;
+            assert!(status.contains("502"), "{status}");
+            assert!(!body.contains("moved"), "{body}");
+            let expected = if expected.is_empty() {
+                format!("http://127.0.0.1:{}/moved.git", server.port())
+            } else {
+                expected
+            };
+            assert_eq!(egress.refusal(), Some(Refusal::Redirect(expected)));
+        }
+    }
+
+    #[test]
+    fn answer_heads_are_read_for_status_and_headers() {
+        let head: Vec<String> = ["HTTP/1.1 302 Found", "Location: /x", "content-length: 0"]
+            .map(str::to_owned)
+            .into();
+        assert_eq!(status_of(&head), Some(302));
+        assert_eq!(header(&head, "LOCATION"), Some("/x"));
+        assert_eq!(body_of(&head), Some(Body::Length(0)));
+        assert_eq!(status_of(&["HTTP/1.1 20 OK".to_owned()]), None);
+        assert_eq!(status_of(&["SSH-2.0-x".to_owned()]), None);
     }
 
     #[tokio::test]
@@ -713,6 +871,6 @@ mod tests {
         );
         assert_eq!(body_of(&head("Transfer-Encoding: gzip")), None);
         assert_eq!(body_of(&head("Content-Length: nope")), None);
-        assert_eq!(body_of(&head("Accept: */*")), Some(Body::Empty));
+        assert_eq!(body_of(&head("Accept: */*")), Some(Body::Unframed));
     }
 }

@@ -22,7 +22,6 @@ use tokio_util::task::TaskTracker;
 
 use super::{
     egress::{Egress, Refusal},
-    redirect_check,
     secrets::SecretBox,
     settings::{MirrorDirection, direction_of},
     transfer::{self, Credentials, Limits, Outcome, Progress, TransferError},
@@ -356,28 +355,16 @@ impl Engine {
         repo_path: std::path::PathBuf,
         progress: &Arc<Progress>,
     ) -> std::result::Result<Outcome, TransferError> {
-        // The addresses are checked where they are used: by the preflight's resolver and by
-        // the egress, at the moment of connecting.
+        // The addresses are checked where they are used: by the egress, at the moment of
+        // connecting; it also refuses every redirect.
         let checked = url_policy::check_syntax(url, self.config.allow_local_networks)
             .map_err(TransferError::Other)?;
-        let service = if pull {
-            redirect_check::Service::UploadPack
-        } else {
-            redirect_check::Service::ReceivePack
-        };
-        redirect_check::ensure_no_redirect(
-            url,
-            service,
-            Duration::from_secs(self.config.sync_timeout),
-            self.config.allow_local_networks,
-        )
-        .await?;
         let limits = Limits {
             deadline: Instant::now() + Duration::from_secs(self.config.sync_timeout),
             timeout_secs: self.config.sync_timeout,
         };
         // libgit2 reaches the remote only through the egress, which connects to checked
-        // addresses only.
+        // addresses only, and speaks TLS to an https remote itself.
         let egress = Egress::start(
             &checked,
             self.config.allow_local_networks,
@@ -404,6 +391,8 @@ impl Engine {
                 url: url_policy::redact(url),
                 detail,
             }),
+            (Err(_), Some(Refusal::Tls(detail))) => Err(TransferError::tls(&detail)),
+            (Err(_), Some(Refusal::Redirect(target))) => Err(TransferError::Redirect(target)),
             (result, _) => result,
         }
     }

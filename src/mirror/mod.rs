@@ -4,7 +4,6 @@
 pub mod egress;
 pub mod engine;
 pub mod import;
-pub mod redirect_check;
 pub mod runs;
 pub mod scheduler;
 pub mod secrets;

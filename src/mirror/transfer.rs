@@ -280,14 +280,12 @@ fn callbacks<'a>(
     cbs
 }
 
-/// How libgit2 reaches the remote: the URL it is given and the proxy it goes through (the
-/// transfer's `egress`), or the remote's own URL and no proxy.
+/// How libgit2 reaches the remote: the URL it is given (on the transfer's `egress`, or the
+/// remote's own URL in benchmarks).
 #[derive(Debug, Clone)]
 pub struct Route {
     /// The URL libgit2 connects to.
     pub url: String,
-    /// The proxy for it, if any.
-    pub proxy: Option<String>,
 }
 
 impl Route {
@@ -296,16 +294,12 @@ impl Route {
     pub fn direct(url: &str) -> Self {
         Self {
             url: url.to_owned(),
-            proxy: None,
         }
     }
 
+    /// No proxy at all: not one from the environment either.
     fn proxy_options(&self) -> ProxyOptions<'_> {
-        let mut options = ProxyOptions::new();
-        if let Some(proxy) = &self.proxy {
-            options.url(proxy);
-        }
-        options
+        ProxyOptions::new()
     }
 }
 

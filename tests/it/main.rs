@@ -13,5 +13,6 @@ mod e2e_browser;
 mod git_http;
 mod lifecycle;
 mod mirror;
+mod mirror_hardening;
 mod web_auth;
 mod web_mirror;

@@ -36,7 +36,7 @@ on_both_databases!(
 
 const LOCAL: &[(&str, &str)] = &[("MIRRORFORGE_ALLOW_LOCAL_NETWORKS", "true")];
 
-async fn start(db: &Db) -> (TestServer, TestUser) {
+pub(crate) async fn start(db: &Db) -> (TestServer, TestUser) {
     let s = TestServer::start_with(db, |c| {
         c.allow_local_networks = true;
         c.min_sync_interval = 1;
@@ -46,7 +46,7 @@ async fn start(db: &Db) -> (TestServer, TestUser) {
     (s, owner)
 }
 
-async fn call(
+pub(crate) async fn call(
     s: &TestServer,
     method: &str,
     path: &str,
@@ -69,7 +69,7 @@ async fn call(
 }
 
 /// Waits until the repository's sync has ended; returns the status object.
-async fn settle(s: &TestServer, user: &TestUser, repo: &str) -> Value {
+pub(crate) async fn settle(s: &TestServer, user: &TestUser, repo: &str) -> Value {
     let path = format!("/api/v1/repos/{}/{repo}/mirror/status", user.username);
     for _ in 0..600 {
         let status = call(s, "GET", &path, user, None).await;
@@ -83,7 +83,7 @@ async fn settle(s: &TestServer, user: &TestUser, repo: &str) -> Value {
     panic!("the sync of {repo} did not end within 30 s");
 }
 
-async fn runs(s: &TestServer, user: &TestUser, repo: &str) -> Vec<Value> {
+pub(crate) async fn runs(s: &TestServer, user: &TestUser, repo: &str) -> Vec<Value> {
     let resp = call(
         s,
         "GET",
@@ -96,7 +96,7 @@ async fn runs(s: &TestServer, user: &TestUser, repo: &str) -> Vec<Value> {
     resp.json().as_array().expect("a list").clone()
 }
 
-async fn sync_now(s: &TestServer, user: &TestUser, repo: &str) -> Resp {
+pub(crate) async fn sync_now(s: &TestServer, user: &TestUser, repo: &str) -> Resp {
     call(
         s,
         "POST",
@@ -107,7 +107,7 @@ async fn sync_now(s: &TestServer, user: &TestUser, repo: &str) -> Resp {
     .await
 }
 
-async fn patch(s: &TestServer, user: &TestUser, repo: &str, body: Value) -> Resp {
+pub(crate) async fn patch(s: &TestServer, user: &TestUser, repo: &str, body: Value) -> Resp {
     call(
         s,
         "PATCH",
@@ -119,7 +119,7 @@ async fn patch(s: &TestServer, user: &TestUser, repo: &str, body: Value) -> Resp
 }
 
 /// A work tree with main, feature and an annotated tag, pushed to `remote`.
-async fn seed(git: &Git, remote: &str) -> std::path::PathBuf {
+pub(crate) async fn seed(git: &Git, remote: &str) -> std::path::PathBuf {
     let work = git.init("seed").await;
     git.commit_file(&work, "a.txt", "one\n", "one").await;
     git.commit_file(&work, "b.txt", "two\n", "two").await;
@@ -130,7 +130,7 @@ async fn seed(git: &Git, remote: &str) -> std::path::PathBuf {
     work
 }
 
-async fn import_body(s: &TestServer, owner: &TestUser, body: Value) -> Resp {
+pub(crate) async fn import_body(s: &TestServer, owner: &TestUser, body: Value) -> Resp {
     call(s, "POST", "/api/v1/repos/import", owner, Some(body)).await
 }
 
@@ -1089,9 +1089,8 @@ async fn sigterm_lets_a_running_sync_finish(db: Db) {
     again.terminate().await;
 }
 
-/// An https remote, as GitHub is: libgit2 tunnels through the transfer's egress (`CONNECT`)
-/// and checks the certificate (trusted here through `SSL_CERT_FILE`, so the server runs as its
-/// own process); pulled, then pushed on to a second https remote. A certificate nobody trusts
+/// An https remote, as GitHub is: the transfer's egress speaks TLS to it and checks the
+/// certificate (trusted here through `SSL_CERT_FILE`, so the server runs as its own process); pulled, then pushed on to a second https remote. A certificate nobody trusts
 /// fails the sync. SQLite only: this is about the transport.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_remotes_go_through_the_egress_tunnel_with_the_certificate_checked() {

@@ -34,6 +34,9 @@ struct BackendState {
     root: PathBuf,
     auth: Option<(String, String)>,
     delay: Option<std::time::Duration>,
+    /// Serve only clients whose `User-Agent` contains the first string; redirect every other
+    /// request to the second string followed by the request's path and query.
+    redirect_unless: Option<(String, String)>,
 }
 
 impl GitBackend {
@@ -52,9 +55,23 @@ impl GitBackend {
         Self::start_inner(None, Some(delay)).await
     }
 
+    /// Serves git to clients whose `User-Agent` contains `marker`, and redirects everyone else
+    /// to `target` + the request path (a remote that tells a preflight from the transfer).
+    pub async fn redirecting_unless(marker: &str, target: &str) -> Self {
+        Self::start_with_state(None, None, Some((marker.to_owned(), target.to_owned()))).await
+    }
+
     async fn start_inner(
         auth: Option<(String, String)>,
         delay: Option<std::time::Duration>,
+    ) -> Self {
+        Self::start_with_state(auth, delay, None).await
+    }
+
+    async fn start_with_state(
+        auth: Option<(String, String)>,
+        delay: Option<std::time::Duration>,
+        redirect_unless: Option<(String, String)>,
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path().to_path_buf();
@@ -62,6 +79,7 @@ impl GitBackend {
             root: root.clone(),
             auth,
             delay,
+            redirect_unless,
         });
         let app = Router::new().fallback(cgi).with_state(state);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -137,6 +155,20 @@ fn authorized(state: &BackendState, headers: &HeaderMap) -> bool {
 
 async fn cgi(State(state): State<Arc<BackendState>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    if let Some((marker, target)) = &state.redirect_unless {
+        let agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !agent.contains(marker.as_str()) {
+            let location = format!(
+                "{target}{}",
+                parts.uri.path_and_query().map_or("", |p| p.as_str())
+            );
+            return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
+        }
+    }
     if let Some(delay) = state.delay {
         tokio::time::sleep(delay).await;
     }
@@ -255,6 +287,47 @@ impl HungRemote {
 }
 
 impl Drop for HungRemote {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A listener on 127.0.0.1 that counts the connections it accepts and closes each at once:
+/// where nothing may ever arrive.
+pub struct CountingListener {
+    /// Listening address.
+    pub addr: SocketAddr,
+    accepted: Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CountingListener {
+    /// Starts listening.
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&accepted);
+        let task = tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(socket);
+            }
+        });
+        Self {
+            addr,
+            accepted,
+            task,
+        }
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for CountingListener {
     fn drop(&mut self) {
         self.task.abort();
     }
