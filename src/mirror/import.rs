@@ -49,11 +49,17 @@ pub async fn import(state: &AppState, owner: &user::Model, req: ImportRequest) -
     if let Err(message) = crate::names::check_repo_name(&req.name) {
         fields.insert("name".to_owned(), message);
     }
-    let clone_url = req.clone_url.trim().to_owned();
+    // Kept as parsed, so what is shown is what is connected to.
+    let mut clone_url = req.clone_url.trim().to_owned();
     if clone_url.is_empty() {
         fields.insert("clone_url".to_owned(), "clone_url is required".to_owned());
-    } else if let Err(message) = url_policy::check(&clone_url, config.allow_local_networks).await {
-        fields.insert("clone_url".to_owned(), message);
+    } else {
+        match url_policy::check(&clone_url, config.allow_local_networks).await {
+            Ok(parsed) => clone_url = parsed.into(),
+            Err(message) => {
+                fields.insert("clone_url".to_owned(), message);
+            }
+        }
     }
     let interval = req.sync_interval.unwrap_or(3600);
     if let Err(message) = check_interval(config, interval) {

@@ -204,6 +204,25 @@ fn merged(patch: Option<&String>, current: Option<&String>) -> Option<String> {
     }
 }
 
+/// True when both URLs name the same scheme, host and port (two unset URLs do too; an unset
+/// and a set one do not).
+fn same_origin(before: Option<&str>, after: Option<&str>) -> bool {
+    let origin = |raw: &str| {
+        url::Url::parse(raw).ok().map(|u| {
+            (
+                u.scheme().to_owned(),
+                u.host_str().map(str::to_ascii_lowercase),
+                u.port_or_known_default(),
+            )
+        })
+    };
+    match (before, after) {
+        (None, None) => true,
+        (Some(a), Some(b)) => origin(a).is_some() && origin(a) == origin(b),
+        _ => false,
+    }
+}
+
 /// Validates `patch` against `repo` and saves it; 422 names every bad field and saves nothing.
 ///
 /// # Errors
@@ -231,18 +250,33 @@ pub async fn apply(
         fields.insert("sync_interval".to_owned(), message);
     }
     let enabled = patch.mirror_enabled.unwrap_or(repo.mirror_enabled);
-    let upstream_url = merged(patch.upstream_url.as_ref(), repo.upstream_url.as_ref());
-    let downstream_url = merged(patch.downstream_url.as_ref(), repo.downstream_url.as_ref());
-    for (field, given) in [
-        ("upstream_url", &patch.upstream_url),
-        ("downstream_url", &patch.downstream_url),
+    // URLs are kept as parsed, so what is shown is what is connected to.
+    let (mut upstream_given, mut downstream_given) = (None, None);
+    for (field, given, slot) in [
+        ("upstream_url", &patch.upstream_url, &mut upstream_given),
+        (
+            "downstream_url",
+            &patch.downstream_url,
+            &mut downstream_given,
+        ),
     ] {
-        if let Some(url) = given.as_deref().map(str::trim).filter(|u| !u.is_empty())
-            && let Err(message) = url_policy::check(url, config.allow_local_networks).await
-        {
-            fields.insert(field.to_owned(), message);
+        if let Some(url) = given.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            match url_policy::check(url, config.allow_local_networks).await {
+                Ok(parsed) => *slot = Some(String::from(parsed)),
+                Err(message) => {
+                    fields.insert(field.to_owned(), message);
+                }
+            }
         }
     }
+    let upstream_url = merged(
+        upstream_given.as_ref().or(patch.upstream_url.as_ref()),
+        repo.upstream_url.as_ref(),
+    );
+    let downstream_url = merged(
+        downstream_given.as_ref().or(patch.downstream_url.as_ref()),
+        repo.downstream_url.as_ref(),
+    );
     if enabled
         && direction.pulls()
         && upstream_url.is_none()
@@ -288,15 +322,29 @@ pub async fn apply(
     let old_interval = repo.sync_interval;
     let next_sync_at = repo.next_sync_at;
     let id = repo.id;
+    // Credentials belong to the origin they were given for: a new scheme, host or port
+    // without a new password drops them (and the username, unless a new one is given).
+    let upstream_moved = patch.upstream_password.is_none()
+        && !same_origin(repo.upstream_url.as_deref(), upstream_url.as_deref());
+    let downstream_moved = patch.downstream_password.is_none()
+        && !same_origin(repo.downstream_url.as_deref(), downstream_url.as_deref());
     let upstream_username = merged(
         patch.upstream_username.as_ref(),
-        repo.upstream_username.as_ref(),
+        repo.upstream_username.as_ref().filter(|_| !upstream_moved),
     );
     let downstream_username = merged(
         patch.downstream_username.as_ref(),
-        repo.downstream_username.as_ref(),
+        repo.downstream_username
+            .as_ref()
+            .filter(|_| !downstream_moved),
     );
     let mut active = repo.into_active_model();
+    if upstream_moved {
+        active.upstream_password = Set(None);
+    }
+    if downstream_moved {
+        active.downstream_password = Set(None);
+    }
     active.mirror_enabled = Set(enabled);
     active.mirror_direction = Set(direction.as_str().to_owned());
     active.upstream_url = Set(upstream_url);
@@ -352,6 +400,18 @@ mod tests {
             merged(Some(&" b ".to_owned()), current.as_ref()),
             Some("b".into())
         );
+    }
+
+    #[test]
+    fn origins_are_scheme_host_and_port() {
+        let same = |a, b| same_origin(Some(a), Some(b));
+        assert!(same("http://h/a.git", "http://H:80/b.git"));
+        assert!(!same("http://h/a.git", "https://h/a.git"));
+        assert!(!same("http://h/a.git", "http://h:81/a.git"));
+        assert!(!same("http://h/a.git", "http://g/a.git"));
+        assert!(same_origin(None, None));
+        assert!(!same_origin(None, Some("http://h/a.git")));
+        assert!(!same_origin(Some("http://h/a.git"), None));
     }
 
     #[test]

@@ -143,6 +143,11 @@ fn is_blocked_v6(ip: Ipv6Addr) -> bool {
     if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
         return is_blocked_v4(embedded_v4());
     }
+    // IPv4-translated (::ffff:0:a.b.c.d, RFC 2765) and local-use NAT64 (64:ff9b:1::/48,
+    // RFC 8215) are for translators inside a network: never a public host.
+    if segments[..6] == [0, 0, 0, 0, 0xffff, 0] || segments[..3] == [0x64, 0xff9b, 1] {
+        return true;
+    }
     if segments[0] == 0x2002 {
         // 6to4 wraps an IPv4 address in bits 16..48.
         let v4 = Ipv4Addr::new(
@@ -216,6 +221,9 @@ mod tests {
             ("http://[::ffff:127.0.0.1]/", "not allowed"),
             ("http://[::ffff:10.0.0.1]/", "not allowed"),
             ("http://[64:ff9b::7f00:1]/", "not allowed"),
+            ("http://[::ffff:0:7f00:1]/", "not allowed"),
+            ("http://[::ffff:0:808:808]/", "not allowed"),
+            ("http://[64:ff9b:1::808:808]/", "not allowed"),
             ("http://[2002:7f00:1::]/", "not allowed"),
             ("not a url", "valid URL"),
         ];
@@ -237,6 +245,7 @@ mod tests {
         assert!(check_syntax("https://example.com/r.git", false).is_ok());
         assert!(check_syntax("http://93.184.216.34/r.git", false).is_ok());
         assert!(check_syntax("http://[2606:4700::1111]/r.git", false).is_ok());
+        assert!(check_syntax("http://[64:ff9b::808:808]/r.git", false).is_ok());
         assert!(check_syntax("http://127.0.0.1:8080/r.git", true).is_ok());
         assert!(check_syntax("https://u:p@example.com/", true).is_err());
     }

@@ -13,7 +13,12 @@ use crate::{
     },
 };
 
-on_both_databases!(a_redirect_only_the_transfer_sees_reaches_nothing_and_fails_the_sync,);
+on_both_databases!(
+    a_redirect_only_the_transfer_sees_reaches_nothing_and_fails_the_sync,
+    a_new_origin_without_a_new_password_drops_the_stored_credentials,
+    urls_are_stored_in_their_normalised_form,
+    translated_ipv6_forms_of_local_addresses_are_refused,
+);
 
 /// A remote that serves a preflight (`git/2.0 (mirrorforge)`) and redirects every other client
 /// (libgit2) to another port on the same host: nothing may arrive there, for fetch and push.
@@ -70,4 +75,103 @@ async fn a_redirect_only_the_transfer_sees_reaches_nothing_and_fails_the_sync(db
         error.contains(&format!("the remote redirected to {target}/src.git")),
         "{error}"
     );
+}
+
+/// An admin (or a stolen session) must not be able to point a mirror at their own host and
+/// receive the owner's stored password on the next sync.
+async fn a_new_origin_without_a_new_password_drops_the_stored_credentials(db: Db) {
+    let (s, owner) = start(&db).await;
+    s.create_repo(&owner, "r", false).await;
+    s.forbid_in_answers("Owners-Secret-1");
+    for side in ["upstream", "downstream"] {
+        let url = format!("{side}_url");
+        let user = format!("{side}_username");
+        let password = format!("{side}_password");
+        let is_set = format!("{side}_password_set");
+        let set =
+            |target: &str| json!({ &url: target, &user: "owner", &password: "Owners-Secret-1" });
+        patch(&s, &owner, "r", set("http://127.0.0.1:9/team/r.git"))
+            .await
+            .expect(200);
+        // Another path on the same origin keeps them.
+        let kept = patch(
+            &s,
+            &owner,
+            "r",
+            json!({ &url: "http://127.0.0.1:9/team/r2.git" }),
+        )
+        .await
+        .json();
+        assert_eq!(kept[&is_set], true, "{side}: {kept}");
+        assert_eq!(kept[&user], "owner", "{side}: {kept}");
+        // Another host, port or scheme without a password drops both.
+        for elsewhere in [
+            "http://localhost:9/team/r2.git",
+            "http://127.0.0.1:10/team/r2.git",
+            "https://127.0.0.1:9/team/r2.git",
+        ] {
+            patch(&s, &owner, "r", set("http://127.0.0.1:9/team/r2.git"))
+                .await
+                .expect(200);
+            let moved = patch(&s, &owner, "r", json!({ &url: elsewhere })).await;
+            moved.expect(200);
+            let moved = moved.json();
+            assert_eq!(moved[&url], elsewhere, "{side}");
+            assert_eq!(moved[&is_set], false, "{side} → {elsewhere}: {moved}");
+            assert_eq!(moved[&user], "", "{side} → {elsewhere}: {moved}");
+        }
+        // A new origin with its own password keeps that one.
+        let with_own = patch(
+            &s,
+            &owner,
+            "r",
+            json!({ &url: "http://127.0.0.2:9/r.git", &password: "Owners-Secret-1" }),
+        )
+        .await
+        .json();
+        assert_eq!(with_own[&is_set], true, "{side}: {with_own}");
+    }
+}
+
+/// What is shown is what is connected to: URLs are stored as parsed.
+async fn urls_are_stored_in_their_normalised_form(db: Db) {
+    let (s, owner) = start(&db).await;
+    s.create_repo(&owner, "r", false).await;
+    let saved = patch(
+        &s,
+        &owner,
+        "r",
+        json!({
+            "upstream_url": " HTTP://LocalHost:80/team/../r.git ",
+            "downstream_url": "https://127.0.0.1:443/a/%7euser/b.git"
+        }),
+    )
+    .await;
+    saved.expect(200);
+    let saved = saved.json();
+    assert_eq!(saved["upstream_url"], "http://localhost/r.git");
+    assert_eq!(saved["downstream_url"], "https://127.0.0.1/a/%7euser/b.git");
+}
+
+/// IPv4-translated (`::ffff:0:a.b.c.d`) and local-use NAT64 (`64:ff9b:1::/48`) addresses
+/// reach local hosts too.
+async fn translated_ipv6_forms_of_local_addresses_are_refused(db: Db) {
+    let s = crate::support::TestServer::start(&db).await;
+    let owner = s.create_admin("owner").await;
+    s.create_repo(&owner, "r", false).await;
+    for url in [
+        "http://[::ffff:0:7f00:1]/r.git",
+        "http://[::ffff:0:a00:1]/r.git",
+        "http://[64:ff9b:1::7f00:1]/r.git",
+        "http://[64:ff9b:1:ffff::808:808]/r.git",
+    ] {
+        let refused = patch(&s, &owner, "r", json!({ "upstream_url": url })).await;
+        let body = refused.expect_error(422, "validation_failed");
+        assert!(
+            body["fields"]["upstream_url"]
+                .as_str()
+                .is_some_and(|m| m.contains("not allowed")),
+            "{url}: {body}"
+        );
+    }
 }

@@ -257,6 +257,39 @@ async fn settings_form_saves_through_the_one_path_and_never_shows_a_password(db:
     let page = get(&s, &browser, "/alice/demo/settings/mirror").await;
     assert!(page.body.contains("No password is set."));
 
+    // A password stays with its host: pointing the URL elsewhere without typing one drops
+    // it, and the page says so.
+    let mut with_password = form.clone();
+    with_password.retain(|(k, _)| !k.starts_with("downstream_password"));
+    with_password.push(("downstream_password".into(), "Next-Secret-2".into()));
+    post_settings(&s, &browser, "demo", &with_password)
+        .await
+        .expect(303);
+    get(&s, &browser, "/alice/demo/settings/mirror").await;
+    let elsewhere: Vec<(String, String)> = with_password
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "downstream_url" => (k.clone(), "http://localhost:9/backup.git".to_owned()),
+            "downstream_password" => (k.clone(), String::new()),
+            _ => (k.clone(), v.clone()),
+        })
+        .collect();
+    post_settings(&s, &browser, "demo", &elsewhere)
+        .await
+        .expect(303);
+    assert_eq!(
+        api_settings(&s, &alice, "demo").await["downstream_password_set"],
+        false
+    );
+    let page = get(&s, &browser, "/alice/demo/settings/mirror").await;
+    assert!(
+        page.body
+            .contains("The stored downstream password was removed because its URL now points"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("No password is set."));
+
     // Switching mirroring off is a save like any other.
     let off = settings_form(&token, &[("mirror_direction", "downstream")]);
     post_settings(&s, &browser, "demo", &off).await.expect(303);

@@ -353,13 +353,41 @@ async fn save(
     )
     .await
     {
-        Ok(_) => {
+        Ok(saved) => {
             tracing::info!(
                 repo_id = repo.repo.id,
                 user_id = user.id,
                 "mirror settings saved"
             );
-            set_flash(&session, "Mirror settings saved.").await?;
+            // Passwords the user did not ask to remove, dropped because their URL moved.
+            let dropped: Vec<&str> = [
+                (
+                    "upstream",
+                    stored.upstream_password.is_some(),
+                    saved.upstream_password.is_some(),
+                    upstream_clear,
+                ),
+                (
+                    "downstream",
+                    stored.downstream_password.is_some(),
+                    saved.downstream_password.is_some(),
+                    downstream_clear,
+                ),
+            ]
+            .into_iter()
+            .filter(|(_, before, after, cleared)| *before && !*after && !*cleared)
+            .map(|(side, ..)| side)
+            .collect();
+            let notice = match dropped.as_slice() {
+                [] => "Mirror settings saved.".to_owned(),
+                sides => format!(
+                    "Mirror settings saved. The stored {} password was removed because its URL \
+                     now points to another host, port or scheme: enter it again if it is meant \
+                     for the new one.",
+                    sides.join(" and ")
+                ),
+            };
+            set_flash(&session, notice).await?;
             let page = Place::Settings.path(&repo.owner.username, &repo.repo.name);
             Ok(Redirect::to(&page).into_response())
         }
