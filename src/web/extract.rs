@@ -1,7 +1,10 @@
 //! Small request extractors shared by the API and the pages.
 
 use axum::{
-    extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    extract::{
+        FromRequest, FromRequestParts, Query, Request,
+        rejection::{JsonRejection, QueryRejection},
+    },
     http::{header::HOST, request::Parts},
 };
 use serde::de::DeserializeOwned;
@@ -27,6 +30,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 other => other.body_text(),
             }))),
         }
+    }
+}
+
+/// A query string whose rejections use the contract's error shape (400, the parameter named).
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        // "Failed to deserialize query string: page: invalid digit found in string".
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| Self(value))
+            .map_err(|rejection: QueryRejection| ApiError(Error::BadRequest(rejection.body_text())))
     }
 }
 

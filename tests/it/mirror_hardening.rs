@@ -18,6 +18,7 @@ on_both_databases!(
     a_new_origin_without_a_new_password_drops_the_stored_credentials,
     urls_are_stored_in_their_normalised_form,
     translated_ipv6_forms_of_local_addresses_are_refused,
+    out_of_range_paging_is_a_400_in_the_error_shape,
 );
 
 /// A remote that serves a preflight (`git/2.0 (mirrorforge)`) and redirects every other client
@@ -173,5 +174,41 @@ async fn translated_ipv6_forms_of_local_addresses_are_refused(db: Db) {
                 .is_some_and(|m| m.contains("not allowed")),
             "{url}: {body}"
         );
+    }
+}
+
+/// Paging values out of range, or not numbers at all, are the caller's mistake: 400 in the
+/// contract's error shape, never a dropped connection or a plain-text message.
+async fn out_of_range_paging_is_a_400_in_the_error_shape(db: Db) {
+    let (s, owner) = start(&db).await;
+    s.create_repo(&owner, "r", false).await;
+    let runs = "/api/v1/repos/owner/r/mirror/runs";
+    for query in [
+        "?page=18446744073709551615",
+        "?page=100001",
+        "?page=0",
+        "?limit=0",
+        "?limit=101",
+        "?limit=18446744073709551615&page=2",
+        "?page=abc",
+        "?limit=-1",
+        "?page=1&page=2",
+    ] {
+        let answer = s.get(&format!("{runs}{query}"), Some(&owner)).await;
+        let body = answer.expect_error(400, "bad_request");
+        let name = if query.contains("limit") {
+            "limit"
+        } else {
+            "page"
+        };
+        assert!(
+            body["error"].as_str().is_some_and(|m| m.contains(name)),
+            "{query}: {body}"
+        );
+    }
+    for fine in ["", "?page=100000", "?limit=100", "?limit=1&page=3"] {
+        s.get(&format!("{runs}{fine}"), Some(&owner))
+            .await
+            .expect(200);
     }
 }

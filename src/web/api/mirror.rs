@@ -2,14 +2,14 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     routing::{get, post},
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::repos::RepoJson;
+use super::{paging::Paging, repos::RepoJson};
 use crate::{
     auth::extract::ApiUser,
     error::{ApiError, Error},
@@ -21,7 +21,7 @@ use crate::{
     },
     repos,
     state::AppState,
-    web::extract::{ApiJson, BaseUrl},
+    web::extract::{ApiJson, ApiQuery, BaseUrl},
 };
 
 /// Mirror routes under `/repos`.
@@ -121,22 +121,15 @@ async fn status(
     }))
 }
 
-#[derive(Deserialize)]
-struct RunsQuery {
-    limit: Option<u64>,
-    page: Option<u64>,
-}
-
 async fn list_runs(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     Path((owner, name)): Path<(String, String)>,
-    Query(query): Query<RunsQuery>,
+    ApiQuery(paging): ApiQuery<Paging>,
 ) -> Result<Json<Vec<RunView>>, ApiError> {
+    let (limit, offset) = paging.window()?;
     let repo = repos::find_admin(&state.db, &owner, &name, &user).await?;
-    let limit = query.limit.unwrap_or(20).clamp(1, 100);
-    let page = query.page.unwrap_or(1).max(1);
-    let list = runs::list(&state.db, repo.repo.id, limit, (page - 1) * limit).await?;
+    let list = runs::list(&state.db, repo.repo.id, limit, offset).await?;
     Ok(Json(list))
 }
 

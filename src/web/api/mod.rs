@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, one file per resource.
 
 mod mirror;
+pub mod paging;
 mod repos;
 mod user;
 
