@@ -176,11 +176,25 @@ impl Engine {
     /// # Errors
     /// The database failed.
     pub async fn claim(&self, repo_id: i64) -> Result<bool> {
+        self.claim_where(repo_id, false).await
+    }
+
+    /// Claims a mirror the scheduler found due, if it still is: a due list may be read
+    /// before another tick's sync of the same mirror ended, and that mirror must not be
+    /// synced again right away. `false` when it runs or is no longer due.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn claim_due(&self, repo_id: i64) -> Result<bool> {
+        self.claim_where(repo_id, true).await
+    }
+
+    async fn claim_where(&self, repo_id: i64, only_if_due: bool) -> Result<bool> {
         if self.stopping.load(Ordering::SeqCst) {
             return Ok(false);
         }
         let now = Utc::now();
-        let result = repository::Entity::update_many()
+        let mut update = repository::Entity::update_many()
             .col_expr(
                 repository::Column::SyncClaimedBy,
                 Expr::value(self.instance_id.clone()),
@@ -188,10 +202,13 @@ impl Engine {
             .col_expr(repository::Column::SyncHeartbeatAt, Expr::value(now))
             .col_expr(repository::Column::SyncStatus, Expr::value("syncing"))
             .filter(repository::Column::Id.eq(repo_id))
-            .filter(repository::Column::SyncClaimedBy.is_null())
-            .exec(&self.db)
-            .await?;
-        Ok(result.rows_affected == 1)
+            .filter(repository::Column::SyncClaimedBy.is_null());
+        if only_if_due {
+            update = update
+                .filter(repository::Column::MirrorEnabled.eq(true))
+                .filter(repository::Column::NextSyncAt.lte(now));
+        }
+        Ok(update.exec(&self.db).await?.rows_affected == 1)
     }
 
     /// Claims and starts a sync in the background; `false` when one already runs.

@@ -17,7 +17,7 @@ pub struct TickReport {
     pub total_mirrors: usize,
     /// Synced without error.
     pub synced: usize,
-    /// Due but already syncing elsewhere.
+    /// Due when listed, but already syncing or synced since.
     pub skipped: usize,
     /// Failed.
     pub errors: usize,
@@ -42,7 +42,7 @@ pub async fn tick(engine: &Arc<Engine>) -> TickReport {
     };
     let mut running = tokio::task::JoinSet::new();
     for repo in due {
-        match engine.claim(repo.id).await {
+        match engine.claim_due(repo.id).await {
             Ok(true) => {
                 let engine = Arc::clone(engine);
                 running.spawn(engine.run_claimed(repo.id, Trigger::Scheduled, None));

@@ -19,6 +19,8 @@ on_both_databases!(
     urls_are_stored_in_their_normalised_form,
     translated_ipv6_forms_of_local_addresses_are_refused,
     out_of_range_paging_is_a_400_in_the_error_shape,
+    a_mirror_synced_since_the_due_list_was_read_is_not_claimed_again,
+    claims_are_found_by_index,
 );
 
 /// A remote that serves a preflight (`git/2.0 (mirrorforge)`) and redirects every other client
@@ -211,4 +213,82 @@ async fn out_of_range_paging_is_a_400_in_the_error_shape(db: Db) {
             .await
             .expect(200);
     }
+}
+
+/// Ticks overlap (a tick waits for its batch): another tick may hold a due list read before
+/// a sync ended. Its claim must fail for a mirror that is no longer due, or the mirror is
+/// synced twice in a row. Here a second engine on the same database plays the other tick.
+async fn a_mirror_synced_since_the_due_list_was_read_is_not_claimed_again(db: Db) {
+    let s = crate::support::TestServer::start_with(&db, |c| {
+        c.allow_local_networks = true;
+        c.min_sync_interval = 60;
+        c.scheduler_cron = "0 0 0 1 1 *".to_owned(); // not during the test
+    })
+    .await;
+    let owner = s.create_admin("owner").await;
+    let upstream = GitBackend::start().await;
+    upstream.create("src").await;
+    seed(&Git::new(), upstream.path("src").to_str().unwrap()).await;
+    for name in ["m1", "m2", "m3"] {
+        s.create_repo(&owner, name, false).await;
+        patch(
+            &s,
+            &owner,
+            name,
+            json!({ "mirror_enabled": true, "upstream_url": upstream.url("src") }),
+        )
+        .await
+        .expect(200);
+    }
+    let other = mirrorforge::server::build_state(s.config.clone())
+        .await
+        .unwrap()
+        .engine;
+    let stale = other.due(500).await.unwrap();
+    assert_eq!(stale.len(), 3);
+
+    let state = mirrorforge::server::build_state(s.config.clone())
+        .await
+        .unwrap();
+    let report = mirrorforge::mirror::scheduler::tick(&state.engine).await;
+    assert_eq!(report.synced, 3, "{report:?}");
+    for repo in stale {
+        assert!(
+            !other.claim_due(repo.id).await.unwrap(),
+            "{} was claimed again right after its sync",
+            repo.name
+        );
+    }
+}
+
+/// `recover()` looks for claims on every tick: by index, not by reading the whole table.
+async fn claims_are_found_by_index(db: Db) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let s = crate::support::TestServer::start(&db).await;
+    let backend = s.conn.get_database_backend();
+    let query = match db {
+        Db::Sqlite => {
+            "SELECT sql AS definition FROM sqlite_master WHERE type = 'index' AND tbl_name = 'repositories'"
+        }
+        Db::Postgres { .. } => {
+            "SELECT indexdef AS definition FROM pg_indexes WHERE tablename = 'repositories'"
+        }
+    };
+    let rows = s
+        .conn
+        .query_all_raw(Statement::from_string(backend, query))
+        .await
+        .unwrap();
+    let definitions: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            row.try_get::<Option<String>>("", "definition")
+                .ok()
+                .flatten()
+        })
+        .collect();
+    assert!(
+        definitions.iter().any(|d| d.contains("sync_claimed_by")),
+        "{definitions:?}"
+    );
 }
