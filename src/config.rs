@@ -33,6 +33,8 @@ pub struct Config {
     pub min_sync_interval: i64,
     /// Syncs running at once in one process.
     pub max_concurrent_syncs: usize,
+    /// Syncs of one owner's repositories running at once in one process.
+    pub max_syncs_per_owner: usize,
     /// Seconds after which a sync is aborted.
     pub sync_timeout: u64,
     /// Whether the registration form is open.
@@ -69,6 +71,7 @@ struct FileConfig {
     scheduler_cron: Option<String>,
     min_sync_interval: Option<i64>,
     max_concurrent_syncs: Option<usize>,
+    max_syncs_per_owner: Option<usize>,
     sync_timeout: Option<u64>,
     registration: Option<String>,
 }
@@ -144,6 +147,19 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        let max_syncs_per_owner = parse_num(
+            "MIRRORFORGE_MAX_SYNCS_PER_OWNER",
+            env("MIRRORFORGE_MAX_SYNCS_PER_OWNER"),
+            file.max_syncs_per_owner,
+            2,
+        )?;
+        if max_syncs_per_owner == 0 {
+            return Err(invalid(
+                "MIRRORFORGE_MAX_SYNCS_PER_OWNER",
+                "0",
+                "must be at least 1",
+            ));
+        }
         let sync_timeout = parse_num(
             "MIRRORFORGE_SYNC_TIMEOUT",
             env("MIRRORFORGE_SYNC_TIMEOUT"),
@@ -172,6 +188,7 @@ impl Config {
             scheduler_cron,
             min_sync_interval,
             max_concurrent_syncs,
+            max_syncs_per_owner,
             sync_timeout,
             registration,
         })
@@ -247,6 +264,7 @@ mod tests {
         assert_eq!(c.scheduler_cron, "0 * * * * *");
         assert_eq!(c.min_sync_interval, 60);
         assert_eq!(c.max_concurrent_syncs, 4);
+        assert_eq!(c.max_syncs_per_owner, 2);
         assert_eq!(c.sync_timeout, 3600);
         assert_eq!(c.registration, Registration::Open);
         assert!(!c.allow_local_networks);

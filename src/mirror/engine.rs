@@ -1,5 +1,6 @@
 //! The sync engine: claims a repository with one conditional UPDATE (so one sync per repository
-//! holds across threads and processes), runs the transfers on a bounded pool, keeps a heartbeat,
+//! holds across threads and processes), runs the transfers in a bounded number of slots
+//! shared fairly between owners, keeps a heartbeat,
 //! records every run with its ref updates, schedules the next attempt, and recovers claims left
 //! behind by a process that died.
 
@@ -17,13 +18,13 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, sea_query::Expr,
 };
-use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
 use super::{
     egress::{Egress, Refusal},
     secrets::SecretBox,
     settings::{MirrorDirection, direction_of},
+    slots::Slots,
     transfer::{self, Credentials, Limits, Outcome, Progress, TransferError},
     url_policy,
 };
@@ -94,7 +95,7 @@ pub struct Engine {
     config: Arc<Config>,
     secrets: SecretBox,
     instance_id: String,
-    pool: Semaphore,
+    slots: Arc<Slots>,
     tasks: TaskTracker,
     stopping: AtomicBool,
     progress: Mutex<HashMap<i64, Arc<Progress>>>,
@@ -145,13 +146,13 @@ impl Engine {
     /// A new engine; call [`Engine::recover`] before the first sync.
     #[must_use]
     pub fn new(db: DatabaseConnection, config: Arc<Config>, secrets: SecretBox) -> Arc<Self> {
-        let pool = Semaphore::new(config.max_concurrent_syncs);
+        let slots = Slots::new(config.max_concurrent_syncs, config.max_syncs_per_owner);
         Arc::new(Self {
             db,
             config,
             secrets,
             instance_id: new_instance_id(),
-            pool,
+            slots,
             tasks: TaskTracker::new(),
             stopping: AtomicBool::new(false),
             progress: Mutex::new(HashMap::new()),
@@ -249,9 +250,12 @@ impl Engine {
         // Beat from the moment of the claim, also while waiting for a place in the pool, so no
         // other process mistakes a queued sync for a dead one.
         let _heartbeat = AbortOnDrop(tokio::spawn(Arc::clone(&self).heartbeat(repo_id)));
-        let Ok(_permit) = self.pool.acquire().await else {
+        let Ok(Some(queued)) = repository::Entity::find_by_id(repo_id).one(&self.db).await else {
+            self.release_unrecorded(repo_id).await;
             return None;
         };
+        let _slot = self.slots.acquire(queued.owner_id).await;
+        // Read again: the settings may have changed while the sync waited for its slot.
         let Ok(Some(repo)) = repository::Entity::find_by_id(repo_id).one(&self.db).await else {
             self.release_unrecorded(repo_id).await;
             return None;

@@ -8,5 +8,6 @@ pub mod runs;
 pub mod scheduler;
 pub mod secrets;
 pub mod settings;
+pub mod slots;
 pub mod transfer;
 pub mod url_policy;

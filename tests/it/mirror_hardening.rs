@@ -21,6 +21,7 @@ on_both_databases!(
     out_of_range_paging_is_a_400_in_the_error_shape,
     a_mirror_synced_since_the_due_list_was_read_is_not_claimed_again,
     claims_are_found_by_index,
+    one_owner_cannot_hold_every_sync_slot,
 );
 
 /// A remote that serves a preflight (`git/2.0 (mirrorforge)`) and redirects every other client
@@ -291,4 +292,133 @@ async fn claims_are_found_by_index(db: Db) {
         definitions.iter().any(|d| d.contains("sync_claimed_by")),
         "{definitions:?}"
     );
+}
+
+/// Four slow mirrors of one owner must not hold every slot (4 by default): at most two of
+/// them run at once (`MIRRORFORGE_MAX_SYNCS_PER_OWNER`, default 2), and another owner's
+/// import runs at once beside them.
+async fn one_owner_cannot_hold_every_sync_slot(db: Db) {
+    let (s, _admin) = start(&db).await;
+    let alice = s.create_user("alice").await;
+    let bob = s.create_user("bob").await;
+    let git = Git::new();
+    let slow = GitBackend::slow(std::time::Duration::from_millis(1500)).await;
+    slow.create("big").await;
+    seed(&git, slow.path("big").to_str().unwrap()).await;
+    let fast = GitBackend::start().await;
+    fast.create("small").await;
+    git.ok(
+        &git.init("small-work").await,
+        &["commit", "-q", "--allow-empty", "-m", "one"],
+    )
+    .await;
+    git.ok(
+        &git.path("small-work"),
+        &["push", "-q", fast.path("small").to_str().unwrap(), "main"],
+    )
+    .await;
+    let names = ["a1", "a2", "a3", "a4"];
+    for name in names {
+        s.create_repo(&alice, name, false).await;
+        patch(
+            &s,
+            &alice,
+            name,
+            json!({ "mirror_enabled": true, "upstream_url": slow.url("big") }),
+        )
+        .await
+        .expect(200);
+    }
+    for name in names {
+        sync_now(&s, &alice, name).await.expect(202);
+    }
+    import_body(
+        &s,
+        &bob,
+        json!({ "name": "tiny", "clone_url": fast.url("small"), "mirror": true }),
+    )
+    .await
+    .expect(201);
+
+    let mut most_running = 0;
+    loop {
+        most_running = most_running.max(running_runs(&s).await);
+        let mut alice_syncing = 0;
+        for name in names {
+            let status = s
+                .get(
+                    &format!("/api/v1/repos/alice/{name}/mirror/status"),
+                    Some(&alice),
+                )
+                .await
+                .json();
+            alice_syncing += usize::from(status["sync_status"] == "syncing");
+        }
+        let tiny = s
+            .get("/api/v1/repos/bob/tiny/mirror/status", Some(&bob))
+            .await
+            .json();
+        if tiny["sync_status"] != "syncing" {
+            assert_eq!(tiny["sync_status"], "success", "{tiny}");
+            assert!(
+                alice_syncing > 0,
+                "bob's import waited until alice's mirrors were done"
+            );
+            break;
+        }
+        assert!(
+            alice_syncing > 0,
+            "alice's mirrors were done before bob's import"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Let alice's run out, watching how many run at once.
+    for _ in 0..300 {
+        most_running = most_running.max(running_runs(&s).await);
+        let mut syncing = 0;
+        for name in names {
+            let status = s
+                .get(
+                    &format!("/api/v1/repos/alice/{name}/mirror/status"),
+                    Some(&alice),
+                )
+                .await
+                .json();
+            syncing += usize::from(status["sync_status"] == "syncing");
+        }
+        if syncing == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        most_running <= 2,
+        "{most_running} of alice's syncs ran at once"
+    );
+}
+
+/// Runs of alice's repositories in progress, read in one query (one moment).
+async fn running_runs(s: &crate::support::TestServer) -> u64 {
+    use mirrorforge::entities::{mirror_run, repository, user};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+    let alice = user::Entity::find()
+        .filter(user::Column::Username.eq("alice"))
+        .one(&s.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let repos: Vec<i64> = repository::Entity::find()
+        .select_only()
+        .column(repository::Column::Id)
+        .filter(repository::Column::OwnerId.eq(alice.id))
+        .into_tuple()
+        .all(&s.conn)
+        .await
+        .unwrap();
+    mirror_run::Entity::find()
+        .filter(mirror_run::Column::Status.eq("running"))
+        .filter(mirror_run::Column::RepositoryId.is_in(repos))
+        .count(&s.conn)
+        .await
+        .unwrap()
 }
