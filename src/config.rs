@@ -1,6 +1,6 @@
 //! Runtime configuration: defaults, then `mirrorforge.toml`, then `MIRRORFORGE_*` environment variables.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use serde::Deserialize;
 
@@ -39,6 +39,16 @@ pub struct Config {
     pub sync_timeout: u64,
     /// Whether the registration form is open.
     pub registration: Registration,
+    /// How long a connection may take to send a request's line and headers (also the idle
+    /// time allowed between requests on a kept-alive connection).
+    pub header_read_timeout: Duration,
+    /// How long a git smart-HTTP request may go without a byte moving either way before its
+    /// `git` process is stopped.
+    pub git_idle_timeout: Duration,
+    /// `git` processes serving clients at once.
+    pub max_git_processes: usize,
+    /// How long a git request waits for one of them before it is answered 503.
+    pub git_queue_wait: Duration,
 }
 
 /// A configuration value that could not be understood.
@@ -74,6 +84,7 @@ struct FileConfig {
     max_syncs_per_owner: Option<usize>,
     sync_timeout: Option<u64>,
     registration: Option<String>,
+    max_git_processes: Option<usize>,
 }
 
 impl Config {
@@ -166,6 +177,19 @@ impl Config {
             file.sync_timeout,
             3600,
         )?;
+        let max_git_processes = parse_num(
+            "MIRRORFORGE_MAX_GIT_PROCESSES",
+            env("MIRRORFORGE_MAX_GIT_PROCESSES"),
+            file.max_git_processes,
+            default_git_processes(),
+        )?;
+        if max_git_processes == 0 {
+            return Err(invalid(
+                "MIRRORFORGE_MAX_GIT_PROCESSES",
+                "0",
+                "must be at least 1",
+            ));
+        }
         let registration_raw =
             get("MIRRORFORGE_REGISTRATION", file.registration).unwrap_or_else(|| "open".to_owned());
         let registration = match registration_raw.as_str() {
@@ -191,6 +215,10 @@ impl Config {
             max_syncs_per_owner,
             sync_timeout,
             registration,
+            header_read_timeout: Duration::from_secs(30),
+            git_idle_timeout: Duration::from_secs(60),
+            max_git_processes,
+            git_queue_wait: Duration::from_secs(10),
         })
     }
 
@@ -209,6 +237,14 @@ impl Config {
     pub fn repos_dir(&self) -> PathBuf {
         self.data_dir.join("repos")
     }
+}
+
+/// Eight `git` processes per core, at least eight.
+fn default_git_processes() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .saturating_mul(8)
+        .max(8)
 }
 
 fn invalid(name: &'static str, value: &str, reason: impl ToString) -> ConfigError {

@@ -2,13 +2,21 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
+use axum::{Router, extract::ConnectInfo, http::Request};
+use hyper::body::Incoming;
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+};
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 use tower_sessions::ExpiredDeletion;
 
 use crate::{
     auth::session_store::DbSessionStore,
     config::Config,
     db,
+    git::serve::GitProcesses,
     mirror::{engine::Engine, scheduler, secrets::SecretBox, transfer},
     state::AppState,
     web,
@@ -46,7 +54,17 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     transfer::set_network_timeouts(config.sync_timeout)?;
     let config = Arc::new(config);
     let engine = Engine::new(db.clone(), Arc::clone(&config), secrets);
-    Ok(AppState { config, db, engine })
+    let git = Arc::new(GitProcesses::new(
+        config.max_git_processes,
+        config.git_queue_wait,
+        config.git_idle_timeout,
+    ));
+    Ok(AppState {
+        config,
+        db,
+        engine,
+        git,
+    })
 }
 
 /// Binds, logs `listening on http://ADDR` and serves in the background until [`RunningServer::stop`]
@@ -69,11 +87,13 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let mut cron =
         scheduler::start(Arc::clone(&state.engine), &state.config.scheduler_cron).await?;
     let engine = Arc::clone(&state.engine);
+    let state_header_timeout = state.config.header_read_timeout;
     let app = web::app(state, store);
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!("listening on http://{addr}");
     let (shutdown, mut stop_rx) = tokio::sync::watch::channel(false);
+    let header_read_timeout = state_header_timeout;
     let task = tokio::spawn(async move {
         let stopped = async move {
             // A dropped handle closes the channel; that must not stop the server.
@@ -81,24 +101,71 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
                 std::future::pending::<()>().await;
             }
         };
-        let result = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stopped)
-        .await;
+        serve(listener, app, header_read_timeout, stopped).await;
         if let Err(e) = cron.shutdown().await {
             tracing::warn!(error = %e, "scheduler did not stop cleanly");
         }
         engine.shutdown().await;
         cleanup.abort();
-        result.map_err(Into::into)
+        Ok(())
     });
     Ok(RunningServer {
         addr,
         task,
         shutdown,
     })
+}
+
+/// How long shutdown waits for open connections to finish their requests.
+const CONNECTIONS_GRACE: Duration = Duration::from_secs(30);
+
+/// Serves HTTP/1 on `listener` until `stopped` resolves, then lets open connections finish
+/// (for up to [`CONNECTIONS_GRACE`]). A connection that has not sent a request's head within
+/// `header_read_timeout` — also between requests on a kept-alive one — is closed. Each request
+/// carries its peer address as `ConnectInfo<SocketAddr>`.
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    header_read_timeout: Duration,
+    stopped: impl std::future::Future<Output = ()>,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(stopped);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, most often: wait instead of spinning.
+                    tracing::warn!(error = %e, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut stopped => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(request)
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(CONNECTIONS_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after 30 s; closing them");
+    }
 }
 
 /// Runs the server until ctrl-c or SIGTERM.

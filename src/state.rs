@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, mirror::engine::Engine};
+use crate::{config::Config, git::serve::GitProcesses, mirror::engine::Engine};
 
 /// Cheap to clone: everything inside is shared.
 #[derive(Clone)]
@@ -15,4 +15,6 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// The mirror sync engine.
     pub engine: Arc<Engine>,
+    /// The `git` processes serving smart HTTP.
+    pub git: Arc<GitProcesses>,
 }

@@ -1,15 +1,26 @@
 //! The smart HTTP protocol, served by the stock `git upload-pack` / `git receive-pack`
-//! in `--stateless-rpc` mode, with request and response bodies streamed (never held whole).
+//! in `--stateless-rpc` mode, with request and response bodies streamed (never held whole),
+//! a bounded number of `git` processes at once, each stopped when its request goes quiet.
 
-use std::{path::Path, process::Stdio};
+use std::{
+    path::Path,
+    process::Stdio,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use async_compression::tokio::bufread::GzipDecoder;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use futures_util::TryStreamExt;
-use tokio::{io::AsyncWriteExt, process::Command};
+use tokio::{
+    io::AsyncWriteExt,
+    process::Command,
+    sync::{OwnedSemaphorePermit, Semaphore},
+};
 use tokio_util::io::{ReaderStream, StreamReader};
-
-use crate::error::{Error, Result};
 
 /// The two services of the smart protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,90 +109,217 @@ fn git_command(service: Service, protocol: Option<&str>) -> Command {
     cmd
 }
 
-/// The `info/refs?service=…` answer: the ref advertisement (v0/v1) or capabilities (v2).
-///
-/// # Errors
-/// git could not be run or failed.
-pub async fn advertise(service: Service, repo: &Path, protocol: Option<&str>) -> Result<Vec<u8>> {
-    let v2 = sanitize_protocol(protocol).is_some_and(|p| p.contains("version=2"));
-    let output = git_command(service, protocol)
-        .arg("--advertise-refs")
-        .arg(repo)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .map_err(Error::internal)?;
-    if !output.status.success() {
-        return Err(Error::internal(format!(
-            "git {} --advertise-refs failed: {}",
-            service.subcommand(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
-    }
-    let mut body = Vec::with_capacity(output.stdout.len() + 64);
-    if !(v2 && service == Service::UploadPack) {
-        body.extend_from_slice(service_announcement(service).as_bytes());
-    }
-    body.extend_from_slice(&output.stdout);
-    Ok(body)
+/// Why a request could not be served by git.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Every `git` process place is taken, and none came free in time.
+    #[error("too many git requests at once")]
+    Busy,
+    /// git could not be run, or failed.
+    #[error("{0}")]
+    Git(String),
 }
 
-/// Runs one RPC: the request body (gunzipped if `gzip`) streams into git's stdin and git's
-/// stdout streams back as the response body.
-///
-/// # Errors
-/// git could not be started.
-pub fn rpc(
-    service: Service,
-    repo: &Path,
-    protocol: Option<&str>,
-    gzip: bool,
-    request: Body,
-) -> Result<Body> {
-    let mut child = git_command(service, protocol)
-        .arg(repo)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(Error::internal)?;
-    let (Some(mut stdin), Some(stdout), Some(mut stderr)) =
-        (child.stdin.take(), child.stdout.take(), child.stderr.take())
-    else {
-        return Err(Error::internal("git started without pipes"));
-    };
-    let stream = request.into_data_stream().map_err(std::io::Error::other);
-    let reader = StreamReader::new(stream);
-    let name = service.name();
-    tokio::spawn(async move {
-        let copied = if gzip {
-            let mut decoder = GzipDecoder::new(reader);
-            tokio::io::copy(&mut decoder, &mut stdin).await
-        } else {
-            let mut reader = reader;
-            tokio::io::copy(&mut reader, &mut stdin).await
+/// The `git` processes serving clients: at most so many at once (a request waits a little
+/// for a place, then is turned away), each stopped when its request goes quiet.
+#[derive(Debug)]
+pub struct GitProcesses {
+    places: Arc<Semaphore>,
+    queue_wait: Duration,
+    idle_timeout: Duration,
+}
+
+impl GitProcesses {
+    /// Room for `max` processes; a request waits up to `queue_wait` for one, and a process is
+    /// stopped after `idle_timeout` without a byte moving either way.
+    #[must_use]
+    pub fn new(max: usize, queue_wait: Duration, idle_timeout: Duration) -> Self {
+        Self {
+            places: Arc::new(Semaphore::new(max.max(1))),
+            queue_wait,
+            idle_timeout,
+        }
+    }
+
+    async fn place(&self) -> Result<OwnedSemaphorePermit, ServeError> {
+        match tokio::time::timeout(self.queue_wait, Arc::clone(&self.places).acquire_owned()).await
+        {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(ServeError::Busy),
+        }
+    }
+
+    /// The `info/refs?service=…` answer: the ref advertisement (v0/v1) or capabilities (v2).
+    ///
+    /// # Errors
+    /// No place for git in time, or git could not be run or failed.
+    pub async fn advertise(
+        &self,
+        service: Service,
+        repo: &Path,
+        protocol: Option<&str>,
+    ) -> Result<Vec<u8>, ServeError> {
+        let _place = self.place().await?;
+        let v2 = sanitize_protocol(protocol).is_some_and(|p| p.contains("version=2"));
+        let output = git_command(service, protocol)
+            .arg("--advertise-refs")
+            .arg(repo)
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output();
+        let output = tokio::time::timeout(self.idle_timeout, output)
+            .await
+            .map_err(|_| ServeError::Git("git --advertise-refs did not finish".to_owned()))?
+            .map_err(|e| ServeError::Git(e.to_string()))?;
+        if !output.status.success() {
+            return Err(ServeError::Git(format!(
+                "git {} --advertise-refs failed: {}",
+                service.subcommand(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        let mut body = Vec::with_capacity(output.stdout.len() + 64);
+        if !(v2 && service == Service::UploadPack) {
+            body.extend_from_slice(service_announcement(service).as_bytes());
+        }
+        body.extend_from_slice(&output.stdout);
+        Ok(body)
+    }
+
+    /// Runs one RPC: the request body (gunzipped if `gzip`) streams into git's stdin and git's
+    /// stdout streams back as the response body. git is stopped when nothing moves either
+    /// way for the idle timeout (a client that stops sending or reading).
+    ///
+    /// # Errors
+    /// No place for git in time, or git could not be started.
+    pub async fn rpc(
+        &self,
+        service: Service,
+        repo: &Path,
+        protocol: Option<&str>,
+        gzip: bool,
+        request: Body,
+    ) -> Result<Body, ServeError> {
+        let place = self.place().await?;
+        let mut child = git_command(service, protocol)
+            .arg(repo)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| ServeError::Git(e.to_string()))?;
+        let (Some(mut stdin), Some(stdout), Some(mut stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err(ServeError::Git("git started without pipes".to_owned()));
         };
-        if let Err(e) = copied {
-            tracing::debug!(service = name, error = %e, "request body ended early");
+        let activity = Activity::new();
+        let stream = request
+            .into_data_stream()
+            .map_ok({
+                let activity = Arc::clone(&activity);
+                move |chunk| {
+                    activity.touch();
+                    chunk
+                }
+            })
+            .map_err(std::io::Error::other);
+        let reader = StreamReader::new(stream);
+        let name = service.name();
+        let idle_timeout = self.idle_timeout;
+        let watched = Arc::clone(&activity);
+        tokio::spawn(async move {
+            let _place = place;
+            let work = async {
+                let copied = if gzip {
+                    let mut decoder = GzipDecoder::new(reader);
+                    tokio::io::copy(&mut decoder, &mut stdin).await
+                } else {
+                    let mut reader = reader;
+                    tokio::io::copy(&mut reader, &mut stdin).await
+                };
+                if let Err(e) = copied {
+                    tracing::debug!(service = name, error = %e, "request body ended early");
+                }
+                let _ = stdin.shutdown().await;
+                drop(stdin);
+                let mut errors = Vec::new();
+                let _ = tokio::io::AsyncReadExt::read_to_end(&mut stderr, &mut errors).await;
+                (child.wait().await, errors)
+            };
+            let ended = tokio::select! {
+                ended = work => Some(ended),
+                () = watched.quiet_for(idle_timeout) => None,
+            };
+            match ended {
+                None => {
+                    tracing::warn!(
+                        service = name,
+                        idle_secs = idle_timeout.as_secs(),
+                        "git request went quiet; stopping git"
+                    );
+                    let _ = child.kill().await;
+                }
+                Some((Ok(status), _)) if status.success() => {}
+                Some((Ok(status), errors)) => tracing::warn!(
+                    service = name,
+                    %status,
+                    stderr = %String::from_utf8_lossy(&errors).trim(),
+                    "git exited with an error"
+                ),
+                Some((Err(e), _)) => {
+                    tracing::warn!(service = name, error = %e, "could not wait for git");
+                }
+            }
+        });
+        Ok(Body::from_stream(ReaderStream::new(stdout).map_ok(
+            move |chunk| {
+                activity.touch();
+                chunk
+            },
+        )))
+    }
+}
+
+/// When bytes last moved for one request.
+#[derive(Debug)]
+struct Activity {
+    start: Instant,
+    /// Milliseconds after `start`.
+    last: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            start: Instant::now(),
+            last: AtomicU64::new(0),
+        })
+    }
+
+    fn elapsed_millis(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn touch(&self) {
+        self.last.store(self.elapsed_millis(), Ordering::Relaxed);
+    }
+
+    /// Resolves once nothing has moved for `limit`.
+    async fn quiet_for(&self, limit: Duration) {
+        let limit_millis = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+        let every = (limit / 4).max(Duration::from_millis(50));
+        loop {
+            tokio::time::sleep(every).await;
+            let quiet = self
+                .elapsed_millis()
+                .saturating_sub(self.last.load(Ordering::Relaxed));
+            if quiet >= limit_millis {
+                return;
+            }
         }
-        let _ = stdin.shutdown().await;
-        drop(stdin);
-        let mut errors = Vec::new();
-        let _ = tokio::io::AsyncReadExt::read_to_end(&mut stderr, &mut errors).await;
-        match child.wait().await {
-            Ok(status) if status.success() => {}
-            Ok(status) => tracing::warn!(
-                service = name,
-                %status,
-                stderr = %String::from_utf8_lossy(&errors).trim(),
-                "git exited with an error"
-            ),
-            Err(e) => tracing::warn!(service = name, error = %e, "could not wait for git"),
-        }
-    });
-    Ok(Body::from_stream(
-        ReaderStream::new(stdout).map_ok(Bytes::from),
-    ))
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::{
     auth::extract::{credentials, resolve},
     entities::user,
-    git::serve::{self, Service},
+    git::serve::{self, ServeError, Service},
     mirror::{settings::rejects_push, url_policy::redact},
     repos::{self, Repo},
     state::AppState,
@@ -146,16 +146,36 @@ async fn info_refs(
         Ok(repo) => repo,
         Err(response) => return response,
     };
-    match serve::advertise(
-        service,
-        &repo.path(&state.config),
-        protocol_header(&headers),
-    )
-    .await
+    match state
+        .git
+        .advertise(
+            service,
+            &repo.path(&state.config),
+            protocol_header(&headers),
+        )
+        .await
     {
         Ok(body) => no_cache(body.into_response(), &service.advertisement_type()),
-        Err(e) => {
-            tracing::error!(error = %e, repo = %repo.full_name(), "ref advertisement failed");
+        Err(e) => serve_failure(&e, &repo),
+    }
+}
+
+/// 503 with `Retry-After` when git is busy; 500 (logged) when it failed.
+fn serve_failure(error: &ServeError, repo: &Repo) -> Response {
+    match error {
+        ServeError::Busy => {
+            tracing::warn!(repo = %repo.full_name(), "git request turned away: too many at once");
+            let mut response = refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server is busy; try again in a few seconds",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            response
+        }
+        ServeError::Git(e) => {
+            tracing::error!(error = %e, repo = %repo.full_name(), "git request failed");
             refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
         }
     }
@@ -194,17 +214,18 @@ async fn rpc(
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("gzip") || v.eq_ignore_ascii_case("x-gzip"));
-    match serve::rpc(
-        service,
-        &repo.path(&state.config),
-        protocol_header(&headers),
-        gzip,
-        body,
-    ) {
+    match state
+        .git
+        .rpc(
+            service,
+            &repo.path(&state.config),
+            protocol_header(&headers),
+            gzip,
+            body,
+        )
+        .await
+    {
         Ok(stream) => no_cache(stream.into_response(), &service.result_type()),
-        Err(e) => {
-            tracing::error!(error = %e, repo = %repo.full_name(), "git rpc failed");
-            refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
-        }
+        Err(e) => serve_failure(&e, &repo),
     }
 }

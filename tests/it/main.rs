@@ -14,5 +14,6 @@ mod git_http;
 mod lifecycle;
 mod mirror;
 mod mirror_hardening;
+mod timeouts;
 mod web_auth;
 mod web_mirror;
