@@ -12,6 +12,7 @@ mod cli;
 mod e2e_browser;
 mod git_http;
 mod lifecycle;
+mod login_throttle;
 mod mirror;
 mod web_auth;
 mod web_mirror;
