@@ -1,6 +1,6 @@
 //! Runtime configuration: defaults, then `mirrorforge.toml`, then `MIRRORFORGE_*` environment variables.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use serde::Deserialize;
 
@@ -37,6 +37,31 @@ pub struct Config {
     pub sync_timeout: u64,
     /// Whether the registration form is open.
     pub registration: Registration,
+    /// How many wrong passwords are allowed, and within what time (not configurable from
+    /// outside: the contract fixes them; tests shorten the window).
+    pub login_throttle: LoginLimits,
+}
+
+/// Limits on wrong passwords before further attempts must wait (contract, "Hardening").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// Failures for one account from one client address within `window` (at least 1).
+    pub per_account: u32,
+    /// Failures from one client address for any accounts within `window`; far above
+    /// `per_account`, so one person's typos never lock out a team behind one NAT.
+    pub per_address: u32,
+    /// How far back failures count.
+    pub window: Duration,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        Self {
+            per_account: 10,
+            per_address: 300,
+            window: Duration::from_secs(5 * 60),
+        }
+    }
 }
 
 /// A configuration value that could not be understood.
@@ -174,6 +199,7 @@ impl Config {
             max_concurrent_syncs,
             sync_timeout,
             registration,
+            login_throttle: LoginLimits::default(),
         })
     }
 

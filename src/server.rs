@@ -6,7 +6,7 @@ use tokio::net::TcpListener;
 use tower_sessions::ExpiredDeletion;
 
 use crate::{
-    auth::session_store::DbSessionStore,
+    auth::{session_store::DbSessionStore, throttle::LoginThrottle},
     config::Config,
     db,
     mirror::{engine::Engine, scheduler, secrets::SecretBox, transfer},
@@ -44,9 +44,15 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(config.repos_dir())?;
     let secrets = SecretBox::load(&config)?;
     transfer::set_network_timeouts(config.sync_timeout)?;
+    let throttle = Arc::new(LoginThrottle::new(config.login_throttle));
     let config = Arc::new(config);
     let engine = Engine::new(db.clone(), Arc::clone(&config), secrets);
-    Ok(AppState { config, db, engine })
+    Ok(AppState {
+        config,
+        db,
+        engine,
+        throttle,
+    })
 }
 
 /// Binds, logs `listening on http://ADDR` and serves in the background until [`RunningServer::stop`]

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, mirror::engine::Engine};
+use crate::{auth::throttle::LoginThrottle, config::Config, mirror::engine::Engine};
 
 /// Cheap to clone: everything inside is shared.
 #[derive(Clone)]
@@ -15,4 +15,6 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// The mirror sync engine.
     pub engine: Arc<Engine>,
+    /// Counts wrong passwords per account and client address.
+    pub throttle: Arc<LoginThrottle>,
 }

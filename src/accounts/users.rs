@@ -1,5 +1,7 @@
 //! User accounts: registration with validation, look-up and password authentication.
 
+use std::net::IpAddr;
+
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
@@ -7,7 +9,7 @@ use sea_orm::{
 };
 
 use crate::{
-    auth::password,
+    auth::{password, throttle::LoginThrottle},
     entities::user,
     error::{Error, FieldErrors, Result},
     names,
@@ -115,35 +117,51 @@ pub async fn find_by_id(db: &DatabaseConnection, id: i64) -> Result<Option<user:
     Ok(user::Entity::find_by_id(id).one(db).await?)
 }
 
-/// The user whose name and password match, if any.
+/// The user whose name and password match, if any; wrong passwords are counted per account
+/// and client address, and an attempt over the limit is refused before any check.
 ///
 /// # Errors
-/// The database failed.
+/// [`Error::TooManyRequests`] when throttled, or the database failed.
 pub async fn authenticate(
     db: &DatabaseConnection,
+    throttle: &LoginThrottle,
+    client: IpAddr,
     username: &str,
     password: &str,
 ) -> Result<Option<user::Model>> {
-    let Some(user) = find_by_name(db, username).await? else {
+    throttle.check(username, client)?;
+    let user = find_by_name(db, username).await?;
+    let stored = match &user {
+        Some(user) => user.password_hash.as_str(),
         // Spend the same time as a real check so timing does not reveal which names exist.
-        let dummy = DUMMY_HASH
+        None => DUMMY_HASH
             .get_or_try_init(|| password::hash("dummy password for timing"))
-            .await?;
-        let _ = password::verify(password, dummy).await;
-        return Ok(None);
+            .await?
+            .as_str(),
     };
-    Ok(password::verify(password, &user.password_hash)
-        .await
-        .then_some(user))
+    let slot = password::slot().await?;
+    // Failures counted while this attempt waited for a hashing thread count against it too:
+    // a burst of parallel guesses runs at most a few checks past the limit.
+    throttle.check(username, client)?;
+    let matches = slot.verify(password, stored).await && user.is_some();
+    if matches {
+        throttle.succeeded(username, client);
+    } else {
+        throttle.failed(username, client);
+    }
+    Ok(user.filter(|_| matches))
 }
 
 /// Authenticates Basic credentials as git and the API see them: a token as the password
-/// (or as the username with an empty password), else username and password.
+/// (or as the username with an empty password), else username and password (throttled as in
+/// [`authenticate`]; tokens are 256-bit random and are not).
 ///
 /// # Errors
-/// The database failed.
+/// [`Error::TooManyRequests`] when throttled, or the database failed.
 pub async fn authenticate_basic(
     db: &DatabaseConnection,
+    throttle: &LoginThrottle,
+    client: IpAddr,
     username: &str,
     password: &str,
 ) -> Result<Option<user::Model>> {
@@ -154,7 +172,7 @@ pub async fn authenticate_basic(
     if password.is_empty() && username.starts_with(TOKEN_PREFIX) {
         return super::tokens::authenticate(db, username).await;
     }
-    authenticate(db, username, password).await
+    authenticate(db, throttle, client, username, password).await
 }
 
 /// A hash verified against when the user does not exist, made once.

@@ -4,6 +4,7 @@ pub mod csrf;
 pub mod extract;
 pub mod password;
 pub mod session_store;
+pub mod throttle;
 pub mod token;
 
 /// Session key holding the logged-in user's id.

@@ -1,8 +1,10 @@
 //! Small request extractors shared by the API and the pages.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
 use axum::{
-    extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
-    http::{header::HOST, request::Parts},
+    extract::{ConnectInfo, FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    http::{Extensions, header::HOST, request::Parts},
 };
 use serde::de::DeserializeOwned;
 
@@ -55,5 +57,31 @@ impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
             .filter(|p| *p == "https")
             .unwrap_or("http");
         Ok(Self(format!("{scheme}://{host}")))
+    }
+}
+
+/// The client's address: the TCP peer (never a forwarded-for header, which anyone can write).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+impl ClientAddr {
+    /// Reads the peer the server put into the request; `0.0.0.0` when served without it.
+    #[must_use]
+    pub fn from_extensions(extensions: &Extensions) -> Self {
+        Self(
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(peer)| {
+                    peer.ip()
+                }),
+        )
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_extensions(&parts.extensions))
     }
 }

@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 use axum::{
     Router,
     extract::{RawQuery, State},
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
@@ -18,8 +18,9 @@ use crate::{
     auth::{SESSION_USER_ID, csrf, csrf::CsrfForm, extract::WebUser},
     config::Registration,
     entities::user,
-    error::{Error, PageError},
+    error::{Error, PageError, in_words},
     state::AppState,
+    web::extract::ClientAddr,
 };
 
 /// The account routes.
@@ -111,23 +112,48 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     session: Session,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(Some(&form.next)).to_owned();
     let username = form.username.trim();
-    if let Some(user) = users::authenticate(&state.db, username, &form.password).await? {
-        log_in(&session, &user).await?;
-        tracing::info!(user_id = user.id, "logged in");
-        return Ok(Redirect::to(&next).into_response());
-    }
+    let outcome =
+        users::authenticate(&state.db, &state.throttle, client, username, &form.password).await;
+    let (status, message, retry_after) = match outcome {
+        Ok(Some(user)) => {
+            log_in(&session, &user).await?;
+            tracing::info!(user_id = user.id, "logged in");
+            return Ok(Redirect::to(&next).into_response());
+        }
+        Ok(None) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Incorrect username or password.".to_owned(),
+            None,
+        ),
+        Err(Error::TooManyRequests { retry_after_secs }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many failed attempts for this account. Try again in {}.",
+                in_words(retry_after_secs)
+            ),
+            Some(retry_after_secs),
+        ),
+        Err(other) => return Err(other.into()),
+    };
     let page = LoginTemplate {
         layout: Layout::new(&state, &session, None).await?,
         username: username.to_owned(),
         next,
-        errors: FormErrors::whole_form("Incorrect username or password."),
+        errors: FormErrors::whole_form(message),
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    let mut response = (status, page).into_response();
+    if let Some(secs) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    Ok(response)
 }
 
 /// The registration form, or the notice that registration is closed.
