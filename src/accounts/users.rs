@@ -4,8 +4,8 @@ use std::net::IpAddr;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, SqlErr,
 };
 
 use crate::{
@@ -66,32 +66,68 @@ fn validate(new: &NewUser) -> Result<()> {
 
 /// Creates an account; the first account ever becomes an administrator.
 ///
+/// Which account is first is decided by the database, not by counting: the first one is
+/// inserted with `first_user = TRUE`, which a unique index admits once. Of simultaneous first
+/// registrations one insert wins; the others fail on that index and are made plain accounts.
+///
 /// # Errors
 /// Validation (422), a taken username (409), or the database.
 pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model> {
     validate(&new)?;
-    let lower_name = new.username.to_ascii_lowercase();
     if find_by_name(db, &new.username).await?.is_some() {
         return Err(taken(&new.username));
     }
-    let is_first = user::Entity::find().count(db).await? == 0;
     let password_hash = password::hash(&new.password).await?;
-    let row = user::ActiveModel {
-        username: Set(new.username.clone()),
-        lower_name: Set(lower_name),
-        email: Set(new.email.trim().to_owned()),
-        password_hash: Set(password_hash),
-        is_admin: Set(new.is_admin || is_first),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    };
-    row.insert(db).await.map_err(|e| {
-        if e.sql_err().is_some() {
+    let any_user = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    if any_user.is_none() {
+        match insert(db, &new, &password_hash, true).await {
+            Ok(user) => return Ok(user),
+            // Someone else became the first meanwhile (unless it is the name that is taken).
+            Err(e) if is_unique_violation(&e) => {
+                if find_by_name(db, &new.username).await?.is_some() {
+                    return Err(taken(&new.username));
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    insert(db, &new, &password_hash, false).await.map_err(|e| {
+        if is_unique_violation(&e) {
             taken(&new.username)
         } else {
             Error::Database(e)
         }
     })
+}
+
+/// Inserts the account row; `first` makes it the first account (and so an administrator).
+async fn insert(
+    db: &DatabaseConnection,
+    new: &NewUser,
+    password_hash: &str,
+    first: bool,
+) -> Result<user::Model, DbErr> {
+    user::ActiveModel {
+        username: Set(new.username.clone()),
+        lower_name: Set(new.username.to_ascii_lowercase()),
+        email: Set(new.email.trim().to_owned()),
+        password_hash: Set(password_hash.to_owned()),
+        is_admin: Set(new.is_admin || first),
+        created_at: Set(Utc::now()),
+        first_user: Set(first.then_some(true)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
 fn taken(username: &str) -> Error {
