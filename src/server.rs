@@ -118,7 +118,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     server.stop().await
 }
 
-/// Removes expired sessions once an hour; failures are logged and retried next time.
+/// Removes expired sessions at start-up (the interval's first tick is immediate) and then once
+/// an hour; failures are logged and retried next time.
 async fn delete_expired_sessions(store: DbSessionStore) {
     let mut interval = tokio::time::interval(Duration::from_secs(3600));
     loop {

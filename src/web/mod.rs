@@ -6,11 +6,13 @@ pub mod git_http;
 pub mod html;
 
 use axum::{Router, http::StatusCode, response::IntoResponse};
-use time::Duration;
 use tower_http::{services::ServeDir, trace::TraceLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
-use crate::{auth::session_store::DbSessionStore, state::AppState};
+use crate::{
+    auth::{SESSION_LIFETIME, session_store::DbSessionStore},
+    state::AppState,
+};
 
 /// The whole application router, with sessions and tracing applied.
 pub fn app(state: AppState, store: DbSessionStore) -> Router {
@@ -19,7 +21,7 @@ pub fn app(state: AppState, store: DbSessionStore) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(false)
-        .with_expiry(Expiry::OnInactivity(Duration::days(30)));
+        .with_expiry(Expiry::OnInactivity(SESSION_LIFETIME));
     Router::new()
         .nest("/api/v1", api::router())
         .merge(git_http::router())

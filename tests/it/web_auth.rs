@@ -1,8 +1,12 @@
 //! The account pages over plain HTTP, as a browser uses them: CSRF-protected forms, the
-//! session cookie's flags, sessions that outlive a restart, logout, closed registration, and one
-//! first administrator however many register at once.
+//! session cookie's flags, sessions that outlive a restart, logout, closed registration, one
+//! first administrator however many register at once, and no sessions for mere visitors.
 
-use mirrorforge::{accounts::users, config::Registration, entities::user};
+use mirrorforge::{
+    accounts::users,
+    config::Registration,
+    entities::{session, user},
+};
 use reqwest::Client;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -22,6 +26,8 @@ on_both_databases!(
     closed_registration_refuses,
     simultaneous_first_registrations_make_exactly_one_admin,
     the_migration_marks_an_existing_first_account,
+    anonymous_pages_store_no_session_and_set_no_cookie,
+    expired_sessions_are_deleted_at_start_up,
 );
 
 /// `GET path` with the browser's cookies.
@@ -414,4 +420,77 @@ async fn the_migration_marks_an_existing_first_account(db: Db) {
     .expect("created");
     assert!(!row.is_admin);
     assert_eq!(row.first_user, None);
+}
+
+/// Rows in the sessions table.
+async fn session_rows(s: &TestServer) -> u64 {
+    session::Entity::find().count(&s.conn).await.expect("db")
+}
+
+async fn anonymous_pages_store_no_session_and_set_no_cookie(db: Db) {
+    let s = TestServer::start(&db).await;
+    let alice = s.create_admin("alice").await;
+    s.create_repo(&alice, "hello", false).await;
+    // A browser keeps (and sends back) any cookie it is given, as a crawler would.
+    let browser = s.browser();
+    for path in ["/", "/alice/hello", "/alice/hello.git"] {
+        for _ in 0..100 {
+            let page = get(&s, &browser, path).await;
+            page.expect(200);
+            assert!(
+                page.header("set-cookie").is_none(),
+                "GET {path} set a cookie: {:?}",
+                page.headers
+            );
+        }
+    }
+    assert_eq!(
+        session_rows(&s).await,
+        0,
+        "anonymous page views stored sessions"
+    );
+
+    // The login form still has its token (that takes a session, kept a day, not a month)…
+    let (page, _) = form_page(&s, &browser, "/login").await;
+    let cookie = set_cookie(&page.headers, COOKIE).expect("the form's session");
+    assert!(cookie.contains("Max-Age=86400"), "{cookie}");
+    assert_eq!(session_rows(&s).await, 1);
+    // …and logging in works, for a month.
+    let ok = log_in(&s, &browser, "alice", &alice.password).await;
+    assert_eq!(ok.status.as_u16(), 303, "{}", ok.body);
+    let cookie = set_cookie(&ok.headers, COOKIE).expect("a new session id");
+    assert!(cookie.contains("Max-Age=2592000"), "{cookie}");
+    assert_eq!(session_rows(&s).await, 1);
+    assert!(logged_in(&s, &browser).await);
+}
+
+async fn expired_sessions_are_deleted_at_start_up(db: Db) {
+    let mut s = TestServer::start(&db).await;
+    let alice = s.create_admin("alice").await;
+    let browser = s.browser();
+    log_in(&s, &browser, "alice", &alice.password)
+        .await
+        .expect(303);
+    // A visitor's session from a month ago, long expired.
+    session::Entity::insert(session::ActiveModel {
+        id: sea_orm::ActiveValue::Set("expired-session".to_owned()),
+        data: sea_orm::ActiveValue::Set("{}".to_owned()),
+        expires_at: sea_orm::ActiveValue::Set(chrono::Utc::now() - chrono::Duration::days(1)),
+    })
+    .exec(&s.conn)
+    .await
+    .expect("insert");
+    assert_eq!(session_rows(&s).await, 2);
+
+    s.restart().await;
+    let started = std::time::Instant::now();
+    while session_rows(&s).await != 1 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the expired session is still there 10 s after start-up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The live one stays.
+    assert!(logged_in(&s, &browser).await);
 }

@@ -10,12 +10,12 @@ use axum::{
     routing::get,
 };
 use serde::Deserialize;
-use tower_sessions::Session;
+use tower_sessions::{Expiry, Session};
 
 use super::page::{CsrfOnly, FormErrors, Layout, set_flash};
 use crate::{
     accounts::users::{self, NewUser},
-    auth::{SESSION_USER_ID, csrf, csrf::CsrfForm, extract::WebUser},
+    auth::{SESSION_LIFETIME, SESSION_USER_ID, csrf, csrf::CsrfForm, extract::WebUser},
     config::Registration,
     entities::user,
     error::{Error, PageError, in_words},
@@ -58,9 +58,11 @@ fn next_param(query: Option<&str>) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-/// Marks the session as `user`'s: a new session id against fixation, a new CSRF token.
+/// Marks the session as `user`'s: a new session id against fixation, a new CSRF token, and a
+/// user's lifetime instead of a visitor's.
 async fn log_in(session: &Session, user: &user::Model) -> Result<(), Error> {
     session.cycle_id().await.map_err(Error::internal)?;
+    session.set_expiry(Some(Expiry::OnInactivity(SESSION_LIFETIME)));
     csrf::rotate(session).await?;
     session
         .insert(SESSION_USER_ID, user.id)
@@ -93,7 +95,7 @@ async fn login_page(
         return Ok(Redirect::to(&next).into_response());
     }
     Ok(LoginTemplate {
-        layout: Layout::new(&state, &session, None).await?,
+        layout: Layout::with_form(&state, &session, None).await?,
         username: String::new(),
         next,
         errors: FormErrors::default(),
@@ -142,7 +144,7 @@ async fn login(
         Err(other) => return Err(other.into()),
     };
     let page = LoginTemplate {
-        layout: Layout::new(&state, &session, None).await?,
+        layout: Layout::with_form(&state, &session, None).await?,
         username: username.to_owned(),
         next,
         errors: FormErrors::whole_form(message),
@@ -180,9 +182,15 @@ async fn register_page(
     if viewer.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
+    let open = state.config.registration == Registration::Open;
+    let layout = if open {
+        Layout::with_form(&state, &session, None).await?
+    } else {
+        Layout::new(&state, &session, None).await?
+    };
     Ok(RegisterTemplate {
-        layout: Layout::new(&state, &session, None).await?,
-        open: state.config.registration == Registration::Open,
+        layout,
+        open,
         username: String::new(),
         email: String::new(),
         errors: FormErrors::default(),
@@ -204,7 +212,7 @@ async fn register(
     session: Session,
     CsrfForm(form): CsrfForm<RegisterForm>,
 ) -> Result<Response, PageError> {
-    let layout = Layout::new(&state, &session, None).await?;
+    let layout = Layout::with_form(&state, &session, None).await?;
     if state.config.registration == Registration::Closed {
         let page = RegisterTemplate {
             layout,
