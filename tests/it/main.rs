@@ -15,4 +15,5 @@ mod lifecycle;
 mod login_throttle;
 mod mirror;
 mod web_auth;
+mod web_headers;
 mod web_mirror;
