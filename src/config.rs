@@ -1,6 +1,10 @@
 //! Runtime configuration: defaults, then `mirrorforge.toml`, then `MIRRORFORGE_*` environment variables.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
+    path::PathBuf,
+    time::Duration,
+};
 
 use serde::Deserialize;
 
@@ -37,6 +41,10 @@ pub struct Config {
     pub sync_timeout: u64,
     /// Whether the registration form is open.
     pub registration: Registration,
+    /// The URL users reach the server at (`https://git.example.com`, no trailing slash):
+    /// absolute URLs are built from it, never from a request's `Host`; https makes cookies
+    /// `Secure`. Unset: `http://` and the address bound.
+    pub public_url: Option<String>,
     /// How many wrong passwords are allowed, and within what time (not configurable from
     /// outside: the contract fixes them; tests shorten the window).
     pub login_throttle: LoginLimits,
@@ -96,6 +104,7 @@ struct FileConfig {
     max_concurrent_syncs: Option<usize>,
     sync_timeout: Option<u64>,
     registration: Option<String>,
+    public_url: Option<String>,
 }
 
 impl Config {
@@ -188,6 +197,9 @@ impl Config {
                 ));
             }
         };
+        let public_url = get("MIRRORFORGE_PUBLIC_URL", file.public_url)
+            .map(|raw| public_url(&raw))
+            .transpose()?;
         Ok(Self {
             listen,
             data_dir,
@@ -199,6 +211,7 @@ impl Config {
             max_concurrent_syncs,
             sync_timeout,
             registration,
+            public_url,
             login_throttle: LoginLimits::default(),
         })
     }
@@ -213,6 +226,31 @@ impl Config {
         config
     }
 
+    /// Where absolute URLs start (no trailing slash): the public URL, else `http://` and the
+    /// listen address, with an unspecified address (`0.0.0.0`, `::`) read as loopback.
+    #[must_use]
+    pub fn base_url(&self) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        let mut addr = self.listen;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr.ip() {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            });
+        }
+        format!("http://{addr}")
+    }
+
+    /// Whether cookies must be `Secure`: the public URL is https.
+    #[must_use]
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
+    }
+
     /// Directory holding the bare repositories.
     #[must_use]
     pub fn repos_dir(&self) -> PathBuf {
@@ -225,6 +263,34 @@ fn invalid(name: &'static str, value: &str, reason: impl ToString) -> ConfigErro
         name,
         value: value.to_owned(),
         reason: reason.to_string(),
+    }
+}
+
+/// Checks `MIRRORFORGE_PUBLIC_URL`: an absolute http(s) URL with a host and without
+/// credentials, query or fragment; returned without its trailing slash.
+fn public_url(raw: &str) -> Result<String, ConfigError> {
+    const NAME: &str = "MIRRORFORGE_PUBLIC_URL";
+    let url = url::Url::parse(raw.trim()).map_err(|e| invalid(NAME, raw, e))?;
+    let reason = if !matches!(url.scheme(), "http" | "https") {
+        Some("must start with http:// or https://")
+    } else if url.host_str().is_none_or(str::is_empty) {
+        Some("must name a host")
+    } else if !url.username().is_empty() || url.password().is_some() {
+        Some("must not contain credentials")
+    } else if url.query().is_some() || url.fragment().is_some() {
+        Some("must not have a query or fragment")
+    } else {
+        None
+    };
+    // A value with credentials is not repeated in the message (it goes to logs).
+    let shown = if url.password().is_some() {
+        "(hidden)"
+    } else {
+        raw
+    };
+    match reason {
+        Some(reason) => Err(invalid(NAME, shown, reason)),
+        None => Ok(url.as_str().trim_end_matches('/').to_owned()),
     }
 }
 
@@ -289,5 +355,44 @@ mod tests {
         assert!(c.allow_local_networks);
         let err = with(&[("MIRRORFORGE_MAX_CONCURRENT_SYNCS", "many")]).unwrap_err();
         assert!(err.to_string().contains("MIRRORFORGE_MAX_CONCURRENT_SYNCS"));
+    }
+
+    #[test]
+    fn the_public_url_is_checked_and_trimmed() {
+        let url = |v: &str| with(&[("MIRRORFORGE_PUBLIC_URL", v)]).map(|c| c.public_url);
+        assert_eq!(
+            url("https://Git.Example.com/").unwrap().as_deref(),
+            Some("https://git.example.com")
+        );
+        assert_eq!(
+            url("http://10.0.0.5:8080/git/").unwrap().as_deref(),
+            Some("http://10.0.0.5:8080/git")
+        );
+        for bad in [
+            "git.example.com",
+            "ftp://git.example.com",
+            "https://user:pw@git.example.com",
+            "https://git.example.com/?x=1",
+            "https://git.example.com/#top",
+            "https://",
+        ] {
+            let err = url(bad).unwrap_err().to_string();
+            assert!(err.contains("MIRRORFORGE_PUBLIC_URL"), "{bad}: {err}");
+        }
+        assert_eq!(with(&[]).unwrap().public_url, None);
+    }
+
+    #[test]
+    fn the_base_url_is_the_public_url_or_the_bound_address() {
+        let mut c = with(&[]).unwrap();
+        assert_eq!(c.base_url(), "http://127.0.0.1:8080");
+        assert!(!c.secure_cookies());
+        c.listen = "0.0.0.0:3000".parse().unwrap();
+        assert_eq!(c.base_url(), "http://127.0.0.1:3000");
+        c.listen = "[::]:3000".parse().unwrap();
+        assert_eq!(c.base_url(), "http://[::1]:3000");
+        c.public_url = Some("https://git.example.com".into());
+        assert_eq!(c.base_url(), "https://git.example.com");
+        assert!(c.secure_cookies());
     }
 }

@@ -60,8 +60,16 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
 ///
 /// # Errors
 /// The state cannot be built or the address cannot be bound.
-pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
-    let listen = config.listen;
+pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
+    // Bound first: with port 0 only the listener knows the address that URLs must name.
+    let listener = TcpListener::bind(config.listen).await?;
+    config.listen = listener.local_addr()?;
+    if config.public_url.is_none() && !config.listen.ip().is_loopback() {
+        tracing::warn!(
+            "MIRRORFORGE_PUBLIC_URL is not set: clone URLs name {}; set it to the URL users reach this server at",
+            config.base_url()
+        );
+    }
     let state = build_state(config).await?;
     let store = DbSessionStore::new(state.db.clone());
     let cleanup = tokio::spawn(delete_expired_sessions(store.clone()));
@@ -75,9 +83,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let mut cron =
         scheduler::start(Arc::clone(&state.engine), &state.config.scheduler_cron).await?;
     let engine = Arc::clone(&state.engine);
+    let addr = state.config.listen;
     let app = web::app(state, store);
-    let listener = TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
     tracing::info!("listening on http://{addr}");
     let (shutdown, mut stop_rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(async move {

@@ -4,11 +4,14 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::{
     extract::{ConnectInfo, FromRequest, FromRequestParts, Request, rejection::JsonRejection},
-    http::{Extensions, header::HOST, request::Parts},
+    http::{Extensions, request::Parts},
 };
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, Error};
+use crate::{
+    error::{ApiError, Error},
+    state::AppState,
+};
 
 /// A JSON body whose rejections use the contract's error shape (400 for malformed bodies).
 #[derive(Debug)]
@@ -32,31 +35,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// The server's public base URL as the client sees it (`http://HOST`), for clone URLs.
+/// Where absolute URLs (clone URLs) start: `MIRRORFORGE_PUBLIC_URL`, else `http://` and the
+/// address bound. Never the request's `Host`, which the client writes.
 #[derive(Debug, Clone)]
 pub struct BaseUrl(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
+impl FromRequestParts<AppState> for BaseUrl {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let host = parts
-            .headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| {
-                !h.is_empty()
-                    && h.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-            })
-            .unwrap_or("localhost");
-        let scheme = parts
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|h| h.to_str().ok())
-            .filter(|p| *p == "https")
-            .unwrap_or("http");
-        Ok(Self(format!("{scheme}://{host}")))
+    async fn from_request_parts(
+        _parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(state.config.base_url()))
     }
 }
 

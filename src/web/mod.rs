@@ -24,7 +24,7 @@ pub fn app(state: AppState, store: DbSessionStore) -> Router {
         .with_name("mirrorforge_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(false)
+        .with_secure(state.config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(SESSION_LIFETIME));
     Router::new()
         .nest("/api/v1", api::router())
