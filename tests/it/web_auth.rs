@@ -455,6 +455,11 @@ async fn anonymous_pages_store_no_session_and_set_no_cookie(db: Db) {
     let cookie = set_cookie(&page.headers, COOKIE).expect("the form's session");
     assert!(cookie.contains("Max-Age=86400"), "{cookie}");
     assert_eq!(session_rows(&s).await, 1);
+    // Browsing on as a visitor does not make it a month.
+    let home = get(&s, &browser, "/").await;
+    if let Some(cookie) = set_cookie(&home.headers, COOKIE) {
+        assert!(cookie.contains("Max-Age=86400"), "{cookie}");
+    }
     // …and logging in works, for a month.
     let ok = log_in(&s, &browser, "alice", &alice.password).await;
     assert_eq!(ok.status.as_u16(), 303, "{}", ok.body);

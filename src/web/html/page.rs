@@ -70,7 +70,8 @@ impl Layout {
         } else {
             String::new()
         };
-        if needs_token && viewer.is_none() {
+        if viewer.is_none() {
+            // A visitor's session (if any) keeps a visitor's lifetime on every page it sees.
             session.set_expiry(Some(Expiry::OnInactivity(VISITOR_SESSION_LIFETIME)));
         }
         // Taking the notice out of an empty session leaves it empty: nothing is stored.
