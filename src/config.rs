@@ -1,6 +1,10 @@
 //! Runtime configuration: defaults, then `mirrorforge.toml`, then `MIRRORFORGE_*` environment variables.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
+    path::PathBuf,
+    time::Duration,
+};
 
 use serde::Deserialize;
 
@@ -49,6 +53,35 @@ pub struct Config {
     pub max_git_processes: usize,
     /// How long a git request waits for one of them before it is answered 503.
     pub git_queue_wait: Duration,
+    /// The URL users reach the server at (`https://git.example.com`, no trailing slash):
+    /// absolute URLs are built from it, never from a request's `Host`; https makes cookies
+    /// `Secure`. Unset: `http://` and the address bound.
+    pub public_url: Option<String>,
+    /// How many wrong passwords are allowed, and within what time (not configurable from
+    /// outside: the contract fixes them; tests shorten the window).
+    pub login_throttle: LoginLimits,
+}
+
+/// Limits on wrong passwords before further attempts must wait (contract, "Hardening").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// Failures for one account from one client address within `window` (at least 1).
+    pub per_account: u32,
+    /// Failures from one client address for any accounts within `window`; far above
+    /// `per_account`, so one person's typos never lock out a team behind one NAT.
+    pub per_address: u32,
+    /// How far back failures count.
+    pub window: Duration,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        Self {
+            per_account: 10,
+            per_address: 300,
+            window: Duration::from_secs(5 * 60),
+        }
+    }
 }
 
 /// A configuration value that could not be understood.
@@ -85,6 +118,7 @@ struct FileConfig {
     sync_timeout: Option<u64>,
     registration: Option<String>,
     max_git_processes: Option<usize>,
+    public_url: Option<String>,
 }
 
 impl Config {
@@ -203,6 +237,9 @@ impl Config {
                 ));
             }
         };
+        let public_url = get("MIRRORFORGE_PUBLIC_URL", file.public_url)
+            .map(|raw| public_url(&raw))
+            .transpose()?;
         Ok(Self {
             listen,
             data_dir,
@@ -219,6 +256,8 @@ impl Config {
             git_idle_timeout: Duration::from_secs(60),
             max_git_processes,
             git_queue_wait: Duration::from_secs(10),
+            public_url,
+            login_throttle: LoginLimits::default(),
         })
     }
 
@@ -230,6 +269,31 @@ impl Config {
         config.database_url = format!("sqlite://{}/mirrorforge.db?mode=rwc", data_dir.display());
         config.data_dir = data_dir;
         config
+    }
+
+    /// Where absolute URLs start (no trailing slash): the public URL, else `http://` and the
+    /// listen address, with an unspecified address (`0.0.0.0`, `::`) read as loopback.
+    #[must_use]
+    pub fn base_url(&self) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        let mut addr = self.listen;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr.ip() {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            });
+        }
+        format!("http://{addr}")
+    }
+
+    /// Whether cookies must be `Secure`: the public URL is https.
+    #[must_use]
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
     }
 
     /// Directory holding the bare repositories.
@@ -252,6 +316,34 @@ fn invalid(name: &'static str, value: &str, reason: impl ToString) -> ConfigErro
         name,
         value: value.to_owned(),
         reason: reason.to_string(),
+    }
+}
+
+/// Checks `MIRRORFORGE_PUBLIC_URL`: an absolute http(s) URL with a host and without
+/// credentials, query or fragment; returned without its trailing slash.
+fn public_url(raw: &str) -> Result<String, ConfigError> {
+    const NAME: &str = "MIRRORFORGE_PUBLIC_URL";
+    let url = url::Url::parse(raw.trim()).map_err(|e| invalid(NAME, raw, e))?;
+    let reason = if !matches!(url.scheme(), "http" | "https") {
+        Some("must start with http:// or https://")
+    } else if url.host_str().is_none_or(str::is_empty) {
+        Some("must name a host")
+    } else if !url.username().is_empty() || url.password().is_some() {
+        Some("must not contain credentials")
+    } else if url.query().is_some() || url.fragment().is_some() {
+        Some("must not have a query or fragment")
+    } else {
+        None
+    };
+    // A value with credentials is not repeated in the message (it goes to logs).
+    let shown = if url.password().is_some() {
+        "(hidden)"
+    } else {
+        raw
+    };
+    match reason {
+        Some(reason) => Err(invalid(NAME, shown, reason)),
+        None => Ok(url.as_str().trim_end_matches('/').to_owned()),
     }
 }
 
@@ -317,5 +409,44 @@ mod tests {
         assert!(c.allow_local_networks);
         let err = with(&[("MIRRORFORGE_MAX_CONCURRENT_SYNCS", "many")]).unwrap_err();
         assert!(err.to_string().contains("MIRRORFORGE_MAX_CONCURRENT_SYNCS"));
+    }
+
+    #[test]
+    fn the_public_url_is_checked_and_trimmed() {
+        let url = |v: &str| with(&[("MIRRORFORGE_PUBLIC_URL", v)]).map(|c| c.public_url);
+        assert_eq!(
+            url("https://Git.Example.com/").unwrap().as_deref(),
+            Some("https://git.example.com")
+        );
+        assert_eq!(
+            url("http://10.0.0.5:8080/git/").unwrap().as_deref(),
+            Some("http://10.0.0.5:8080/git")
+        );
+        for bad in [
+            "git.example.com",
+            "ftp://git.example.com",
+            "https://user:pw@git.example.com",
+            "https://git.example.com/?x=1",
+            "https://git.example.com/#top",
+            "https://",
+        ] {
+            let err = url(bad).unwrap_err().to_string();
+            assert!(err.contains("MIRRORFORGE_PUBLIC_URL"), "{bad}: {err}");
+        }
+        assert_eq!(with(&[]).unwrap().public_url, None);
+    }
+
+    #[test]
+    fn the_base_url_is_the_public_url_or_the_bound_address() {
+        let mut c = with(&[]).unwrap();
+        assert_eq!(c.base_url(), "http://127.0.0.1:8080");
+        assert!(!c.secure_cookies());
+        c.listen = "0.0.0.0:3000".parse().unwrap();
+        assert_eq!(c.base_url(), "http://127.0.0.1:3000");
+        c.listen = "[::]:3000".parse().unwrap();
+        assert_eq!(c.base_url(), "http://[::1]:3000");
+        c.public_url = Some("https://git.example.com".into());
+        assert_eq!(c.base_url(), "https://git.example.com");
+        assert!(c.secure_cookies());
     }
 }

@@ -33,6 +33,12 @@ pub enum Error {
     /// Input failed validation; each bad field is named.
     #[error("validation failed")]
     Validation(FieldErrors),
+    /// Too many wrong passwords for this account from this address: wait, then try again.
+    #[error("too many failed login attempts; try again in {}", in_words(*retry_after_secs))]
+    TooManyRequests {
+        /// Seconds until an attempt will be considered again (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
@@ -65,6 +71,7 @@ impl Error {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -79,6 +86,7 @@ impl Error {
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::Validation(_) => "validation_failed",
+            Self::TooManyRequests { .. } => "too_many_requests",
             Self::Database(_) | Self::Internal(_) => "internal_error",
         }
     }
@@ -96,11 +104,44 @@ impl Error {
         }
     }
 
+    /// Seconds the client should wait before asking again, for a `Retry-After` header.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
     fn log_if_internal(&self) {
         if self.status().is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
     }
+}
+
+/// "1 second", "45 seconds", "5 minutes" (rounded up): how long to wait, for messages.
+#[must_use]
+pub fn in_words(secs: u64) -> String {
+    match secs {
+        1 => "1 second".to_owned(),
+        s if s < 60 => format!("{s} seconds"),
+        s => match s.div_ceil(60) {
+            1 => "1 minute".to_owned(),
+            m => format!("{m} minutes"),
+        },
+    }
+}
+
+/// Adds `Retry-After` to an answer for an error that has one.
+fn with_retry_after(err: &Error, mut response: Response) -> Response {
+    if let Some(secs) = err.retry_after() {
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(secs),
+        );
+    }
+    response
 }
 
 /// Shorthand for service results.
@@ -147,7 +188,7 @@ impl IntoResponse for ApiError {
                 axum::http::HeaderValue::from_static("Bearer realm=\"mirrorforge\""),
             );
         }
-        response
+        with_retry_after(&err, response)
     }
 }
 
@@ -176,7 +217,7 @@ impl IntoResponse for PageError {
             code = status.as_u16(),
             reason = status.canonical_reason().unwrap_or(""),
         );
-        (status, Html(body)).into_response()
+        with_retry_after(&err, (status, Html(body)).into_response())
     }
 }
 
@@ -195,4 +236,16 @@ pub fn html_escape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn waits_read_as_words() {
+        assert_eq!(super::in_words(1), "1 second");
+        assert_eq!(super::in_words(59), "59 seconds");
+        assert_eq!(super::in_words(60), "1 minute");
+        assert_eq!(super::in_words(61), "2 minutes");
+        assert_eq!(super::in_words(300), "5 minutes");
+    }
 }

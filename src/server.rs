@@ -13,7 +13,7 @@ use tower::ServiceExt;
 use tower_sessions::ExpiredDeletion;
 
 use crate::{
-    auth::session_store::DbSessionStore,
+    auth::{session_store::DbSessionStore, throttle::LoginThrottle},
     config::Config,
     db,
     git::serve::GitProcesses,
@@ -52,6 +52,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(config.repos_dir())?;
     let secrets = SecretBox::load(&config)?;
     transfer::set_network_timeouts(config.sync_timeout)?;
+    let throttle = Arc::new(LoginThrottle::new(config.login_throttle));
     let config = Arc::new(config);
     let engine = Engine::new(db.clone(), Arc::clone(&config), secrets);
     let git = Arc::new(GitProcesses::new(
@@ -64,6 +65,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         db,
         engine,
         git,
+        throttle,
     })
 }
 
@@ -72,8 +74,16 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
 ///
 /// # Errors
 /// The state cannot be built or the address cannot be bound.
-pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
-    let listen = config.listen;
+pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
+    // Bound first: with port 0 only the listener knows the address that URLs must name.
+    let listener = TcpListener::bind(config.listen).await?;
+    config.listen = listener.local_addr()?;
+    if config.public_url.is_none() && !config.listen.ip().is_loopback() {
+        tracing::warn!(
+            "MIRRORFORGE_PUBLIC_URL is not set: clone URLs name {}; set it to the URL users reach this server at",
+            config.base_url()
+        );
+    }
     let state = build_state(config).await?;
     let store = DbSessionStore::new(state.db.clone());
     let cleanup = tokio::spawn(delete_expired_sessions(store.clone()));
@@ -87,13 +97,11 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let mut cron =
         scheduler::start(Arc::clone(&state.engine), &state.config.scheduler_cron).await?;
     let engine = Arc::clone(&state.engine);
-    let state_header_timeout = state.config.header_read_timeout;
+    let header_read_timeout = state.config.header_read_timeout;
+    let addr = state.config.listen;
     let app = web::app(state, store);
-    let listener = TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
     tracing::info!("listening on http://{addr}");
     let (shutdown, mut stop_rx) = tokio::sync::watch::channel(false);
-    let header_read_timeout = state_header_timeout;
     let task = tokio::spawn(async move {
         let stopped = async move {
             // A dropped handle closes the channel; that must not stop the server.
@@ -179,7 +187,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     server.stop().await
 }
 
-/// Removes expired sessions once an hour; failures are logged and retried next time.
+/// Removes expired sessions at start-up (the interval's first tick is immediate) and then once
+/// an hour; failures are logged and retried next time.
 async fn delete_expired_sessions(store: DbSessionStore) {
     let mut interval = tokio::time::interval(Duration::from_secs(3600));
     loop {

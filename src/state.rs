@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, git::serve::GitProcesses, mirror::engine::Engine};
+use crate::{
+    auth::throttle::LoginThrottle, config::Config, git::serve::GitProcesses, mirror::engine::Engine,
+};
 
 /// Cheap to clone: everything inside is shared.
 #[derive(Clone)]
@@ -17,4 +19,6 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// The `git` processes serving smart HTTP.
     pub git: Arc<GitProcesses>,
+    /// Counts wrong passwords per account and client address.
+    pub throttle: Arc<LoginThrottle>,
 }

@@ -9,6 +9,7 @@ mod m20261125_000004_create_repositories;
 mod m20261125_000005_add_mirror_columns;
 mod m20261125_000006_create_mirror_runs;
 mod m20261125_000007_create_mirror_ref_updates;
+mod m20261201_000001_add_users_first_user;
 mod m20261201_000002_index_repository_claims;
 
 /// Runs every migration of the schema in order.
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_add_mirror_columns::Migration),
             Box::new(m20261125_000006_create_mirror_runs::Migration),
             Box::new(m20261125_000007_create_mirror_ref_updates::Migration),
+            Box::new(m20261201_000001_add_users_first_user::Migration),
             Box::new(m20261201_000002_index_repository_claims::Migration),
         ]
     }

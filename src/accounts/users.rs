@@ -1,13 +1,15 @@
 //! User accounts: registration with validation, look-up and password authentication.
 
+use std::net::IpAddr;
+
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, SqlErr,
 };
 
 use crate::{
-    auth::password,
+    auth::{password, throttle::LoginThrottle},
     entities::user,
     error::{Error, FieldErrors, Result},
     names,
@@ -64,32 +66,68 @@ fn validate(new: &NewUser) -> Result<()> {
 
 /// Creates an account; the first account ever becomes an administrator.
 ///
+/// Which account is first is decided by the database, not by counting: the first one is
+/// inserted with `first_user = TRUE`, which a unique index admits once. Of simultaneous first
+/// registrations one insert wins; the others fail on that index and are made plain accounts.
+///
 /// # Errors
 /// Validation (422), a taken username (409), or the database.
 pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model> {
     validate(&new)?;
-    let lower_name = new.username.to_ascii_lowercase();
     if find_by_name(db, &new.username).await?.is_some() {
         return Err(taken(&new.username));
     }
-    let is_first = user::Entity::find().count(db).await? == 0;
     let password_hash = password::hash(&new.password).await?;
-    let row = user::ActiveModel {
-        username: Set(new.username.clone()),
-        lower_name: Set(lower_name),
-        email: Set(new.email.trim().to_owned()),
-        password_hash: Set(password_hash),
-        is_admin: Set(new.is_admin || is_first),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    };
-    row.insert(db).await.map_err(|e| {
-        if e.sql_err().is_some() {
+    let any_user = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    if any_user.is_none() {
+        match insert(db, &new, &password_hash, true).await {
+            Ok(user) => return Ok(user),
+            // Someone else became the first meanwhile (unless it is the name that is taken).
+            Err(e) if is_unique_violation(&e) => {
+                if find_by_name(db, &new.username).await?.is_some() {
+                    return Err(taken(&new.username));
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    insert(db, &new, &password_hash, false).await.map_err(|e| {
+        if is_unique_violation(&e) {
             taken(&new.username)
         } else {
             Error::Database(e)
         }
     })
+}
+
+/// Inserts the account row; `first` makes it the first account (and so an administrator).
+async fn insert(
+    db: &DatabaseConnection,
+    new: &NewUser,
+    password_hash: &str,
+    first: bool,
+) -> Result<user::Model, DbErr> {
+    user::ActiveModel {
+        username: Set(new.username.clone()),
+        lower_name: Set(new.username.to_ascii_lowercase()),
+        email: Set(new.email.trim().to_owned()),
+        password_hash: Set(password_hash.to_owned()),
+        is_admin: Set(new.is_admin || first),
+        created_at: Set(Utc::now()),
+        first_user: Set(first.then_some(true)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
 fn taken(username: &str) -> Error {
@@ -115,35 +153,51 @@ pub async fn find_by_id(db: &DatabaseConnection, id: i64) -> Result<Option<user:
     Ok(user::Entity::find_by_id(id).one(db).await?)
 }
 
-/// The user whose name and password match, if any.
+/// The user whose name and password match, if any; wrong passwords are counted per account
+/// and client address, and an attempt over the limit is refused before any check.
 ///
 /// # Errors
-/// The database failed.
+/// [`Error::TooManyRequests`] when throttled, or the database failed.
 pub async fn authenticate(
     db: &DatabaseConnection,
+    throttle: &LoginThrottle,
+    client: IpAddr,
     username: &str,
     password: &str,
 ) -> Result<Option<user::Model>> {
-    let Some(user) = find_by_name(db, username).await? else {
+    throttle.check(username, client)?;
+    let user = find_by_name(db, username).await?;
+    let stored = match &user {
+        Some(user) => user.password_hash.as_str(),
         // Spend the same time as a real check so timing does not reveal which names exist.
-        let dummy = DUMMY_HASH
+        None => DUMMY_HASH
             .get_or_try_init(|| password::hash("dummy password for timing"))
-            .await?;
-        let _ = password::verify(password, dummy).await;
-        return Ok(None);
+            .await?
+            .as_str(),
     };
-    Ok(password::verify(password, &user.password_hash)
-        .await
-        .then_some(user))
+    let slot = password::slot().await?;
+    // Failures counted while this attempt waited for a hashing thread count against it too:
+    // a burst of parallel guesses runs at most a few checks past the limit.
+    throttle.check(username, client)?;
+    let matches = slot.verify(password, stored).await && user.is_some();
+    if matches {
+        throttle.succeeded(username, client);
+    } else {
+        throttle.failed(username, client);
+    }
+    Ok(user.filter(|_| matches))
 }
 
 /// Authenticates Basic credentials as git and the API see them: a token as the password
-/// (or as the username with an empty password), else username and password.
+/// (or as the username with an empty password), else username and password (throttled as in
+/// [`authenticate`]; tokens are 256-bit random and are not).
 ///
 /// # Errors
-/// The database failed.
+/// [`Error::TooManyRequests`] when throttled, or the database failed.
 pub async fn authenticate_basic(
     db: &DatabaseConnection,
+    throttle: &LoginThrottle,
+    client: IpAddr,
     username: &str,
     password: &str,
 ) -> Result<Option<user::Model>> {
@@ -154,7 +208,7 @@ pub async fn authenticate_basic(
     if password.is_empty() && username.starts_with(TOKEN_PREFIX) {
         return super::tokens::authenticate(db, username).await;
     }
-    authenticate(db, username, password).await
+    authenticate(db, throttle, client, username, password).await
 }
 
 /// A hash verified against when the user does not exist, made once.

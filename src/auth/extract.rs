@@ -1,5 +1,7 @@
 //! Extractors that say who is calling: API callers by token (or Basic), web users by session.
 
+use std::net::IpAddr;
+
 use axum::{
     extract::{FromRequestParts, OptionalFromRequestParts},
     http::{HeaderMap, header::AUTHORIZATION, request::Parts},
@@ -14,6 +16,7 @@ use crate::{
     entities::user,
     error::{ApiError, Error, PageError},
     state::AppState,
+    web::extract::ClientAddr,
 };
 
 /// Credentials found in an `Authorization` header.
@@ -45,15 +48,19 @@ pub fn credentials(headers: &HeaderMap) -> Option<Credentials> {
     }
 }
 
-/// Resolves credentials to a user; `Ok(None)` when they are wrong.
+/// Resolves credentials from `client` to a user; `Ok(None)` when they are wrong.
 ///
 /// # Errors
-/// The database failed.
-pub async fn resolve(state: &AppState, creds: &Credentials) -> Result<Option<user::Model>, Error> {
+/// [`Error::TooManyRequests`] when a password is throttled, or the database failed.
+pub async fn resolve(
+    state: &AppState,
+    creds: &Credentials,
+    client: IpAddr,
+) -> Result<Option<user::Model>, Error> {
     match creds {
         Credentials::Token(token) => tokens::authenticate(&state.db, token).await,
         Credentials::Basic(name, password) => {
-            users::authenticate_basic(&state.db, name, password).await
+            users::authenticate_basic(&state.db, &state.throttle, client, name, password).await
         }
     }
 }
@@ -67,7 +74,10 @@ impl FromRequestParts<AppState> for ApiUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let creds = credentials(&parts.headers).ok_or(Error::Unauthorized)?;
-        let user = resolve(state, &creds).await?.ok_or(Error::Unauthorized)?;
+        let ClientAddr(client) = ClientAddr::from_extensions(&parts.extensions);
+        let user = resolve(state, &creds, client)
+            .await?
+            .ok_or(Error::Unauthorized)?;
         Ok(Self(user))
     }
 }

@@ -14,6 +14,8 @@ pub struct Model {
     pub password_hash: String,
     pub is_admin: bool,
     pub created_at: ChronoDateTimeUtc,
+    /// TRUE on the first account ever (unique), NULL on the others.
+    pub first_user: Option<bool>,
 }
 
 /// Links to the tables that point at users.

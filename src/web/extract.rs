@@ -1,15 +1,20 @@
 //! Small request extractors shared by the API and the pages.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
 use axum::{
     extract::{
-        FromRequest, FromRequestParts, Query, Request,
+        ConnectInfo, FromRequest, FromRequestParts, Query, Request,
         rejection::{JsonRejection, QueryRejection},
     },
-    http::{header::HOST, request::Parts},
+    http::{Extensions, request::Parts},
 };
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, Error};
+use crate::{
+    error::{ApiError, Error},
+    state::AppState,
+};
 
 /// A JSON body whose rejections use the contract's error shape (400 for malformed bodies).
 #[derive(Debug)]
@@ -49,30 +54,44 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// The server's public base URL as the client sees it (`http://HOST`), for clone URLs.
+/// Where absolute URLs (clone URLs) start: `MIRRORFORGE_PUBLIC_URL`, else `http://` and the
+/// address bound. Never the request's `Host`, which the client writes.
 #[derive(Debug, Clone)]
 pub struct BaseUrl(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
+impl FromRequestParts<AppState> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        _parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(state.config.base_url()))
+    }
+}
+
+/// The client's address: the TCP peer (never a forwarded-for header, which anyone can write).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+impl ClientAddr {
+    /// Reads the peer the server put into the request; `0.0.0.0` when served without it.
+    #[must_use]
+    pub fn from_extensions(extensions: &Extensions) -> Self {
+        Self(
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(peer)| {
+                    peer.ip()
+                }),
+        )
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let host = parts
-            .headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| {
-                !h.is_empty()
-                    && h.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-            })
-            .unwrap_or("localhost");
-        let scheme = parts
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|h| h.to_str().ok())
-            .filter(|p| *p == "https")
-            .unwrap_or("http");
-        Ok(Self(format!("{scheme}://{host}")))
+        Ok(Self::from_extensions(&parts.extensions))
     }
 }

@@ -1,6 +1,8 @@
 //! Routes of the git smart HTTP protocol: `info/refs`, `git-upload-pack`, `git-receive-pack`,
 //! with Basic authentication and the repository's read/write rules.
 
+use std::net::IpAddr;
+
 use axum::{
     Router,
     body::Body,
@@ -14,10 +16,12 @@ use serde::Deserialize;
 use crate::{
     auth::extract::{credentials, resolve},
     entities::user,
+    error::Error,
     git::serve::{self, ServeError, Service},
     mirror::{settings::rejects_push, url_policy::redact},
     repos::{self, Repo},
     state::AppState,
+    web::extract::ClientAddr,
 };
 
 /// The three smart-HTTP routes, for `OWNER/REPO.git` and `OWNER/REPO`.
@@ -40,24 +44,41 @@ fn refuse(status: StatusCode, message: &str) -> Response {
     response
 }
 
-/// Finds the repository and checks the caller may use `service` on it.
+/// Too many wrong passwords from this address for this account: when to try again.
+fn throttled(retry_after_secs: u64) -> Response {
+    let mut response = refuse(
+        StatusCode::TOO_MANY_REQUESTS,
+        &Error::TooManyRequests { retry_after_secs }.to_string(),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    response
+}
+
+/// Finds the repository and checks the caller (from `client`) may use `service` on it.
 async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
+    client: IpAddr,
     owner: &str,
     repo: &str,
     service: Service,
 ) -> Result<Repo, Response> {
     let name = repo.strip_suffix(".git").unwrap_or(repo);
-    let internal = |e: crate::error::Error| {
+    let internal = |e: Error| {
         tracing::error!(error = %e, "git request failed");
         refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
     };
     let viewer: Option<user::Model> = match credentials(headers) {
         None => None,
-        Some(creds) => match resolve(state, &creds).await.map_err(internal)? {
-            Some(user) => Some(user),
-            None => return Err(refuse(StatusCode::UNAUTHORIZED, "authentication failed")),
+        Some(creds) => match resolve(state, &creds, client).await {
+            Ok(Some(user)) => Some(user),
+            Ok(None) => return Err(refuse(StatusCode::UNAUTHORIZED, "authentication failed")),
+            Err(Error::TooManyRequests { retry_after_secs }) => {
+                return Err(throttled(retry_after_secs));
+            }
+            Err(e) => return Err(internal(e)),
         },
     };
     let found = repos::find(&state.db, owner, name)
@@ -132,6 +153,7 @@ struct InfoRefsQuery {
 
 async fn info_refs(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Path((owner, repo)): Path<(String, String)>,
     Query(query): Query<InfoRefsQuery>,
     headers: HeaderMap,
@@ -142,7 +164,7 @@ async fn info_refs(
             "only the smart HTTP protocol is supported; use a git client of version 1.6.6 or newer",
         );
     };
-    let repo = match authorize(&state, &headers, &owner, &repo, service).await {
+    let repo = match authorize(&state, &headers, client, &owner, &repo, service).await {
         Ok(repo) => repo,
         Err(response) => return response,
     };
@@ -183,30 +205,33 @@ fn serve_failure(error: &ServeError, repo: &Repo) -> Response {
 
 async fn upload_pack(
     state: State<AppState>,
+    client: ClientAddr,
     path: Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    rpc(state, path, headers, body, Service::UploadPack).await
+    rpc(state, client, path, headers, body, Service::UploadPack).await
 }
 
 async fn receive_pack(
     state: State<AppState>,
+    client: ClientAddr,
     path: Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    rpc(state, path, headers, body, Service::ReceivePack).await
+    rpc(state, client, path, headers, body, Service::ReceivePack).await
 }
 
 async fn rpc(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Path((owner, repo)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
     service: Service,
 ) -> Response {
-    let repo = match authorize(&state, &headers, &owner, &repo, service).await {
+    let repo = match authorize(&state, &headers, client, &owner, &repo, service).await {
         Ok(repo) => repo,
         Err(response) => return response,
     };

@@ -5,12 +5,18 @@ pub mod extract;
 pub mod git_http;
 pub mod html;
 
-use axum::{Router, http::StatusCode, response::IntoResponse};
-use time::Duration;
-use tower_http::{services::ServeDir, trace::TraceLayer};
+use axum::{
+    Router,
+    http::{HeaderValue, StatusCode, header},
+    response::IntoResponse,
+};
+use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer, trace::TraceLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
-use crate::{auth::session_store::DbSessionStore, state::AppState};
+use crate::{
+    auth::{SESSION_LIFETIME, session_store::DbSessionStore},
+    state::AppState,
+};
 
 /// The whole application router, with sessions and tracing applied.
 pub fn app(state: AppState, store: DbSessionStore) -> Router {
@@ -18,15 +24,35 @@ pub fn app(state: AppState, store: DbSessionStore) -> Router {
         .with_name("mirrorforge_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(false)
-        .with_expiry(Expiry::OnInactivity(Duration::days(30)));
+        .with_secure(state.config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(SESSION_LIFETIME));
     Router::new()
         .nest("/api/v1", api::router())
         .merge(git_http::router())
         .merge(html::router())
-        .nest_service("/static", ServeDir::new(static_dir()))
         .fallback(not_found)
+        // Pages and API answers are about someone and change: no cache keeps them, unless the
+        // handler said otherwise (git's `no-cache`). Static files, added after, stay cacheable.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .nest_service("/static", ServeDir::new(static_dir()))
         .layer(sessions)
+        // No page may be framed (the one-click buttons could be clickjacked), and no answer is
+        // read as another type than it says.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

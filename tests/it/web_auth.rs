@@ -1,8 +1,14 @@
 //! The account pages over plain HTTP, as a browser uses them: CSRF-protected forms, the
-//! session cookie's flags, sessions that outlive a restart, logout, and closed registration.
+//! session cookie's flags, sessions that outlive a restart, logout, closed registration, one
+//! first administrator however many register at once, and no sessions for mere visitors.
 
-use mirrorforge::{accounts::users, config::Registration};
+use mirrorforge::{
+    accounts::users,
+    config::Registration,
+    entities::{session, user},
+};
 use reqwest::Client;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::support::{
     Db, Resp, TestServer,
@@ -18,6 +24,10 @@ on_both_databases!(
     logout_ends_the_session,
     registration_logs_in_and_makes_the_first_account_admin,
     closed_registration_refuses,
+    simultaneous_first_registrations_make_exactly_one_admin,
+    the_migration_marks_an_existing_first_account,
+    anonymous_pages_store_no_session_and_set_no_cookie,
+    expired_sessions_are_deleted_at_start_up,
 );
 
 /// `GET path` with the browser's cookies.
@@ -297,4 +307,195 @@ async fn closed_registration_refuses(db: Db) {
             .is_none()
     );
     assert!(!logged_in(&s, &browser).await);
+}
+
+async fn simultaneous_first_registrations_make_exactly_one_admin(db: Db) {
+    const PEOPLE: usize = 8;
+    let s = TestServer::start(&db).await;
+    // Each browser loads its form (at once too, so the server's database pool has a
+    // connection ready for each); then all eight press "Register" at the same moment.
+    let browsers: Vec<Client> = (0..PEOPLE).map(|_| s.browser()).collect();
+    let tokens = futures_util::future::join_all(
+        browsers
+            .iter()
+            .map(|browser| form_page(&s, browser, "/register")),
+    )
+    .await;
+    let ready: Vec<(&Client, String, String)> = browsers
+        .iter()
+        .zip(tokens)
+        .enumerate()
+        .map(|(i, (browser, (_, token)))| (browser, format!("user{i}"), token))
+        .collect();
+    let posts = ready.iter().map(|(browser, name, token)| {
+        let email = format!("{name}@example.com");
+        let password = format!("{name}-Password-123");
+        let request = browser.post(s.url("/register")).form(&[
+            ("username", name.as_str()),
+            ("email", email.as_str()),
+            ("password", password.as_str()),
+            ("csrf_token", token.as_str()),
+        ]);
+        async move { request.send().await.map(|r| r.status().as_u16()) }
+    });
+    let statuses = futures_util::future::join_all(posts).await;
+    for status in &statuses {
+        assert_eq!(
+            status.as_ref().ok(),
+            Some(&303),
+            "every one registers: {statuses:?}"
+        );
+    }
+    assert_eq!(
+        user::Entity::find().count(&s.conn).await.expect("db"),
+        PEOPLE as u64
+    );
+    let admins: Vec<String> = user::Entity::find()
+        .filter(user::Column::IsAdmin.eq(true))
+        .all(&s.conn)
+        .await
+        .expect("db")
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(
+        admins.len(),
+        1,
+        "exactly one first administrator: {admins:?}"
+    );
+    // Later accounts are plain users, one at a time as well.
+    let later = s.make_user("later", false).await;
+    let row = users::find_by_id(&s.conn, later.id)
+        .await
+        .expect("db")
+        .expect("exists");
+    assert!(!row.is_admin);
+}
+
+async fn the_migration_marks_an_existing_first_account(db: Db) {
+    use migration::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = mirrorforge::config::Config::for_data_dir(dir.path().to_path_buf());
+    config.database_url = db.database_url(dir.path());
+    let conn = mirrorforge::db::connect(&config).await.expect("connect");
+    // An instance from before the column, with two accounts.
+    let before = migration::Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261201_000001_add_users_first_user")
+        .expect("the migration exists");
+    migration::Migrator::up(&conn, Some(u32::try_from(before).expect("few migrations")))
+        .await
+        .expect("older migrations");
+    for name in ["old", "older"] {
+        conn.execute_unprepared(&format!(
+            "INSERT INTO users (username, lower_name, email, password_hash, is_admin, created_at) \
+             VALUES ('{name}', '{name}', '{name}@example.com', 'x', FALSE, '2026-11-30T00:00:00Z')"
+        ))
+        .await
+        .expect("insert");
+    }
+    migration::Migrator::up(&conn, None)
+        .await
+        .expect("the new migration");
+    let rows = user::Entity::find().all(&conn).await.expect("db");
+    let marked: Vec<(&str, Option<bool>)> = rows
+        .iter()
+        .map(|u| (u.username.as_str(), u.first_user))
+        .collect();
+    assert!(marked.contains(&("old", Some(true))), "{marked:?}");
+    assert!(marked.contains(&("older", None)), "{marked:?}");
+    // A new account on this instance is not its first.
+    let row = users::create(
+        &conn,
+        users::NewUser {
+            username: "newcomer".into(),
+            email: "newcomer@example.com".into(),
+            password: "New-Password-123".into(),
+            is_admin: false,
+        },
+    )
+    .await
+    .expect("created");
+    assert!(!row.is_admin);
+    assert_eq!(row.first_user, None);
+}
+
+/// Rows in the sessions table.
+async fn session_rows(s: &TestServer) -> u64 {
+    session::Entity::find().count(&s.conn).await.expect("db")
+}
+
+async fn anonymous_pages_store_no_session_and_set_no_cookie(db: Db) {
+    let s = TestServer::start(&db).await;
+    let alice = s.create_admin("alice").await;
+    s.create_repo(&alice, "hello", false).await;
+    // A browser keeps (and sends back) any cookie it is given, as a crawler would.
+    let browser = s.browser();
+    for path in ["/", "/alice/hello", "/alice/hello.git"] {
+        for _ in 0..100 {
+            let page = get(&s, &browser, path).await;
+            page.expect(200);
+            assert!(
+                page.header("set-cookie").is_none(),
+                "GET {path} set a cookie: {:?}",
+                page.headers
+            );
+        }
+    }
+    assert_eq!(
+        session_rows(&s).await,
+        0,
+        "anonymous page views stored sessions"
+    );
+
+    // The login form still has its token (that takes a session, kept a day, not a month)…
+    let (page, _) = form_page(&s, &browser, "/login").await;
+    let cookie = set_cookie(&page.headers, COOKIE).expect("the form's session");
+    assert!(cookie.contains("Max-Age=86400"), "{cookie}");
+    assert_eq!(session_rows(&s).await, 1);
+    // Browsing on as a visitor does not make it a month.
+    let home = get(&s, &browser, "/").await;
+    if let Some(cookie) = set_cookie(&home.headers, COOKIE) {
+        assert!(cookie.contains("Max-Age=86400"), "{cookie}");
+    }
+    // …and logging in works, for a month.
+    let ok = log_in(&s, &browser, "alice", &alice.password).await;
+    assert_eq!(ok.status.as_u16(), 303, "{}", ok.body);
+    let cookie = set_cookie(&ok.headers, COOKIE).expect("a new session id");
+    assert!(cookie.contains("Max-Age=2592000"), "{cookie}");
+    assert_eq!(session_rows(&s).await, 1);
+    assert!(logged_in(&s, &browser).await);
+}
+
+async fn expired_sessions_are_deleted_at_start_up(db: Db) {
+    let mut s = TestServer::start(&db).await;
+    let alice = s.create_admin("alice").await;
+    let browser = s.browser();
+    log_in(&s, &browser, "alice", &alice.password)
+        .await
+        .expect(303);
+    // A visitor's session from a month ago, long expired.
+    session::Entity::insert(session::ActiveModel {
+        id: sea_orm::ActiveValue::Set("expired-session".to_owned()),
+        data: sea_orm::ActiveValue::Set("{}".to_owned()),
+        expires_at: sea_orm::ActiveValue::Set(chrono::Utc::now() - chrono::Duration::days(1)),
+    })
+    .exec(&s.conn)
+    .await
+    .expect("insert");
+    assert_eq!(session_rows(&s).await, 2);
+
+    s.restart().await;
+    let started = std::time::Instant::now();
+    while session_rows(&s).await != 1 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the expired session is still there 10 s after start-up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The live one stays.
+    assert!(logged_in(&s, &browser).await);
 }

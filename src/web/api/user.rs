@@ -11,7 +11,7 @@ use crate::{
     error::{ApiError, Error},
     repos,
     state::AppState,
-    web::extract::{ApiJson, BaseUrl},
+    web::extract::{ApiJson, BaseUrl, ClientAddr},
 };
 
 /// Routes under `/user`.
@@ -62,13 +62,14 @@ struct TokenJson {
 /// Creating a token needs the account password (Basic auth), as on Gitea.
 async fn create_token(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<TokenJson>), ApiError> {
     let Some(Credentials::Basic(username, password)) = credentials(&headers) else {
         return Err(Error::Unauthorized.into());
     };
-    let user = users::authenticate(&state.db, &username, &password)
+    let user = users::authenticate(&state.db, &state.throttle, client, &username, &password)
         .await?
         .ok_or(Error::Unauthorized)?;
     let created = tokens::create(&state.db, user.id, &body.name).await?;

@@ -5,21 +5,22 @@ use askama_web::WebTemplate;
 use axum::{
     Router,
     extract::{RawQuery, State},
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
 use serde::Deserialize;
-use tower_sessions::Session;
+use tower_sessions::{Expiry, Session};
 
 use super::page::{CsrfOnly, FormErrors, Layout, set_flash};
 use crate::{
     accounts::users::{self, NewUser},
-    auth::{SESSION_USER_ID, csrf, csrf::CsrfForm, extract::WebUser},
+    auth::{SESSION_LIFETIME, SESSION_USER_ID, csrf, csrf::CsrfForm, extract::WebUser},
     config::Registration,
     entities::user,
-    error::{Error, PageError},
+    error::{Error, PageError, in_words},
     state::AppState,
+    web::extract::ClientAddr,
 };
 
 /// The account routes.
@@ -57,9 +58,11 @@ fn next_param(query: Option<&str>) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-/// Marks the session as `user`'s: a new session id against fixation, a new CSRF token.
+/// Marks the session as `user`'s: a new session id against fixation, a new CSRF token, and a
+/// user's lifetime instead of a visitor's.
 async fn log_in(session: &Session, user: &user::Model) -> Result<(), Error> {
     session.cycle_id().await.map_err(Error::internal)?;
+    session.set_expiry(Some(Expiry::OnInactivity(SESSION_LIFETIME)));
     csrf::rotate(session).await?;
     session
         .insert(SESSION_USER_ID, user.id)
@@ -92,7 +95,7 @@ async fn login_page(
         return Ok(Redirect::to(&next).into_response());
     }
     Ok(LoginTemplate {
-        layout: Layout::new(&state, &session, None).await?,
+        layout: Layout::with_form(&state, &session, None).await?,
         username: String::new(),
         next,
         errors: FormErrors::default(),
@@ -111,23 +114,48 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     session: Session,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(Some(&form.next)).to_owned();
     let username = form.username.trim();
-    if let Some(user) = users::authenticate(&state.db, username, &form.password).await? {
-        log_in(&session, &user).await?;
-        tracing::info!(user_id = user.id, "logged in");
-        return Ok(Redirect::to(&next).into_response());
-    }
+    let outcome =
+        users::authenticate(&state.db, &state.throttle, client, username, &form.password).await;
+    let (status, message, retry_after) = match outcome {
+        Ok(Some(user)) => {
+            log_in(&session, &user).await?;
+            tracing::info!(user_id = user.id, "logged in");
+            return Ok(Redirect::to(&next).into_response());
+        }
+        Ok(None) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Incorrect username or password.".to_owned(),
+            None,
+        ),
+        Err(Error::TooManyRequests { retry_after_secs }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many failed attempts for this account. Try again in {}.",
+                in_words(retry_after_secs)
+            ),
+            Some(retry_after_secs),
+        ),
+        Err(other) => return Err(other.into()),
+    };
     let page = LoginTemplate {
-        layout: Layout::new(&state, &session, None).await?,
+        layout: Layout::with_form(&state, &session, None).await?,
         username: username.to_owned(),
         next,
-        errors: FormErrors::whole_form("Incorrect username or password."),
+        errors: FormErrors::whole_form(message),
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    let mut response = (status, page).into_response();
+    if let Some(secs) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    Ok(response)
 }
 
 /// The registration form, or the notice that registration is closed.
@@ -154,9 +182,15 @@ async fn register_page(
     if viewer.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
+    let open = state.config.registration == Registration::Open;
+    let layout = if open {
+        Layout::with_form(&state, &session, None).await?
+    } else {
+        Layout::new(&state, &session, None).await?
+    };
     Ok(RegisterTemplate {
-        layout: Layout::new(&state, &session, None).await?,
-        open: state.config.registration == Registration::Open,
+        layout,
+        open,
         username: String::new(),
         email: String::new(),
         errors: FormErrors::default(),
@@ -178,7 +212,7 @@ async fn register(
     session: Session,
     CsrfForm(form): CsrfForm<RegisterForm>,
 ) -> Result<Response, PageError> {
-    let layout = Layout::new(&state, &session, None).await?;
+    let layout = Layout::with_form(&state, &session, None).await?;
     if state.config.registration == Registration::Closed {
         let page = RegisterTemplate {
             layout,

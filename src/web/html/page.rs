@@ -4,10 +4,10 @@
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use tower_sessions::Session;
+use tower_sessions::{Expiry, Session};
 
 use crate::{
-    auth::csrf,
+    auth::{VISITOR_SESSION_LIFETIME, csrf},
     config::Registration,
     entities::user,
     error::{Error, FieldErrors},
@@ -22,7 +22,8 @@ const FLASH_KEY: &str = "flash";
 pub struct Layout {
     /// Name of the logged-in user; `None` for visitors.
     pub username: Option<String>,
-    /// The session's CSRF token, for the logout button and every form on the page.
+    /// The session's CSRF token, for the logout button and every form on the page; empty on
+    /// a visitor's page without a form.
     pub csrf_token: String,
     /// Whether to offer the register link (`MIRRORFORGE_REGISTRATION=open`).
     pub registration_open: bool,
@@ -31,7 +32,9 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Builds the layout for `viewer`, taking the session's pending notice.
+    /// Builds the layout of a page without a form of its own for `viewer`, taking the
+    /// session's pending notice. Only a logged-in viewer gets a CSRF token (for the logout
+    /// button): a visitor's page view stores no session and sets no cookie.
     ///
     /// # Errors
     /// The session store failed.
@@ -40,7 +43,38 @@ impl Layout {
         session: &Session,
         viewer: Option<&user::Model>,
     ) -> Result<Self, Error> {
-        let csrf_token = csrf::token_for(session).await?;
+        Self::build(state, session, viewer, viewer.is_some()).await
+    }
+
+    /// Builds the layout of a page with a form (log in, register), which needs a CSRF token
+    /// and so a session, for visitors too.
+    ///
+    /// # Errors
+    /// The session store failed.
+    pub async fn with_form(
+        state: &AppState,
+        session: &Session,
+        viewer: Option<&user::Model>,
+    ) -> Result<Self, Error> {
+        Self::build(state, session, viewer, true).await
+    }
+
+    async fn build(
+        state: &AppState,
+        session: &Session,
+        viewer: Option<&user::Model>,
+        needs_token: bool,
+    ) -> Result<Self, Error> {
+        let csrf_token = if needs_token {
+            csrf::token_for(session).await?
+        } else {
+            String::new()
+        };
+        if viewer.is_none() {
+            // A visitor's session (if any) keeps a visitor's lifetime on every page it sees.
+            session.set_expiry(Some(Expiry::OnInactivity(VISITOR_SESSION_LIFETIME)));
+        }
+        // Taking the notice out of an empty session leaves it empty: nothing is stored.
         let flash = session
             .remove::<String>(FLASH_KEY)
             .await

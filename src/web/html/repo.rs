@@ -139,7 +139,7 @@ struct RepoTemplate {
     description: String,
     /// Hidden from everyone but the owner and admins.
     private: bool,
-    /// `http(s)://HOST/OWNER/NAME.git`, from the Host header.
+    /// `BASE/OWNER/NAME.git`, from the public URL (or the bound address).
     clone_url: String,
     /// Whether the viewer may delete it (owner or admin).
     can_admin: bool,

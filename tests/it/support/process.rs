@@ -141,6 +141,11 @@ impl ServerProcess {
         }
     }
 
+    /// The process id (for reading `/proc/PID/…`).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the server process is running")
+    }
+
     /// Everything the process printed so far.
     pub fn log(&self) -> String {
         self.log.lock().expect("log").clone()
