@@ -79,6 +79,21 @@ async fn api_guessing_is_throttled_per_account_not_per_address(db: Db) {
         .await;
     token.expect_error(429, "too_many_requests");
     retry_after(&token, 300);
+    // The same account from another client address is not throttled: the server sees each
+    // connection's own peer address.
+    let elsewhere = Client::builder()
+        .no_proxy()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let other = s
+        .send(
+            elsewhere
+                .get(s.url("/api/v1/user"))
+                .basic_auth("alice", Some(&alice.password)),
+        )
+        .await;
+    other.expect(200);
     // Tokens are not guessable and not throttled: as Bearer, or as the Basic password.
     s.get("/api/v1/user", Some(&alice)).await.expect(200);
     basic_me(&s, "alice", &alice.token).await.expect(200);
