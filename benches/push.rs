@@ -16,11 +16,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use mirrorforge::mirror::{
-    egress::Egress,
-    transfer::{
-        self, Credentials, Limits, Progress, Route, default_pack_threads, push_mirror_with_threads,
+use mirrorforge::{
+    git::mirror::{
+        self as transfer, Credentials, Limits, Progress, default_pack_threads,
+        push_mirror_with_threads,
     },
+    net::{egress::Egress, remote_url::RemoteUrl},
 };
 
 const COMMITS: usize = 3000;
@@ -140,15 +141,15 @@ async fn main() {
         for run in 0..RUNS {
             let name = format!("git2-{threads}-{via_egress}-{run}");
             backend.create(&name).await;
-            let url = backend.url(&name);
-            let (route, _egress) = route(&url, via_egress).await;
+            let url = RemoteUrl::parse(&backend.url(&name), true).unwrap();
+            let (via, _egress) = route(&url, via_egress).await;
             let source = source.clone();
             let started = Instant::now();
             tokio::task::spawn_blocking(move || {
                 push_mirror_with_threads(
                     &source,
                     &url,
-                    &route,
+                    &via,
                     &Credentials::default(),
                     limits(),
                     &Arc::new(Progress::default()),
@@ -183,14 +184,15 @@ async fn main() {
 
     let mut noop = Vec::new();
     for _ in 0..RUNS {
-        let (url, source) = (backend.url("cli-0"), source.clone());
-        let (route, _egress) = route(&url, true).await;
+        let url = RemoteUrl::parse(&backend.url("cli-0"), true).unwrap();
+        let source = source.clone();
+        let (via, _egress) = route(&url, true).await;
         let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
             transfer::push_mirror(
                 &source,
                 &url,
-                &route,
+                &via,
                 &Credentials::default(),
                 limits(),
                 &Arc::new(Progress::default()),
@@ -226,14 +228,14 @@ async fn main() {
     );
 }
 
-/// The route a sync would take (through a new egress, kept alive by the caller) or a direct one.
-async fn route(url: &str, via_egress: bool) -> (Route, Option<Egress>) {
+/// The URL libgit2 is given for a sync: through a new egress (kept alive by the caller), or
+/// the remote's own.
+async fn route(url: &RemoteUrl, via_egress: bool) -> (String, Option<Egress>) {
     if !via_egress {
-        return (Route::direct(url), None);
+        return (url.as_str().to_owned(), None);
     }
-    let parsed = url::Url::parse(url).unwrap();
-    let egress = Egress::start(&parsed, true, Duration::from_secs(600))
+    let egress = Egress::start(url.url(), true, Duration::from_secs(600))
         .await
         .unwrap();
-    (egress.route(), Some(egress))
+    (egress.url().to_owned(), Some(egress))
 }

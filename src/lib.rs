@@ -14,6 +14,7 @@ pub mod error;
 pub mod git;
 pub mod mirror;
 pub mod names;
+pub mod net;
 pub mod repos;
 pub mod server;
 pub mod state;

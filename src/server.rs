@@ -17,7 +17,7 @@ use crate::{
     config::Config,
     db,
     git::serve::GitProcesses,
-    mirror::{engine::Engine, scheduler, secrets::SecretBox, transfer},
+    mirror::{engine::Engine, scheduler, secrets::SecretBox},
     state::AppState,
     web,
 };
@@ -51,7 +51,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     db::migrate(&db).await?;
     std::fs::create_dir_all(config.repos_dir())?;
     let secrets = SecretBox::load(&config)?;
-    transfer::set_network_timeouts(config.sync_timeout)?;
+    crate::git::mirror::set_network_timeouts(config.sync_timeout)?;
     let throttle = Arc::new(LoginThrottle::new(config.login_throttle));
     let config = Arc::new(config);
     let engine = Engine::new(db.clone(), Arc::clone(&config), secrets);

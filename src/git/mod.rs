@@ -1,5 +1,7 @@
 //! All git I/O: repositories on disk, browsing them, and serving the smart HTTP protocol.
 
 pub mod browse;
+pub mod mirror;
+pub mod mirror_error;
 pub mod serve;
 pub mod storage;

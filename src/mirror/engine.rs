@@ -21,17 +21,23 @@ use sea_orm::{
 use tokio_util::task::TaskTracker;
 
 use super::{
-    egress::{Egress, Refusal},
     secrets::SecretBox,
     settings::{MirrorDirection, direction_of},
     slots::Slots,
-    transfer::{self, Credentials, Limits, Outcome, Progress, TransferError},
-    url_policy,
 };
 use crate::{
     config::Config,
     entities::{mirror_ref_update, mirror_run, repository, user},
     error::{Error, Result},
+    git::{
+        mirror::{self as transfer, Credentials, Limits, Outcome, Progress},
+        mirror_error::TransferError,
+    },
+    net::{
+        egress::{Egress, Refusal},
+        remote_url::RemoteUrl,
+        url_policy,
+    },
 };
 
 /// How often a running sync refreshes its heartbeat.
@@ -378,7 +384,7 @@ impl Engine {
     ) -> std::result::Result<Outcome, TransferError> {
         // The addresses are checked where they are used: by the egress, at the moment of
         // connecting; it also refuses every redirect.
-        let checked = url_policy::check_syntax(url, self.config.allow_local_networks)
+        let checked = RemoteUrl::parse(url, self.config.allow_local_networks)
             .map_err(TransferError::Other)?;
         let limits = Limits {
             deadline: Instant::now() + Duration::from_secs(self.config.sync_timeout),
@@ -387,20 +393,20 @@ impl Engine {
         // libgit2 reaches the remote only through the egress, which connects to checked
         // addresses only, and speaks TLS to an https remote itself.
         let egress = Egress::start(
-            &checked,
+            checked.url(),
             self.config.allow_local_networks,
             Duration::from_secs(self.config.sync_timeout),
         )
         .await
         .map_err(|e| TransferError::Other(format!("could not open the egress: {e}")))?;
-        let route = egress.route();
-        let remote = url.to_owned();
+        let via = egress.url().to_owned();
+        let remote = checked.clone();
         let progress = Arc::clone(progress);
         let result = tokio::task::spawn_blocking(move || {
             if pull {
-                transfer::fetch_mirror(&repo_path, &remote, &route, &creds, limits, &progress)
+                transfer::fetch_mirror(&repo_path, &remote, &via, &creds, limits, &progress)
             } else {
-                transfer::push_mirror(&repo_path, &remote, &route, &creds, limits, &progress)
+                transfer::push_mirror(&repo_path, &remote, &via, &creds, limits, &progress)
             }
         })
         .await

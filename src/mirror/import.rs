@@ -8,12 +8,12 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use super::{
     engine::{OneTimeClone, Trigger},
     settings::{check_interval, check_password, check_username},
-    transfer::Credentials,
-    url_policy,
 };
 use crate::{
     entities::user,
     error::{Error, FieldErrors, Result},
+    git::mirror::Credentials,
+    net::remote_url::RemoteUrl,
     repos::{self, NewRepo, Repo},
     state::AppState,
 };
@@ -54,7 +54,7 @@ pub async fn import(state: &AppState, owner: &user::Model, req: ImportRequest) -
     if clone_url.is_empty() {
         fields.insert("clone_url".to_owned(), "clone_url is required".to_owned());
     } else {
-        match url_policy::check(&clone_url, config.allow_local_networks).await {
+        match RemoteUrl::check(&clone_url, config.allow_local_networks).await {
             Ok(parsed) => clone_url = parsed.into(),
             Err(message) => {
                 fields.insert("clone_url".to_owned(), message);

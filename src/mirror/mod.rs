@@ -1,7 +1,6 @@
 //! Mirroring, the heart of mirrorforge: settings and their validation, credentials at rest,
 //! the URL policy, git2 transfers, the sync engine and the scheduler.
 
-pub mod egress;
 pub mod engine;
 pub mod import;
 pub mod runs;
@@ -9,5 +8,3 @@ pub mod scheduler;
 pub mod secrets;
 pub mod settings;
 pub mod slots;
-pub mod transfer;
-pub mod url_policy;

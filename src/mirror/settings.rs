@@ -5,11 +5,12 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel};
 use serde::{Deserialize, Serialize};
 
-use super::{secrets::SecretBox, url_policy};
+use super::secrets::SecretBox;
 use crate::{
     config::Config,
     entities::repository,
     error::{Error, FieldErrors, Result},
+    net::remote_url::RemoteUrl,
 };
 
 /// Largest `sync_interval` accepted: one year.
@@ -261,7 +262,7 @@ pub async fn apply(
         ),
     ] {
         if let Some(url) = given.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-            match url_policy::check(url, config.allow_local_networks).await {
+            match RemoteUrl::check(url, config.allow_local_networks).await {
                 Ok(parsed) => *slot = Some(String::from(parsed)),
                 Err(message) => {
                     fields.insert(field.to_owned(), message);

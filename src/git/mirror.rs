@@ -1,5 +1,5 @@
 //! git2 transfers for mirroring: fetch from an upstream, push to a downstream. Blocking code —
-//! call it inside `spawn_blocking`, on the [`Route`] of the transfer's `egress`. Credentials go
+//! call it inside `spawn_blocking`, with `via` the URL of the transfer's egress. Credentials go
 //! only through the credentials callback; the remote is anonymous, so nothing is written to the
 //! repository's config.
 
@@ -18,7 +18,8 @@ use git2::{
     PushOptions, RemoteCallbacks, RemoteRedirect, Repository,
 };
 
-use super::url_policy::redact;
+use super::mirror_error::{TransferError, classify};
+use crate::net::remote_url::RemoteUrl;
 
 /// Username and password for a remote, if any.
 #[derive(Clone, Default)]
@@ -81,71 +82,6 @@ pub struct Outcome {
     pub bytes: u64,
 }
 
-/// Why a transfer failed, each with a sentence a user can act on and no credential in it.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum TransferError {
-    /// The remote refused the credentials (or wanted some and none were set).
-    #[error("authentication failed: check the username and password (or token)")]
-    Auth,
-    /// The repository does not exist at that URL.
-    #[error("repository not found at {0}")]
-    NotFound(String),
-    /// The host could not be reached.
-    #[error("could not connect to {url}: {detail}")]
-    Connect {
-        /// The URL, without credentials.
-        url: String,
-        /// What the network layer said.
-        detail: String,
-    },
-    /// No answer within the limit.
-    #[error("timed out after {0} s")]
-    Timeout(u64),
-    /// The TLS handshake failed, most often on a certificate this machine does not trust;
-    /// build it with [`TransferError::tls`].
-    #[error("{0}")]
-    Tls(String),
-    /// The remote answered with a redirect, which is not followed.
-    #[error("the remote redirected to {0} — update the URL")]
-    Redirect(String),
-    /// The remote refused some refs (protected branches, hooks).
-    #[error("remote rejected refs {0}")]
-    Rejected(String),
-    /// The remote failed on its side (HTTP 5xx).
-    #[error("the remote failed: {0}")]
-    Server(String),
-    /// Anything else.
-    #[error("{0}")]
-    Other(String),
-}
-
-impl TransferError {
-    /// [`TransferError::Tls`] from a TLS library's message: the reason in words when the
-    /// certificate was refused ("self-signed certificate", "certificate has expired").
-    #[must_use]
-    pub fn tls(detail: &str) -> Self {
-        if detail.contains("certificate verify failed") {
-            let reason = detail
-                .rsplit_once('(')
-                .map_or("it did not verify", |(_, r)| r.trim_end_matches(')'));
-            Self::Tls(format!(
-                "the remote's TLS certificate is not trusted here ({reason})"
-            ))
-        } else {
-            Self::Tls(format!("the TLS connection to the remote failed: {detail}"))
-        }
-    }
-
-    /// Network trouble, timeouts and server errors are worth retrying sooner.
-    #[must_use]
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            Self::Connect { .. } | Self::Timeout(_) | Self::Server(_)
-        )
-    }
-}
-
 /// Deadline and limit of one transfer.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -156,7 +92,7 @@ pub struct Limits {
 }
 
 impl Limits {
-    fn expired(&self) -> bool {
+    pub(super) fn expired(&self) -> bool {
         Instant::now() >= self.deadline
     }
 }
@@ -185,6 +121,11 @@ pub fn set_network_timeouts(timeout_secs: u64) -> Result<(), git2::Error> {
         git2::opts::set_server_timeout_in_milliseconds(millis)?;
     }
     Ok(())
+}
+
+/// No proxy at all, not one from the environment either: the egress is the way out.
+fn no_proxy() -> ProxyOptions<'static> {
+    ProxyOptions::new()
 }
 
 /// Makes libgit2 refuse every redirect, also while listing refs (where the connect options
@@ -280,80 +221,6 @@ fn callbacks<'a>(
     cbs
 }
 
-/// How libgit2 reaches the remote: the URL it is given (on the transfer's `egress`, or the
-/// remote's own URL in benchmarks).
-#[derive(Debug, Clone)]
-pub struct Route {
-    /// The URL libgit2 connects to.
-    pub url: String,
-}
-
-impl Route {
-    /// To `url`, without a proxy.
-    #[must_use]
-    pub fn direct(url: &str) -> Self {
-        Self {
-            url: url.to_owned(),
-        }
-    }
-
-    /// No proxy at all: not one from the environment either.
-    fn proxy_options(&self) -> ProxyOptions<'_> {
-        ProxyOptions::new()
-    }
-}
-
-/// Turns a libgit2 error into a sentence for the user.
-fn classify(err: &git2::Error, url: &str, limits: Limits) -> TransferError {
-    let message = err.message().to_owned();
-    let lower = message.to_ascii_lowercase();
-    if limits.expired() || lower.contains("timed out") {
-        return TransferError::Timeout(limits.timeout_secs);
-    }
-    if err.code() == git2::ErrorCode::Auth
-        || lower.contains("authentication")
-        || lower.contains("status code: 401")
-        || lower.contains("status code: 403")
-    {
-        return TransferError::Auth;
-    }
-    if err.code() == git2::ErrorCode::Certificate || err.class() == git2::ErrorClass::Ssl {
-        return TransferError::tls(&message);
-    }
-    if let Some(target) = lower
-        .starts_with("cannot redirect from")
-        .then(|| {
-            message
-                .rsplit_once(" to ")
-                .map(|(_, to)| to.trim_matches('\''))
-        })
-        .flatten()
-    {
-        return TransferError::Redirect(redact(target));
-    }
-    if lower.contains("unexpected redirect") {
-        return TransferError::Redirect("another URL".to_owned());
-    }
-    if lower.contains("status code: 404") || lower.contains("not found") {
-        return TransferError::NotFound(redact(url));
-    }
-    if lower.contains("status code: 5") {
-        return TransferError::Server(message);
-    }
-    if matches!(err.class(), git2::ErrorClass::Net | git2::ErrorClass::Os)
-        || lower.contains("failed to connect")
-        || lower.contains("failed to resolve")
-        || lower.contains("connection refused")
-        || lower.contains("could not connect")
-    {
-        return TransferError::Connect {
-            url: redact(url),
-            detail: message,
-        };
-    }
-    TransferError::Other(message)
-}
-
 /// Makes the local branches, tags and notes equal to the remote's: forced, pruned.
 /// Compares the advertised refs first and negotiates nothing when they already match.
 ///
@@ -361,24 +228,24 @@ fn classify(err: &git2::Error, url: &str, limits: Limits) -> TransferError {
 /// A [`TransferError`] describing what went wrong.
 pub fn fetch_mirror(
     repo_path: &Path,
-    url: &str,
-    route: &Route,
+    remote_url: &RemoteUrl,
+    via: &str,
     creds: &Credentials,
     limits: Limits,
     progress: &Arc<Progress>,
 ) -> Result<Outcome, TransferError> {
-    let fail = |e: git2::Error| classify(&e, url, limits);
+    let fail = |e: git2::Error| classify(&e, remote_url.as_str(), limits);
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
     forbid_redirects(&repo).map_err(fail)?;
     let before = local_refs(&repo, true).map_err(fail)?;
-    let mut remote = repo.remote_anonymous(&route.url).map_err(fail)?;
+    let mut remote = repo.remote_anonymous(via).map_err(fail)?;
 
     let (advertised, default_branch) = {
         let connection = remote
             .connect_auth(
                 Direction::Fetch,
                 Some(callbacks(creds, limits, progress)),
-                Some(route.proxy_options()),
+                Some(no_proxy()),
             )
             .map_err(fail)?;
         let advertised: BTreeMap<String, Oid> = connection
@@ -403,7 +270,7 @@ pub fn fetch_mirror(
         let mut options = FetchOptions::new();
         options
             .remote_callbacks(callbacks(creds, limits, progress))
-            .proxy_options(route.proxy_options())
+            .proxy_options(no_proxy())
             .prune(FetchPrune::On)
             .download_tags(AutotagOption::None)
             .update_fetchhead(false)
@@ -452,16 +319,16 @@ pub fn default_pack_threads() -> u32 {
 /// A [`TransferError`]; refs the remote refused are named in [`TransferError::Rejected`].
 pub fn push_mirror(
     repo_path: &Path,
-    url: &str,
-    route: &Route,
+    remote_url: &RemoteUrl,
+    via: &str,
     creds: &Credentials,
     limits: Limits,
     progress: &Arc<Progress>,
 ) -> Result<Outcome, TransferError> {
     push_mirror_with_threads(
         repo_path,
-        url,
-        route,
+        remote_url,
+        via,
         creds,
         limits,
         progress,
@@ -475,24 +342,24 @@ pub fn push_mirror(
 /// As [`push_mirror`].
 pub fn push_mirror_with_threads(
     repo_path: &Path,
-    url: &str,
-    route: &Route,
+    remote_url: &RemoteUrl,
+    via: &str,
     creds: &Credentials,
     limits: Limits,
     progress: &Arc<Progress>,
     pack_threads: u32,
 ) -> Result<Outcome, TransferError> {
-    let fail = |e: git2::Error| classify(&e, url, limits);
+    let fail = |e: git2::Error| classify(&e, remote_url.as_str(), limits);
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
     forbid_redirects(&repo).map_err(fail)?;
     let local = local_refs(&repo, false).map_err(fail)?;
-    let mut remote = repo.remote_anonymous(&route.url).map_err(fail)?;
+    let mut remote = repo.remote_anonymous(via).map_err(fail)?;
     let advertised: BTreeMap<String, Oid> = {
         let connection = remote
             .connect_auth(
                 Direction::Push,
                 Some(callbacks(creds, limits, progress)),
-                Some(route.proxy_options()),
+                Some(no_proxy()),
             )
             .map_err(fail)?;
         connection
@@ -532,7 +399,7 @@ pub fn push_mirror_with_threads(
     let mut options = PushOptions::new();
     options
         .remote_callbacks(cbs)
-        .proxy_options(route.proxy_options())
+        .proxy_options(no_proxy())
         .packbuilder_parallelism(pack_threads.max(1))
         .follow_redirects(RemoteRedirect::None);
     remote.push(&refspecs, Some(&mut options)).map_err(fail)?;
@@ -550,21 +417,6 @@ pub fn push_mirror_with_threads(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tls_failures_read_as_sentences() {
-        let refused = "error:0A000086:SSL routines:tls_post_process_server_certificate:\
-                       certificate verify failed:../ssl/statem/statem_clnt.c:1889: \
-                       (self-signed certificate)";
-        assert_eq!(
-            TransferError::tls(refused).to_string(),
-            "the remote's TLS certificate is not trusted here (self-signed certificate)"
-        );
-        assert_eq!(
-            TransferError::tls("unexpected eof").to_string(),
-            "the TLS connection to the remote failed: unexpected eof"
-        );
-    }
 
     #[test]
     fn mirrored_refs_exclude_host_internal_ones() {
