@@ -7,8 +7,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::{
-    Db, Git, Resp, TestServer, TestUser,
+    Db, Git, Resp, TestServer,
     git_backend::{GitBackend, HungRemote, RedirectingRemote, refs_of},
+    mirror::{call, import_body, patch, runs, seed, settle, start, sync_now},
     on_both_databases,
     process::{ServerProcess, cli_user_with_token, files_below},
     tls_front::TlsFront,
@@ -35,104 +36,6 @@ on_both_databases!(
 );
 
 const LOCAL: &[(&str, &str)] = &[("MIRRORFORGE_ALLOW_LOCAL_NETWORKS", "true")];
-
-pub(crate) async fn start(db: &Db) -> (TestServer, TestUser) {
-    let s = TestServer::start_with(db, |c| {
-        c.allow_local_networks = true;
-        c.min_sync_interval = 1;
-    })
-    .await;
-    let owner = s.create_admin("owner").await;
-    (s, owner)
-}
-
-pub(crate) async fn call(
-    s: &TestServer,
-    method: &str,
-    path: &str,
-    user: &TestUser,
-    body: Option<Value>,
-) -> Resp {
-    let url = s.url(path);
-    let mut request = match method {
-        "GET" => s.http.get(url),
-        "POST" => s.http.post(url),
-        "PATCH" => s.http.patch(url),
-        "DELETE" => s.http.delete(url),
-        other => panic!("method {other}"),
-    }
-    .bearer_auth(&user.token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    s.send(request).await
-}
-
-/// Waits until the repository's sync has ended; returns the status object.
-pub(crate) async fn settle(s: &TestServer, user: &TestUser, repo: &str) -> Value {
-    let path = format!("/api/v1/repos/{}/{repo}/mirror/status", user.username);
-    for _ in 0..600 {
-        let status = call(s, "GET", &path, user, None).await;
-        status.expect(200);
-        let body = status.json();
-        if body["sync_status"] != "syncing" {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the sync of {repo} did not end within 30 s");
-}
-
-pub(crate) async fn runs(s: &TestServer, user: &TestUser, repo: &str) -> Vec<Value> {
-    let resp = call(
-        s,
-        "GET",
-        &format!("/api/v1/repos/{}/{repo}/mirror/runs", user.username),
-        user,
-        None,
-    )
-    .await;
-    resp.expect(200);
-    resp.json().as_array().expect("a list").clone()
-}
-
-pub(crate) async fn sync_now(s: &TestServer, user: &TestUser, repo: &str) -> Resp {
-    call(
-        s,
-        "POST",
-        &format!("/api/v1/repos/{}/{repo}/sync", user.username),
-        user,
-        None,
-    )
-    .await
-}
-
-pub(crate) async fn patch(s: &TestServer, user: &TestUser, repo: &str, body: Value) -> Resp {
-    call(
-        s,
-        "PATCH",
-        &format!("/api/v1/repos/{}/{repo}/mirror", user.username),
-        user,
-        Some(body),
-    )
-    .await
-}
-
-/// A work tree with main, feature and an annotated tag, pushed to `remote`.
-pub(crate) async fn seed(git: &Git, remote: &str) -> std::path::PathBuf {
-    let work = git.init("seed").await;
-    git.commit_file(&work, "a.txt", "one\n", "one").await;
-    git.commit_file(&work, "b.txt", "two\n", "two").await;
-    git.ok(&work, &["tag", "-a", "v1", "-m", "v1"]).await;
-    git.ok(&work, &["branch", "feature"]).await;
-    git.ok(&work, &["push", "-q", remote, "main", "feature", "v1"])
-        .await;
-    work
-}
-
-pub(crate) async fn import_body(s: &TestServer, owner: &TestUser, body: Value) -> Resp {
-    call(s, "POST", "/api/v1/repos/import", owner, Some(body)).await
-}
 
 async fn import_as_mirror_then_every_upstream_change_is_mirrored_exactly(db: Db) {
     let (s, owner) = start(&db).await;

@@ -4,13 +4,11 @@
 
 use serde_json::json;
 
-use crate::{
+use crate::support::{
+    Db, Git,
+    git_backend::{CountingListener, GitBackend, refs_of},
     mirror::{import_body, patch, seed, settle, start, sync_now},
-    support::{
-        Db, Git,
-        git_backend::{CountingListener, GitBackend, refs_of},
-        on_both_databases,
-    },
+    on_both_databases,
 };
 
 on_both_databases!(

@@ -1,4 +1,4 @@
-//! Shared pieces of the integration tests: the server, the databases, git, HTML forms.
+//! Shared pieces of the integration tests: the server, the databases, git, HTML forms, mirrors.
 
 pub mod browser;
 pub mod db;
@@ -6,6 +6,7 @@ pub mod gateway;
 pub mod git;
 pub mod git_backend;
 pub mod html;
+pub mod mirror;
 pub mod process;
 pub mod server;
 pub mod tls_front;

@@ -1,0 +1,112 @@
+//! What the mirror tests share: a server that accepts 127.0.0.1 remotes, the mirror API one
+//! call each, a seeded work tree pushed to a remote, and waiting until a sync has ended.
+
+use std::{path::PathBuf, time::Duration};
+
+use serde_json::Value;
+
+use super::{Db, Git, Resp, TestServer, TestUser};
+
+/// A server that accepts 127.0.0.1 remotes and intervals down to 1 s, with the admin `owner`.
+pub async fn start(db: &Db) -> (TestServer, TestUser) {
+    let s = TestServer::start_with(db, |c| {
+        c.allow_local_networks = true;
+        c.min_sync_interval = 1;
+    })
+    .await;
+    let owner = s.create_admin("owner").await;
+    (s, owner)
+}
+
+/// `METHOD path` as `user` (Bearer token), with an optional JSON body.
+pub async fn call(
+    s: &TestServer,
+    method: &str,
+    path: &str,
+    user: &TestUser,
+    body: Option<Value>,
+) -> Resp {
+    let url = s.url(path);
+    let mut request = match method {
+        "GET" => s.http.get(url),
+        "POST" => s.http.post(url),
+        "PATCH" => s.http.patch(url),
+        "DELETE" => s.http.delete(url),
+        other => panic!("method {other}"),
+    }
+    .bearer_auth(&user.token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    s.send(request).await
+}
+
+/// Waits until the repository's sync has ended; returns the status object.
+pub async fn settle(s: &TestServer, user: &TestUser, repo: &str) -> Value {
+    let path = format!("/api/v1/repos/{}/{repo}/mirror/status", user.username);
+    for _ in 0..600 {
+        let status = call(s, "GET", &path, user, None).await;
+        status.expect(200);
+        let body = status.json();
+        if body["sync_status"] != "syncing" {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the sync of {repo} did not end within 30 s");
+}
+
+/// The runs of `user`'s `repo`, newest first.
+pub async fn runs(s: &TestServer, user: &TestUser, repo: &str) -> Vec<Value> {
+    let resp = call(
+        s,
+        "GET",
+        &format!("/api/v1/repos/{}/{repo}/mirror/runs", user.username),
+        user,
+        None,
+    )
+    .await;
+    resp.expect(200);
+    resp.json().as_array().expect("a list").clone()
+}
+
+/// "Sync now" on `user`'s `repo` through the API.
+pub async fn sync_now(s: &TestServer, user: &TestUser, repo: &str) -> Resp {
+    call(
+        s,
+        "POST",
+        &format!("/api/v1/repos/{}/{repo}/sync", user.username),
+        user,
+        None,
+    )
+    .await
+}
+
+/// `PATCH` the mirror settings of `user`'s `repo` with `body`.
+pub async fn patch(s: &TestServer, user: &TestUser, repo: &str, body: Value) -> Resp {
+    call(
+        s,
+        "PATCH",
+        &format!("/api/v1/repos/{}/{repo}/mirror", user.username),
+        user,
+        Some(body),
+    )
+    .await
+}
+
+/// A work tree with main, feature and an annotated tag, pushed to `remote`.
+pub async fn seed(git: &Git, remote: &str) -> PathBuf {
+    let work = git.init("seed").await;
+    git.commit_file(&work, "a.txt", "one\n", "one").await;
+    git.commit_file(&work, "b.txt", "two\n", "two").await;
+    git.ok(&work, &["tag", "-a", "v1", "-m", "v1"]).await;
+    git.ok(&work, &["branch", "feature"]).await;
+    git.ok(&work, &["push", "-q", remote, "main", "feature", "v1"])
+        .await;
+    work
+}
+
+/// `POST /api/v1/repos/import` with `body` as `owner`.
+pub async fn import_body(s: &TestServer, owner: &TestUser, body: Value) -> Resp {
+    call(s, "POST", "/api/v1/repos/import", owner, Some(body)).await
+}
