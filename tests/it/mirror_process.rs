@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::support::{
     Db, Git,
     git_backend::{GitBackend, HungRemote, refs_of},
-    mirror::seed,
+    mirror::{seed, settle_process},
     on_both_databases,
     process::{ServerProcess, cli_user_with_token},
     tls_front::TlsFront,
@@ -37,7 +37,7 @@ async fn import_and_settle(
         .call(Method::POST, "/api/v1/repos/import", token, Some(body))
         .await;
     assert_eq!(status, 201);
-    server.wait_for_sync(&repo, token, wait).await
+    settle_process(server, token, &repo, wait).await
 }
 
 /// "Sync now" on `owner/NAME` through a server process (202), then waits up to 60 s for the
@@ -52,9 +52,13 @@ async fn sync_and_settle(server: &ServerProcess, token: &str, name: &str) -> Val
         )
         .await;
     assert_eq!(accepted, 202);
-    server
-        .wait_for_sync(&format!("owner/{name}"), token, Duration::from_secs(60))
-        .await
+    settle_process(
+        server,
+        token,
+        &format!("owner/{name}"),
+        Duration::from_secs(60),
+    )
+    .await
 }
 
 /// Process-wide libgit2 timeouts: this one runs the binary as its own process.
@@ -190,8 +194,7 @@ async fn two_processes_on_one_postgres_never_sync_one_repository_at_once() {
                 1,
                 "round {round}: {statuses:?}"
             );
-            b.wait_for_sync("owner/m", &token, Duration::from_secs(60))
-                .await;
+            settle_process(&b, &token, "owner/m", Duration::from_secs(60)).await;
         }
         let runs = a
             .get_json("/api/v1/repos/owner/m/mirror/runs", &token)

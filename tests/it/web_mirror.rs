@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::support::{
     Db, Git, Resp, TestServer, TestUser, git_backend::GitBackend, html::input_value,
-    on_both_databases,
+    mirror::settle, on_both_databases,
 };
 
 on_both_databases!(
@@ -117,27 +117,6 @@ async fn api_settings(s: &TestServer, user: &TestUser, repo: &str) -> Value {
         .await;
     resp.expect(200);
     resp.json()
-}
-
-/// Waits until the repository's sync has ended; returns its status word.
-async fn settle(s: &TestServer, user: &TestUser, repo: &str) -> String {
-    for _ in 0..600 {
-        let status = s
-            .get(
-                &format!("/api/v1/repos/alice/{repo}/mirror/status"),
-                Some(user),
-            )
-            .await;
-        let word = status.json()["sync_status"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        if word != "syncing" {
-            return word;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the sync of {repo} did not end within 30 s");
 }
 
 /// A bare repository `name` on `backend` with a `main` branch and a tag.
@@ -656,7 +635,7 @@ async fn sync_now_polls_while_syncing_and_stops_when_done(db: Db) {
         assert!(polling.header("hx-trigger").is_none());
     }
     assert_eq!(polling.header("cache-control"), Some("no-store"));
-    assert_eq!(settle(&s, &alice, "m").await, "success");
+    assert_eq!(settle(&s, &alice, "m").await["sync_status"], "success");
     // …and stops by itself once done, telling the page to refresh what changed.
     let done = hx_get(&s, &browser, "/alice/m/mirror/widget?on=settings").await;
     done.expect(200);
@@ -923,7 +902,7 @@ async fn import_page_lands_on_the_repository_with_the_first_sync_running(db: Db)
     );
     assert!(landing.body.contains(r#"hx-trigger="every 1s""#));
     assert!(landing.body.contains("The first sync is running"));
-    assert_eq!(settle(&s, &alice, "tool").await, "success");
+    assert_eq!(settle(&s, &alice, "tool").await["sync_status"], "success");
     let api = api_settings(&s, &alice, "tool").await;
     assert_eq!(api["mirror_direction"], "upstream");
     assert_eq!(api["sync_interval"], 1800);

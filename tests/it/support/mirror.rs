@@ -1,11 +1,14 @@
 //! What the mirror tests share: a server that accepts 127.0.0.1 remotes, the mirror API one
 //! call each, a seeded work tree pushed to a remote, and waiting until a sync has ended.
 
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::PathBuf,
+    time::{Duration, Instant},
+};
 
 use serde_json::Value;
 
-use super::{Db, Git, Resp, TestServer, TestUser};
+use super::{Db, Git, Resp, TestServer, TestUser, process::ServerProcess};
 
 /// A server that accepts 127.0.0.1 remotes and intervals down to 1 s, with the admin `owner`.
 pub async fn start(db: &Db) -> (TestServer, TestUser) {
@@ -41,19 +44,67 @@ pub async fn call(
     s.send(request).await
 }
 
-/// Waits until the repository's sync has ended; returns the status object.
-pub async fn settle(s: &TestServer, user: &TestUser, repo: &str) -> Value {
-    let path = format!("/api/v1/repos/{}/{repo}/mirror/status", user.username);
-    for _ in 0..600 {
-        let status = call(s, "GET", &path, user, None).await;
-        status.expect(200);
-        let body = status.json();
+/// How long a test waits for a sync to end, and how often it asks.
+#[derive(Debug, Clone, Copy)]
+struct Patience {
+    /// Fail the test once this has passed with the sync still running.
+    within: Duration,
+    /// The pause between two questions.
+    every: Duration,
+}
+
+/// Asks `status` until its `sync_status` is no longer `syncing` and returns that status;
+/// fails the test once `patience.within` has passed.
+async fn until_settled<F, Fut>(repo: &str, patience: Patience, mut status: F) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Value>,
+{
+    let started = Instant::now();
+    loop {
+        let body = status().await;
         if body["sync_status"] != "syncing" {
             return body;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            started.elapsed() < patience.within,
+            "the sync of {repo} did not end within {:?}",
+            patience.within
+        );
+        tokio::time::sleep(patience.every).await;
     }
-    panic!("the sync of {repo} did not end within 30 s");
+}
+
+/// Waits (30 s at most, asking every 50 ms) until the sync of `user`'s `repo` has ended;
+/// returns the status object.
+pub async fn settle(s: &TestServer, user: &TestUser, repo: &str) -> Value {
+    let path = &format!("/api/v1/repos/{}/{repo}/mirror/status", user.username);
+    let patience = Patience {
+        within: Duration::from_secs(30),
+        every: Duration::from_millis(50),
+    };
+    until_settled(repo, patience, move || async move {
+        let status = call(s, "GET", path, user, None).await;
+        status.expect(200);
+        status.json()
+    })
+    .await
+}
+
+/// Waits (`within` at most, asking every 100 ms) until the sync of `repo` (`owner/name`) on a
+/// server process has ended; returns the status object.
+pub async fn settle_process(
+    server: &ServerProcess,
+    token: &str,
+    repo: &str,
+    within: Duration,
+) -> Value {
+    let path = &format!("/api/v1/repos/{repo}/mirror/status");
+    let patience = Patience {
+        within,
+        every: Duration::from_millis(100),
+    };
+    until_settled(repo, patience, move || server.get_json(path, token)).await
 }
 
 /// The runs of `user`'s `repo`, newest first.
