@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::support::{
     Db, Git, TestServer, browser::Browser, gateway::Gateway, git_backend::GitBackend,
-    git_backend::refs_of,
+    git_backend::refs_of, mirror::local_server,
 };
 
 const USER: &str = "maria";
@@ -22,11 +22,7 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
     let Some(b) = Browser::start(1280, 1000).await else {
         return;
     };
-    let s = TestServer::start_with(&Db::Sqlite, |c| {
-        c.allow_local_networks = true;
-        c.min_sync_interval = 60;
-    })
-    .await;
+    let s = local_server(&Db::Sqlite, |c| c.min_sync_interval = 60).await;
     s.forbid_in_answers(PASSWORD);
     s.forbid_in_answers(WRONG);
     let slow = GitBackend::slow(Duration::from_millis(1500)).await;

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::support::{
     Db, Git, Resp, TestServer,
     git_backend::{GitBackend, RedirectingRemote, refs_of},
-    mirror::{call, import_body, patch, runs, seed, settle, start, sync_now},
+    mirror::{call, import_body, local_server, patch, runs, seed, settle, start, sync_now},
     on_both_databases,
     process::files_below,
 };
@@ -595,8 +595,7 @@ async fn twenty_concurrent_sync_now_give_one_202_and_nineteen_409(db: Db) {
 }
 
 async fn the_scheduler_syncs_due_mirrors(db: Db) {
-    let s = TestServer::start_with(&db, |c| {
-        c.allow_local_networks = true;
+    let s = local_server(&db, |c| {
         c.min_sync_interval = 1;
         c.scheduler_cron = "* * * * * *".to_owned();
     })
@@ -686,8 +685,7 @@ async fn import_without_mirror_clones_once_and_keeps_no_credentials(db: Db) {
 }
 
 async fn a_changed_secret_key_fails_the_sync_with_a_sentence(db: Db) {
-    let mut s = TestServer::start_with(&db, |c| {
-        c.allow_local_networks = true;
+    let mut s = local_server(&db, |c| {
         c.secret_key = Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned());
     })
     .await;

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::support::{
     Db, Git,
     git_backend::{CountingListener, GitBackend, refs_of},
-    mirror::{import_body, patch, seed, settle, start, sync_now},
+    mirror::{import_body, local_server, patch, seed, settle, start, sync_now},
     on_both_databases,
 };
 
@@ -218,8 +218,7 @@ async fn out_of_range_paging_is_a_400_in_the_error_shape(db: Db) {
 /// a sync ended. Its claim must fail for a mirror that is no longer due, or the mirror is
 /// synced twice in a row. Here a second engine on the same database plays the other tick.
 async fn a_mirror_synced_since_the_due_list_was_read_is_not_claimed_again(db: Db) {
-    let s = crate::support::TestServer::start_with(&db, |c| {
-        c.allow_local_networks = true;
+    let s = local_server(&db, |c| {
         c.min_sync_interval = 60;
         c.scheduler_cron = "0 0 0 1 1 *".to_owned(); // not during the test
     })

@@ -11,8 +11,11 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 
 use crate::support::{
-    Db, Git, Resp, TestServer, TestUser, git_backend::GitBackend, html::input_value,
-    mirror::settle, on_both_databases,
+    Db, Git, Resp, TestServer, TestUser,
+    git_backend::GitBackend,
+    html::input_value,
+    mirror::{local_server, settle},
+    on_both_databases,
 };
 
 on_both_databases!(
@@ -26,13 +29,10 @@ on_both_databases!(
     import_page_lands_on_the_repository_with_the_first_sync_running,
 );
 
-/// A server that accepts 127.0.0.1 remotes and short intervals, with an admin and two users.
+/// A server that accepts 127.0.0.1 remotes and intervals down to 60 s, with an admin and two
+/// users.
 async fn start(db: &Db) -> (TestServer, TestUser, TestUser) {
-    let s = TestServer::start_with(db, |c| {
-        c.allow_local_networks = true;
-        c.min_sync_interval = 60;
-    })
-    .await;
+    let s = local_server(db, |c| c.min_sync_interval = 60).await;
     s.create_admin("root").await;
     let alice = s.create_user("alice").await;
     let bob = s.create_user("bob").await;

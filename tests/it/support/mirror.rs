@@ -6,17 +6,24 @@ use std::{
     time::{Duration, Instant},
 };
 
+use mirrorforge::config::Config;
 use serde_json::Value;
 
 use super::{Db, Git, Resp, TestServer, TestUser, process::ServerProcess};
 
+/// A server that accepts 127.0.0.1 remotes, after `adjust` has set the rest (intervals,
+/// scheduler, secret key).
+pub async fn local_server(db: &Db, adjust: impl FnOnce(&mut Config)) -> TestServer {
+    TestServer::start_with(db, |c| {
+        c.allow_local_networks = true;
+        adjust(c);
+    })
+    .await
+}
+
 /// A server that accepts 127.0.0.1 remotes and intervals down to 1 s, with the admin `owner`.
 pub async fn start(db: &Db) -> (TestServer, TestUser) {
-    let s = TestServer::start_with(db, |c| {
-        c.allow_local_networks = true;
-        c.min_sync_interval = 1;
-    })
-    .await;
+    let s = local_server(db, |c| c.min_sync_interval = 1).await;
     let owner = s.create_admin("owner").await;
     (s, owner)
 }
