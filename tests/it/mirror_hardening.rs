@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::support::{
     Db, Git,
+    git::Seed,
     git_backend::{CountingListener, GitBackend, refs_of},
     mirror::{import_body, local_server, patch, seed, settle, start, sync_now},
     on_both_databases,
@@ -53,10 +54,8 @@ async fn a_redirect_only_the_transfer_sees_reaches_nothing_and_fails_the_sync(db
 
     // A push is led the same way.
     s.create_repo(&owner, "pushed", false).await;
-    let work = git.init("work").await;
-    git.commit_file(&work, "a.txt", "a\n", "a").await;
     let push_url = s.git_url(Some(("owner", &owner.token)), "owner", "pushed");
-    git.ok(&work, &["push", "-q", &push_url, "main"]).await;
+    git.seed(&push_url, &Seed::ONE_COMMIT).await;
     patch(
         &s,
         &owner,
@@ -304,16 +303,11 @@ async fn one_owner_cannot_hold_every_sync_slot(db: Db) {
     seed(&git, slow.path("big").to_str().unwrap()).await;
     let fast = GitBackend::start().await;
     fast.create("small").await;
-    git.ok(
-        &git.init("small-work").await,
-        &["commit", "-q", "--allow-empty", "-m", "one"],
-    )
-    .await;
-    git.ok(
-        &git.path("small-work"),
-        &["push", "-q", fast.path("small").to_str().unwrap(), "main"],
-    )
-    .await;
+    let small = Seed {
+        work: "small-work",
+        ..Seed::ONE_COMMIT
+    };
+    git.seed(fast.path("small").to_str().unwrap(), &small).await;
     let names = ["a1", "a2", "a3", "a4"];
     for name in names {
         s.create_repo(&alice, name, false).await;

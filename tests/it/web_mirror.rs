@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::support::{
     Db, Git, Resp, TestServer, TestUser,
+    git::{Seed, Tag},
     git_backend::GitBackend,
     html::input_value,
     mirror::{local_server, settle},
@@ -119,15 +120,13 @@ async fn api_settings(s: &TestServer, user: &TestUser, repo: &str) -> Value {
     resp.json()
 }
 
-/// A bare repository `name` on `backend` with a `main` branch and a tag.
-async fn seeded(backend: &GitBackend, git: &Git, name: &str) {
-    let bare = backend.create(name).await;
-    let work = git.init(&format!("seed-{name}")).await;
-    git.commit_file(&work, "README", "hello\n", "first").await;
-    git.ok(&work, &["tag", "v1"]).await;
-    git.ok(&work, &["push", "-q", bare.to_str().unwrap(), "main", "v1"])
-        .await;
-}
+/// What the pages mirror: one commit `first` on main and a tag `v1`.
+const FIRST: Seed = Seed {
+    work: "seed",
+    commits: &[("README", b"hello\n", "first")],
+    tag: Some(Tag::Light("v1")),
+    branches: &[],
+};
 
 async fn settings_form_saves_through_the_one_path_and_never_shows_a_password(db: Db) {
     let (s, alice, _) = start(&db).await;
@@ -575,7 +574,8 @@ async fn sync_now_polls_while_syncing_and_stops_when_done(db: Db) {
     s.create_repo(&alice, "m", false).await;
     let slow = GitBackend::slow(Duration::from_millis(700)).await;
     let git = Git::new();
-    seeded(&slow, &git, "src").await;
+    let src = slow.create("src").await;
+    git.seed(src.to_str().unwrap(), &FIRST).await;
     let browser = log_in(&s, &alice).await;
     let token = token_of(&s, &browser, "/alice/m/settings/mirror").await;
 
@@ -837,7 +837,8 @@ async fn import_page_lands_on_the_repository_with_the_first_sync_running(db: Db)
     let (s, alice, _) = start(&db).await;
     let source = GitBackend::slow(Duration::from_millis(600)).await;
     let git = Git::new();
-    seeded(&source, &git, "tool").await;
+    let tool = source.create("tool").await;
+    git.seed(tool.to_str().unwrap(), &FIRST).await;
     s.forbid_in_answers("Import-Secret-7");
     let browser = log_in(&s, &alice).await;
     let page = get(&s, &browser, "/repo/import").await;

@@ -9,7 +9,11 @@ use std::{
 use mirrorforge::config::Config;
 use serde_json::Value;
 
-use super::{Db, Git, Resp, TestServer, TestUser, process::ServerProcess};
+use super::{
+    Db, Git, Resp, TestServer, TestUser,
+    git::{Seed, Tag},
+    process::ServerProcess,
+};
 
 /// A server that accepts 127.0.0.1 remotes, after `adjust` has set the rest (intervals,
 /// scheduler, secret key).
@@ -152,16 +156,17 @@ pub async fn patch(s: &TestServer, user: &TestUser, repo: &str, body: Value) -> 
     .await
 }
 
-/// A work tree with main, feature and an annotated tag, pushed to `remote`.
+/// The mirror tests' remote: two commits on main, a branch `feature`, an annotated tag `v1`.
+const MIRROR: Seed = Seed {
+    work: "seed",
+    commits: &[("a.txt", b"one\n", "one"), ("b.txt", b"two\n", "two")],
+    tag: Some(Tag::Annotated("v1")),
+    branches: &["feature"],
+};
+
+/// [`MIRROR`]'s work tree pushed to `remote`; returns the work tree.
 pub async fn seed(git: &Git, remote: &str) -> PathBuf {
-    let work = git.init("seed").await;
-    git.commit_file(&work, "a.txt", "one\n", "one").await;
-    git.commit_file(&work, "b.txt", "two\n", "two").await;
-    git.ok(&work, &["tag", "-a", "v1", "-m", "v1"]).await;
-    git.ok(&work, &["branch", "feature"]).await;
-    git.ok(&work, &["push", "-q", remote, "main", "feature", "v1"])
-        .await;
-    work
+    git.seed(remote, &MIRROR).await
 }
 
 /// `POST /api/v1/repos/import` with `body` as `owner`.
