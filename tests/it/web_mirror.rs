@@ -17,6 +17,7 @@ use crate::support::{
     html::input_value,
     mirror::{local_server, settle},
     on_both_databases,
+    web::{form_page, get, logged_in_as},
 };
 
 on_both_databases!(
@@ -40,38 +41,10 @@ async fn start(db: &Db) -> (TestServer, TestUser, TestUser) {
     (s, alice, bob)
 }
 
-/// A cookie-keeping client logged in as `user` through the login form.
-async fn log_in(s: &TestServer, user: &TestUser) -> Client {
-    let browser = s.browser();
-    let page = s.send(browser.get(s.url("/login"))).await;
-    let token = input_value(&page.body, "csrf_token").expect("login form token");
-    let done = s
-        .send(browser.post(s.url("/login")).form(&[
-            ("username", user.username.as_str()),
-            ("password", user.password.as_str()),
-            ("csrf_token", token.as_str()),
-        ]))
-        .await;
-    assert_eq!(done.status.as_u16(), 303, "login: {}", done.body);
-    browser
-}
-
-/// `GET path` in `browser`.
-async fn get(s: &TestServer, browser: &Client, path: &str) -> Resp {
-    s.send(browser.get(s.url(path))).await
-}
-
 /// `GET path` as htmx does it.
 async fn hx_get(s: &TestServer, browser: &Client, path: &str) -> Resp {
     s.send(browser.get(s.url(path)).header("HX-Request", "true"))
         .await
-}
-
-/// The CSRF token of the page at `path`.
-async fn token_of(s: &TestServer, browser: &Client, path: &str) -> String {
-    let page = get(s, browser, path).await;
-    page.expect(200);
-    input_value(&page.body, "csrf_token").expect("a csrf_token field")
 }
 
 /// A full settings form: every field the page sends, then `changes` on top.
@@ -133,7 +106,7 @@ async fn settings_form_saves_through_the_one_path_and_never_shows_a_password(db:
     s.create_repo(&alice, "demo", false).await;
     s.forbid_in_answers("Down-Secret-1");
     s.forbid_in_answers("Next-Secret-2");
-    let browser = log_in(&s, &alice).await;
+    let browser = logged_in_as(&s, &alice).await;
     let page = get(&s, &browser, "/alice/demo/settings/mirror").await;
     page.expect(200);
     for needle in [
@@ -281,8 +254,8 @@ async fn settings_errors_show_inline_keep_what_was_typed_and_save_nothing(db: Db
     let (s, alice, _) = start(&db).await;
     s.create_repo(&alice, "demo", false).await;
     s.forbid_in_answers("Typed-Secret-9");
-    let browser = log_in(&s, &alice).await;
-    let token = token_of(&s, &browser, "/alice/demo/settings/mirror").await;
+    let browser = logged_in_as(&s, &alice).await;
+    let (_, token) = form_page(&s, &browser, "/alice/demo/settings/mirror").await;
     let before = api_settings(&s, &alice, "demo").await;
     let long_name = "u".repeat(300);
 
@@ -442,9 +415,9 @@ async fn mirror_pages_and_fragments_check_who_asks(db: Db) {
 
     // Owner and admin see everything; bob sees a public repository but may not manage it
     // (403) and does not learn that a private one exists (404).
-    let owner = log_in(&s, &alice).await;
-    let admin = log_in(&s, &carol).await;
-    let other = log_in(&s, &bob).await;
+    let owner = logged_in_as(&s, &alice).await;
+    let admin = logged_in_as(&s, &carol).await;
+    let other = logged_in_as(&s, &bob).await;
     for (who, browser) in [("owner", &owner), ("admin", &admin)] {
         for repo in ["open", "secret"] {
             let page = get(&s, browser, &format!("/alice/{repo}/settings/mirror")).await;
@@ -456,7 +429,7 @@ async fn mirror_pages_and_fragments_check_who_asks(db: Db) {
         }
     }
     for (repo, status) in [("open", 403), ("secret", 404)] {
-        let token = token_of(&s, &other, "/repo/import").await;
+        let (_, token) = form_page(&s, &other, "/repo/import").await;
         let page = get(&s, &other, &format!("/alice/{repo}/settings/mirror")).await;
         assert_eq!(page.status.as_u16(), status, "settings of {repo}");
         let fragment = hx_get(&s, &other, &format!("/alice/{repo}/mirror/widget")).await;
@@ -481,7 +454,7 @@ async fn mirror_pages_and_fragments_check_who_asks(db: Db) {
         Some("/alice/open/settings/mirror")
     );
     // The repository page shows the widget only to those who manage the mirror.
-    let token = token_of(&s, &owner, settings).await;
+    let (_, token) = form_page(&s, &owner, settings).await;
     post_settings(
         &s,
         &owner,
@@ -510,8 +483,8 @@ async fn mirror_pages_and_fragments_check_who_asks(db: Db) {
 async fn every_mirror_form_needs_the_csrf_token(db: Db) {
     let (s, alice, _) = start(&db).await;
     s.create_repo(&alice, "demo", false).await;
-    let browser = log_in(&s, &alice).await;
-    let token = token_of(&s, &browser, "/alice/demo/settings/mirror").await;
+    let browser = logged_in_as(&s, &alice).await;
+    let (_, token) = form_page(&s, &browser, "/alice/demo/settings/mirror").await;
     let changes = [
         ("mirror_enabled", "on"),
         ("upstream_url", "http://127.0.0.1:9/x.git"),
@@ -576,8 +549,8 @@ async fn sync_now_polls_while_syncing_and_stops_when_done(db: Db) {
     let git = Git::new();
     let src = slow.create("src").await;
     git.seed(src.to_str().unwrap(), &FIRST).await;
-    let browser = log_in(&s, &alice).await;
-    let token = token_of(&s, &browser, "/alice/m/settings/mirror").await;
+    let browser = logged_in_as(&s, &alice).await;
+    let (_, token) = form_page(&s, &browser, "/alice/m/settings/mirror").await;
 
     // Mirroring off: the widget says so (422) and offers no button.
     let hx_sync = || {
@@ -733,7 +706,7 @@ async fn history_is_paged_and_marks_deletions(db: Db) {
             }
         }
     }
-    let browser = log_in(&s, &alice).await;
+    let browser = logged_in_as(&s, &alice).await;
     let first = get(&s, &browser, "/alice/h/settings/mirror").await;
     first.expect(200);
     assert_eq!(first.body.matches(r#"<li class="run run-"#).count(), 10);
@@ -811,7 +784,7 @@ async fn dashboard_badges_show_direction_and_a_failure_stands_out(db: Db) {
             Set((status == "failed").then(|| "downstream: could not connect".to_owned()));
         active.update(&s.conn).await.unwrap();
     }
-    let browser = log_in(&s, &alice).await;
+    let browser = logged_in_as(&s, &alice).await;
     let home = get(&s, &browser, "/").await;
     home.expect(200);
     let item = |name: &str| {
@@ -840,7 +813,7 @@ async fn import_page_lands_on_the_repository_with_the_first_sync_running(db: Db)
     let tool = source.create("tool").await;
     git.seed(tool.to_str().unwrap(), &FIRST).await;
     s.forbid_in_answers("Import-Secret-7");
-    let browser = log_in(&s, &alice).await;
+    let browser = logged_in_as(&s, &alice).await;
     let page = get(&s, &browser, "/repo/import").await;
     page.expect(200);
     for needle in [

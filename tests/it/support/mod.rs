@@ -1,4 +1,5 @@
-//! Shared pieces of the integration tests: the server, the databases, git, HTML forms, mirrors.
+//! Shared pieces of the integration tests: the server, the databases, git, HTML forms, a
+//! browser over HTTP, mirrors.
 
 pub mod browser;
 pub mod db;
@@ -10,6 +11,7 @@ pub mod mirror;
 pub mod process;
 pub mod server;
 pub mod tls_front;
+pub mod web;
 
 pub use db::Db;
 pub use git::Git;
