@@ -22,7 +22,34 @@ on_both_databases!(
     sigterm_lets_a_running_sync_finish,
 );
 
-const LOCAL: &[(&str, &str)] = &[("MIRRORFORGE_ALLOW_LOCAL_NETWORKS", "true")];
+/// A data directory and its database, for one server process after another.
+struct Home {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Home {
+    /// A new data directory on `db` with the user `owner` (password `password`), made through
+    /// the command line; returns it and a token of `owner`'s.
+    async fn with_owner(db: &Db, password: &str) -> (Self, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = db.database_url(dir.path());
+        let token = cli_user_with_token(dir.path(), &url, "owner", password).await;
+        (Self { dir, url }, token)
+    }
+
+    /// The data directory.
+    fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Starts a server process on it that mirrors 127.0.0.1 remotes, with `env` besides.
+    async fn serve(&self, env: &[(&str, &str)]) -> ServerProcess {
+        let mut all = vec![("MIRRORFORGE_ALLOW_LOCAL_NETWORKS", "true")];
+        all.extend_from_slice(env);
+        ServerProcess::start(self.path(), &self.url, &all).await
+    }
+}
 
 /// Imports `body` as `owner` through a server process (201), then waits up to `wait` for the
 /// import's sync to end; returns its status.
@@ -63,15 +90,8 @@ async fn sync_and_settle(server: &ServerProcess, token: &str, name: &str) -> Val
 
 /// Process-wide libgit2 timeouts: this one runs the binary as its own process.
 async fn a_hung_remote_times_out(db: Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = db.database_url(dir.path());
-    let token = cli_user_with_token(dir.path(), &url, "owner", "Hung-Test-Pw-1").await;
-    let server = ServerProcess::start(
-        dir.path(),
-        &url,
-        &[LOCAL[0], ("MIRRORFORGE_SYNC_TIMEOUT", "3")],
-    )
-    .await;
+    let (home, token) = Home::with_owner(&db, "Hung-Test-Pw-1").await;
+    let server = home.serve(&[("MIRRORFORGE_SYNC_TIMEOUT", "3")]).await;
     let hung = HungRemote::start().await;
     let body = json!({
         "name": "hung", "clone_url": hung.url(), "mirror": true,
@@ -98,15 +118,13 @@ async fn a_hung_remote_times_out(db: Db) {
 }
 
 async fn a_process_killed_mid_sync_is_recovered_on_the_next_start(db: Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = db.database_url(dir.path());
-    let token = cli_user_with_token(dir.path(), &url, "owner", "Kill-Test-Pw-1").await;
+    let (home, token) = Home::with_owner(&db, "Kill-Test-Pw-1").await;
     let slow = GitBackend::slow(Duration::from_millis(800)).await;
     let src = slow.create("src").await;
     let git = Git::new();
     seed(&git, src.to_str().unwrap()).await;
 
-    let first = ServerProcess::start(dir.path(), &url, LOCAL).await;
+    let first = home.serve(&[]).await;
     let body = json!({ "name": "m", "clone_url": slow.url("src"), "mirror": true });
     let (status, _) = first
         .call(Method::POST, "/api/v1/repos/import", &token, Some(body))
@@ -128,7 +146,7 @@ async fn a_process_killed_mid_sync_is_recovered_on_the_next_start(db: Db) {
     tokio::time::sleep(Duration::from_millis(200)).await;
     first.kill_hard().await;
 
-    let second = ServerProcess::start(dir.path(), &url, LOCAL).await;
+    let second = home.serve(&[]).await;
     let runs = second
         .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
         .await;
@@ -141,7 +159,7 @@ async fn a_process_killed_mid_sync_is_recovered_on_the_next_start(db: Db) {
 
     let status = sync_and_settle(&second, &token, "m").await;
     assert_eq!(status["sync_status"], "success", "{status}");
-    let mirror = dir.path().join("repos/owner/m.git");
+    let mirror = home.path().join("repos/owner/m.git");
     assert_eq!(refs_of(&mirror).await, refs_of(&src).await);
     git.ok(&mirror, &["fsck", "--full", "--strict"]).await;
     second.terminate().await;
@@ -151,15 +169,13 @@ async fn a_process_killed_mid_sync_is_recovered_on_the_next_start(db: Db) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_on_one_postgres_never_sync_one_repository_at_once() {
     crate::support::db::with_postgres(|db| async move {
-        let dir = tempfile::tempdir().unwrap();
-        let url = db.database_url(dir.path());
-        let token = cli_user_with_token(dir.path(), &url, "owner", "Two-Procs-Pw-1").await;
+        let (home, token) = Home::with_owner(&db, "Two-Procs-Pw-1").await;
         let slow = GitBackend::slow(Duration::from_millis(1000)).await;
         let src = slow.create("src").await;
         let git = Git::new();
         seed(&git, src.to_str().unwrap()).await;
-        let a = ServerProcess::start(dir.path(), &url, LOCAL).await;
-        let b = ServerProcess::start(dir.path(), &url, LOCAL).await;
+        let a = home.serve(&[]).await;
+        let b = home.serve(&[]).await;
         let (created, _) = a
             .call(
                 Method::POST,
@@ -218,14 +234,12 @@ async fn two_processes_on_one_postgres_never_sync_one_repository_at_once() {
 }
 
 async fn sigterm_lets_a_running_sync_finish(db: Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = db.database_url(dir.path());
-    let token = cli_user_with_token(dir.path(), &url, "owner", "Term-Test-Pw-1").await;
+    let (home, token) = Home::with_owner(&db, "Term-Test-Pw-1").await;
     let slow = GitBackend::slow(Duration::from_millis(700)).await;
     let src = slow.create("src").await;
     let git = Git::new();
     seed(&git, src.to_str().unwrap()).await;
-    let server = ServerProcess::start(dir.path(), &url, LOCAL).await;
+    let server = home.serve(&[]).await;
     let body = json!({ "name": "m", "clone_url": slow.url("src"), "mirror": true });
     let (status, _) = server
         .call(Method::POST, "/api/v1/repos/import", &token, Some(body))
@@ -236,10 +250,10 @@ async fn sigterm_lets_a_running_sync_finish(db: Db) {
     assert!(exit.success(), "{exit:?}");
     // The sync was allowed to finish before the process ended.
     assert_eq!(
-        refs_of(&dir.path().join("repos/owner/m.git")).await,
+        refs_of(&home.path().join("repos/owner/m.git")).await,
         refs_of(&src).await
     );
-    let again = ServerProcess::start(dir.path(), &url, LOCAL).await;
+    let again = home.serve(&[]).await;
     let runs = again
         .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
         .await;
@@ -253,18 +267,15 @@ async fn sigterm_lets_a_running_sync_finish(db: Db) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_remotes_go_through_the_egress_tunnel_with_the_certificate_checked() {
     crate::support::db::with_sqlite(|db| async move {
-        let dir = tempfile::tempdir().unwrap();
-        let url = db.database_url(dir.path());
-        let token = cli_user_with_token(dir.path(), &url, "owner", "Tls-Test-Pw-1").await;
+        let (home, token) = Home::with_owner(&db, "Tls-Test-Pw-1").await;
         let backend = GitBackend::with_auth("bob", "Tls-Remote-Pw-2").await;
         let src = backend.create("src").await;
         backend.create("backup").await;
         let git = Git::new();
         seed(&git, src.to_str().unwrap()).await;
-        let front = TlsFront::start(dir.path(), backend.addr).await;
+        let front = TlsFront::start(home.path(), backend.addr).await;
         let cert = front.cert.to_string_lossy().into_owned();
-        let server =
-            ServerProcess::start(dir.path(), &url, &[LOCAL[0], ("SSL_CERT_FILE", &cert)]).await;
+        let server = home.serve(&[("SSL_CERT_FILE", &cert)]).await;
 
         let body = json!({
             "name": "m", "clone_url": front.url("src"), "mirror": true,
@@ -272,7 +283,7 @@ async fn https_remotes_go_through_the_egress_tunnel_with_the_certificate_checked
         });
         let status = import_and_settle(&server, &token, body, Duration::from_secs(60)).await;
         assert_eq!(status["sync_status"], "success", "{status}");
-        let mirror = dir.path().join("repos/owner/m.git");
+        let mirror = home.path().join("repos/owner/m.git");
         assert_eq!(refs_of(&mirror).await, refs_of(&src).await);
 
         let both = json!({
