@@ -15,7 +15,7 @@ use crate::support::{
     git::{Seed, Tag},
     git_backend::GitBackend,
     html::input_value,
-    mirror::{local_server, settle},
+    mirror::{local_server, patch, settle},
     on_both_databases,
     web::{form_page, get, logged_in_as},
 };
@@ -762,14 +762,7 @@ async fn dashboard_badges_show_direction_and_a_failure_stands_out(db: Db) {
             json!({"mirror_enabled": true, "mirror_direction": "downstream", "downstream_url": "http://127.0.0.1:9/b.git"}),
         ),
     ] {
-        s.send(
-            s.http
-                .patch(s.url(&format!("/api/v1/repos/alice/{name}/mirror")))
-                .bearer_auth(&alice.token)
-                .json(&body),
-        )
-        .await
-        .expect(200);
+        patch(&s, &alice, name, body).await.expect(200);
     }
     let rows = repository::Entity::find().all(&s.conn).await.unwrap();
     for row in rows {
