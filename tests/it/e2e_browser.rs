@@ -365,6 +365,7 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
     b.finish().await;
 }
 
+/// Logs in as maria through the login page in the real browser.
 async fn log_in(b: &Browser, s: &TestServer) {
     b.goto(&s.url("/login")).await;
     b.fill("#username", USER).await;
@@ -384,6 +385,7 @@ struct Widget {
     poll_failures: String,
 }
 
+/// Reads the sync widget of the page in the browser.
 async fn widget(b: &Browser) -> Widget {
     let found = b
         .eval(

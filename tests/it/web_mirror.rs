@@ -71,6 +71,7 @@ fn settings_form(token: &str, changes: &[(&str, &str)]) -> Vec<(String, String)>
     form
 }
 
+/// Posts the mirror settings `form` of alice's `repo` in `browser`.
 async fn post_settings(
     s: &TestServer,
     browser: &Client,
@@ -85,6 +86,7 @@ async fn post_settings(
     .await
 }
 
+/// The mirror settings of alice's `repo` through the API, as `user`.
 async fn api_settings(s: &TestServer, user: &TestUser, repo: &str) -> Value {
     let resp = s
         .get(&format!("/api/v1/repos/alice/{repo}/mirror"), Some(user))
