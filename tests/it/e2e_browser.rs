@@ -9,8 +9,13 @@
 use std::time::Duration;
 
 use crate::support::{
-    Db, Git, TestServer, browser::Browser, gateway::Gateway, git_backend::GitBackend,
+    Db, Git, TestServer,
+    browser::Browser,
+    gateway::Gateway,
+    git::{Seed, Tag},
+    git_backend::GitBackend,
     git_backend::refs_of,
+    mirror::local_server,
 };
 
 const USER: &str = "maria";
@@ -22,11 +27,7 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
     let Some(b) = Browser::start(1280, 1000).await else {
         return;
     };
-    let s = TestServer::start_with(&Db::Sqlite, |c| {
-        c.allow_local_networks = true;
-        c.min_sync_interval = 60;
-    })
-    .await;
+    let s = local_server(&Db::Sqlite, |c| c.min_sync_interval = 60).await;
     s.forbid_in_answers(PASSWORD);
     s.forbid_in_answers(WRONG);
     let slow = GitBackend::slow(Duration::from_millis(1500)).await;
@@ -72,19 +73,17 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
     let token = b.attr("#new-token-value", "value").await.unwrap();
     s.forbid_in_answers(&token);
     let git = Git::new();
-    let work = git.init("site").await;
-    git.commit_file(&work, "index.html", "<h1>hello</h1>\n", "first page")
-        .await;
-    git.commit_file(
-        &work,
-        "blob.bin",
-        crate::support::git::random_bytes(300_000),
-        "a blob",
-    )
-    .await;
-    git.ok(&work, &["tag", "v1.0"]).await;
-    let push_url = s.git_url(Some((USER, &token)), USER, "site");
-    git.ok(&work, &["push", "-q", &push_url, "main", "v1.0"])
+    let blob = crate::support::git::random_bytes(300_000);
+    let site = Seed {
+        work: "site",
+        commits: &[
+            ("index.html", b"<h1>hello</h1>\n", "first page"),
+            ("blob.bin", &blob, "a blob"),
+        ],
+        tag: Some(Tag::Light("v1.0")),
+        branches: &[],
+    };
+    git.seed(&s.git_url(Some((USER, &token)), USER, "site"), &site)
         .await;
 
     // Mirror settings: direction shows only the fields it needs.
@@ -366,6 +365,7 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
     b.finish().await;
 }
 
+/// Logs in as maria through the login page in the real browser.
 async fn log_in(b: &Browser, s: &TestServer) {
     b.goto(&s.url("/login")).await;
     b.fill("#username", USER).await;
@@ -385,6 +385,7 @@ struct Widget {
     poll_failures: String,
 }
 
+/// Reads the sync widget of the page in the browser.
 async fn widget(b: &Browser) -> Widget {
     let found = b
         .eval(

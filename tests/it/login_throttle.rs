@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::support::{
     Db, Resp, TestServer, TestUser, html::input_value, on_both_databases, process::ServerProcess,
+    web::log_in,
 };
 
 on_both_databases!(
@@ -117,19 +118,6 @@ async fn api_guessing_is_throttled_per_account_not_per_address(db: Db) {
         .expect_error(429, "too_many_requests");
 }
 
-/// A browser's login attempt through the form: fetches the form, posts it.
-async fn form_login(s: &TestServer, browser: &Client, username: &str, password: &str) -> Resp {
-    let page = s.send(browser.get(s.url("/login"))).await;
-    page.expect(200);
-    let token = input_value(&page.body, "csrf_token").expect("the login form has a token");
-    s.send(browser.post(s.url("/login")).form(&[
-        ("username", username),
-        ("password", password),
-        ("csrf_token", &token),
-    ]))
-    .await
-}
-
 async fn git_and_the_login_form_are_throttled_alike(db: Db) {
     let s = TestServer::start(&db).await;
     let alice = s.create_admin("alice").await;
@@ -178,10 +166,10 @@ async fn git_and_the_login_form_are_throttled_alike(db: Db) {
     // The login form: wrong passwords show the form again (422), then a 429 page that says why.
     let browser = s.browser();
     for i in 0..LIMIT {
-        let resp = form_login(&s, &browser, "carol", &format!("guess-{i}")).await;
+        let resp = log_in(&s, &browser, "carol", &format!("guess-{i}")).await;
         resp.expect(422);
     }
-    let page = form_login(&s, &browser, "carol", &carol.password).await;
+    let page = log_in(&s, &browser, "carol", &carol.password).await;
     let secs = retry_after(&page, 300);
     assert!(
         page.body.contains("Too many failed attempts"),
@@ -200,10 +188,10 @@ async fn git_and_the_login_form_are_throttled_alike(db: Db) {
     );
     // Another browser (same address) is throttled for carol too, but alice's neighbour is not.
     let other = s.browser();
-    let again = form_login(&s, &other, "carol", &carol.password).await;
+    let again = log_in(&s, &other, "carol", &carol.password).await;
     retry_after(&again, 300);
     let bob = s.create_user("bob").await;
-    let ok = form_login(&s, &other, "bob", &bob.password).await;
+    let ok = log_in(&s, &other, "bob", &bob.password).await;
     assert_eq!(ok.status.as_u16(), 303, "bob logs in: {}", ok.body);
 }
 

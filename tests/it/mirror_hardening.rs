@@ -4,13 +4,12 @@
 
 use serde_json::json;
 
-use crate::{
-    mirror::{import_body, patch, seed, settle, start, sync_now},
-    support::{
-        Db, Git,
-        git_backend::{CountingListener, GitBackend, refs_of},
-        on_both_databases,
-    },
+use crate::support::{
+    Db, Git, TestServer, TestUser,
+    git::Seed,
+    git_backend::{CountingListener, GitBackend, refs_of},
+    mirror::{import_body, local_server, patch, seed, settle, start, sync_now},
+    on_both_databases,
 };
 
 on_both_databases!(
@@ -55,10 +54,8 @@ async fn a_redirect_only_the_transfer_sees_reaches_nothing_and_fails_the_sync(db
 
     // A push is led the same way.
     s.create_repo(&owner, "pushed", false).await;
-    let work = git.init("work").await;
-    git.commit_file(&work, "a.txt", "a\n", "a").await;
     let push_url = s.git_url(Some(("owner", &owner.token)), "owner", "pushed");
-    git.ok(&work, &["push", "-q", &push_url, "main"]).await;
+    git.seed(&push_url, &Seed::ONE_COMMIT).await;
     patch(
         &s,
         &owner,
@@ -160,7 +157,7 @@ async fn urls_are_stored_in_their_normalised_form(db: Db) {
 /// IPv4-translated (`::ffff:0:a.b.c.d`) and local-use NAT64 (`64:ff9b:1::/48`) addresses
 /// reach local hosts too.
 async fn translated_ipv6_forms_of_local_addresses_are_refused(db: Db) {
-    let s = crate::support::TestServer::start(&db).await;
+    let s = TestServer::start(&db).await;
     let owner = s.create_admin("owner").await;
     s.create_repo(&owner, "r", false).await;
     for url in [
@@ -220,8 +217,7 @@ async fn out_of_range_paging_is_a_400_in_the_error_shape(db: Db) {
 /// a sync ended. Its claim must fail for a mirror that is no longer due, or the mirror is
 /// synced twice in a row. Here a second engine on the same database plays the other tick.
 async fn a_mirror_synced_since_the_due_list_was_read_is_not_claimed_again(db: Db) {
-    let s = crate::support::TestServer::start_with(&db, |c| {
-        c.allow_local_networks = true;
+    let s = local_server(&db, |c| {
         c.min_sync_interval = 60;
         c.scheduler_cron = "0 0 0 1 1 *".to_owned(); // not during the test
     })
@@ -265,7 +261,7 @@ async fn a_mirror_synced_since_the_due_list_was_read_is_not_claimed_again(db: Db
 /// `recover()` looks for claims on every tick: by index, not by reading the whole table.
 async fn claims_are_found_by_index(db: Db) {
     use sea_orm::{ConnectionTrait, Statement};
-    let s = crate::support::TestServer::start(&db).await;
+    let s = TestServer::start(&db).await;
     let backend = s.conn.get_database_backend();
     let query = match db {
         Db::Sqlite => {
@@ -307,16 +303,11 @@ async fn one_owner_cannot_hold_every_sync_slot(db: Db) {
     seed(&git, slow.path("big").to_str().unwrap()).await;
     let fast = GitBackend::start().await;
     fast.create("small").await;
-    git.ok(
-        &git.init("small-work").await,
-        &["commit", "-q", "--allow-empty", "-m", "one"],
-    )
-    .await;
-    git.ok(
-        &git.path("small-work"),
-        &["push", "-q", fast.path("small").to_str().unwrap(), "main"],
-    )
-    .await;
+    let small = Seed {
+        work: "small-work",
+        ..Seed::ONE_COMMIT
+    };
+    git.seed(fast.path("small").to_str().unwrap(), &small).await;
     let names = ["a1", "a2", "a3", "a4"];
     for name in names {
         s.create_repo(&alice, name, false).await;
@@ -343,17 +334,7 @@ async fn one_owner_cannot_hold_every_sync_slot(db: Db) {
     let mut most_running = 0;
     loop {
         most_running = most_running.max(running_runs(&s).await);
-        let mut alice_syncing = 0;
-        for name in names {
-            let status = s
-                .get(
-                    &format!("/api/v1/repos/alice/{name}/mirror/status"),
-                    Some(&alice),
-                )
-                .await
-                .json();
-            alice_syncing += usize::from(status["sync_status"] == "syncing");
-        }
+        let alice_syncing = syncing(&s, &alice, &names).await;
         let tiny = s
             .get("/api/v1/repos/bob/tiny/mirror/status", Some(&bob))
             .await
@@ -375,18 +356,7 @@ async fn one_owner_cannot_hold_every_sync_slot(db: Db) {
     // Let alice's run out, watching how many run at once.
     for _ in 0..300 {
         most_running = most_running.max(running_runs(&s).await);
-        let mut syncing = 0;
-        for name in names {
-            let status = s
-                .get(
-                    &format!("/api/v1/repos/alice/{name}/mirror/status"),
-                    Some(&alice),
-                )
-                .await
-                .json();
-            syncing += usize::from(status["sync_status"] == "syncing");
-        }
-        if syncing == 0 {
+        if syncing(&s, &alice, &names).await == 0 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -397,8 +367,24 @@ async fn one_owner_cannot_hold_every_sync_slot(db: Db) {
     );
 }
 
+/// How many of alice's repositories `names` say they are syncing.
+async fn syncing(s: &TestServer, alice: &TestUser, names: &[&str]) -> usize {
+    let mut syncing = 0;
+    for name in names {
+        let status = s
+            .get(
+                &format!("/api/v1/repos/alice/{name}/mirror/status"),
+                Some(alice),
+            )
+            .await
+            .json();
+        syncing += usize::from(status["sync_status"] == "syncing");
+    }
+    syncing
+}
+
 /// Runs of alice's repositories in progress, read in one query (one moment).
-async fn running_runs(s: &crate::support::TestServer) -> u64 {
+async fn running_runs(s: &TestServer) -> u64 {
     use mirrorforge::entities::{mirror_run, repository, user};
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
     let alice = user::Entity::find()

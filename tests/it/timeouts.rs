@@ -12,7 +12,7 @@ use tokio::{
     net::TcpStream,
 };
 
-use crate::support::{Db, Git, TestServer, on_both_databases};
+use crate::support::{Db, Git, TestServer, git::Seed, on_both_databases};
 
 on_both_databases!(
     a_request_head_that_trickles_in_is_cut_off,
@@ -114,11 +114,8 @@ async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
 async fn public_repo(s: &TestServer) -> std::path::PathBuf {
     let owner = s.create_admin("owner").await;
     s.create_repo(&owner, "r", false).await;
-    let git = Git::new();
-    let work = git.init("work").await;
-    git.commit_file(&work, "a.txt", "a\n", "a").await;
     let url = s.git_url(Some(("owner", &owner.token)), "owner", "r");
-    git.ok(&work, &["push", "-q", &url, "main"]).await;
+    Git::new().seed(&url, &Seed::ONE_COMMIT).await;
     s.repo_dir("owner", "r")
 }
 

@@ -14,6 +14,7 @@ use crate::support::{
     Db, Resp, TestServer,
     html::{input_value, set_cookie},
     on_both_databases,
+    web::{form_page, get, log_in},
 };
 
 const COOKIE: &str = "mirrorforge_session";
@@ -30,24 +31,9 @@ on_both_databases!(
     expired_sessions_are_deleted_at_start_up,
 );
 
-/// `GET path` with the browser's cookies.
-async fn get(s: &TestServer, browser: &Client, path: &str) -> Resp {
-    s.send(browser.get(s.url(path))).await
-}
-
 /// `POST path` as a url-encoded form.
 async fn post(s: &TestServer, browser: &Client, path: &str, form: &[(&str, &str)]) -> Resp {
     s.send(browser.post(s.url(path)).form(form)).await
-}
-
-/// Loads a page and returns it with the CSRF token of its form.
-async fn form_page(s: &TestServer, browser: &Client, path: &str) -> (Resp, String) {
-    let page = get(s, browser, path).await;
-    page.expect(200);
-    let token = input_value(&page.body, "csrf_token")
-        .unwrap_or_else(|| panic!("{path} has no csrf_token field:\n{}", page.body));
-    assert!(token.len() >= 16, "a CSRF token worth the name: {token:?}");
-    (page, token)
 }
 
 /// Whether the browser is logged in: a page for users only (the tokens page) shows instead of
@@ -63,22 +49,6 @@ async fn logged_in(s: &TestServer, browser: &Client) -> bool {
         }
         other => panic!("GET /user/settings/tokens answered {other}: {}", page.body),
     }
-}
-
-/// Logs in through the form and returns the answer to the POST.
-async fn log_in(s: &TestServer, browser: &Client, username: &str, password: &str) -> Resp {
-    let (_, token) = form_page(s, browser, "/login").await;
-    post(
-        s,
-        browser,
-        "/login",
-        &[
-            ("username", username),
-            ("password", password),
-            ("csrf_token", &token),
-        ],
-    )
-    .await
 }
 
 async fn login_needs_the_forms_csrf_token(db: Db) {

@@ -8,6 +8,7 @@ use crate::support::{
     html::set_cookie,
     on_both_databases,
     process::{ServerProcess, cli_user_with_token},
+    web::log_in,
 };
 
 on_both_databases!(
@@ -68,15 +69,9 @@ async fn every_answer_forbids_framing_and_sniffing(db: Db) {
         assert_hardened(path, &resp);
     }
     // The pages with one-click buttons (Sync now, revoke a token), logged in.
-    let page = s.send(browser.get(s.url("/login"))).await;
-    let token = crate::support::html::input_value(&page.body, "csrf_token").expect("token");
-    s.send(browser.post(s.url("/login")).form(&[
-        ("username", "alice"),
-        ("password", alice.password.as_str()),
-        ("csrf_token", token.as_str()),
-    ]))
-    .await
-    .expect(303);
+    log_in(&s, &browser, "alice", &alice.password)
+        .await
+        .expect(303);
     for path in ["/", "/user/settings/tokens", "/alice/hello/settings/mirror"] {
         let resp = s.send(browser.get(s.url(path))).await;
         resp.expect(200);

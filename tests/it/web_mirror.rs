@@ -11,8 +11,13 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 
 use crate::support::{
-    Db, Git, Resp, TestServer, TestUser, git_backend::GitBackend, html::input_value,
+    Db, Git, Resp, TestServer, TestUser,
+    git::{Seed, Tag},
+    git_backend::GitBackend,
+    html::input_value,
+    mirror::{local_server, patch, settle},
     on_both_databases,
+    web::{form_page, get, logged_in_as},
 };
 
 on_both_databases!(
@@ -26,51 +31,20 @@ on_both_databases!(
     import_page_lands_on_the_repository_with_the_first_sync_running,
 );
 
-/// A server that accepts 127.0.0.1 remotes and short intervals, with an admin and two users.
+/// A server that accepts 127.0.0.1 remotes and intervals down to 60 s, with an admin and two
+/// users.
 async fn start(db: &Db) -> (TestServer, TestUser, TestUser) {
-    let s = TestServer::start_with(db, |c| {
-        c.allow_local_networks = true;
-        c.min_sync_interval = 60;
-    })
-    .await;
+    let s = local_server(db, |c| c.min_sync_interval = 60).await;
     s.create_admin("root").await;
     let alice = s.create_user("alice").await;
     let bob = s.create_user("bob").await;
     (s, alice, bob)
 }
 
-/// A cookie-keeping client logged in as `user` through the login form.
-async fn log_in(s: &TestServer, user: &TestUser) -> Client {
-    let browser = s.browser();
-    let page = s.send(browser.get(s.url("/login"))).await;
-    let token = input_value(&page.body, "csrf_token").expect("login form token");
-    let done = s
-        .send(browser.post(s.url("/login")).form(&[
-            ("username", user.username.as_str()),
-            ("password", user.password.as_str()),
-            ("csrf_token", token.as_str()),
-        ]))
-        .await;
-    assert_eq!(done.status.as_u16(), 303, "login: {}", done.body);
-    browser
-}
-
-/// `GET path` in `browser`.
-async fn get(s: &TestServer, browser: &Client, path: &str) -> Resp {
-    s.send(browser.get(s.url(path))).await
-}
-
 /// `GET path` as htmx does it.
 async fn hx_get(s: &TestServer, browser: &Client, path: &str) -> Resp {
     s.send(browser.get(s.url(path)).header("HX-Request", "true"))
         .await
-}
-
-/// The CSRF token of the page at `path`.
-async fn token_of(s: &TestServer, browser: &Client, path: &str) -> String {
-    let page = get(s, browser, path).await;
-    page.expect(200);
-    input_value(&page.body, "csrf_token").expect("a csrf_token field")
 }
 
 /// A full settings form: every field the page sends, then `changes` on top.
@@ -97,6 +71,7 @@ fn settings_form(token: &str, changes: &[(&str, &str)]) -> Vec<(String, String)>
     form
 }
 
+/// Posts the mirror settings `form` of alice's `repo` in `browser`.
 async fn post_settings(
     s: &TestServer,
     browser: &Client,
@@ -111,6 +86,7 @@ async fn post_settings(
     .await
 }
 
+/// The mirror settings of alice's `repo` through the API, as `user`.
 async fn api_settings(s: &TestServer, user: &TestUser, repo: &str) -> Value {
     let resp = s
         .get(&format!("/api/v1/repos/alice/{repo}/mirror"), Some(user))
@@ -119,43 +95,20 @@ async fn api_settings(s: &TestServer, user: &TestUser, repo: &str) -> Value {
     resp.json()
 }
 
-/// Waits until the repository's sync has ended; returns its status word.
-async fn settle(s: &TestServer, user: &TestUser, repo: &str) -> String {
-    for _ in 0..600 {
-        let status = s
-            .get(
-                &format!("/api/v1/repos/alice/{repo}/mirror/status"),
-                Some(user),
-            )
-            .await;
-        let word = status.json()["sync_status"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        if word != "syncing" {
-            return word;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the sync of {repo} did not end within 30 s");
-}
-
-/// A bare repository `name` on `backend` with a `main` branch and a tag.
-async fn seeded(backend: &GitBackend, git: &Git, name: &str) {
-    let bare = backend.create(name).await;
-    let work = git.init(&format!("seed-{name}")).await;
-    git.commit_file(&work, "README", "hello\n", "first").await;
-    git.ok(&work, &["tag", "v1"]).await;
-    git.ok(&work, &["push", "-q", bare.to_str().unwrap(), "main", "v1"])
-        .await;
-}
+/// What the pages mirror: one commit `first` on main and a tag `v1`.
+const FIRST: Seed = Seed {
+    work: "seed",
+    commits: &[("README", b"hello\n", "first")],
+    tag: Some(Tag::Light("v1")),
+    branches: &[],
+};
 
 async fn settings_form_saves_through_the_one_path_and_never_shows_a_password(db: Db) {
     let (s, alice, _) = start(&db).await;
     s.create_repo(&alice, "demo", false).await;
     s.forbid_in_answers("Down-Secret-1");
     s.forbid_in_answers("Next-Secret-2");
-    let browser = log_in(&s, &alice).await;
+    let browser = logged_in_as(&s, &alice).await;
     let page = get(&s, &browser, "/alice/demo/settings/mirror").await;
     page.expect(200);
     for needle in [
@@ -303,8 +256,8 @@ async fn settings_errors_show_inline_keep_what_was_typed_and_save_nothing(db: Db
     let (s, alice, _) = start(&db).await;
     s.create_repo(&alice, "demo", false).await;
     s.forbid_in_answers("Typed-Secret-9");
-    let browser = log_in(&s, &alice).await;
-    let token = token_of(&s, &browser, "/alice/demo/settings/mirror").await;
+    let browser = logged_in_as(&s, &alice).await;
+    let (_, token) = form_page(&s, &browser, "/alice/demo/settings/mirror").await;
     let before = api_settings(&s, &alice, "demo").await;
     let long_name = "u".repeat(300);
 
@@ -464,9 +417,9 @@ async fn mirror_pages_and_fragments_check_who_asks(db: Db) {
 
     // Owner and admin see everything; bob sees a public repository but may not manage it
     // (403) and does not learn that a private one exists (404).
-    let owner = log_in(&s, &alice).await;
-    let admin = log_in(&s, &carol).await;
-    let other = log_in(&s, &bob).await;
+    let owner = logged_in_as(&s, &alice).await;
+    let admin = logged_in_as(&s, &carol).await;
+    let other = logged_in_as(&s, &bob).await;
     for (who, browser) in [("owner", &owner), ("admin", &admin)] {
         for repo in ["open", "secret"] {
             let page = get(&s, browser, &format!("/alice/{repo}/settings/mirror")).await;
@@ -478,7 +431,7 @@ async fn mirror_pages_and_fragments_check_who_asks(db: Db) {
         }
     }
     for (repo, status) in [("open", 403), ("secret", 404)] {
-        let token = token_of(&s, &other, "/repo/import").await;
+        let (_, token) = form_page(&s, &other, "/repo/import").await;
         let page = get(&s, &other, &format!("/alice/{repo}/settings/mirror")).await;
         assert_eq!(page.status.as_u16(), status, "settings of {repo}");
         let fragment = hx_get(&s, &other, &format!("/alice/{repo}/mirror/widget")).await;
@@ -503,7 +456,7 @@ async fn mirror_pages_and_fragments_check_who_asks(db: Db) {
         Some("/alice/open/settings/mirror")
     );
     // The repository page shows the widget only to those who manage the mirror.
-    let token = token_of(&s, &owner, settings).await;
+    let (_, token) = form_page(&s, &owner, settings).await;
     post_settings(
         &s,
         &owner,
@@ -532,8 +485,8 @@ async fn mirror_pages_and_fragments_check_who_asks(db: Db) {
 async fn every_mirror_form_needs_the_csrf_token(db: Db) {
     let (s, alice, _) = start(&db).await;
     s.create_repo(&alice, "demo", false).await;
-    let browser = log_in(&s, &alice).await;
-    let token = token_of(&s, &browser, "/alice/demo/settings/mirror").await;
+    let browser = logged_in_as(&s, &alice).await;
+    let (_, token) = form_page(&s, &browser, "/alice/demo/settings/mirror").await;
     let changes = [
         ("mirror_enabled", "on"),
         ("upstream_url", "http://127.0.0.1:9/x.git"),
@@ -596,9 +549,10 @@ async fn sync_now_polls_while_syncing_and_stops_when_done(db: Db) {
     s.create_repo(&alice, "m", false).await;
     let slow = GitBackend::slow(Duration::from_millis(700)).await;
     let git = Git::new();
-    seeded(&slow, &git, "src").await;
-    let browser = log_in(&s, &alice).await;
-    let token = token_of(&s, &browser, "/alice/m/settings/mirror").await;
+    let src = slow.create("src").await;
+    git.seed(src.to_str().unwrap(), &FIRST).await;
+    let browser = logged_in_as(&s, &alice).await;
+    let (_, token) = form_page(&s, &browser, "/alice/m/settings/mirror").await;
 
     // Mirroring off: the widget says so (422) and offers no button.
     let hx_sync = || {
@@ -656,7 +610,7 @@ async fn sync_now_polls_while_syncing_and_stops_when_done(db: Db) {
         assert!(polling.header("hx-trigger").is_none());
     }
     assert_eq!(polling.header("cache-control"), Some("no-store"));
-    assert_eq!(settle(&s, &alice, "m").await, "success");
+    assert_eq!(settle(&s, &alice, "m").await["sync_status"], "success");
     // …and stops by itself once done, telling the page to refresh what changed.
     let done = hx_get(&s, &browser, "/alice/m/mirror/widget?on=settings").await;
     done.expect(200);
@@ -754,7 +708,7 @@ async fn history_is_paged_and_marks_deletions(db: Db) {
             }
         }
     }
-    let browser = log_in(&s, &alice).await;
+    let browser = logged_in_as(&s, &alice).await;
     let first = get(&s, &browser, "/alice/h/settings/mirror").await;
     first.expect(200);
     assert_eq!(first.body.matches(r#"<li class="run run-"#).count(), 10);
@@ -810,14 +764,7 @@ async fn dashboard_badges_show_direction_and_a_failure_stands_out(db: Db) {
             json!({"mirror_enabled": true, "mirror_direction": "downstream", "downstream_url": "http://127.0.0.1:9/b.git"}),
         ),
     ] {
-        s.send(
-            s.http
-                .patch(s.url(&format!("/api/v1/repos/alice/{name}/mirror")))
-                .bearer_auth(&alice.token)
-                .json(&body),
-        )
-        .await
-        .expect(200);
+        patch(&s, &alice, name, body).await.expect(200);
     }
     let rows = repository::Entity::find().all(&s.conn).await.unwrap();
     for row in rows {
@@ -832,7 +779,7 @@ async fn dashboard_badges_show_direction_and_a_failure_stands_out(db: Db) {
             Set((status == "failed").then(|| "downstream: could not connect".to_owned()));
         active.update(&s.conn).await.unwrap();
     }
-    let browser = log_in(&s, &alice).await;
+    let browser = logged_in_as(&s, &alice).await;
     let home = get(&s, &browser, "/").await;
     home.expect(200);
     let item = |name: &str| {
@@ -858,9 +805,10 @@ async fn import_page_lands_on_the_repository_with_the_first_sync_running(db: Db)
     let (s, alice, _) = start(&db).await;
     let source = GitBackend::slow(Duration::from_millis(600)).await;
     let git = Git::new();
-    seeded(&source, &git, "tool").await;
+    let tool = source.create("tool").await;
+    git.seed(tool.to_str().unwrap(), &FIRST).await;
     s.forbid_in_answers("Import-Secret-7");
-    let browser = log_in(&s, &alice).await;
+    let browser = logged_in_as(&s, &alice).await;
     let page = get(&s, &browser, "/repo/import").await;
     page.expect(200);
     for needle in [
@@ -923,7 +871,7 @@ async fn import_page_lands_on_the_repository_with_the_first_sync_running(db: Db)
     );
     assert!(landing.body.contains(r#"hx-trigger="every 1s""#));
     assert!(landing.body.contains("The first sync is running"));
-    assert_eq!(settle(&s, &alice, "tool").await, "success");
+    assert_eq!(settle(&s, &alice, "tool").await["sync_status"], "success");
     let api = api_settings(&s, &alice, "tool").await;
     assert_eq!(api["mirror_direction"], "upstream");
     assert_eq!(api["sync_interval"], 1800);

@@ -1,5 +1,5 @@
 //! The real `git` client, run in temp directories with a scrubbed environment: no system or
-//! user configuration, no prompts, no proxies, a fixed identity.
+//! user configuration, no prompts, no proxies, a fixed identity; and work trees seeded to order.
 
 use std::{
     path::{Path, PathBuf},
@@ -146,6 +146,67 @@ impl Git {
         )
         .await
     }
+
+    /// Makes the work tree `seed` describes and pushes main, its branches and its tag to
+    /// `remote`; returns the work tree.
+    pub async fn seed(&self, remote: &str, seed: &Seed<'_>) -> PathBuf {
+        let work = self.init(seed.work).await;
+        for (file, content, message) in seed.commits {
+            self.commit_file(&work, file, content, message).await;
+        }
+        let mut push = vec!["push", "-q", remote, "main"];
+        for branch in seed.branches {
+            self.ok(&work, &["branch", branch]).await;
+            push.push(branch);
+        }
+        if let Some(tag) = seed.tag {
+            let name = match tag {
+                Tag::Light(name) => {
+                    self.ok(&work, &["tag", name]).await;
+                    name
+                }
+                Tag::Annotated(name) => {
+                    self.ok(&work, &["tag", "-a", name, "-m", name]).await;
+                    name
+                }
+            };
+            push.push(name);
+        }
+        self.ok(&work, &push).await;
+        work
+    }
+}
+
+/// A tag made at the last commit of a seeded work tree.
+#[derive(Debug, Clone, Copy)]
+pub enum Tag<'a> {
+    /// `git tag NAME`.
+    Light(&'a str),
+    /// `git tag -a NAME -m NAME`.
+    Annotated(&'a str),
+}
+
+/// What [`Git::seed`] puts in a work tree before pushing it.
+#[derive(Debug, Clone, Copy)]
+pub struct Seed<'a> {
+    /// The work tree's name in the git sandbox.
+    pub work: &'a str,
+    /// Commits on `main`, oldest first: the file written, its content, the message.
+    pub commits: &'a [(&'a str, &'a [u8], &'a str)],
+    /// A tag at the last commit, if any.
+    pub tag: Option<Tag<'a>>,
+    /// Branches made at the last commit.
+    pub branches: &'a [&'a str],
+}
+
+impl Seed<'static> {
+    /// One commit on main and nothing else.
+    pub const ONE_COMMIT: Self = Seed {
+        work: "work",
+        commits: &[("a.txt", b"a\n", "a")],
+        tag: None,
+        branches: &[],
+    };
 }
 
 /// `git show-ref` style lines (`SHA REF`) and `ls-remote` style lines (`SHA\tREF`) as

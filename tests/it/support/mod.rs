@@ -1,4 +1,5 @@
-//! Shared pieces of the integration tests: the server, the databases, git, HTML forms.
+//! Shared pieces of the integration tests: the server, the databases, git, HTML forms, a
+//! browser over HTTP, mirrors.
 
 pub mod browser;
 pub mod db;
@@ -6,9 +7,11 @@ pub mod gateway;
 pub mod git;
 pub mod git_backend;
 pub mod html;
+pub mod mirror;
 pub mod process;
 pub mod server;
 pub mod tls_front;
+pub mod web;
 
 pub use db::Db;
 pub use git::Git;

@@ -119,28 +119,6 @@ impl ServerProcess {
         self.call(reqwest::Method::GET, path, token, None).await.1
     }
 
-    /// Polls `/api/v1/repos/{repo}/mirror/status` until the sync has ended (at most `within`).
-    pub async fn wait_for_sync(
-        &self,
-        repo: &str,
-        token: &str,
-        within: std::time::Duration,
-    ) -> serde_json::Value {
-        let started = std::time::Instant::now();
-        let path = format!("/api/v1/repos/{repo}/mirror/status");
-        loop {
-            let status = self.get_json(&path, token).await;
-            if status["sync_status"] != "syncing" {
-                return status;
-            }
-            assert!(
-                started.elapsed() < within,
-                "{repo} still syncing after {within:?}"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-    }
-
     /// The process id (for reading `/proc/PID/…`).
     pub fn pid(&self) -> u32 {
         self.child.id().expect("the server process is running")

@@ -1,17 +1,17 @@
-//! Mirroring against real remotes: stock `git http-backend` on 127.0.0.1 (with Basic auth) as
-//! the stand-in for GitHub, the mirror API, the scheduler, timeouts, claims and secrets.
+//! Mirroring through the in-process server against real remotes (stock `git http-backend` on
+//! 127.0.0.1, with Basic auth, as the stand-in for GitHub): the mirror API, the scheduler,
+//! claims, redirects and secrets.
 
-use std::time::Duration;
+use std::{path::Path, time::Duration};
 
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::{
-    Db, Git, Resp, TestServer, TestUser,
-    git_backend::{GitBackend, HungRemote, RedirectingRemote, refs_of},
+    Db, Git, Resp, TestServer,
+    git_backend::{GitBackend, RedirectingRemote, refs_of},
+    mirror::{call, import_body, local_server, patch, runs, seed, settle, start, sync_now},
     on_both_databases,
-    process::{ServerProcess, cli_user_with_token, files_below},
-    tls_front::TlsFront,
+    process::files_below,
 };
 
 on_both_databases!(
@@ -29,110 +29,7 @@ on_both_databases!(
     import_without_mirror_clones_once_and_keeps_no_credentials,
     a_changed_secret_key_fails_the_sync_with_a_sentence,
     a_remote_no_longer_allowed_is_refused_when_the_sync_connects,
-    a_hung_remote_times_out,
-    a_process_killed_mid_sync_is_recovered_on_the_next_start,
-    sigterm_lets_a_running_sync_finish,
 );
-
-const LOCAL: &[(&str, &str)] = &[("MIRRORFORGE_ALLOW_LOCAL_NETWORKS", "true")];
-
-pub(crate) async fn start(db: &Db) -> (TestServer, TestUser) {
-    let s = TestServer::start_with(db, |c| {
-        c.allow_local_networks = true;
-        c.min_sync_interval = 1;
-    })
-    .await;
-    let owner = s.create_admin("owner").await;
-    (s, owner)
-}
-
-pub(crate) async fn call(
-    s: &TestServer,
-    method: &str,
-    path: &str,
-    user: &TestUser,
-    body: Option<Value>,
-) -> Resp {
-    let url = s.url(path);
-    let mut request = match method {
-        "GET" => s.http.get(url),
-        "POST" => s.http.post(url),
-        "PATCH" => s.http.patch(url),
-        "DELETE" => s.http.delete(url),
-        other => panic!("method {other}"),
-    }
-    .bearer_auth(&user.token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    s.send(request).await
-}
-
-/// Waits until the repository's sync has ended; returns the status object.
-pub(crate) async fn settle(s: &TestServer, user: &TestUser, repo: &str) -> Value {
-    let path = format!("/api/v1/repos/{}/{repo}/mirror/status", user.username);
-    for _ in 0..600 {
-        let status = call(s, "GET", &path, user, None).await;
-        status.expect(200);
-        let body = status.json();
-        if body["sync_status"] != "syncing" {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the sync of {repo} did not end within 30 s");
-}
-
-pub(crate) async fn runs(s: &TestServer, user: &TestUser, repo: &str) -> Vec<Value> {
-    let resp = call(
-        s,
-        "GET",
-        &format!("/api/v1/repos/{}/{repo}/mirror/runs", user.username),
-        user,
-        None,
-    )
-    .await;
-    resp.expect(200);
-    resp.json().as_array().expect("a list").clone()
-}
-
-pub(crate) async fn sync_now(s: &TestServer, user: &TestUser, repo: &str) -> Resp {
-    call(
-        s,
-        "POST",
-        &format!("/api/v1/repos/{}/{repo}/sync", user.username),
-        user,
-        None,
-    )
-    .await
-}
-
-pub(crate) async fn patch(s: &TestServer, user: &TestUser, repo: &str, body: Value) -> Resp {
-    call(
-        s,
-        "PATCH",
-        &format!("/api/v1/repos/{}/{repo}/mirror", user.username),
-        user,
-        Some(body),
-    )
-    .await
-}
-
-/// A work tree with main, feature and an annotated tag, pushed to `remote`.
-pub(crate) async fn seed(git: &Git, remote: &str) -> std::path::PathBuf {
-    let work = git.init("seed").await;
-    git.commit_file(&work, "a.txt", "one\n", "one").await;
-    git.commit_file(&work, "b.txt", "two\n", "two").await;
-    git.ok(&work, &["tag", "-a", "v1", "-m", "v1"]).await;
-    git.ok(&work, &["branch", "feature"]).await;
-    git.ok(&work, &["push", "-q", remote, "main", "feature", "v1"])
-        .await;
-    work
-}
-
-pub(crate) async fn import_body(s: &TestServer, owner: &TestUser, body: Value) -> Resp {
-    call(s, "POST", "/api/v1/repos/import", owner, Some(body)).await
-}
 
 async fn import_as_mirror_then_every_upstream_change_is_mirrored_exactly(db: Db) {
     let (s, owner) = start(&db).await;
@@ -698,8 +595,7 @@ async fn twenty_concurrent_sync_now_give_one_202_and_nineteen_409(db: Db) {
 }
 
 async fn the_scheduler_syncs_due_mirrors(db: Db) {
-    let s = TestServer::start_with(&db, |c| {
-        c.allow_local_networks = true;
+    let s = local_server(&db, |c| {
         c.min_sync_interval = 1;
         c.scheduler_cron = "* * * * * *".to_owned();
     })
@@ -719,30 +615,32 @@ async fn the_scheduler_syncs_due_mirrors(db: Db) {
     .await
     .expect(200);
     let mirror = s.repo_dir("owner", "auto");
-    let mut synced_first = false;
-    for _ in 0..300 {
-        if refs_of(&mirror).await == refs_of(&src).await {
-            synced_first = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(synced_first, "the scheduler did not pick up the due mirror");
+    assert!(
+        refs_become_equal(&mirror, &src).await,
+        "the scheduler did not pick up the due mirror"
+    );
     git.commit_file(&work, "later.txt", "later\n", "later")
         .await;
     git.ok(&work, &["push", "-q", src.to_str().unwrap(), "main"])
         .await;
-    let mut synced_again = false;
+    assert!(
+        refs_become_equal(&mirror, &src).await,
+        "the scheduler did not sync the new commit"
+    );
+    let all = runs(&s, &owner, "auto").await;
+    assert!(all.iter().all(|r| r["trigger"] == "scheduled"), "{all:?}");
+}
+
+/// Whether the refs of `mirror` come to equal those of `src` within 30 s (asking every 100 ms):
+/// a scheduled sync shows no status before it starts, so only the refs tell it has run.
+async fn refs_become_equal(mirror: &Path, src: &Path) -> bool {
     for _ in 0..300 {
-        if refs_of(&mirror).await == refs_of(&src).await {
-            synced_again = true;
-            break;
+        if refs_of(mirror).await == refs_of(src).await {
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(synced_again, "the scheduler did not sync the new commit");
-    let all = runs(&s, &owner, "auto").await;
-    assert!(all.iter().all(|r| r["trigger"] == "scheduled"), "{all:?}");
+    false
 }
 
 async fn import_without_mirror_clones_once_and_keeps_no_credentials(db: Db) {
@@ -789,8 +687,7 @@ async fn import_without_mirror_clones_once_and_keeps_no_credentials(db: Db) {
 }
 
 async fn a_changed_secret_key_fails_the_sync_with_a_sentence(db: Db) {
-    let mut s = TestServer::start_with(&db, |c| {
-        c.allow_local_networks = true;
+    let mut s = local_server(&db, |c| {
         c.secret_key = Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned());
     })
     .await;
@@ -867,286 +764,4 @@ async fn a_remote_no_longer_allowed_is_refused_when_the_sync_connects(db: Db) {
         wait > 1800,
         "retried after {wait} s, not after the interval"
     );
-}
-
-/// Imports `body` as `owner` through a server process (201), then waits up to `wait` for the
-/// import's sync to end; returns its status.
-async fn import_and_settle(
-    server: &ServerProcess,
-    token: &str,
-    body: Value,
-    wait: Duration,
-) -> Value {
-    let repo = format!("owner/{}", body["name"].as_str().expect("a name"));
-    let (status, _) = server
-        .call(Method::POST, "/api/v1/repos/import", token, Some(body))
-        .await;
-    assert_eq!(status, 201);
-    server.wait_for_sync(&repo, token, wait).await
-}
-
-/// "Sync now" on `owner/NAME` through a server process (202), then waits up to 60 s for the
-/// sync to end; returns its status.
-async fn sync_and_settle(server: &ServerProcess, token: &str, name: &str) -> Value {
-    let (accepted, _) = server
-        .call(
-            Method::POST,
-            &format!("/api/v1/repos/owner/{name}/sync"),
-            token,
-            None,
-        )
-        .await;
-    assert_eq!(accepted, 202);
-    server
-        .wait_for_sync(&format!("owner/{name}"), token, Duration::from_secs(60))
-        .await
-}
-
-/// Process-wide libgit2 timeouts: this one runs the binary as its own process.
-async fn a_hung_remote_times_out(db: Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = db.database_url(dir.path());
-    let token = cli_user_with_token(dir.path(), &url, "owner", "Hung-Test-Pw-1").await;
-    let server = ServerProcess::start(
-        dir.path(),
-        &url,
-        &[LOCAL[0], ("MIRRORFORGE_SYNC_TIMEOUT", "3")],
-    )
-    .await;
-    let hung = HungRemote::start().await;
-    let body = json!({
-        "name": "hung", "clone_url": hung.url(), "mirror": true,
-        "auth_username": "bob", "auth_password": "Hung-Remote-Pw-9"
-    });
-    let status = import_and_settle(&server, &token, body, Duration::from_secs(30)).await;
-    assert_eq!(status["sync_status"], "failed");
-    let error = status["sync_error"].as_str().unwrap();
-    assert!(error.contains("timed out after 3 s"), "{status}");
-    let log = server.log();
-    assert!(
-        log.contains("Mirror sync failed") && log.contains("timed out"),
-        "{log}"
-    );
-    assert!(
-        log.contains("Performing mirror sync") && log.contains("direction=upstream"),
-        "{log}"
-    );
-    assert!(
-        !log.contains("Hung-Remote-Pw-9"),
-        "the password reached the log: {log}"
-    );
-    server.terminate().await;
-}
-
-async fn a_process_killed_mid_sync_is_recovered_on_the_next_start(db: Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = db.database_url(dir.path());
-    let token = cli_user_with_token(dir.path(), &url, "owner", "Kill-Test-Pw-1").await;
-    let slow = GitBackend::slow(Duration::from_millis(800)).await;
-    let src = slow.create("src").await;
-    let git = Git::new();
-    seed(&git, src.to_str().unwrap()).await;
-
-    let first = ServerProcess::start(dir.path(), &url, LOCAL).await;
-    let body = json!({ "name": "m", "clone_url": slow.url("src"), "mirror": true });
-    let (status, _) = first
-        .call(Method::POST, "/api/v1/repos/import", &token, Some(body))
-        .await;
-    assert_eq!(status, 201);
-    // Kill it once the run is recorded and the transfer is under way (the remote is slow).
-    let mut running = false;
-    for _ in 0..500 {
-        let runs = first
-            .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
-            .await;
-        if runs[0]["status"] == "running" {
-            running = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(running, "the import's run was not seen running within 10 s");
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    first.kill_hard().await;
-
-    let second = ServerProcess::start(dir.path(), &url, LOCAL).await;
-    let runs = second
-        .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
-        .await;
-    assert_eq!(runs[0]["status"], "interrupted", "{runs}");
-    assert!(runs[0]["finished_at"].is_string());
-    let status = second
-        .get_json("/api/v1/repos/owner/m/mirror/status", &token)
-        .await;
-    assert_ne!(status["sync_status"], "syncing", "{status}");
-
-    let status = sync_and_settle(&second, &token, "m").await;
-    assert_eq!(status["sync_status"], "success", "{status}");
-    let mirror = dir.path().join("repos/owner/m.git");
-    assert_eq!(refs_of(&mirror).await, refs_of(&src).await);
-    git.ok(&mirror, &["fsck", "--full", "--strict"]).await;
-    second.terminate().await;
-}
-
-/// Two processes on one PostgreSQL: twenty "Sync now" spread over both start exactly one sync.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_processes_on_one_postgres_never_sync_one_repository_at_once() {
-    crate::support::db::with_postgres(|db| async move {
-        let dir = tempfile::tempdir().unwrap();
-        let url = db.database_url(dir.path());
-        let token = cli_user_with_token(dir.path(), &url, "owner", "Two-Procs-Pw-1").await;
-        let slow = GitBackend::slow(Duration::from_millis(1000)).await;
-        let src = slow.create("src").await;
-        let git = Git::new();
-        seed(&git, src.to_str().unwrap()).await;
-        let a = ServerProcess::start(dir.path(), &url, LOCAL).await;
-        let b = ServerProcess::start(dir.path(), &url, LOCAL).await;
-        let (created, _) = a
-            .call(
-                Method::POST,
-                "/api/v1/repos",
-                &token,
-                Some(json!({"name": "m"})),
-            )
-            .await;
-        assert_eq!(created, 201);
-        let settings = json!({ "mirror_enabled": true, "upstream_url": slow.url("src") });
-        let (patched, _) = a
-            .call(
-                Method::PATCH,
-                "/api/v1/repos/owner/m/mirror",
-                &token,
-                Some(settings),
-            )
-            .await;
-        assert_eq!(patched, 200);
-        for round in 0..3 {
-            let requests = (0..20).map(|i| {
-                let target = if i % 2 == 0 { &a } else { &b };
-                target.call(Method::POST, "/api/v1/repos/owner/m/sync", &token, None)
-            });
-            let statuses: Vec<u16> = futures_util::future::join_all(requests)
-                .await
-                .into_iter()
-                .map(|(status, _)| status)
-                .collect();
-            assert_eq!(
-                statuses.iter().filter(|s| **s == 202).count(),
-                1,
-                "round {round}: {statuses:?}"
-            );
-            b.wait_for_sync("owner/m", &token, Duration::from_secs(60))
-                .await;
-        }
-        let runs = a
-            .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
-            .await;
-        let runs = runs.as_array().unwrap();
-        assert_eq!(runs.len(), 3);
-        // No two runs overlap in time.
-        let time = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
-        let mut spans: Vec<_> = runs
-            .iter()
-            .map(|r| (time(&r["started_at"]), time(&r["finished_at"])))
-            .collect();
-        spans.sort();
-        for pair in spans.windows(2) {
-            assert!(pair[0].1 <= pair[1].0, "overlapping runs: {pair:?}");
-        }
-        a.terminate().await;
-        b.terminate().await;
-    })
-    .await;
-}
-
-async fn sigterm_lets_a_running_sync_finish(db: Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = db.database_url(dir.path());
-    let token = cli_user_with_token(dir.path(), &url, "owner", "Term-Test-Pw-1").await;
-    let slow = GitBackend::slow(Duration::from_millis(700)).await;
-    let src = slow.create("src").await;
-    let git = Git::new();
-    seed(&git, src.to_str().unwrap()).await;
-    let server = ServerProcess::start(dir.path(), &url, LOCAL).await;
-    let body = json!({ "name": "m", "clone_url": slow.url("src"), "mirror": true });
-    let (status, _) = server
-        .call(Method::POST, "/api/v1/repos/import", &token, Some(body))
-        .await;
-    assert_eq!(status, 201);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let exit = server.terminate().await;
-    assert!(exit.success(), "{exit:?}");
-    // The sync was allowed to finish before the process ended.
-    assert_eq!(
-        refs_of(&dir.path().join("repos/owner/m.git")).await,
-        refs_of(&src).await
-    );
-    let again = ServerProcess::start(dir.path(), &url, LOCAL).await;
-    let runs = again
-        .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
-        .await;
-    assert_eq!(runs[0]["status"], "success", "{runs}");
-    again.terminate().await;
-}
-
-/// An https remote, as GitHub is: the transfer's egress speaks TLS to it and checks the
-/// certificate (trusted here through `SSL_CERT_FILE`, so the server runs as its own process); pulled, then pushed on to a second https remote. A certificate nobody trusts
-/// fails the sync. SQLite only: this is about the transport.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn https_remotes_go_through_the_egress_tunnel_with_the_certificate_checked() {
-    crate::support::db::with_sqlite(|db| async move {
-        let dir = tempfile::tempdir().unwrap();
-        let url = db.database_url(dir.path());
-        let token = cli_user_with_token(dir.path(), &url, "owner", "Tls-Test-Pw-1").await;
-        let backend = GitBackend::with_auth("bob", "Tls-Remote-Pw-2").await;
-        let src = backend.create("src").await;
-        backend.create("backup").await;
-        let git = Git::new();
-        seed(&git, src.to_str().unwrap()).await;
-        let front = TlsFront::start(dir.path(), backend.addr).await;
-        let cert = front.cert.to_string_lossy().into_owned();
-        let server =
-            ServerProcess::start(dir.path(), &url, &[LOCAL[0], ("SSL_CERT_FILE", &cert)]).await;
-
-        let body = json!({
-            "name": "m", "clone_url": front.url("src"), "mirror": true,
-            "auth_username": "bob", "auth_password": "Tls-Remote-Pw-2"
-        });
-        let status = import_and_settle(&server, &token, body, Duration::from_secs(60)).await;
-        assert_eq!(status["sync_status"], "success", "{status}");
-        let mirror = dir.path().join("repos/owner/m.git");
-        assert_eq!(refs_of(&mirror).await, refs_of(&src).await);
-
-        let both = json!({
-            "mirror_direction": "both", "downstream_url": front.url("backup"),
-            "downstream_username": "bob", "downstream_password": "Tls-Remote-Pw-2"
-        });
-        let (patched, _) = server
-            .call(
-                Method::PATCH,
-                "/api/v1/repos/owner/m/mirror",
-                &token,
-                Some(both),
-            )
-            .await;
-        assert_eq!(patched, 200);
-        let status = sync_and_settle(&server, &token, "m").await;
-        assert_eq!(status["sync_status"], "success", "{status}");
-        assert_eq!(refs_of(&backend.path("backup")).await, refs_of(&src).await);
-
-        // Another certificate, trusted by nobody: the sync fails and says why.
-        let other_dir = tempfile::tempdir().unwrap();
-        let untrusted = TlsFront::start(other_dir.path(), backend.addr).await;
-        let body = json!({ "name": "u", "clone_url": untrusted.url("src"), "mirror": true });
-        let status = import_and_settle(&server, &token, body, Duration::from_secs(60)).await;
-        assert_eq!(status["sync_status"], "failed", "{status}");
-        let error = status["sync_error"].as_str().unwrap();
-        assert!(
-            error.contains("TLS certificate is not trusted here (self-signed certificate)"),
-            "{error}"
-        );
-        assert!(!server.log().contains("Tls-Remote-Pw-2"));
-        server.terminate().await;
-    })
-    .await;
 }
