@@ -42,9 +42,9 @@ pub enum Error {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
-    /// Anything else unexpected: logged, never shown.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Anything else unexpected: logged with its chain of causes, never shown.
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
 }
 
 impl Error {
@@ -56,9 +56,14 @@ impl Error {
         Self::Validation(fields)
     }
 
-    /// An unexpected failure, with its cause kept for the log.
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Self::Internal(cause.to_string())
+    /// An unexpected failure, with its cause (and the cause's own causes) kept for the log.
+    pub fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(anyhow::Error::new(cause))
+    }
+
+    /// An unexpected failure described in words, for the log.
+    pub fn internal_msg(message: impl Into<String>) -> Self {
+        Self::Internal(anyhow::Error::msg(message.into()))
     }
 
     /// The HTTP status this error maps to.

@@ -54,7 +54,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     crate::git::mirror::set_network_timeouts(config.sync_timeout)?;
     let throttle = Arc::new(LoginThrottle::new(config.login_throttle));
     let config = Arc::new(config);
-    let engine = Engine::new(db.clone(), Arc::clone(&config), secrets);
+    let engine = Engine::new(db.clone(), Arc::clone(&config), secrets.clone());
     let git = Arc::new(GitProcesses::new(
         config.max_git_processes,
         config.git_queue_wait,
@@ -63,6 +63,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     Ok(AppState {
         config,
         db,
+        secrets,
         engine,
         git,
         throttle,

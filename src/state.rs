@@ -1,11 +1,14 @@
-//! Shared application state handed to every handler.
+//! Shared application state handed to every handler: the services, built once at start-up.
 
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::throttle::LoginThrottle, config::Config, git::serve::GitProcesses, mirror::engine::Engine,
+    auth::throttle::LoginThrottle,
+    config::Config,
+    git::serve::GitProcesses,
+    mirror::{engine::Engine, import::Importer, secrets::SecretBox},
 };
 
 /// Cheap to clone: everything inside is shared.
@@ -15,10 +18,25 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Database pool (SQLite or PostgreSQL).
     pub db: DatabaseConnection,
+    /// Seals and opens stored mirror credentials.
+    pub secrets: SecretBox,
     /// The mirror sync engine.
     pub engine: Arc<Engine>,
     /// The `git` processes serving smart HTTP.
     pub git: Arc<GitProcesses>,
     /// Counts wrong passwords per account and client address.
     pub throttle: Arc<LoginThrottle>,
+}
+
+impl AppState {
+    /// The import service on this state's database, configuration, secrets and engine.
+    #[must_use]
+    pub fn importer(&self) -> Importer<'_> {
+        Importer {
+            db: &self.db,
+            config: &self.config,
+            secrets: &self.secrets,
+            engine: &self.engine,
+        }
+    }
 }

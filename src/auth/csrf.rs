@@ -25,7 +25,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state)
             .await
-            .map_err(|(_, msg)| Error::internal(msg))?;
+            .map_err(|(_, msg)| Error::internal_msg(msg))?;
         Ok(Self(token_for(&session).await?))
     }
 }
@@ -94,7 +94,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         let (mut parts, body) = req.into_parts();
         let session = Session::from_request_parts(&mut parts, state)
             .await
-            .map_err(|(_, msg)| Error::internal(msg))?;
+            .map_err(|(_, msg)| Error::internal_msg(msg))?;
         let header_token = parts
             .headers
             .get("x-csrf-token")

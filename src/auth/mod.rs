@@ -1,7 +1,7 @@
-//! Who is asking: passwords, tokens, sessions, CSRF, and the extractors that enforce them.
+//! Who is asking, underneath the web: password hashing, token hashing, the session store,
+//! CSRF tokens and the throttle on wrong passwords (the extractors are in `web::extract`).
 
 pub mod csrf;
-pub mod extract;
 pub mod password;
 pub mod session_store;
 pub mod throttle;

@@ -151,7 +151,7 @@ fn pool() -> Result<&'static Pool> {
     static POOL: OnceLock<Result<Pool, String>> = OnceLock::new();
     POOL.get_or_init(Pool::start)
         .as_ref()
-        .map_err(Error::internal)
+        .map_err(|e| Error::internal_msg(e.clone()))
 }
 
 /// A hashing thread reserved for one job; a flood of logins queues while waiting for one.
@@ -191,10 +191,10 @@ impl Slot {
         self.pool
             .jobs
             .send(job)
-            .map_err(|_| Error::internal("the password hashing threads have stopped"))?;
+            .map_err(|_| Error::internal_msg("the password hashing threads have stopped"))?;
         answered
             .await
-            .map_err(|_| Error::internal("a password hashing job failed"))
+            .map_err(|_| Error::internal_msg("a password hashing job failed"))
     }
 
     /// Hashes a password into a PHC string (argon2id, random salt).

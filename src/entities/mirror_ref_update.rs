@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use super::mirror_enums::RefSide;
+
 /// One ref changed by one run; `old_id` None means created, `new_id` None means deleted.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "mirror_ref_updates")]
@@ -10,7 +12,7 @@ pub struct Model {
     pub id: i64,
     pub run_id: i64,
     /// `upstream` (changed here by a fetch) or `downstream` (changed on the remote by a push).
-    pub side: String,
+    pub side: RefSide,
     pub ref_name: String,
     pub old_id: Option<String>,
     pub new_id: Option<String>,

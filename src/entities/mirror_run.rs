@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use super::mirror_enums::{MirrorDirection, RunStatus, Trigger};
+
 /// One sync of one repository.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "mirror_runs")]
@@ -9,12 +11,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub repository_id: i64,
-    /// `manual`, `scheduled` or `import`.
-    pub trigger: String,
-    /// `upstream`, `downstream` or `both`.
-    pub direction: String,
-    /// `running`, `success`, `up_to_date`, `failed` or `interrupted`.
-    pub status: String,
+    pub trigger: Trigger,
+    pub direction: MirrorDirection,
+    pub status: RunStatus,
     pub started_at: ChronoDateTimeUtc,
     pub finished_at: Option<ChronoDateTimeUtc>,
     pub error: Option<String>,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use super::mirror_enums::{MirrorDirection, SyncStatus};
+
 /// One repository.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "repositories")]
@@ -16,7 +18,7 @@ pub struct Model {
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
     pub mirror_enabled: bool,
-    pub mirror_direction: String,
+    pub mirror_direction: MirrorDirection,
     pub upstream_url: Option<String>,
     pub upstream_username: Option<String>,
     /// Ciphertext (see `mirror::secrets`), never the password itself.
@@ -27,7 +29,7 @@ pub struct Model {
     pub downstream_password: Option<String>,
     pub sync_interval: i64,
     pub last_synced_at: Option<ChronoDateTimeUtc>,
-    pub sync_status: String,
+    pub sync_status: SyncStatus,
     pub sync_error: Option<String>,
     pub next_sync_at: Option<ChronoDateTimeUtc>,
     /// Instance id of the process running this repository's sync, if one runs.

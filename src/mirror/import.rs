@@ -1,21 +1,23 @@
-//! Importing a repository from a URL: as an upstream mirror (credentials kept, encrypted) or as
-//! a one-time clone (credentials used once, never stored). Answers at once; the transfer runs
-//! in the background as a run with trigger `import`.
+//! Importing a repository from a URL: as an upstream mirror (its settings saved through
+//! `settings::apply`, credentials encrypted) or as a one-time clone (credentials used once,
+//! never stored). Answers at once; the transfer runs in the background (trigger `import`).
 
-use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
 
 use super::{
-    engine::{OneTimeClone, Trigger},
-    settings::{check_interval, check_password, check_username},
+    engine::{Engine, OneTimeClone},
+    secrets::SecretBox,
+    settings::{self, SettingsPatch, check_interval, check_password, check_username},
 };
 use crate::{
-    entities::user,
+    config::Config,
+    entities::{mirror_enums::MirrorDirection, user},
     error::{Error, FieldErrors, Result},
     git::mirror::Credentials,
     net::remote_url::RemoteUrl,
     repos::{self, NewRepo, Repo},
-    state::AppState,
 };
 
 /// What the import form and `POST /repos/import` ask for.
@@ -39,89 +41,111 @@ pub struct ImportRequest {
     pub sync_interval: Option<i64>,
 }
 
-/// Validates, creates the repository and starts its first transfer in the background.
-///
-/// # Errors
-/// Validation (422 naming each field), a taken name (409), the database or the disk.
-pub async fn import(state: &AppState, owner: &user::Model, req: ImportRequest) -> Result<Repo> {
-    let config = &state.config;
-    let mut fields = FieldErrors::new();
-    if let Err(message) = crate::names::check_repo_name(&req.name) {
-        fields.insert("name".to_owned(), message);
+/// The services an import uses.
+#[derive(Clone, Copy)]
+pub struct Importer<'a> {
+    /// Where repositories are recorded.
+    pub db: &'a DatabaseConnection,
+    /// Limits and the URL policy.
+    pub config: &'a Config,
+    /// Seals the mirror password.
+    pub secrets: &'a SecretBox,
+    /// Runs the first transfer.
+    pub engine: &'a Arc<Engine>,
+}
+
+/// Settings fields as this form names them.
+fn import_field(settings_field: String) -> String {
+    match settings_field.as_str() {
+        "upstream_url" => "clone_url".to_owned(),
+        "upstream_username" => "auth_username".to_owned(),
+        "upstream_password" => "auth_password".to_owned(),
+        _ => settings_field,
     }
-    // Kept as parsed, so what is shown is what is connected to.
-    let mut clone_url = req.clone_url.trim().to_owned();
-    if clone_url.is_empty() {
-        fields.insert("clone_url".to_owned(), "clone_url is required".to_owned());
-    } else {
-        match RemoteUrl::check(&clone_url, config.allow_local_networks).await {
-            Ok(parsed) => clone_url = parsed.into(),
-            Err(message) => {
-                fields.insert("clone_url".to_owned(), message);
+}
+
+impl Importer<'_> {
+    /// Validates, creates the repository, saves its mirror settings through the one settings
+    /// path and starts its first transfer in the background.
+    ///
+    /// # Errors
+    /// Validation (422 naming each field), a taken name (409), the database or the disk.
+    pub async fn import(self, owner: &user::Model, req: ImportRequest) -> Result<Repo> {
+        let config = self.config;
+        let mut fields = FieldErrors::new();
+        if let Err(message) = crate::names::check_repo_name(&req.name) {
+            fields.insert("name".to_owned(), message);
+        }
+        let clone_url = req.clone_url.trim().to_owned();
+        if clone_url.is_empty() {
+            fields.insert("clone_url".to_owned(), "clone_url is required".to_owned());
+        } else if !req.mirror
+            && let Err(message) = RemoteUrl::check(&clone_url, config.allow_local_networks).await
+        {
+            // A mirror's URL is checked with its settings, below.
+            fields.insert("clone_url".to_owned(), message);
+        }
+        let interval = req.sync_interval.unwrap_or(3600);
+        if let Err(message) = check_interval(config, interval) {
+            fields.insert("sync_interval".to_owned(), message);
+        }
+        let username = req.auth_username.filter(|u| !u.trim().is_empty());
+        let password = req.auth_password.filter(|p| !p.is_empty());
+        if let Some(Err(message)) = username.as_deref().map(check_username) {
+            fields.insert("auth_username".to_owned(), message);
+        }
+        if let Some(Err(message)) = password.as_deref().map(check_password) {
+            fields.insert("auth_password".to_owned(), message);
+        }
+        let mirror_patch = req.mirror.then(|| SettingsPatch {
+            mirror_enabled: Some(true),
+            mirror_direction: Some(MirrorDirection::Upstream.as_str().to_owned()),
+            upstream_url: Some(clone_url.clone()),
+            upstream_username: username.clone(),
+            upstream_password: password.clone(),
+            sync_interval: Some(interval),
+            ..SettingsPatch::default()
+        });
+        if let Some(patch) = &mirror_patch
+            && let Err(Error::Validation(invalid)) =
+                settings::validate(config, &settings::Current::Blank, patch).await
+        {
+            for (field, message) in invalid {
+                fields.entry(import_field(field)).or_insert(message);
             }
         }
-    }
-    let interval = req.sync_interval.unwrap_or(3600);
-    if let Err(message) = check_interval(config, interval) {
-        fields.insert("sync_interval".to_owned(), message);
-    }
-    let username = req.auth_username.filter(|u| !u.trim().is_empty());
-    let password = req.auth_password.filter(|p| !p.is_empty());
-    if let Some(Err(message)) = username.as_deref().map(check_username) {
-        fields.insert("auth_username".to_owned(), message);
-    }
-    if let Some(Err(message)) = password.as_deref().map(check_password) {
-        fields.insert("auth_password".to_owned(), message);
-    }
-    if !fields.is_empty() {
-        return Err(Error::Validation(fields));
-    }
+        if !fields.is_empty() {
+            return Err(Error::Validation(fields));
+        }
 
-    let created = repos::create(
-        &state.db,
-        config,
-        owner,
-        NewRepo {
-            name: req.name.clone(),
-            description: req.description.clone(),
-            private: req.private,
-        },
-    )
-    .await?;
-    let Repo { repo: row, owner } = created;
-    let repo_id = row.id;
-    // For a one-time clone these live only in memory, for this one transfer.
-    let one_time_credentials = Credentials {
-        username: username.clone(),
-        password: password.clone(),
-    };
-    let row = if req.mirror {
-        let sealed = password.as_deref().map(|p| {
-            state
-                .engine
-                .secrets()
-                .encrypt(repo_id, "upstream_password", p)
-        });
-        let mut active = row.into_active_model();
-        active.mirror_enabled = Set(true);
-        active.mirror_direction = Set("upstream".to_owned());
-        active.upstream_url = Set(Some(clone_url.clone()));
-        active.upstream_username = Set(username.map(|u| u.trim().to_owned()));
-        active.upstream_password = Set(sealed);
-        active.sync_interval = Set(interval);
-        // The import run is the first sync; the scheduler takes over after one interval.
-        active.next_sync_at = Set(Some(Utc::now() + chrono::TimeDelta::seconds(interval)));
-        active.update(&state.db).await?
-    } else {
-        row
-    };
-    let one_time = (!req.mirror).then_some(OneTimeClone {
-        url: clone_url,
-        credentials: one_time_credentials,
-    });
-    state
-        .engine
-        .trigger_with(repo_id, Trigger::Import, one_time)
+        let Repo { repo: row, owner } = repos::create(
+            self.db,
+            config,
+            owner,
+            NewRepo {
+                name: req.name.clone(),
+                description: req.description.clone(),
+                private: req.private,
+            },
+        )
         .await?;
-    Ok(Repo { repo: row, owner })
+        let repo_id = row.id;
+        let (row, one_time) = match mirror_patch {
+            Some(patch) => {
+                let row = settings::apply(self.db, config, self.secrets, row, patch).await?;
+                (row, None)
+            }
+            // For a one-time clone the credentials live only in memory, for this transfer.
+            None => (
+                row,
+                Some(OneTimeClone {
+                    url: clone_url,
+                    credentials: Credentials { username, password },
+                }),
+            ),
+        };
+        // The scheduler may already have claimed a new mirror: then its sync is the first.
+        self.engine.start_import(repo_id, one_time).await?;
+        Ok(Repo { repo: row, owner })
+    }
 }

@@ -7,7 +7,10 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use serde::Serialize;
 
 use crate::{
-    entities::{mirror_ref_update, mirror_run},
+    entities::{
+        mirror_enums::{MirrorDirection, RefSide, RunStatus, Trigger},
+        mirror_ref_update, mirror_run,
+    },
     error::Result,
 };
 
@@ -22,7 +25,7 @@ pub struct RefUpdateView {
     /// Id after.
     pub new: Option<String>,
     /// `upstream` (changed here) or `downstream` (changed on the remote).
-    pub side: String,
+    pub side: RefSide,
 }
 
 /// One run as the API and the history page show it.
@@ -30,12 +33,12 @@ pub struct RefUpdateView {
 pub struct RunView {
     /// Run id.
     pub id: i64,
-    /// `manual`, `scheduled` or `import`.
-    pub trigger: String,
-    /// `upstream`, `downstream` or `both`.
-    pub direction: String,
-    /// `running`, `success`, `up_to_date`, `failed` or `interrupted`.
-    pub status: String,
+    /// What started it.
+    pub trigger: Trigger,
+    /// Which way it synced.
+    pub direction: MirrorDirection,
+    /// How it ended, or that it runs.
+    pub status: RunStatus,
     /// Start time.
     pub started_at: DateTime<Utc>,
     /// End time, if ended.

@@ -1,11 +1,12 @@
 //! The minute tick: on `MIRRORFORGE_SCHEDULER_CRON`, recover dead claims, select due mirrors
-//! with the indexed query (oldest first), claim them and run them on the engine's pool.
+//! with the indexed query (oldest first), claim those still due and run them on the engine.
 
 use std::sync::Arc;
 
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use super::engine::{Engine, RunResult, Trigger};
+use super::engine::{Engine, RunResult};
+use crate::entities::mirror_enums::Trigger;
 
 /// How many due mirrors one tick looks at.
 const DUE_BATCH: u64 = 500;
@@ -23,7 +24,8 @@ pub struct TickReport {
     pub errors: usize,
 }
 
-/// One scheduler pass: waits for the syncs it started.
+/// One scheduler pass: waits for the syncs it started (they run on the engine, which a
+/// shutdown waits for).
 pub async fn tick(engine: &Arc<Engine>) -> TickReport {
     tracing::debug!("Checking mirror repositories for sync");
     if let Err(e) = engine.recover().await {
@@ -40,13 +42,11 @@ pub async fn tick(engine: &Arc<Engine>) -> TickReport {
         total_mirrors: due.len(),
         ..TickReport::default()
     };
-    let mut running = tokio::task::JoinSet::new();
+    // The runs belong to the engine (so shutdown drains them); the tick only waits for them.
+    let mut running = Vec::new();
     for repo in due {
         match engine.claim_due(repo.id).await {
-            Ok(true) => {
-                let engine = Arc::clone(engine);
-                running.spawn(engine.run_claimed(repo.id, Trigger::Scheduled, None));
-            }
+            Ok(true) => running.push(engine.spawn_claimed(repo.id, Trigger::Scheduled, None)),
             Ok(false) => report.skipped += 1,
             Err(e) => {
                 tracing::error!(error = %e, repo_id = repo.id, "could not claim a mirror");
@@ -54,8 +54,8 @@ pub async fn tick(engine: &Arc<Engine>) -> TickReport {
             }
         }
     }
-    while let Some(joined) = running.join_next().await {
-        match joined {
+    for run in running {
+        match run.await {
             Ok(Some(RunResult::Done(_))) => report.synced += 1,
             Ok(None) => report.skipped += 1,
             Ok(Some(RunResult::Failed { .. })) | Err(_) => report.errors += 1,

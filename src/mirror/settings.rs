@@ -8,11 +8,16 @@ use serde::{Deserialize, Serialize};
 use super::secrets::SecretBox;
 use crate::{
     config::Config,
-    entities::repository,
+    entities::{
+        mirror_enums::{MirrorDirection, SyncStatus},
+        repository,
+    },
     error::{Error, FieldErrors, Result},
     net::remote_url::RemoteUrl,
 };
 
+/// `sync_interval` of a new repository: one hour.
+pub const DEFAULT_SYNC_INTERVAL: i64 = 3600;
 /// Largest `sync_interval` accepted: one year.
 pub const MAX_SYNC_INTERVAL: i64 = 31_536_000;
 /// Longest username accepted.
@@ -20,63 +25,10 @@ pub const MAX_USERNAME_LEN: usize = 255;
 /// Longest password accepted.
 pub const MAX_PASSWORD_LEN: usize = 4096;
 
-/// Which way a mirror syncs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MirrorDirection {
-    /// Pull from `upstream_url`.
-    Upstream,
-    /// Push to `downstream_url`.
-    Downstream,
-    /// Pull, then push.
-    Both,
-}
-
-impl MirrorDirection {
-    /// Parses the stored or submitted word.
-    #[must_use]
-    pub fn parse(word: &str) -> Option<Self> {
-        match word {
-            "upstream" => Some(Self::Upstream),
-            "downstream" => Some(Self::Downstream),
-            "both" => Some(Self::Both),
-            _ => None,
-        }
-    }
-
-    /// The stored word.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Upstream => "upstream",
-            Self::Downstream => "downstream",
-            Self::Both => "both",
-        }
-    }
-
-    /// Whether this direction pulls.
-    #[must_use]
-    pub fn pulls(self) -> bool {
-        matches!(self, Self::Upstream | Self::Both)
-    }
-
-    /// Whether this direction pushes.
-    #[must_use]
-    pub fn pushes(self) -> bool {
-        matches!(self, Self::Downstream | Self::Both)
-    }
-}
-
-/// The stored direction of a repository (the default is upstream).
-#[must_use]
-pub fn direction_of(repo: &repository::Model) -> MirrorDirection {
-    MirrorDirection::parse(&repo.mirror_direction).unwrap_or(MirrorDirection::Upstream)
-}
-
 /// True when pushes to this repository must be refused (it pulls from elsewhere).
 #[must_use]
 pub fn rejects_push(repo: &repository::Model) -> bool {
-    repo.mirror_enabled && direction_of(repo).pulls()
+    repo.mirror_enabled && repo.mirror_direction.pulls()
 }
 
 /// The mirror settings object of the contract; never a password.
@@ -104,8 +56,8 @@ pub struct MirrorSettings {
     pub last_synced_at: Option<DateTime<Utc>>,
     /// When the scheduler will sync next.
     pub next_sync_at: Option<DateTime<Utc>>,
-    /// `idle`, `syncing`, `success` or `failed`.
-    pub sync_status: String,
+    /// Where the mirror stands.
+    pub sync_status: SyncStatus,
     /// The last failure's message ("" when none).
     pub sync_error: String,
     /// Failed syncs in a row.
@@ -116,7 +68,7 @@ impl From<&repository::Model> for MirrorSettings {
     fn from(r: &repository::Model) -> Self {
         Self {
             mirror_enabled: r.mirror_enabled,
-            mirror_direction: direction_of(r),
+            mirror_direction: r.mirror_direction,
             upstream_url: r.upstream_url.clone().unwrap_or_default(),
             upstream_username: r.upstream_username.clone().unwrap_or_default(),
             upstream_password_set: r.upstream_password.is_some(),
@@ -126,7 +78,7 @@ impl From<&repository::Model> for MirrorSettings {
             sync_interval: r.sync_interval,
             last_synced_at: r.last_synced_at,
             next_sync_at: r.next_sync_at,
-            sync_status: r.sync_status.clone(),
+            sync_status: r.sync_status,
             sync_error: r.sync_error.clone().unwrap_or_default(),
             consecutive_failures: r.consecutive_failures,
         }
@@ -206,22 +158,68 @@ fn merged(patch: Option<&String>, current: Option<&String>) -> Option<String> {
 }
 
 /// True when both URLs name the same scheme, host and port (two unset URLs do too; an unset
-/// and a set one do not).
+/// and a set one do not, nor an unreadable one).
 fn same_origin(before: Option<&str>, after: Option<&str>) -> bool {
-    let origin = |raw: &str| {
-        url::Url::parse(raw).ok().map(|u| {
-            (
-                u.scheme().to_owned(),
-                u.host_str().map(str::to_ascii_lowercase),
-                u.port_or_known_default(),
-            )
-        })
-    };
+    let parse = |raw: &str| RemoteUrl::parse(raw, true).ok();
     match (before, after) {
         (None, None) => true,
-        (Some(a), Some(b)) => origin(a).is_some() && origin(a) == origin(b),
+        (Some(a), Some(b)) => match (parse(a), parse(b)) {
+            (Some(a), Some(b)) => a.same_origin(&b),
+            _ => false,
+        },
         _ => false,
     }
+}
+
+/// The settings a patch is checked against: a stored repository's, or a new one's.
+#[derive(Debug, Clone, Copy)]
+pub enum Current<'a> {
+    /// A repository about to be created (mirroring off, upstream, hourly).
+    Blank,
+    /// A stored repository.
+    Stored(&'a repository::Model),
+}
+
+impl<'a> Current<'a> {
+    fn direction(self) -> MirrorDirection {
+        match self {
+            Self::Blank => MirrorDirection::Upstream,
+            Self::Stored(repo) => repo.mirror_direction,
+        }
+    }
+
+    fn interval(self) -> i64 {
+        match self {
+            Self::Blank => DEFAULT_SYNC_INTERVAL,
+            Self::Stored(repo) => repo.sync_interval,
+        }
+    }
+
+    fn enabled(self) -> bool {
+        match self {
+            Self::Blank => false,
+            Self::Stored(repo) => repo.mirror_enabled,
+        }
+    }
+
+    fn url(self, pick: fn(&'a repository::Model) -> &'a Option<String>) -> Option<&'a String> {
+        match self {
+            Self::Blank => None,
+            Self::Stored(repo) => pick(repo).as_ref(),
+        }
+    }
+}
+
+/// A patch that passed [`validate`]: the settings as they will be saved.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    direction: MirrorDirection,
+    interval: i64,
+    enabled: bool,
+    /// As parsed (normalised), or unset.
+    upstream_url: Option<String>,
+    /// As parsed (normalised), or unset.
+    downstream_url: Option<String>,
 }
 
 /// Validates `patch` against `repo` and saves it; 422 names every bad field and saves nothing.
@@ -235,22 +233,36 @@ pub async fn apply(
     repo: repository::Model,
     patch: SettingsPatch,
 ) -> Result<repository::Model> {
+    let checked = validate(config, &Current::Stored(&repo), &patch).await?;
+    save(db, secrets, repo, patch, checked).await
+}
+
+/// Checks every field of `patch` against `current`: 422 names each bad one.
+///
+/// # Errors
+/// Validation (422).
+pub async fn validate(
+    config: &Config,
+    current: &Current<'_>,
+    patch: &SettingsPatch,
+) -> Result<Checked> {
+    let current = *current;
     let mut fields = FieldErrors::new();
     let direction = match patch.mirror_direction.as_deref() {
-        None => direction_of(&repo),
+        None => current.direction(),
         Some(word) => MirrorDirection::parse(word).unwrap_or_else(|| {
             fields.insert(
                 "mirror_direction".to_owned(),
                 "must be one of upstream, downstream, both".to_owned(),
             );
-            direction_of(&repo)
+            current.direction()
         }),
     };
-    let interval = patch.sync_interval.unwrap_or(repo.sync_interval);
+    let interval = patch.sync_interval.unwrap_or(current.interval());
     if let Some(Err(message)) = patch.sync_interval.map(|i| check_interval(config, i)) {
         fields.insert("sync_interval".to_owned(), message);
     }
-    let enabled = patch.mirror_enabled.unwrap_or(repo.mirror_enabled);
+    let enabled = patch.mirror_enabled.unwrap_or(current.enabled());
     // URLs are kept as parsed, so what is shown is what is connected to.
     let (mut upstream_given, mut downstream_given) = (None, None);
     for (field, given, slot) in [
@@ -272,11 +284,11 @@ pub async fn apply(
     }
     let upstream_url = merged(
         upstream_given.as_ref().or(patch.upstream_url.as_ref()),
-        repo.upstream_url.as_ref(),
+        current.url(|r| &r.upstream_url),
     );
     let downstream_url = merged(
         downstream_given.as_ref().or(patch.downstream_url.as_ref()),
-        repo.downstream_url.as_ref(),
+        current.url(|r| &r.downstream_url),
     );
     if enabled
         && direction.pulls()
@@ -317,7 +329,33 @@ pub async fn apply(
     if !fields.is_empty() {
         return Err(Error::Validation(fields));
     }
+    Ok(Checked {
+        direction,
+        interval,
+        enabled,
+        upstream_url,
+        downstream_url,
+    })
+}
 
+/// Saves a checked patch: the one place that writes a repository's mirror settings.
+///
+/// # Errors
+/// The database failed.
+pub async fn save(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    repo: repository::Model,
+    patch: SettingsPatch,
+    checked: Checked,
+) -> Result<repository::Model> {
+    let Checked {
+        direction,
+        interval,
+        enabled,
+        upstream_url,
+        downstream_url,
+    } = checked;
     let now = Utc::now();
     let was_enabled = repo.mirror_enabled;
     let old_interval = repo.sync_interval;
@@ -347,7 +385,7 @@ pub async fn apply(
         active.downstream_password = Set(None);
     }
     active.mirror_enabled = Set(enabled);
-    active.mirror_direction = Set(direction.as_str().to_owned());
+    active.mirror_direction = Set(direction);
     active.upstream_url = Set(upstream_url);
     active.downstream_url = Set(downstream_url);
     active.upstream_username = Set(upstream_username);
@@ -413,18 +451,5 @@ mod tests {
         assert!(same_origin(None, None));
         assert!(!same_origin(None, Some("http://h/a.git")));
         assert!(!same_origin(Some("http://h/a.git"), None));
-    }
-
-    #[test]
-    fn directions_round_trip() {
-        for d in [
-            MirrorDirection::Upstream,
-            MirrorDirection::Downstream,
-            MirrorDirection::Both,
-        ] {
-            assert_eq!(MirrorDirection::parse(d.as_str()), Some(d));
-        }
-        assert_eq!(MirrorDirection::parse("sideways"), None);
-        assert!(MirrorDirection::Both.pulls() && MirrorDirection::Both.pushes());
     }
 }

@@ -14,7 +14,6 @@ use axum::{
 use serde::Deserialize;
 
 use crate::{
-    auth::extract::{credentials, resolve},
     entities::user,
     error::Error,
     git::serve::{self, ServeError, Service},
@@ -22,7 +21,10 @@ use crate::{
     net::url_policy::redact,
     repos::{self, Repo},
     state::AppState,
-    web::extract::ClientAddr,
+    web::extract::{
+        ClientAddr,
+        caller::{credentials, resolve},
+    },
 };
 
 /// The three smart-HTTP routes, for `OWNER/REPO.git` and `OWNER/REPO`.

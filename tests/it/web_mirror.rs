@@ -5,7 +5,10 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use mirrorforge::entities::{mirror_ref_update, mirror_run, repository};
+use mirrorforge::entities::{
+    mirror_enums::{MirrorDirection, RefSide, RunStatus, SyncStatus, Trigger},
+    mirror_ref_update, mirror_run, repository,
+};
 use reqwest::Client;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
@@ -667,9 +670,17 @@ async fn history_is_paged_and_marks_deletions(db: Db) {
         let failed = i == 11;
         let run = mirror_run::ActiveModel {
             repository_id: Set(repo_id),
-            trigger: Set(if i == 0 { "import" } else { "scheduled" }.to_owned()),
-            direction: Set("both".to_owned()),
-            status: Set(if failed { "failed" } else { "success" }.to_owned()),
+            trigger: Set(if i == 0 {
+                Trigger::Import
+            } else {
+                Trigger::Scheduled
+            }),
+            direction: Set(MirrorDirection::Both),
+            status: Set(if failed {
+                RunStatus::Failed
+            } else {
+                RunStatus::Success
+            }),
             started_at: Set(start + chrono::Duration::minutes(i)),
             finished_at: Set(Some(
                 start + chrono::Duration::minutes(i) + chrono::Duration::seconds(184),
@@ -685,18 +696,28 @@ async fn history_is_paged_and_marks_deletions(db: Db) {
         .unwrap();
         if i == 10 {
             for (name, old, new, side) in [
-                ("refs/heads/gone", Some("a".repeat(40)), None, "downstream"),
-                ("refs/heads/new", None, Some("b".repeat(40)), "upstream"),
+                (
+                    "refs/heads/gone",
+                    Some("a".repeat(40)),
+                    None,
+                    RefSide::Downstream,
+                ),
+                (
+                    "refs/heads/new",
+                    None,
+                    Some("b".repeat(40)),
+                    RefSide::Upstream,
+                ),
                 (
                     "refs/heads/main",
                     Some("c".repeat(40)),
                     Some("d".repeat(40)),
-                    "upstream",
+                    RefSide::Upstream,
                 ),
             ] {
                 mirror_ref_update::ActiveModel {
                     run_id: Set(run.id),
-                    side: Set(side.to_owned()),
+                    side: Set(side),
                     ref_name: Set(name.to_owned()),
                     old_id: Set(old),
                     new_id: Set(new),
@@ -769,14 +790,14 @@ async fn dashboard_badges_show_direction_and_a_failure_stands_out(db: Db) {
     let rows = repository::Entity::find().all(&s.conn).await.unwrap();
     for row in rows {
         let status = match row.name.as_str() {
-            "pull" => "success",
-            "push" => "failed",
+            "pull" => SyncStatus::Success,
+            "push" => SyncStatus::Failed,
             _ => continue,
         };
         let mut active: repository::ActiveModel = row.into();
-        active.sync_status = Set(status.to_owned());
+        active.sync_status = Set(status);
         active.sync_error =
-            Set((status == "failed").then(|| "downstream: could not connect".to_owned()));
+            Set((status == SyncStatus::Failed).then(|| "downstream: could not connect".to_owned()));
         active.update(&s.conn).await.unwrap();
     }
     let browser = logged_in_as(&s, &alice).await;

@@ -22,6 +22,7 @@ use std::{
 };
 
 use tokio::{net::TcpListener, task::JoinSet};
+use tracing::Instrument;
 use url::{Host, Position, Url};
 
 use self::gate::Gate;
@@ -74,7 +75,9 @@ impl Egress {
             connect_timeout,
             refusal: Arc::clone(&refusal),
         };
-        let task = tokio::spawn(async move {
+        // In the sync's span, so what the egress logs names the repository.
+        let task = tokio::spawn(
+            async move {
             // Owned here, so stopping the egress also ends every connection it carries.
             let mut connections = JoinSet::new();
             loop {
@@ -82,7 +85,7 @@ impl Egress {
                 while connections.try_join_next().is_some() {}
                 match accepted {
                     Ok((client, _)) => {
-                        connections.spawn(gate.clone().serve(client));
+                        connections.spawn(gate.clone().serve(client).in_current_span());
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "mirror egress could not accept a connection");
@@ -90,7 +93,9 @@ impl Egress {
                     }
                 }
             }
-        });
+        }
+            .in_current_span(),
+        );
         Ok(Self { via, refusal, task })
     }
 

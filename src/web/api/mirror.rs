@@ -2,7 +2,7 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     routing::{get, post},
 };
@@ -11,17 +11,16 @@ use serde::{Deserialize, Serialize};
 
 use super::{paging::Paging, repos::RepoJson};
 use crate::{
-    auth::extract::ApiUser,
+    entities::mirror_enums::SyncStatus,
     error::{ApiError, Error},
     mirror::{
-        engine::{Trigger, already_running},
-        import::{self, ImportRequest},
+        engine::{SyncRequest, already_running},
+        import::ImportRequest,
         runs::{self, RunView},
         settings::{self, MirrorSettings, SettingsPatch},
     },
-    repos,
     state::AppState,
-    web::extract::{ApiJson, ApiQuery, BaseUrl},
+    web::extract::{Admin, ApiJson, ApiQuery, ApiRepo, ApiUser, BaseUrl},
 };
 
 /// Mirror routes under `/repos`.
@@ -37,27 +36,20 @@ pub fn router() -> Router<AppState> {
         .route("/repos/{owner}/{repo}/mirror/runs", get(list_runs))
 }
 
-async fn show_settings(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    Path((owner, name)): Path<(String, String)>,
-) -> Result<Json<MirrorSettings>, ApiError> {
-    let repo = repos::find_admin(&state.db, &owner, &name, &user).await?;
-    Ok(Json(MirrorSettings::from(&repo.repo)))
+async fn show_settings(access: ApiRepo<Admin>) -> Json<MirrorSettings> {
+    Json(MirrorSettings::from(&access.repo.repo))
 }
 
 async fn patch_settings(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    Path((owner, name)): Path<(String, String)>,
+    access: ApiRepo<Admin>,
     ApiJson(patch): ApiJson<SettingsPatch>,
 ) -> Result<Json<MirrorSettings>, ApiError> {
-    let repo = repos::find_admin(&state.db, &owner, &name, &user).await?;
     let updated = settings::apply(
         &state.db,
         &state.config,
-        state.engine.secrets(),
-        repo.repo,
+        &state.secrets,
+        access.repo.repo,
         patch,
     )
     .await?;
@@ -67,69 +59,57 @@ async fn patch_settings(
 #[derive(Serialize)]
 struct SyncStarted {
     message: &'static str,
-    status: &'static str,
+    status: SyncStatus,
 }
 
 async fn sync_now(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    Path((owner, name)): Path<(String, String)>,
+    access: ApiRepo<Admin>,
 ) -> Result<(StatusCode, Json<SyncStarted>), ApiError> {
-    let repo = repos::find_admin(&state.db, &owner, &name, &user).await?;
-    if !repo.repo.mirror_enabled {
-        return Err(Error::field(
+    match state.engine.request_sync(&access.repo.repo).await? {
+        SyncRequest::Started => Ok((
+            StatusCode::ACCEPTED,
+            Json(SyncStarted {
+                message: "Mirror sync started",
+                status: SyncStatus::Syncing,
+            }),
+        )),
+        SyncRequest::AlreadyRunning => Err(already_running().into()),
+        SyncRequest::Disabled => Err(Error::field(
             "mirror_enabled",
             "mirroring is disabled for this repository; enable it first",
         )
-        .into());
+        .into()),
     }
-    if !state.engine.trigger(repo.repo.id, Trigger::Manual).await? {
-        return Err(already_running().into());
-    }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(SyncStarted {
-            message: "Mirror sync started",
-            status: "syncing",
-        }),
-    ))
 }
 
 #[derive(Serialize)]
 struct StatusJson {
-    sync_status: String,
+    sync_status: SyncStatus,
     last_synced_at: Option<DateTime<Utc>>,
     next_sync_at: Option<DateTime<Utc>>,
     sync_error: String,
     consecutive_failures: i32,
 }
 
-async fn status(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    Path((owner, name)): Path<(String, String)>,
-) -> Result<Json<StatusJson>, ApiError> {
-    let repo = repos::find_admin(&state.db, &owner, &name, &user)
-        .await?
-        .repo;
-    Ok(Json(StatusJson {
+async fn status(access: ApiRepo<Admin>) -> Json<StatusJson> {
+    let repo = access.repo.repo;
+    Json(StatusJson {
         sync_status: repo.sync_status,
         last_synced_at: repo.last_synced_at,
         next_sync_at: repo.next_sync_at,
         sync_error: repo.sync_error.unwrap_or_default(),
         consecutive_failures: repo.consecutive_failures,
-    }))
+    })
 }
 
 async fn list_runs(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    Path((owner, name)): Path<(String, String)>,
+    access: ApiRepo<Admin>,
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> Result<Json<Vec<RunView>>, ApiError> {
     let (limit, offset) = paging.window()?;
-    let repo = repos::find_admin(&state.db, &owner, &name, &user).await?;
-    let list = runs::list(&state.db, repo.repo.id, limit, offset).await?;
+    let list = runs::list(&state.db, access.repo.repo.id, limit, offset).await?;
     Ok(Json(list))
 }
 
@@ -152,20 +132,21 @@ async fn import_repo(
     BaseUrl(base): BaseUrl,
     ApiJson(body): ApiJson<ImportBody>,
 ) -> Result<(StatusCode, Json<RepoJson>), ApiError> {
-    let repo = import::import(
-        &state,
-        &user,
-        ImportRequest {
-            name: body.name.unwrap_or_default(),
-            clone_url: body.clone_url.unwrap_or_default(),
-            mirror: body.mirror.unwrap_or(false),
-            private: body.private.unwrap_or(false),
-            description: body.description.unwrap_or_default(),
-            auth_username: body.auth_username,
-            auth_password: body.auth_password,
-            sync_interval: body.sync_interval,
-        },
-    )
-    .await?;
+    let repo = state
+        .importer()
+        .import(
+            &user,
+            ImportRequest {
+                name: body.name.unwrap_or_default(),
+                clone_url: body.clone_url.unwrap_or_default(),
+                mirror: body.mirror.unwrap_or(false),
+                private: body.private.unwrap_or(false),
+                description: body.description.unwrap_or_default(),
+                auth_username: body.auth_username,
+                auth_password: body.auth_password,
+                sync_interval: body.sync_interval,
+            },
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(RepoJson::new(&repo, &base))))
 }

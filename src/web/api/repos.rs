@@ -2,7 +2,7 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     routing::{get, post},
 };
@@ -10,11 +10,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    auth::extract::ApiUser,
+    entities::mirror_enums::MirrorDirection,
     error::ApiError,
     repos::{self, NewRepo, Repo},
     state::AppState,
-    web::extract::{ApiJson, BaseUrl},
+    web::extract::{Admin, ApiJson, ApiRepo, ApiUser, BaseUrl, Read},
 };
 
 /// Routes under `/repos`.
@@ -33,7 +33,7 @@ pub struct RepoJson {
     description: String,
     private: bool,
     mirror_enabled: bool,
-    mirror_direction: Option<String>,
+    mirror_direction: Option<MirrorDirection>,
     clone_url: String,
     created_at: DateTime<Utc>,
 }
@@ -49,10 +49,7 @@ impl RepoJson {
             description: r.repo.description.clone(),
             private: r.repo.is_private,
             mirror_enabled: r.repo.mirror_enabled,
-            mirror_direction: r
-                .repo
-                .mirror_enabled
-                .then(|| r.repo.mirror_direction.clone()),
+            mirror_direction: r.repo.mirror_enabled.then_some(r.repo.mirror_direction),
             clone_url: format!("{base}/{}.git", r.full_name()),
             created_at: r.repo.created_at,
         }
@@ -83,23 +80,14 @@ async fn create(
     Ok((StatusCode::CREATED, Json(RepoJson::new(&repo, &base))))
 }
 
-async fn show(
-    State(state): State<AppState>,
-    user: Option<ApiUser>,
-    BaseUrl(base): BaseUrl,
-    Path((owner, name)): Path<(String, String)>,
-) -> Result<Json<RepoJson>, ApiError> {
-    let viewer = user.map(|u| u.0);
-    let repo = repos::find_readable(&state.db, &owner, &name, viewer.as_ref()).await?;
-    Ok(Json(RepoJson::new(&repo, &base)))
+async fn show(access: ApiRepo<Read>, BaseUrl(base): BaseUrl) -> Json<RepoJson> {
+    Json(RepoJson::new(&access.repo, &base))
 }
 
 async fn remove(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    Path((owner, name)): Path<(String, String)>,
+    access: ApiRepo<Admin>,
 ) -> Result<StatusCode, ApiError> {
-    let repo = repos::find_admin(&state.db, &owner, &name, &user).await?;
-    repos::delete(&state.db, &state.config, repo).await?;
+    repos::delete(&state.db, &state.config, access.repo).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,12 +6,14 @@ use serde::{Deserialize, Serialize};
 use super::repos::RepoJson;
 use crate::{
     accounts::{tokens, users},
-    auth::extract::{ApiUser, Credentials, credentials},
     entities::user,
     error::{ApiError, Error},
     repos,
     state::AppState,
-    web::extract::{ApiJson, BaseUrl, ClientAddr},
+    web::extract::{
+        ApiJson, ApiUser, BaseUrl, ClientAddr,
+        caller::{Credentials, credentials},
+    },
 };
 
 /// Routes under `/user`.

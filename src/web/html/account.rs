@@ -15,12 +15,12 @@ use tower_sessions::{Expiry, Session};
 use super::page::{CsrfOnly, FormErrors, Layout, set_flash};
 use crate::{
     accounts::users::{self, NewUser},
-    auth::{SESSION_LIFETIME, SESSION_USER_ID, csrf, csrf::CsrfForm, extract::WebUser},
+    auth::{SESSION_LIFETIME, SESSION_USER_ID, csrf, csrf::CsrfForm},
     config::Registration,
     entities::user,
     error::{Error, PageError, in_words},
     state::AppState,
-    web::extract::ClientAddr,
+    web::extract::{ClientAddr, WebUser},
 };
 
 /// The account routes.

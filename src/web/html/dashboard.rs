@@ -7,13 +7,10 @@ use chrono::Utc;
 use tower_sessions::Session;
 
 use super::{
-    mirror_sync::status_label,
+    mirror::sync_widget::status_label,
     page::{Layout, TimeView},
 };
-use crate::{
-    auth::extract::WebUser, error::PageError, mirror::settings::direction_of, repos,
-    state::AppState,
-};
+use crate::{error::PageError, repos, state::AppState, web::extract::WebUser};
 
 /// The dashboard route.
 pub fn router() -> Router<AppState> {
@@ -41,7 +38,7 @@ struct MirrorBadge {
     /// `upstream`, `downstream` or `both`.
     direction: &'static str,
     /// `idle`, `syncing`, `success` or `failed`.
-    status: String,
+    status: &'static str,
     /// The status in words.
     status_label: &'static str,
     /// The last error ("" when none), as the badge's tooltip.
@@ -72,9 +69,9 @@ async fn dashboard(
                 .into_iter()
                 .map(|r| RepoRow {
                     mirror: r.repo.mirror_enabled.then(|| MirrorBadge {
-                        direction: direction_of(&r.repo).as_str(),
-                        status_label: status_label(&r.repo.sync_status),
-                        status: r.repo.sync_status.clone(),
+                        direction: r.repo.mirror_direction.as_str(),
+                        status_label: status_label(r.repo.sync_status),
+                        status: r.repo.sync_status.as_str(),
                         error: r.repo.sync_error.clone().unwrap_or_default(),
                     }),
                     owner: r.owner.username,

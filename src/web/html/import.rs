@@ -13,14 +13,12 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
-    mirror::IntervalChoice,
+    forms::IntervalChoice,
     page::{FormErrors, Layout},
 };
 use crate::{
-    auth::{csrf::CsrfForm, extract::WebUser},
-    error::PageError,
-    mirror::import::{self, ImportRequest},
-    state::AppState,
+    auth::csrf::CsrfForm, error::PageError, mirror::import::ImportRequest, state::AppState,
+    web::extract::WebUser,
 };
 
 /// Fields `import` may name, all shown on the form.
@@ -133,7 +131,7 @@ async fn submit(
         // A one-time copy has no interval to check.
         sync_interval: mirror.then(|| interval.seconds()),
     };
-    match import::import(&state, &user, request).await {
+    match state.importer().import(&user, request).await {
         Ok(repo) => {
             tracing::info!(repo_id = repo.repo.id, repo = %repo.full_name(), mirror, "repository imported");
             // Both parts passed the name rules; the page shows the first sync running.

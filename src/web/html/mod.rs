@@ -1,12 +1,12 @@
-//! Server-rendered pages (askama), one file per page group; [`page`] holds what they share.
+//! Server-rendered pages (askama), one module per page group; [`page`] holds what every page
+//! shares, [`forms`] the shared form widgets and the rules of htmx fragments.
 
 mod account;
 mod dashboard;
+pub mod forms;
 mod import;
 mod mirror;
-mod mirror_runs;
-mod mirror_sync;
-mod page;
+pub mod page;
 mod repo;
 mod tokens;
 
@@ -22,6 +22,5 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::router())
         .merge(repo::router())
         .merge(mirror::router())
-        .merge(mirror_sync::router())
         .merge(import::router())
 }

@@ -15,16 +15,17 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
-    mirror_sync::{Place, SyncWidget},
+    mirror::sync_widget::{Place, SyncWidget},
     page::{FormErrors, Layout, TimeView, set_flash},
 };
 use crate::{
-    auth::{csrf::CsrfForm, extract::WebUser},
+    auth::csrf::CsrfForm,
+    entities::mirror_enums::SyncStatus,
     error::PageError,
     git::{browse, storage::DEFAULT_BRANCH},
     repos::{self, NewRepo},
     state::AppState,
-    web::extract::BaseUrl,
+    web::extract::{BaseUrl, WebUser},
 };
 
 /// How many commits of the default branch the repository page lists.
@@ -177,7 +178,7 @@ async fn show(
     let now = Utc::now();
     let layout = Layout::new(&state, &session, viewer.as_ref()).await?;
     let widget = (repo.can_admin(viewer.as_ref())
-        && (repo.repo.mirror_enabled || repo.repo.sync_status == "syncing"))
+        && (repo.repo.mirror_enabled || repo.repo.sync_status == SyncStatus::Syncing))
         .then(|| SyncWidget::new(&state, &repo, layout.csrf_token.clone(), Place::Repo));
     Ok(RepoTemplate {
         layout,

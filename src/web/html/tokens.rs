@@ -16,10 +16,11 @@ use tower_sessions::Session;
 use super::page::{CsrfOnly, FormErrors, Layout, TimeView, set_flash};
 use crate::{
     accounts::tokens,
-    auth::{csrf::CsrfForm, extract::WebUser},
+    auth::csrf::CsrfForm,
     entities::user,
     error::{Error, PageError},
     state::AppState,
+    web::extract::WebUser,
 };
 
 const PAGE: &str = "/user/settings/tokens";

@@ -10,13 +10,13 @@ use axum::{
 use base64::Engine;
 use tower_sessions::Session;
 
-use super::SESSION_USER_ID;
+use super::origin::ClientAddr;
 use crate::{
     accounts::{tokens, users},
+    auth::SESSION_USER_ID,
     entities::user,
     error::{ApiError, Error, PageError},
     state::AppState,
-    web::extract::ClientAddr,
 };
 
 /// Credentials found in an `Authorization` header.
@@ -103,7 +103,7 @@ impl OptionalFromRequestParts<AppState> for ApiUser {
 async fn session_user(parts: &mut Parts, state: &AppState) -> Result<Option<user::Model>, Error> {
     let session = Session::from_request_parts(parts, state)
         .await
-        .map_err(|(_, msg)| Error::internal(msg))?;
+        .map_err(|(_, msg)| Error::internal_msg(msg))?;
     let Some(id) = session
         .get::<i64>(SESSION_USER_ID)
         .await

@@ -1,28 +1,36 @@
 //! The mirror sync widget: status, last and next sync, the last error, live transfer progress
-//! and "Sync now". One partial, `partials/mirror_sync.html`, is rendered inside the repository
-//! and settings pages and alone, as an htmx fragment, while a sync runs.
+//! and "Sync now". One partial, `mirror/partials/sync_widget.html`, is rendered inside the
+//! repository and settings pages and alone, as an htmx fragment, while a sync runs.
 
 use askama::Template;
 use askama_web::WebTemplate;
+use std::sync::atomic::Ordering;
+
 use axum::{
     Router,
-    extract::{Path, Query, State},
+    extract::{Query, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use chrono::Utc;
 use serde::Deserialize;
-use std::sync::atomic::Ordering;
 use tower_sessions::Session;
 
-use super::page::{TimeView, set_flash};
 use crate::{
-    auth::{csrf, csrf::CsrfForm, extract::WebUser},
+    auth::{csrf, csrf::CsrfForm},
+    entities::mirror_enums::{MirrorDirection, SyncStatus},
     error::{Error, PageError},
-    mirror::{engine::Trigger, settings::direction_of},
+    mirror::engine::SyncRequest,
     repos::{self, Repo},
     state::AppState,
+    web::{
+        extract::{Admin, PageRepo},
+        html::{
+            forms::{from_htmx, no_store},
+            page::{TimeView, set_flash},
+        },
+    },
 };
 
 /// The widget routes: the fragment htmx polls, and "Sync now".
@@ -85,10 +93,10 @@ pub struct SyncWidget {
     pub name: String,
     /// Mirroring switched on (else no "Sync now", and a link to the settings).
     pub enabled: bool,
-    /// `upstream`, `downstream` or `both`.
-    pub direction: &'static str,
-    /// `idle`, `syncing`, `success` or `failed`.
-    pub status: String,
+    /// Which way it syncs.
+    pub direction: MirrorDirection,
+    /// Where it stands.
+    pub status: SyncStatus,
     /// End of the last successful sync.
     pub last_synced: Option<TimeView>,
     /// When the scheduler syncs next.
@@ -111,7 +119,7 @@ impl SyncWidget {
     pub fn new(state: &AppState, repo: &Repo, csrf_token: String, on: Place) -> Self {
         let now = Utc::now();
         let r = &repo.repo;
-        let syncing = r.sync_status == "syncing";
+        let syncing = r.sync_status == SyncStatus::Syncing;
         let progress = if syncing {
             state.engine.progress(r.id).map(|p| {
                 let done = p.objects_done.load(Ordering::Relaxed);
@@ -133,8 +141,8 @@ impl SyncWidget {
             owner: repo.owner.username.clone(),
             name: r.name.clone(),
             enabled: r.mirror_enabled,
-            direction: direction_of(r).as_str(),
-            status: r.sync_status.clone(),
+            direction: r.mirror_direction,
+            status: r.sync_status,
             last_synced: r.last_synced_at.map(|t| TimeView::new(t, now)),
             next_sync: r
                 .next_sync_at
@@ -151,7 +159,13 @@ impl SyncWidget {
     /// A sync runs: the widget polls and the button is disabled.
     #[must_use]
     pub fn syncing(&self) -> bool {
-        self.status == "syncing"
+        self.status == SyncStatus::Syncing
+    }
+
+    /// The last sync failed.
+    #[must_use]
+    pub fn failed(&self) -> bool {
+        self.status == SyncStatus::Failed
     }
 
     /// Shown on the repository page (which links to the settings).
@@ -164,16 +178,16 @@ impl SyncWidget {
     #[must_use]
     pub fn direction_words(&self) -> &'static str {
         match self.direction {
-            "downstream" => "pushes downstream",
-            "both" => "pulls, then pushes",
-            _ => "pulls from upstream",
+            MirrorDirection::Downstream => "pushes downstream",
+            MirrorDirection::Both => "pulls, then pushes",
+            MirrorDirection::Upstream => "pulls from upstream",
         }
     }
 
     /// The badge's words.
     #[must_use]
     pub fn status_label(&self) -> &'static str {
-        status_label(&self.status)
+        status_label(self.status)
     }
 
     /// Where htmx fetches the fragment from.
@@ -190,12 +204,12 @@ impl SyncWidget {
 
 /// The badge's words for a repository's `sync_status`.
 #[must_use]
-pub fn status_label(status: &str) -> &'static str {
+pub fn status_label(status: SyncStatus) -> &'static str {
     match status {
-        "syncing" => "Syncing",
-        "success" => "Synced",
-        "failed" => "Failed",
-        _ => "Not synced yet",
+        SyncStatus::Syncing => "Syncing",
+        SyncStatus::Success => "Synced",
+        SyncStatus::Failed => "Failed",
+        SyncStatus::Idle => "Not synced yet",
     }
 }
 
@@ -221,15 +235,10 @@ pub fn human_bytes(bytes: u64) -> String {
 
 /// The widget alone, for htmx.
 #[derive(Template, WebTemplate)]
-#[template(path = "partials/mirror_sync.html")]
+#[template(path = "mirror/partials/sync_widget.html")]
 pub struct SyncWidgetFragment {
     /// The widget's data.
     pub widget: SyncWidget,
-}
-
-/// Whether htmx sent the request.
-fn from_htmx(headers: &HeaderMap) -> bool {
-    headers.contains_key("hx-request")
 }
 
 /// `?on=` of the fragment route.
@@ -244,12 +253,11 @@ struct OnQuery {
 async fn fragment(
     State(state): State<AppState>,
     session: Session,
-    WebUser(user): WebUser,
+    access: PageRepo<Admin>,
     headers: HeaderMap,
-    Path((owner, name)): Path<(String, String)>,
     Query(OnQuery { on }): Query<OnQuery>,
 ) -> Result<Response, PageError> {
-    let repo = repos::find_admin(&state.db, &owner, &name, &user).await?;
+    let repo = access.repo;
     if !from_htmx(&headers) {
         let page = on.path(&repo.owner.username, &repo.repo.name);
         return Ok(Redirect::to(&page).into_response());
@@ -267,14 +275,6 @@ async fn fragment(
     Ok(response)
 }
 
-/// Live status must never come from a cache.
-fn no_store(response: &mut Response) {
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-}
-
 /// The "Sync now" form: only the CSRF token and the page it was on.
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -288,26 +288,25 @@ struct SyncForm {
 async fn sync_now(
     State(state): State<AppState>,
     session: Session,
-    WebUser(user): WebUser,
+    access: PageRepo<Admin>,
     headers: HeaderMap,
-    Path((owner, name)): Path<(String, String)>,
     CsrfForm(SyncForm { on }): CsrfForm<SyncForm>,
 ) -> Result<Response, PageError> {
-    let repo = repos::find_admin(&state.db, &owner, &name, &user).await?;
-    let (status, notice) = if !repo.repo.mirror_enabled {
-        (
+    let (repo, user) = (access.repo, access.viewer);
+    let (status, notice) = match state.engine.request_sync(&repo.repo).await? {
+        SyncRequest::Started => {
+            tracing::info!(
+                repo = %repo.full_name(),
+                user_id = user.id,
+                "sync started from the page"
+            );
+            (StatusCode::ACCEPTED, "Sync started.")
+        }
+        SyncRequest::AlreadyRunning => (StatusCode::CONFLICT, "A sync is already running."),
+        SyncRequest::Disabled => (
             StatusCode::UNPROCESSABLE_ENTITY,
             "Mirroring is disabled for this repository; enable it in the mirror settings first.",
-        )
-    } else if state.engine.trigger(repo.repo.id, Trigger::Manual).await? {
-        tracing::info!(
-            repo_id = repo.repo.id,
-            user_id = user.id,
-            "sync started from the page"
-        );
-        (StatusCode::ACCEPTED, "Sync started.")
-    } else {
-        (StatusCode::CONFLICT, "A sync is already running.")
+        ),
     };
     if !from_htmx(&headers) {
         set_flash(&session, notice).await?;
@@ -315,7 +314,7 @@ async fn sync_now(
         return Ok(Redirect::to(&page).into_response());
     }
     // Read the row again: the claim has just set `syncing`.
-    let repo = repos::find_admin(&state.db, &owner, &name, &user)
+    let repo = repos::find_admin(&state.db, &repo.owner.username, &repo.repo.name, &user)
         .await
         .map_err(|_| Error::NotFound("repository"))?;
     let mut widget = SyncWidget::new(&state, &repo, csrf::token_for(&session).await?, on);

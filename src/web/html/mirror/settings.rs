@@ -1,12 +1,12 @@
 //! `/{owner}/{repo}/settings/mirror`: the mirror settings form (saved through
-//! `mirror::settings::apply`, the same validated path as the API), the sync widget and the run
-//! history (rows built in [`super::mirror_runs`]).
+//! `mirror::settings::apply`, the same validated path as the API), with the sync widget and
+//! the run history ([`super::history`]).
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::{Path, Query, State},
+    extract::{Query, State},
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
@@ -14,17 +14,23 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
-    mirror_runs::{self, RunRow},
-    mirror_sync::{Place, SyncWidget},
-    page::{FormErrors, Layout, set_flash},
+    history::{PageQuery, RunHistory},
+    sync_widget::{Place, SyncWidget},
 };
 use crate::{
-    auth::{csrf::CsrfForm, extract::WebUser},
+    auth::csrf::CsrfForm,
     entities::user,
     error::{Error, PageError},
     mirror::settings::{self, MirrorSettings, SettingsPatch},
-    repos::{self, Repo},
+    repos::Repo,
     state::AppState,
+    web::{
+        extract::{Admin, PageRepo},
+        html::{
+            forms::IntervalChoice,
+            page::{FormErrors, Layout, set_flash},
+        },
+    },
 };
 
 /// The fields `settings::apply` may name, all shown next to their control on this form.
@@ -43,72 +49,6 @@ const FIELDS: &[&str] = &[
 /// The settings routes.
 pub fn router() -> Router<AppState> {
     Router::new().route("/{owner}/{repo}/settings/mirror", get(show).post(save))
-}
-
-/// The interval presets of the original design, in seconds, with their labels.
-pub const INTERVAL_PRESETS: &[(i64, &str)] = &[
-    (1800, "Every 30 minutes"),
-    (3600, "Every hour"),
-    (7200, "Every 2 hours"),
-    (86_400, "Every day"),
-];
-
-/// The interval as the form shows it: a preset (`"3600"`) or `"custom"` with its seconds.
-#[derive(Debug, Clone)]
-pub struct IntervalChoice {
-    /// The selected option: a preset's seconds, or `custom`.
-    pub preset: String,
-    /// The custom value as typed (or the stored one when it is no preset).
-    pub custom: String,
-}
-
-impl IntervalChoice {
-    /// The choice showing `seconds`.
-    #[must_use]
-    pub fn of(seconds: i64) -> Self {
-        if INTERVAL_PRESETS.iter().any(|(s, _)| *s == seconds) {
-            Self {
-                preset: seconds.to_string(),
-                custom: String::new(),
-            }
-        } else {
-            Self {
-                preset: "custom".to_owned(),
-                custom: seconds.to_string(),
-            }
-        }
-    }
-
-    /// The seconds chosen. Anything that is not a whole number becomes a value no range
-    /// accepts, so the one validation path reports it next to the field with the allowed range.
-    #[must_use]
-    pub fn seconds(&self) -> i64 {
-        let text = if self.preset == "custom" {
-            self.custom.trim()
-        } else {
-            self.preset.trim()
-        };
-        text.parse().unwrap_or(i64::MIN)
-    }
-
-    /// Whether `option` (a preset's seconds, or `custom`) is the selected one.
-    #[must_use]
-    pub fn is(&self, option: &str) -> bool {
-        self.preset == option
-    }
-
-    /// The `<select>` options: value and label.
-    #[must_use]
-    pub fn options(&self) -> Vec<(String, &'static str)> {
-        INTERVAL_PRESETS
-            .iter()
-            .map(|(s, label)| (s.to_string(), *label))
-            .chain(std::iter::once((
-                "custom".to_owned(),
-                "Custom (seconds below)",
-            )))
-            .collect()
-    }
 }
 
 /// One side of the mirror as the form shows it; the password itself never.
@@ -194,12 +134,8 @@ struct SettingsTemplate {
     errors: FormErrors,
     /// The smallest interval the server accepts, for the custom field's hint.
     min_interval: i64,
-    /// This page of the history, newest first.
-    runs: Vec<RunRow>,
-    /// The history page shown (from 1).
-    page: u64,
-    /// Whether older runs exist.
-    has_older: bool,
+    /// One page of the run history.
+    history: RunHistory,
 }
 
 impl SettingsTemplate {
@@ -240,7 +176,14 @@ impl SettingsTemplate {
     ) -> Result<Self, Error> {
         let layout = Layout::new(state, session, Some(user)).await?;
         let widget = SyncWidget::new(state, repo, layout.csrf_token.clone(), Place::Settings);
-        let (runs, has_older) = mirror_runs::page_of(state, repo.repo.id, page).await?;
+        let history = RunHistory::load(
+            &state.db,
+            &repo.owner.username,
+            &repo.repo.name,
+            repo.repo.id,
+            page,
+        )
+        .await?;
         Ok(Self {
             layout,
             owner: repo.owner.username.clone(),
@@ -249,41 +192,25 @@ impl SettingsTemplate {
             form: form.unwrap_or_else(|| FormValues::stored(&MirrorSettings::from(&repo.repo))),
             errors,
             min_interval: state.config.min_sync_interval,
-            runs,
-            page,
-            has_older,
+            history,
         })
     }
-}
-
-/// `?page=N` of the history.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PageQuery {
-    page: Option<String>,
 }
 
 async fn show(
     State(state): State<AppState>,
     session: Session,
-    WebUser(user): WebUser,
-    Path((owner, name)): Path<(String, String)>,
+    access: PageRepo<Admin>,
     Query(query): Query<PageQuery>,
 ) -> Result<SettingsTemplate, PageError> {
-    let repo = repos::find_admin(&state.db, &owner, &name, &user).await?;
-    let page = query
-        .page
-        .and_then(|p| p.parse::<u64>().ok())
-        .unwrap_or(1)
-        .clamp(1, 100_000);
     Ok(SettingsTemplate::build(
         &state,
         &session,
-        &user,
-        &repo,
+        &access.viewer,
+        &access.repo,
         None,
         FormErrors::default(),
-        page,
+        query.page(),
     )
     .await?)
 }
@@ -321,11 +248,10 @@ fn password_patch(clear: bool, typed: &str) -> Option<String> {
 async fn save(
     State(state): State<AppState>,
     session: Session,
-    WebUser(user): WebUser,
-    Path((owner, name)): Path<(String, String)>,
+    access: PageRepo<Admin>,
     CsrfForm(form): CsrfForm<SettingsForm>,
 ) -> Result<Response, PageError> {
-    let repo = repos::find_admin(&state.db, &owner, &name, &user).await?;
+    let (repo, user) = (access.repo, access.viewer);
     let interval = IntervalChoice {
         preset: form.sync_interval,
         custom: form.sync_interval_custom,
@@ -347,7 +273,7 @@ async fn save(
     match settings::apply(
         &state.db,
         &state.config,
-        state.engine.secrets(),
+        &state.secrets,
         repo.repo.clone(),
         patch,
     )
@@ -421,23 +347,6 @@ async fn save(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn intervals_map_to_presets_or_custom() {
-        let hour = IntervalChoice::of(3600);
-        assert!(hour.is("3600"));
-        assert_eq!(hour.seconds(), 3600);
-        let odd = IntervalChoice::of(900);
-        assert!(odd.is("custom"));
-        assert_eq!(odd.custom, "900");
-        assert_eq!(odd.seconds(), 900);
-        let typo = IntervalChoice {
-            preset: "custom".into(),
-            custom: "ten".into(),
-        };
-        assert_eq!(typo.seconds(), i64::MIN);
-        assert_eq!(hour.options().len(), INTERVAL_PRESETS.len() + 1);
-    }
 
     #[test]
     fn passwords_keep_replace_or_clear() {

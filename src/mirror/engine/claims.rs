@@ -1,0 +1,298 @@
+//! Who runs which repository's sync. A claim is one conditional UPDATE whose affected-row
+//! count decides, across threads and processes; a heartbeat keeps it fresh; one release
+//! ends it; the claims of a process that died are taken over and its runs marked interrupted.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
+};
+
+use crate::{
+    entities::{
+        mirror_enums::{RunStatus, SyncStatus},
+        mirror_run, repository,
+    },
+    error::Result,
+};
+
+/// How often a running sync refreshes its heartbeat.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+/// A claim whose heartbeat is older than this belongs to a process that died.
+const STALE_AFTER: TimeDelta = TimeDelta::seconds(30);
+
+/// The repository row's state once a claim ends.
+#[derive(Debug, Clone)]
+pub(super) struct Release {
+    /// The new status.
+    pub status: SyncStatus,
+    /// The error shown (`None` clears it).
+    pub error: Option<String>,
+    /// When the scheduler syncs next (`None`: not at all).
+    pub next_sync_at: Option<DateTime<Utc>>,
+    /// Failed syncs in a row, when it changes.
+    pub consecutive_failures: Option<i32>,
+    /// The end of a successful sync, when there was one.
+    pub synced_at: Option<DateTime<Utc>>,
+}
+
+/// Claims held and taken by this process (`instance_id`).
+#[derive(Debug)]
+pub(super) struct Claims {
+    db: DatabaseConnection,
+    instance_id: String,
+}
+
+impl Claims {
+    /// Claims of a new process on `db`.
+    pub(super) fn new(db: DatabaseConnection) -> Self {
+        Self {
+            db,
+            instance_id: new_instance_id(),
+        }
+    }
+
+    /// This process's name in `sync_claimed_by`.
+    pub(super) fn instance_id(&self) -> &str {
+        &self.instance_id
+    }
+
+    /// Claims the repository: `true` when this process now holds it. With `only_if_due`,
+    /// only while it is still due (a due list may be older than another tick's sync).
+    pub(super) async fn claim(&self, repo_id: i64, only_if_due: bool) -> Result<bool> {
+        let now = Utc::now();
+        let mut update = repository::Entity::update_many()
+            .col_expr(
+                repository::Column::SyncClaimedBy,
+                Expr::value(self.instance_id.clone()),
+            )
+            .col_expr(repository::Column::SyncHeartbeatAt, Expr::value(now))
+            .col_expr(
+                repository::Column::SyncStatus,
+                Expr::value(SyncStatus::Syncing),
+            )
+            .filter(repository::Column::Id.eq(repo_id))
+            .filter(repository::Column::SyncClaimedBy.is_null());
+        if only_if_due {
+            update = update
+                .filter(repository::Column::MirrorEnabled.eq(true))
+                .filter(repository::Column::NextSyncAt.lte(now));
+        }
+        Ok(update.exec(&self.db).await?.rows_affected == 1)
+    }
+
+    /// Refreshes the heartbeat of this process's claim on `repo_id` until dropped.
+    pub(super) async fn heartbeat(self: Arc<Self>, repo_id: i64) {
+        let mut every = tokio::time::interval(HEARTBEAT_EVERY);
+        loop {
+            every.tick().await;
+            let beat = repository::Entity::update_many()
+                .col_expr(repository::Column::SyncHeartbeatAt, Expr::value(Utc::now()))
+                .filter(repository::Column::Id.eq(repo_id))
+                .filter(repository::Column::SyncClaimedBy.eq(self.instance_id.clone()))
+                .exec(&self.db)
+                .await;
+            if let Err(e) = beat {
+                tracing::warn!(error = %e, repo_id, "mirror sync heartbeat failed");
+            }
+        }
+    }
+
+    /// Ends `holder`'s claim on `repo_id` with `release`, on `conn` (the database, or the
+    /// transaction that records the run). `false` when `holder` no longer held it.
+    pub(super) async fn release(
+        conn: &impl ConnectionTrait,
+        repo_id: i64,
+        holder: &str,
+        release: Release,
+    ) -> Result<bool> {
+        let mut update = repository::Entity::update_many()
+            .col_expr(
+                repository::Column::SyncClaimedBy,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(repository::Column::SyncStatus, Expr::value(release.status))
+            .col_expr(repository::Column::SyncError, Expr::value(release.error))
+            .col_expr(
+                repository::Column::NextSyncAt,
+                Expr::value(release.next_sync_at),
+            );
+        if let Some(failures) = release.consecutive_failures {
+            update = update.col_expr(
+                repository::Column::ConsecutiveFailures,
+                Expr::value(failures),
+            );
+        }
+        if let Some(synced_at) = release.synced_at {
+            update = update.col_expr(repository::Column::LastSyncedAt, Expr::value(synced_at));
+        }
+        let released = update
+            .filter(repository::Column::Id.eq(repo_id))
+            .filter(repository::Column::SyncClaimedBy.eq(holder))
+            .exec(conn)
+            .await?;
+        Ok(released.rows_affected == 1)
+    }
+
+    /// Releases this process's claim on a sync that could not be run or recorded: failed,
+    /// with `message`, due again after `retry_in`.
+    pub(super) async fn release_failed(
+        &self,
+        repo_id: i64,
+        message: &str,
+        retry_in: TimeDelta,
+    ) -> Result<bool> {
+        Self::release(
+            &self.db,
+            repo_id,
+            &self.instance_id,
+            Release {
+                status: SyncStatus::Failed,
+                error: Some(message.to_owned()),
+                next_sync_at: Some(Utc::now() + retry_in),
+                consecutive_failures: None,
+                synced_at: None,
+            },
+        )
+        .await
+    }
+
+    /// Takes over claims whose process died (stale heartbeat, or a dead pid on this host):
+    /// their runs are recorded as interrupted and the repository is due again at once.
+    pub(super) async fn recover(&self) -> Result<usize> {
+        let stale_before = Utc::now() - STALE_AFTER;
+        let claimed: Vec<(i64, Option<String>, Option<DateTime<Utc>>)> = repository::Entity::find()
+            .select_only()
+            .columns([
+                repository::Column::Id,
+                repository::Column::SyncClaimedBy,
+                repository::Column::SyncHeartbeatAt,
+            ])
+            .filter(repository::Column::SyncClaimedBy.is_not_null())
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut recovered = 0;
+        for (repo_id, holder, heartbeat) in claimed {
+            let Some(holder) = holder else { continue };
+            let stale = heartbeat.is_none_or(|t| t < stale_before);
+            if holder == self.instance_id
+                || !(stale || claimant_is_dead_here(&holder, &self.instance_id))
+            {
+                continue;
+            }
+            let message = "the sync was interrupted because the server running it stopped; it will be retried";
+            if self.interrupt(repo_id, &holder, message).await? {
+                tracing::warn!(repo_id, "recovered an interrupted mirror sync");
+                recovered += 1;
+            }
+        }
+        Ok(recovered)
+    }
+
+    /// Ends `holder`'s claim (if still theirs) and marks their running runs interrupted; the
+    /// repository is due again at once.
+    pub(super) async fn interrupt(
+        &self,
+        repo_id: i64,
+        holder: &str,
+        message: &str,
+    ) -> Result<bool> {
+        let now = Utc::now();
+        let released = Self::release(
+            &self.db,
+            repo_id,
+            holder,
+            Release {
+                status: SyncStatus::Failed,
+                error: Some(message.to_owned()),
+                next_sync_at: Some(now),
+                consecutive_failures: None,
+                synced_at: None,
+            },
+        )
+        .await?;
+        if !released {
+            return Ok(false);
+        }
+        mirror_run::Entity::update_many()
+            .col_expr(
+                mirror_run::Column::Status,
+                Expr::value(RunStatus::Interrupted),
+            )
+            .col_expr(mirror_run::Column::FinishedAt, Expr::value(now))
+            .col_expr(mirror_run::Column::Error, Expr::value(message))
+            .filter(mirror_run::Column::RepositoryId.eq(repo_id))
+            .filter(mirror_run::Column::ClaimedBy.eq(holder))
+            .filter(mirror_run::Column::Status.eq(RunStatus::Running))
+            .exec(&self.db)
+            .await?;
+        Ok(true)
+    }
+
+    /// Ids of the repositories this process holds.
+    pub(super) async fn held(&self) -> Result<Vec<i64>> {
+        Ok(repository::Entity::find()
+            .select_only()
+            .column(repository::Column::Id)
+            .filter(repository::Column::SyncClaimedBy.eq(self.instance_id.clone()))
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Mirrors that are due, oldest first (the indexed query), at most `limit`.
+    pub(super) async fn due(&self, limit: u64) -> Result<Vec<repository::Model>> {
+        Ok(repository::Entity::find()
+            .filter(repository::Column::MirrorEnabled.eq(true))
+            .filter(repository::Column::NextSyncAt.lte(Utc::now()))
+            .order_by_asc(repository::Column::NextSyncAt)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+}
+
+/// `host:pid:random`, so a restart on the same host can tell its dead predecessor's claims.
+fn new_instance_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".to_owned());
+    let nonce: u32 = rand::random();
+    format!("{host}:{}:{nonce:08x}", std::process::id())
+}
+
+/// True when `claimed_by` names a process on this host that no longer runs.
+fn claimant_is_dead_here(claimed_by: &str, my_id: &str) -> bool {
+    let mut theirs = claimed_by.split(':');
+    let mut mine = my_id.split(':');
+    let (Some(their_host), Some(their_pid)) = (theirs.next(), theirs.next()) else {
+        return false;
+    };
+    if Some(their_host) != mine.next() || claimed_by == my_id {
+        return false;
+    }
+    their_pid
+        .parse::<u32>()
+        .is_ok_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dead_claimants_on_this_host_are_recognised() {
+        let me = new_instance_id();
+        let host = me.split(':').next().unwrap();
+        assert!(claimant_is_dead_here(&format!("{host}:999999999:abc"), &me));
+        assert!(!claimant_is_dead_here(
+            &format!("{host}:{}:other", std::process::id()),
+            &me
+        ));
+        assert!(!claimant_is_dead_here("elsewhere:1:abc", &me));
+        assert!(!claimant_is_dead_here(&me, &me));
+    }
+}

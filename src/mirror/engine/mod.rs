@@ -1,0 +1,373 @@
+//! The sync engine: every run — "Sync now", scheduled, import — is claimed ([`claims`]), waits
+//! for a slot shared fairly between owners, does its transfers ([`pipeline`]), is recorded
+//! in one transaction ([`record`]) and is tracked, so shutdown waits for all of them.
+
+mod claims;
+mod pipeline;
+mod record;
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use chrono::{TimeDelta, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+use self::{claims::Claims, pipeline::Pipeline};
+use super::{secrets::SecretBox, slots::Slots};
+use crate::{
+    config::Config,
+    entities::{
+        mirror_enums::{MirrorDirection, RunStatus, Trigger},
+        mirror_run, repository, user,
+    },
+    error::{Error, Result},
+    git::mirror::{Credentials, Outcome, Progress},
+};
+
+/// How long shutdown waits for running syncs.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// A one-time clone for an import without mirroring: the credentials live only in memory.
+#[derive(Debug, Clone)]
+pub struct OneTimeClone {
+    /// Where to clone from.
+    pub url: String,
+    /// Credentials for this clone only.
+    pub credentials: Credentials,
+}
+
+/// How a finished run ended.
+#[derive(Debug)]
+pub enum RunResult {
+    /// Synced (or already up to date).
+    Done(Vec<(MirrorDirection, Outcome)>),
+    /// Failed with a sentence for the user.
+    Failed {
+        /// The message, free of credentials.
+        message: String,
+        /// Worth retrying sooner.
+        transient: bool,
+    },
+}
+
+/// The answer to "sync this repository now".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncRequest {
+    /// Claimed; the sync runs in the background.
+    Started,
+    /// A sync of this repository already runs (here or in another process).
+    AlreadyRunning,
+    /// Mirroring is switched off for it.
+    Disabled,
+}
+
+/// The process-wide sync engine, shared by the API, the pages and the scheduler.
+pub struct Engine {
+    db: DatabaseConnection,
+    config: Arc<Config>,
+    secrets: SecretBox,
+    claims: Arc<Claims>,
+    slots: Arc<Slots>,
+    tasks: TaskTracker,
+    stopping: AtomicBool,
+    progress: Mutex<HashMap<i64, Arc<Progress>>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("instance_id", &self.claims.instance_id())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Aborts a background task when dropped (the heartbeat ends with its sync, on every path).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Engine {
+    /// A new engine; call [`Engine::recover`] before the first sync.
+    #[must_use]
+    pub fn new(db: DatabaseConnection, config: Arc<Config>, secrets: SecretBox) -> Arc<Self> {
+        let slots = Slots::new(config.max_concurrent_syncs, config.max_syncs_per_owner);
+        Arc::new(Self {
+            claims: Arc::new(Claims::new(db.clone())),
+            db,
+            config,
+            secrets,
+            slots,
+            tasks: TaskTracker::new(),
+            stopping: AtomicBool::new(false),
+            progress: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Live transfer counters of a running sync in this process.
+    #[must_use]
+    pub fn progress(&self, repo_id: i64) -> Option<Arc<Progress>> {
+        self.progress.lock().ok()?.get(&repo_id).cloned()
+    }
+
+    async fn claim(&self, repo_id: i64, only_if_due: bool) -> Result<bool> {
+        if self.stopping.load(Ordering::SeqCst) {
+            return Ok(false);
+        }
+        self.claims.claim(repo_id, only_if_due).await
+    }
+
+    /// Claims the repository for one sync, whether or not it is due; `false` when a sync
+    /// already runs. One conditional UPDATE decides, across threads and processes.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn claim_now(&self, repo_id: i64) -> Result<bool> {
+        self.claim(repo_id, false).await
+    }
+
+    /// Claims a mirror the scheduler found due, if it still is: a due list may be read
+    /// before another tick's sync of the same mirror ended, and that mirror must not be
+    /// synced again right away. `false` when it runs or is no longer due.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn claim_due(&self, repo_id: i64) -> Result<bool> {
+        self.claim(repo_id, true).await
+    }
+
+    /// "Sync now" for `repo`: started, refused because one runs, or refused because
+    /// mirroring is off.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn request_sync(self: &Arc<Self>, repo: &repository::Model) -> Result<SyncRequest> {
+        if !repo.mirror_enabled {
+            return Ok(SyncRequest::Disabled);
+        }
+        if !self.claim_now(repo.id).await? {
+            return Ok(SyncRequest::AlreadyRunning);
+        }
+        self.spawn_claimed(repo.id, Trigger::Manual, None);
+        Ok(SyncRequest::Started)
+    }
+
+    /// Starts the first transfer of an imported repository (`one_time` for a clone that keeps
+    /// no mirror); `false` when a sync of it already runs (the scheduler was quicker).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn start_import(
+        self: &Arc<Self>,
+        repo_id: i64,
+        one_time: Option<OneTimeClone>,
+    ) -> Result<bool> {
+        if !self.claim_now(repo_id).await? {
+            return Ok(false);
+        }
+        self.spawn_claimed(repo_id, Trigger::Import, one_time);
+        Ok(true)
+    }
+
+    /// Runs a sync this process has claimed, tracked for shutdown; its handle gives the
+    /// result (`None` when it could not even start).
+    pub fn spawn_claimed(
+        self: &Arc<Self>,
+        repo_id: i64,
+        trigger: Trigger,
+        one_time: Option<OneTimeClone>,
+    ) -> tokio::task::JoinHandle<Option<RunResult>> {
+        let engine = Arc::clone(self);
+        self.tasks
+            .spawn(async move { engine.run_claimed(repo_id, trigger, one_time).await })
+    }
+
+    /// Runs a claimed sync to the end, whatever happens, and releases the claim.
+    async fn run_claimed(
+        self: Arc<Self>,
+        repo_id: i64,
+        trigger: Trigger,
+        one_time: Option<OneTimeClone>,
+    ) -> Option<RunResult> {
+        // Beat from the moment of the claim, also while waiting for a slot, so no other
+        // process mistakes a queued sync for a dead one.
+        let _heartbeat = AbortOnDrop(tokio::spawn(Arc::clone(&self.claims).heartbeat(repo_id)));
+        let (queued, _) = self.load(repo_id).await?;
+        let _slot = self.slots.acquire(queued.owner_id).await;
+        // Read again: the settings may have changed while the sync waited for its slot.
+        let (repo, owner) = self.load(repo_id).await?;
+        let span = tracing::info_span!(
+            "sync",
+            repo = %format!("{}/{}", owner.username, repo.name),
+            repo_id,
+            trigger = ?trigger,
+        );
+        self.run_loaded(repo, owner, trigger, one_time)
+            .instrument(span)
+            .await
+    }
+
+    /// The repository and its owner; `None` when either is gone (the claim went with the
+    /// row) or the database failed (then the claim is released, the error logged).
+    async fn load(&self, repo_id: i64) -> Option<(repository::Model, user::Model)> {
+        let loaded = match repository::Entity::find_by_id(repo_id)
+            .find_also_related(user::Entity)
+            .one(&self.db)
+            .await
+        {
+            Ok(Some((repo, Some(owner)))) => return Some((repo, owner)),
+            Ok(_) => return None,
+            Err(e) => Error::from(e),
+        };
+        tracing::error!(error = %loaded, repo_id, "could not load a claimed repository");
+        self.release_after_error(repo_id, "the sync could not start")
+            .await;
+        None
+    }
+
+    /// Gives a claim back after an internal error, saying so in the repository's status; the
+    /// next attempt comes after the first retry delay.
+    async fn release_after_error(&self, repo_id: i64, what: &str) {
+        let message = format!("{what} because of an internal error; it will be retried");
+        let retry = TimeDelta::seconds(record::FIRST_RETRY_SECS);
+        if let Err(e) = self.claims.release_failed(repo_id, &message, retry).await {
+            tracing::error!(error = %e, repo_id, "could not release a mirror claim");
+        }
+    }
+
+    async fn run_loaded(
+        self: Arc<Self>,
+        repo: repository::Model,
+        owner: user::Model,
+        trigger: Trigger,
+        one_time: Option<OneTimeClone>,
+    ) -> Option<RunResult> {
+        let direction = if one_time.is_some() {
+            MirrorDirection::Upstream
+        } else {
+            repo.mirror_direction
+        };
+        let run = mirror_run::ActiveModel {
+            repository_id: Set(repo.id),
+            trigger: Set(trigger),
+            direction: Set(direction),
+            status: Set(RunStatus::Running),
+            started_at: Set(Utc::now()),
+            claimed_by: Set(self.claims.instance_id().to_owned()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await;
+        let run = match run {
+            Ok(run) => run,
+            Err(e) => {
+                tracing::error!(error = %Error::from(e), "could not record a mirror run");
+                self.release_after_error(repo.id, "the sync could not start")
+                    .await;
+                return None;
+            }
+        };
+        let progress = Arc::new(Progress::default());
+        if let Ok(mut map) = self.progress.lock() {
+            map.insert(repo.id, Arc::clone(&progress));
+        }
+        let path = crate::repos::repo_path(&self.config, &owner.username, &repo.name);
+        // Run in its own task so even a panic ends in a recorded result.
+        let worker = {
+            let engine = Arc::clone(&self);
+            let repo = repo.clone();
+            let progress = Arc::clone(&progress);
+            tokio::spawn(
+                async move {
+                    let pipeline = Pipeline {
+                        config: &engine.config,
+                        secrets: &engine.secrets,
+                    };
+                    pipeline
+                        .perform(&repo, path, direction, one_time, &progress)
+                        .await
+                }
+                .in_current_span(),
+            )
+        };
+        let result = worker.await.unwrap_or_else(|e| RunResult::Failed {
+            message: format!("internal error during sync: {e}"),
+            transient: true,
+        });
+        if let Ok(mut map) = self.progress.lock() {
+            map.remove(&repo.id);
+        }
+        let recorded =
+            record::record(&self.db, self.claims.instance_id(), &repo, &run, &result).await;
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, "could not record the end of a mirror sync");
+            self.release_after_error(repo.id, "the sync's result could not be saved")
+                .await;
+        }
+        Some(result)
+    }
+
+    /// Takes over claims whose process died (stale heartbeat, or a dead pid on this host):
+    /// their runs are recorded as interrupted and the repository is due again at once.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn recover(&self) -> Result<usize> {
+        self.claims.recover().await
+    }
+
+    /// Mirrors that are due, oldest first (the indexed query), at most `limit`.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn due(&self, limit: u64) -> Result<Vec<repository::Model>> {
+        self.claims.due(limit).await
+    }
+
+    /// Stops taking new syncs, waits up to 30 s for every running one (scheduled, manual and
+    /// imports alike), then records the rest as interrupted.
+    pub async fn shutdown(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.tasks.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("mirror syncs still running after 30 s; recording them as interrupted");
+        }
+        let held = match self.claims.held().await {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::error!(error = %e, "could not list the syncs still held");
+                return;
+            }
+        };
+        let message = "the sync was interrupted by a server shutdown; it will be retried";
+        for repo_id in held {
+            let interrupted = self
+                .claims
+                .interrupt(repo_id, self.claims.instance_id(), message)
+                .await;
+            if let Err(e) = interrupted {
+                tracing::error!(error = %e, repo_id, "could not record an interrupted sync");
+            }
+        }
+    }
+}
+
+/// Maps "already running" to the contract's 409.
+#[must_use]
+pub fn already_running() -> Error {
+    Error::Conflict("a sync is already running for this repository".to_owned())
+}

@@ -1,0 +1,268 @@
+//! The run history of the mirror settings page: each run with its trigger, direction,
+//! duration, result, error and the refs it changed, a page at a time. One partial,
+//! `mirror/partials/run_history.html`, is rendered inside the settings page and alone, for
+//! htmx, when a sync ends.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::Query,
+    http::HeaderMap,
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use serde::Deserialize;
+
+use super::sync_widget::human_bytes;
+use crate::{
+    entities::mirror_enums::{RefSide, RunStatus},
+    error::{Error, PageError},
+    mirror::runs::{self, RunView},
+    state::AppState,
+    web::{
+        extract::{Admin, PageRepo},
+        html::{
+            forms::{from_htmx, no_store},
+            page::TimeView,
+        },
+    },
+};
+
+/// The history's fragment route (htmx only).
+pub fn router() -> Router<AppState> {
+    Router::new().route("/{owner}/{repo}/settings/mirror/history", get(fragment))
+}
+
+/// Runs per page of the history.
+pub const RUNS_PER_PAGE: u64 = 10;
+
+/// One ref a run changed, as the history shows it.
+pub struct RefRow {
+    /// Full ref name.
+    pub name: String,
+    /// `pulled` (changed here by a fetch) or `pushed` (changed on the downstream).
+    pub place: &'static str,
+    /// Seven characters of the old id; `None` when created.
+    pub old: Option<String>,
+    /// Seven characters of the new id; `None` when deleted.
+    pub new: Option<String>,
+}
+
+/// One run in the history.
+pub struct RunRow {
+    /// `manual`, `scheduled` or `import`.
+    pub trigger: &'static str,
+    /// `upstream`, `downstream` or `both`.
+    pub direction: &'static str,
+    /// `running`, `success`, `up_to_date`, `failed` or `interrupted` (a class name).
+    pub status: &'static str,
+    /// Readable status.
+    pub status_label: &'static str,
+    /// Start.
+    pub started: TimeView,
+    /// "12 s", "3 min 4 s"; "running" when not ended.
+    pub duration: String,
+    /// The failure, "" when none.
+    pub error: String,
+    /// "42 objects, 1.2 MiB".
+    pub transferred: String,
+    /// Refs changed.
+    pub refs: Vec<RefRow>,
+}
+
+fn short(id: Option<String>) -> Option<String> {
+    id.map(|id| id.chars().take(7).collect())
+}
+
+fn duration_text(seconds: i64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min {} s", s / 60, s % 60),
+        s => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+impl RunRow {
+    fn new(run: RunView, now: DateTime<Utc>) -> Self {
+        let duration = run.finished_at.map_or_else(
+            || "running".to_owned(),
+            |end| duration_text((end - run.started_at).num_seconds().max(0)),
+        );
+        let status_label = match run.status {
+            RunStatus::Running => "Running",
+            RunStatus::Success => "Success",
+            RunStatus::UpToDate => "Up to date",
+            RunStatus::Failed => "Failed",
+            RunStatus::Interrupted => "Interrupted",
+        };
+        Self {
+            trigger: run.trigger.as_str(),
+            direction: run.direction.as_str(),
+            status_label,
+            started: TimeView::new(run.started_at, now),
+            duration,
+            error: run.error.unwrap_or_default(),
+            transferred: format!(
+                "{} objects, {}",
+                run.objects_transferred,
+                human_bytes(u64::try_from(run.bytes_transferred).unwrap_or(0))
+            ),
+            refs: run
+                .ref_updates
+                .into_iter()
+                .map(|u| RefRow {
+                    place: match u.side {
+                        RefSide::Downstream => "pushed",
+                        RefSide::Upstream => "pulled",
+                    },
+                    name: u.ref_name,
+                    old: short(u.old),
+                    new: short(u.new),
+                })
+                .collect(),
+            status: run.status.as_str(),
+        }
+    }
+}
+
+/// One page of a repository's history, as the partial shows it.
+pub struct RunHistory {
+    /// Owner's username.
+    pub owner: String,
+    /// Repository name.
+    pub name: String,
+    /// This page's runs, newest first.
+    pub runs: Vec<RunRow>,
+    /// The page shown (from 1).
+    pub page: u64,
+    /// Whether older runs exist.
+    pub has_older: bool,
+}
+
+impl RunHistory {
+    /// Page `page` (from 1) of the history of `repo_id` (`owner/name`), newest first.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn load(
+        db: &DatabaseConnection,
+        owner: &str,
+        name: &str,
+        repo_id: i64,
+        page: u64,
+    ) -> Result<Self, Error> {
+        let mut list = runs::list(
+            db,
+            repo_id,
+            RUNS_PER_PAGE + 1,
+            page.saturating_sub(1).saturating_mul(RUNS_PER_PAGE),
+        )
+        .await?;
+        let has_older = list.len() as u64 > RUNS_PER_PAGE;
+        list.truncate(usize::try_from(RUNS_PER_PAGE).unwrap_or(10));
+        let now = Utc::now();
+        Ok(Self {
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+            runs: list.into_iter().map(|r| RunRow::new(r, now)).collect(),
+            page,
+            has_older,
+        })
+    }
+
+    /// The settings page showing page `page` of the history.
+    fn page_url(&self, page: u64) -> String {
+        format!(
+            "/{}/{}/settings/mirror?page={page}#run-history",
+            self.owner, self.name
+        )
+    }
+
+    /// Where htmx fetches this page of the history again.
+    #[must_use]
+    pub fn fragment_url(&self) -> String {
+        format!(
+            "/{}/{}/settings/mirror/history?page={}",
+            self.owner, self.name, self.page
+        )
+    }
+
+    /// The link to newer runs.
+    #[must_use]
+    pub fn newer_url(&self) -> String {
+        self.page_url(self.page.saturating_sub(1))
+    }
+
+    /// The link to older runs.
+    #[must_use]
+    pub fn older_url(&self) -> String {
+        self.page_url(self.page.saturating_add(1))
+    }
+}
+
+/// `?page=N` of the history: anything unreadable is the first page, anything huge the last
+/// one there could be.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PageQuery {
+    page: Option<String>,
+}
+
+impl PageQuery {
+    /// The page asked for, from 1.
+    #[must_use]
+    pub fn page(&self) -> u64 {
+        self.page
+            .as_deref()
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(1)
+            .clamp(1, 100_000)
+    }
+}
+
+/// The history alone, for htmx.
+#[derive(Template, WebTemplate)]
+#[template(path = "mirror/partials/run_history.html")]
+struct RunHistoryFragment {
+    /// The page of the history.
+    history: RunHistory,
+}
+
+/// The fragment: only for htmx (a plain visit goes to the settings page showing that page).
+async fn fragment(
+    state: axum::extract::State<AppState>,
+    access: PageRepo<Admin>,
+    headers: HeaderMap,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let repo = &access.repo;
+    let history = RunHistory::load(
+        &state.db,
+        &repo.owner.username,
+        &repo.repo.name,
+        repo.repo.id,
+        query.page(),
+    )
+    .await?;
+    if !from_htmx(&headers) {
+        return Ok(Redirect::to(&history.page_url(history.page)).into_response());
+    }
+    let mut response = RunHistoryFragment { history }.into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration_text(4), "4 s");
+        assert_eq!(duration_text(184), "3 min 4 s");
+        assert_eq!(duration_text(7320), "2 h 2 min");
+    }
+}

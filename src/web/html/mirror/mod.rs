@@ -1,0 +1,19 @@
+//! The mirror pages: the settings form ([`settings`]), the sync widget shown on the repository
+//! and settings pages ([`sync_widget`]) and the run history ([`history`]), each live piece a
+//! partial with a fragment route of its own.
+
+pub mod history;
+pub mod settings;
+pub mod sync_widget;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+/// The mirror routes: the settings page and the fragments and actions of its pieces.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(settings::router())
+        .merge(sync_widget::router())
+        .merge(history::router())
+}
