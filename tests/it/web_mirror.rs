@@ -32,6 +32,7 @@ on_both_databases!(
     history_is_paged_and_marks_deletions,
     dashboard_badges_show_direction_and_a_failure_stands_out,
     import_page_lands_on_the_repository_with_the_first_sync_running,
+    history_and_contents_are_partials_with_their_own_fragments,
 );
 
 /// A server that accepts 127.0.0.1 remotes and intervals down to 60 s, with an admin and two
@@ -910,4 +911,82 @@ async fn import_page_lands_on_the_repository_with_the_first_sync_running(db: Db)
         .await;
     assert_eq!(taken.status.as_u16(), 409, "{}", taken.body);
     assert!(taken.body.contains(r#"id="name-error""#));
+}
+
+/// The run history and the repository's contents are partials with fragment routes of their
+/// own (the page never re-renders whole for a piece): each answers htmx alone, sends a plain
+/// visit to its page, is never cached, and checks who asks like its page.
+async fn history_and_contents_are_partials_with_their_own_fragments(db: Db) {
+    let (s, alice, bob) = start(&db).await;
+    s.create_repo(&alice, "open", false).await;
+    s.create_repo(&alice, "secret", true).await;
+    patch(
+        &s,
+        &alice,
+        "open",
+        json!({ "mirror_enabled": true, "upstream_url": "http://127.0.0.1:9/x.git" }),
+    )
+    .await
+    .expect(200);
+    let owner = logged_in_as(&s, &alice).await;
+    let other = logged_in_as(&s, &bob).await;
+
+    let settings = get(&s, &owner, "/alice/open/settings/mirror").await;
+    assert!(
+        settings
+            .body
+            .contains(r#"hx-get="/alice/open/settings/mirror/history?page=1""#),
+        "{}",
+        settings.body
+    );
+    let repo_page = get(&s, &owner, "/alice/open").await;
+    assert!(
+        repo_page.body.contains(r#"hx-get="/alice/open/contents""#),
+        "{}",
+        repo_page.body
+    );
+    assert!(!settings.body.contains("hx-select") && !repo_page.body.contains("hx-select"));
+
+    for (path, starts, plain_goes_to) in [
+        (
+            "/alice/open/settings/mirror/history?page=2",
+            r#"<section class="run-history""#,
+            "/alice/open/settings/mirror?page=2#run-history",
+        ),
+        (
+            "/alice/open/contents",
+            r#"<div id="repo-content""#,
+            "/alice/open",
+        ),
+    ] {
+        let fragment = hx_get(&s, &owner, path).await;
+        assert_eq!(fragment.status.as_u16(), 200, "{path}: {}", fragment.body);
+        assert!(
+            fragment
+                .body
+                .trim_start_matches(['{', '#', '-'])
+                .contains(starts)
+                && !fragment.body.contains("<html"),
+            "{path}: {}",
+            fragment.body
+        );
+        assert_eq!(fragment.header("cache-control"), Some("no-store"), "{path}");
+        let plain = get(&s, &owner, path).await;
+        assert_eq!(plain.status.as_u16(), 303, "{path}");
+        assert_eq!(plain.header("location"), Some(plain_goes_to), "{path}");
+    }
+    // Someone else: the history is the owner's (403 on a public repository, 404 on a private
+    // one); public contents anyone may read, private ones are not found.
+    let history = hx_get(&s, &other, "/alice/open/settings/mirror/history").await;
+    assert_eq!(history.status.as_u16(), 403);
+    let history = hx_get(&s, &other, "/alice/secret/settings/mirror/history").await;
+    assert_eq!(history.status.as_u16(), 404);
+    let contents = hx_get(&s, &other, "/alice/open/contents").await;
+    assert_eq!(contents.status.as_u16(), 200);
+    assert!(
+        !contents.body.contains("hx-get"),
+        "no live refresh for a reader"
+    );
+    let contents = hx_get(&s, &other, "/alice/secret/contents").await;
+    assert_eq!(contents.status.as_u16(), 404);
 }

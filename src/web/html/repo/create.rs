@@ -1,0 +1,123 @@
+//! `/repo/new`: the form for a new repository and its submission.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::State,
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::{
+    auth::csrf::CsrfForm,
+    error::PageError,
+    repos::{self, NewRepo},
+    state::AppState,
+    web::{
+        extract::WebUser,
+        html::page::{FormErrors, Layout},
+    },
+};
+
+/// `/repo/new`.
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/repo/new", get(new_page).post(create))
+}
+
+/// The form for a new repository.
+#[derive(Template, WebTemplate)]
+#[template(path = "repo/new.html")]
+struct NewRepoTemplate {
+    /// Header and navigation.
+    layout: Layout,
+    /// The name typed, kept after a failed attempt.
+    name: String,
+    /// The description typed, kept after a failed attempt.
+    description: String,
+    /// Whether "private" was ticked.
+    private: bool,
+    /// Inline messages for `name` and `description`.
+    errors: FormErrors,
+}
+
+async fn new_page(
+    State(state): State<AppState>,
+    session: Session,
+    WebUser(user): WebUser,
+) -> Result<NewRepoTemplate, PageError> {
+    Ok(NewRepoTemplate {
+        layout: Layout::new(&state, &session, Some(&user)).await?,
+        name: String::new(),
+        description: String::new(),
+        private: false,
+        errors: FormErrors::default(),
+    })
+}
+
+/// Fields of the new-repository form; an unticked checkbox is simply absent.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewRepoForm {
+    name: String,
+    description: String,
+    private: Option<String>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    WebUser(user): WebUser,
+    CsrfForm(form): CsrfForm<NewRepoForm>,
+) -> Result<Response, PageError> {
+    let new = NewRepo {
+        name: form.name.trim().to_owned(),
+        description: form.description,
+        private: form.private.is_some(),
+    };
+    match repos::create(&state.db, &state.config, &user, new.clone()).await {
+        Ok(repo) => {
+            tracing::info!(repo_id = repo.repo.id, repo = %repo.full_name(), "repository created");
+            // Both parts passed the name rules (ASCII letters, digits, `.`, `_`, `-`).
+            Ok(Redirect::to(&format!("/{}", repo.full_name())).into_response())
+        }
+        Err(err) => {
+            let (status, errors) = FormErrors::from_service(err, &["name", "description"], "name")?;
+            let page = NewRepoTemplate {
+                layout: Layout::new(&state, &session, Some(&user)).await?,
+                name: new.name,
+                description: new.description,
+                private: new.private,
+                errors,
+            };
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{super::test_layout::layout, *};
+
+    #[test]
+    fn the_form_keeps_what_was_typed_next_to_its_error() {
+        let html = NewRepoTemplate {
+            layout: layout(),
+            name: "typed name".to_owned(),
+            description: "</textarea><script>x</script>".to_owned(),
+            private: true,
+            errors: FormErrors::on("name", "name may contain only letters"),
+        }
+        .render()
+        .unwrap();
+        // The macro's own `id` parameter must not shadow the value passed in.
+        assert!(html.contains(r#"value="typed name""#), "{html}");
+        assert!(html.contains(r#"id="name-error">name may contain only letters<"#));
+        assert!(html.contains(r#"aria-invalid="true""#));
+        assert!(!html.contains("<script>x"), "user text is escaped");
+        assert!(html.contains(" checked"));
+        assert!(html.contains(r#"name="csrf_token" value="t0k3n""#));
+    }
+}

@@ -1,0 +1,237 @@
+//! `/{owner}/{repo}`: the repository page — clone URL, the sync widget for its owner, and its
+//! contents (branches, tags, recent commits). The contents are one partial,
+//! `repo/partials/contents.html`, rendered inside the page and alone, for htmx, when a sync
+//! ends.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::State,
+    http::HeaderMap,
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use chrono::Utc;
+use tower_sessions::Session;
+
+use crate::{
+    config::Config,
+    entities::{mirror_enums::SyncStatus, user},
+    error::{Error, PageError},
+    git::{browse, storage::DEFAULT_BRANCH},
+    repos::Repo,
+    state::AppState,
+    web::{
+        extract::{BaseUrl, PageRepo, Read},
+        html::{
+            forms::{from_htmx, no_store},
+            mirror::sync_widget::{Place, SyncWidget},
+            page::{Layout, TimeView},
+        },
+    },
+};
+
+/// The repository page and its contents fragment.
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/{owner}/{repo}", get(show))
+        .route("/{owner}/{repo}/contents", get(contents))
+}
+
+/// How many commits of the default branch the repository page lists.
+const COMMIT_LIMIT: usize = 20;
+
+/// One commit in the repository page's list.
+struct CommitRow {
+    /// Full object id, as a tooltip.
+    id: String,
+    /// Seven-character id.
+    short_id: String,
+    /// First line of the message.
+    summary: String,
+    /// Author name.
+    author: String,
+    /// Author time.
+    time: TimeView,
+}
+
+/// The repository's contents as the partial shows them.
+struct RepoContents {
+    /// Owner's username.
+    owner: String,
+    /// Repository name.
+    name: String,
+    /// `BASE/OWNER/NAME.git`, from the public URL (or the bound address).
+    clone_url: String,
+    /// Whether the page has the sync widget, whose end of sync refreshes the contents.
+    live: bool,
+    /// Empty while its first sync runs: say so instead of showing push instructions.
+    importing: bool,
+    /// Nothing pushed yet: show push instructions instead of refs and commits.
+    empty: bool,
+    /// The branch HEAD points at, if it exists.
+    default_branch: Option<String>,
+    /// The branch the push instructions name (`main`, what HEAD of a new repository names).
+    push_branch: &'static str,
+    /// Branch names, sorted.
+    branches: Vec<String>,
+    /// Tag names, sorted.
+    tags: Vec<String>,
+    /// The latest commits of the default branch, newest first.
+    commits: Vec<CommitRow>,
+}
+
+impl RepoContents {
+    /// Reads `repo`'s refs and recent commits from disk.
+    async fn load(config: &Config, base: &str, repo: &Repo, live: bool) -> Result<Self, Error> {
+        let overview = browse::overview(repo.path(config), COMMIT_LIMIT).await?;
+        let now = Utc::now();
+        let empty = overview.is_empty();
+        Ok(Self {
+            owner: repo.owner.username.clone(),
+            name: repo.repo.name.clone(),
+            clone_url: format!("{base}/{}.git", repo.full_name()),
+            live,
+            importing: empty && live && repo.repo.sync_status == SyncStatus::Syncing,
+            empty,
+            default_branch: overview.default_branch,
+            push_branch: DEFAULT_BRANCH,
+            branches: overview.branches,
+            tags: overview.tags,
+            commits: overview
+                .commits
+                .into_iter()
+                .map(|c| CommitRow {
+                    id: c.id,
+                    short_id: c.short_id,
+                    summary: c.summary,
+                    author: c.author,
+                    time: TimeView::new(c.time, now),
+                })
+                .collect(),
+        })
+    }
+
+    /// Where htmx fetches the contents again.
+    fn fragment_url(&self) -> String {
+        format!("/{}/{}/contents", self.owner, self.name)
+    }
+}
+
+/// Whether `viewer` sees the sync widget on `repo`'s page: its owner or an administrator, when
+/// it mirrors (or its import still runs).
+fn shows_widget(repo: &Repo, viewer: Option<&user::Model>) -> bool {
+    repo.can_admin(viewer)
+        && (repo.repo.mirror_enabled || repo.repo.sync_status == SyncStatus::Syncing)
+}
+
+/// The repository page.
+#[derive(Template, WebTemplate)]
+#[template(path = "repo/show.html")]
+struct RepoTemplate {
+    /// Header and navigation.
+    layout: Layout,
+    /// Owner's username.
+    owner: String,
+    /// Repository name.
+    name: String,
+    /// Free text; may be empty.
+    description: String,
+    /// Hidden from everyone but the owner and admins.
+    private: bool,
+    /// Whether the viewer may delete it (owner or admin).
+    can_admin: bool,
+    /// The mirror sync widget, for the owner and admins, when the repository mirrors (or
+    /// its import is still running).
+    widget: Option<SyncWidget>,
+    /// Branches, tags and commits.
+    contents: RepoContents,
+}
+
+/// The repository page; `/OWNER/NAME.git`, the clone URL pasted into a browser, shows it too.
+async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    BaseUrl(base): BaseUrl,
+    access: PageRepo<Read>,
+) -> Result<RepoTemplate, PageError> {
+    let (repo, viewer) = (access.repo, access.viewer);
+    let layout = Layout::new(&state, &session, viewer.as_ref()).await?;
+    let widget = shows_widget(&repo, viewer.as_ref())
+        .then(|| SyncWidget::new(&state, &repo, layout.csrf_token.clone(), Place::Repo));
+    let contents = RepoContents::load(&state.config, &base, &repo, widget.is_some()).await?;
+    Ok(RepoTemplate {
+        layout,
+        widget,
+        contents,
+        can_admin: repo.can_admin(viewer.as_ref()),
+        owner: repo.owner.username,
+        name: repo.repo.name,
+        description: repo.repo.description,
+        private: repo.repo.is_private,
+    })
+}
+
+/// The contents alone, for htmx.
+#[derive(Template, WebTemplate)]
+#[template(path = "repo/partials/contents.html")]
+struct ContentsFragment {
+    /// Branches, tags and commits.
+    contents: RepoContents,
+}
+
+/// The contents fragment: only for htmx (a plain visit goes to the repository page).
+async fn contents(
+    State(state): State<AppState>,
+    BaseUrl(base): BaseUrl,
+    access: PageRepo<Read>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let (repo, viewer) = (access.repo, access.viewer);
+    if !from_htmx(&headers) {
+        return Ok(Redirect::to(&format!("/{}", repo.full_name())).into_response());
+    }
+    let live = shows_widget(&repo, viewer.as_ref());
+    let contents = RepoContents::load(&state.config, &base, &repo, live).await?;
+    let mut response = ContentsFragment { contents }.into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{super::test_layout::layout, *};
+
+    #[test]
+    fn an_empty_repository_shows_push_instructions() {
+        let html = RepoTemplate {
+            layout: layout(),
+            owner: "alice".to_owned(),
+            name: "demo".to_owned(),
+            description: "<b>hi</b>".to_owned(),
+            private: false,
+            can_admin: false,
+            widget: None,
+            contents: RepoContents {
+                owner: "alice".to_owned(),
+                name: "demo".to_owned(),
+                clone_url: "http://127.0.0.1:8080/alice/demo.git".to_owned(),
+                live: false,
+                importing: false,
+                empty: true,
+                default_branch: None,
+                push_branch: DEFAULT_BRANCH,
+                branches: Vec::new(),
+                tags: Vec::new(),
+                commits: Vec::new(),
+            },
+        }
+        .render()
+        .unwrap();
+        assert!(html.contains("git remote add origin http://127.0.0.1:8080/alice/demo.git"));
+        assert!(html.contains("git push -u origin main"));
+        assert!(!html.contains("<b>hi</b>"));
+        assert!(!html.contains("Delete repository"));
+    }
+}
