@@ -20,6 +20,7 @@ on_both_databases!(
     a_hung_remote_times_out,
     a_process_killed_mid_sync_is_recovered_on_the_next_start,
     sigterm_lets_a_running_sync_finish,
+    sigterm_lets_a_running_scheduled_sync_finish,
 );
 
 /// A data directory and its database, for one server process after another.
@@ -257,6 +258,69 @@ async fn sigterm_lets_a_running_sync_finish(db: Db) {
     let runs = again
         .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
         .await;
+    assert_eq!(runs[0]["status"], "success", "{runs}");
+    again.terminate().await;
+}
+
+/// A sync the scheduler started is waited for on SIGTERM too, like an import: its refs arrive
+/// and its run is recorded as a success, not interrupted.
+async fn sigterm_lets_a_running_scheduled_sync_finish(db: Db) {
+    let (home, token) = Home::with_owner(&db, "Term-Test-Pw-2").await;
+    let slow = GitBackend::slow(Duration::from_millis(700)).await;
+    let src = slow.create("src").await;
+    let git = Git::new();
+    seed(&git, src.to_str().unwrap()).await;
+    let server = home
+        .serve(&[
+            ("MIRRORFORGE_SCHEDULER_CRON", "* * * * * *"),
+            ("MIRRORFORGE_MIN_SYNC_INTERVAL", "1"),
+        ])
+        .await;
+    let (created, _) = server
+        .call(
+            Method::POST,
+            "/api/v1/repos",
+            &token,
+            Some(json!({ "name": "m" })),
+        )
+        .await;
+    assert_eq!(created, 201);
+    let (patched, _) = server
+        .call(
+            Method::PATCH,
+            "/api/v1/repos/owner/m/mirror",
+            &token,
+            Some(json!({
+                "mirror_enabled": true, "upstream_url": slow.url("src"), "sync_interval": 3600
+            })),
+        )
+        .await;
+    assert_eq!(patched, 200);
+    // Wait for the scheduler's run to start.
+    let mut started = false;
+    for _ in 0..100 {
+        let runs = server
+            .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
+            .await;
+        if runs[0]["trigger"] == "scheduled" && runs[0]["status"] == "running" {
+            started = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(started, "the scheduler did not start a sync within 10 s");
+    let exit = server.terminate().await;
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(
+        refs_of(&home.path().join("repos/owner/m.git")).await,
+        refs_of(&src).await,
+        "the scheduled sync was not allowed to finish"
+    );
+    let again = home.serve(&[]).await;
+    let runs = again
+        .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
+        .await;
+    assert_eq!(runs[0]["trigger"], "scheduled", "{runs}");
     assert_eq!(runs[0]["status"], "success", "{runs}");
     again.terminate().await;
 }
