@@ -40,3 +40,13 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await?;
     Ok(())
 }
+
+/// Whether `err` is a unique constraint refusing a second row with the same key (a taken name,
+/// a colliding id): the one database error that is the caller's, not the server's.
+#[must_use]
+pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}

@@ -5,11 +5,12 @@ use std::net::IpAddr;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, SqlErr,
+    QueryFilter, QuerySelect,
 };
 
 use crate::{
     auth::{password, throttle::LoginThrottle},
+    db,
     entities::user,
     error::{Error, FieldErrors, Result},
     names,
@@ -88,7 +89,7 @@ pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model
         match insert(db, &new, &password_hash, true).await {
             Ok(user) => return Ok(user),
             // Someone else became the first meanwhile (unless it is the name that is taken).
-            Err(e) if is_unique_violation(&e) => {
+            Err(e) if db::is_unique_violation(&e) => {
                 if find_by_name(db, &new.username).await?.is_some() {
                     return Err(taken(&new.username));
                 }
@@ -97,7 +98,7 @@ pub async fn create(db: &DatabaseConnection, new: NewUser) -> Result<user::Model
         }
     }
     insert(db, &new, &password_hash, false).await.map_err(|e| {
-        if is_unique_violation(&e) {
+        if db::is_unique_violation(&e) {
             taken(&new.username)
         } else {
             Error::Database(e)
@@ -124,10 +125,6 @@ async fn insert(
     }
     .insert(db)
     .await
-}
-
-fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
 fn taken(username: &str) -> Error {

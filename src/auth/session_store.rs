@@ -68,7 +68,7 @@ impl SessionStore for DbSessionStore {
             let row = to_row(record)?;
             match session::Entity::insert(row).exec(&self.db).await {
                 Ok(_) => return Ok(()),
-                Err(e) if e.sql_err().is_some() => record.id = Id::default(),
+                Err(e) if crate::db::is_unique_violation(&e) => record.id = Id::default(),
                 Err(e) => return Err(backend(e)),
             }
         }

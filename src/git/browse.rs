@@ -80,7 +80,8 @@ fn read_overview(path: &std::path::Path, limit: usize) -> Result<Overview> {
     if let Some(reference) = default_ref {
         let mut walk = repo.revwalk().map_err(Error::internal)?;
         walk.push_ref(&reference).map_err(Error::internal)?;
-        walk.set_sorting(git2::Sort::TIME)
+        // Newest first, and a parent never before its child (commits of the same second).
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)
             .map_err(Error::internal)?;
         for oid in walk.take(limit).flatten() {
             let Ok(commit) = repo.find_commit(oid) else {

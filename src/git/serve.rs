@@ -3,7 +3,7 @@
 //! a bounded number of `git` processes at once, each stopped when its request goes quiet.
 
 use std::{
-    path::Path,
+    path::{Path, PathBuf},
     process::Stdio,
     sync::{
         Arc,
@@ -227,6 +227,7 @@ impl GitProcesses {
             .map_err(std::io::Error::other);
         let reader = StreamReader::new(stream);
         let name = service.name();
+        let repo_path = repo.to_path_buf();
         let idle_timeout = self.idle_timeout;
         let watched = Arc::clone(&activity);
         tokio::spawn(async move {
@@ -261,7 +262,11 @@ impl GitProcesses {
                     );
                     let _ = child.kill().await;
                 }
-                Some((Ok(status), _)) if status.success() => {}
+                Some((Ok(status), _)) if status.success() => {
+                    if service == Service::ReceivePack {
+                        adopt_a_pushed_branch(repo_path).await;
+                    }
+                }
                 Some((Ok(status), errors)) => tracing::warn!(
                     service = name,
                     %status,
@@ -279,6 +284,18 @@ impl GitProcesses {
                 chunk
             },
         )))
+    }
+}
+
+/// After a push: HEAD follows a pushed branch when the one it names does not exist.
+async fn adopt_a_pushed_branch(repo: PathBuf) {
+    let adopted =
+        tokio::task::spawn_blocking(move || super::storage::adopt_a_pushed_branch(&repo)).await;
+    match adopted {
+        Ok(Ok(Some(branch))) => tracing::info!(%branch, "HEAD now names the branch pushed"),
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "could not point HEAD at a pushed branch"),
+        Err(e) => tracing::warn!(error = %e, "could not point HEAD at a pushed branch"),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Bare repositories on disk: create and remove.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
@@ -31,6 +31,38 @@ pub async fn init_bare(path: PathBuf) -> Result<()> {
     })
     .await
     .map_err(Error::internal)?
+}
+
+/// When HEAD names a branch that does not exist (a new repository whose first push brought
+/// `master`, or another name), points it at a branch that does — `main` or `master` when
+/// pushed, else the first by name — as GitHub and Gitea do, so clones check something out.
+/// Returns the branch HEAD now names, when it changed.
+///
+/// # Errors
+/// The repository could not be read or its HEAD written.
+pub fn adopt_a_pushed_branch(path: &Path) -> Result<Option<String>, git2::Error> {
+    let repo = git2::Repository::open_bare(path)?;
+    let head = repo.find_reference("HEAD")?;
+    let Some(target) = head.symbolic_target()?.map(str::to_owned) else {
+        return Ok(None); // a detached HEAD is someone's choice
+    };
+    if repo.find_reference(&target).is_ok() {
+        return Ok(None);
+    }
+    let mut branches: Vec<String> = repo
+        .references_glob("refs/heads/*")?
+        .filter_map(|r| r.ok()?.name().ok().map(str::to_owned))
+        .collect();
+    branches.sort();
+    let preferred = ["refs/heads/main", "refs/heads/master"]
+        .into_iter()
+        .find(|name| branches.iter().any(|b| b == name))
+        .map(str::to_owned);
+    let Some(branch) = preferred.or_else(|| branches.into_iter().next()) else {
+        return Ok(None);
+    };
+    repo.set_head(&branch)?;
+    Ok(Some(branch))
 }
 
 /// Removes a repository directory; a missing one is not an error.

@@ -143,7 +143,9 @@ async fn insert_row(
     .insert(db)
     .await
     .map_err(|e| {
-        if e.sql_err().is_some() {
+        // Two creations of one name at once: the unique index decides. Any other failure
+        // of the database is not the user's.
+        if crate::db::is_unique_violation(&e) {
             taken(&owner.username, &new.name)
         } else {
             Error::Database(e)

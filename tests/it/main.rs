@@ -20,3 +20,4 @@ mod timeouts;
 mod web_auth;
 mod web_headers;
 mod web_mirror;
+mod web_repo;
