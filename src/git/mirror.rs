@@ -30,6 +30,14 @@ pub struct Credentials {
     pub password: Option<String>,
 }
 
+impl Credentials {
+    /// Whether a username or a password is set.
+    #[must_use]
+    pub fn is_set(&self) -> bool {
+        self.username.is_some() || self.password.is_some()
+    }
+}
+
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credentials")
@@ -234,7 +242,7 @@ pub fn fetch_mirror(
     limits: Limits,
     progress: &Arc<Progress>,
 ) -> Result<Outcome, TransferError> {
-    let fail = |e: git2::Error| classify(&e, remote_url.as_str(), limits);
+    let fail = |e: git2::Error| classify(&e, remote_url.as_str(), limits, creds.is_set());
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
     forbid_redirects(&repo).map_err(fail)?;
     let before = local_refs(&repo, true).map_err(fail)?;
@@ -349,7 +357,7 @@ pub fn push_mirror_with_threads(
     progress: &Arc<Progress>,
     pack_threads: u32,
 ) -> Result<Outcome, TransferError> {
-    let fail = |e: git2::Error| classify(&e, remote_url.as_str(), limits);
+    let fail = |e: git2::Error| classify(&e, remote_url.as_str(), limits, creds.is_set());
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
     forbid_redirects(&repo).map_err(fail)?;
     let local = local_refs(&repo, false).map_err(fail)?;

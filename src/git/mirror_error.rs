@@ -7,9 +7,22 @@ use crate::net::url_policy::redact;
 /// Why a transfer failed, each with a sentence a user can act on and no credential in it.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum TransferError {
-    /// The remote refused the credentials (or wanted some and none were set).
-    #[error("authentication failed: check the username and password (or token)")]
+    /// The remote refused the credentials that were set.
+    #[error(
+        "authentication failed: check the username and password (or token), or whether the repository exists there"
+    )]
     Auth,
+    /// The remote wants credentials and none are set: a private repository, or none at all
+    /// (many hosts answer both the same way, so as not to tell which).
+    #[error(
+        "not found or no access: the repository does not exist there, or it is private and needs a username and password (or token)"
+    )]
+    NoAccess,
+    /// The remote is a plain web server ("dumb" HTTP), not a git server.
+    #[error(
+        "the remote does not speak git's smart HTTP protocol (a plain web server?): mirror from a git server such as GitHub, GitLab, Gitea or git http-backend"
+    )]
+    NotSmartHttp,
     /// The repository does not exist at that URL.
     #[error("repository not found at {0}")]
     NotFound(String),
@@ -69,8 +82,14 @@ impl TransferError {
     }
 }
 
-/// Turns a libgit2 error into a sentence for the user.
-pub(super) fn classify(err: &git2::Error, url: &str, limits: Limits) -> TransferError {
+/// Turns a libgit2 error into a sentence for the user; `credentials_set` tells a refused
+/// password from a missing one.
+pub(super) fn classify(
+    err: &git2::Error,
+    url: &str,
+    limits: Limits,
+    credentials_set: bool,
+) -> TransferError {
     let message = err.message().to_owned();
     let lower = message.to_ascii_lowercase();
     if limits.expired() || lower.contains("timed out") {
@@ -81,7 +100,11 @@ pub(super) fn classify(err: &git2::Error, url: &str, limits: Limits) -> Transfer
         || lower.contains("status code: 401")
         || lower.contains("status code: 403")
     {
-        return TransferError::Auth;
+        return if credentials_set {
+            TransferError::Auth
+        } else {
+            TransferError::NoAccess
+        };
     }
     if err.code() == git2::ErrorCode::Certificate || err.class() == git2::ErrorClass::Ssl {
         return TransferError::tls(&message);
@@ -99,6 +122,9 @@ pub(super) fn classify(err: &git2::Error, url: &str, limits: Limits) -> Transfer
     }
     if lower.contains("unexpected redirect") {
         return TransferError::Redirect("another URL".to_owned());
+    }
+    if lower.contains("invalid content-type") {
+        return TransferError::NotSmartHttp;
     }
     if lower.contains("status code: 404") || lower.contains("not found") {
         return TransferError::NotFound(redact(url));

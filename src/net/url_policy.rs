@@ -18,7 +18,15 @@ pub fn check_syntax(raw: &str, allow_local: bool) -> Result<Url, String> {
     if raw.len() > MAX_URL_LEN {
         return Err(format!("URL must be at most {MAX_URL_LEN} characters"));
     }
-    let url = Url::parse(raw.trim()).map_err(|e| format!("not a valid URL ({e})"))?;
+    let raw = raw.trim();
+    let url = match Url::parse(raw) {
+        Ok(url) => url,
+        Err(_) if is_scp_like(raw) => return Err(SSH_NOT_YET.to_owned()),
+        Err(e) => return Err(format!("not a valid URL ({e})")),
+    };
+    if matches!(url.scheme(), "ssh" | "git+ssh" | "ssh+git") {
+        return Err(SSH_NOT_YET.to_owned());
+    }
     if !matches!(url.scheme(), "http" | "https") {
         return Err("URL must start with http:// or https://".to_owned());
     }
@@ -41,7 +49,22 @@ pub fn check_syntax(raw: &str, allow_local: bool) -> Result<Url, String> {
 }
 
 fn blocked_message(ip: IpAddr) -> String {
-    format!("URL host resolves to {ip}, a local or private address, which is not allowed")
+    format!(
+        "URL host resolves to {ip}, a local or private address, which is not allowed (the server's MIRRORFORGE_ALLOW_LOCAL_NETWORKS=true allows local networks)"
+    )
+}
+
+/// The sentence for an SSH remote, until SSH remotes are supported.
+const SSH_NOT_YET: &str = "SSH remotes (ssh:// or user@host:path) are not supported yet; use the repository's https:// URL with a username and token";
+
+/// `user@host:path`: git's scp-like SSH form, which is no URL at all.
+fn is_scp_like(raw: &str) -> bool {
+    !raw.contains("://")
+        && raw.split_once(':').is_some_and(|(before, _)| {
+            before.split_once('@').is_some_and(|(user, host)| {
+                !user.is_empty() && !host.is_empty() && !host.contains('/')
+            })
+        })
 }
 
 /// Checks the form and resolves the host: every address must be allowed.
@@ -198,7 +221,10 @@ mod tests {
         let cases = [
             ("ftp://example.com/r.git", "http"),
             ("file:///etc/passwd", "http"),
-            ("ssh://git@example.com/r.git", "http"),
+            ("ssh://git@example.com/r.git", "SSH remotes"),
+            ("git@github.com:foo/bar.git", "SSH remotes"),
+            ("github.com:foo/bar.git", "http"),
+            ("git://example.com/r.git", "http"),
             ("https://user:pw@example.com/r.git", "credentials"),
             ("https://token@example.com/r.git", "credentials"),
             ("http://127.0.0.1/r.git", "not allowed"),

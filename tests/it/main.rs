@@ -14,6 +14,7 @@ mod git_http;
 mod lifecycle;
 mod login_throttle;
 mod mirror_api;
+mod mirror_errors;
 mod mirror_hardening;
 mod mirror_process;
 mod timeouts;
