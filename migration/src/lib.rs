@@ -11,6 +11,7 @@ mod m20261125_000006_create_mirror_runs;
 mod m20261125_000007_create_mirror_ref_updates;
 mod m20261201_000001_add_users_first_user;
 mod m20261201_000002_index_repository_claims;
+mod m20261201_000003_unique_token_names;
 
 /// Runs every migration of the schema in order.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_create_mirror_ref_updates::Migration),
             Box::new(m20261201_000001_add_users_first_user::Migration),
             Box::new(m20261201_000002_index_repository_claims::Migration),
+            Box::new(m20261201_000003_unique_token_names::Migration),
         ]
     }
 }

@@ -24,7 +24,8 @@ pub struct CreatedToken {
 /// Creates a token for a user.
 ///
 /// # Errors
-/// An empty or too long name (422), or the database.
+/// An empty or too long name (422), a name the user's tokens already have (409), or the
+/// database.
 pub async fn create(db: &DatabaseConnection, user_id: i64, name: &str) -> Result<CreatedToken> {
     let name = name.trim();
     if name.is_empty() {
@@ -44,7 +45,16 @@ pub async fn create(db: &DatabaseConnection, user_id: i64, name: &str) -> Result
         ..Default::default()
     }
     .insert(db)
-    .await?;
+    .await
+    .map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            Error::Conflict(format!(
+                "you already have a token named '{name}'; pick another name"
+            ))
+        } else {
+            Error::Database(e)
+        }
+    })?;
     Ok(CreatedToken { row, secret })
 }
 

@@ -43,8 +43,8 @@ pub struct RunView {
     pub started_at: DateTime<Utc>,
     /// End time, if ended.
     pub finished_at: Option<DateTime<Utc>>,
-    /// Failure message, if failed.
-    pub error: Option<String>,
+    /// Failure message, "" when none (as `sync_error` in the settings).
+    pub error: String,
     /// Objects transferred.
     pub objects_transferred: i64,
     /// Bytes transferred.
@@ -97,7 +97,7 @@ pub async fn list(
             status: r.status,
             started_at: r.started_at,
             finished_at: r.finished_at,
-            error: r.error,
+            error: r.error.unwrap_or_default(),
             objects_transferred: r.objects_transferred,
             bytes_transferred: r.bytes_transferred,
         })

@@ -58,6 +58,8 @@ async fn create_returns_the_contract_fields_and_a_bare_repository(db: Db) {
     assert_eq!(repo["description"], "my first");
     assert_eq!(repo["private"], true);
     assert_eq!(repo["mirror_enabled"], false);
+    // The stored direction, as the mirror settings show it (never null).
+    assert_eq!(repo["mirror_direction"], "upstream");
     assert_eq!(
         repo["clone_url"],
         format!("{}/alice/Hello-World.git", s.base())

@@ -9,6 +9,8 @@ on_both_databases!(
     missing_or_bad_credentials_are_401_in_the_contract_shape,
     token_creation_needs_the_password,
     token_creation_validates_the_name,
+    a_second_token_with_a_taken_name_is_a_409,
+    the_migration_renames_tokens_that_share_a_name,
     first_account_is_admin_and_user_json_has_only_public_fields,
 );
 
@@ -163,6 +165,86 @@ async fn token_creation_validates_the_name(db: Db) {
     )
     .await
     .expect_error(400, "bad_request");
+}
+
+/// Token names tell a user's tokens apart on the tokens page: one name, one token.
+async fn a_second_token_with_a_taken_name_is_a_409(db: Db) {
+    let s = TestServer::start(&db).await;
+    let alice = s.create_admin("alice").await;
+    let create = |name: &'static str| {
+        s.http
+            .post(s.url("/api/v1/user/tokens"))
+            .basic_auth("alice", Some(&alice.password))
+            .json(&json!({ "name": name }))
+    };
+    s.send_allowing_secrets(create("laptop")).await.expect(201);
+    let again = s.send(create("laptop")).await;
+    let body = again.expect_error(409, "conflict");
+    assert!(
+        body["error"].as_str().is_some_and(|e| e.contains("laptop")),
+        "{body}"
+    );
+    s.send_allowing_secrets(create("desktop")).await.expect(201);
+    // Another user may use the same name.
+    let bob = s.create_user("bob").await;
+    s.send_allowing_secrets(
+        s.http
+            .post(s.url("/api/v1/user/tokens"))
+            .basic_auth("bob", Some(&bob.password))
+            .json(&json!({ "name": "laptop" })),
+    )
+    .await
+    .expect(201);
+}
+
+/// An instance from before names were unique keeps every token: a repeated name gets the
+/// token's id appended.
+async fn the_migration_renames_tokens_that_share_a_name(db: Db) {
+    use migration::MigratorTrait;
+    use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = mirrorforge::config::Config::for_data_dir(dir.path().to_path_buf());
+    config.database_url = db.database_url(dir.path());
+    let conn = mirrorforge::db::connect(&config).await.expect("connect");
+    let before = migration::Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261201_000003_unique_token_names")
+        .expect("the migration exists");
+    migration::Migrator::up(&conn, Some(u32::try_from(before).expect("few migrations")))
+        .await
+        .expect("older migrations");
+    conn.execute_unprepared(
+        "INSERT INTO users (username, lower_name, email, password_hash, is_admin, created_at) \
+         VALUES ('old', 'old', 'old@example.com', 'x', TRUE, '2026-11-30T00:00:00Z')",
+    )
+    .await
+    .expect("insert user");
+    for hash in ["h1", "h2", "h3"] {
+        conn.execute_unprepared(&format!(
+            "INSERT INTO access_tokens (user_id, name, token_hash, token_last_eight, created_at) \
+             SELECT id, 'laptop', '{hash}', '12345678', '2026-11-30T00:00:00Z' FROM users"
+        ))
+        .await
+        .expect("insert token");
+    }
+    migration::Migrator::up(&conn, None)
+        .await
+        .expect("the new migration");
+    let tokens = mirrorforge::entities::access_token::Entity::find()
+        .order_by_asc(mirrorforge::entities::access_token::Column::Id)
+        .all(&conn)
+        .await
+        .expect("db");
+    let names: Vec<String> = tokens.iter().map(|t| t.name.clone()).collect();
+    assert_eq!(
+        names,
+        [
+            "laptop".to_owned(),
+            format!("laptop #{}", tokens[1].id),
+            format!("laptop #{}", tokens[2].id)
+        ]
+    );
 }
 
 async fn first_account_is_admin_and_user_json_has_only_public_fields(db: Db) {

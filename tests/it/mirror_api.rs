@@ -59,6 +59,8 @@ async fn import_as_mirror_then_every_upstream_change_is_mirrored_exactly(db: Db)
     );
     let first = runs(&s, &owner, "src").await;
     assert_eq!(first[0]["trigger"], "import");
+    // No error reads "" here, as sync_error does in the settings (never null).
+    assert_eq!(first[0]["error"], "");
 
     // New commit, deleted branch, force-pushed branch, new tag — and a host-internal ref.
     git.commit_file(&work, "c.txt", "three\n", "three").await;

@@ -33,7 +33,8 @@ pub struct RepoJson {
     description: String,
     private: bool,
     mirror_enabled: bool,
-    mirror_direction: Option<MirrorDirection>,
+    /// The stored direction, also while mirroring is off (as the settings show it).
+    mirror_direction: MirrorDirection,
     clone_url: String,
     created_at: DateTime<Utc>,
 }
@@ -49,7 +50,7 @@ impl RepoJson {
             description: r.repo.description.clone(),
             private: r.repo.is_private,
             mirror_enabled: r.repo.mirror_enabled,
-            mirror_direction: r.repo.mirror_enabled.then_some(r.repo.mirror_direction),
+            mirror_direction: r.repo.mirror_direction,
             clone_url: format!("{base}/{}.git", r.full_name()),
             created_at: r.repo.created_at,
         }

@@ -104,7 +104,7 @@ impl RunRow {
             status_label,
             started: TimeView::new(run.started_at, now),
             duration,
-            error: run.error.unwrap_or_default(),
+            error: run.error,
             transferred: format!(
                 "{} objects, {}",
                 run.objects_transferred,
