@@ -2,6 +2,5 @@
 
 pub mod browse;
 pub mod mirror;
-pub mod mirror_error;
 pub mod serve;
 pub mod storage;

@@ -14,8 +14,8 @@ use crate::{
     config::Config,
     entities::{mirror_enums::MirrorDirection, repository},
     git::{
+        mirror::error::TransferError,
         mirror::{self as transfer, Credentials, Limits, Outcome, Progress},
-        mirror_error::TransferError,
     },
     mirror::secrets::SecretBox,
     net::{

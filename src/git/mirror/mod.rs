@@ -1,81 +1,30 @@
 //! git2 transfers for mirroring: fetch from an upstream, push to a downstream. Blocking code —
 //! call it inside `spawn_blocking`, with `via` the URL of the transfer's egress. Credentials go
-//! only through the credentials callback; the remote is anonymous, so nothing is written to the
-//! repository's config.
+//! only through the credentials callback ([`session`]); the remote is anonymous, so nothing is
+//! written to the repository's config. Which refs move is [`refs`]' business; why a transfer
+//! failed, in words, is [`error`]'s.
 
-use std::{
-    collections::BTreeMap,
-    path::Path,
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::Instant,
-};
+pub mod error;
+pub mod refs;
+pub mod session;
+
+use std::{collections::BTreeMap, path::Path, sync::Arc, sync::atomic::Ordering};
 
 use git2::{
-    AutotagOption, Cred, CredentialType, Direction, FetchOptions, FetchPrune, Oid, ProxyOptions,
-    PushOptions, RemoteCallbacks, RemoteRedirect, Repository,
+    AutotagOption, Direction, FetchOptions, FetchPrune, Oid, ProxyOptions, PushOptions,
+    RemoteRedirect, Repository,
 };
 
-use super::mirror_error::{TransferError, classify};
+use self::{
+    error::{TransferError, classify},
+    refs::{diff, local_refs},
+    session::callbacks,
+};
+pub use self::{
+    refs::{RefChange, is_mirrored_ref},
+    session::{Credentials, Limits, Progress},
+};
 use crate::net::remote_url::RemoteUrl;
-
-/// Username and password for a remote, if any.
-#[derive(Clone, Default)]
-pub struct Credentials {
-    /// Login name (many hosts accept any name with a token as the password).
-    pub username: Option<String>,
-    /// Password or token, decrypted just before use.
-    pub password: Option<String>,
-}
-
-impl Credentials {
-    /// Whether a username or a password is set.
-    #[must_use]
-    pub fn is_set(&self) -> bool {
-        self.username.is_some() || self.password.is_some()
-    }
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "(set)"))
-            .finish()
-    }
-}
-
-/// Live counters of a running transfer, read by the status page.
-#[derive(Debug, Default)]
-pub struct Progress {
-    /// Objects received (fetch) or written (push).
-    pub objects_done: AtomicU64,
-    /// Objects expected in all.
-    pub objects_total: AtomicU64,
-    /// Bytes moved so far.
-    pub bytes: AtomicU64,
-}
-
-impl Progress {
-    fn set(&self, done: usize, total: usize, bytes: usize) {
-        self.objects_done.store(done as u64, Ordering::Relaxed);
-        self.objects_total.store(total as u64, Ordering::Relaxed);
-        self.bytes.store(bytes as u64, Ordering::Relaxed);
-    }
-}
-
-/// One ref a transfer created (`old` None), moved, or deleted (`new` None).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefChange {
-    /// Full ref name.
-    pub name: String,
-    /// Id before.
-    pub old: Option<String>,
-    /// Id after.
-    pub new: Option<String>,
-}
 
 /// What a transfer did.
 #[derive(Debug, Default)]
@@ -88,31 +37,6 @@ pub struct Outcome {
     pub objects: u64,
     /// Bytes transferred.
     pub bytes: u64,
-}
-
-/// Deadline and limit of one transfer.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// When to give up.
-    pub deadline: Instant,
-    /// The limit in seconds, for the message.
-    pub timeout_secs: u64,
-}
-
-impl Limits {
-    pub(super) fn expired(&self) -> bool {
-        Instant::now() >= self.deadline
-    }
-}
-
-/// Refs a mirror carries: branches, tags and notes (never host-internal ones such as
-/// `refs/pull/*` or `refs/merge-requests/*`, nor peeled `^{}` entries).
-#[must_use]
-pub fn is_mirrored_ref(name: &str, with_notes: bool) -> bool {
-    !name.ends_with("^{}")
-        && (name.starts_with("refs/heads/")
-            || name.starts_with("refs/tags/")
-            || (with_notes && name.starts_with("refs/notes/")))
 }
 
 /// Sets libgit2's process-wide connect and read timeouts.
@@ -144,89 +68,6 @@ fn forbid_redirects(repo: &Repository) -> Result<(), git2::Error> {
         config.set_str("http.followRedirects", "false")?;
     }
     Ok(())
-}
-
-fn local_refs(repo: &Repository, with_notes: bool) -> Result<BTreeMap<String, Oid>, git2::Error> {
-    let mut refs = BTreeMap::new();
-    for reference in repo.references()? {
-        let reference = reference?;
-        let (Ok(name), Some(oid)) = (reference.name(), reference.target()) else {
-            continue;
-        };
-        if is_mirrored_ref(name, with_notes) {
-            refs.insert(name.to_owned(), oid);
-        }
-    }
-    Ok(refs)
-}
-
-fn diff(before: &BTreeMap<String, Oid>, after: &BTreeMap<String, Oid>) -> Vec<RefChange> {
-    let mut changes = Vec::new();
-    for (name, old) in before {
-        match after.get(name) {
-            Some(new) if new == old => {}
-            new => changes.push(RefChange {
-                name: name.clone(),
-                old: Some(old.to_string()),
-                new: new.map(Oid::to_string),
-            }),
-        }
-    }
-    for (name, new) in after {
-        if !before.contains_key(name) {
-            changes.push(RefChange {
-                name: name.clone(),
-                old: None,
-                new: Some(new.to_string()),
-            });
-        }
-    }
-    changes
-}
-
-/// Callbacks shared by fetch and push: one credential attempt, deadline checks, progress.
-fn callbacks<'a>(
-    creds: &'a Credentials,
-    limits: Limits,
-    progress: &'a Arc<Progress>,
-) -> RemoteCallbacks<'a> {
-    let mut cbs = RemoteCallbacks::new();
-    let mut attempts = 0;
-    cbs.credentials(move |_url, _username_from_url, allowed| {
-        attempts += 1;
-        let auth_failed = || {
-            git2::Error::new(
-                git2::ErrorCode::Auth,
-                git2::ErrorClass::Http,
-                "authentication failed",
-            )
-        };
-        if attempts > 1 || !allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-            return Err(auth_failed());
-        }
-        match (&creds.username, &creds.password) {
-            (None, None) => Err(auth_failed()),
-            (user, password) => Cred::userpass_plaintext(
-                user.as_deref().unwrap_or("git"),
-                password.as_deref().unwrap_or(""),
-            ),
-        }
-    });
-    let fetch_progress = Arc::clone(progress);
-    cbs.transfer_progress(move |stats| {
-        fetch_progress.set(
-            stats.received_objects(),
-            stats.total_objects(),
-            stats.received_bytes(),
-        );
-        !limits.expired()
-    });
-    let push_progress = Arc::clone(progress);
-    cbs.push_transfer_progress(move |current, total, bytes| {
-        push_progress.set(current, total, bytes);
-    });
-    cbs.sideband_progress(move |_| !limits.expired());
-    cbs
 }
 
 /// Makes the local branches, tags and notes equal to the remote's: forced, pruned.
@@ -420,47 +261,4 @@ pub fn push_mirror_with_threads(
     outcome.bytes = progress.bytes.load(Ordering::Relaxed);
     outcome.changes = changes;
     Ok(outcome)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mirrored_refs_exclude_host_internal_ones() {
-        assert!(is_mirrored_ref("refs/heads/main", false));
-        assert!(is_mirrored_ref("refs/tags/v1", false));
-        assert!(!is_mirrored_ref("refs/tags/v1^{}", false));
-        assert!(!is_mirrored_ref("refs/pull/1/head", true));
-        assert!(!is_mirrored_ref("refs/merge-requests/1/head", true));
-        assert!(!is_mirrored_ref("HEAD", true));
-        assert!(is_mirrored_ref("refs/notes/commits", true));
-        assert!(!is_mirrored_ref("refs/notes/commits", false));
-    }
-
-    #[test]
-    fn diff_lists_created_moved_and_deleted() {
-        let a = Oid::from_str("1111111111111111111111111111111111111111").unwrap();
-        let b = Oid::from_str("2222222222222222222222222222222222222222").unwrap();
-        let before = BTreeMap::from([
-            ("refs/heads/x".to_owned(), a),
-            ("refs/heads/gone".to_owned(), a),
-        ]);
-        let after = BTreeMap::from([
-            ("refs/heads/x".to_owned(), b),
-            ("refs/heads/new".to_owned(), b),
-        ]);
-        let changes = diff(&before, &after);
-        assert_eq!(changes.len(), 3);
-        assert!(
-            changes
-                .iter()
-                .any(|c| c.name == "refs/heads/gone" && c.new.is_none())
-        );
-        assert!(
-            changes
-                .iter()
-                .any(|c| c.name == "refs/heads/new" && c.old.is_none())
-        );
-    }
 }

@@ -1,7 +1,7 @@
 //! Why a mirror transfer failed, as sentences a user can act on (never with a credential),
 //! and how a libgit2 error becomes one.
 
-use super::mirror::Limits;
+use super::Limits;
 use crate::net::url_policy::redact;
 
 /// Why a transfer failed, each with a sentence a user can act on and no credential in it.

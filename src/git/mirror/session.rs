@@ -1,0 +1,117 @@
+//! What one transfer carries besides the refs: the credentials (only ever handed to libgit2's
+//! credentials callback), its deadline, and live progress for the sync widget.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Instant,
+};
+
+use git2::{Cred, CredentialType, RemoteCallbacks};
+
+/// Username and password for a remote, if any.
+#[derive(Clone, Default)]
+pub struct Credentials {
+    /// Login name (many hosts accept any name with a token as the password).
+    pub username: Option<String>,
+    /// Password or token, decrypted just before use.
+    pub password: Option<String>,
+}
+
+impl Credentials {
+    /// Whether a username or a password is set.
+    #[must_use]
+    pub fn is_set(&self) -> bool {
+        self.username.is_some() || self.password.is_some()
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "(set)"))
+            .finish()
+    }
+}
+
+/// Live counters of a running transfer, read by the status page.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Objects received (fetch) or written (push).
+    pub objects_done: AtomicU64,
+    /// Objects expected in all.
+    pub objects_total: AtomicU64,
+    /// Bytes moved so far.
+    pub bytes: AtomicU64,
+}
+
+impl Progress {
+    fn set(&self, done: usize, total: usize, bytes: usize) {
+        self.objects_done.store(done as u64, Ordering::Relaxed);
+        self.objects_total.store(total as u64, Ordering::Relaxed);
+        self.bytes.store(bytes as u64, Ordering::Relaxed);
+    }
+}
+
+/// Deadline and limit of one transfer.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// When to give up.
+    pub deadline: Instant,
+    /// The limit in seconds, for the message.
+    pub timeout_secs: u64,
+}
+
+impl Limits {
+    pub(super) fn expired(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+}
+
+/// Callbacks shared by fetch and push: one credential attempt, deadline checks, progress.
+pub(super) fn callbacks<'a>(
+    creds: &'a Credentials,
+    limits: Limits,
+    progress: &'a Arc<Progress>,
+) -> RemoteCallbacks<'a> {
+    let mut cbs = RemoteCallbacks::new();
+    let mut attempts = 0;
+    cbs.credentials(move |_url, _username_from_url, allowed| {
+        attempts += 1;
+        let auth_failed = || {
+            git2::Error::new(
+                git2::ErrorCode::Auth,
+                git2::ErrorClass::Http,
+                "authentication failed",
+            )
+        };
+        if attempts > 1 || !allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+            return Err(auth_failed());
+        }
+        match (&creds.username, &creds.password) {
+            (None, None) => Err(auth_failed()),
+            (user, password) => Cred::userpass_plaintext(
+                user.as_deref().unwrap_or("git"),
+                password.as_deref().unwrap_or(""),
+            ),
+        }
+    });
+    let fetch_progress = Arc::clone(progress);
+    cbs.transfer_progress(move |stats| {
+        fetch_progress.set(
+            stats.received_objects(),
+            stats.total_objects(),
+            stats.received_bytes(),
+        );
+        !limits.expired()
+    });
+    let push_progress = Arc::clone(progress);
+    cbs.push_transfer_progress(move |current, total, bytes| {
+        push_progress.set(current, total, bytes);
+    });
+    cbs.sideband_progress(move |_| !limits.expired());
+    cbs
+}

@@ -1,0 +1,129 @@
+//! Mirror settings: what the API and the settings form show, and the one validated code path
+//! that changes them (PATCH semantics: left out keeps, `""` clears): checked field by field
+//! ([`fields`], [`validate`]), then written in one place ([`save`]).
+
+mod fields;
+mod save;
+mod validate;
+
+pub use self::{
+    fields::{
+        DEFAULT_SYNC_INTERVAL, MAX_PASSWORD_LEN, MAX_SYNC_INTERVAL, MAX_USERNAME_LEN,
+        check_interval, check_password, check_username,
+    },
+    save::save,
+    validate::{Checked, Current, validate},
+};
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+
+use super::secrets::SecretBox;
+use crate::{
+    config::Config,
+    entities::{
+        mirror_enums::{MirrorDirection, SyncStatus},
+        repository,
+    },
+    error::Result,
+};
+
+/// True when pushes to this repository must be refused (it pulls from elsewhere).
+#[must_use]
+pub fn rejects_push(repo: &repository::Model) -> bool {
+    repo.mirror_enabled && repo.mirror_direction.pulls()
+}
+
+/// The mirror settings object of the contract; never a password.
+#[derive(Debug, Clone, Serialize)]
+pub struct MirrorSettings {
+    /// Mirroring switched on.
+    pub mirror_enabled: bool,
+    /// `upstream`, `downstream` or `both`.
+    pub mirror_direction: MirrorDirection,
+    /// Where to pull from, without credentials ("" when unset).
+    pub upstream_url: String,
+    /// Username for the upstream ("" when unset).
+    pub upstream_username: String,
+    /// Whether an upstream password is stored.
+    pub upstream_password_set: bool,
+    /// Where to push to ("" when unset).
+    pub downstream_url: String,
+    /// Username for the downstream ("" when unset).
+    pub downstream_username: String,
+    /// Whether a downstream password is stored.
+    pub downstream_password_set: bool,
+    /// Seconds between syncs.
+    pub sync_interval: i64,
+    /// End of the last successful sync.
+    pub last_synced_at: Option<DateTime<Utc>>,
+    /// When the scheduler will sync next.
+    pub next_sync_at: Option<DateTime<Utc>>,
+    /// Where the mirror stands.
+    pub sync_status: SyncStatus,
+    /// The last failure's message ("" when none).
+    pub sync_error: String,
+    /// Failed syncs in a row.
+    pub consecutive_failures: i32,
+}
+
+impl From<&repository::Model> for MirrorSettings {
+    fn from(r: &repository::Model) -> Self {
+        Self {
+            mirror_enabled: r.mirror_enabled,
+            mirror_direction: r.mirror_direction,
+            upstream_url: r.upstream_url.clone().unwrap_or_default(),
+            upstream_username: r.upstream_username.clone().unwrap_or_default(),
+            upstream_password_set: r.upstream_password.is_some(),
+            downstream_url: r.downstream_url.clone().unwrap_or_default(),
+            downstream_username: r.downstream_username.clone().unwrap_or_default(),
+            downstream_password_set: r.downstream_password.is_some(),
+            sync_interval: r.sync_interval,
+            last_synced_at: r.last_synced_at,
+            next_sync_at: r.next_sync_at,
+            sync_status: r.sync_status,
+            sync_error: r.sync_error.clone().unwrap_or_default(),
+            consecutive_failures: r.consecutive_failures,
+        }
+    }
+}
+
+/// A change to the settings: `None` keeps a value, `Some("")` clears a text one.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    /// Switch mirroring on or off.
+    pub mirror_enabled: Option<bool>,
+    /// New direction word (validated).
+    pub mirror_direction: Option<String>,
+    /// New upstream URL.
+    pub upstream_url: Option<String>,
+    /// New upstream username.
+    pub upstream_username: Option<String>,
+    /// New upstream password (write-only).
+    pub upstream_password: Option<String>,
+    /// New downstream URL.
+    pub downstream_url: Option<String>,
+    /// New downstream username.
+    pub downstream_username: Option<String>,
+    /// New downstream password (write-only).
+    pub downstream_password: Option<String>,
+    /// New interval in seconds.
+    pub sync_interval: Option<i64>,
+}
+
+/// Validates `patch` against `repo` and saves it; 422 names every bad field and saves nothing.
+///
+/// # Errors
+/// Validation (422) or the database.
+pub async fn apply(
+    db: &DatabaseConnection,
+    config: &Config,
+    secrets: &SecretBox,
+    repo: repository::Model,
+    patch: SettingsPatch,
+) -> Result<repository::Model> {
+    let checked = validate(config, &Current::Stored(&repo), &patch).await?;
+    save(db, secrets, repo, patch, checked).await
+}

@@ -1,0 +1,187 @@
+//! Checking a settings patch: every field against the rules and the current settings, every
+//! bad field named, nothing saved.
+
+use super::{DEFAULT_SYNC_INTERVAL, SettingsPatch, check_interval, check_password, check_username};
+use crate::{
+    config::Config,
+    entities::{mirror_enums::MirrorDirection, repository},
+    error::{Error, FieldErrors, Result},
+    net::remote_url::RemoteUrl,
+};
+
+/// A text field after a patch: unchanged, or set to a value (None = cleared).
+pub(super) fn merged(patch: Option<&String>, current: Option<&String>) -> Option<String> {
+    match patch {
+        Some(v) if v.trim().is_empty() => None,
+        Some(v) => Some(v.trim().to_owned()),
+        None => current.cloned(),
+    }
+}
+
+/// The settings a patch is checked against: a stored repository's, or a new one's.
+#[derive(Debug, Clone, Copy)]
+pub enum Current<'a> {
+    /// A repository about to be created (mirroring off, upstream, hourly).
+    Blank,
+    /// A stored repository.
+    Stored(&'a repository::Model),
+}
+
+impl<'a> Current<'a> {
+    fn direction(self) -> MirrorDirection {
+        match self {
+            Self::Blank => MirrorDirection::Upstream,
+            Self::Stored(repo) => repo.mirror_direction,
+        }
+    }
+
+    fn interval(self) -> i64 {
+        match self {
+            Self::Blank => DEFAULT_SYNC_INTERVAL,
+            Self::Stored(repo) => repo.sync_interval,
+        }
+    }
+
+    fn enabled(self) -> bool {
+        match self {
+            Self::Blank => false,
+            Self::Stored(repo) => repo.mirror_enabled,
+        }
+    }
+
+    fn url(self, pick: fn(&'a repository::Model) -> &'a Option<String>) -> Option<&'a String> {
+        match self {
+            Self::Blank => None,
+            Self::Stored(repo) => pick(repo).as_ref(),
+        }
+    }
+}
+
+/// A patch that passed [`validate`]: the settings as they will be saved.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub(super) direction: MirrorDirection,
+    pub(super) interval: i64,
+    pub(super) enabled: bool,
+    /// As parsed (normalised), or unset.
+    pub(super) upstream_url: Option<String>,
+    /// As parsed (normalised), or unset.
+    pub(super) downstream_url: Option<String>,
+}
+
+/// Checks every field of `patch` against `current`: 422 names each bad one.
+///
+/// # Errors
+/// Validation (422).
+pub async fn validate(
+    config: &Config,
+    current: &Current<'_>,
+    patch: &SettingsPatch,
+) -> Result<Checked> {
+    let current = *current;
+    let mut fields = FieldErrors::new();
+    let direction = match patch.mirror_direction.as_deref() {
+        None => current.direction(),
+        Some(word) => MirrorDirection::parse(word).unwrap_or_else(|| {
+            fields.insert(
+                "mirror_direction".to_owned(),
+                "must be one of upstream, downstream, both".to_owned(),
+            );
+            current.direction()
+        }),
+    };
+    let interval = patch.sync_interval.unwrap_or(current.interval());
+    if let Some(Err(message)) = patch.sync_interval.map(|i| check_interval(config, i)) {
+        fields.insert("sync_interval".to_owned(), message);
+    }
+    let enabled = patch.mirror_enabled.unwrap_or(current.enabled());
+    // URLs are kept as parsed, so what is shown is what is connected to.
+    let (mut upstream_given, mut downstream_given) = (None, None);
+    for (field, given, slot) in [
+        ("upstream_url", &patch.upstream_url, &mut upstream_given),
+        (
+            "downstream_url",
+            &patch.downstream_url,
+            &mut downstream_given,
+        ),
+    ] {
+        if let Some(url) = given.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            match RemoteUrl::check(url, config.allow_local_networks).await {
+                Ok(parsed) => *slot = Some(String::from(parsed)),
+                Err(message) => {
+                    fields.insert(field.to_owned(), message);
+                }
+            }
+        }
+    }
+    let upstream_url = merged(
+        upstream_given.as_ref().or(patch.upstream_url.as_ref()),
+        current.url(|r| &r.upstream_url),
+    );
+    let downstream_url = merged(
+        downstream_given.as_ref().or(patch.downstream_url.as_ref()),
+        current.url(|r| &r.downstream_url),
+    );
+    if enabled
+        && direction.pulls()
+        && upstream_url.is_none()
+        && !fields.contains_key("upstream_url")
+    {
+        fields.insert(
+            "upstream_url".to_owned(),
+            "required when mirroring upstream".to_owned(),
+        );
+    }
+    if enabled
+        && direction.pushes()
+        && downstream_url.is_none()
+        && !fields.contains_key("downstream_url")
+    {
+        fields.insert(
+            "downstream_url".to_owned(),
+            "required when mirroring downstream".to_owned(),
+        );
+    }
+    for (field, value) in [
+        ("upstream_username", &patch.upstream_username),
+        ("downstream_username", &patch.downstream_username),
+    ] {
+        if let Some(Err(message)) = value.as_deref().map(check_username) {
+            fields.insert(field.to_owned(), message);
+        }
+    }
+    for (field, value) in [
+        ("upstream_password", &patch.upstream_password),
+        ("downstream_password", &patch.downstream_password),
+    ] {
+        if let Some(Err(message)) = value.as_deref().map(check_password) {
+            fields.insert(field.to_owned(), message);
+        }
+    }
+    if !fields.is_empty() {
+        return Err(Error::Validation(fields));
+    }
+    Ok(Checked {
+        direction,
+        interval,
+        enabled,
+        upstream_url,
+        downstream_url,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keeps_clears_and_trims() {
+        let current = Some("a".to_owned());
+        assert_eq!(merged(None, current.as_ref()), Some("a".into()));
+        assert_eq!(merged(Some(&String::new()), current.as_ref()), None);
+        assert_eq!(
+            merged(Some(&" b ".to_owned()), current.as_ref()),
+            Some("b".into())
+        );
+    }
+}
