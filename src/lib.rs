@@ -1,8 +1,16 @@
 //! mirrorforge: a self-hosted Git server centred on per-repository mirroring.
 //!
-//! Map: [`config`] reads the settings, [`server`] wires state and starts HTTP, [`web`] holds the
-//! routes (JSON API, HTML pages, git smart HTTP), [`accounts`] and [`repos`] are the services,
-//! [`git`] does all git I/O, [`entities`] are the tables, [`auth`] says who is calling.
+//! Map, from the top down (a module uses only those below it):
+//! - [`cli`] parses the command line; [`server`] builds the [`state`] and serves HTTP;
+//! - [`web`] holds the routes (JSON API, HTML pages, git smart HTTP) and the extractors that
+//!   say who calls and which repository they may use;
+//! - [`mirror`] is mirroring: settings, credentials at rest, import, the sync engine and the
+//!   scheduler; [`repos`] and [`accounts`] are the other services;
+//! - [`auth`] hashes passwords and tokens, keeps sessions and CSRF tokens, throttles guessing;
+//! - [`git`] does all git I/O (serving, browsing, storage, libgit2 fetch and push); [`net`] is
+//!   the way out to remotes (URL policy, parsed remote URLs, the egress);
+//! - [`entities`] are the tables, [`db`] opens and migrates them; [`config`], [`error`] and
+//!   [`names`] are shared by all.
 
 pub mod accounts;
 pub mod auth;

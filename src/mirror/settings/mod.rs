@@ -1,6 +1,6 @@
 //! Mirror settings: what the API and the settings form show, and the one validated code path
 //! that changes them (PATCH semantics: left out keeps, `""` clears): checked field by field
-//! ([`fields`], [`validate`]), then written in one place ([`save`]).
+//! (`fields`, `validate`), then written in one place (`save`).
 
 mod fields;
 mod save;
