@@ -203,17 +203,8 @@ async fn the_migration_renames_tokens_that_share_a_name(db: Db) {
     use migration::MigratorTrait;
     use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = mirrorforge::config::Config::for_data_dir(dir.path().to_path_buf());
-    config.database_url = db.database_url(dir.path());
-    let conn = mirrorforge::db::connect(&config).await.expect("connect");
-    let before = migration::Migrator::migrations()
-        .iter()
-        .position(|m| m.name() == "m20261201_000003_unique_token_names")
-        .expect("the migration exists");
-    migration::Migrator::up(&conn, Some(u32::try_from(before).expect("few migrations")))
-        .await
-        .expect("older migrations");
+    let (_dir, conn) =
+        crate::support::db::migrated_before(&db, "m20261201_000003_unique_token_names").await;
     conn.execute_unprepared(
         "INSERT INTO users (username, lower_name, email, password_hash, is_admin, created_at) \
          VALUES ('old', 'old', 'old@example.com', 'x', TRUE, '2026-11-30T00:00:00Z')",

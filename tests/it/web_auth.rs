@@ -346,18 +346,9 @@ async fn the_migration_marks_an_existing_first_account(db: Db) {
     use migration::MigratorTrait;
     use sea_orm::ConnectionTrait;
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = mirrorforge::config::Config::for_data_dir(dir.path().to_path_buf());
-    config.database_url = db.database_url(dir.path());
-    let conn = mirrorforge::db::connect(&config).await.expect("connect");
     // An instance from before the column, with two accounts.
-    let before = migration::Migrator::migrations()
-        .iter()
-        .position(|m| m.name() == "m20261201_000001_add_users_first_user")
-        .expect("the migration exists");
-    migration::Migrator::up(&conn, Some(u32::try_from(before).expect("few migrations")))
-        .await
-        .expect("older migrations");
+    let (_dir, conn) =
+        crate::support::db::migrated_before(&db, "m20261201_000001_add_users_first_user").await;
     for name in ["old", "older"] {
         conn.execute_unprepared(&format!(
             "INSERT INTO users (username, lower_name, email, password_hash, is_admin, created_at) \

@@ -33,6 +33,24 @@ impl Db {
     }
 }
 
+/// A database of `db`'s kind in a new data directory, migrated up to (not including) the
+/// migration `name`: an instance as it was before that change, to upgrade in a test.
+pub async fn migrated_before(db: &Db, name: &str) -> (tempfile::TempDir, DatabaseConnection) {
+    use migration::MigratorTrait;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = mirrorforge::config::Config::for_data_dir(dir.path().to_path_buf());
+    config.database_url = db.database_url(dir.path());
+    let conn = mirrorforge::db::connect(&config).await.expect("connect");
+    let before = migration::Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("no migration {name}"));
+    migration::Migrator::up(&conn, Some(u32::try_from(before).expect("few migrations")))
+        .await
+        .expect("older migrations");
+    (dir, conn)
+}
+
 /// Runs a test against SQLite.
 pub async fn with_sqlite<F, Fut>(test: F)
 where
