@@ -211,7 +211,7 @@ impl Engine {
             "sync",
             repo = %format!("{}/{}", owner.username, repo.name),
             repo_id,
-            trigger = ?trigger,
+            trigger = %trigger,
         );
         self.run_loaded(repo, owner, trigger, one_time)
             .instrument(span)
