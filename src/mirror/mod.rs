@@ -1,5 +1,6 @@
-//! Mirroring, the heart of mirrorforge: settings and their validation, credentials at rest,
-//! the URL policy, git2 transfers, the sync engine and the scheduler.
+//! Mirroring, the heart of mirrorforge: settings and their one write path, credentials at
+//! rest, import, the run history, the sync engine with its fair slots, and the scheduler. The
+//! transfers themselves are `git::mirror`'s, the way out to remotes is `net`'s.
 
 pub mod engine;
 pub mod import;
