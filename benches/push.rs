@@ -18,10 +18,10 @@ use std::{
 
 use mirrorforge::{
     git::mirror::{
-        self as transfer, Credentials, Limits, Progress, default_pack_threads,
-        push_mirror_with_threads,
+        self as transfer, Limits, Progress, default_pack_threads, push_mirror_with_threads,
+        transport::Transfer,
     },
-    net::{egress::Egress, remote_url::RemoteUrl},
+    net::{remote_http::RemoteHttp, remote_url::RemoteUrl},
 };
 
 const COMMITS: usize = 3000;
@@ -128,30 +128,20 @@ async fn main() {
         .output()
         .unwrap();
     let backend = git_backend::GitBackend::start().await;
-    transfer::set_network_timeouts(600).unwrap();
-
-    // What a sync does: through the transfer's egress. Direct too, to show what that costs.
+    // What a sync does: libgit2 over the transfer's own HTTP connection.
     let mut git2_by_threads = Vec::new();
-    for (threads, via_egress) in [
-        (1, true),
-        (default_pack_threads(), true),
-        (default_pack_threads(), false),
-    ] {
+    for threads in [1, default_pack_threads()] {
         let mut samples = Vec::new();
         for run in 0..RUNS {
-            let name = format!("git2-{threads}-{via_egress}-{run}");
+            let name = format!("git2-{threads}-{run}");
             backend.create(&name).await;
-            let url = RemoteUrl::parse(&backend.url(&name), true).unwrap();
-            let (via, _egress) = route(&url, via_egress).await;
+            let transfer = transfer_to(&backend.url(&name));
             let source = source.clone();
             let started = Instant::now();
             tokio::task::spawn_blocking(move || {
                 push_mirror_with_threads(
                     &source,
-                    &url,
-                    &via,
-                    &Credentials::default(),
-                    limits(),
+                    &transfer,
                     &Arc::new(Progress::default()),
                     threads,
                 )
@@ -161,8 +151,7 @@ async fn main() {
             .unwrap();
             samples.push(started.elapsed());
         }
-        let path = if via_egress { "via egress" } else { "direct" };
-        git2_by_threads.push((threads, path, median(samples)));
+        git2_by_threads.push((threads, median(samples)));
     }
 
     let mut cli = Vec::new();
@@ -184,19 +173,11 @@ async fn main() {
 
     let mut noop = Vec::new();
     for _ in 0..RUNS {
-        let url = RemoteUrl::parse(&backend.url("cli-0"), true).unwrap();
+        let transfer = transfer_to(&backend.url("cli-0"));
         let source = source.clone();
-        let (via, _egress) = route(&url, true).await;
         let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
-            transfer::push_mirror(
-                &source,
-                &url,
-                &via,
-                &Credentials::default(),
-                limits(),
-                &Arc::new(Progress::default()),
-            )
+            transfer::push_mirror(&source, &transfer, &Arc::new(Progress::default()))
         })
         .await
         .unwrap()
@@ -211,9 +192,9 @@ async fn main() {
         String::from_utf8_lossy(&count.stdout)
     );
     println!("| operation | median of {RUNS} | ratio to `git push --mirror` |\n|---|---|---|");
-    for (threads, path, time) in &git2_by_threads {
+    for (threads, time) in &git2_by_threads {
         println!(
-            "| git2 full push, packbuilder_parallelism = {threads}, {path} | {:.3} s | {:.2} |",
+            "| git2 full push, packbuilder_parallelism = {threads} | {:.3} s | {:.2} |",
             time.as_secs_f64(),
             time.as_secs_f64() / cli.as_secs_f64()
         );
@@ -223,19 +204,18 @@ async fn main() {
         cli.as_secs_f64()
     );
     println!(
-        "| git2 no-op push via egress (refs compared, nothing sent) | {:.1} ms | |",
+        "| git2 no-op push (one ref advertisement, nothing sent) | {:.1} ms | |",
         median(noop).as_secs_f64() * 1000.0
     );
 }
 
-/// The URL libgit2 is given for a sync: through a new egress (kept alive by the caller), or
-/// the remote's own.
-async fn route(url: &RemoteUrl, via_egress: bool) -> (String, Option<Egress>) {
-    if !via_egress {
-        return (url.as_str().to_owned(), None);
-    }
-    let egress = Egress::start(url.url(), true, Duration::from_secs(600))
-        .await
-        .unwrap();
-    (egress.url().to_owned(), Some(egress))
+/// A transfer to `url` as a sync makes one: its own HTTP connection, no credentials.
+fn transfer_to(url: &str) -> Arc<Transfer> {
+    let remote = RemoteUrl::parse(url, true).unwrap();
+    let http = RemoteHttp::new(&remote, true, Duration::from_secs(600), None).unwrap();
+    Arc::new(Transfer::new(
+        Arc::new(http),
+        tokio::runtime::Handle::current(),
+        limits(),
+    ))
 }

@@ -8,7 +8,7 @@
 //!   scheduler; [`repos`] and [`accounts`] are the other services;
 //! - [`auth`] hashes passwords and tokens, keeps sessions and CSRF tokens, throttles guessing;
 //! - [`git`] does all git I/O (serving, browsing, storage, libgit2 fetch and push); [`net`] is
-//!   the way out to remotes (URL policy, parsed remote URLs, the egress);
+//!   the way out to remotes (URL policy, parsed remote URLs, each transfer's own HTTP);
 //! - [`entities`] are the tables, [`db`] opens and migrates them; [`config`], [`error`] and
 //!   [`names`] are shared by all.
 

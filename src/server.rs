@@ -51,7 +51,6 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     db::migrate(&db).await?;
     std::fs::create_dir_all(config.repos_dir())?;
     let secrets = SecretBox::load(&config)?;
-    crate::git::mirror::set_network_timeouts(config.sync_timeout)?;
     let throttle = Arc::new(LoginThrottle::new(config.login_throttle));
     let config = Arc::new(config);
     let engine = Engine::new(db.clone(), Arc::clone(&config), secrets.clone());

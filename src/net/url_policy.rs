@@ -1,6 +1,6 @@
 //! Which remote URLs a mirror may use: `http`/`https`, no credentials, at most 500 characters,
 //! and a host whose every address is public (unless local networks are allowed). Checked when
-//! saved, and again by each transfer's egress at the moment it connects, because DNS can
+//! saved, and again by each transfer's HTTP connection at the moment it connects, because DNS can
 //! change at any time.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -99,7 +99,7 @@ pub enum ResolveError {
 
 /// Resolves `host` (a name or an address) and returns its addresses; fails when it does not
 /// resolve, or (unless `allow_local`) when any address is local or private. The mirror
-/// transfers connect only to addresses this returned (see `egress`).
+/// transfers connect only to addresses this returned (see `remote_http`).
 ///
 /// # Errors
 /// A [`ResolveError`] whose message a user can act on.

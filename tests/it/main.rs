@@ -17,6 +17,7 @@ mod mirror_api;
 mod mirror_errors;
 mod mirror_hardening;
 mod mirror_process;
+mod mirror_requests;
 mod timeouts;
 mod web_auth;
 mod web_headers;

@@ -23,13 +23,15 @@ on_both_databases!(
     one_owner_cannot_hold_every_sync_slot,
 );
 
-/// A remote that serves a preflight (`git/2.0 (mirrorforge)`) and redirects every other client
-/// (libgit2) to another port on the same host: nothing may arrive there, for fetch and push.
+/// A remote that answers the ref advertisement and redirects what follows (the requests
+/// libgit2 makes) to another port on the same host: nothing may arrive there, for fetch and
+/// push. (Against the first fix, a remote told the preflight from libgit2 by its User-Agent;
+/// now every request is ours, and the one that could still be told apart is the first.)
 async fn a_redirect_only_the_transfer_sees_reaches_nothing_and_fails_the_sync(db: Db) {
     let (s, owner) = start(&db).await;
     let listener = CountingListener::start().await;
     let target = format!("http://127.0.0.1:{}", listener.addr.port());
-    let remote = GitBackend::redirecting_unless("mirrorforge", &target).await;
+    let remote = GitBackend::redirecting_after_refs(&target).await;
     let git = Git::new();
     remote.create("src").await;
     seed(&git, remote.path("src").to_str().unwrap()).await;

@@ -1,30 +1,31 @@
 //! git2 transfers for mirroring: fetch from an upstream, push to a downstream. Blocking code —
-//! call it inside `spawn_blocking`, with `via` the URL of the transfer's egress. Credentials go
-//! only through the credentials callback ([`session`]); the remote is anonymous, so nothing is
-//! written to the repository's config. Which refs move is [`refs`]' business; why a transfer
-//! failed, in words, is [`error`]'s.
+//! call it inside `spawn_blocking`. libgit2 speaks the git protocol over our own HTTP
+//! ([`transport`]); our code reads the ref advertisement first ([`advertisement`]), so a sync
+//! with nothing to do costs that one request. Credentials live only in the transfer's
+//! [`crate::net::remote_http::RemoteHttp`]; the remote is anonymous, so nothing is written to
+//! the repository's config. Which refs move is [`refs`]' business; why a transfer failed, in
+//! words, is [`error`]'s.
 
+pub mod advertisement;
 pub mod error;
 pub mod refs;
 pub mod session;
+pub mod transport;
 
 use std::{collections::BTreeMap, path::Path, sync::Arc, sync::atomic::Ordering};
 
-use git2::{
-    AutotagOption, Direction, FetchOptions, FetchPrune, Oid, ProxyOptions, PushOptions,
-    RemoteRedirect, Repository,
-};
+use git2::{AutotagOption, FetchOptions, FetchPrune, Oid, PushOptions, RemoteRedirect, Repository};
 
 use self::{
     error::{TransferError, classify},
     refs::{diff, local_refs},
     session::callbacks,
+    transport::{GitService, Registered, Transfer},
 };
 pub use self::{
     refs::{RefChange, is_mirrored_ref},
     session::{Credentials, Limits, Progress},
 };
-use crate::net::remote_url::RemoteUrl;
 
 /// What a transfer did.
 #[derive(Debug, Default)]
@@ -37,89 +38,53 @@ pub struct Outcome {
     pub objects: u64,
     /// Bytes transferred.
     pub bytes: u64,
+    /// HTTP requests sent to the remote.
+    pub requests: usize,
 }
 
-/// Sets libgit2's process-wide connect and read timeouts.
-///
-/// # Errors
-/// libgit2 refused the option.
-#[allow(unsafe_code)]
-pub fn set_network_timeouts(timeout_secs: u64) -> Result<(), git2::Error> {
-    let millis = i32::try_from(timeout_secs.saturating_mul(1000)).unwrap_or(i32::MAX);
-    // SAFETY: these only store an integer in libgit2's global settings; we call them at start-up
-    // (and in tests) before and between transfers, which libgit2 documents as safe.
-    unsafe {
-        git2::opts::set_server_connect_timeout_in_milliseconds(millis)?;
-        git2::opts::set_server_timeout_in_milliseconds(millis)?;
-    }
-    Ok(())
+/// A libgit2 error of `transfer` as a sentence: what our HTTP side saw, else libgit2's words.
+fn failure(transfer: &Transfer, err: &git2::Error) -> TransferError {
+    transfer.explain(classify(
+        err,
+        transfer.http().remote().as_str(),
+        transfer.limits(),
+        transfer.http().has_credentials(),
+    ))
 }
 
-/// No proxy at all, not one from the environment either: the egress is the way out.
-fn no_proxy() -> ProxyOptions<'static> {
-    ProxyOptions::new()
+/// The advertised refs a mirror carries.
+fn mirrored(refs: &BTreeMap<String, Oid>, with_notes: bool) -> BTreeMap<String, Oid> {
+    refs.iter()
+        .filter(|(name, _)| is_mirrored_ref(name, with_notes))
+        .map(|(name, oid)| (name.clone(), *oid))
+        .collect()
 }
 
-/// Makes libgit2 refuse every redirect, also while listing refs (where the connect options
-/// cannot be passed): it reads `http.followRedirects` from the repository's config.
-fn forbid_redirects(repo: &Repository) -> Result<(), git2::Error> {
-    let mut config = repo.config()?;
-    if config.get_bool("http.followRedirects").ok() != Some(false) {
-        config.set_str("http.followRedirects", "false")?;
-    }
-    Ok(())
-}
-
-/// Makes the local branches, tags and notes equal to the remote's: forced, pruned.
-/// Compares the advertised refs first and negotiates nothing when they already match.
+/// Makes the local branches, tags and notes equal to the remote's: forced, pruned. Reads the
+/// advertisement first and ends there when the refs already match (one request).
 ///
 /// # Errors
 /// A [`TransferError`] describing what went wrong.
 pub fn fetch_mirror(
     repo_path: &Path,
-    remote_url: &RemoteUrl,
-    via: &str,
-    creds: &Credentials,
-    limits: Limits,
+    transfer: &Arc<Transfer>,
     progress: &Arc<Progress>,
 ) -> Result<Outcome, TransferError> {
-    let fail = |e: git2::Error| classify(&e, remote_url.as_str(), limits, creds.is_set());
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
-    forbid_redirects(&repo).map_err(fail)?;
+    let fail = |e: git2::Error| failure(transfer, &e);
     let before = local_refs(&repo, true).map_err(fail)?;
-    let mut remote = repo.remote_anonymous(via).map_err(fail)?;
-
-    let (advertised, default_branch) = {
-        let connection = remote
-            .connect_auth(
-                Direction::Fetch,
-                Some(callbacks(creds, limits, progress)),
-                Some(no_proxy()),
-            )
-            .map_err(fail)?;
-        let advertised: BTreeMap<String, Oid> = connection
-            .list()
-            .map_err(fail)?
-            .iter()
-            .filter(|head| is_mirrored_ref(head.name(), true))
-            .map(|head| (head.name().to_owned(), head.oid()))
-            .collect();
-        let default_branch = connection
-            .default_branch()
-            .ok()
-            .and_then(|buf| buf.as_str().ok().map(str::to_owned));
-        (advertised, default_branch)
-    };
-    let _ = remote.disconnect();
+    let listed = transfer.advertise(GitService::UploadPack)?;
+    let advertised = mirrored(&listed.refs, true);
 
     let mut outcome = Outcome::default();
     if advertised == before {
         outcome.up_to_date = true;
     } else {
+        let registered = Registered::new(Arc::clone(transfer))?;
+        let mut remote = repo.remote_anonymous(&registered.url()).map_err(fail)?;
         let mut options = FetchOptions::new();
         options
-            .remote_callbacks(callbacks(creds, limits, progress))
-            .proxy_options(no_proxy())
+            .remote_callbacks(callbacks(transfer.limits(), progress))
             .prune(FetchPrune::On)
             .download_tags(AutotagOption::None)
             .update_fetchhead(false)
@@ -142,13 +107,14 @@ pub fn fetch_mirror(
             }
         }
     }
-    if let Some(branch) = default_branch.filter(|b| b.starts_with("refs/heads/"))
+    if let Some(branch) = listed.head.filter(|b| b.starts_with("refs/heads/"))
         && repo.find_reference(&branch).is_ok()
     {
         repo.set_head(&branch).map_err(fail)?;
     }
     let after = local_refs(&repo, true).map_err(fail)?;
     outcome.changes = diff(&before, &after);
+    outcome.requests = transfer.http().requests();
     Ok(outcome)
 }
 
@@ -168,21 +134,10 @@ pub fn default_pack_threads() -> u32 {
 /// A [`TransferError`]; refs the remote refused are named in [`TransferError::Rejected`].
 pub fn push_mirror(
     repo_path: &Path,
-    remote_url: &RemoteUrl,
-    via: &str,
-    creds: &Credentials,
-    limits: Limits,
+    transfer: &Arc<Transfer>,
     progress: &Arc<Progress>,
 ) -> Result<Outcome, TransferError> {
-    push_mirror_with_threads(
-        repo_path,
-        remote_url,
-        via,
-        creds,
-        limits,
-        progress,
-        default_pack_threads(),
-    )
+    push_mirror_with_threads(repo_path, transfer, progress, default_pack_threads())
 }
 
 /// [`push_mirror`] with an explicit pack-builder thread count (for benchmarks).
@@ -191,44 +146,25 @@ pub fn push_mirror(
 /// As [`push_mirror`].
 pub fn push_mirror_with_threads(
     repo_path: &Path,
-    remote_url: &RemoteUrl,
-    via: &str,
-    creds: &Credentials,
-    limits: Limits,
+    transfer: &Arc<Transfer>,
     progress: &Arc<Progress>,
     pack_threads: u32,
 ) -> Result<Outcome, TransferError> {
-    let fail = |e: git2::Error| classify(&e, remote_url.as_str(), limits, creds.is_set());
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
-    forbid_redirects(&repo).map_err(fail)?;
+    let fail = |e: git2::Error| failure(transfer, &e);
     let local = local_refs(&repo, false).map_err(fail)?;
-    let mut remote = repo.remote_anonymous(via).map_err(fail)?;
-    let advertised: BTreeMap<String, Oid> = {
-        let connection = remote
-            .connect_auth(
-                Direction::Push,
-                Some(callbacks(creds, limits, progress)),
-                Some(no_proxy()),
-            )
-            .map_err(fail)?;
-        connection
-            .list()
-            .map_err(fail)?
-            .iter()
-            .filter(|head| is_mirrored_ref(head.name(), false))
-            .map(|head| (head.name().to_owned(), head.oid()))
-            .collect()
-    };
-    let _ = remote.disconnect();
-
+    let advertised = mirrored(&transfer.advertise(GitService::ReceivePack)?.refs, false);
     let changes = diff(&advertised, &local);
     let mut outcome = Outcome {
         up_to_date: changes.is_empty(),
         ..Outcome::default()
     };
     if changes.is_empty() {
+        outcome.requests = transfer.http().requests();
         return Ok(outcome);
     }
+    let registered = Registered::new(Arc::clone(transfer))?;
+    let mut remote = repo.remote_anonymous(&registered.url()).map_err(fail)?;
     let refspecs: Vec<String> = changes
         .iter()
         .map(|c| match c.new {
@@ -238,7 +174,7 @@ pub fn push_mirror_with_threads(
         .collect();
 
     let rejected = std::cell::RefCell::new(Vec::<String>::new());
-    let mut cbs = callbacks(creds, limits, progress);
+    let mut cbs = callbacks(transfer.limits(), progress);
     cbs.push_update_reference(|name, status| {
         if let Some(reason) = status {
             rejected.borrow_mut().push(format!("{name} ({reason})"));
@@ -248,7 +184,6 @@ pub fn push_mirror_with_threads(
     let mut options = PushOptions::new();
     options
         .remote_callbacks(cbs)
-        .proxy_options(no_proxy())
         .packbuilder_parallelism(pack_threads.max(1))
         .follow_redirects(RemoteRedirect::None);
     remote.push(&refspecs, Some(&mut options)).map_err(fail)?;
@@ -260,5 +195,6 @@ pub fn push_mirror_with_threads(
     outcome.objects = progress.objects_done.load(Ordering::Relaxed);
     outcome.bytes = progress.bytes.load(Ordering::Relaxed);
     outcome.changes = changes;
+    outcome.requests = transfer.http().requests();
     Ok(outcome)
 }

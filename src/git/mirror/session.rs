@@ -9,7 +9,7 @@ use std::{
     time::Instant,
 };
 
-use git2::{Cred, CredentialType, RemoteCallbacks};
+use git2::RemoteCallbacks;
 
 /// Username and password for a remote, if any.
 #[derive(Clone, Default)]
@@ -71,34 +71,10 @@ impl Limits {
     }
 }
 
-/// Callbacks shared by fetch and push: one credential attempt, deadline checks, progress.
-pub(super) fn callbacks<'a>(
-    creds: &'a Credentials,
-    limits: Limits,
-    progress: &'a Arc<Progress>,
-) -> RemoteCallbacks<'a> {
+/// Callbacks shared by fetch and push: deadline checks and progress (credentials never pass
+/// through libgit2: our HTTP sends them).
+pub(super) fn callbacks<'a>(limits: Limits, progress: &'a Arc<Progress>) -> RemoteCallbacks<'a> {
     let mut cbs = RemoteCallbacks::new();
-    let mut attempts = 0;
-    cbs.credentials(move |_url, _username_from_url, allowed| {
-        attempts += 1;
-        let auth_failed = || {
-            git2::Error::new(
-                git2::ErrorCode::Auth,
-                git2::ErrorClass::Http,
-                "authentication failed",
-            )
-        };
-        if attempts > 1 || !allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-            return Err(auth_failed());
-        }
-        match (&creds.username, &creds.password) {
-            (None, None) => Err(auth_failed()),
-            (user, password) => Cred::userpass_plaintext(
-                user.as_deref().unwrap_or("git"),
-                password.as_deref().unwrap_or(""),
-            ),
-        }
-    });
     let fetch_progress = Arc::clone(progress);
     cbs.transfer_progress(move |stats| {
         fetch_progress.set(

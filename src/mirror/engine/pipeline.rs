@@ -1,5 +1,5 @@
-//! One sync's work: pull from the upstream and/or push to the downstream, each transfer
-//! through its own egress, libgit2 on the blocking pool inside the sync's tracing span.
+//! One sync's work: pull from the upstream and/or push to the downstream, each transfer over
+//! its own HTTP connection, libgit2 on the blocking pool inside the sync's tracing span.
 
 use std::{
     path::PathBuf,
@@ -13,15 +13,12 @@ use super::{OneTimeClone, RunResult};
 use crate::{
     config::Config,
     entities::{mirror_enums::MirrorDirection, repository},
-    git::{
-        mirror::error::TransferError,
-        mirror::{self as transfer, Credentials, Limits, Outcome, Progress},
+    git::mirror::{
+        self as transfer, Credentials, Limits, Outcome, Progress, error::TransferError,
+        transport::Transfer,
     },
     mirror::secrets::SecretBox,
-    net::{
-        egress::{Egress, Refusal},
-        remote_url::RemoteUrl,
-    },
+    net::{remote_http::RemoteHttp, remote_url::RemoteUrl},
 };
 
 /// Which way one transfer goes.
@@ -127,7 +124,8 @@ impl Pipeline<'_> {
         })
     }
 
-    /// One fetch or push of the repository at `repo_path`, through a new egress.
+    /// One fetch or push of the repository at `repo_path`, over its own HTTP connection to
+    /// the remote (addresses checked when connecting, no redirect followed).
     async fn transfer(
         &self,
         way: Way,
@@ -136,8 +134,8 @@ impl Pipeline<'_> {
         repo_path: PathBuf,
         progress: &Arc<Progress>,
     ) -> Result<Outcome, TransferError> {
-        // The stored URL's form, parsed once; its addresses are checked where they are used:
-        // by the egress, at the moment of connecting. The egress also refuses every redirect.
+        // The stored URL's form, parsed once; its addresses are checked where they are used,
+        // at the moment of connecting.
         let remote = RemoteUrl::parse(url, self.config.allow_local_networks)
             .map_err(TransferError::Other)?;
         let timeout = Duration::from_secs(self.config.sync_timeout);
@@ -145,47 +143,33 @@ impl Pipeline<'_> {
             deadline: Instant::now() + timeout,
             timeout_secs: self.config.sync_timeout,
         };
-        let egress = Egress::start(remote.url(), self.config.allow_local_networks, timeout)
-            .await
-            .map_err(|e| TransferError::Other(format!("could not open the egress: {e}")))?;
-        let via = egress.url().to_owned();
+        let login = creds.username.as_deref().unwrap_or("git");
+        let credentials = creds
+            .is_set()
+            .then(|| (login, creds.password.as_deref().unwrap_or("")));
+        let http = RemoteHttp::new(
+            &remote,
+            self.config.allow_local_networks,
+            timeout,
+            credentials,
+        )
+        .map_err(|_| TransferError::Other("URL has no host".to_owned()))?;
+        let transfer = Arc::new(Transfer::new(
+            Arc::new(http),
+            tokio::runtime::Handle::current(),
+            limits,
+        ));
         let progress = Arc::clone(progress);
         let span = tracing::Span::current();
-        let blocking_remote = remote.clone();
-        let result = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             match way {
-                Way::Pull => transfer::fetch_mirror(
-                    &repo_path,
-                    &blocking_remote,
-                    &via,
-                    &creds,
-                    limits,
-                    &progress,
-                ),
-                Way::Push => transfer::push_mirror(
-                    &repo_path,
-                    &blocking_remote,
-                    &via,
-                    &creds,
-                    limits,
-                    &progress,
-                ),
+                Way::Pull => transfer::fetch_mirror(&repo_path, &transfer, &progress),
+                Way::Push => transfer::push_mirror(&repo_path, &transfer, &progress),
             }
         })
         .in_current_span()
         .await
-        .unwrap_or_else(|e| Err(TransferError::Other(format!("internal error: {e}"))));
-        // The egress's own reason says more than the status libgit2 saw from it.
-        match (result, egress.refusal()) {
-            (Err(_), Some(Refusal::Blocked(message))) => Err(TransferError::Other(message)),
-            (Err(_), Some(Refusal::Unreachable(detail))) => Err(TransferError::Connect {
-                url: remote.to_string(),
-                detail,
-            }),
-            (Err(_), Some(Refusal::Tls(detail))) => Err(TransferError::tls(&detail)),
-            (Err(_), Some(Refusal::Redirect(target))) => Err(TransferError::Redirect(target)),
-            (result, _) => result,
-        }
+        .unwrap_or_else(|e| Err(TransferError::Other(format!("internal error: {e}"))))
     }
 }

@@ -25,6 +25,7 @@ pub struct GitBackend {
     pub root: PathBuf,
     /// Listening address.
     pub addr: SocketAddr,
+    seen: Arc<std::sync::Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
 }
@@ -34,9 +35,11 @@ struct BackendState {
     root: PathBuf,
     auth: Option<(String, String)>,
     delay: Option<std::time::Duration>,
-    /// Serve only clients whose `User-Agent` contains the first string; redirect every other
-    /// request to the second string followed by the request's path and query.
-    redirect_unless: Option<(String, String)>,
+    /// Redirect every request but the ref advertisement (`GET …/info/refs`) to this target
+    /// followed by the request's path and query.
+    redirect_after_refs: Option<String>,
+    /// Every request served, as `METHOD last-path-segment` (`GET refs`, `POST git-upload-pack`).
+    seen: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl GitBackend {
@@ -55,10 +58,10 @@ impl GitBackend {
         Self::start_inner(None, Some(delay)).await
     }
 
-    /// Serves git to clients whose `User-Agent` contains `marker`, and redirects everyone else
-    /// to `target` + the request path (a remote that tells a preflight from the transfer).
-    pub async fn redirecting_unless(marker: &str, target: &str) -> Self {
-        Self::start_with_state(None, None, Some((marker.to_owned(), target.to_owned()))).await
+    /// Serves the ref advertisement, and redirects every request after it (the negotiation
+    /// and the pack) to `target` + the request path: a remote whose first answer looks fine.
+    pub async fn redirecting_after_refs(target: &str) -> Self {
+        Self::start_with_state(None, None, Some(target.to_owned())).await
     }
 
     async fn start_inner(
@@ -71,7 +74,7 @@ impl GitBackend {
     async fn start_with_state(
         auth: Option<(String, String)>,
         delay: Option<std::time::Duration>,
-        redirect_unless: Option<(String, String)>,
+        redirect_after_refs: Option<String>,
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path().to_path_buf();
@@ -79,8 +82,10 @@ impl GitBackend {
             root: root.clone(),
             auth,
             delay,
-            redirect_unless,
+            redirect_after_refs,
+            seen: Arc::new(std::sync::Mutex::new(Vec::new())),
         });
+        let seen = Arc::clone(&state.seen);
         let app = Router::new().fallback(cgi).with_state(state);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -90,9 +95,15 @@ impl GitBackend {
         Self {
             root,
             addr,
+            seen,
             task,
             _dir: dir,
         }
+    }
+
+    /// The requests served since the last call, as `METHOD last-path-segment`.
+    pub fn take_requests(&self) -> Vec<String> {
+        std::mem::take(&mut *self.seen.lock().expect("requests lock"))
     }
 
     /// `http://127.0.0.1:PORT/NAME.git`.
@@ -155,19 +166,18 @@ fn authorized(state: &BackendState, headers: &HeaderMap) -> bool {
 
 async fn cgi(State(state): State<Arc<BackendState>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    if let Some((marker, target)) = &state.redirect_unless {
-        let agent = parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if !agent.contains(marker.as_str()) {
-            let location = format!(
-                "{target}{}",
-                parts.uri.path_and_query().map_or("", |p| p.as_str())
-            );
-            return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
-        }
+    if let Ok(mut seen) = state.seen.lock() {
+        let last = parts.uri.path().rsplit('/').next().unwrap_or("");
+        seen.push(format!("{} {last}", parts.method));
+    }
+    if let Some(target) = &state.redirect_after_refs
+        && !parts.uri.path().ends_with("/info/refs")
+    {
+        let location = format!(
+            "{target}{}",
+            parts.uri.path_and_query().map_or("", |p| p.as_str())
+        );
+        return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
     }
     if let Some(delay) = state.delay {
         tokio::time::sleep(delay).await;

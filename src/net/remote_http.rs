@@ -1,0 +1,567 @@
+//! The HTTP side of one mirror transfer, done by us (libgit2 keeps the git protocol): the
+//! remote's host resolved and every address checked against the URL policy, a connection only
+//! to a checked address (no DNS-rebinding window), TLS with the certificate checked and the
+//! connector built once per process, `TCP_NODELAY`, one kept-alive connection for the whole
+//! transfer, and no redirect (3xx) ever followed: the target is kept for the sync's sentence.
+
+use std::{
+    net::SocketAddr,
+    sync::{
+        Mutex, OnceLock,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use hyper::{
+    Method, Request, Response, StatusCode,
+    body::Incoming,
+    client::conn::http1::SendRequest,
+    header::{self, HeaderValue},
+};
+use hyper_util::rt::TokioIo;
+use tokio::{
+    io::{AsyncRead, AsyncWrite},
+    net::TcpStream,
+};
+use tokio_native_tls::native_tls;
+use url::{Host, Url};
+
+use super::{
+    remote_url::RemoteUrl,
+    url_policy::{self, ResolveError, redact},
+};
+
+/// The body of a request to the remote.
+pub type RequestBody = BoxBody<Bytes, std::io::Error>;
+
+/// What the remote's `User-Agent` header says we are.
+const USER_AGENT: &str = "git/2.0 (mirrorforge)";
+
+/// Why no answer came back from the remote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The host resolved to an address the URL policy forbids.
+    Blocked(String),
+    /// The host did not resolve, no address of it accepted a connection, or the connection
+    /// broke.
+    Unreachable(String),
+    /// The TLS handshake with the remote failed (the TLS library's message).
+    Tls(String),
+    /// The remote answered with a redirect to this URL (without credentials), which is
+    /// never followed.
+    Redirect(String),
+    /// No answer within the time allowed.
+    Timeout,
+}
+
+/// The one remote a transfer may reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Origin {
+    tls: bool,
+    /// Name or address to resolve (IPv6 without brackets); also the TLS server name.
+    host: String,
+    port: u16,
+    /// `Host` header value: as in the URL, with the port when it is not the default.
+    authority: String,
+}
+
+impl Origin {
+    fn of(url: &Url) -> Option<Self> {
+        let host = match url.host()? {
+            Host::Domain(domain) => domain.to_owned(),
+            Host::Ipv4(ip) => ip.to_string(),
+            Host::Ipv6(ip) => ip.to_string(),
+        };
+        let authority = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str()?),
+            None => url.host_str()?.to_owned(),
+        };
+        Some(Self {
+            tls: url.scheme() == "https",
+            host,
+            port: url.port_or_known_default()?,
+            authority,
+        })
+    }
+}
+
+/// A connection to the remote: plain TCP or TLS over it.
+trait RemoteStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> RemoteStream for T {}
+
+/// The process's TLS client configuration, built once: reading the system's CA bundle costs
+/// tens of milliseconds of CPU.
+fn tls_connector() -> Result<tokio_native_tls::TlsConnector, String> {
+    static CONNECTOR: OnceLock<Result<native_tls::TlsConnector, String>> = OnceLock::new();
+    CONNECTOR
+        .get_or_init(|| native_tls::TlsConnector::new().map_err(|e| e.to_string()))
+        .clone()
+        .map(tokio_native_tls::TlsConnector::from)
+}
+
+/// The HTTP connection of one transfer to its one remote.
+pub struct RemoteHttp {
+    /// The repository's URL; requests go to paths below it.
+    remote: Url,
+    origin: Origin,
+    allow_local: bool,
+    /// Bounds each connection attempt (TLS handshake included) and each answer's head.
+    timeout: Duration,
+    /// `Basic …`, sent with every request when credentials are set.
+    authorization: Option<HeaderValue>,
+    connection: tokio::sync::Mutex<Option<SendRequest<RequestBody>>>,
+    refusal: Mutex<Option<Refusal>>,
+    requests: AtomicUsize,
+}
+
+impl std::fmt::Debug for RemoteHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteHttp")
+            .field("remote", &self.remote.as_str())
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| "(set)"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl RemoteHttp {
+    /// The way to `remote` for one transfer, with `credentials` (username, password) sent as
+    /// Basic authentication when set.
+    ///
+    /// # Errors
+    /// The URL has no host.
+    pub fn new(
+        remote: &RemoteUrl,
+        allow_local: bool,
+        timeout: Duration,
+        credentials: Option<(&str, &str)>,
+    ) -> Result<Self, Refusal> {
+        let origin = Origin::of(remote.url())
+            .ok_or_else(|| Refusal::Unreachable("the URL has no host".to_owned()))?;
+        let authorization = credentials.and_then(|(user, password)| {
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
+            value.set_sensitive(true);
+            Some(value)
+        });
+        Ok(Self {
+            remote: remote.url().clone(),
+            origin,
+            allow_local,
+            timeout,
+            authorization,
+            connection: tokio::sync::Mutex::new(None),
+            refusal: Mutex::new(None),
+            requests: AtomicUsize::new(0),
+        })
+    }
+
+    /// Whether credentials are sent.
+    #[must_use]
+    pub fn has_credentials(&self) -> bool {
+        self.authorization.is_some()
+    }
+
+    /// The remote's repository URL.
+    #[must_use]
+    pub fn remote(&self) -> &Url {
+        &self.remote
+    }
+
+    /// The first refusal of this transfer, if any.
+    #[must_use]
+    pub fn refusal(&self) -> Option<Refusal> {
+        self.refusal.lock().ok().and_then(|r| r.clone())
+    }
+
+    /// Requests sent so far.
+    #[must_use]
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Keeps the first refusal, and hands it back.
+    fn refuse(&self, refusal: Refusal) -> Refusal {
+        if let Ok(mut kept) = self.refusal.lock() {
+            kept.get_or_insert_with(|| refusal.clone());
+        }
+        refusal
+    }
+
+    /// The path and query of `service_path` (`info/refs`, `git-upload-pack`) below the
+    /// repository, with `query` joined to the URL's own query.
+    fn target(&self, service_path: &str, query: Option<&str>) -> String {
+        let mut target = format!(
+            "{}/{service_path}",
+            self.remote.path().trim_end_matches('/')
+        );
+        let queries: Vec<&str> = [self.remote.query(), query].into_iter().flatten().collect();
+        if !queries.is_empty() {
+            target.push('?');
+            target.push_str(&queries.join("&"));
+        }
+        target
+    }
+
+    /// Sends one request to `service_path` below the repository and returns the answer's head
+    /// (its body streams). A 3xx answer is refused: nothing of it is returned.
+    ///
+    /// # Errors
+    /// A [`Refusal`]: the address policy, the network, TLS, a redirect or the time limit.
+    pub async fn send(
+        &self,
+        method: Method,
+        service_path: &str,
+        query: Option<&str>,
+        content_type: Option<&str>,
+        body: RequestBody,
+    ) -> Result<Response<Incoming>, Refusal> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(self.target(service_path, query))
+            .header(header::HOST, &self.origin.authority)
+            .header(header::USER_AGENT, USER_AGENT)
+            .header(header::ACCEPT, "*/*")
+            .header(header::PRAGMA, "no-cache");
+        if let Some(content_type) = content_type {
+            request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        if let Some(authorization) = &self.authorization {
+            request = request.header(header::AUTHORIZATION, authorization.clone());
+        }
+        let request = request
+            .body(body)
+            .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
+        let mut connection = self.connection.lock().await;
+        // The kept-alive connection, if it is still good; else a new one.
+        let reusable = match connection.as_mut() {
+            Some(sender) if !sender.is_closed() => {
+                matches!(
+                    tokio::time::timeout(self.timeout, sender.ready()).await,
+                    Ok(Ok(()))
+                )
+            }
+            _ => false,
+        };
+        if !reusable {
+            let mut sender = self.connect().await?;
+            sender
+                .ready()
+                .await
+                .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
+            *connection = Some(sender);
+        }
+        let Some(sender) = connection.as_mut() else {
+            return Err(self.refuse(Refusal::Unreachable("no connection".to_owned())));
+        };
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let response = tokio::time::timeout(self.timeout, sender.send_request(request))
+            .await
+            .map_err(|_| self.refuse(Refusal::Timeout))?
+            .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
+        if response.status().is_redirection() {
+            *connection = None;
+            let target = response
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .map_or_else(
+                    || "another URL".to_owned(),
+                    |l| redirect_target(&self.remote, l),
+                );
+            tracing::warn!(remote = %redact(self.remote.as_str()), %target, "mirror remote redirected; not followed");
+            return Err(self.refuse(Refusal::Redirect(target)));
+        }
+        Ok(response)
+    }
+
+    /// Resolves, checks every address, connects to the first that answers, completes the TLS
+    /// handshake for an `https://` remote, and starts HTTP/1 on the connection.
+    async fn connect(&self) -> Result<SendRequest<RequestBody>, Refusal> {
+        let Origin { host, port, .. } = &self.origin;
+        let addrs = url_policy::resolve_allowed(host, *port, self.allow_local)
+            .await
+            .map_err(|e| {
+                self.refuse(match e {
+                    ResolveError::Blocked(message) => Refusal::Blocked(message),
+                    ResolveError::Unresolved(message) => Refusal::Unreachable(message),
+                })
+            })?;
+        let tcp = self.connect_any(&addrs).await?;
+        let stream: Box<dyn RemoteStream> = if self.origin.tls {
+            let connector = tls_connector().map_err(|e| self.refuse(Refusal::Tls(e)))?;
+            match tokio::time::timeout(self.timeout, connector.connect(host, tcp)).await {
+                Ok(Ok(stream)) => Box::new(stream),
+                Ok(Err(e)) => return Err(self.refuse(Refusal::Tls(e.to_string()))),
+                Err(_) => return Err(self.refuse(Refusal::Timeout)),
+            }
+        } else {
+            Box::new(tcp)
+        };
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "mirror remote connection ended");
+            }
+        });
+        Ok(sender)
+    }
+
+    async fn connect_any(&self, addrs: &[SocketAddr]) -> Result<TcpStream, Refusal> {
+        let mut last = String::from("no address");
+        for addr in addrs {
+            match tokio::time::timeout(self.timeout, TcpStream::connect(addr)).await {
+                Ok(Ok(stream)) => {
+                    let _ = stream.set_nodelay(true);
+                    return Ok(stream);
+                }
+                Ok(Err(e)) => last = e.to_string(),
+                Err(_) => last = format!("no answer from {addr}"),
+            }
+        }
+        Err(self.refuse(Refusal::Unreachable(last)))
+    }
+}
+
+/// Whether an answer's status means the remote wants (other) credentials.
+#[must_use]
+pub fn asks_for_credentials(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::UNAUTHORIZED
+            | StatusCode::FORBIDDEN
+            | StatusCode::PROXY_AUTHENTICATION_REQUIRED
+    )
+}
+
+/// The repository URL a redirect points to: `location` resolved against the remote, without
+/// the `/info/refs?…` suffix and without credentials.
+fn redirect_target(remote: &Url, location: &str) -> String {
+    let resolved = remote
+        .join(location)
+        .map_or_else(|_| location.to_owned(), |u| u.to_string());
+    let repository = resolved
+        .split_once("/info/refs")
+        .or_else(|| resolved.split_once("/git-upload-pack"))
+        .or_else(|| resolved.split_once("/git-receive-pack"))
+        .map_or(resolved.as_str(), |(repo, _)| repo);
+    redact(repository)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, atomic::AtomicUsize};
+
+    use axum::{Router, extract::Request, http::HeaderMap, routing::any};
+    use http_body_util::{BodyExt, Empty};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A server that answers each request with what it saw; counts requests and connections.
+    async fn echo_server() -> (SocketAddr, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+        let requests = Arc::new(AtomicUsize::new(0));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&requests);
+        let app = Router::new().fallback(any(move |headers: HeaderMap, request: Request| {
+            let counter = Arc::clone(&counter);
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let seen = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|h| h.to_str().ok())
+                        .unwrap_or("-")
+                        .to_owned()
+                };
+                format!(
+                    "{} {} host={} auth={}",
+                    request.method(),
+                    request.uri(),
+                    seen("host"),
+                    seen("authorization")
+                )
+            }
+        }));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::clone(&connections);
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                accepted.fetch_add(1, Ordering::SeqCst);
+                let app = app.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |request| {
+                        tower::ServiceExt::oneshot(app.clone(), request)
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        (addr, requests, connections)
+    }
+
+    fn http_to(url: &str, allow_local: bool, credentials: Option<(&str, &str)>) -> RemoteHttp {
+        let remote = RemoteUrl::parse(url, true).unwrap();
+        RemoteHttp::new(&remote, allow_local, Duration::from_secs(5), credentials).unwrap()
+    }
+
+    fn empty() -> RequestBody {
+        Empty::new().map_err(|e| match e {}).boxed()
+    }
+
+    async fn text(response: Response<Incoming>) -> String {
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(body.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn requests_go_below_the_repository_on_one_kept_alive_connection() {
+        let (server, requests, connections) = echo_server().await;
+        let http = http_to(
+            &format!("http://localhost:{}/team/r.git?x=1", server.port()),
+            true,
+            Some(("u", "Pass-1")),
+        );
+        let first = http
+            .send(
+                Method::GET,
+                "info/refs",
+                Some("service=git-upload-pack"),
+                None,
+                empty(),
+            )
+            .await
+            .unwrap();
+        let seen = text(first).await;
+        assert!(
+            seen.starts_with(&format!(
+                "GET /team/r.git/info/refs?x=1&service=git-upload-pack host=localhost:{}",
+                server.port()
+            )),
+            "{seen}"
+        );
+        assert!(seen.contains("auth=Basic dTpQYXNzLTE="), "{seen}");
+        let second = http
+            .send(Method::POST, "git-upload-pack", None, None, empty())
+            .await
+            .unwrap();
+        assert!(
+            text(second)
+                .await
+                .starts_with("POST /team/r.git/git-upload-pack?x=1")
+        );
+        assert_eq!(requests.load(Ordering::SeqCst), 2);
+        assert_eq!(connections.load(Ordering::SeqCst), 1);
+        assert_eq!(http.requests(), 2);
+        assert_eq!(http.refusal(), None);
+        assert!(!format!("{http:?}").contains("Pass-1"));
+    }
+
+    #[tokio::test]
+    async fn a_host_that_resolves_to_a_forbidden_address_is_never_connected_to() {
+        let (server, requests, connections) = echo_server().await;
+        let http = http_to(
+            &format!("http://localhost:{}/r.git", server.port()),
+            false,
+            None,
+        );
+        let refused = http
+            .send(Method::GET, "info/refs", None, None, empty())
+            .await
+            .unwrap_err();
+        let Refusal::Blocked(message) = refused else {
+            panic!("{refused:?}")
+        };
+        assert!(message.contains("not allowed"), "{message}");
+        assert_eq!(connections.load(Ordering::SeqCst), 0);
+        assert_eq!(requests.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn no_redirect_is_followed_and_its_target_is_kept_without_credentials() {
+        for (location, expected) in [
+            (
+                "http://u:p@127.0.0.1:1/other.git/info/refs?service=git-upload-pack",
+                "http://127.0.0.1:1/other.git".to_owned(),
+            ),
+            (
+                "/moved.git/info/refs?service=git-upload-pack",
+                String::new(),
+            ),
+        ] {
+            let app = Router::new().fallback(any(move || async move {
+                (
+                    axum::http::StatusCode::FOUND,
+                    [(axum::http::header::LOCATION, location)],
+                    "moved",
+                )
+            }));
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+            let http = http_to(
+                &format!("http://127.0.0.1:{}/r.git", addr.port()),
+                true,
+                None,
+            );
+            let refused = http
+                .send(Method::GET, "info/refs", None, None, empty())
+                .await
+                .unwrap_err();
+            let expected = if expected.is_empty() {
+                format!("http://127.0.0.1:{}/moved.git", addr.port())
+            } else {
+                expected
+            };
+            assert_eq!(refused, Refusal::Redirect(expected.clone()));
+            assert_eq!(http.refusal(), Some(Refusal::Redirect(expected)));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_remote_that_refuses_connections_is_reported_unreachable() {
+        let closed = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let http = http_to(
+            &format!("http://127.0.0.1:{}/r.git", closed.port()),
+            true,
+            None,
+        );
+        let refused = http
+            .send(Method::GET, "info/refs", None, None, empty())
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, Refusal::Unreachable(_)), "{refused:?}");
+    }
+
+    #[test]
+    fn origins_are_host_port_and_host_header() {
+        let origin = Origin::of(&Url::parse("http://[::1]:8080/r.git").unwrap()).unwrap();
+        assert_eq!((origin.host.as_str(), origin.port), ("::1", 8080));
+        assert_eq!(origin.authority, "[::1]:8080");
+        let default_port = Origin::of(&Url::parse("https://example.com/r.git").unwrap()).unwrap();
+        assert_eq!(
+            (
+                default_port.authority.as_str(),
+                default_port.port,
+                default_port.tls
+            ),
+            ("example.com", 443, true)
+        );
+    }
+}
