@@ -94,8 +94,7 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
             "recorded interrupted mirror syncs from a previous run"
         );
     }
-    let mut cron =
-        scheduler::start(Arc::clone(&state.engine), &state.config.scheduler_cron).await?;
+    let cron = scheduler::start(Arc::clone(&state.engine), &state.config.scheduler_cron).await?;
     let engine = Arc::clone(&state.engine);
     let header_read_timeout = state.config.header_read_timeout;
     let addr = state.config.listen;
@@ -110,9 +109,7 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
             }
         };
         serve(listener, app, header_read_timeout, stopped).await;
-        if let Err(e) = cron.shutdown().await {
-            tracing::warn!(error = %e, "scheduler did not stop cleanly");
-        }
+        cron.shutdown().await;
         engine.shutdown().await;
         cleanup.abort();
         Ok(())

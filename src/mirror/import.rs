@@ -129,7 +129,6 @@ impl Importer<'_> {
             },
         )
         .await?;
-        let repo_id = row.id;
         let (row, one_time) = match mirror_patch {
             Some(patch) => {
                 let row = settings::apply(self.db, config, self.secrets, row, patch).await?;
@@ -145,7 +144,7 @@ impl Importer<'_> {
             ),
         };
         // The scheduler may already have claimed a new mirror: then its sync is the first.
-        self.engine.start_import(repo_id, one_time).await?;
+        self.engine.start_import(&row, one_time).await?;
         Ok(Repo { repo: row, owner })
     }
 }

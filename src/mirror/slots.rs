@@ -28,6 +28,25 @@ struct State {
     waiting: HashMap<i64, VecDeque<oneshot::Sender<Slot>>>,
 }
 
+/// A place in the line for a slot.
+#[derive(Debug)]
+pub struct Queued {
+    slots: Arc<Slots>,
+    owner: i64,
+    receiver: oneshot::Receiver<Slot>,
+}
+
+impl Queued {
+    /// Waits for the slot.
+    pub async fn wait(self) -> Slot {
+        match self.receiver.await {
+            Ok(slot) => slot,
+            // Never: a sender is only dropped after sending, and `slots` keeps the state alive.
+            Err(_) => Box::pin(self.slots.acquire(self.owner)).await,
+        }
+    }
+}
+
 /// One sync's place; given back when dropped.
 #[derive(Debug)]
 pub struct Slot {
@@ -57,21 +76,48 @@ impl Slots {
 
     /// Waits for a slot for a sync of `owner`'s repository.
     pub async fn acquire(self: &Arc<Self>, owner: i64) -> Slot {
+        self.queue(owner).wait().await
+    }
+
+    /// Joins the line for a slot at once (so [`Slots::free`] counts it from now on); the
+    /// slot comes with [`Queued::wait`].
+    #[must_use]
+    pub fn queue(self: &Arc<Self>, owner: i64) -> Queued {
         let (sender, receiver) = oneshot::channel();
-        {
-            let mut state = self.lock();
-            let queue = state.waiting.entry(owner).or_default();
-            queue.push_back(sender);
-            if queue.len() == 1 {
-                state.turns.push_back(owner);
-            }
-            self.hand_out(&mut state);
+        let mut state = self.lock();
+        let queue = state.waiting.entry(owner).or_default();
+        queue.push_back(sender);
+        if queue.len() == 1 {
+            state.turns.push_back(owner);
         }
-        match receiver.await {
-            Ok(slot) => slot,
-            // Never: a sender is only dropped after sending, and `self` keeps the state alive.
-            Err(_) => Box::pin(self.acquire(owner)).await,
+        self.hand_out(&mut state);
+        Queued {
+            slots: Arc::clone(self),
+            owner,
+            receiver,
         }
+    }
+
+    /// Places neither taken nor waited for: how many more syncs could start now.
+    #[must_use]
+    pub fn free(&self) -> usize {
+        let state = self.lock();
+        let waiting: usize = state.waiting.values().map(VecDeque::len).sum();
+        self.max_total.saturating_sub(state.running + waiting)
+    }
+
+    /// Syncs of `owner` running or waiting.
+    #[must_use]
+    pub fn load(&self, owner: i64) -> usize {
+        let state = self.lock();
+        state.per_owner.get(&owner).copied().unwrap_or(0)
+            + state.waiting.get(&owner).map_or(0, VecDeque::len)
+    }
+
+    /// Syncs of one owner that may run at once.
+    #[must_use]
+    pub fn max_per_owner(&self) -> usize {
+        self.max_per_owner
     }
 
     /// Gives free slots to waiting syncs: the first owner in turn who is below their limit,

@@ -18,6 +18,7 @@ mod mirror_errors;
 mod mirror_hardening;
 mod mirror_process;
 mod mirror_requests;
+mod scheduler;
 mod timeouts;
 mod web_auth;
 mod web_headers;

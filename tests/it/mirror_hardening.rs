@@ -215,12 +215,13 @@ async fn out_of_range_paging_is_a_400_in_the_error_shape(db: Db) {
     }
 }
 
-/// Ticks overlap (a tick waits for its batch): another tick may hold a due list read before
-/// a sync ended. Its claim must fail for a mirror that is no longer due, or the mirror is
+/// Another process (or a look that started earlier) may hold a due list read before a sync
+/// ended. Its claim must fail for a mirror that is no longer due, or the mirror is
 /// synced twice in a row. Here a second engine on the same database plays the other tick.
 async fn a_mirror_synced_since_the_due_list_was_read_is_not_claimed_again(db: Db) {
     let s = local_server(&db, |c| {
         c.min_sync_interval = 60;
+        c.max_syncs_per_owner = 3; // all three start in one look
         c.scheduler_cron = "0 0 0 1 1 *".to_owned(); // not during the test
     })
     .await;
@@ -249,8 +250,9 @@ async fn a_mirror_synced_since_the_due_list_was_read_is_not_claimed_again(db: Db
     let state = mirrorforge::server::build_state(s.config.clone())
         .await
         .unwrap();
-    let report = mirrorforge::mirror::scheduler::tick(&state.engine).await;
-    assert_eq!(report.synced, 3, "{report:?}");
+    let filled = mirrorforge::mirror::scheduler::fill(&state.engine).await;
+    assert_eq!(filled.report.started, 3, "{:?}", filled.report);
+    assert_eq!(filled.synced().await, 3);
     for repo in stale {
         assert!(
             !other.claim_due(repo.id).await.unwrap(),

@@ -21,7 +21,10 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use self::{claims::Claims, pipeline::Pipeline};
-use super::{secrets::SecretBox, slots::Slots};
+use super::{
+    secrets::SecretBox,
+    slots::{Queued, Slots},
+};
 use crate::{
     config::Config,
     entities::{
@@ -79,6 +82,8 @@ pub struct Engine {
     tasks: TaskTracker,
     stopping: AtomicBool,
     progress: Mutex<HashMap<i64, Arc<Progress>>>,
+    /// Told each time a sync ends (a slot is free again).
+    ended: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Engine {
@@ -112,6 +117,7 @@ impl Engine {
             tasks: TaskTracker::new(),
             stopping: AtomicBool::new(false),
             progress: Mutex::new(HashMap::new()),
+            ended: tokio::sync::Notify::new(),
         })
     }
 
@@ -159,7 +165,7 @@ impl Engine {
         if !self.claim_now(repo.id).await? {
             return Ok(SyncRequest::AlreadyRunning);
         }
-        self.spawn_claimed(repo.id, Trigger::Manual, None);
+        self.spawn_claimed(repo, Trigger::Manual, None);
         Ok(SyncRequest::Started)
     }
 
@@ -170,42 +176,67 @@ impl Engine {
     /// The database failed.
     pub async fn start_import(
         self: &Arc<Self>,
-        repo_id: i64,
+        repo: &repository::Model,
         one_time: Option<OneTimeClone>,
     ) -> Result<bool> {
-        if !self.claim_now(repo_id).await? {
+        if !self.claim_now(repo.id).await? {
             return Ok(false);
         }
-        self.spawn_claimed(repo_id, Trigger::Import, one_time);
+        self.spawn_claimed(repo, Trigger::Import, one_time);
         Ok(true)
     }
 
-    /// Runs a sync this process has claimed, tracked for shutdown; its handle gives the
-    /// result (`None` when it could not even start).
+    /// Runs a sync of `repo` this process has claimed, tracked for shutdown; it takes its
+    /// place in line for a slot at once. The handle gives the result (`None` when it could not
+    /// even start).
     pub fn spawn_claimed(
         self: &Arc<Self>,
-        repo_id: i64,
+        repo: &repository::Model,
         trigger: Trigger,
         one_time: Option<OneTimeClone>,
     ) -> tokio::task::JoinHandle<Option<RunResult>> {
         let engine = Arc::clone(self);
-        self.tasks
-            .spawn(async move { engine.run_claimed(repo_id, trigger, one_time).await })
+        let queued = self.slots.queue(repo.owner_id);
+        let repo_id = repo.id;
+        self.tasks.spawn(async move {
+            let result = Arc::clone(&engine)
+                .run_claimed(repo_id, queued, trigger, one_time)
+                .await;
+            engine.ended.notify_one();
+            result
+        })
+    }
+
+    /// How many more syncs could start now in this process.
+    #[must_use]
+    pub fn free_slots(&self) -> usize {
+        self.slots.free()
+    }
+
+    /// Whether one more sync of `owner`'s fits their share (counting those in line).
+    #[must_use]
+    pub fn owner_has_room(&self, owner: i64) -> bool {
+        self.slots.load(owner) < self.slots.max_per_owner()
+    }
+
+    /// Resolves when a sync has ended since the last call (a slot may be free).
+    pub async fn sync_ended(&self) {
+        self.ended.notified().await;
     }
 
     /// Runs a claimed sync to the end, whatever happens, and releases the claim.
     async fn run_claimed(
         self: Arc<Self>,
         repo_id: i64,
+        queued: Queued,
         trigger: Trigger,
         one_time: Option<OneTimeClone>,
     ) -> Option<RunResult> {
         // Beat from the moment of the claim, also while waiting for a slot, so no other
         // process mistakes a queued sync for a dead one.
         let _heartbeat = AbortOnDrop(tokio::spawn(Arc::clone(&self.claims).heartbeat(repo_id)));
-        let (queued, _) = self.load(repo_id).await?;
-        let _slot = self.slots.acquire(queued.owner_id).await;
-        // Read again: the settings may have changed while the sync waited for its slot.
+        let _slot = queued.wait().await;
+        // Read now: the settings may have changed while the sync waited for its slot.
         let (repo, owner) = self.load(repo_id).await?;
         let span = tracing::info_span!(
             "sync",

@@ -1,0 +1,54 @@
+//! One mirror transfer, as a sync runs it, as a process of its own (to time against the git
+//! command line): `mirror_once fetch|push BARE_REPO URL` prints what it did.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use mirrorforge::{
+    git::mirror::{self, Limits, Progress, transport::Transfer},
+    net::{remote_http::RemoteHttp, remote_url::RemoteUrl},
+};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, way, repo, url] = args.as_slice() else {
+        eprintln!("usage: mirror_once fetch|push BARE_REPO URL");
+        std::process::exit(2);
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let remote = RemoteUrl::parse(url, true).unwrap();
+    let http = RemoteHttp::new(&remote, true, Duration::from_secs(600), None).unwrap();
+    let transfer = Arc::new(Transfer::new(
+        Arc::new(http),
+        runtime.handle().clone(),
+        Limits {
+            deadline: Instant::now() + Duration::from_secs(600),
+            timeout_secs: 600,
+        },
+    ));
+    let repo = PathBuf::from(repo);
+    let push = way == "push";
+    let outcome = runtime
+        .block_on(tokio::task::spawn_blocking(move || {
+            let progress = Arc::new(Progress::default());
+            if push {
+                mirror::push_mirror(&repo, &transfer, &progress)
+            } else {
+                mirror::fetch_mirror(&repo, &transfer, &progress)
+            }
+        }))
+        .unwrap()
+        .unwrap();
+    println!(
+        "up_to_date={} changes={} objects={} requests={}",
+        outcome.up_to_date,
+        outcome.changes.len(),
+        outcome.objects,
+        outcome.requests
+    );
+}
