@@ -152,6 +152,9 @@ async fn serve(
             },
             () = &mut stopped => break,
         };
+        // Answers go out as written: Nagle's algorithm against the client's delayed ACK
+        // would hold back the last small segment of a streamed answer for tens of ms.
+        let _ = stream.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));

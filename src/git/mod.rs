@@ -1,6 +1,7 @@
 //! All git I/O: repositories on disk, browsing them, and serving the smart HTTP protocol.
 
 pub mod browse;
+pub mod maintenance;
 pub mod mirror;
 pub mod serve;
 pub mod storage;

@@ -109,6 +109,9 @@ fn git_command(service: Service, protocol: Option<&str>) -> Command {
     cmd
 }
 
+/// How much of git's output one chunk of the answer carries at most.
+const ANSWER_CHUNK: usize = 64 * 1024;
+
 /// Why a request could not be served by git.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -278,17 +281,19 @@ impl GitProcesses {
                 }
             }
         });
-        Ok(Body::from_stream(ReaderStream::new(stdout).map_ok(
-            move |chunk| {
+        Ok(Body::from_stream(
+            ReaderStream::with_capacity(stdout, ANSWER_CHUNK).map_ok(move |chunk| {
                 activity.touch();
                 chunk
-            },
-        )))
+            }),
+        ))
     }
 }
 
-/// After a push: HEAD follows a pushed branch when the one it names does not exist.
+/// After a push: HEAD follows a pushed branch when the one it names does not exist, and the
+/// repository is packed for quick clones.
 async fn adopt_a_pushed_branch(repo: PathBuf) {
+    super::maintenance::after_update(&repo);
     let adopted =
         tokio::task::spawn_blocking(move || super::storage::adopt_a_pushed_branch(&repo)).await;
     match adopted {

@@ -6,6 +6,7 @@ use crate::support::{Db, Git, TestServer, on_both_databases};
 on_both_databases!(
     commits_of_one_second_are_listed_newest_first,
     the_first_push_of_another_branch_becomes_head,
+    a_pushed_repository_is_repacked_for_quick_clones,
 );
 
 async fn commits_of_one_second_are_listed_newest_first(db: Db) {
@@ -76,4 +77,34 @@ async fn the_first_push_of_another_branch_becomes_head(db: Db) {
     git.ok(&work, &["push", "-q", &url, "topic"]).await;
     let head = std::fs::read_to_string(s.repo_dir("owner", "r").join("HEAD")).unwrap();
     assert_eq!(head.trim(), "ref: refs/heads/master");
+}
+
+/// A push leaves a pack without a bitmap index, so every clone would walk every object; the
+/// server repacks it in the background, and a clone still gets everything.
+async fn a_pushed_repository_is_repacked_for_quick_clones(db: Db) {
+    let s = TestServer::start(&db).await;
+    let owner = s.create_admin("owner").await;
+    s.create_repo(&owner, "r", false).await;
+    let git = Git::new();
+    let work = git.init("work").await;
+    for i in 0..150 {
+        git.commit_file(
+            &work,
+            &format!("f{i}.txt"),
+            &format!("{i}\n"),
+            &format!("c{i}"),
+        )
+        .await;
+    }
+    let url = s.git_url(Some(("owner", &owner.token)), "owner", "r");
+    git.ok(&work, &["push", "-q", &url, "main"]).await;
+    mirrorforge::git::maintenance::settled().await;
+    let repo = s.repo_dir("owner", "r");
+    assert!(
+        !mirrorforge::git::maintenance::needs_packing(&repo),
+        "no bitmap after a push"
+    );
+    let (cloned, dir) = git.clone(&s.git_url(None, "owner", "r"), "copy", &[]).await;
+    assert!(cloned.status.success(), "{cloned:?}");
+    assert!(dir.join("f149.txt").exists());
 }

@@ -71,6 +71,9 @@ impl Pipeline<'_> {
             {
                 Ok(outcome) => {
                     tracing::info!("Upstream sync completed");
+                    if !outcome.up_to_date {
+                        crate::git::maintenance::after_update(&path);
+                    }
                     done.push((MirrorDirection::Upstream, outcome));
                 }
                 Err(e) => {
