@@ -12,6 +12,16 @@ pub struct Advertisement {
     pub refs: BTreeMap<String, Oid>,
     /// The ref `HEAD` names, from the `symref=HEAD:…` capability.
     pub head: Option<String>,
+    /// The capabilities the remote offers (`report-status`, `side-band-64k`, …).
+    pub capabilities: Vec<String>,
+}
+
+impl Advertisement {
+    /// Whether the remote offers `capability`.
+    #[must_use]
+    pub fn offers(&self, capability: &str) -> bool {
+        self.capabilities.iter().any(|c| c == capability)
+    }
 }
 
 /// Splits pkt-lines: `(Some(payload))` per line, `None` for a flush packet.
@@ -67,6 +77,7 @@ pub fn parse(body: &[u8], service: &str) -> Result<Advertisement, String> {
             .split_once(' ')
             .ok_or_else(|| format!("not a ref line: {text:?}"))?;
         if let Some(capabilities) = capabilities.and_then(|c| std::str::from_utf8(c).ok()) {
+            advertisement.capabilities = capabilities.split(' ').map(str::to_owned).collect();
             advertisement.head = capabilities
                 .split(' ')
                 .find_map(|c| c.strip_prefix("symref=HEAD:"))
@@ -104,6 +115,7 @@ mod tests {
         );
         let parsed = parse(body.as_bytes(), "git-upload-pack").unwrap();
         assert_eq!(parsed.head.as_deref(), Some("refs/heads/main"));
+        assert!(parsed.offers("multi_ack") && !parsed.offers("ofs-delta"));
         assert_eq!(
             parsed.refs.keys().collect::<Vec<_>>(),
             ["HEAD", "refs/heads/main"]

@@ -8,6 +8,7 @@
 
 pub mod advertisement;
 pub mod error;
+pub mod pack_push;
 pub mod refs;
 pub mod session;
 pub mod transport;
@@ -153,7 +154,8 @@ pub fn push_mirror_with_threads(
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
     let fail = |e: git2::Error| failure(transfer, &e);
     let local = local_refs(&repo, false).map_err(fail)?;
-    let advertised = mirrored(&transfer.advertise(GitService::ReceivePack)?.refs, false);
+    let listed = transfer.advertise(GitService::ReceivePack)?;
+    let advertised = mirrored(&listed.refs, false);
     let changes = diff(&advertised, &local);
     let mut outcome = Outcome {
         up_to_date: changes.is_empty(),
@@ -162,6 +164,14 @@ pub fn push_mirror_with_threads(
     if changes.is_empty() {
         outcome.requests = transfer.http().requests();
         return Ok(outcome);
+    }
+    // Nothing there yet, everything here in one pack and every ref here pushed (so the pack
+    // holds nothing the remote should not get): that pack is the push.
+    if pack_push::fits(&listed)
+        && pack_push::every_ref_pushed(&repo, local.len())
+        && let Some(pack) = pack_push::single_pack(repo_path)
+    {
+        return pack_push::push(transfer, &listed, &pack, changes, progress);
     }
     let registered = Registered::new(Arc::clone(transfer))?;
     let mut remote = repo.remote_anonymous(&registered.url()).map_err(fail)?;

@@ -89,14 +89,14 @@ impl Transfer {
     }
 
     /// Time left before the deadline.
-    fn remaining(&self) -> Duration {
+    pub(super) fn remaining(&self) -> Duration {
         self.limits
             .deadline
             .saturating_duration_since(Instant::now())
     }
 
     /// Runs `future` on the runtime from this (blocking) thread, within the deadline.
-    fn block_on<T>(&self, future: impl Future<Output = T>) -> Result<T, TransferError> {
+    pub(super) fn block_on<T>(&self, future: impl Future<Output = T>) -> Result<T, TransferError> {
         let remaining = self.remaining();
         self.runtime
             .block_on(async { tokio::time::timeout(remaining, future).await })
@@ -116,7 +116,7 @@ impl Transfer {
         }
     }
 
-    fn explain_refusal(&self, refusal: Refusal) -> TransferError {
+    pub(super) fn explain_refusal(&self, refusal: Refusal) -> TransferError {
         match refusal {
             Refusal::Blocked(message) => TransferError::Other(message),
             Refusal::Unreachable(detail) => TransferError::Connect {
@@ -182,7 +182,7 @@ impl Transfer {
     }
 
     /// Whether an answer is the smart-HTTP answer expected (`content_type`); else why not.
-    fn check(
+    pub(super) fn check(
         &self,
         response: &Response<Incoming>,
         content_type: &str,
