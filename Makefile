@@ -23,15 +23,16 @@ test: deps check-postgres
 	$(CARGO) test --workspace --doc
 	$(CARGO) test --workspace --tests
 
-## bench: release build; libgit2 mirror push vs `git push --mirror` (see BENCHMARKS.md)
+## bench: release build; every row of BENCHMARKS.md: mirror transfers and HTTP against stock git
 bench: deps
-	$(CARGO) bench --bench push
+	$(CARGO) bench --bench mirror
 
 # What the build and the tests need from Debian: git (the tests drive the real client and the
 # server runs it), a C compiler, pkg-config and libssl-dev (git2 links the system OpenSSL),
 # the openssl command (the https test makes its own certificate with it),
-# and headless Chromium with its WebDriver for the end-to-end browser test (fonts-liberation
-# is only a recommendation of chromium's, but screenshots need a font).
+# headless Chromium with its WebDriver for the end-to-end browser test (fonts-liberation
+# is only a recommendation of chromium's, but screenshots need a font), and for `make bench`
+# lighttpd (the stock remote, with git's http-backend) and wrk (HTTP load).
 deps:
 	@missing=""; \
 	command -v git >/dev/null 2>&1 || missing="$$missing git"; \
@@ -41,6 +42,8 @@ deps:
 	dpkg -s libssl-dev >/dev/null 2>&1 || missing="$$missing libssl-dev"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-liberation"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	command -v lighttpd >/dev/null 2>&1 || missing="$$missing lighttpd"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update && \

@@ -34,7 +34,7 @@ fn main() {
     let repo = PathBuf::from(repo);
     let push = way == "push";
     let outcome = runtime
-        .block_on(tokio::task::spawn_blocking(move || {
+        .block_on(runtime.spawn_blocking(move || {
             let progress = Arc::new(Progress::default());
             if push {
                 mirror::push_mirror(&repo, &transfer, &progress)
