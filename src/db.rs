@@ -13,6 +13,9 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     std::fs::create_dir_all(&config.data_dir)?;
     let mut options = ConnectOptions::new(config.database_url.clone());
     options.sqlx_logging(false);
+    // A ping before every query doubled its cost; a connection idle for a while is still
+    // checked before use.
+    options.test_before_acquire_if_idle_for(std::time::Duration::from_secs(30));
     if config.database_url.starts_with("sqlite:") {
         // One writer at a time is SQLite's rule; a small pool avoids lock storms.
         options

@@ -66,6 +66,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         engine,
         git,
         throttle,
+        accounts: Arc::default(),
+        repos: Arc::default(),
     })
 }
 

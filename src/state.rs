@@ -5,10 +5,12 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
+    accounts::known::KnownAccounts,
     auth::throttle::LoginThrottle,
     config::Config,
     git::serve::GitProcesses,
     mirror::{engine::Engine, import::Importer, secrets::SecretBox},
+    repos::lookups::RepoLookups,
 };
 
 /// Cheap to clone: everything inside is shared.
@@ -26,6 +28,10 @@ pub struct AppState {
     pub git: Arc<GitProcesses>,
     /// Counts wrong passwords per account and client address.
     pub throttle: Arc<LoginThrottle>,
+    /// Which user a token or an id stands for, remembered for a few seconds.
+    pub accounts: Arc<KnownAccounts>,
+    /// Repository lookups, one query for all who ask for the same one at once.
+    pub repos: Arc<RepoLookups>,
 }
 
 impl AppState {

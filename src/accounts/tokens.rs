@@ -6,6 +6,7 @@ use sea_orm::{
     QueryOrder,
 };
 
+use super::known::KnownAccounts;
 use crate::{
     auth::token,
     entities::{access_token, user},
@@ -70,16 +71,22 @@ pub async fn list(db: &DatabaseConnection, user_id: i64) -> Result<Vec<access_to
         .await?)
 }
 
-/// Revokes one of the user's tokens.
+/// Revokes one of the user's tokens; `known` forgets the user's tokens at once.
 ///
 /// # Errors
 /// The token is not the user's (404), or the database.
-pub async fn revoke(db: &DatabaseConnection, user_id: i64, token_id: i64) -> Result<()> {
+pub async fn revoke(
+    db: &DatabaseConnection,
+    known: &KnownAccounts,
+    user_id: i64,
+    token_id: i64,
+) -> Result<()> {
     let result = access_token::Entity::delete_many()
         .filter(access_token::Column::Id.eq(token_id))
         .filter(access_token::Column::UserId.eq(user_id))
         .exec(db)
         .await?;
+    known.forget_user(user_id);
     if result.rows_affected == 0 {
         return Err(Error::NotFound("token"));
     }

@@ -3,6 +3,7 @@
 
 pub mod csrf;
 pub mod password;
+pub mod recent;
 pub mod session_store;
 pub mod throttle;
 pub mod token;

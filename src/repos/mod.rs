@@ -8,8 +8,9 @@ use sea_orm::{
     QueryFilter, QueryOrder,
 };
 
+pub mod lookups;
+
 use crate::{
-    accounts::users,
     config::Config,
     entities::{repository, user},
     error::{Error, FieldErrors, Result},
@@ -158,15 +159,19 @@ async fn insert_row(
 /// # Errors
 /// The database failed.
 pub async fn find(db: &DatabaseConnection, owner: &str, name: &str) -> Result<Option<Repo>> {
-    let Some(owner) = users::find_by_name(db, owner).await? else {
-        return Ok(None);
-    };
-    let repo = repository::Entity::find()
-        .filter(repository::Column::OwnerId.eq(owner.id))
+    // One query for both rows: this runs on every repository page, fragment and API call.
+    let found = repository::Entity::find()
+        .find_also_related(user::Entity)
+        .filter(user::Column::LowerName.eq(owner.to_ascii_lowercase()))
         .filter(repository::Column::LowerName.eq(name.to_ascii_lowercase()))
         .one(db)
         .await?;
-    Ok(repo.map(|repo| Repo { repo, owner }))
+    Ok(found.and_then(|(repo, owner)| {
+        Some(Repo {
+            repo,
+            owner: owner?,
+        })
+    }))
 }
 
 /// Finds `owner/name` if `viewer` may see it; a private repository is "not found" to others.
@@ -179,9 +184,33 @@ pub async fn find_readable(
     name: &str,
     viewer: Option<&user::Model>,
 ) -> Result<Repo> {
-    match find(db, owner, name).await? {
+    readable(find(db, owner, name).await?, viewer)
+}
+
+/// `found` if `viewer` may see it; a private repository is "not found" to others.
+///
+/// # Errors
+/// Not found (404).
+pub fn readable(found: Option<Repo>, viewer: Option<&user::Model>) -> Result<Repo> {
+    match found {
         Some(repo) if repo.can_read(viewer) => Ok(repo),
         _ => Err(Error::NotFound("repository")),
+    }
+}
+
+/// `found` if `viewer` may administer it: 404 if they cannot see it, 403 if they can see but
+/// not change it.
+///
+/// # Errors
+/// Not found (404), forbidden (403).
+pub fn administrable(found: Option<Repo>, viewer: &user::Model) -> Result<Repo> {
+    let repo = readable(found, Some(viewer))?;
+    if repo.can_admin(Some(viewer)) {
+        Ok(repo)
+    } else {
+        Err(Error::Forbidden(
+            "only the owner or an administrator may do this".to_owned(),
+        ))
     }
 }
 
@@ -196,14 +225,7 @@ pub async fn find_admin(
     name: &str,
     viewer: &user::Model,
 ) -> Result<Repo> {
-    let repo = find_readable(db, owner, name, Some(viewer)).await?;
-    if repo.can_admin(Some(viewer)) {
-        Ok(repo)
-    } else {
-        Err(Error::Forbidden(
-            "only the owner or an administrator may do this".to_owned(),
-        ))
-    }
+    administrable(find(db, owner, name).await?, viewer)
 }
 
 /// The repositories `user` owns, by name.

@@ -11,6 +11,7 @@ mod api_user;
 mod cli;
 mod e2e_browser;
 mod git_http;
+mod hot_paths;
 mod lifecycle;
 mod login_throttle;
 mod mirror_api;

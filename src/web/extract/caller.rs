@@ -12,7 +12,7 @@ use tower_sessions::Session;
 
 use super::origin::ClientAddr;
 use crate::{
-    accounts::{tokens, users},
+    accounts::users,
     auth::SESSION_USER_ID,
     entities::user,
     error::{ApiError, Error, PageError},
@@ -58,7 +58,7 @@ pub async fn resolve(
     client: IpAddr,
 ) -> Result<Option<user::Model>, Error> {
     match creds {
-        Credentials::Token(token) => tokens::authenticate(&state.db, token).await,
+        Credentials::Token(token) => state.accounts.by_token(&state.db, token).await,
         Credentials::Basic(name, password) => {
             users::authenticate_basic(&state.db, &state.throttle, client, name, password).await
         }
@@ -111,7 +111,7 @@ async fn session_user(parts: &mut Parts, state: &AppState) -> Result<Option<user
     else {
         return Ok(None);
     };
-    let user = users::find_by_id(&state.db, id).await?;
+    let user = state.accounts.by_id(&state.db, id).await?;
     if user.is_none() {
         // The account was deleted: forget it.
         let _ = session.remove::<i64>(SESSION_USER_ID).await;

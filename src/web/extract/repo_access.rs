@@ -48,7 +48,8 @@ impl Level for Read {
         name: &str,
         viewer: &Self::Viewer,
     ) -> Result<Repo, Error> {
-        repos::find_readable(&state.db, owner, name, viewer.as_ref()).await
+        let found = state.repos.find(&state.db, owner, name).await?;
+        repos::readable(found, viewer.as_ref())
     }
 }
 
@@ -61,7 +62,8 @@ impl Level for Admin {
         name: &str,
         viewer: &Self::Viewer,
     ) -> Result<Repo, Error> {
-        repos::find_admin(&state.db, owner, name, viewer).await
+        let found = state.repos.find(&state.db, owner, name).await?;
+        repos::administrable(found, viewer)
     }
 }
 

@@ -74,11 +74,19 @@ impl Layout {
             // A visitor's session (if any) keeps a visitor's lifetime on every page it sees.
             session.set_expiry(Some(Expiry::OnInactivity(VISITOR_SESSION_LIFETIME)));
         }
-        // Taking the notice out of an empty session leaves it empty: nothing is stored.
-        let flash = session
-            .remove::<String>(FLASH_KEY)
+        // Taken out only when there is one: a removal marks the session changed, and a
+        // changed session is written back.
+        let flash = match session
+            .get::<String>(FLASH_KEY)
             .await
-            .map_err(Error::internal)?;
+            .map_err(Error::internal)?
+        {
+            Some(_) => session
+                .remove::<String>(FLASH_KEY)
+                .await
+                .map_err(Error::internal)?,
+            None => None,
+        };
         Ok(Self {
             username: viewer.map(|u| u.username.clone()),
             csrf_token,

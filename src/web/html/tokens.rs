@@ -175,7 +175,7 @@ async fn revoke(
     CsrfForm(CsrfOnly {}): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound("token"))?;
-    tokens::revoke(&state.db, user.id, id).await?;
+    tokens::revoke(&state.db, &state.accounts, user.id, id).await?;
     tracing::info!(user_id = user.id, token_id = id, "token revoked");
     set_flash(&session, "Token revoked.").await?;
     Ok(Redirect::to(PAGE).into_response())
