@@ -74,6 +74,7 @@ pub fn fetch_mirror(
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
     let fail = |e: git2::Error| failure(transfer, &e);
     let before = local_refs(&repo, true).map_err(fail)?;
+    let first = refs::none_yet(&repo).map_err(fail)?;
     let listed = transfer.advertise(GitService::UploadPack)?;
     let advertised = mirrored(&listed.refs, true);
 
@@ -95,9 +96,18 @@ pub fn fetch_mirror(
             "+refs/tags/*:refs/tags/*",
             "+refs/notes/*:refs/notes/*",
         ];
-        remote
-            .fetch(&refspecs, Some(&mut options), None)
-            .map_err(fail)?;
+        if first {
+            // Objects only; the refs are then written in one file.
+            remote
+                .download(&refspecs, Some(&mut options))
+                .map_err(fail)?;
+            refs::create_packed(&repo, &advertised)
+                .map_err(|e| TransferError::Other(format!("could not write the refs: {e}")))?;
+        } else {
+            remote
+                .fetch(&refspecs, Some(&mut options), None)
+                .map_err(fail)?;
+        }
         let stats = remote.stats();
         outcome.objects = stats.received_objects() as u64;
         outcome.bytes = stats.received_bytes() as u64;

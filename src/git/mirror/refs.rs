@@ -42,6 +42,48 @@ pub(super) fn local_refs(
     Ok(refs)
 }
 
+/// Whether `repo` has no ref at all yet (a repository just created for an import).
+pub(super) fn none_yet(repo: &Repository) -> Result<bool, git2::Error> {
+    Ok(repo.references()?.next().is_none() && !repo.path().join("packed-refs").exists())
+}
+
+/// Creates `refs` in a repository that has none yet, as one `packed-refs` file (the way
+/// `git clone` writes them) instead of a file per ref: hundreds of small files cost more than
+/// the rest of a fetch's end. Taken under git's lock (`packed-refs.lock`, created exclusively),
+/// so a concurrent writer makes this fail instead of being overwritten. Each object must exist.
+pub(super) fn create_packed(
+    repo: &Repository,
+    refs: &BTreeMap<String, Oid>,
+) -> Result<(), std::io::Error> {
+    use std::io::Write;
+    let odb = repo.odb().map_err(std::io::Error::other)?;
+    let mut text = String::from("# pack-refs with: sorted \n");
+    // A BTreeMap of names iterates in byte order, the order `sorted` promises.
+    for (name, oid) in refs {
+        if !odb.exists(*oid) {
+            return Err(std::io::Error::other(format!(
+                "the remote did not send {oid} for {name}"
+            )));
+        }
+        text.push_str(&format!("{oid} {name}\n"));
+    }
+    let path = repo.path().join("packed-refs");
+    let lock = path.with_extension("lock");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&lock)?;
+    let written = file.write_all(text.as_bytes()).and_then(|()| file.flush());
+    drop(file);
+    match written.and_then(|()| std::fs::rename(&lock, &path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&lock);
+            Err(e)
+        }
+    }
+}
+
 pub(super) fn diff(
     before: &BTreeMap<String, Oid>,
     after: &BTreeMap<String, Oid>,
@@ -109,5 +151,48 @@ mod tests {
                 .iter()
                 .any(|c| c.name == "refs/heads/new" && c.old.is_none())
         );
+    }
+
+    #[test]
+    fn packed_refs_are_read_back_and_need_their_objects_and_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        let blob = repo.blob(b"hello").unwrap();
+        let tree = {
+            let mut builder = repo.treebuilder(None).unwrap();
+            builder.insert("a.txt", blob, 0o100_644).unwrap();
+            builder.write().unwrap()
+        };
+        let signature = git2::Signature::now("T", "t@example.com").unwrap();
+        let commit = repo
+            .commit(
+                None,
+                &signature,
+                &signature,
+                "one",
+                &repo.find_tree(tree).unwrap(),
+                &[],
+            )
+            .unwrap();
+        assert!(none_yet(&repo).unwrap());
+        let refs = BTreeMap::from([
+            ("refs/heads/main".to_owned(), commit),
+            ("refs/tags/v1".to_owned(), commit),
+        ]);
+        create_packed(&repo, &refs).unwrap();
+        assert_eq!(local_refs(&repo, true).unwrap(), refs);
+        assert!(!none_yet(&repo).unwrap());
+
+        let other = tempfile::tempdir().unwrap();
+        let empty = Repository::init_bare(other.path()).unwrap();
+        let missing = create_packed(&empty, &refs).unwrap_err();
+        assert!(missing.to_string().contains("did not send"), "{missing}");
+        std::fs::write(other.path().join("packed-refs.lock"), "").unwrap();
+        let copied = BTreeMap::new();
+        assert!(
+            create_packed(&empty, &copied).is_err(),
+            "a held lock is respected"
+        );
+        assert!(!other.path().join("packed-refs").exists());
     }
 }
