@@ -181,6 +181,22 @@ fn make_source(dir: &Path) {
     git(&["--git-dir", dir.to_str().unwrap(), "gc", "-q"]);
 }
 
+/// The branches and tags of an existing repository (`MIRRORFORGE_BENCH_SOURCE`, say a clone
+/// of ripgrep), packed by `git gc` as a server holds them.
+fn copy_source(source: &Path, dir: &Path) {
+    git(&["init", "-q", "--bare", dir.to_str().unwrap()]);
+    git(&[
+        "--git-dir",
+        dir.to_str().unwrap(),
+        "fetch",
+        "-q",
+        source.to_str().unwrap(),
+        "+refs/heads/*:refs/heads/*",
+        "+refs/tags/*:refs/tags/*",
+    ]);
+    git(&["--git-dir", dir.to_str().unwrap(), "gc", "-q"]);
+}
+
 /// An empty bare repository under lighttpd's root that accepts anonymous pushes.
 fn empty_remote(root: &Path, name: &str) {
     let path = root.join(format!("{name}.git"));
@@ -311,7 +327,10 @@ async fn main() {
     let w = |p: &str| work.path().join(p);
     let served = w("served");
     std::fs::create_dir_all(&served).unwrap();
-    make_source(&served.join("src.git"));
+    match std::env::var_os("MIRRORFORGE_BENCH_SOURCE") {
+        Some(source) => copy_source(Path::new(&source), &served.join("src.git")),
+        None => make_source(&served.join("src.git")),
+    }
     let count = Command::new("git")
         .arg("--git-dir")
         .arg(served.join("src.git"))
@@ -331,7 +350,9 @@ async fn main() {
     let lighttpd = Lighttpd::start(work.path(), &served);
     let upstream = lighttpd.url("src");
     println!(
-        "source: {COMMITS} commits, {refs} refs (branches and tags), packed with `git gc`; {}",
+        "source: {}, {refs} refs (branches and tags), packed with `git gc`; {}",
+        std::env::var("MIRRORFORGE_BENCH_SOURCE")
+            .unwrap_or_else(|_| format!("synthetic, {COMMITS} commits")),
         String::from_utf8_lossy(&count.stdout).replace('\n', " ")
     );
     println!(
@@ -375,6 +396,8 @@ async fn main() {
             .ours
             .push(newest_run(&state, repo.repo.id, 0).await.1);
         imported.push(repo.repo.id);
+        // The import's background repack must not slow git's turn.
+        mirrorforge::git::maintenance::settled().await;
         let clone = w(&format!("clone-{run}.git"));
         import.theirs.push(
             time_git(&[
@@ -436,7 +459,7 @@ async fn main() {
         std::fs::write(author.join("new.txt"), format!("change {run}\n")).unwrap();
         author_git(&["add", "new.txt"]);
         author_git(&["commit", "-q", "-m", &format!("new {run}")]);
-        author_git(&["push", "-q", "origin", "main"]);
+        author_git(&["push", "-q", "origin", "HEAD"]);
         incremental.ours.push(sync(&state, mirror).await);
         mirrorforge::git::maintenance::settled().await;
         incremental
