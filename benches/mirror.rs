@@ -321,8 +321,24 @@ async fn user(state: &AppState, name: &str) -> user::Model {
     .unwrap()
 }
 
+/// The machine's CPU time so far as `(steal, total)` jiffies, from `/proc/stat`: on a virtual
+/// machine, time the hypervisor gave to others while we wanted to run.
+fn cpu_times() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    (fields.get(7).copied().unwrap_or(0), fields.iter().sum())
+}
+
 #[tokio::main]
 async fn main() {
+    let (steal_before, total_before) = cpu_times();
     let work = tempfile::tempdir().unwrap();
     let w = |p: &str| work.path().join(p);
     let served = w("served");
@@ -577,6 +593,11 @@ async fn main() {
     tick_row(&w("tick")).await;
     http_rows(&running, &ours_state, &served_owner, &token).await;
     idle_rss(&w("idle"));
+    let (steal_after, total_after) = cpu_times();
+    println!(
+        "\nCPU stolen by the hypervisor during the run: {:.0} % (noisy neighbours make every figure slower and wider)",
+        (steal_after - steal_before) as f64 * 100.0 / (total_after - total_before).max(1) as f64
+    );
 }
 
 /// 1,000 mirrors due at once, each a no-op, with the default scheduler and slots: syncs per
