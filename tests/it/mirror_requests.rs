@@ -2,10 +2,12 @@
 //! advertisement, and one that fetches or pushes a new commit asks for the advertisement once
 //! (libgit2 is served the copy our code read), then negotiates.
 
+use std::path::PathBuf;
+
 use serde_json::json;
 
 use crate::support::{
-    Db, Git,
+    Db, Git, TestServer, TestUser,
     git_backend::{GitBackend, refs_of},
     mirror::{import_body, patch, seed, settle, start, sync_now},
     on_both_databases,
@@ -16,8 +18,10 @@ on_both_databases!(
     a_first_push_to_an_empty_remote_is_complete_either_way,
 );
 
-async fn a_sync_asks_the_remote_no_more_than_it_needs(db: Db) {
-    let (s, owner) = start(&db).await;
+/// A server with a mirror `m` imported from a seeded upstream `src`, its first sync done; the
+/// upstream's work tree too.
+async fn imported_mirror(db: &Db) -> (TestServer, TestUser, GitBackend, Git, PathBuf) {
+    let (s, owner) = start(db).await;
     let upstream = GitBackend::start().await;
     upstream.create("src").await;
     let git = Git::new();
@@ -30,6 +34,11 @@ async fn a_sync_asks_the_remote_no_more_than_it_needs(db: Db) {
     .await
     .expect(201);
     assert_eq!(settle(&s, &owner, "m").await["sync_status"], "success");
+    (s, owner, upstream, git, work)
+}
+
+async fn a_sync_asks_the_remote_no_more_than_it_needs(db: Db) {
+    let (s, owner, upstream, git, work) = imported_mirror(&db).await;
     upstream.take_requests();
 
     // Nothing changed: the advertisement alone.
@@ -88,19 +97,7 @@ async fn a_sync_asks_the_remote_no_more_than_it_needs(db: Db) {
 /// that pack as it is; a repository with loose objects goes through libgit2's pack builder.
 /// Either way the backup ends with the same refs and passes `git fsck`.
 async fn a_first_push_to_an_empty_remote_is_complete_either_way(db: Db) {
-    let (s, owner) = start(&db).await;
-    let upstream = GitBackend::start().await;
-    upstream.create("src").await;
-    let git = Git::new();
-    let work = seed(&git, upstream.path("src").to_str().unwrap()).await;
-    import_body(
-        &s,
-        &owner,
-        json!({ "name": "m", "clone_url": upstream.url("src"), "mirror": true }),
-    )
-    .await
-    .expect(201);
-    assert_eq!(settle(&s, &owner, "m").await["sync_status"], "success");
+    let (s, owner, _upstream, git, work) = imported_mirror(&db).await;
     // The import's pack is repacked with a bitmap in the background; still one pack after.
     mirrorforge::git::maintenance::settled().await;
     let local = s.repo_dir("owner", "m");

@@ -236,15 +236,7 @@ pub fn push(
             .await
             .map_err(|refusal| transfer.explain_refusal(refusal))?;
         transfer.check(&response, "application/x-git-receive-pack-result")?;
-        response
-            .into_body()
-            .collect()
-            .await
-            .map(http_body_util::Collected::to_bytes)
-            .map_err(|e| TransferError::Connect {
-                url: transfer.http().remote().to_string(),
-                detail: e.to_string(),
-            })
+        transfer.read_whole(response).await
     })??;
     let refused = refused(&answer, side_band)?;
     if !refused.is_empty() {

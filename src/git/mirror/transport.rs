@@ -161,15 +161,7 @@ impl Transfer {
                 &response,
                 &format!("application/x-{}-advertisement", service.name()),
             )?;
-            response
-                .into_body()
-                .collect()
-                .await
-                .map(http_body_util::Collected::to_bytes)
-                .map_err(|e| TransferError::Connect {
-                    url: self.http.remote().to_string(),
-                    detail: e.to_string(),
-                })
+            self.read_whole(response).await
         })??;
         let parsed = advertisement::parse(&body, service.name()).map_err(|e| {
             tracing::debug!(error = %e, "not a ref advertisement");
@@ -179,6 +171,22 @@ impl Transfer {
             kept.insert(service, body);
         }
         Ok(parsed)
+    }
+
+    /// The whole body of an answer (an advertisement, a push's report: small ones).
+    pub(super) async fn read_whole(
+        &self,
+        response: Response<Incoming>,
+    ) -> Result<Bytes, TransferError> {
+        response
+            .into_body()
+            .collect()
+            .await
+            .map(http_body_util::Collected::to_bytes)
+            .map_err(|e| TransferError::Connect {
+                url: self.http.remote().to_string(),
+                detail: e.to_string(),
+            })
     }
 
     /// Whether an answer is the smart-HTTP answer expected (`content_type`); else why not.
