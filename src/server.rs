@@ -51,6 +51,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     db::migrate(&db).await?;
     std::fs::create_dir_all(config.repos_dir())?;
     let secrets = SecretBox::load(&config)?;
+    let resealed = crate::mirror::push_mirrors::reseal_moved(&db, &secrets).await?;
+    if resealed > 0 {
+        tracing::info!(resealed, "downstream passwords moved to their push mirrors");
+    }
     let throttle = Arc::new(LoginThrottle::new(config.login_throttle));
     let config = Arc::new(config);
     let engine = Engine::new(db.clone(), Arc::clone(&config), secrets.clone());

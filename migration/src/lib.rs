@@ -12,6 +12,8 @@ mod m20261125_000007_create_mirror_ref_updates;
 mod m20261201_000001_add_users_first_user;
 mod m20261201_000002_index_repository_claims;
 mod m20261201_000003_unique_token_names;
+mod m20261202_000001_create_push_mirrors;
+mod m20261202_000002_ref_update_targets;
 
 /// Runs every migration of the schema in order.
 pub struct Migrator;
@@ -30,6 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_add_users_first_user::Migration),
             Box::new(m20261201_000002_index_repository_claims::Migration),
             Box::new(m20261201_000003_unique_token_names::Migration),
+            Box::new(m20261202_000001_create_push_mirrors::Migration),
+            Box::new(m20261202_000002_ref_update_targets::Migration),
         ]
     }
 }

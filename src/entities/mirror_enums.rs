@@ -116,6 +116,42 @@ pub enum RefSide {
     Downstream,
 }
 
+/// What a run did to one ref (`mirror_ref_updates.action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum RefAction {
+    /// Created.
+    #[sea_orm(string_value = "create")]
+    Create,
+    /// Moved forward (the old value is an ancestor of the new one).
+    #[sea_orm(string_value = "update")]
+    Update,
+    /// Moved to a value that does not descend from the old one.
+    #[sea_orm(string_value = "force")]
+    Force,
+    /// Deleted.
+    #[sea_orm(string_value = "delete")]
+    Delete,
+    /// Left as it was on a target that keeps divergent refs.
+    #[sea_orm(string_value = "diverged")]
+    Diverged,
+}
+
+/// Which place a stored push-mirror password was sealed for (`push_mirrors.password_sealed_for`):
+/// its push mirror, or, moved by the upgrade and not re-sealed yet, its repository's downstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum SealedFor {
+    /// The push mirror's own row.
+    #[sea_orm(string_value = "push_mirror")]
+    PushMirror,
+    /// The repository's former `downstream_password`.
+    #[sea_orm(string_value = "repository")]
+    Repository,
+}
+
 /// `as_str` (the stored word, as pages show it) and `Display` for the enums above; the test
 /// below holds each word to its `string_value`.
 macro_rules! words {
@@ -150,6 +186,14 @@ words! {
     MirrorDirection { Upstream => "upstream", Downstream => "downstream", Both => "both" }
     Trigger { Manual => "manual", Scheduled => "scheduled", Import => "import" }
     RefSide { Upstream => "upstream", Downstream => "downstream" }
+    RefAction {
+        Create => "create",
+        Update => "update",
+        Force => "force",
+        Delete => "delete",
+        Diverged => "diverged",
+    }
+    SealedFor { PushMirror => "push_mirror", Repository => "repository" }
 }
 
 #[cfg(test)]
@@ -180,6 +224,8 @@ mod tests {
         same_word::<MirrorDirection>();
         same_word::<Trigger>();
         same_word::<RefSide>();
+        same_word::<RefAction>();
+        same_word::<SealedFor>();
         assert_eq!(RunStatus::UpToDate.as_str(), "up_to_date");
         for direction in MirrorDirection::iter() {
             assert_eq!(MirrorDirection::parse(direction.as_str()), Some(direction));

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use super::mirror_enums::RefSide;
+use super::mirror_enums::{RefAction, RefSide};
 
 /// One ref changed by one run; `old_id` None means created, `new_id` None means deleted.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -16,6 +16,10 @@ pub struct Model {
     pub ref_name: String,
     pub old_id: Option<String>,
     pub new_id: Option<String>,
+    /// What happened to the ref (None on rows written before actions were recorded).
+    pub action: Option<RefAction>,
+    /// The push mirror a pushed ref went to (None for a pull, and on older rows).
+    pub push_mirror_id: Option<i64>,
 }
 
 /// A ref update belongs to a run.

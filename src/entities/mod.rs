@@ -4,6 +4,7 @@ pub mod access_token;
 pub mod mirror_enums;
 pub mod mirror_ref_update;
 pub mod mirror_run;
+pub mod push_mirror;
 pub mod repository;
 pub mod session;
 pub mod user;

@@ -4,6 +4,7 @@
 
 pub mod engine;
 pub mod import;
+pub mod push_mirrors;
 pub mod runs;
 pub mod scheduler;
 pub mod secrets;

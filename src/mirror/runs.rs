@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::{
     entities::{
-        mirror_enums::{MirrorDirection, RefSide, RunStatus, Trigger},
+        mirror_enums::{MirrorDirection, RefAction, RefSide, RunStatus, Trigger},
         mirror_ref_update, mirror_run,
     },
     error::Result,
@@ -26,6 +26,11 @@ pub struct RefUpdateView {
     pub new: Option<String>,
     /// `upstream` (changed here) or `downstream` (changed on the remote).
     pub side: RefSide,
+    /// `create`, `update`, `force`, `delete` or `diverged`.
+    pub action: RefAction,
+    /// For a push: the push mirror it went to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_mirror_id: Option<i64>,
 }
 
 /// One run as the API and the history page show it.
@@ -79,11 +84,19 @@ pub async fn list(
             .all(db)
             .await?
         {
+            // Rows written before actions were recorded: what their ids say.
+            let action = u.action.unwrap_or(match (&u.old_id, &u.new_id) {
+                (None, _) => RefAction::Create,
+                (_, None) => RefAction::Delete,
+                _ => RefAction::Update,
+            });
             updates.entry(u.run_id).or_default().push(RefUpdateView {
                 ref_name: u.ref_name,
                 old: u.old_id,
                 new: u.new_id,
                 side: u.side,
+                action,
+                push_mirror_id: u.push_mirror_id,
             });
         }
     }

@@ -89,16 +89,26 @@ impl SecretBox {
         }
     }
 
-    fn aad(repo_id: i64, field: &str) -> String {
-        format!("mirrorforge/repository/{repo_id}/{field}")
-    }
-
     /// Encrypts `plaintext` for `field` of repository `repo_id`.
     #[must_use]
     pub fn encrypt(&self, repo_id: i64, field: &str, plaintext: &str) -> String {
+        self.seal(&Place::repository(repo_id, field), plaintext)
+    }
+
+    /// Decrypts a value stored by [`SecretBox::encrypt`] for the same repository and field.
+    ///
+    /// # Errors
+    /// The value was made with another key, for another row or field, or is damaged.
+    pub fn decrypt(&self, repo_id: i64, field: &str, stored: &str) -> Result<String, DecryptError> {
+        self.open(&Place::repository(repo_id, field), stored)
+    }
+
+    /// Encrypts `plaintext` for `place`.
+    #[must_use]
+    pub fn seal(&self, place: &Place, plaintext: &str) -> String {
         let nonce_bytes: [u8; NONCE_LEN] = rand::rng().random();
         let nonce = Nonce::from(nonce_bytes);
-        let aad = Self::aad(repo_id, field);
+        let aad = place.aad();
         let ciphertext = self
             .cipher
             .encrypt(
@@ -114,13 +124,13 @@ impl SecretBox {
         format!("{VERSION_PREFIX}{}", STANDARD.encode(out))
     }
 
-    /// Decrypts a value stored by [`SecretBox::encrypt`] for the same repository and field.
+    /// Decrypts a value sealed for the same `place`.
     ///
     /// # Errors
-    /// The value was made with another key, for another row or field, or is damaged.
-    pub fn decrypt(&self, repo_id: i64, field: &str, stored: &str) -> Result<String, DecryptError> {
+    /// The value was made with another key, for another place, or is damaged.
+    pub fn open(&self, place: &Place, stored: &str) -> Result<String, DecryptError> {
         let error = || DecryptError {
-            field: field.replace('_', " "),
+            field: place.field.replace('_', " "),
         };
         let raw = stored
             .strip_prefix(VERSION_PREFIX)
@@ -129,7 +139,7 @@ impl SecretBox {
             .ok_or_else(error)?;
         let (nonce_bytes, ciphertext) = raw.split_at(NONCE_LEN);
         let nonce_array: [u8; NONCE_LEN] = nonce_bytes.try_into().map_err(|_| error())?;
-        let aad = Self::aad(repo_id, field);
+        let aad = place.aad();
         let plain = self
             .cipher
             .decrypt(
@@ -141,6 +151,41 @@ impl SecretBox {
             )
             .map_err(|_| error())?;
         String::from_utf8(plain).map_err(|_| error())
+    }
+}
+
+/// Where a secret is stored (table, row, field): its associated data, so a ciphertext copied
+/// elsewhere does not decrypt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    table: &'static str,
+    row: i64,
+    field: String,
+}
+
+impl Place {
+    /// `field` of repository `id`.
+    #[must_use]
+    pub fn repository(id: i64, field: &str) -> Self {
+        Self {
+            table: "repository",
+            row: id,
+            field: field.to_owned(),
+        }
+    }
+
+    /// The password of push mirror `id`.
+    #[must_use]
+    pub fn push_mirror_password(id: i64) -> Self {
+        Self {
+            table: "push_mirror",
+            row: id,
+            field: "push_mirror_password".to_owned(),
+        }
+    }
+
+    fn aad(&self) -> String {
+        format!("mirrorforge/{}/{}/{}", self.table, self.row, self.field)
     }
 }
 
@@ -193,6 +238,20 @@ mod tests {
                 .contains("upstream password cannot be decrypted")
         );
         assert!(secrets.decrypt(1, "upstream_password", "garbage").is_err());
+        // A push mirror's password is bound to that push mirror, not to a repository's field.
+        let pushed = secrets.seal(&Place::push_mirror_password(1), "hunter2");
+        assert_eq!(
+            secrets
+                .open(&Place::push_mirror_password(1), &pushed)
+                .unwrap(),
+            "hunter2"
+        );
+        assert!(
+            secrets
+                .open(&Place::push_mirror_password(2), &pushed)
+                .is_err()
+        );
+        assert!(secrets.decrypt(1, "push_mirror_password", &pushed).is_err());
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod mirror_errors;
 mod mirror_hardening;
 mod mirror_process;
 mod mirror_requests;
+mod push_mirrors;
 mod scheduler;
 mod timeouts;
 mod web_auth;

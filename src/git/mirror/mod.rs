@@ -125,6 +125,7 @@ pub fn fetch_mirror(
     }
     let after = local_refs(&repo, true).map_err(fail)?;
     outcome.changes = diff(&before, &after);
+    refs::mark_forced(&repo, &mut outcome.changes);
     outcome.requests = transfer.http().requests();
     Ok(outcome)
 }
@@ -166,7 +167,8 @@ pub fn push_mirror_with_threads(
     let local = local_refs(&repo, false).map_err(fail)?;
     let listed = transfer.advertise(GitService::ReceivePack)?;
     let advertised = mirrored(&listed.refs, false);
-    let changes = diff(&advertised, &local);
+    let mut changes = diff(&advertised, &local);
+    refs::mark_forced(&repo, &mut changes);
     let mut outcome = Outcome {
         up_to_date: changes.is_empty(),
         ..Outcome::default()

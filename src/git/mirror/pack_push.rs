@@ -278,11 +278,13 @@ mod tests {
                 name: "refs/heads/main".to_owned(),
                 old: None,
                 new: Some("1".repeat(40)),
+                forced: false,
             },
             RefChange {
                 name: "refs/tags/v1".to_owned(),
                 old: None,
                 new: Some("2".repeat(40)),
+                forced: false,
             },
         ];
         let text = String::from_utf8(commands(&creates, true)).unwrap();

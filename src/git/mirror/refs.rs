@@ -13,6 +13,8 @@ pub struct RefChange {
     pub old: Option<String>,
     /// Id after.
     pub new: Option<String>,
+    /// Moved to a value that does not descend from the old one (history rewritten).
+    pub forced: bool,
 }
 
 /// Refs a mirror carries: branches, tags and notes (never host-internal ones such as
@@ -84,6 +86,20 @@ pub(super) fn create_packed(
     }
 }
 
+/// Marks the moves in `changes` that are not fast-forwards in `repo` (an old value `repo` does
+/// not have cannot be an ancestor of the new one).
+pub(super) fn mark_forced(repo: &Repository, changes: &mut [RefChange]) {
+    for change in changes {
+        if let (Some(old), Some(new)) = (&change.old, &change.new) {
+            let descends = match (Oid::from_str(old), Oid::from_str(new)) {
+                (Ok(old), Ok(new)) => repo.graph_descendant_of(new, old).unwrap_or(false),
+                _ => false,
+            };
+            change.forced = !descends;
+        }
+    }
+}
+
 pub(super) fn diff(
     before: &BTreeMap<String, Oid>,
     after: &BTreeMap<String, Oid>,
@@ -96,6 +112,7 @@ pub(super) fn diff(
                 name: name.clone(),
                 old: Some(old.to_string()),
                 new: new.map(Oid::to_string),
+                forced: false,
             }),
         }
     }
@@ -105,6 +122,7 @@ pub(super) fn diff(
                 name: name.clone(),
                 old: None,
                 new: Some(new.to_string()),
+                forced: false,
             });
         }
     }

@@ -29,7 +29,7 @@ use crate::{
     config::Config,
     entities::{
         mirror_enums::{MirrorDirection, RunStatus, Trigger},
-        mirror_run, repository, user,
+        mirror_run, push_mirror, repository, user,
     },
     error::{Error, Result},
     git::mirror::{Credentials, Outcome, Progress},
@@ -47,19 +47,48 @@ pub struct OneTimeClone {
     pub credentials: Credentials,
 }
 
+/// Where one transfer of a run went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The pull from the upstream.
+    Upstream,
+    /// The push to the push mirror with this id.
+    PushMirror(i64),
+}
+
 /// How a finished run ended.
 #[derive(Debug)]
 pub enum RunResult {
     /// Synced (or already up to date).
-    Done(Vec<(MirrorDirection, Outcome)>),
+    Done(Vec<(Target, Outcome)>),
     /// Failed with a sentence for the user.
     Failed {
         /// The message, free of credentials.
         message: String,
         /// Worth retrying sooner.
         transient: bool,
+        /// The transfers that succeeded all the same (other push mirrors).
+        done: Vec<(Target, Outcome)>,
+        /// Each push mirror that failed, with its sentence.
+        failed_pushes: Vec<(i64, String)>,
     },
 }
+
+impl RunResult {
+    /// A failure before or instead of any transfer.
+    #[must_use]
+    pub fn failed(message: String, transient: bool) -> Self {
+        Self::Failed {
+            message,
+            transient,
+            done: Vec::new(),
+            failed_pushes: Vec::new(),
+        }
+    }
+}
+
+/// A claimed repository as a sync reads it: the row, its owner, its push mirrors.
+type Loaded = (repository::Model, user::Model, Vec<push_mirror::Model>);
 
 /// The answer to "sync this repository now".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,27 +266,32 @@ impl Engine {
         let _heartbeat = AbortOnDrop(tokio::spawn(Arc::clone(&self.claims).heartbeat(repo_id)));
         let _slot = queued.wait().await;
         // Read now: the settings may have changed while the sync waited for its slot.
-        let (repo, owner) = self.load(repo_id).await?;
+        let (repo, owner, targets) = self.load(repo_id).await?;
         let span = tracing::info_span!(
             "sync",
             repo = %format!("{}/{}", owner.username, repo.name),
             repo_id,
             trigger = %trigger,
         );
-        self.run_loaded(repo, owner, trigger, one_time)
+        self.run_loaded(repo, owner, targets, trigger, one_time)
             .instrument(span)
             .await
     }
 
     /// The repository and its owner; `None` when either is gone (the claim went with the
     /// row) or the database failed (then the claim is released, the error logged).
-    async fn load(&self, repo_id: i64) -> Option<(repository::Model, user::Model)> {
+    async fn load(&self, repo_id: i64) -> Option<Loaded> {
         let loaded = match repository::Entity::find_by_id(repo_id)
             .find_also_related(user::Entity)
             .one(&self.db)
             .await
         {
-            Ok(Some((repo, Some(owner)))) => return Some((repo, owner)),
+            Ok(Some((repo, Some(owner)))) => {
+                match super::push_mirrors::list(&self.db, repo_id).await {
+                    Ok(targets) => return Some((repo, owner, targets)),
+                    Err(e) => e,
+                }
+            }
             Ok(_) => return None,
             Err(e) => Error::from(e),
         };
@@ -281,6 +315,7 @@ impl Engine {
         self: Arc<Self>,
         repo: repository::Model,
         owner: user::Model,
+        targets: Vec<push_mirror::Model>,
         trigger: Trigger,
         one_time: Option<OneTimeClone>,
     ) -> Option<RunResult> {
@@ -325,16 +360,17 @@ impl Engine {
                         config: &engine.config,
                         secrets: &engine.secrets,
                     };
+                    let enabled: Vec<push_mirror::Model> =
+                        targets.into_iter().filter(|t| t.enabled).collect();
                     pipeline
-                        .perform(&repo, path, direction, one_time, &progress)
+                        .perform(&repo, &enabled, path, direction, one_time, &progress)
                         .await
                 }
                 .in_current_span(),
             )
         };
-        let result = worker.await.unwrap_or_else(|e| RunResult::Failed {
-            message: format!("internal error during sync: {e}"),
-            transient: true,
+        let result = worker.await.unwrap_or_else(|e| {
+            RunResult::failed(format!("internal error during sync: {e}"), true)
         });
         if let Ok(mut map) = self.progress.lock() {
             map.remove(&repo.id);

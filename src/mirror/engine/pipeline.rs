@@ -1,5 +1,6 @@
-//! One sync's work: pull from the upstream and/or push to the downstream, each transfer over
-//! its own HTTP connection, libgit2 on the blocking pool inside the sync's tracing span.
+//! One sync's work: pull from the upstream and/or push to every enabled push mirror in id order
+//! (one failing does not stop the others), each transfer over its own HTTP connection, libgit2
+//! on the blocking pool inside the sync's tracing span.
 
 use std::{
     path::PathBuf,
@@ -9,15 +10,15 @@ use std::{
 
 use tracing::Instrument;
 
-use super::{OneTimeClone, RunResult};
+use super::{OneTimeClone, RunResult, Target};
 use crate::{
     config::Config,
-    entities::{mirror_enums::MirrorDirection, repository},
+    entities::{mirror_enums::MirrorDirection, push_mirror, repository},
     git::mirror::{
         self as transfer, Credentials, Limits, Outcome, Progress, error::TransferError,
         transport::Transfer,
     },
-    mirror::secrets::SecretBox,
+    mirror::{push_mirrors, secrets::SecretBox},
     net::{remote_http::RemoteHttp, remote_url::RemoteUrl},
 };
 
@@ -35,18 +36,20 @@ pub(super) struct Pipeline<'a> {
 }
 
 impl Pipeline<'_> {
-    /// Runs the sync of `repo` (at `path`) in `direction`; `one_time` replaces the upstream
-    /// and its credentials for an import that keeps no mirror.
+    /// Runs the sync of `repo` (at `path`) in `direction`, pushing to `targets` (its enabled
+    /// push mirrors, oldest first); `one_time` replaces the upstream and its credentials for an
+    /// import that keeps no mirror.
     pub(super) async fn perform(
         &self,
         repo: &repository::Model,
+        targets: &[push_mirror::Model],
         path: PathBuf,
         direction: MirrorDirection,
         one_time: Option<OneTimeClone>,
         progress: &Arc<Progress>,
     ) -> RunResult {
         tracing::info!(direction = %direction.as_str(), "Performing mirror sync");
-        let failed = |message: String, transient: bool| RunResult::Failed { message, transient };
+        let failed = RunResult::failed;
         let mut done = Vec::new();
         if direction.pulls() {
             let source = match &one_time {
@@ -74,7 +77,7 @@ impl Pipeline<'_> {
                     if !outcome.up_to_date {
                         crate::git::maintenance::after_update(&path);
                     }
-                    done.push((MirrorDirection::Upstream, outcome));
+                    done.push((Target::Upstream, outcome));
                 }
                 Err(e) => {
                     let mut message = format!("upstream: {e}");
@@ -86,27 +89,54 @@ impl Pipeline<'_> {
             }
         }
         if direction.pushes() {
-            let Some(url) = repo.downstream_url.clone() else {
-                return failed("no downstream URL is set".to_owned(), false);
-            };
-            let creds = match self.credentials(
-                repo,
-                "downstream_password",
-                repo.downstream_username.as_ref(),
-                repo.downstream_password.as_ref(),
-            ) {
-                Ok(creds) => creds,
-                Err(message) => return failed(message, false),
-            };
-            match self.transfer(Way::Push, &url, creds, path, progress).await {
-                Ok(outcome) => {
-                    tracing::info!("Downstream sync completed");
-                    done.push((MirrorDirection::Downstream, outcome));
+            if targets.is_empty() {
+                return failed("no push mirror is set".to_owned(), false);
+            }
+            let mut failed_pushes = Vec::new();
+            let mut sentences = Vec::new();
+            let mut transient = true;
+            for target in targets {
+                match self.push_to(target, path.clone(), progress).await {
+                    Ok(outcome) => {
+                        tracing::info!(push_mirror_id = target.id, "Downstream sync completed");
+                        done.push((Target::PushMirror(target.id), outcome));
+                    }
+                    Err((sentence, retry_sooner)) => {
+                        transient &= retry_sooner;
+                        sentences.push(format!("downstream {}: {sentence}", target.remote_url));
+                        failed_pushes.push((target.id, sentence));
+                    }
                 }
-                Err(e) => return failed(format!("downstream: {e}"), e.is_transient()),
+            }
+            if !failed_pushes.is_empty() {
+                return RunResult::Failed {
+                    message: sentences.join("; "),
+                    transient,
+                    done,
+                    failed_pushes,
+                };
             }
         }
         RunResult::Done(done)
+    }
+
+    /// One push to `target`: its credentials decrypted, then the transfer. On failure, the
+    /// sentence (free of credentials) and whether to retry sooner.
+    async fn push_to(
+        &self,
+        target: &push_mirror::Model,
+        path: PathBuf,
+        progress: &Arc<Progress>,
+    ) -> Result<Outcome, (String, bool)> {
+        let password =
+            push_mirrors::password(self.secrets, target).map_err(|e| (e.to_string(), false))?;
+        let creds = Credentials {
+            username: target.remote_username.clone(),
+            password,
+        };
+        self.transfer(Way::Push, &target.remote_url, creds, path, progress)
+            .await
+            .map_err(|e| (e.to_string(), e.is_transient()))
     }
 
     /// The stored username and the decrypted password of one side.

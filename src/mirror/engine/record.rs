@@ -1,21 +1,23 @@
 //! The end of a run, written in one transaction: the run's outcome and its ref updates, the
 //! repository's new status and next sync, and the release of the claim.
 
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
 };
 
 use super::{
-    RunResult,
+    RunResult, Target,
     claims::{Claims, Release},
 };
 use crate::{
     entities::{
-        mirror_enums::{MirrorDirection, RefSide, RunStatus, SyncStatus},
-        mirror_ref_update, mirror_run, repository,
+        mirror_enums::{RefAction, RefSide, RunStatus, SyncStatus},
+        mirror_ref_update, mirror_run, push_mirror, repository,
     },
     error::Result,
+    git::mirror::RefChange,
 };
 
 /// First retry delay after a transient failure, doubling with each failure up to the interval.
@@ -40,6 +42,35 @@ fn next_in(result: &RunResult, failures: i32, interval: i64) -> i64 {
     }
 }
 
+/// What a transfer did to one ref.
+fn action_of(change: &RefChange) -> RefAction {
+    match (&change.old, &change.new) {
+        (None, _) => RefAction::Create,
+        (_, None) => RefAction::Delete,
+        _ if change.forced => RefAction::Force,
+        _ => RefAction::Update,
+    }
+}
+
+/// Records one push mirror's last result (`synced_at` on success).
+async fn push_result(
+    txn: &DatabaseTransaction,
+    id: i64,
+    status: SyncStatus,
+    error: Option<String>,
+    synced_at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    let mut update = push_mirror::Entity::update_many()
+        .col_expr(push_mirror::Column::LastStatus, Expr::value(status))
+        .col_expr(push_mirror::Column::LastError, Expr::value(error))
+        .filter(push_mirror::Column::Id.eq(id));
+    if let Some(at) = synced_at {
+        update = update.col_expr(push_mirror::Column::LastSyncedAt, Expr::value(at));
+    }
+    update.exec(txn).await?;
+    Ok(())
+}
+
 /// Records `run`'s end and releases `holder`'s claim on the repository, all or nothing.
 pub(super) async fn record(
     db: &DatabaseConnection,
@@ -52,49 +83,66 @@ pub(super) async fn record(
     let txn = db.begin().await?;
     let mut run_row: mirror_run::ActiveModel = run.clone().into();
     run_row.finished_at = Set(Some(now));
-    let failures = match result {
-        RunResult::Done(outcomes) => {
-            let up_to_date = outcomes.iter().all(|(_, o)| o.up_to_date);
-            run_row.status = Set(if up_to_date {
-                RunStatus::UpToDate
-            } else {
-                RunStatus::Success
-            });
-            run_row.objects_transferred = Set(outcomes.iter().map(|(_, o)| o.objects as i64).sum());
-            run_row.bytes_transferred = Set(outcomes.iter().map(|(_, o)| o.bytes as i64).sum());
-            let updates: Vec<mirror_ref_update::ActiveModel> = outcomes
+    let (transferred, failure, failed_pushes) = match result {
+        RunResult::Done(done) => (done.as_slice(), None, &[][..]),
+        RunResult::Failed {
+            message,
+            done,
+            failed_pushes,
+            ..
+        } => (done.as_slice(), Some(message), failed_pushes.as_slice()),
+    };
+    run_row.objects_transferred = Set(transferred.iter().map(|(_, o)| o.objects as i64).sum());
+    run_row.bytes_transferred = Set(transferred.iter().map(|(_, o)| o.bytes as i64).sum());
+    run_row.status = Set(match failure {
+        Some(_) => RunStatus::Failed,
+        None if transferred.iter().all(|(_, o)| o.up_to_date) => RunStatus::UpToDate,
+        None => RunStatus::Success,
+    });
+    if let Some(message) = failure {
+        tracing::error!(error = %message, "Mirror sync failed");
+        run_row.error = Set(Some(message.clone()));
+    }
+    let updates: Vec<mirror_ref_update::ActiveModel> = transferred
+        .iter()
+        .flat_map(|(target, outcome)| {
+            let (side, push_mirror_id) = match target {
+                Target::Upstream => (RefSide::Upstream, None),
+                Target::PushMirror(id) => (RefSide::Downstream, Some(*id)),
+            };
+            outcome
+                .changes
                 .iter()
-                .flat_map(|(direction, outcome)| {
-                    let side = match direction {
-                        MirrorDirection::Downstream => RefSide::Downstream,
-                        _ => RefSide::Upstream,
-                    };
-                    outcome
-                        .changes
-                        .iter()
-                        .map(move |c| mirror_ref_update::ActiveModel {
-                            run_id: Set(run.id),
-                            side: Set(side),
-                            ref_name: Set(c.name.clone()),
-                            old_id: Set(c.old.clone()),
-                            new_id: Set(c.new.clone()),
-                            ..Default::default()
-                        })
+                .map(move |c| mirror_ref_update::ActiveModel {
+                    run_id: Set(run.id),
+                    side: Set(side),
+                    ref_name: Set(c.name.clone()),
+                    old_id: Set(c.old.clone()),
+                    new_id: Set(c.new.clone()),
+                    action: Set(Some(action_of(c))),
+                    push_mirror_id: Set(push_mirror_id),
+                    ..Default::default()
                 })
-                .collect();
-            for chunk in updates.chunks(INSERT_CHUNK) {
-                mirror_ref_update::Entity::insert_many(chunk.to_vec())
-                    .exec(&txn)
-                    .await?;
-            }
-            0
+        })
+        .collect();
+    for chunk in updates.chunks(INSERT_CHUNK) {
+        mirror_ref_update::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
+    }
+    // Each push mirror keeps its own last result.
+    for (target, _) in transferred {
+        if let Target::PushMirror(id) = target {
+            push_result(&txn, *id, SyncStatus::Success, None, Some(now)).await?;
         }
-        RunResult::Failed { message, .. } => {
-            tracing::error!(error = %message, "Mirror sync failed");
-            run_row.status = Set(RunStatus::Failed);
-            run_row.error = Set(Some(message.clone()));
-            repo.consecutive_failures.saturating_add(1)
-        }
+    }
+    for (id, sentence) in failed_pushes {
+        push_result(&txn, *id, SyncStatus::Failed, Some(sentence.clone()), None).await?;
+    }
+    let failures = if failure.is_some() {
+        repo.consecutive_failures.saturating_add(1)
+    } else {
+        0
     };
     run_row.update(&txn).await?;
 
@@ -104,9 +152,9 @@ pub(super) async fn record(
         return Ok(());
     };
     let next = next_in(result, failures, current.sync_interval.max(1));
-    let (status, error, synced_at) = match result {
-        RunResult::Done(_) => (SyncStatus::Success, None, Some(now)),
-        RunResult::Failed { message, .. } => (SyncStatus::Failed, Some(message.clone()), None),
+    let (status, error, synced_at) = match failure {
+        None => (SyncStatus::Success, None, Some(now)),
+        Some(message) => (SyncStatus::Failed, Some(message.clone()), None),
     };
     Claims::release(
         &txn,
@@ -133,14 +181,8 @@ mod tests {
 
     #[test]
     fn transient_failures_retry_sooner_doubling_up_to_the_interval() {
-        let transient = RunResult::Failed {
-            message: String::new(),
-            transient: true,
-        };
-        let lasting = RunResult::Failed {
-            message: String::new(),
-            transient: false,
-        };
+        let transient = RunResult::failed(String::new(), true);
+        let lasting = RunResult::failed(String::new(), false);
         assert_eq!(next_in(&transient, 1, 3600), 60);
         assert_eq!(next_in(&transient, 2, 3600), 120);
         assert_eq!(next_in(&transient, 7, 3600), 3600);

@@ -19,12 +19,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 
-use super::secrets::SecretBox;
+use super::{push_mirrors, secrets::SecretBox};
 use crate::{
     config::Config,
     entities::{
         mirror_enums::{MirrorDirection, SyncStatus},
-        repository,
+        push_mirror, repository,
     },
     error::Result,
 };
@@ -68,17 +68,30 @@ pub struct MirrorSettings {
     pub consecutive_failures: i32,
 }
 
-impl From<&repository::Model> for MirrorSettings {
-    fn from(r: &repository::Model) -> Self {
+impl MirrorSettings {
+    /// The settings of `repo`, its downstream read from its first push mirror.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn load(db: &DatabaseConnection, repo: &repository::Model) -> Result<Self> {
+        let first = push_mirrors::first(db, repo.id).await?;
+        Ok(Self::of(repo, first.as_ref()))
+    }
+
+    /// The settings of `r` with `downstream` as its first push mirror.
+    #[must_use]
+    pub fn of(r: &repository::Model, downstream: Option<&push_mirror::Model>) -> Self {
         Self {
             mirror_enabled: r.mirror_enabled,
             mirror_direction: r.mirror_direction,
             upstream_url: r.upstream_url.clone().unwrap_or_default(),
             upstream_username: r.upstream_username.clone().unwrap_or_default(),
             upstream_password_set: r.upstream_password.is_some(),
-            downstream_url: r.downstream_url.clone().unwrap_or_default(),
-            downstream_username: r.downstream_username.clone().unwrap_or_default(),
-            downstream_password_set: r.downstream_password.is_some(),
+            downstream_url: downstream.map(|d| d.remote_url.clone()).unwrap_or_default(),
+            downstream_username: downstream
+                .and_then(|d| d.remote_username.clone())
+                .unwrap_or_default(),
+            downstream_password_set: downstream.is_some_and(|d| d.remote_password.is_some()),
             sync_interval: r.sync_interval,
             last_synced_at: r.last_synced_at,
             next_sync_at: r.next_sync_at,
@@ -124,6 +137,12 @@ pub async fn apply(
     repo: repository::Model,
     patch: SettingsPatch,
 ) -> Result<repository::Model> {
-    let checked = validate(config, &Current::Stored(&repo), &patch).await?;
-    save(db, secrets, repo, patch, checked).await
+    let targets = push_mirrors::list(db, repo.id).await?;
+    let current = Current::Stored {
+        repo: &repo,
+        push_mirrors: &targets,
+    };
+    let checked = validate(config, &current, &patch).await?;
+    let first = targets.into_iter().next();
+    save(db, secrets, repo, first, patch, checked).await
 }

@@ -1,11 +1,21 @@
-//! Saving a checked patch: the one place that writes a repository's mirror settings.
+//! Saving a checked patch: the one place that writes a repository's mirror settings (the
+//! downstream being its first push mirror), in one transaction.
 
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, IntoActiveModel,
+    ModelTrait, TransactionTrait,
+};
 
 use super::{SettingsPatch, validate::Checked, validate::merged};
 use crate::{
-    entities::repository, error::Result, mirror::secrets::SecretBox, net::remote_url::RemoteUrl,
+    entities::{push_mirror, repository},
+    error::Result,
+    mirror::{
+        push_mirrors::{self, NewPushMirror},
+        secrets::SecretBox,
+    },
+    net::remote_url::RemoteUrl,
 };
 
 /// True when both URLs name the same scheme, host and port (two unset URLs do too; an unset
@@ -22,7 +32,8 @@ fn same_origin(before: Option<&str>, after: Option<&str>) -> bool {
     }
 }
 
-/// Saves a checked patch: the one place that writes a repository's mirror settings.
+/// Saves a checked patch: the one place that writes a repository's mirror settings. `first`
+/// is the repository's first push mirror (its downstream), if it has one.
 ///
 /// # Errors
 /// The database failed.
@@ -30,7 +41,84 @@ pub async fn save(
     db: &DatabaseConnection,
     secrets: &SecretBox,
     repo: repository::Model,
+    first: Option<push_mirror::Model>,
     patch: SettingsPatch,
+    checked: Checked,
+) -> Result<repository::Model> {
+    let txn = db.begin().await?;
+    save_downstream(
+        &txn,
+        secrets,
+        repo.id,
+        first,
+        &patch,
+        checked.downstream_url.clone(),
+    )
+    .await?;
+    let saved = save_repository(&txn, secrets, repo, &patch, checked).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// The downstream fields: the first push mirror created, changed or (URL cleared) removed.
+async fn save_downstream(
+    txn: &DatabaseTransaction,
+    secrets: &SecretBox,
+    repo_id: i64,
+    first: Option<push_mirror::Model>,
+    patch: &SettingsPatch,
+    url: Option<String>,
+) -> Result<()> {
+    match (first, url) {
+        (None, None) => {}
+        (Some(first), None) => {
+            first.delete(txn).await?;
+        }
+        (None, Some(url)) => {
+            push_mirrors::create(
+                txn,
+                secrets,
+                repo_id,
+                NewPushMirror {
+                    remote_url: url,
+                    remote_username: merged(patch.downstream_username.as_ref(), None),
+                    remote_password: patch.downstream_password.clone().filter(|p| !p.is_empty()),
+                },
+            )
+            .await?;
+        }
+        (Some(first), Some(url)) => {
+            // Credentials belong to the origin they were given for (as for the upstream).
+            let moved = patch.downstream_password.is_none()
+                && !same_origin(Some(&first.remote_url), Some(&url));
+            let username = merged(
+                patch.downstream_username.as_ref(),
+                first.remote_username.as_ref().filter(|_| !moved),
+            );
+            let id = first.id;
+            let mut active = first.into_active_model();
+            if moved {
+                active.remote_password = Set(None);
+            }
+            if let Some(password) = &patch.downstream_password {
+                active.remote_password = Set(push_mirrors::sealed_password(secrets, id, password));
+                active.password_sealed_for =
+                    Set(crate::entities::mirror_enums::SealedFor::PushMirror);
+            }
+            active.remote_url = Set(url);
+            active.remote_username = Set(username);
+            active.update(txn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The repository's own fields.
+async fn save_repository(
+    txn: &DatabaseTransaction,
+    secrets: &SecretBox,
+    repo: repository::Model,
+    patch: &SettingsPatch,
     checked: Checked,
 ) -> Result<repository::Model> {
     let Checked {
@@ -38,7 +126,7 @@ pub async fn save(
         interval,
         enabled,
         upstream_url,
-        downstream_url,
+        ..
     } = checked;
     let now = Utc::now();
     let was_enabled = repo.mirror_enabled;
@@ -49,47 +137,24 @@ pub async fn save(
     // without a new password drops them (and the username, unless a new one is given).
     let upstream_moved = patch.upstream_password.is_none()
         && !same_origin(repo.upstream_url.as_deref(), upstream_url.as_deref());
-    let downstream_moved = patch.downstream_password.is_none()
-        && !same_origin(repo.downstream_url.as_deref(), downstream_url.as_deref());
     let upstream_username = merged(
         patch.upstream_username.as_ref(),
         repo.upstream_username.as_ref().filter(|_| !upstream_moved),
-    );
-    let downstream_username = merged(
-        patch.downstream_username.as_ref(),
-        repo.downstream_username
-            .as_ref()
-            .filter(|_| !downstream_moved),
     );
     let mut active = repo.into_active_model();
     if upstream_moved {
         active.upstream_password = Set(None);
     }
-    if downstream_moved {
-        active.downstream_password = Set(None);
-    }
     active.mirror_enabled = Set(enabled);
     active.mirror_direction = Set(direction);
     active.upstream_url = Set(upstream_url);
-    active.downstream_url = Set(downstream_url);
     active.upstream_username = Set(upstream_username);
-    active.downstream_username = Set(downstream_username);
-    for (field, value, slot) in [
-        (
-            "upstream_password",
-            &patch.upstream_password,
-            &mut active.upstream_password,
-        ),
-        (
-            "downstream_password",
-            &patch.downstream_password,
-            &mut active.downstream_password,
-        ),
-    ] {
-        match value.as_deref() {
-            None => {}
-            Some("") => *slot = Set(None),
-            Some(password) => *slot = Set(Some(secrets.encrypt(id, field, password))),
+    match patch.upstream_password.as_deref() {
+        None => {}
+        Some("") => active.upstream_password = Set(None),
+        Some(password) => {
+            active.upstream_password =
+                Set(Some(secrets.encrypt(id, "upstream_password", password)));
         }
     }
     active.sync_interval = Set(interval);
@@ -107,7 +172,7 @@ pub async fn save(
         active.consecutive_failures = Set(0);
     }
     active.updated_at = Set(now);
-    Ok(active.update(db).await?)
+    Ok(active.update(txn).await?)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use super::{DEFAULT_SYNC_INTERVAL, SettingsPatch, check_interval, check_password, check_username};
 use crate::{
     config::Config,
-    entities::{mirror_enums::MirrorDirection, repository},
+    entities::{mirror_enums::MirrorDirection, push_mirror, repository},
     error::{Error, FieldErrors, Result},
     net::remote_url::RemoteUrl,
 };
@@ -23,36 +23,49 @@ pub(super) fn merged(patch: Option<&String>, current: Option<&String>) -> Option
 pub enum Current<'a> {
     /// A repository about to be created (mirroring off, upstream, hourly).
     Blank,
-    /// A stored repository.
-    Stored(&'a repository::Model),
+    /// A stored repository and its push mirrors, oldest first.
+    Stored {
+        /// The repository.
+        repo: &'a repository::Model,
+        /// Its push mirrors; the first is the downstream.
+        push_mirrors: &'a [push_mirror::Model],
+    },
 }
 
 impl<'a> Current<'a> {
     fn direction(self) -> MirrorDirection {
         match self {
             Self::Blank => MirrorDirection::Upstream,
-            Self::Stored(repo) => repo.mirror_direction,
+            Self::Stored { repo, .. } => repo.mirror_direction,
         }
     }
 
     fn interval(self) -> i64 {
         match self {
             Self::Blank => DEFAULT_SYNC_INTERVAL,
-            Self::Stored(repo) => repo.sync_interval,
+            Self::Stored { repo, .. } => repo.sync_interval,
         }
     }
 
     fn enabled(self) -> bool {
         match self {
             Self::Blank => false,
-            Self::Stored(repo) => repo.mirror_enabled,
+            Self::Stored { repo, .. } => repo.mirror_enabled,
         }
     }
 
-    fn url(self, pick: fn(&'a repository::Model) -> &'a Option<String>) -> Option<&'a String> {
+    fn upstream_url(self) -> Option<&'a String> {
         match self {
             Self::Blank => None,
-            Self::Stored(repo) => pick(repo).as_ref(),
+            Self::Stored { repo, .. } => repo.upstream_url.as_ref(),
+        }
+    }
+
+    /// The push mirrors: the first is the downstream.
+    fn push_mirrors(self) -> &'a [push_mirror::Model] {
+        match self {
+            Self::Blank => &[],
+            Self::Stored { push_mirrors, .. } => push_mirrors,
         }
     }
 }
@@ -116,12 +129,15 @@ pub async fn validate(
     }
     let upstream_url = merged(
         upstream_given.as_ref().or(patch.upstream_url.as_ref()),
-        current.url(|r| &r.upstream_url),
+        current.upstream_url(),
     );
+    let first_push = current.push_mirrors().first();
     let downstream_url = merged(
         downstream_given.as_ref().or(patch.downstream_url.as_ref()),
-        current.url(|r| &r.downstream_url),
+        first_push.map(|m| &m.remote_url),
     );
+    // Clearing the downstream removes the first push mirror; the next one, if any, remains.
+    let pushes_somewhere = downstream_url.is_some() || current.push_mirrors().len() > 1;
     if enabled
         && direction.pulls()
         && upstream_url.is_none()
@@ -132,10 +148,7 @@ pub async fn validate(
             "required when mirroring upstream".to_owned(),
         );
     }
-    if enabled
-        && direction.pushes()
-        && downstream_url.is_none()
-        && !fields.contains_key("downstream_url")
+    if enabled && direction.pushes() && !pushes_somewhere && !fields.contains_key("downstream_url")
     {
         fields.insert(
             "downstream_url".to_owned(),

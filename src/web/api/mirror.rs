@@ -36,8 +36,13 @@ pub fn router() -> Router<AppState> {
         .route("/repos/{owner}/{repo}/mirror/runs", get(list_runs))
 }
 
-async fn show_settings(access: ApiRepo<Admin>) -> Json<MirrorSettings> {
-    Json(MirrorSettings::from(&access.repo.repo))
+async fn show_settings(
+    State(state): State<AppState>,
+    access: ApiRepo<Admin>,
+) -> Result<Json<MirrorSettings>, ApiError> {
+    Ok(Json(
+        MirrorSettings::load(&state.db, &access.repo.repo).await?,
+    ))
 }
 
 async fn patch_settings(
@@ -53,7 +58,7 @@ async fn patch_settings(
         patch,
     )
     .await?;
-    Ok(Json(MirrorSettings::from(&updated)))
+    Ok(Json(MirrorSettings::load(&state.db, &updated).await?))
 }
 
 #[derive(Serialize)]

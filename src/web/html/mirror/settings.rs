@@ -184,12 +184,16 @@ impl SettingsTemplate {
             page,
         )
         .await?;
+        let form = match form {
+            Some(typed) => typed,
+            None => FormValues::stored(&MirrorSettings::load(&state.db, &repo.repo).await?),
+        };
         Ok(Self {
             layout,
             owner: repo.owner.username.clone(),
             name: repo.repo.name.clone(),
             widget,
-            form: form.unwrap_or_else(|| FormValues::stored(&MirrorSettings::from(&repo.repo))),
+            form,
             errors,
             min_interval: state.config.min_sync_interval,
             history,
@@ -269,7 +273,7 @@ async fn save(
         downstream_password: password_patch(downstream_clear, &form.downstream_password),
         sync_interval: Some(interval.seconds()),
     };
-    let stored = repo.repo.clone();
+    let stored = MirrorSettings::load(&state.db, &repo.repo).await?;
     match settings::apply(
         &state.db,
         &state.config,
@@ -280,6 +284,7 @@ async fn save(
     .await
     {
         Ok(saved) => {
+            let saved = MirrorSettings::load(&state.db, &saved).await?;
             tracing::info!(
                 repo_id = repo.repo.id,
                 user_id = user.id,
@@ -289,14 +294,14 @@ async fn save(
             let dropped: Vec<&str> = [
                 (
                     "upstream",
-                    stored.upstream_password.is_some(),
-                    saved.upstream_password.is_some(),
+                    stored.upstream_password_set,
+                    saved.upstream_password_set,
                     upstream_clear,
                 ),
                 (
                     "downstream",
-                    stored.downstream_password.is_some(),
-                    saved.downstream_password.is_some(),
+                    stored.downstream_password_set,
+                    saved.downstream_password_set,
                     downstream_clear,
                 ),
             ]
@@ -325,13 +330,13 @@ async fn save(
                 upstream: SideValues {
                     url: form.upstream_url,
                     username: form.upstream_username,
-                    password_set: stored.upstream_password.is_some(),
+                    password_set: stored.upstream_password_set,
                     password_clear: upstream_clear,
                 },
                 downstream: SideValues {
                     url: form.downstream_url,
                     username: form.downstream_username,
-                    password_set: stored.downstream_password.is_some(),
+                    password_set: stored.downstream_password_set,
                     password_clear: downstream_clear,
                 },
                 interval,

@@ -1,0 +1,171 @@
+//! A repository's push mirrors: the downstream targets it pushes to, up to
+//! [`MAX_PER_REPOSITORY`], each with its own credentials (sealed for that push mirror), switch,
+//! ref filter, divergent-ref policy and last result. The settings' `downstream_*` fields are
+//! the first of them (lowest id).
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+};
+
+use super::secrets::{DecryptError, Place, SecretBox};
+use crate::{
+    entities::{
+        mirror_enums::{SealedFor, SyncStatus},
+        push_mirror,
+    },
+    error::Result,
+};
+
+/// Most push mirrors one repository may have.
+pub const MAX_PER_REPOSITORY: usize = 10;
+
+/// A repository's push mirrors, oldest first.
+///
+/// # Errors
+/// The database failed.
+pub async fn list(db: &impl ConnectionTrait, repo_id: i64) -> Result<Vec<push_mirror::Model>> {
+    Ok(push_mirror::Entity::find()
+        .filter(push_mirror::Column::RepositoryId.eq(repo_id))
+        .order_by_asc(push_mirror::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The repository's first push mirror (the settings' downstream), if any.
+///
+/// # Errors
+/// The database failed.
+pub async fn first(db: &impl ConnectionTrait, repo_id: i64) -> Result<Option<push_mirror::Model>> {
+    Ok(push_mirror::Entity::find()
+        .filter(push_mirror::Column::RepositoryId.eq(repo_id))
+        .order_by_asc(push_mirror::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// The stored password of `mirror`, decrypted for the push that uses it.
+///
+/// # Errors
+/// It cannot be decrypted (the secret key changed).
+pub fn password(
+    secrets: &SecretBox,
+    mirror: &push_mirror::Model,
+) -> std::result::Result<Option<String>, DecryptError> {
+    mirror
+        .remote_password
+        .as_deref()
+        .map(|sealed| secrets.open(&sealed_place(mirror), sealed))
+        .transpose()
+}
+
+/// Where `mirror`'s stored password was sealed.
+fn sealed_place(mirror: &push_mirror::Model) -> Place {
+    match mirror.password_sealed_for {
+        SealedFor::PushMirror => Place::push_mirror_password(mirror.id),
+        SealedFor::Repository => Place::repository(mirror.repository_id, "downstream_password"),
+    }
+}
+
+/// What a new push mirror starts with.
+#[derive(Debug, Clone, Default)]
+pub struct NewPushMirror {
+    /// As parsed, without credentials.
+    pub remote_url: String,
+    /// Login name, if any.
+    pub remote_username: Option<String>,
+    /// Password or token, if any (sealed before it is stored).
+    pub remote_password: Option<String>,
+}
+
+/// Adds a push mirror to repository `repo_id` (enabled, every branch and tag, forced and
+/// pruned, no sync on push), its password sealed for the new row.
+///
+/// # Errors
+/// The database failed.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    secrets: &SecretBox,
+    repo_id: i64,
+    new: NewPushMirror,
+) -> Result<push_mirror::Model> {
+    let row = push_mirror::ActiveModel {
+        repository_id: Set(repo_id),
+        remote_url: Set(new.remote_url),
+        remote_username: Set(new.remote_username),
+        remote_password: Set(None),
+        password_sealed_for: Set(SealedFor::PushMirror),
+        enabled: Set(true),
+        sync_on_push: Set(false),
+        ref_filter: Set("[]".to_owned()),
+        keep_divergent_refs: Set(false),
+        last_synced_at: Set(None),
+        last_status: Set(SyncStatus::Idle),
+        last_error: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    // The row's id is the password's associated data, so it is sealed once the row exists.
+    match new.remote_password {
+        None => Ok(row),
+        Some(password) => {
+            let id = row.id;
+            let mut active = row.into_active_model();
+            active.remote_password = Set(Some(
+                secrets.seal(&Place::push_mirror_password(id), &password),
+            ));
+            Ok(active.update(db).await?)
+        }
+    }
+}
+
+/// The stored form of a new password for push mirror `id` (`""` clears it).
+#[must_use]
+pub fn sealed_password(secrets: &SecretBox, id: i64, password: &str) -> Option<String> {
+    (!password.is_empty()).then(|| secrets.seal(&Place::push_mirror_password(id), password))
+}
+
+/// Seals again, for their push mirror, the passwords the upgrade moved from repositories (run
+/// at start-up; a password that cannot be decrypted now is left as it is, and says so when a
+/// push uses it). Returns how many were re-sealed.
+///
+/// # Errors
+/// The database failed.
+pub async fn reseal_moved(db: &DatabaseConnection, secrets: &SecretBox) -> Result<usize> {
+    let moved = push_mirror::Entity::find()
+        .filter(push_mirror::Column::PasswordSealedFor.eq(SealedFor::Repository))
+        .all(db)
+        .await?;
+    let mut resealed = 0;
+    for mirror in moved {
+        let id = mirror.id;
+        let password = match password(secrets, &mirror) {
+            Ok(password) => password,
+            Err(e) => {
+                tracing::warn!(push_mirror_id = id, error = %e, "a moved downstream password stays as it was");
+                continue;
+            }
+        };
+        // Only if nobody re-sealed it meanwhile (another process starting at the same time).
+        let done = push_mirror::Entity::update_many()
+            .col_expr(
+                push_mirror::Column::RemotePassword,
+                sea_orm::sea_query::Expr::value(
+                    password.map(|p| secrets.seal(&Place::push_mirror_password(id), &p)),
+                ),
+            )
+            .col_expr(
+                push_mirror::Column::PasswordSealedFor,
+                sea_orm::sea_query::Expr::value(SealedFor::PushMirror),
+            )
+            .filter(push_mirror::Column::Id.eq(id))
+            .filter(push_mirror::Column::PasswordSealedFor.eq(SealedFor::Repository))
+            .exec(db)
+            .await?;
+        resealed += usize::try_from(done.rows_affected).unwrap_or(0);
+    }
+    Ok(resealed)
+}

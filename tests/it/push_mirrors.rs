@@ -1,0 +1,223 @@
+//! Push mirrors: several targets per repository, each with its own result, and the upgrade
+//! that moves each repository's downstream into the first of them.
+
+use base64::Engine;
+use mirrorforge::{
+    entities::{mirror_enums::SealedFor, push_mirror},
+    mirror::{
+        push_mirrors::{self, NewPushMirror},
+        secrets::SecretBox,
+    },
+};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
+use serde_json::json;
+
+use crate::support::{
+    Db, Git,
+    git_backend::{GitBackend, refs_of},
+    mirror::{local_server, patch, runs, seed, settle, start, sync_now},
+    on_both_databases,
+};
+
+on_both_databases!(
+    every_push_mirror_is_pushed_and_a_dead_one_fails_the_run_alone,
+    the_upgrade_moves_a_downstream_and_its_password_into_a_push_mirror,
+);
+
+async fn every_push_mirror_is_pushed_and_a_dead_one_fails_the_run_alone(db: Db) {
+    let (s, owner) = start(&db).await;
+    let remotes = GitBackend::with_auth("carol", "push-Pw-31").await;
+    s.forbid_in_answers("push-Pw-31");
+    let first = remotes.create("first").await;
+    let third = remotes.create("third").await;
+    s.create_repo(&owner, "app", false).await;
+    let git = Git::new();
+    seed(
+        &git,
+        &s.git_url(Some(("owner", &owner.token)), "owner", "app"),
+    )
+    .await;
+
+    // The first through the settings' downstream fields, two more beside it.
+    patch(
+        &s,
+        &owner,
+        "app",
+        json!({
+            "mirror_enabled": true, "mirror_direction": "downstream",
+            "downstream_url": remotes.url("first"), "downstream_username": "carol",
+            "downstream_password": "push-Pw-31"
+        }),
+    )
+    .await
+    .expect(200);
+    let secrets = SecretBox::load(&s.config).unwrap();
+    let repo_id = mirrorforge::repos::find(&s.conn, "owner", "app")
+        .await
+        .unwrap()
+        .unwrap()
+        .repo
+        .id;
+    let dead_url = "http://127.0.0.1:9/gone.git";
+    let dead = push_mirrors::create(
+        &s.conn,
+        &secrets,
+        repo_id,
+        NewPushMirror {
+            remote_url: dead_url.to_owned(),
+            ..NewPushMirror::default()
+        },
+    )
+    .await
+    .unwrap();
+    let live = push_mirrors::create(
+        &s.conn,
+        &secrets,
+        repo_id,
+        NewPushMirror {
+            remote_url: remotes.url("third"),
+            remote_username: Some("carol".to_owned()),
+            remote_password: Some("push-Pw-31".to_owned()),
+        },
+    )
+    .await
+    .unwrap();
+
+    sync_now(&s, &owner, "app").await.expect(202);
+    let status = settle(&s, &owner, "app").await;
+    assert_eq!(status["sync_status"], "failed", "{status}");
+    let error = status["sync_error"].as_str().unwrap();
+    assert!(
+        error.contains(dead_url),
+        "the dead target is named: {error}"
+    );
+    assert!(
+        !error.contains(&remotes.url("first")) && !error.contains(&remotes.url("third")),
+        "only the dead target is named: {error}"
+    );
+    // The live targets received everything all the same.
+    let here = refs_of(&s.repo_dir("owner", "app")).await;
+    assert_eq!(refs_of(&first).await, here);
+    assert_eq!(refs_of(&third).await, here);
+
+    // Each target keeps its own result.
+    let rows = push_mirror::Entity::find()
+        .order_by_asc(push_mirror::Column::Id)
+        .all(&s.conn)
+        .await
+        .unwrap();
+    let results: Vec<(&str, bool)> = rows
+        .iter()
+        .map(|r| (r.last_status.as_str(), r.last_synced_at.is_some()))
+        .collect();
+    assert_eq!(
+        results,
+        [("success", true), ("failed", false), ("success", true)]
+    );
+    assert!(rows[1].last_error.as_deref().is_some_and(|e| !e.is_empty()));
+
+    // The run says which target each ref went to, and what happened to it.
+    let run = &runs(&s, &owner, "app").await[0];
+    assert_eq!(run["status"], "failed");
+    let updates = run["ref_updates"].as_array().unwrap();
+    for id in [rows[0].id, live.id] {
+        assert!(
+            updates
+                .iter()
+                .any(|u| u["push_mirror_id"] == id && u["action"] == "create"),
+            "push mirror {id} in {updates:?}"
+        );
+    }
+    assert!(updates.iter().all(|u| u["push_mirror_id"] != dead.id));
+}
+
+/// An instance from before push mirrors, with a downstream and its password: after the
+/// upgrade the downstream is the first push mirror, its password sealed for it, and it pushes.
+async fn the_upgrade_moves_a_downstream_and_its_password_into_a_push_mirror(db: Db) {
+    let (dir, conn) =
+        crate::support::db::migrated_before(&db, "m20261202_000001_create_push_mirrors").await;
+    let remote = GitBackend::with_auth("dora", "old-Pw-58").await;
+    let backup = remote.create("backup").await;
+    let key = [42u8; 32];
+    let sealed = SecretBox::from_key(&key).encrypt(1, "downstream_password", "old-Pw-58");
+    conn.execute_unprepared(
+        "INSERT INTO users (id, username, lower_name, email, password_hash, is_admin, created_at) \
+         VALUES (1, 'owner', 'owner', 'o@example.com', 'x', TRUE, '2026-11-30T00:00:00Z')",
+    )
+    .await
+    .unwrap();
+    conn.execute_unprepared(&format!(
+        "INSERT INTO repositories (id, owner_id, name, lower_name, description, is_private, \
+         created_at, updated_at, mirror_enabled, mirror_direction, downstream_url, \
+         downstream_username, downstream_password, sync_interval, sync_status, \
+         consecutive_failures) VALUES (1, 1, 'app', 'app', '', FALSE, \
+         '2026-11-30T00:00:00Z', '2026-11-30T00:00:00Z', TRUE, 'downstream', '{}', 'dora', \
+         '{sealed}', 3600, 'idle', 0)",
+        remote.url("backup")
+    ))
+    .await
+    .unwrap();
+    if let Db::Postgres { .. } = db {
+        // Rows inserted with their ids leave the sequences behind.
+        for table in ["users", "repositories"] {
+            conn.execute_unprepared(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1)"
+            ))
+            .await
+            .unwrap();
+        }
+    }
+    drop(conn);
+    let url = db.database_url(dir.path());
+    let s = local_server(&db, |c| {
+        c.database_url = url;
+        c.secret_key = Some(base64::engine::general_purpose::STANDARD.encode(key));
+    })
+    .await;
+    s.forbid_in_answers("old-Pw-58");
+    let token = mirrorforge::accounts::tokens::create(&s.conn, 1, "upgrade")
+        .await
+        .unwrap()
+        .secret;
+    let owner = crate::support::TestUser {
+        id: 1,
+        username: "owner".to_owned(),
+        password: String::new(),
+        token,
+    };
+    // The repository on disk, with something to push.
+    let git = Git::new();
+    let path = s.repo_dir("owner", "app");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    git.ok(
+        path.parent().unwrap(),
+        &["init", "-q", "--bare", path.to_str().unwrap()],
+    )
+    .await;
+    seed(&git, path.to_str().unwrap()).await;
+
+    let row = push_mirror::Entity::find()
+        .one(&s.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.remote_url, remote.url("backup"));
+    assert_eq!(row.remote_username.as_deref(), Some("dora"));
+    assert_eq!(
+        row.password_sealed_for,
+        SealedFor::PushMirror,
+        "re-sealed at start-up"
+    );
+    let settings =
+        crate::support::mirror::call(&s, "GET", "/api/v1/repos/owner/app/mirror", &owner, None)
+            .await
+            .json();
+    assert_eq!(settings["downstream_url"], remote.url("backup"));
+    assert_eq!(settings["downstream_username"], "dora");
+    assert_eq!(settings["downstream_password_set"], true);
+
+    sync_now(&s, &owner, "app").await.expect(202);
+    let status = settle(&s, &owner, "app").await;
+    assert_eq!(status["sync_status"], "success", "{status}");
+    assert_eq!(refs_of(&backup).await, refs_of(&path).await);
+}
