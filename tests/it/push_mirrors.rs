@@ -15,11 +15,12 @@ use serde_json::json;
 use crate::support::{
     Db, Git,
     git_backend::{GitBackend, refs_of},
-    mirror::{local_server, patch, runs, seed, settle, start, sync_now},
+    mirror::{call, local_server, patch, runs, seed, settle, start, sync_now},
     on_both_databases,
 };
 
 on_both_databases!(
+    push_mirrors_are_listed_added_changed_and_removed_per_contract,
     every_push_mirror_is_pushed_and_a_dead_one_fails_the_run_alone,
     the_upgrade_moves_a_downstream_and_its_password_into_a_push_mirror,
 );
@@ -220,4 +221,173 @@ async fn the_upgrade_moves_a_downstream_and_its_password_into_a_push_mirror(db: 
     let status = settle(&s, &owner, "app").await;
     assert_eq!(status["sync_status"], "success", "{status}");
     assert_eq!(refs_of(&backup).await, refs_of(&path).await);
+}
+
+async fn push_mirrors_are_listed_added_changed_and_removed_per_contract(db: Db) {
+    let (s, owner) = start(&db).await;
+    let bob = s.create_user("bob").await;
+    s.forbid_in_answers("pm-Secret-9");
+    s.create_repo(&owner, "app", false).await;
+    let list = "/api/v1/repos/owner/app/push_mirrors";
+
+    // Every bad field is named, and nothing is saved.
+    let bad = call(
+        &s,
+        "POST",
+        list,
+        &owner,
+        Some(json!({ "ref_filter": ["heads/main", ""] })),
+    )
+    .await;
+    let err = bad.expect_error(422, "validation_failed");
+    assert!(err["fields"]["remote_url"].is_string(), "{err}");
+    assert!(err["fields"]["ref_filter"].is_string(), "{err}");
+    let bad = call(
+        &s,
+        "POST",
+        list,
+        &owner,
+        Some(json!({ "remote_url": "ftp://127.0.0.1/x.git" })),
+    )
+    .await;
+    bad.expect_error(422, "validation_failed");
+    assert_eq!(call(&s, "GET", list, &owner, None).await.json(), json!([]));
+
+    let added = call(
+        &s,
+        "POST",
+        list,
+        &owner,
+        Some(json!({
+            "remote_url": "http://127.0.0.1:9/team/app.git", "remote_username": "ci",
+            "remote_password": "pm-Secret-9", "sync_on_push": true,
+            "ref_filter": ["refs/heads/main", "refs/tags/v*", "!refs/tags/v*-rc*"]
+        })),
+    )
+    .await;
+    added.expect(201);
+    let added = added.json();
+    assert_eq!(added["remote_url"], "http://127.0.0.1:9/team/app.git");
+    assert_eq!(added["remote_username"], "ci");
+    assert_eq!(added["password_set"], true);
+    assert_eq!(added["enabled"], true);
+    assert_eq!(added["sync_on_push"], true);
+    assert_eq!(added["keep_divergent_refs"], false);
+    assert_eq!(added["last_status"], "idle");
+    assert_eq!(added["last_error"], "");
+    assert_eq!(
+        added["ref_filter"],
+        json!(["refs/heads/main", "refs/tags/v*", "!refs/tags/v*-rc*"])
+    );
+    let id = added["id"].as_i64().unwrap();
+    // It is the settings' downstream too.
+    let settings = call(&s, "GET", "/api/v1/repos/owner/app/mirror", &owner, None)
+        .await
+        .json();
+    assert_eq!(
+        settings["downstream_url"],
+        "http://127.0.0.1:9/team/app.git"
+    );
+    assert_eq!(settings["downstream_password_set"], true);
+
+    let one = format!("{list}/{id}");
+    let changed = call(
+        &s,
+        "PATCH",
+        &one,
+        &owner,
+        Some(json!({ "keep_divergent_refs": true, "ref_filter": [] })),
+    )
+    .await;
+    changed.expect(200);
+    let changed = changed.json();
+    assert_eq!(changed["keep_divergent_refs"], true);
+    assert_eq!(changed["ref_filter"], json!([]));
+    assert_eq!(changed["password_set"], true, "left out keeps");
+    // Another host without a new password: the credentials stay with the old one.
+    let moved = call(
+        &s,
+        "PATCH",
+        &one,
+        &owner,
+        Some(json!({ "remote_url": "http://127.0.0.2:9/app.git" })),
+    )
+    .await
+    .json();
+    assert_eq!(moved["password_set"], false);
+    assert_eq!(moved["remote_username"], "");
+
+    // Up to ten.
+    for i in 2..=10 {
+        call(
+            &s,
+            "POST",
+            list,
+            &owner,
+            Some(json!({ "remote_url": format!("http://127.0.0.1:9/b{i}.git") })),
+        )
+        .await
+        .expect(201);
+    }
+    let listed = call(&s, "GET", list, &owner, None).await.json();
+    let ids: Vec<i64> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 10);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "oldest first: {ids:?}");
+    let eleventh = call(
+        &s,
+        "POST",
+        list,
+        &owner,
+        Some(json!({ "remote_url": "http://127.0.0.1:9/c.git" })),
+    )
+    .await;
+    let err = eleventh.expect_error(422, "validation_failed");
+    assert!(
+        err["fields"]["remote_url"]
+            .as_str()
+            .unwrap()
+            .contains("at most 10"),
+        "{err}"
+    );
+
+    // Only the owner or an admin; others get 403 on a repository they can see.
+    call(&s, "GET", list, &bob, None).await.expect(403);
+    call(&s, "PATCH", &one, &bob, Some(json!({ "enabled": false })))
+        .await
+        .expect(403);
+    call(&s, "DELETE", &one, &owner, None).await.expect(204);
+    call(&s, "DELETE", &one, &owner, None)
+        .await
+        .expect_error(404, "not_found");
+    call(&s, "PATCH", &format!("{list}/x"), &owner, Some(json!({})))
+        .await
+        .expect(404);
+
+    // The last one of a repository that pushes stays until the direction changes.
+    for other in &ids[1..9] {
+        call(&s, "DELETE", &format!("{list}/{other}"), &owner, None)
+            .await
+            .expect(204);
+    }
+    let last = format!("{list}/{}", ids[9]);
+    patch(
+        &s,
+        &owner,
+        "app",
+        json!({ "mirror_enabled": true, "mirror_direction": "downstream" }),
+    )
+    .await
+    .expect(200);
+    call(&s, "DELETE", &last, &owner, None)
+        .await
+        .expect_error(409, "conflict");
+    patch(&s, &owner, "app", json!({ "mirror_enabled": false }))
+        .await
+        .expect(200);
+    call(&s, "DELETE", &last, &owner, None).await.expect(204);
 }

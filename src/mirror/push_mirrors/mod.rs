@@ -3,6 +3,9 @@
 //! ref filter, divergent-ref policy and last result. The settings' `downstream_*` fields are
 //! the first of them (lowest id).
 
+pub mod change;
+pub mod filter;
+
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,

@@ -2,6 +2,7 @@
 
 mod mirror;
 pub mod paging;
+mod push_mirrors;
 mod repos;
 mod user;
 
@@ -15,4 +16,5 @@ pub fn router() -> Router<AppState> {
         .merge(user::router())
         .merge(repos::router())
         .merge(mirror::router())
+        .merge(push_mirrors::router())
 }

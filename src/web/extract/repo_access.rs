@@ -67,13 +67,17 @@ impl Level for Admin {
     }
 }
 
-/// The route's `{owner}` and `{repo}`.
+/// The route's `{owner}` and `{repo}` (it may have more parameters, such as `{id}`).
 async fn names(parts: &mut Parts, state: &AppState) -> Result<(String, String), Error> {
-    let Path(names) =
-        <Path<(String, String)> as FromRequestParts<AppState>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| Error::NotFound("repository"))?;
-    Ok(names)
+    let Path(mut params) = <Path<std::collections::HashMap<String, String>> as FromRequestParts<
+        AppState,
+    >>::from_request_parts(parts, state)
+    .await
+    .map_err(|_| Error::NotFound("repository"))?;
+    match (params.remove("owner"), params.remove("repo")) {
+        (Some(owner), Some(repo)) => Ok((owner, repo)),
+        _ => Err(Error::NotFound("repository")),
+    }
 }
 
 /// The repository for an API caller (token or Basic); errors in the contract's JSON shape.

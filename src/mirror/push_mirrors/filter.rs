@@ -1,0 +1,163 @@
+//! Ref filters: which refs a push mirror (or the upstream) carries. A list of patterns on full
+//! ref names; `*` matches any run of characters, `/` included; a leading `!` excludes. A ref is
+//! selected when it matches some include pattern (or there is none) and no exclude pattern;
+//! the empty list selects every branch and tag.
+
+/// Longest pattern accepted.
+pub const MAX_PATTERN_LEN: usize = 200;
+/// Most patterns in one filter.
+pub const MAX_PATTERNS: usize = 50;
+
+/// A checked ref filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefFilter {
+    patterns: Vec<String>,
+}
+
+impl RefFilter {
+    /// Checks `patterns` against the rules.
+    ///
+    /// # Errors
+    /// The message for the field: an empty pattern, one not naming `refs/…`, one too long, or
+    /// too many of them.
+    pub fn parse(patterns: &[String]) -> Result<Self, String> {
+        if patterns.len() > MAX_PATTERNS {
+            return Err(format!("at most {MAX_PATTERNS} patterns"));
+        }
+        for pattern in patterns {
+            let name = pattern.strip_prefix('!').unwrap_or(pattern);
+            if name.is_empty() {
+                return Err("a pattern is empty".to_owned());
+            }
+            if pattern.chars().count() > MAX_PATTERN_LEN {
+                return Err(format!(
+                    "a pattern is longer than {MAX_PATTERN_LEN} characters"
+                ));
+            }
+            if !name.starts_with("refs/") {
+                return Err(format!(
+                    "{pattern:?} does not start with refs/ (after an optional !)"
+                ));
+            }
+        }
+        Ok(Self {
+            patterns: patterns.to_vec(),
+        })
+    }
+
+    /// The filter as stored: its patterns as a JSON list.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.patterns).unwrap_or_else(|_| "[]".to_owned())
+    }
+
+    /// A stored filter (an unreadable one selects everything, as an empty one does).
+    #[must_use]
+    pub fn from_json(stored: &str) -> Self {
+        Self {
+            patterns: serde_json::from_str(stored).unwrap_or_default(),
+        }
+    }
+
+    /// The patterns, as given.
+    #[must_use]
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    /// Whether the filter selects the ref `name`.
+    #[must_use]
+    pub fn selects(&self, name: &str) -> bool {
+        let mut includes = self
+            .patterns
+            .iter()
+            .filter(|p| !p.starts_with('!'))
+            .peekable();
+        let included = includes.peek().is_none() || includes.any(|p| matches(p, name));
+        included
+            && !self
+                .patterns
+                .iter()
+                .filter_map(|p| p.strip_prefix('!'))
+                .any(|p| matches(p, name))
+    }
+}
+
+/// Whether `name` matches `pattern`, where `*` stands for any run of characters.
+fn matches(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    // One part: no `*` at all.
+    let [first, middle @ .., last] = parts.as_slice() else {
+        return pattern == name;
+    };
+    let Some(mut rest) = name.strip_prefix(first) else {
+        return false;
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter(patterns: &[&str]) -> RefFilter {
+        RefFilter::parse(&patterns.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>()).unwrap()
+    }
+
+    #[test]
+    fn the_contracts_example_selects_what_it_says() {
+        let f = filter(&[
+            "refs/heads/main",
+            "refs/heads/release/*",
+            "refs/tags/v*",
+            "!refs/tags/v*-rc*",
+        ]);
+        for selected in [
+            "refs/heads/main",
+            "refs/heads/release/1.0",
+            "refs/heads/release/a/b",
+            "refs/tags/v1.2",
+        ] {
+            assert!(f.selects(selected), "{selected}");
+        }
+        for left in [
+            "refs/heads/mainline",
+            "refs/heads/dev",
+            "refs/tags/v2.0-rc1",
+            "refs/tags/x1",
+        ] {
+            assert!(!f.selects(left), "{left}");
+        }
+    }
+
+    #[test]
+    fn empty_selects_everything_and_excludes_alone_subtract() {
+        assert!(RefFilter::default().selects("refs/heads/anything"));
+        let f = filter(&["!refs/heads/wip/*"]);
+        assert!(f.selects("refs/heads/main"));
+        assert!(!f.selects("refs/heads/wip/x"));
+        assert!(filter(&["refs/*/x*y"]).selects("refs/heads/x-and-y"));
+        assert!(!filter(&["refs/heads/a*a"]).selects("refs/heads/a"));
+    }
+
+    #[test]
+    fn bad_patterns_are_named() {
+        let bad = |p: &[&str]| {
+            RefFilter::parse(&p.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).unwrap_err()
+        };
+        assert!(bad(&[""]).contains("empty"));
+        assert!(bad(&["!"]).contains("empty"));
+        assert!(bad(&["heads/main"]).contains("refs/"));
+        assert!(bad(&[&format!("refs/{}", "a".repeat(200))]).contains("longer"));
+        let many: Vec<String> = (0..51).map(|i| format!("refs/heads/{i}")).collect();
+        assert!(RefFilter::parse(&many).unwrap_err().contains("at most 50"));
+        let f = filter(&["refs/heads/main"]);
+        assert_eq!(RefFilter::from_json(&f.to_json()), f);
+    }
+}
