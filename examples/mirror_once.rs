@@ -37,7 +37,7 @@ fn main() {
         .block_on(runtime.spawn_blocking(move || {
             let progress = Arc::new(Progress::default());
             if push {
-                mirror::push_mirror(&repo, &transfer, &progress)
+                mirror::push_mirror(&repo, &transfer, &progress, &mirror::PushRules::default())
             } else {
                 mirror::fetch_mirror(&repo, &transfer, &progress)
             }

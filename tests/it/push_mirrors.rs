@@ -22,6 +22,7 @@ use crate::support::{
 on_both_databases!(
     push_mirrors_are_listed_added_changed_and_removed_per_contract,
     every_push_mirror_is_pushed_and_a_dead_one_fails_the_run_alone,
+    filters_select_refs_per_target_and_divergent_refs_are_kept,
     the_upgrade_moves_a_downstream_and_its_password_into_a_push_mirror,
 );
 
@@ -390,4 +391,115 @@ async fn push_mirrors_are_listed_added_changed_and_removed_per_contract(db: Db) 
         .await
         .expect(200);
     call(&s, "DELETE", &last, &owner, None).await.expect(204);
+}
+
+/// The refs of `repo` (heads and tags), one `name` per entry.
+async fn names_of(repo: &std::path::Path) -> Vec<String> {
+    refs_of(repo)
+        .await
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        .collect()
+}
+
+async fn filters_select_refs_per_target_and_divergent_refs_are_kept(db: Db) {
+    let (s, owner) = start(&db).await;
+    let remotes = GitBackend::start().await;
+    let tags_and_main = remotes.create("tags-and-main").await;
+    let releases = remotes.create("releases").await;
+    let keeper = remotes.create("keeper").await;
+    s.create_repo(&owner, "app", false).await;
+    let git = Git::new();
+    let push_url = s.git_url(Some(("owner", &owner.token)), "owner", "app");
+    let work = seed(&git, &push_url).await;
+    for tag in ["v2.0", "v2.1-rc1"] {
+        git.ok(&work, &["tag", tag]).await;
+    }
+    git.ok(&work, &["branch", "release/1.0"]).await;
+    git.ok(&work, &["push", "-q", &push_url, "--tags", "release/1.0"])
+        .await;
+    // Things only the remotes have: one outside the filter, and for the keeper a branch of
+    // its own and a main that went its own way.
+    git.ok(
+        &work,
+        &[
+            "push",
+            "-q",
+            tags_and_main.to_str().unwrap(),
+            "main:refs/heads/theirs",
+        ],
+    )
+    .await;
+    let other = git.init("other").await;
+    git.commit_file(&other, "o.txt", "o\n", "their own main")
+        .await;
+    git.ok(
+        &other,
+        &[
+            "push",
+            "-q",
+            keeper.to_str().unwrap(),
+            "main",
+            "main:refs/heads/only-there",
+        ],
+    )
+    .await;
+    let their_main = git
+        .ok(&other, &["rev-parse", "main"])
+        .await
+        .trim()
+        .to_owned();
+
+    let list = "/api/v1/repos/owner/app/push_mirrors";
+    for body in [
+        json!({ "remote_url": remotes.url("tags-and-main"),
+                "ref_filter": ["refs/heads/main", "refs/tags/v*", "!refs/tags/v*-rc*"] }),
+        json!({ "remote_url": remotes.url("releases"), "ref_filter": ["refs/heads/release/*"] }),
+        json!({ "remote_url": remotes.url("keeper"), "keep_divergent_refs": true }),
+    ] {
+        call(&s, "POST", list, &owner, Some(body)).await.expect(201);
+    }
+    patch(
+        &s,
+        &owner,
+        "app",
+        json!({ "mirror_enabled": true, "mirror_direction": "downstream" }),
+    )
+    .await
+    .expect(200);
+    sync_now(&s, &owner, "app").await.expect(202);
+    let status = settle(&s, &owner, "app").await;
+    assert_eq!(status["sync_status"], "success", "{status}");
+
+    assert_eq!(
+        names_of(&tags_and_main).await,
+        [
+            "refs/heads/main",
+            "refs/heads/theirs",
+            "refs/tags/v1",
+            "refs/tags/v2.0"
+        ],
+        "the selected refs, and the one outside the filter left alone"
+    );
+    assert_eq!(names_of(&releases).await, ["refs/heads/release/1.0"]);
+    let kept = refs_of(&keeper).await;
+    assert!(
+        kept.contains(&format!("{their_main} refs/heads/main")),
+        "main kept: {kept}"
+    );
+    assert!(kept.contains("refs/heads/only-there"), "{kept}");
+    assert!(
+        kept.contains("refs/heads/feature") && kept.contains("refs/tags/v2.1-rc1"),
+        "{kept}"
+    );
+
+    let run = &runs(&s, &owner, "app").await[0];
+    let diverged: Vec<&str> = run["ref_updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["action"] == "diverged")
+        .map(|u| u["ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(diverged, ["refs/heads/main", "refs/heads/only-there"]);
 }

@@ -8,6 +8,7 @@
 
 pub mod advertisement;
 pub mod error;
+pub mod filter;
 pub mod pack_push;
 pub mod refs;
 pub mod session;
@@ -27,6 +28,17 @@ pub use self::{
     refs::{RefChange, is_mirrored_ref},
     session::{Credentials, Limits, Progress},
 };
+
+/// Which refs a push carries and how: only those `filter` selects (the others are neither
+/// pushed nor deleted there), and with `keep_divergent` nothing forced or deleted there (a ref
+/// whose remote value does not descend from ours is left as it is and reported `diverged`).
+#[derive(Debug, Clone, Default)]
+pub struct PushRules {
+    /// The refs to carry.
+    pub filter: filter::RefFilter,
+    /// Never force or delete on the remote.
+    pub keep_divergent: bool,
+}
 
 /// What a transfer did.
 #[derive(Debug, Default)]
@@ -148,8 +160,9 @@ pub fn push_mirror(
     repo_path: &Path,
     transfer: &Arc<Transfer>,
     progress: &Arc<Progress>,
+    rules: &PushRules,
 ) -> Result<Outcome, TransferError> {
-    push_mirror_with_threads(repo_path, transfer, progress, default_pack_threads())
+    push_mirror_with_threads(repo_path, transfer, progress, rules, default_pack_threads())
 }
 
 /// [`push_mirror`] with an explicit pack-builder thread count (for benchmarks).
@@ -160,20 +173,32 @@ pub fn push_mirror_with_threads(
     repo_path: &Path,
     transfer: &Arc<Transfer>,
     progress: &Arc<Progress>,
+    rules: &PushRules,
     pack_threads: u32,
 ) -> Result<Outcome, TransferError> {
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
     let fail = |e: git2::Error| failure(transfer, &e);
-    let local = local_refs(&repo, false).map_err(fail)?;
+    let selected = |refs: BTreeMap<String, Oid>| -> BTreeMap<String, Oid> {
+        refs.into_iter()
+            .filter(|(name, _)| rules.filter.selects(name))
+            .collect()
+    };
+    let local = selected(local_refs(&repo, false).map_err(fail)?);
     let listed = transfer.advertise(GitService::ReceivePack)?;
-    let advertised = mirrored(&listed.refs, false);
+    let advertised = selected(mirrored(&listed.refs, false));
     let mut changes = diff(&advertised, &local);
     refs::mark_forced(&repo, &mut changes);
+    if rules.keep_divergent {
+        for change in &mut changes {
+            change.diverged = change.new.is_none() || change.forced;
+        }
+    }
     let mut outcome = Outcome {
-        up_to_date: changes.is_empty(),
+        up_to_date: changes.iter().all(|c| c.diverged),
         ..Outcome::default()
     };
-    if changes.is_empty() {
+    if outcome.up_to_date {
+        outcome.changes = changes;
         outcome.requests = transfer.http().requests();
         return Ok(outcome);
     }
@@ -187,10 +212,13 @@ pub fn push_mirror_with_threads(
     }
     let registered = Registered::new(Arc::clone(transfer))?;
     let mut remote = repo.remote_anonymous(&registered.url()).map_err(fail)?;
+    // Forced unless the remote keeps divergent refs (then only fast-forwards are left here).
+    let force = if rules.keep_divergent { "" } else { "+" };
     let refspecs: Vec<String> = changes
         .iter()
+        .filter(|c| !c.diverged)
         .map(|c| match c.new {
-            Some(_) => format!("+{0}:{0}", c.name),
+            Some(_) => format!("{force}{0}:{0}", c.name),
             None => format!(":{}", c.name),
         })
         .collect();

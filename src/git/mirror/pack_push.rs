@@ -279,12 +279,14 @@ mod tests {
                 old: None,
                 new: Some("1".repeat(40)),
                 forced: false,
+                diverged: false,
             },
             RefChange {
                 name: "refs/tags/v1".to_owned(),
                 old: None,
                 new: Some("2".repeat(40)),
                 forced: false,
+                diverged: false,
             },
         ];
         let text = String::from_utf8(commands(&creates, true)).unwrap();

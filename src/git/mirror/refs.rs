@@ -15,6 +15,8 @@ pub struct RefChange {
     pub new: Option<String>,
     /// Moved to a value that does not descend from the old one (history rewritten).
     pub forced: bool,
+    /// Left as it was on the remote, which keeps divergent refs: not pushed.
+    pub diverged: bool,
 }
 
 /// Refs a mirror carries: branches, tags and notes (never host-internal ones such as
@@ -113,6 +115,7 @@ pub(super) fn diff(
                 old: Some(old.to_string()),
                 new: new.map(Oid::to_string),
                 forced: false,
+                diverged: false,
             }),
         }
     }
@@ -123,6 +126,7 @@ pub(super) fn diff(
                 old: None,
                 new: Some(new.to_string()),
                 forced: false,
+                diverged: false,
             });
         }
     }

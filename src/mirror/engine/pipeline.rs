@@ -15,18 +15,19 @@ use crate::{
     config::Config,
     entities::{mirror_enums::MirrorDirection, push_mirror, repository},
     git::mirror::{
-        self as transfer, Credentials, Limits, Outcome, Progress, error::TransferError,
-        transport::Transfer,
+        self as transfer, Credentials, Limits, Outcome, Progress, PushRules, error::TransferError,
+        filter::RefFilter, transport::Transfer,
     },
     mirror::{push_mirrors, secrets::SecretBox},
     net::{remote_http::RemoteHttp, remote_url::RemoteUrl},
 };
 
 /// Which way one transfer goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 enum Way {
     Pull,
-    Push,
+    /// A push, with its target's rules.
+    Push(PushRules),
 }
 
 /// What a sync needs beyond the repository row.
@@ -134,7 +135,11 @@ impl Pipeline<'_> {
             username: target.remote_username.clone(),
             password,
         };
-        self.transfer(Way::Push, &target.remote_url, creds, path, progress)
+        let rules = PushRules {
+            filter: RefFilter::from_json(&target.ref_filter),
+            keep_divergent: target.keep_divergent_refs,
+        };
+        self.transfer(Way::Push(rules), &target.remote_url, creds, path, progress)
             .await
             .map_err(|e| (e.to_string(), e.is_transient()))
     }
@@ -198,7 +203,7 @@ impl Pipeline<'_> {
             let _entered = span.enter();
             match way {
                 Way::Pull => transfer::fetch_mirror(&repo_path, &transfer, &progress),
-                Way::Push => transfer::push_mirror(&repo_path, &transfer, &progress),
+                Way::Push(rules) => transfer::push_mirror(&repo_path, &transfer, &progress, &rules),
             }
         })
         .in_current_span()

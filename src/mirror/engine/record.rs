@@ -45,6 +45,7 @@ fn next_in(result: &RunResult, failures: i32, interval: i64) -> i64 {
 /// What a transfer did to one ref.
 fn action_of(change: &RefChange) -> RefAction {
     match (&change.old, &change.new) {
+        _ if change.diverged => RefAction::Diverged,
         (None, _) => RefAction::Create,
         (_, None) => RefAction::Delete,
         _ if change.forced => RefAction::Force,

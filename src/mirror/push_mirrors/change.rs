@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{MAX_PER_REPOSITORY, NewPushMirror, filter::RefFilter, sealed_password};
+use super::{MAX_PER_REPOSITORY, NewPushMirror, sealed_password};
 use crate::{
     config::Config,
     entities::{
@@ -17,6 +17,7 @@ use crate::{
         push_mirror, repository,
     },
     error::{Error, FieldErrors, Result},
+    git::mirror::filter::RefFilter,
     mirror::{
         secrets::SecretBox,
         settings::{check_password, check_username},

@@ -4,7 +4,6 @@
 //! the first of them (lowest id).
 
 pub mod change;
-pub mod filter;
 
 use chrono::Utc;
 use sea_orm::{

@@ -1,4 +1,5 @@
-//! Ref filters: which refs a push mirror (or the upstream) carries. A list of patterns on full
+//! Ref filters: which refs a push mirror (or the upstream) carries; outside the filter a ref
+//! is neither transferred nor pruned. A list of patterns on full
 //! ref names; `*` matches any run of characters, `/` included; a leading `!` excludes. A ref is
 //! selected when it matches some include pattern (or there is none) and no exclude pattern;
 //! the empty list selects every branch and tag.
