@@ -39,7 +39,12 @@ fn main() {
             if push {
                 mirror::push_mirror(&repo, &transfer, &progress, &mirror::PushRules::default())
             } else {
-                mirror::fetch_mirror(&repo, &transfer, &progress)
+                mirror::fetch_mirror(
+                    &repo,
+                    &transfer,
+                    &progress,
+                    &mirror::filter::RefFilter::default(),
+                )
             }
         }))
         .unwrap()

@@ -14,6 +14,7 @@ mod m20261201_000002_index_repository_claims;
 mod m20261201_000003_unique_token_names;
 mod m20261202_000001_create_push_mirrors;
 mod m20261202_000002_ref_update_targets;
+mod m20261202_000003_add_upstream_ref_filter;
 
 /// Runs every migration of the schema in order.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_unique_token_names::Migration),
             Box::new(m20261202_000001_create_push_mirrors::Migration),
             Box::new(m20261202_000002_ref_update_targets::Migration),
+            Box::new(m20261202_000003_add_upstream_ref_filter::Migration),
         ]
     }
 }

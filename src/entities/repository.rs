@@ -37,6 +37,8 @@ pub struct Model {
     /// Refreshed while a sync runs; a stale one means the process died.
     pub sync_heartbeat_at: Option<ChronoDateTimeUtc>,
     pub consecutive_failures: i32,
+    /// The refs a pull carries, as a JSON list of patterns (`[]`: every branch, tag and note).
+    pub upstream_ref_filter: String,
 }
 
 /// A repository belongs to its owner.

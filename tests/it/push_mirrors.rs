@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::support::{
     Db, Git,
     git_backend::{GitBackend, refs_of},
-    mirror::{call, local_server, patch, runs, seed, settle, start, sync_now},
+    mirror::{call, import_body, local_server, patch, runs, seed, settle, start, sync_now},
     on_both_databases,
 };
 
@@ -23,6 +23,7 @@ on_both_databases!(
     push_mirrors_are_listed_added_changed_and_removed_per_contract,
     every_push_mirror_is_pushed_and_a_dead_one_fails_the_run_alone,
     filters_select_refs_per_target_and_divergent_refs_are_kept,
+    an_upstream_filter_pulls_and_prunes_only_what_it_selects,
     the_upgrade_moves_a_downstream_and_its_password_into_a_push_mirror,
 );
 
@@ -502,4 +503,73 @@ async fn filters_select_refs_per_target_and_divergent_refs_are_kept(db: Db) {
         .map(|u| u["ref"].as_str().unwrap())
         .collect();
     assert_eq!(diverged, ["refs/heads/main", "refs/heads/only-there"]);
+}
+
+async fn an_upstream_filter_pulls_and_prunes_only_what_it_selects(db: Db) {
+    let (s, owner) = start(&db).await;
+    let upstream = GitBackend::start().await;
+    let src = upstream.create("src").await;
+    let git = Git::new();
+    let work = seed(&git, src.to_str().unwrap()).await;
+    import_body(
+        &s,
+        &owner,
+        json!({ "name": "m", "clone_url": upstream.url("src"), "mirror": true }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(settle(&s, &owner, "m").await["sync_status"], "success");
+    let before = refs_of(&s.repo_dir("owner", "m")).await;
+
+    let bad = patch(&s, &owner, "m", json!({ "upstream_ref_filter": ["main"] })).await;
+    let err = bad.expect_error(422, "validation_failed");
+    assert!(err["fields"]["upstream_ref_filter"].is_string(), "{err}");
+    let saved = patch(
+        &s,
+        &owner,
+        "m",
+        json!({ "upstream_ref_filter": ["refs/heads/main"] }),
+    )
+    .await;
+    saved.expect(200);
+    assert_eq!(
+        saved.json()["upstream_ref_filter"],
+        json!(["refs/heads/main"])
+    );
+
+    // Upstream: main and feature move on, the tag goes.
+    git.commit_file(&work, "c.txt", "c\n", "three").await;
+    git.ok(
+        &work,
+        &["push", "-q", src.to_str().unwrap(), "main", "main:feature"],
+    )
+    .await;
+    git.ok(
+        &work,
+        &["push", "-q", src.to_str().unwrap(), ":refs/tags/v1"],
+    )
+    .await;
+    sync_now(&s, &owner, "m").await.expect(202);
+    assert_eq!(settle(&s, &owner, "m").await["sync_status"], "success");
+
+    let after = refs_of(&s.repo_dir("owner", "m")).await;
+    let line = |refs: &str, name: &str| {
+        refs.lines()
+            .find(|l| l.ends_with(&format!(" {name}")))
+            .map(str::to_owned)
+    };
+    let upstream_refs = refs_of(&src).await;
+    assert_eq!(
+        line(&after, "refs/heads/main"),
+        line(&upstream_refs, "refs/heads/main")
+    );
+    assert_eq!(
+        line(&after, "refs/heads/feature"),
+        line(&before, "refs/heads/feature"),
+        "outside the filter: not pulled"
+    );
+    assert!(
+        line(&after, "refs/tags/v1").is_some(),
+        "outside the filter: not pruned"
+    );
 }

@@ -60,6 +60,12 @@ impl RefFilter {
         }
     }
 
+    /// Whether it has no pattern (and so selects every ref).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
     /// The patterns, as given.
     #[must_use]
     pub fn patterns(&self) -> &[String] {

@@ -73,7 +73,8 @@ fn mirrored(refs: &BTreeMap<String, Oid>, with_notes: bool) -> BTreeMap<String, 
         .collect()
 }
 
-/// Makes the local branches, tags and notes equal to the remote's: forced, pruned. Reads the
+/// Makes the local branches, tags and notes that `filter` selects equal to the remote's:
+/// forced, pruned (refs outside the filter are neither fetched nor pruned). Reads the
 /// advertisement first and ends there when the refs already match (one request).
 ///
 /// # Errors
@@ -82,13 +83,19 @@ pub fn fetch_mirror(
     repo_path: &Path,
     transfer: &Arc<Transfer>,
     progress: &Arc<Progress>,
+    filter: &filter::RefFilter,
 ) -> Result<Outcome, TransferError> {
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
     let fail = |e: git2::Error| failure(transfer, &e);
-    let before = local_refs(&repo, true).map_err(fail)?;
+    let selected = |refs: BTreeMap<String, Oid>| -> BTreeMap<String, Oid> {
+        refs.into_iter()
+            .filter(|(name, _)| filter.selects(name))
+            .collect()
+    };
+    let before = selected(local_refs(&repo, true).map_err(fail)?);
     let first = refs::none_yet(&repo).map_err(fail)?;
     let listed = transfer.advertise(GitService::UploadPack)?;
-    let advertised = mirrored(&listed.refs, true);
+    let advertised = selected(mirrored(&listed.refs, true));
 
     let mut outcome = Outcome::default();
     if advertised == before {
@@ -97,18 +104,26 @@ pub fn fetch_mirror(
         let registered = Registered::new(Arc::clone(transfer))?;
         let mut remote = repo.remote_anonymous(&registered.url()).map_err(fail)?;
         let mut options = FetchOptions::new();
+        // With a filter, the selected refs by name, and pruning is ours alone (below).
+        let (refspecs, prune): (Vec<String>, _) = if filter.is_empty() {
+            let all = ["refs/heads/*", "refs/tags/*", "refs/notes/*"];
+            (
+                all.iter().map(|r| format!("+{r}:{r}")).collect(),
+                FetchPrune::On,
+            )
+        } else {
+            let named = advertised.keys().map(|r| format!("+{r}:{r}")).collect();
+            (named, FetchPrune::Off)
+        };
         options
             .remote_callbacks(callbacks(transfer.limits(), progress))
-            .prune(FetchPrune::On)
+            .prune(prune)
             .download_tags(AutotagOption::None)
             .update_fetchhead(false)
             .follow_redirects(RemoteRedirect::None);
-        let refspecs = [
-            "+refs/heads/*:refs/heads/*",
-            "+refs/tags/*:refs/tags/*",
-            "+refs/notes/*:refs/notes/*",
-        ];
-        if first {
+        if refspecs.is_empty() {
+            // Nothing selected there: only pruning is left to do.
+        } else if first {
             // Objects only; the refs are then written in one file.
             remote
                 .download(&refspecs, Some(&mut options))

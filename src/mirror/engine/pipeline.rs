@@ -25,7 +25,8 @@ use crate::{
 /// Which way one transfer goes.
 #[derive(Debug, Clone)]
 enum Way {
-    Pull,
+    /// A pull, of the refs its filter selects.
+    Pull(RefFilter),
     /// A push, with its target's rules.
     Push(PushRules),
 }
@@ -64,13 +65,18 @@ impl Pipeline<'_> {
                     )
                     .map(|creds| (repo.upstream_url.clone(), creds)),
             };
+            // A one-time clone takes everything; a mirror what its filter selects.
+            let filter = match &one_time {
+                Some(_) => RefFilter::default(),
+                None => RefFilter::from_json(&repo.upstream_ref_filter),
+            };
             let (url, creds) = match source {
                 Ok((Some(url), creds)) => (url, creds),
                 Ok((None, _)) => return failed("no upstream URL is set".to_owned(), false),
                 Err(message) => return failed(message, false),
             };
             match self
-                .transfer(Way::Pull, &url, creds, path.clone(), progress)
+                .transfer(Way::Pull(filter), &url, creds, path.clone(), progress)
                 .await
             {
                 Ok(outcome) => {
@@ -202,7 +208,9 @@ impl Pipeline<'_> {
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             match way {
-                Way::Pull => transfer::fetch_mirror(&repo_path, &transfer, &progress),
+                Way::Pull(filter) => {
+                    transfer::fetch_mirror(&repo_path, &transfer, &progress, &filter)
+                }
                 Way::Push(rules) => transfer::push_mirror(&repo_path, &transfer, &progress, &rules),
             }
         })

@@ -27,6 +27,7 @@ use crate::{
         push_mirror, repository,
     },
     error::Result,
+    git::mirror::filter::RefFilter,
 };
 
 /// True when pushes to this repository must be refused (it pulls from elsewhere).
@@ -48,6 +49,8 @@ pub struct MirrorSettings {
     pub upstream_username: String,
     /// Whether an upstream password is stored.
     pub upstream_password_set: bool,
+    /// The refs a pull carries (`[]`: every branch and tag).
+    pub upstream_ref_filter: Vec<String>,
     /// Where to push to ("" when unset).
     pub downstream_url: String,
     /// Username for the downstream ("" when unset).
@@ -87,6 +90,9 @@ impl MirrorSettings {
             upstream_url: r.upstream_url.clone().unwrap_or_default(),
             upstream_username: r.upstream_username.clone().unwrap_or_default(),
             upstream_password_set: r.upstream_password.is_some(),
+            upstream_ref_filter: RefFilter::from_json(&r.upstream_ref_filter)
+                .patterns()
+                .to_vec(),
             downstream_url: downstream.map(|d| d.remote_url.clone()).unwrap_or_default(),
             downstream_username: downstream
                 .and_then(|d| d.remote_username.clone())
@@ -116,6 +122,8 @@ pub struct SettingsPatch {
     pub upstream_username: Option<String>,
     /// New upstream password (write-only).
     pub upstream_password: Option<String>,
+    /// New upstream ref filter.
+    pub upstream_ref_filter: Option<Vec<String>>,
     /// New downstream URL.
     pub downstream_url: Option<String>,
     /// New downstream username.

@@ -126,6 +126,7 @@ async fn save_repository(
         interval,
         enabled,
         upstream_url,
+        upstream_ref_filter,
         ..
     } = checked;
     let now = Utc::now();
@@ -156,6 +157,9 @@ async fn save_repository(
             active.upstream_password =
                 Set(Some(secrets.encrypt(id, "upstream_password", password)));
         }
+    }
+    if let Some(filter) = upstream_ref_filter {
+        active.upstream_ref_filter = Set(filter);
     }
     active.sync_interval = Set(interval);
     active.next_sync_at = Set(match (was_enabled, enabled) {

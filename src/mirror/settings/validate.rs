@@ -6,6 +6,7 @@ use crate::{
     config::Config,
     entities::{mirror_enums::MirrorDirection, push_mirror, repository},
     error::{Error, FieldErrors, Result},
+    git::mirror::filter::RefFilter,
     net::remote_url::RemoteUrl,
 };
 
@@ -80,6 +81,8 @@ pub struct Checked {
     pub(super) upstream_url: Option<String>,
     /// As parsed (normalised), or unset.
     pub(super) downstream_url: Option<String>,
+    /// The new upstream ref filter as stored, when the patch sets one.
+    pub(super) upstream_ref_filter: Option<String>,
 }
 
 /// Checks every field of `patch` against `current`: 422 names each bad one.
@@ -171,6 +174,14 @@ pub async fn validate(
             fields.insert(field.to_owned(), message);
         }
     }
+    let upstream_ref_filter = match patch.upstream_ref_filter.as_deref().map(RefFilter::parse) {
+        Some(Ok(filter)) => Some(filter.to_json()),
+        Some(Err(message)) => {
+            fields.insert("upstream_ref_filter".to_owned(), message);
+            None
+        }
+        None => None,
+    };
     if !fields.is_empty() {
         return Err(Error::Validation(fields));
     }
@@ -180,6 +191,7 @@ pub async fn validate(
         enabled,
         upstream_url,
         downstream_url,
+        upstream_ref_filter,
     })
 }
 

@@ -268,6 +268,7 @@ async fn save(
         upstream_url: Some(form.upstream_url.clone()),
         upstream_username: Some(form.upstream_username.clone()),
         upstream_password: password_patch(upstream_clear, &form.upstream_password),
+        upstream_ref_filter: None,
         downstream_url: Some(form.downstream_url.clone()),
         downstream_username: Some(form.downstream_username.clone()),
         downstream_password: password_patch(downstream_clear, &form.downstream_password),
