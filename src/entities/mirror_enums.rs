@@ -100,6 +100,9 @@ pub enum Trigger {
     /// The first sync of an imported repository.
     #[sea_orm(string_value = "import")]
     Import,
+    /// A `git push` into the repository, for its sync-on-push targets.
+    #[sea_orm(string_value = "push")]
+    Push,
 }
 
 /// Where a run changed a ref (`mirror_ref_updates.side`): here (pulled from the upstream) or
@@ -184,7 +187,7 @@ words! {
         Interrupted => "interrupted",
     }
     MirrorDirection { Upstream => "upstream", Downstream => "downstream", Both => "both" }
-    Trigger { Manual => "manual", Scheduled => "scheduled", Import => "import" }
+    Trigger { Manual => "manual", Scheduled => "scheduled", Import => "import", Push => "push" }
     RefSide { Upstream => "upstream", Downstream => "downstream" }
     RefAction {
         Create => "create",

@@ -112,6 +112,9 @@ fn git_command(service: Service, protocol: Option<&str>) -> Command {
 /// How much of git's output one chunk of the answer carries at most.
 const ANSWER_CHUNK: usize = 64 * 1024;
 
+/// What to do once a push (`git receive-pack`) ended well.
+pub type AfterPush = Box<dyn FnOnce() + Send>;
+
 /// Why a request could not be served by git.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -202,6 +205,7 @@ impl GitProcesses {
         protocol: Option<&str>,
         gzip: bool,
         request: Body,
+        after_push: Option<AfterPush>,
     ) -> Result<Body, ServeError> {
         let place = self.place().await?;
         let mut child = git_command(service, protocol)
@@ -268,6 +272,9 @@ impl GitProcesses {
                 Some((Ok(status), _)) if status.success() => {
                     if service == Service::ReceivePack {
                         adopt_a_pushed_branch(repo_path).await;
+                        if let Some(after_push) = after_push {
+                            after_push();
+                        }
                     }
                 }
                 Some((Ok(status), errors)) => tracing::warn!(

@@ -1,7 +1,7 @@
 //! Routes of the git smart HTTP protocol: `info/refs`, `git-upload-pack`, `git-receive-pack`,
 //! with Basic authentication and the repository's read/write rules.
 
-use std::net::IpAddr;
+use std::{net::IpAddr, sync::Arc};
 
 use axum::{
     Router,
@@ -238,6 +238,11 @@ async fn rpc(
         Ok(repo) => repo,
         Err(response) => return response,
     };
+    // A push that went through starts the repository's sync-on-push targets.
+    let after_push: Option<serve::AfterPush> = (service == Service::ReceivePack).then(|| {
+        let (engine, repo_id) = (Arc::clone(&state.engine), repo.repo.id);
+        Box::new(move || engine.pushed(repo_id)) as serve::AfterPush
+    });
     let gzip = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -250,6 +255,7 @@ async fn rpc(
             protocol_header(&headers),
             gzip,
             body,
+            after_push,
         )
         .await
     {

@@ -24,6 +24,7 @@ on_both_databases!(
     every_push_mirror_is_pushed_and_a_dead_one_fails_the_run_alone,
     filters_select_refs_per_target_and_divergent_refs_are_kept,
     an_upstream_filter_pulls_and_prunes_only_what_it_selects,
+    a_git_push_reaches_sync_on_push_targets_and_pushes_in_a_row_coalesce,
     the_upgrade_moves_a_downstream_and_its_password_into_a_push_mirror,
 );
 
@@ -572,4 +573,128 @@ async fn an_upstream_filter_pulls_and_prunes_only_what_it_selects(db: Db) {
         line(&after, "refs/tags/v1").is_some(),
         "outside the filter: not pruned"
     );
+}
+
+/// A repository `name` of `owner` with one commit, pushing to `url` on push only (mirroring on,
+/// its first sync done so the scheduler leaves it alone); returns the work tree and push URL.
+async fn pushing_on_push(
+    s: &crate::support::TestServer,
+    owner: &crate::support::TestUser,
+    git: &Git,
+    name: &str,
+    url: &str,
+) -> (std::path::PathBuf, String) {
+    s.create_repo(owner, name, false).await;
+    let push_url = s.git_url(Some(("owner", &owner.token)), "owner", name);
+    let work = git.init(&format!("work-{name}")).await;
+    git.commit_file(&work, "a.txt", "a\n", "one").await;
+    git.ok(&work, &["push", "-q", &push_url, "main"]).await;
+    let list = format!("/api/v1/repos/owner/{name}/push_mirrors");
+    call(
+        s,
+        "POST",
+        &list,
+        owner,
+        Some(json!({ "remote_url": url, "sync_on_push": true })),
+    )
+    .await
+    .expect(201);
+    patch(
+        s,
+        owner,
+        name,
+        json!({ "mirror_enabled": true, "mirror_direction": "downstream" }),
+    )
+    .await
+    .expect(200);
+    sync_now(s, owner, name).await.expect(202);
+    assert_eq!(settle(s, owner, name).await["sync_status"], "success");
+    (work, push_url)
+}
+
+/// The runs of `name` a push started.
+async fn push_runs(
+    s: &crate::support::TestServer,
+    owner: &crate::support::TestUser,
+    name: &str,
+) -> usize {
+    runs(s, owner, name)
+        .await
+        .iter()
+        .filter(|r| r["trigger"] == "push")
+        .count()
+}
+
+async fn a_git_push_reaches_sync_on_push_targets_and_pushes_in_a_row_coalesce(db: Db) {
+    let (s, owner) = start(&db).await;
+    let git = Git::new();
+
+    // One push: the target has it within 5 seconds, with no "Sync now".
+    let fast = GitBackend::start().await;
+    let quick = fast.create("quick").await;
+    let other = fast.create("other").await;
+    let (work, push_url) = pushing_on_push(&s, &owner, &git, "app", &fast.url("quick")).await;
+    call(
+        &s,
+        "POST",
+        "/api/v1/repos/owner/app/push_mirrors",
+        &owner,
+        Some(json!({ "remote_url": fast.url("other") })),
+    )
+    .await
+    .expect(201);
+    let before_other = refs_of(&other).await;
+    git.commit_file(&work, "b.txt", "b\n", "two").await;
+    let pushed_at = std::time::Instant::now();
+    git.ok(&work, &["push", "-q", &push_url, "main"]).await;
+    let here = s.repo_dir("owner", "app");
+    loop {
+        if refs_of(&quick).await == refs_of(&here).await {
+            break;
+        }
+        assert!(
+            pushed_at.elapsed() < std::time::Duration::from_secs(5),
+            "the push did not reach the sync-on-push target within 5 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    settle(&s, &owner, "app").await;
+    assert_eq!(push_runs(&s, &owner, "app").await, 1);
+    let run = &runs(&s, &owner, "app").await[0];
+    assert_eq!(run["trigger"], "push");
+    assert_eq!(run["direction"], "downstream");
+    assert_eq!(
+        refs_of(&other).await,
+        before_other,
+        "not a sync-on-push target"
+    );
+
+    // Ten pushes in a row while the target is slow: one sync runs, one waits, no more.
+    let slow = GitBackend::slow(std::time::Duration::from_millis(1500)).await;
+    let backup = slow.create("backup").await;
+    let (work, push_url) = pushing_on_push(&s, &owner, &git, "busy", &slow.url("backup")).await;
+    for i in 0..10 {
+        git.commit_file(&work, "n.txt", &format!("{i}\n"), &format!("push {i}"))
+            .await;
+        git.ok(&work, &["push", "-q", &push_url, "main"]).await;
+    }
+    let here = s.repo_dir("owner", "busy");
+    let started = std::time::Instant::now();
+    // Done when the backup has the last push and no further sync starts for 3 seconds (a
+    // waiting one would claim within a quarter of a second).
+    let mut seen = usize::MAX;
+    let syncs = loop {
+        settle(&s, &owner, "busy").await;
+        let count = push_runs(&s, &owner, "busy").await;
+        if count == seen && refs_of(&backup).await == refs_of(&here).await {
+            break count;
+        }
+        seen = count;
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(90),
+            "the pushes never settled"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    };
+    assert!((1..=2).contains(&syncs), "{syncs} syncs for ten pushes");
 }

@@ -3,6 +3,7 @@
 //! in one transaction (`record`) and is tracked, so shutdown waits for all of them.
 
 mod claims;
+mod on_push;
 mod pipeline;
 mod record;
 
@@ -113,6 +114,8 @@ pub struct Engine {
     progress: Mutex<HashMap<i64, Arc<Progress>>>,
     /// Told each time a sync ends (a slot is free again).
     ended: tokio::sync::Notify,
+    /// Repositories with a push-triggered sync waiting for the running one to end.
+    push_waiting: Mutex<std::collections::HashSet<i64>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -147,6 +150,7 @@ impl Engine {
             stopping: AtomicBool::new(false),
             progress: Mutex::new(HashMap::new()),
             ended: tokio::sync::Notify::new(),
+            push_waiting: Mutex::default(),
         })
     }
 
@@ -321,6 +325,8 @@ impl Engine {
     ) -> Option<RunResult> {
         let direction = if one_time.is_some() {
             MirrorDirection::Upstream
+        } else if trigger == Trigger::Push {
+            MirrorDirection::Downstream
         } else {
             repo.mirror_direction
         };
@@ -360,8 +366,11 @@ impl Engine {
                         config: &engine.config,
                         secrets: &engine.secrets,
                     };
-                    let enabled: Vec<push_mirror::Model> =
-                        targets.into_iter().filter(|t| t.enabled).collect();
+                    // A push-triggered sync goes to the targets that asked for it.
+                    let enabled: Vec<push_mirror::Model> = targets
+                        .into_iter()
+                        .filter(|t| t.enabled && (trigger != Trigger::Push || t.sync_on_push))
+                        .collect();
                     pipeline
                         .perform(&repo, &enabled, path, direction, one_time, &progress)
                         .await
