@@ -79,9 +79,11 @@ pub async fn fill(engine: &Arc<Engine>) -> Filled {
         }
         match engine.claim_due(repo.id).await {
             Ok(true) => {
-                filled
-                    .runs
-                    .push(engine.spawn_claimed(&repo, Trigger::Scheduled, None));
+                filled.runs.push(engine.spawn_claimed(
+                    &repo,
+                    Trigger::Scheduled,
+                    super::engine::Scope::Mirror,
+                ));
             }
             Ok(false) => filled.report.skipped += 1,
             Err(e) => {

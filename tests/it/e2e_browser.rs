@@ -405,3 +405,111 @@ async fn widget(b: &Browser) -> Widget {
         poll_failures: field(2),
     }
 }
+
+/// Push mirrors in a real browser: one added through the form (the password write-only), its
+/// own "Sync now" pressed and its result shown, then removed. Screenshots:
+/// `push-mirror-added`, `push-mirror-synced`, `push-mirror-edit`, `push-mirrors-removed`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_mirror_added_synced_and_removed_in_a_real_browser() {
+    let Some(b) = Browser::start(1280, 1200).await else {
+        return;
+    };
+    let s = local_server(&Db::Sqlite, |c| c.min_sync_interval = 60).await;
+    let owner = s.create_admin("paula").await;
+    s.forbid_in_answers("Push-Mirror-Pass-5");
+    let remote = GitBackend::with_auth("robot", "Push-Mirror-Pass-5").await;
+    let backup = remote.create("backup").await;
+    s.create_repo(&owner, "site", false).await;
+    let git = Git::new();
+    git.seed(
+        &s.git_url(Some(("paula", &owner.token)), "paula", "site"),
+        &Seed {
+            work: "paula-site",
+            commits: &[("index.html", b"<h1>hi</h1>\n", "first page")],
+            tag: Some(Tag::Light("v1.0")),
+            branches: &[],
+        },
+    )
+    .await;
+
+    b.goto(&s.url("/login")).await;
+    b.fill("#username", "paula").await;
+    b.fill("#password", &owner.password).await;
+    b.click("form.stacked-form button[type=submit]").await;
+    b.wait_until("logged in", 10, || async {
+        b.text(".nav-user").await.contains("paula")
+    })
+    .await;
+
+    // The repository page leads to the mirror settings.
+    b.goto(&s.url("/paula/site")).await;
+    b.click(".repo-nav a[href='/paula/site/settings/mirror']")
+        .await;
+    b.wait_until("the mirror settings", 10, || async {
+        b.text("#push-title").await == "Push mirrors"
+    })
+    .await;
+    b.fill("#remote_url", &remote.url("backup")).await;
+    b.fill("#remote_username", "robot").await;
+    b.fill("#remote_password", "Push-Mirror-Pass-5").await;
+    b.click("#push-mirror-form button[type=submit]").await;
+    b.wait_until("the push mirror listed", 10, || async {
+        b.text(".push-list").await.contains(&remote.url("backup"))
+    })
+    .await;
+    assert_eq!(
+        b.attr("#remote_password", "value").await.as_deref(),
+        Some(""),
+        "the password field is empty again"
+    );
+    b.screenshot_of("#push-mirrors", "push-mirror-added").await;
+
+    // Mirroring on, downstream; then the push mirror's own "Sync now".
+    b.click("#mirror_enabled").await;
+    b.click("input[name=mirror_direction][value=downstream]")
+        .await;
+    b.click("#mirror-form button[type=submit]").await;
+    b.wait_until("the settings saved", 10, || async {
+        b.text("main").await.contains("Mirror settings saved.")
+    })
+    .await;
+    b.click(".push-mirror form[action$='/sync'] button").await;
+    let settings = s.url("/paula/site/settings/mirror");
+    b.wait_until("the push reported on the list", 30, || async {
+        b.goto(&settings).await;
+        b.text(".push-mirror .badge-run").await == "Pushed"
+    })
+    .await;
+    assert_eq!(
+        refs_of(&backup).await,
+        refs_of(&s.repo_dir("paula", "site")).await
+    );
+    b.screenshot_of("#push-mirrors", "push-mirror-synced").await;
+
+    // Its own page shows the form without the password.
+    b.click(".push-mirror a.button").await;
+    b.wait_until("the push mirror's page", 10, || async {
+        b.text("main").await.contains("A password is set.")
+    })
+    .await;
+    b.screenshot("push-mirror-edit").await;
+
+    // Mirroring off (the last push mirror of a repository that pushes stays), then removed.
+    b.goto(&settings).await;
+    b.click("#mirror_enabled").await;
+    b.click("#mirror-form button[type=submit]").await;
+    b.wait_until("mirroring off", 10, || async {
+        b.text("main").await.contains("Mirror settings saved.")
+    })
+    .await;
+    b.click(".push-mirror form[action$='/delete'] button").await;
+    b.wait_until("the push mirror gone", 10, || async {
+        b.text("#push-mirrors")
+            .await
+            .contains("No push mirror yet.")
+    })
+    .await;
+    b.screenshot_of("#push-mirrors", "push-mirrors-removed")
+        .await;
+    b.finish().await;
+}

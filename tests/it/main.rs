@@ -25,4 +25,5 @@ mod timeouts;
 mod web_auth;
 mod web_headers;
 mod web_mirror;
+mod web_push_mirrors;
 mod web_repo;

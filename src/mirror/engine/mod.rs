@@ -48,6 +48,17 @@ pub struct OneTimeClone {
     pub credentials: Credentials,
 }
 
+/// What one run does beyond its trigger's default.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// What the repository's settings say.
+    Mirror,
+    /// An import that keeps no mirror: one clone with credentials held only in memory.
+    OneTime(OneTimeClone),
+    /// A push to this one push mirror ("Sync now" next to it).
+    PushTo(i64),
+}
+
 /// Where one transfer of a run went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -198,7 +209,26 @@ impl Engine {
         if !self.claim_now(repo.id).await? {
             return Ok(SyncRequest::AlreadyRunning);
         }
-        self.spawn_claimed(repo, Trigger::Manual, None);
+        self.spawn_claimed(repo, Trigger::Manual, Scope::Mirror);
+        Ok(SyncRequest::Started)
+    }
+
+    /// "Sync now" next to one push mirror: a push to it alone, claimed like any sync.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn request_push_to(
+        self: &Arc<Self>,
+        repo: &repository::Model,
+        push_mirror_id: i64,
+    ) -> Result<SyncRequest> {
+        if !repo.mirror_enabled {
+            return Ok(SyncRequest::Disabled);
+        }
+        if !self.claim_now(repo.id).await? {
+            return Ok(SyncRequest::AlreadyRunning);
+        }
+        self.spawn_claimed(repo, Trigger::Manual, Scope::PushTo(push_mirror_id));
         Ok(SyncRequest::Started)
     }
 
@@ -215,7 +245,8 @@ impl Engine {
         if !self.claim_now(repo.id).await? {
             return Ok(false);
         }
-        self.spawn_claimed(repo, Trigger::Import, one_time);
+        let scope = one_time.map_or(Scope::Mirror, Scope::OneTime);
+        self.spawn_claimed(repo, Trigger::Import, scope);
         Ok(true)
     }
 
@@ -226,14 +257,14 @@ impl Engine {
         self: &Arc<Self>,
         repo: &repository::Model,
         trigger: Trigger,
-        one_time: Option<OneTimeClone>,
+        scope: Scope,
     ) -> tokio::task::JoinHandle<Option<RunResult>> {
         let engine = Arc::clone(self);
         let queued = self.slots.queue(repo.owner_id);
         let repo_id = repo.id;
         self.tasks.spawn(async move {
             let result = Arc::clone(&engine)
-                .run_claimed(repo_id, queued, trigger, one_time)
+                .run_claimed(repo_id, queued, trigger, scope)
                 .await;
             engine.ended.notify_one();
             result
@@ -263,7 +294,7 @@ impl Engine {
         repo_id: i64,
         queued: Queued,
         trigger: Trigger,
-        one_time: Option<OneTimeClone>,
+        scope: Scope,
     ) -> Option<RunResult> {
         // Beat from the moment of the claim, also while waiting for a slot, so no other
         // process mistakes a queued sync for a dead one.
@@ -277,7 +308,7 @@ impl Engine {
             repo_id,
             trigger = %trigger,
         );
-        self.run_loaded(repo, owner, targets, trigger, one_time)
+        self.run_loaded(repo, owner, targets, trigger, scope)
             .instrument(span)
             .await
     }
@@ -321,14 +352,13 @@ impl Engine {
         owner: user::Model,
         targets: Vec<push_mirror::Model>,
         trigger: Trigger,
-        one_time: Option<OneTimeClone>,
+        scope: Scope,
     ) -> Option<RunResult> {
-        let direction = if one_time.is_some() {
-            MirrorDirection::Upstream
-        } else if trigger == Trigger::Push {
-            MirrorDirection::Downstream
-        } else {
-            repo.mirror_direction
+        let direction = match scope {
+            Scope::OneTime(_) => MirrorDirection::Upstream,
+            Scope::PushTo(_) => MirrorDirection::Downstream,
+            Scope::Mirror if trigger == Trigger::Push => MirrorDirection::Downstream,
+            Scope::Mirror => repo.mirror_direction,
         };
         let run = mirror_run::ActiveModel {
             repository_id: Set(repo.id),
@@ -366,11 +396,20 @@ impl Engine {
                         config: &engine.config,
                         secrets: &engine.secrets,
                     };
-                    // A push-triggered sync goes to the targets that asked for it.
+                    // A push-triggered sync goes to the targets that asked for it, a "Sync now"
+                    // next to one target to that one.
                     let enabled: Vec<push_mirror::Model> = targets
                         .into_iter()
                         .filter(|t| t.enabled && (trigger != Trigger::Push || t.sync_on_push))
+                        .filter(|t| match scope {
+                            Scope::PushTo(id) => t.id == id,
+                            _ => true,
+                        })
                         .collect();
+                    let one_time = match scope {
+                        Scope::OneTime(clone) => Some(clone),
+                        _ => None,
+                    };
                     pipeline
                         .perform(&repo, &enabled, path, direction, one_time, &progress)
                         .await

@@ -82,7 +82,7 @@ impl Engine {
             }
             if self.claim_now(repo_id).await? {
                 waiter.give_up();
-                self.spawn_claimed(&repo, Trigger::Push, None);
+                self.spawn_claimed(&repo, Trigger::Push, super::Scope::Mirror);
                 return Ok(());
             }
             if started.elapsed() > patience {

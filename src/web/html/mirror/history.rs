@@ -12,15 +12,20 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
 use super::sync_widget::human_bytes;
 use crate::{
-    entities::mirror_enums::{RefSide, RunStatus},
+    entities::mirror_enums::{RefAction, RefSide, RunStatus},
     error::{Error, PageError},
-    mirror::runs::{self, RunView},
+    mirror::{
+        push_mirrors,
+        runs::{self, RunView},
+    },
     state::AppState,
     web::{
         extract::{Admin, PageRepo},
@@ -43,8 +48,10 @@ pub const RUNS_PER_PAGE: u64 = 10;
 pub struct RefRow {
     /// Full ref name.
     pub name: String,
-    /// `pulled` (changed here by a fetch) or `pushed` (changed on the downstream).
-    pub place: &'static str,
+    /// `pulled` (changed here by a fetch), or `pushed to URL` (changed on a push mirror).
+    pub place: String,
+    /// `created`, `updated`, `forced`, `deleted` or `diverged (left as it was there)`.
+    pub action: &'static str,
     /// Seven characters of the old id; `None` when created.
     pub old: Option<String>,
     /// Seven characters of the new id; `None` when deleted.
@@ -85,8 +92,20 @@ fn duration_text(seconds: i64) -> String {
     }
 }
 
+/// What happened to a ref, in words.
+fn action_words(action: RefAction) -> &'static str {
+    match action {
+        RefAction::Create => "created",
+        RefAction::Update => "updated",
+        RefAction::Force => "forced",
+        RefAction::Delete => "deleted",
+        RefAction::Diverged => "diverged: left as it was there",
+    }
+}
+
 impl RunRow {
-    fn new(run: RunView, now: DateTime<Utc>) -> Self {
+    /// `run` as the history shows it; `targets` names the push mirrors by id.
+    fn new(run: RunView, now: DateTime<Utc>, targets: &HashMap<i64, String>) -> Self {
         let duration = run.finished_at.map_or_else(
             || "running".to_owned(),
             |end| duration_text((end - run.started_at).num_seconds().max(0)),
@@ -114,10 +133,15 @@ impl RunRow {
                 .ref_updates
                 .into_iter()
                 .map(|u| RefRow {
-                    place: match u.side {
-                        RefSide::Downstream => "pushed",
-                        RefSide::Upstream => "pulled",
+                    place: match (u.side, u.push_mirror_id) {
+                        (RefSide::Upstream, _) => "pulled".to_owned(),
+                        (RefSide::Downstream, Some(id)) => match targets.get(&id) {
+                            Some(url) => format!("pushed to {url}"),
+                            None => "pushed to a push mirror since removed".to_owned(),
+                        },
+                        (RefSide::Downstream, None) => "pushed".to_owned(),
                     },
+                    action: action_words(u.action),
                     name: u.ref_name,
                     old: short(u.old),
                     new: short(u.new),
@@ -164,10 +188,18 @@ impl RunHistory {
         let has_older = list.len() as u64 > RUNS_PER_PAGE;
         list.truncate(usize::try_from(RUNS_PER_PAGE).unwrap_or(10));
         let now = Utc::now();
+        let targets: HashMap<i64, String> = push_mirrors::list(db, repo_id)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m.remote_url))
+            .collect();
         Ok(Self {
             owner: owner.to_owned(),
             name: name.to_owned(),
-            runs: list.into_iter().map(|r| RunRow::new(r, now)).collect(),
+            runs: list
+                .into_iter()
+                .map(|r| RunRow::new(r, now, &targets))
+                .collect(),
             page,
             has_older,
         })

@@ -3,6 +3,7 @@
 //! partial with a fragment route of its own.
 
 pub mod history;
+pub mod push_targets;
 pub mod settings;
 pub mod sync_widget;
 
@@ -16,4 +17,5 @@ pub fn router() -> Router<AppState> {
         .merge(settings::router())
         .merge(sync_widget::router())
         .merge(history::router())
+        .merge(push_targets::router())
 }

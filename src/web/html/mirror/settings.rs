@@ -15,6 +15,7 @@ use tower_sessions::Session;
 
 use super::{
     history::{PageQuery, RunHistory},
+    push_targets::{self, PushForm, PushRow},
     sync_widget::{Place, SyncWidget},
 };
 use crate::{
@@ -66,7 +67,7 @@ struct SideValues {
 
 /// What the form shows: the stored settings, or what the user just typed (never a password).
 #[derive(Debug, Clone)]
-struct FormValues {
+pub(super) struct FormValues {
     enabled: bool,
     direction: String,
     upstream: SideValues,
@@ -119,7 +120,7 @@ struct SideView<'a> {
 /// The mirror settings page.
 #[derive(Template, WebTemplate)]
 #[template(path = "mirror/settings.html")]
-struct SettingsTemplate {
+pub(super) struct SettingsTemplate {
     /// Header and navigation.
     layout: Layout,
     /// Owner's username.
@@ -136,6 +137,20 @@ struct SettingsTemplate {
     min_interval: i64,
     /// One page of the run history.
     history: RunHistory,
+    /// The push mirrors, oldest first.
+    push_rows: Vec<PushRow>,
+    /// The "Add push mirror" form.
+    push_form: PushForm,
+}
+
+/// A form that came back with errors, shown again as it was typed.
+pub(super) enum Sent {
+    /// None: the page as stored.
+    Nothing,
+    /// The settings form.
+    Settings(FormValues, FormErrors),
+    /// The "Add push mirror" form.
+    Push(PushForm),
 }
 
 impl SettingsTemplate {
@@ -155,7 +170,7 @@ impl SettingsTemplate {
             SideView {
                 key: "downstream",
                 title: "Downstream: push to",
-                help: "Branches and tags are pushed here, and refs deleted here are deleted there.",
+                help: "The first push mirror: branches and tags are pushed here, and refs deleted here are deleted there. More targets, filters and divergent refs: Push mirrors below.",
                 placeholder: "https://github.com/user/backup.git",
                 values: &self.form.downstream,
                 url_error: self.errors.of("downstream_url"),
@@ -165,15 +180,21 @@ impl SettingsTemplate {
         ]
     }
 
-    async fn build(
+    /// The page for `repo`, showing `sent` back when a form came back with errors, and page
+    /// `page` of the history.
+    pub(super) async fn build(
         state: &AppState,
         session: &Session,
         user: &user::Model,
         repo: &Repo,
-        form: Option<FormValues>,
-        errors: FormErrors,
+        sent: Sent,
         page: u64,
     ) -> Result<Self, Error> {
+        let (form, errors, push_form) = match sent {
+            Sent::Nothing => (None, FormErrors::default(), None),
+            Sent::Settings(typed, errors) => (Some(typed), errors, None),
+            Sent::Push(push_form) => (None, FormErrors::default(), Some(push_form)),
+        };
         let layout = Layout::new(state, session, Some(user)).await?;
         let widget = SyncWidget::new(state, repo, layout.csrf_token.clone(), Place::Settings);
         let history = RunHistory::load(
@@ -197,6 +218,9 @@ impl SettingsTemplate {
             errors,
             min_interval: state.config.min_sync_interval,
             history,
+            push_rows: push_targets::rows(state, repo.repo.id).await?,
+            push_form: push_form
+                .unwrap_or_else(|| PushForm::adding(&repo.owner.username, &repo.repo.name)),
         })
     }
 }
@@ -212,8 +236,7 @@ async fn show(
         &session,
         &access.viewer,
         &access.repo,
-        None,
-        FormErrors::default(),
+        Sent::Nothing,
         query.page(),
     )
     .await?)
@@ -342,9 +365,15 @@ async fn save(
                 },
                 interval,
             };
-            let page =
-                SettingsTemplate::build(&state, &session, &user, &repo, Some(typed), errors, 1)
-                    .await?;
+            let page = SettingsTemplate::build(
+                &state,
+                &session,
+                &user,
+                &repo,
+                Sent::Settings(typed, errors),
+                1,
+            )
+            .await?;
             Ok((status, page).into_response())
         }
     }

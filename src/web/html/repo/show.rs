@@ -142,6 +142,8 @@ struct RepoTemplate {
     private: bool,
     /// Whether the viewer may delete it (owner or admin).
     can_admin: bool,
+    /// The upstream's URL (without credentials), when the repository mirrors one.
+    mirror_of: Option<String>,
     /// The mirror sync widget, for the owner and admins, when the repository mirrors (or
     /// its import is still running).
     widget: Option<SyncWidget>,
@@ -166,6 +168,11 @@ async fn show(
         widget,
         contents,
         can_admin: repo.can_admin(viewer.as_ref()),
+        mirror_of: repo
+            .repo
+            .upstream_url
+            .clone()
+            .filter(|_| repo.repo.mirror_enabled && repo.repo.mirror_direction.pulls()),
         owner: repo.owner.username,
         name: repo.repo.name,
         description: repo.repo.description,
@@ -212,6 +219,7 @@ mod tests {
             description: "<b>hi</b>".to_owned(),
             private: false,
             can_admin: false,
+            mirror_of: None,
             widget: None,
             contents: RepoContents {
                 owner: "alice".to_owned(),
