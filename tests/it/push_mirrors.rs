@@ -406,7 +406,8 @@ async fn names_of(repo: &std::path::Path) -> Vec<String> {
 
 async fn filters_select_refs_per_target_and_divergent_refs_are_kept(db: Db) {
     let (s, owner) = start(&db).await;
-    let remotes = GitBackend::start().await;
+    let remotes = GitBackend::with_auth("filt", "filter-Pw-12").await;
+    s.forbid_in_answers("filter-Pw-12");
     let tags_and_main = remotes.create("tags-and-main").await;
     let releases = remotes.create("releases").await;
     let keeper = remotes.create("keeper").await;
@@ -453,12 +454,14 @@ async fn filters_select_refs_per_target_and_divergent_refs_are_kept(db: Db) {
         .to_owned();
 
     let list = "/api/v1/repos/owner/app/push_mirrors";
-    for body in [
+    for mut body in [
         json!({ "remote_url": remotes.url("tags-and-main"),
                 "ref_filter": ["refs/heads/main", "refs/tags/v*", "!refs/tags/v*-rc*"] }),
         json!({ "remote_url": remotes.url("releases"), "ref_filter": ["refs/heads/release/*"] }),
         json!({ "remote_url": remotes.url("keeper"), "keep_divergent_refs": true }),
     ] {
+        body["remote_username"] = json!("filt");
+        body["remote_password"] = json!("filter-Pw-12");
         call(&s, "POST", list, &owner, Some(body)).await.expect(201);
     }
     patch(
@@ -575,14 +578,16 @@ async fn an_upstream_filter_pulls_and_prunes_only_what_it_selects(db: Db) {
     );
 }
 
-/// A repository `name` of `owner` with one commit, pushing to `url` on push only (mirroring on,
-/// its first sync done so the scheduler leaves it alone); returns the work tree and push URL.
+/// A repository `name` of `owner` with one commit, pushing to `url` (as `login`, if given) on
+/// push only (mirroring on, its first sync done so the scheduler leaves it alone); returns the
+/// work tree and push URL.
 async fn pushing_on_push(
     s: &crate::support::TestServer,
     owner: &crate::support::TestUser,
     git: &Git,
     name: &str,
     url: &str,
+    login: Option<(&str, &str)>,
 ) -> (std::path::PathBuf, String) {
     s.create_repo(owner, name, false).await;
     let push_url = s.git_url(Some(("owner", &owner.token)), "owner", name);
@@ -590,15 +595,12 @@ async fn pushing_on_push(
     git.commit_file(&work, "a.txt", "a\n", "one").await;
     git.ok(&work, &["push", "-q", &push_url, "main"]).await;
     let list = format!("/api/v1/repos/owner/{name}/push_mirrors");
-    call(
-        s,
-        "POST",
-        &list,
-        owner,
-        Some(json!({ "remote_url": url, "sync_on_push": true })),
-    )
-    .await
-    .expect(201);
+    let mut body = json!({ "remote_url": url, "sync_on_push": true });
+    if let Some((user, password)) = login {
+        body["remote_username"] = json!(user);
+        body["remote_password"] = json!(password);
+    }
+    call(s, "POST", &list, owner, Some(body)).await.expect(201);
     patch(
         s,
         owner,
@@ -630,16 +632,28 @@ async fn a_git_push_reaches_sync_on_push_targets_and_pushes_in_a_row_coalesce(db
     let git = Git::new();
 
     // One push: the target has it within 5 seconds, with no "Sync now".
-    let fast = GitBackend::start().await;
+    let fast = GitBackend::with_auth("hook", "on-push-Pw-7").await;
+    s.forbid_in_answers("on-push-Pw-7");
     let quick = fast.create("quick").await;
     let other = fast.create("other").await;
-    let (work, push_url) = pushing_on_push(&s, &owner, &git, "app", &fast.url("quick")).await;
+    let (work, push_url) = pushing_on_push(
+        &s,
+        &owner,
+        &git,
+        "app",
+        &fast.url("quick"),
+        Some(("hook", "on-push-Pw-7")),
+    )
+    .await;
     call(
         &s,
         "POST",
         "/api/v1/repos/owner/app/push_mirrors",
         &owner,
-        Some(json!({ "remote_url": fast.url("other") })),
+        Some(
+            json!({ "remote_url": fast.url("other"), "remote_username": "hook",
+                     "remote_password": "on-push-Pw-7" }),
+        ),
     )
     .await
     .expect(201);
@@ -672,7 +686,8 @@ async fn a_git_push_reaches_sync_on_push_targets_and_pushes_in_a_row_coalesce(db
     // Ten pushes in a row while the target is slow: one sync runs, one waits, no more.
     let slow = GitBackend::slow(std::time::Duration::from_millis(1500)).await;
     let backup = slow.create("backup").await;
-    let (work, push_url) = pushing_on_push(&s, &owner, &git, "busy", &slow.url("backup")).await;
+    let (work, push_url) =
+        pushing_on_push(&s, &owner, &git, "busy", &slow.url("backup"), None).await;
     for i in 0..10 {
         git.commit_file(&work, "n.txt", &format!("{i}\n"), &format!("push {i}"))
             .await;
