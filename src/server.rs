@@ -53,7 +53,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let secrets = SecretBox::load(&config)?;
     let resealed = crate::mirror::push_mirrors::reseal_moved(&db, &secrets).await?;
     if resealed > 0 {
-        tracing::info!(resealed, "downstream passwords moved to their push mirrors");
+        tracing::info!(
+            resealed,
+            "downstreams moved by the upgrade re-sealed for their push mirrors"
+        );
     }
     let throttle = Arc::new(LoginThrottle::new(config.login_throttle));
     let config = Arc::new(config);
