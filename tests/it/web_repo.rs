@@ -98,12 +98,17 @@ async fn a_pushed_repository_is_repacked_for_quick_clones(db: Db) {
     }
     let url = s.git_url(Some(("owner", &owner.token)), "owner", "r");
     git.ok(&work, &["push", "-q", &url, "main"]).await;
-    mirrorforge::git::maintenance::settled().await;
+    // The server may start its background repack a moment after git's push has returned.
     let repo = s.repo_dir("owner", "r");
-    assert!(
-        !mirrorforge::git::maintenance::needs_packing(&repo),
-        "no bitmap after a push"
-    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while mirrorforge::git::maintenance::needs_packing(&repo) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no bitmap a minute after a push"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    mirrorforge::git::maintenance::settled().await;
     let (cloned, dir) = git.clone(&s.git_url(None, "owner", "r"), "copy", &[]).await;
     assert!(cloned.status.success(), "{cloned:?}");
     assert!(dir.join("f149.txt").exists());
