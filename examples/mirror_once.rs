@@ -3,11 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{
-    path::PathBuf,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use mirrorforge::{
     git::mirror::{self, Limits, Progress, transport::Transfer},
@@ -26,10 +22,7 @@ fn main() {
     let transfer = Arc::new(Transfer::new(
         Arc::new(http),
         runtime.handle().clone(),
-        Limits {
-            deadline: Instant::now() + Duration::from_secs(600),
-            timeout_secs: 600,
-        },
+        Limits::new(600, tokio_util::sync::CancellationToken::new()),
     ));
     let repo = PathBuf::from(repo);
     let push = way == "push";

@@ -39,6 +39,13 @@ pub enum Error {
         /// Seconds until an attempt will be considered again (the `Retry-After` header).
         retry_after_secs: u64,
     },
+    /// The request body is larger than this route takes.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A remote (an upstream or a push mirror) could not be read; the message names it
+    /// without credentials.
+    #[error("{0}")]
+    Remote(String),
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
@@ -77,6 +84,8 @@ impl Error {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Remote(_) => StatusCode::BAD_GATEWAY,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -92,6 +101,8 @@ impl Error {
             Self::Conflict(_) => "conflict",
             Self::Validation(_) => "validation_failed",
             Self::TooManyRequests { .. } => "too_many_requests",
+            Self::TooLarge(_) => "payload_too_large",
+            Self::Remote(_) => "remote_error",
             Self::Database(_) | Self::Internal(_) => "internal_error",
         }
     }

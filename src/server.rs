@@ -103,6 +103,14 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
             "recorded interrupted mirror syncs from a previous run"
         );
     }
+    // Triggers that were waiting when the previous process stopped run now.
+    let waiting = state.engine.start_waiting().await?;
+    if waiting > 0 {
+        tracing::info!(
+            waiting,
+            "started syncs that webhooks or pushes left waiting"
+        );
+    }
     let cron = scheduler::start(Arc::clone(&state.engine), &state.config.scheduler_cron).await?;
     let engine = Arc::clone(&state.engine);
     let header_read_timeout = state.config.header_read_timeout;

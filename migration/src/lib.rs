@@ -15,6 +15,7 @@ mod m20261201_000003_unique_token_names;
 mod m20261202_000001_create_push_mirrors;
 mod m20261202_000002_ref_update_targets;
 mod m20261202_000003_add_upstream_ref_filter;
+mod m20261202_000004_add_event_columns;
 
 /// Runs every migration of the schema in order.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_create_push_mirrors::Migration),
             Box::new(m20261202_000002_ref_update_targets::Migration),
             Box::new(m20261202_000003_add_upstream_ref_filter::Migration),
+            Box::new(m20261202_000004_add_event_columns::Migration),
         ]
     }
 }

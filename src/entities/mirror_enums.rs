@@ -43,6 +43,9 @@ pub enum RunStatus {
     /// The process running it stopped.
     #[sea_orm(string_value = "interrupted")]
     Interrupted,
+    /// Someone cancelled it.
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
 }
 
 /// Which way a mirror syncs (`repositories.mirror_direction`, `mirror_runs.direction`).
@@ -103,6 +106,9 @@ pub enum Trigger {
     /// A `git push` into the repository, for its sync-on-push targets.
     #[sea_orm(string_value = "push")]
     Push,
+    /// A signed webhook call from the forge the repository mirrors.
+    #[sea_orm(string_value = "webhook")]
+    Webhook,
 }
 
 /// Where a run changed a ref (`mirror_ref_updates.side`): here (pulled from the upstream) or
@@ -185,9 +191,11 @@ words! {
         UpToDate => "up_to_date",
         Failed => "failed",
         Interrupted => "interrupted",
+        Cancelled => "cancelled",
     }
     MirrorDirection { Upstream => "upstream", Downstream => "downstream", Both => "both" }
-    Trigger { Manual => "manual", Scheduled => "scheduled", Import => "import", Push => "push" }
+    Trigger { Manual => "manual", Scheduled => "scheduled", Import => "import", Push => "push",
+        Webhook => "webhook" }
     RefSide { Upstream => "upstream", Downstream => "downstream" }
     RefAction {
         Create => "create",

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use super::mirror_enums::{MirrorDirection, SyncStatus};
+use super::mirror_enums::{MirrorDirection, RunStatus, SyncStatus, Trigger};
 
 /// One repository.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -39,6 +39,16 @@ pub struct Model {
     pub consecutive_failures: i32,
     /// The refs a pull carries, as a JSON list of patterns (`[]`: every branch, tag and note).
     pub upstream_ref_filter: String,
+    /// The webhook secret, sealed (see `mirror::secrets`); `None`: the webhook is off.
+    pub webhook_secret: Option<String>,
+    /// A trigger that came while a sync ran: one more sync runs right after it.
+    pub sync_queued: Option<Trigger>,
+    /// Someone asked the running sync to stop.
+    pub sync_cancel_requested: bool,
+    /// `""` (every `sync_interval`), `manual`, or a 5-field cron expression in UTC.
+    pub sync_schedule: String,
+    /// How the last run ended (`up_to_date` tells "Sync now" found nothing to do).
+    pub last_run_status: Option<RunStatus>,
 }
 
 /// A repository belongs to its owner.

@@ -2,11 +2,15 @@
 //! rest, import, the run history, the sync engine with its fair slots, and the scheduler. The
 //! transfers themselves are `git::mirror`'s, the way out to remotes is `net`'s.
 
+pub mod connect;
 pub mod engine;
 pub mod import;
+pub mod preview;
 pub mod push_mirrors;
 pub mod runs;
+pub mod schedule;
 pub mod scheduler;
 pub mod secrets;
 pub mod settings;
 pub mod slots;
+pub mod webhook;

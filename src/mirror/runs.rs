@@ -12,7 +12,20 @@ use crate::{
         mirror_ref_update, mirror_run,
     },
     error::Result,
+    git::mirror::RefChange,
 };
+
+/// What a transfer did (or would do) to one ref.
+#[must_use]
+pub fn action_of(change: &RefChange) -> RefAction {
+    match (&change.old, &change.new) {
+        _ if change.diverged => RefAction::Diverged,
+        (None, _) => RefAction::Create,
+        (_, None) => RefAction::Delete,
+        _ if change.forced => RefAction::Force,
+        _ => RefAction::Update,
+    }
+}
 
 /// One ref a run changed; `old` null means created, `new` null means deleted.
 #[derive(Debug, Clone, Serialize)]

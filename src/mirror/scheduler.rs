@@ -137,6 +137,10 @@ pub async fn start(engine: Arc<Engine>, cron: &str) -> anyhow::Result<Scheduler>
                 if let Err(e) = engine.recover().await {
                     tracing::warn!(error = %e, "could not recover interrupted syncs");
                 }
+                // Triggers whose sync's process died wait here for no one else.
+                if let Err(e) = engine.start_waiting().await {
+                    tracing::warn!(error = %e, "could not start waiting syncs");
+                }
                 tick.notify_one();
             })
         }

@@ -513,3 +513,124 @@ async fn a_push_mirror_added_synced_and_removed_in_a_real_browser() {
         .await;
     b.finish().await;
 }
+
+/// Events in a real browser: the webhook secret made and rotated (each shown once), a preview
+/// of the next sync opened into the page, and a sync against a remote that stopped answering
+/// cancelled from the widget. Screenshots: `webhook-secret-shown`, `webhook-secret-rotated`,
+/// `preview-opened`, `sync-cancelling`, `sync-cancelled`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_secret_rotated_a_preview_opened_and_a_sync_cancelled_in_a_real_browser() {
+    let Some(b) = Browser::start(1280, 1400).await else {
+        return;
+    };
+    let s = local_server(&Db::Sqlite, |c| {
+        c.min_sync_interval = 60;
+        c.sync_timeout = 120;
+    })
+    .await;
+    let owner = s.create_admin("wendy").await;
+    let remote = GitBackend::start().await;
+    let src = remote.create("src").await;
+    let git = Git::new();
+    let work = git.seed(src.to_str().unwrap(), &Seed::ONE_COMMIT).await;
+    crate::support::mirror::import_body(
+        &s,
+        &owner,
+        serde_json::json!({"name": "m", "clone_url": remote.url("src"), "mirror": true}),
+    )
+    .await
+    .expect(201);
+    crate::support::mirror::settle(&s, &owner, "m").await;
+
+    b.goto(&s.url("/login")).await;
+    b.fill("#username", "wendy").await;
+    b.fill("#password", &owner.password).await;
+    b.click("form.stacked-form button[type=submit]").await;
+    b.wait_until("logged in", 10, || async {
+        b.text(".nav-user").await.contains("wendy")
+    })
+    .await;
+    let settings = s.url("/wendy/m/settings/mirror");
+    b.goto(&settings).await;
+    assert!(b.text("#webhook-state").await.contains("none yet"));
+
+    // Made: shown once, with the URL and the forges' fields.
+    b.click("#webhook-rotate").await;
+    b.wait_until("the secret shown", 10, || async {
+        b.text("main").await.contains("shown only this once")
+    })
+    .await;
+    let first = b.text("#webhook-secret").await;
+    assert_eq!(first.len(), 43, "{first}");
+    assert!(
+        b.text("#webhook-url")
+            .await
+            .ends_with("/api/v1/repos/wendy/m/mirror/webhook")
+    );
+    assert!(
+        b.text(".webhook-howto")
+            .await
+            .contains("X-Hub-Signature-256")
+    );
+    b.screenshot_of("#webhook", "webhook-secret-shown").await;
+    // A reload shows that one is set, never the secret again.
+    b.goto(&settings).await;
+    assert!(!b.text("main").await.contains(&first));
+    assert!(b.text("#webhook-state").await.starts_with("set"));
+    b.click("#webhook-rotate").await;
+    b.wait_until("the new secret shown", 10, || async {
+        b.text("main").await.contains("shown only this once")
+    })
+    .await;
+    let second = b.text("#webhook-secret").await;
+    assert_ne!(first, second);
+    b.screenshot_of("#webhook", "webhook-secret-rotated").await;
+
+    // A new commit upstream: the preview says main would move, and nothing moved.
+    git.commit_file(&work, "n.txt", b"n\n", "n").await;
+    git.ok(&work, &["push", "-q", src.to_str().unwrap(), "main"])
+        .await;
+    let before = refs_of(&s.repo_dir("wendy", "m")).await;
+    b.goto(&settings).await;
+    b.click("#preview-button").await;
+    b.wait_until("the preview in the page", 15, || async {
+        b.text("#preview-result").await.contains("refs/heads/main")
+    })
+    .await;
+    assert!(b.text("#preview-result").await.contains("move"));
+    assert_eq!(refs_of(&s.repo_dir("wendy", "m")).await, before);
+    b.screenshot_of("#preview-result", "preview-opened").await;
+
+    // A remote that accepts and never answers: Sync now, then Cancel in the widget.
+    let hung = crate::support::git_backend::HungRemote::start().await;
+    crate::support::mirror::patch(
+        &s,
+        &owner,
+        "m",
+        serde_json::json!({"upstream_url": hung.url()}),
+    )
+    .await
+    .expect(200);
+    b.goto(&settings).await;
+    b.click("#sync-now").await;
+    b.wait_until("the sync running", 10, || async {
+        b.text("#mirror-sync-status").await == "Syncing"
+    })
+    .await;
+    b.click("#sync-cancel").await;
+    b.screenshot_of("#mirror-sync", "sync-cancelling").await;
+    let asked = std::time::Instant::now();
+    b.wait_until("the sync stopped", 10, || async {
+        widget(&b).await.status == "idle"
+    })
+    .await;
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
+    let runs = crate::support::mirror::runs(&s, &owner, "m").await;
+    assert_eq!(runs[0]["status"], "cancelled", "{runs:?}");
+    b.screenshot_of("#mirror-sync", "sync-cancelled").await;
+    b.finish().await;
+}

@@ -10,6 +10,7 @@ mod api_repos;
 mod api_user;
 mod cli;
 mod e2e_browser;
+mod events;
 mod git_http;
 mod hot_paths;
 mod lifecycle;

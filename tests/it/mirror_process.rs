@@ -19,6 +19,7 @@ use crate::support::{
 on_both_databases!(
     a_hung_remote_times_out,
     a_process_killed_mid_sync_is_recovered_on_the_next_start,
+    a_webhook_queued_before_a_kill_still_runs_after_restart,
     sigterm_lets_a_running_sync_finish,
     sigterm_lets_a_running_scheduled_sync_finish,
 );
@@ -163,6 +164,72 @@ async fn a_process_killed_mid_sync_is_recovered_on_the_next_start(db: Db) {
     let mirror = home.path().join("repos/owner/m.git");
     assert_eq!(refs_of(&mirror).await, refs_of(&src).await);
     git.ok(&mirror, &["fsck", "--full", "--strict"]).await;
+    second.terminate().await;
+}
+
+/// A webhook that came while a sync ran is kept in the database: after kill -9 and a new start,
+/// its sync runs.
+async fn a_webhook_queued_before_a_kill_still_runs_after_restart(db: Db) {
+    let (home, token) = Home::with_owner(&db, "Queue-Kill-Pw-1").await;
+    let slow = GitBackend::slow(Duration::from_millis(800)).await;
+    let src = slow.create("src").await;
+    let git = Git::new();
+    seed(&git, src.to_str().unwrap()).await;
+    let first = home.serve(&[]).await;
+    let body =
+        json!({ "name": "m", "clone_url": slow.url("src"), "mirror": true, "sync_interval": 3600 });
+    let imported = import_and_settle(&first, &token, body, Duration::from_secs(60)).await;
+    assert_eq!(imported["sync_status"], "success", "{imported}");
+    let (made, secret) = first
+        .call(
+            Method::POST,
+            "/api/v1/repos/owner/m/mirror/webhook_secret",
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(made, 201);
+    let secret = secret["secret"].as_str().unwrap().to_owned();
+    let client = reqwest::Client::new();
+    let webhook = |server: &ServerProcess| {
+        client
+            .post(server.url("/api/v1/repos/owner/m/mirror/webhook"))
+            .header("x-gitlab-token", &secret)
+            .body("{}")
+            .send()
+    };
+    let started: Value = webhook(&first).await.unwrap().json().await.unwrap();
+    assert_eq!(started["status"], "syncing", "{started}");
+    let queued: Value = webhook(&first).await.unwrap().json().await.unwrap();
+    assert_eq!(queued["status"], "queued", "{queued}");
+    first.kill_hard().await;
+
+    let second = home.serve(&[]).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let runs = second
+            .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
+            .await;
+        let runs = runs.as_array().unwrap();
+        let after_restart = runs
+            .iter()
+            .take_while(|r| r["status"] != "interrupted")
+            .any(|r| r["trigger"] == "webhook" && r["status"] != "running");
+        if after_restart {
+            assert!(
+                runs.iter().any(|r| r["status"] == "interrupted"),
+                "{runs:?}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the queued webhook did not run after the restart: {runs:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mirror = home.path().join("repos/owner/m.git");
+    assert_eq!(refs_of(&mirror).await, refs_of(&src).await);
     second.terminate().await;
 }
 

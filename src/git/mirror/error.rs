@@ -50,6 +50,9 @@ pub enum TransferError {
     /// The remote failed on its side (HTTP 5xx).
     #[error("the remote failed: {0}")]
     Server(String),
+    /// Someone cancelled the sync.
+    #[error("the sync was cancelled")]
+    Cancelled,
     /// Anything else.
     #[error("{0}")]
     Other(String),
@@ -87,11 +90,14 @@ impl TransferError {
 pub(super) fn classify(
     err: &git2::Error,
     url: &str,
-    limits: Limits,
+    limits: &Limits,
     credentials_set: bool,
 ) -> TransferError {
     let message = err.message().to_owned();
     let lower = message.to_ascii_lowercase();
+    if limits.cancel.is_cancelled() {
+        return TransferError::Cancelled;
+    }
     if limits.expired() || lower.contains("timed out") {
         return TransferError::Timeout(limits.timeout_secs);
     }

@@ -10,6 +10,7 @@ pub mod advertisement;
 pub mod error;
 pub mod filter;
 pub mod pack_push;
+pub mod preview;
 pub mod refs;
 pub mod session;
 pub mod transport;
@@ -116,7 +117,7 @@ pub fn fetch_mirror(
             (named, FetchPrune::Off)
         };
         options
-            .remote_callbacks(callbacks(transfer.limits(), progress))
+            .remote_callbacks(callbacks(transfer.limits().clone(), progress))
             .prune(prune)
             .download_tags(AutotagOption::None)
             .update_fetchhead(false)
@@ -155,6 +156,32 @@ pub fn fetch_mirror(
     refs::mark_forced(&repo, &mut outcome.changes);
     outcome.requests = transfer.http().requests();
     Ok(outcome)
+}
+
+/// What a push by `rules` of `local` (the refs here) would change on a remote that advertises
+/// `advertised`: refs outside the filter left out, moves that are not fast-forwards marked
+/// forced, and with `keep_divergent` every force and deletion marked diverged instead.
+#[must_use]
+pub fn plan_push(
+    repo: &Repository,
+    local: &BTreeMap<String, Oid>,
+    advertised: &BTreeMap<String, Oid>,
+    rules: &PushRules,
+) -> Vec<RefChange> {
+    let selected = |refs: &BTreeMap<String, Oid>| -> BTreeMap<String, Oid> {
+        refs.iter()
+            .filter(|(name, _)| is_mirrored_ref(name, false) && rules.filter.selects(name))
+            .map(|(name, oid)| (name.clone(), *oid))
+            .collect()
+    };
+    let mut changes = diff(&selected(advertised), &selected(local));
+    refs::mark_forced(repo, &mut changes);
+    if rules.keep_divergent {
+        for change in &mut changes {
+            change.diverged = change.new.is_none() || change.forced;
+        }
+    }
+    changes
 }
 
 /// Threads the pack builder uses for a push: one per core (libgit2's default is one).
@@ -198,16 +225,10 @@ pub fn push_mirror_with_threads(
             .filter(|(name, _)| rules.filter.selects(name))
             .collect()
     };
-    let local = selected(local_refs(&repo, false).map_err(fail)?);
+    let local = local_refs(&repo, false).map_err(fail)?;
     let listed = transfer.advertise(GitService::ReceivePack)?;
-    let advertised = selected(mirrored(&listed.refs, false));
-    let mut changes = diff(&advertised, &local);
-    refs::mark_forced(&repo, &mut changes);
-    if rules.keep_divergent {
-        for change in &mut changes {
-            change.diverged = change.new.is_none() || change.forced;
-        }
-    }
+    let changes = plan_push(&repo, &local, &listed.refs, rules);
+    let local = selected(local);
     let mut outcome = Outcome {
         up_to_date: changes.iter().all(|c| c.diverged),
         ..Outcome::default()
@@ -239,7 +260,7 @@ pub fn push_mirror_with_threads(
         .collect();
 
     let rejected = std::cell::RefCell::new(Vec::<String>::new());
-    let mut cbs = callbacks(transfer.limits(), progress);
+    let mut cbs = callbacks(transfer.limits().clone(), progress);
     cbs.push_update_reference(|name, status| {
         if let Some(reason) = status {
             rejected.borrow_mut().push(format!("{name} ({reason})"));

@@ -89,11 +89,14 @@ pub(super) fn create_packed(
 }
 
 /// Marks the moves in `changes` that are not fast-forwards in `repo` (an old value `repo` does
-/// not have cannot be an ancestor of the new one).
+/// not have cannot be an ancestor of the new one). A new value `repo` does not have yet (a
+/// preview of a pull) cannot be judged and counts as a move forward.
 pub(super) fn mark_forced(repo: &Repository, changes: &mut [RefChange]) {
+    let odb = repo.odb().ok();
     for change in changes {
         if let (Some(old), Some(new)) = (&change.old, &change.new) {
             let descends = match (Oid::from_str(old), Oid::from_str(new)) {
+                (Ok(_), Ok(new)) if odb.as_ref().is_some_and(|odb| !odb.exists(new)) => true,
                 (Ok(old), Ok(new)) => repo.graph_descendant_of(new, old).unwrap_or(false),
                 _ => false,
             };

@@ -10,6 +10,7 @@ use std::{
 };
 
 use git2::RemoteCallbacks;
+use tokio_util::sync::CancellationToken;
 
 /// Username and password for a remote, if any.
 #[derive(Clone, Default)]
@@ -56,18 +57,35 @@ impl Progress {
     }
 }
 
-/// Deadline and limit of one transfer.
-#[derive(Debug, Clone, Copy)]
+/// Deadline, limit and cancel switch of one transfer.
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// When to give up.
     pub deadline: Instant,
     /// The limit in seconds, for the message.
     pub timeout_secs: u64,
+    /// Cancelled when someone stops the sync: every wait and callback of the transfer ends.
+    pub cancel: CancellationToken,
 }
 
 impl Limits {
+    /// Limits of `timeout_secs` from now, stopped early by `cancel`.
+    #[must_use]
+    pub fn new(timeout_secs: u64, cancel: CancellationToken) -> Self {
+        Self {
+            deadline: Instant::now() + std::time::Duration::from_secs(timeout_secs),
+            timeout_secs,
+            cancel,
+        }
+    }
+
     pub(super) fn expired(&self) -> bool {
         Instant::now() >= self.deadline
+    }
+
+    /// Whether the transfer must stop now (deadline passed or cancelled).
+    pub(super) fn must_stop(&self) -> bool {
+        self.expired() || self.cancel.is_cancelled()
     }
 }
 
@@ -76,18 +94,19 @@ impl Limits {
 pub(super) fn callbacks<'a>(limits: Limits, progress: &'a Arc<Progress>) -> RemoteCallbacks<'a> {
     let mut cbs = RemoteCallbacks::new();
     let fetch_progress = Arc::clone(progress);
+    let fetch_limits = limits.clone();
     cbs.transfer_progress(move |stats| {
         fetch_progress.set(
             stats.received_objects(),
             stats.total_objects(),
             stats.received_bytes(),
         );
-        !limits.expired()
+        !fetch_limits.must_stop()
     });
     let push_progress = Arc::clone(progress);
     cbs.push_transfer_progress(move |current, total, bytes| {
         push_progress.set(current, total, bytes);
     });
-    cbs.sideband_progress(move |_| !limits.expired());
+    cbs.sideband_progress(move |_| !limits.must_stop());
     cbs
 }

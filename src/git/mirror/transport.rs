@@ -82,10 +82,10 @@ impl Transfer {
         &self.http
     }
 
-    /// The deadline and limit of this transfer.
+    /// The deadline, limit and cancel switch of this transfer.
     #[must_use]
-    pub fn limits(&self) -> Limits {
-        self.limits
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Time left before the deadline.
@@ -95,12 +95,20 @@ impl Transfer {
             .saturating_duration_since(Instant::now())
     }
 
-    /// Runs `future` on the runtime from this (blocking) thread, within the deadline.
+    /// Runs `future` on the runtime from this (blocking) thread, within the deadline; a
+    /// cancel ends the wait at once (dropping the future drops its connection).
     pub(super) fn block_on<T>(&self, future: impl Future<Output = T>) -> Result<T, TransferError> {
         let remaining = self.remaining();
-        self.runtime
-            .block_on(async { tokio::time::timeout(remaining, future).await })
-            .map_err(|_| TransferError::Timeout(self.limits.timeout_secs))
+        let cancel = &self.limits.cancel;
+        self.runtime.block_on(async {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => Err(TransferError::Cancelled),
+                done = tokio::time::timeout(remaining, future) => {
+                    done.map_err(|_| TransferError::Timeout(self.limits.timeout_secs))
+                }
+            }
+        })
     }
 
     /// The sentence for what went wrong with a request: what our side recorded, else
@@ -369,21 +377,41 @@ impl Stream {
         let (answer, answered) = oneshot::channel();
         let transfer = Arc::clone(&self.transfer);
         let path = self.service.name();
+        let cancel = self.transfer.limits.cancel.clone();
+        let remaining = self.transfer.remaining();
         self.transfer.runtime.spawn(async move {
             let body: RequestBody = StreamBody::new(tokio_stream_from(receiver)).boxed();
-            let response = transfer
+            let send = transfer
                 .http
-                .send(Method::POST, path, None, Some(&request_type), body)
-                .await;
-            let _ = answer.send(response);
+                .send(Method::POST, path, None, Some(&request_type), body);
+            // Cancelled or out of time: the answer's sender goes, and the stream sees a loss.
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                response = tokio::time::timeout(remaining, send) => {
+                    if let Ok(response) = response {
+                        let _ = answer.send(response);
+                    }
+                }
+            }
         });
         let first = Bytes::from(std::mem::take(&mut self.buffered));
-        sender
-            .blocking_send(Ok(hyper::body::Frame::data(first)))
-            .map_err(|_| self.transfer.fail(self.lost()))?;
         self.upload = Some(sender);
         self.answer = Answer::Pending(answered);
-        Ok(())
+        self.send_chunk(first)
+    }
+
+    /// Hands one chunk of the request body to the request, waiting (within the deadline, until
+    /// a cancel) while the remote is slow to take it.
+    fn send_chunk(&mut self, chunk: Bytes) -> io::Result<()> {
+        let Some(upload) = &self.upload else {
+            return Ok(());
+        };
+        let transfer = Arc::clone(&self.transfer);
+        match transfer.block_on(upload.send(Ok(hyper::body::Frame::data(chunk)))) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(transfer.fail(self.lost())),
+            Err(e) => Err(transfer.fail(e)),
+        }
     }
 
     fn lost(&self) -> TransferError {
@@ -456,10 +484,8 @@ impl Stream {
 
 impl Write for Stream {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if let Some(upload) = &self.upload {
-            upload
-                .blocking_send(Ok(hyper::body::Frame::data(Bytes::copy_from_slice(data))))
-                .map_err(|_| self.transfer.fail(self.lost()))?;
+        if self.upload.is_some() {
+            self.send_chunk(Bytes::copy_from_slice(data))?;
             return Ok(data.len());
         }
         self.buffered.extend_from_slice(data);

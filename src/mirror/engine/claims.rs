@@ -4,6 +4,8 @@
 
 use std::{sync::Arc, time::Duration};
 
+use tokio_util::sync::CancellationToken;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -12,14 +14,16 @@ use sea_orm::{
 
 use crate::{
     entities::{
-        mirror_enums::{RunStatus, SyncStatus},
+        mirror_enums::{RunStatus, SyncStatus, Trigger},
         mirror_run, repository,
     },
     error::Result,
 };
 
-/// How often a running sync refreshes its heartbeat.
-const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+/// How often a running sync looks whether it was cancelled (from any process).
+const CANCEL_CHECK_EVERY: Duration = Duration::from_secs(1);
+/// How many cancel checks make one heartbeat (every 5 s).
+const CHECKS_PER_HEARTBEAT: u32 = 5;
 /// A claim whose heartbeat is older than this belongs to a process that died.
 const STALE_AFTER: TimeDelta = TimeDelta::seconds(30);
 
@@ -36,6 +40,8 @@ pub(super) struct Release {
     pub consecutive_failures: Option<i32>,
     /// The end of a successful sync, when there was one.
     pub synced_at: Option<DateTime<Utc>>,
+    /// How the run ended, when one was recorded.
+    pub run_status: Option<RunStatus>,
 }
 
 /// Claims held and taken by this process (`instance_id`).
@@ -73,6 +79,7 @@ impl Claims {
                 repository::Column::SyncStatus,
                 Expr::value(SyncStatus::Syncing),
             )
+            .col_expr(repository::Column::SyncCancelRequested, Expr::value(false))
             .filter(repository::Column::Id.eq(repo_id))
             .filter(repository::Column::SyncClaimedBy.is_null());
         if only_if_due {
@@ -83,21 +90,145 @@ impl Claims {
         Ok(update.exec(&self.db).await?.rows_affected == 1)
     }
 
-    /// Refreshes the heartbeat of this process's claim on `repo_id` until dropped.
-    pub(super) async fn heartbeat(self: Arc<Self>, repo_id: i64) {
-        let mut every = tokio::time::interval(HEARTBEAT_EVERY);
+    /// Until dropped: refreshes the heartbeat of this process's claim on `repo_id`, and
+    /// cancels `cancel` once anyone (any process) has asked the sync to stop.
+    pub(super) async fn heartbeat(self: Arc<Self>, repo_id: i64, cancel: CancellationToken) {
+        let mut every = tokio::time::interval(CANCEL_CHECK_EVERY);
+        let mut checks = 0u32;
         loop {
             every.tick().await;
-            let beat = repository::Entity::update_many()
-                .col_expr(repository::Column::SyncHeartbeatAt, Expr::value(Utc::now()))
-                .filter(repository::Column::Id.eq(repo_id))
-                .filter(repository::Column::SyncClaimedBy.eq(self.instance_id.clone()))
-                .exec(&self.db)
-                .await;
-            if let Err(e) = beat {
-                tracing::warn!(error = %e, repo_id, "mirror sync heartbeat failed");
+            if checks.is_multiple_of(CHECKS_PER_HEARTBEAT) {
+                let beat = repository::Entity::update_many()
+                    .col_expr(repository::Column::SyncHeartbeatAt, Expr::value(Utc::now()))
+                    .filter(repository::Column::Id.eq(repo_id))
+                    .filter(repository::Column::SyncClaimedBy.eq(self.instance_id.clone()))
+                    .exec(&self.db)
+                    .await;
+                if let Err(e) = beat {
+                    tracing::warn!(error = %e, repo_id, "mirror sync heartbeat failed");
+                }
+            }
+            checks = checks.wrapping_add(1);
+            if !cancel.is_cancelled() && self.cancel_requested(repo_id).await {
+                cancel.cancel();
             }
         }
+    }
+
+    /// Whether someone asked this process's sync of `repo_id` to stop.
+    async fn cancel_requested(&self, repo_id: i64) -> bool {
+        let asked: Result<Option<bool>, _> = repository::Entity::find()
+            .select_only()
+            .column(repository::Column::SyncCancelRequested)
+            .filter(repository::Column::Id.eq(repo_id))
+            .filter(repository::Column::SyncClaimedBy.eq(self.instance_id.clone()))
+            .into_tuple()
+            .one(&self.db)
+            .await;
+        match asked {
+            Ok(asked) => asked.unwrap_or(false),
+            Err(e) => {
+                tracing::warn!(error = %e, repo_id, "could not look for a cancel");
+                false
+            }
+        }
+    }
+
+    /// Asks the sync of `repo_id` that runs (in any process) to stop, and drops a trigger
+    /// waiting behind it; `false` when none runs.
+    pub(super) async fn request_cancel(&self, repo_id: i64) -> Result<bool> {
+        let asked = repository::Entity::update_many()
+            .col_expr(repository::Column::SyncCancelRequested, Expr::value(true))
+            .col_expr(
+                repository::Column::SyncQueued,
+                Expr::value(Option::<Trigger>::None),
+            )
+            .filter(repository::Column::Id.eq(repo_id))
+            .filter(repository::Column::SyncClaimedBy.is_not_null())
+            .exec(&self.db)
+            .await?;
+        Ok(asked.rows_affected == 1)
+    }
+
+    /// Remembers `trigger` for one more sync of `repo_id` once no sync of it runs. A webhook
+    /// (a sync of everything) replaces a waiting push; a push never replaces a webhook.
+    pub(super) async fn queue(&self, repo_id: i64, trigger: Trigger) -> Result<()> {
+        let mut update = repository::Entity::update_many()
+            .col_expr(repository::Column::SyncQueued, Expr::value(trigger))
+            .filter(repository::Column::Id.eq(repo_id));
+        if trigger != Trigger::Webhook {
+            update = update.filter(repository::Column::SyncQueued.is_null());
+        }
+        update.exec(&self.db).await?;
+        Ok(())
+    }
+
+    /// The trigger waiting for `repo_id`, and whether a sync of it is claimed now.
+    pub(super) async fn queued(&self, repo_id: i64) -> Result<Option<(Option<Trigger>, bool)>> {
+        let row: Option<(Option<Trigger>, Option<String>)> = repository::Entity::find()
+            .select_only()
+            .columns([
+                repository::Column::SyncQueued,
+                repository::Column::SyncClaimedBy,
+            ])
+            .filter(repository::Column::Id.eq(repo_id))
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        Ok(row.map(|(queued, claimed)| (queued, claimed.is_some())))
+    }
+
+    /// Claims `repo_id` for the waiting `trigger` and takes the mark, in one UPDATE: `false`
+    /// when a sync runs or the mark changed meanwhile.
+    pub(super) async fn claim_queued(&self, repo_id: i64, trigger: Trigger) -> Result<bool> {
+        let claimed = repository::Entity::update_many()
+            .col_expr(
+                repository::Column::SyncClaimedBy,
+                Expr::value(self.instance_id.clone()),
+            )
+            .col_expr(repository::Column::SyncHeartbeatAt, Expr::value(Utc::now()))
+            .col_expr(
+                repository::Column::SyncStatus,
+                Expr::value(SyncStatus::Syncing),
+            )
+            .col_expr(repository::Column::SyncCancelRequested, Expr::value(false))
+            .col_expr(
+                repository::Column::SyncQueued,
+                Expr::value(Option::<Trigger>::None),
+            )
+            .filter(repository::Column::Id.eq(repo_id))
+            .filter(repository::Column::SyncClaimedBy.is_null())
+            .filter(repository::Column::SyncQueued.eq(trigger))
+            .exec(&self.db)
+            .await?;
+        Ok(claimed.rows_affected == 1)
+    }
+
+    /// Drops the waiting `trigger` of `repo_id` (its sync has nothing to do any more).
+    pub(super) async fn unqueue(&self, repo_id: i64, trigger: Trigger) -> Result<()> {
+        repository::Entity::update_many()
+            .col_expr(
+                repository::Column::SyncQueued,
+                Expr::value(Option::<Trigger>::None),
+            )
+            .filter(repository::Column::Id.eq(repo_id))
+            .filter(repository::Column::SyncQueued.eq(trigger))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Repositories with a trigger waiting and no sync running (after a restart, say).
+    pub(super) async fn waiting(&self, limit: u64) -> Result<Vec<i64>> {
+        Ok(repository::Entity::find()
+            .select_only()
+            .column(repository::Column::Id)
+            .filter(repository::Column::SyncQueued.is_not_null())
+            .filter(repository::Column::SyncClaimedBy.is_null())
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
     }
 
     /// Ends `holder`'s claim on `repo_id` with `release`, on `conn` (the database, or the
@@ -114,6 +245,7 @@ impl Claims {
                 Expr::value(Option::<String>::None),
             )
             .col_expr(repository::Column::SyncStatus, Expr::value(release.status))
+            .col_expr(repository::Column::SyncCancelRequested, Expr::value(false))
             .col_expr(repository::Column::SyncError, Expr::value(release.error))
             .col_expr(
                 repository::Column::NextSyncAt,
@@ -123,6 +255,12 @@ impl Claims {
             update = update.col_expr(
                 repository::Column::ConsecutiveFailures,
                 Expr::value(failures),
+            );
+        }
+        if let Some(run_status) = release.run_status {
+            update = update.col_expr(
+                repository::Column::LastRunStatus,
+                Expr::value(Some(run_status)),
             );
         }
         if let Some(synced_at) = release.synced_at {
@@ -154,6 +292,7 @@ impl Claims {
                 next_sync_at: Some(Utc::now() + retry_in),
                 consecutive_failures: None,
                 synced_at: None,
+                run_status: None,
             },
         )
         .await
@@ -211,6 +350,7 @@ impl Claims {
                 next_sync_at: Some(now),
                 consecutive_failures: None,
                 synced_at: None,
+                run_status: None,
             },
         )
         .await?;

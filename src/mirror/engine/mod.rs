@@ -3,9 +3,11 @@
 //! in one transaction (`record`) and is tracked, so shutdown waits for all of them.
 
 mod claims;
-mod on_push;
 mod pipeline;
 mod record;
+mod triggers;
+
+pub use self::triggers::Triggered;
 
 use std::{
     collections::HashMap,
@@ -18,7 +20,7 @@ use std::{
 
 use chrono::{TimeDelta, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
-use tokio_util::task::TaskTracker;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::Instrument;
 
 use self::{claims::Claims, pipeline::Pipeline};
@@ -73,6 +75,8 @@ pub enum Target {
 pub enum RunResult {
     /// Synced (or already up to date).
     Done(Vec<(Target, Outcome)>),
+    /// Cancelled: the transfers that ended before the cancel are kept.
+    Cancelled(Vec<(Target, Outcome)>),
     /// Failed with a sentence for the user.
     Failed {
         /// The message, free of credentials.
@@ -123,10 +127,10 @@ pub struct Engine {
     tasks: TaskTracker,
     stopping: AtomicBool,
     progress: Mutex<HashMap<i64, Arc<Progress>>>,
+    /// The cancel switch of each sync this process holds, by repository.
+    cancels: Mutex<HashMap<i64, CancellationToken>>,
     /// Told each time a sync ends (a slot is free again).
     ended: tokio::sync::Notify,
-    /// Repositories with a push-triggered sync waiting for the running one to end.
-    push_waiting: Mutex<std::collections::HashSet<i64>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -160,8 +164,8 @@ impl Engine {
             tasks: TaskTracker::new(),
             stopping: AtomicBool::new(false),
             progress: Mutex::new(HashMap::new()),
+            cancels: Mutex::new(HashMap::new()),
             ended: tokio::sync::Notify::new(),
-            push_waiting: Mutex::default(),
         })
     }
 
@@ -262,13 +266,44 @@ impl Engine {
         let engine = Arc::clone(self);
         let queued = self.slots.queue(repo.owner_id);
         let repo_id = repo.id;
+        let cancel = CancellationToken::new();
+        if let Ok(mut cancels) = self.cancels.lock() {
+            cancels.insert(repo_id, cancel.clone());
+        }
         self.tasks.spawn(async move {
             let result = Arc::clone(&engine)
-                .run_claimed(repo_id, queued, trigger, scope)
+                .run_claimed(repo_id, queued, trigger, scope, cancel)
                 .await;
+            if let Ok(mut cancels) = engine.cancels.lock() {
+                cancels.remove(&repo_id);
+            }
+            // A trigger that came while this sync ran starts the next one now.
+            if let Err(e) = engine.start_queued(repo_id).await {
+                tracing::error!(error = %e, repo_id, "could not start a queued sync");
+            }
             engine.ended.notify_one();
             result
         })
+    }
+
+    /// Asks the running sync of `repo` to stop (here at once, in another process within a
+    /// second) and drops a trigger waiting behind it; `false` when no sync runs.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn cancel(&self, repo_id: i64) -> Result<bool> {
+        if !self.claims.request_cancel(repo_id).await? {
+            return Ok(false);
+        }
+        if let Some(cancel) = self
+            .cancels
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&repo_id).cloned())
+        {
+            cancel.cancel();
+        }
+        Ok(true)
     }
 
     /// How many more syncs could start now in this process.
@@ -295,11 +330,18 @@ impl Engine {
         queued: Queued,
         trigger: Trigger,
         scope: Scope,
+        cancel: CancellationToken,
     ) -> Option<RunResult> {
         // Beat from the moment of the claim, also while waiting for a slot, so no other
-        // process mistakes a queued sync for a dead one.
-        let _heartbeat = AbortOnDrop(tokio::spawn(Arc::clone(&self.claims).heartbeat(repo_id)));
-        let _slot = queued.wait().await;
+        // process mistakes a queued sync for a dead one; the beat also hears a cancel.
+        let _heartbeat = AbortOnDrop(tokio::spawn(
+            Arc::clone(&self.claims).heartbeat(repo_id, cancel.clone()),
+        ));
+        // Cancelled while in line: it starts, and ends at once as cancelled.
+        let _slot = tokio::select! {
+            slot = queued.wait() => Some(slot),
+            () = cancel.cancelled() => None,
+        };
         // Read now: the settings may have changed while the sync waited for its slot.
         let (repo, owner, targets) = self.load(repo_id).await?;
         let span = tracing::info_span!(
@@ -308,7 +350,7 @@ impl Engine {
             repo_id,
             trigger = %trigger,
         );
-        self.run_loaded(repo, owner, targets, trigger, scope)
+        self.run_loaded(repo, owner, targets, trigger, scope, cancel)
             .instrument(span)
             .await
     }
@@ -353,6 +395,7 @@ impl Engine {
         targets: Vec<push_mirror::Model>,
         trigger: Trigger,
         scope: Scope,
+        cancel: CancellationToken,
     ) -> Option<RunResult> {
         let direction = match scope {
             Scope::OneTime(_) => MirrorDirection::Upstream,
@@ -395,6 +438,7 @@ impl Engine {
                     let pipeline = Pipeline {
                         config: &engine.config,
                         secrets: &engine.secrets,
+                        cancel,
                     };
                     // A push-triggered sync goes to the targets that asked for it, a "Sync now"
                     // next to one target to that one.

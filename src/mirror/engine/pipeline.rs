@@ -2,12 +2,9 @@
 //! (one failing does not stop the others), each transfer over its own HTTP connection, libgit2
 //! on the blocking pool inside the sync's tracing span.
 
-use std::{
-    path::PathBuf,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{path::PathBuf, sync::Arc};
 
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::{OneTimeClone, RunResult, Target};
@@ -16,10 +13,9 @@ use crate::{
     entities::{mirror_enums::MirrorDirection, push_mirror, repository},
     git::mirror::{
         self as transfer, Credentials, Limits, Outcome, Progress, PushRules, error::TransferError,
-        filter::RefFilter, transport::Transfer,
+        filter::RefFilter,
     },
-    mirror::{push_mirrors, secrets::SecretBox},
-    net::{remote_http::RemoteHttp, remote_url::RemoteUrl},
+    mirror::{connect, secrets::SecretBox},
 };
 
 /// Which way one transfer goes.
@@ -35,6 +31,8 @@ enum Way {
 pub(super) struct Pipeline<'a> {
     pub config: &'a Config,
     pub secrets: &'a SecretBox,
+    /// Stops every transfer of the sync; what ended before is kept.
+    pub cancel: CancellationToken,
 }
 
 impl Pipeline<'_> {
@@ -53,16 +51,13 @@ impl Pipeline<'_> {
         tracing::info!(direction = %direction.as_str(), "Performing mirror sync");
         let failed = RunResult::failed;
         let mut done = Vec::new();
+        if self.cancel.is_cancelled() {
+            return RunResult::Cancelled(done);
+        }
         if direction.pulls() {
             let source = match &one_time {
                 Some(clone) => Ok((Some(clone.url.clone()), clone.credentials.clone())),
-                None => self
-                    .credentials(
-                        repo,
-                        "upstream_password",
-                        repo.upstream_username.as_ref(),
-                        repo.upstream_password.as_ref(),
-                    )
+                None => connect::upstream_credentials(self.secrets, repo)
                     .map(|creds| (repo.upstream_url.clone(), creds)),
             };
             // A one-time clone takes everything; a mirror what its filter selects.
@@ -86,6 +81,7 @@ impl Pipeline<'_> {
                     }
                     done.push((Target::Upstream, outcome));
                 }
+                Err(TransferError::Cancelled) => return RunResult::Cancelled(done),
                 Err(e) => {
                     let mut message = format!("upstream: {e}");
                     if direction.pushes() {
@@ -103,11 +99,15 @@ impl Pipeline<'_> {
             let mut sentences = Vec::new();
             let mut transient = true;
             for target in targets {
+                if self.cancel.is_cancelled() {
+                    return RunResult::Cancelled(done);
+                }
                 match self.push_to(target, path.clone(), progress).await {
                     Ok(outcome) => {
                         tracing::info!(push_mirror_id = target.id, "Downstream sync completed");
                         done.push((Target::PushMirror(target.id), outcome));
                     }
+                    Err(_) if self.cancel.is_cancelled() => return RunResult::Cancelled(done),
                     Err((sentence, retry_sooner)) => {
                         transient &= retry_sooner;
                         sentences.push(format!("downstream {}: {sentence}", target.remote_url));
@@ -135,12 +135,7 @@ impl Pipeline<'_> {
         path: PathBuf,
         progress: &Arc<Progress>,
     ) -> Result<Outcome, (String, bool)> {
-        let password =
-            push_mirrors::password(self.secrets, target).map_err(|e| (e.to_string(), false))?;
-        let creds = Credentials {
-            username: target.remote_username.clone(),
-            password,
-        };
+        let creds = connect::push_credentials(self.secrets, target).map_err(|e| (e, false))?;
         let rules = PushRules {
             filter: RefFilter::from_json(&target.ref_filter),
             keep_divergent: target.keep_divergent_refs,
@@ -148,24 +143,6 @@ impl Pipeline<'_> {
         self.transfer(Way::Push(rules), &target.remote_url, creds, path, progress)
             .await
             .map_err(|e| (e.to_string(), e.is_transient()))
-    }
-
-    /// The stored username and the decrypted password of one side.
-    fn credentials(
-        &self,
-        repo: &repository::Model,
-        password_field: &str,
-        username: Option<&String>,
-        sealed: Option<&String>,
-    ) -> Result<Credentials, String> {
-        let password = sealed
-            .map(|sealed| self.secrets.decrypt(repo.id, password_field, sealed))
-            .transpose()
-            .map_err(|e| e.to_string())?;
-        Ok(Credentials {
-            username: username.cloned(),
-            password,
-        })
     }
 
     /// One fetch or push of the repository at `repo_path`, over its own HTTP connection to
@@ -178,31 +155,8 @@ impl Pipeline<'_> {
         repo_path: PathBuf,
         progress: &Arc<Progress>,
     ) -> Result<Outcome, TransferError> {
-        // The stored URL's form, parsed once; its addresses are checked where they are used,
-        // at the moment of connecting.
-        let remote = RemoteUrl::parse(url, self.config.allow_local_networks)
-            .map_err(TransferError::Other)?;
-        let timeout = Duration::from_secs(self.config.sync_timeout);
-        let limits = Limits {
-            deadline: Instant::now() + timeout,
-            timeout_secs: self.config.sync_timeout,
-        };
-        let login = creds.username.as_deref().unwrap_or("git");
-        let credentials = creds
-            .is_set()
-            .then(|| (login, creds.password.as_deref().unwrap_or("")));
-        let http = RemoteHttp::new(
-            &remote,
-            self.config.allow_local_networks,
-            timeout,
-            credentials,
-        )
-        .map_err(|_| TransferError::Other("URL has no host".to_owned()))?;
-        let transfer = Arc::new(Transfer::new(
-            Arc::new(http),
-            tokio::runtime::Handle::current(),
-            limits,
-        ));
+        let limits = Limits::new(self.config.sync_timeout, self.cancel.clone());
+        let transfer = connect::transfer_to(self.config, url, &creds, limits)?;
         let progress = Arc::clone(progress);
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {

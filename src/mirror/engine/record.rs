@@ -13,11 +13,11 @@ use super::{
 };
 use crate::{
     entities::{
-        mirror_enums::{RefAction, RefSide, RunStatus, SyncStatus},
+        mirror_enums::{RefSide, RunStatus, SyncStatus},
         mirror_ref_update, mirror_run, push_mirror, repository,
     },
     error::Result,
-    git::mirror::RefChange,
+    mirror::{runs::action_of, schedule::Schedule},
 };
 
 /// First retry delay after a transient failure, doubling with each failure up to the interval.
@@ -42,15 +42,21 @@ fn next_in(result: &RunResult, failures: i32, interval: i64) -> i64 {
     }
 }
 
-/// What a transfer did to one ref.
-fn action_of(change: &RefChange) -> RefAction {
-    match (&change.old, &change.new) {
-        _ if change.diverged => RefAction::Diverged,
-        (None, _) => RefAction::Create,
-        (_, None) => RefAction::Delete,
-        _ if change.forced => RefAction::Force,
-        _ => RefAction::Update,
+/// When the scheduler syncs `repo` next after a run that ended `now`: by its schedule, or
+/// sooner after a transient failure; never for a mirror switched off or synced by hand only.
+fn next_sync(
+    result: &RunResult,
+    failures: i32,
+    repo: &repository::Model,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    if !repo.mirror_enabled {
+        return None;
     }
+    let interval = repo.sync_interval.max(1);
+    let planned = Schedule::stored(&repo.sync_schedule).next_after(now, interval)?;
+    let retry = now + TimeDelta::seconds(next_in(result, failures, interval));
+    Some(planned.min(retry))
 }
 
 /// Records one push mirror's last result (`synced_at` on success).
@@ -84,8 +90,9 @@ pub(super) async fn record(
     let txn = db.begin().await?;
     let mut run_row: mirror_run::ActiveModel = run.clone().into();
     run_row.finished_at = Set(Some(now));
+    let cancelled = matches!(result, RunResult::Cancelled(_));
     let (transferred, failure, failed_pushes) = match result {
-        RunResult::Done(done) => (done.as_slice(), None, &[][..]),
+        RunResult::Done(done) | RunResult::Cancelled(done) => (done.as_slice(), None, &[][..]),
         RunResult::Failed {
             message,
             done,
@@ -95,14 +102,20 @@ pub(super) async fn record(
     };
     run_row.objects_transferred = Set(transferred.iter().map(|(_, o)| o.objects as i64).sum());
     run_row.bytes_transferred = Set(transferred.iter().map(|(_, o)| o.bytes as i64).sum());
-    run_row.status = Set(match failure {
+    let run_status = match failure {
+        None if cancelled => RunStatus::Cancelled,
         Some(_) => RunStatus::Failed,
         None if transferred.iter().all(|(_, o)| o.up_to_date) => RunStatus::UpToDate,
         None => RunStatus::Success,
-    });
+    };
+    run_row.status = Set(run_status);
     if let Some(message) = failure {
         tracing::error!(error = %message, "Mirror sync failed");
         run_row.error = Set(Some(message.clone()));
+    }
+    if cancelled {
+        tracing::info!("Mirror sync cancelled");
+        run_row.error = Set(Some("the sync was cancelled".to_owned()));
     }
     let updates: Vec<mirror_ref_update::ActiveModel> = transferred
         .iter()
@@ -142,6 +155,8 @@ pub(super) async fn record(
     }
     let failures = if failure.is_some() {
         repo.consecutive_failures.saturating_add(1)
+    } else if cancelled {
+        repo.consecutive_failures
     } else {
         0
     };
@@ -152,8 +167,8 @@ pub(super) async fn record(
         txn.commit().await?;
         return Ok(());
     };
-    let next = next_in(result, failures, current.sync_interval.max(1));
     let (status, error, synced_at) = match failure {
+        None if cancelled => (SyncStatus::Idle, None, None),
         None => (SyncStatus::Success, None, Some(now)),
         Some(message) => (SyncStatus::Failed, Some(message.clone()), None),
     };
@@ -164,11 +179,10 @@ pub(super) async fn record(
         Release {
             status,
             error,
-            next_sync_at: current
-                .mirror_enabled
-                .then(|| now + TimeDelta::seconds(next)),
+            next_sync_at: next_sync(result, failures, &current, now),
             consecutive_failures: Some(failures),
             synced_at,
+            run_status: Some(run_status),
         },
     )
     .await?;

@@ -1,111 +1,146 @@
-//! Sync on push: a `git push` into a repository that changed refs starts a push to its
-//! sync-on-push targets, at once or, when a sync of it runs, right after that one ends. Pushes
-//! in quick succession coalesce: per repository at most one such sync waits while one runs.
+//! Event triggers: a signed webhook call, or a `git push` for the sync-on-push targets. Each
+//! starts a sync at once or, while one of the repository runs (in any process), is remembered
+//! in the repository's row (`sync_queued`), and exactly one more sync runs as soon as the
+//! running one ends, however many triggers came. The mark lives in the database, so neither a
+//! restart nor a second process loses it.
 
-use std::{
-    sync::Arc,
-    sync::atomic::{AtomicBool, Ordering},
-    time::Duration,
-};
+use std::{sync::Arc, sync::atomic::Ordering};
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use super::Engine;
+use super::{Engine, Scope};
 use crate::{
     entities::{mirror_enums::Trigger, push_mirror, repository},
     error::Result,
 };
 
-/// How often a waiting push-triggered sync tries to claim its repository.
-const RETRY_EVERY: Duration = Duration::from_millis(250);
+/// Tries to take a changing mark before giving up to whoever changed it.
+const CLAIM_ATTEMPTS: usize = 3;
+/// Waiting triggers started per scheduler tick (after a restart, most often none).
+const WAITING_PER_TICK: u64 = 100;
 
-/// A repository's waiting mark, given up once its sync starts or, however it ends, when the
-/// waiter ends.
-struct Waiting {
-    engine: Arc<Engine>,
-    repo_id: i64,
-    given_up: AtomicBool,
-}
-
-impl Waiting {
-    /// Gives the mark up (once: a later mark is another push's).
-    fn give_up(&self) {
-        if !self.given_up.swap(true, Ordering::SeqCst)
-            && let Ok(mut waiting) = self.engine.push_waiting.lock()
-        {
-            waiting.remove(&self.repo_id);
-        }
-    }
-}
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        self.give_up();
-    }
+/// What became of a trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Triggered {
+    /// A sync started for it.
+    Started,
+    /// A sync runs: one more runs right after it.
+    Queued,
+    /// Nothing to do: mirroring is off, or (for a push) no target syncs on push.
+    Ignored,
 }
 
 impl Engine {
-    /// A `git push` changed refs of `repo_id`: its sync-on-push targets are pushed to now, or
-    /// right after the sync that runs; a push while one already waits adds nothing.
-    pub fn pushed(self: &Arc<Self>, repo_id: i64) {
-        let Ok(mut waiting) = self.push_waiting.lock() else {
-            return;
-        };
-        if !waiting.insert(repo_id) {
-            return; // one already waits: it will push this push's refs too
+    /// A webhook call for `repo`: a sync of whatever it mirrors, now or right after the one
+    /// that runs.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn webhook(self: &Arc<Self>, repo: &repository::Model) -> Result<Triggered> {
+        if !repo.mirror_enabled {
+            return Ok(Triggered::Ignored);
         }
-        drop(waiting);
-        let waiter = Waiting {
-            engine: Arc::clone(self),
-            repo_id,
-            given_up: AtomicBool::new(false),
-        };
+        self.trigger(repo.id, Trigger::Webhook).await
+    }
+
+    /// A `git push` changed refs of `repo_id`: its sync-on-push targets are pushed to now, or
+    /// right after the sync that runs.
+    pub fn pushed(self: &Arc<Self>, repo_id: i64) {
+        let engine = Arc::clone(self);
         tokio::spawn(async move {
-            if let Err(e) = waiter.engine.push_when_free(&waiter).await {
+            let wanted = engine.pushes_on_push(repo_id).await;
+            let started = match wanted {
+                Ok(true) => engine.trigger(repo_id, Trigger::Push).await,
+                Ok(false) => Ok(Triggered::Ignored),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = started {
                 tracing::error!(error = %e, repo_id, "could not start a sync after a push");
             }
         });
     }
 
-    /// Claims the repository as soon as no sync of it runs (for as long as a sync may take),
-    /// then starts the push: the waiting mark goes first, so a push during it waits anew.
-    async fn push_when_free(self: &Arc<Self>, waiter: &Waiting) -> Result<()> {
-        let repo_id = waiter.repo_id;
-        let patience = Duration::from_secs(self.config.sync_timeout.saturating_mul(2));
-        let started = tokio::time::Instant::now();
-        loop {
-            let Some(repo) = self.pushes_on_push(repo_id).await? else {
-                return Ok(());
-            };
-            if self.stopping.load(Ordering::SeqCst) {
-                return Ok(());
-            }
-            if self.claim_now(repo_id).await? {
-                waiter.give_up();
-                self.spawn_claimed(&repo, Trigger::Push, super::Scope::Mirror);
-                return Ok(());
-            }
-            if started.elapsed() > patience {
-                tracing::warn!(
-                    repo_id,
-                    "a sync after a push waited too long and was dropped"
-                );
-                return Ok(());
-            }
-            tokio::time::sleep(RETRY_EVERY).await;
-        }
+    /// Marks the trigger, then starts it unless a sync runs (whose end will).
+    async fn trigger(self: &Arc<Self>, repo_id: i64, trigger: Trigger) -> Result<Triggered> {
+        self.claims.queue(repo_id, trigger).await?;
+        Ok(if self.start_queued(repo_id).await? {
+            Triggered::Started
+        } else {
+            Triggered::Queued
+        })
     }
 
-    /// The repository, when it mirrors downstream and has an enabled sync-on-push target.
-    async fn pushes_on_push(&self, repo_id: i64) -> Result<Option<repository::Model>> {
+    /// Starts the sync a trigger left waiting for `repo_id`, unless one runs: `true` when it
+    /// started here. Called by each trigger and at the end of every sync.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn start_queued(self: &Arc<Self>, repo_id: i64) -> Result<bool> {
+        for _ in 0..CLAIM_ATTEMPTS {
+            if self.stopping.load(Ordering::SeqCst) {
+                return Ok(false);
+            }
+            let Some((Some(trigger), claimed)) = self.claims.queued(repo_id).await? else {
+                return Ok(false);
+            };
+            if claimed {
+                return Ok(false); // its end starts this one
+            }
+            let still_wanted = match trigger {
+                Trigger::Push => self.pushes_on_push(repo_id).await?,
+                _ => self.mirrors(repo_id).await?,
+            };
+            if !still_wanted {
+                self.claims.unqueue(repo_id, trigger).await?;
+                return Ok(false);
+            }
+            if self.claims.claim_queued(repo_id, trigger).await? {
+                let Some(repo) = repository::Entity::find_by_id(repo_id)
+                    .one(&self.db)
+                    .await?
+                else {
+                    return Ok(false);
+                };
+                self.spawn_claimed(&repo, trigger, Scope::Mirror);
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Starts the triggers left waiting with no sync running (after a restart, or when the
+    /// process that ran the sync died); how many started.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn start_waiting(self: &Arc<Self>) -> Result<usize> {
+        let mut started = 0;
+        for repo_id in self.claims.waiting(WAITING_PER_TICK).await? {
+            if self.start_queued(repo_id).await? {
+                started += 1;
+            }
+        }
+        Ok(started)
+    }
+
+    /// Whether `repo_id` still mirrors at all.
+    async fn mirrors(&self, repo_id: i64) -> Result<bool> {
+        Ok(repository::Entity::find_by_id(repo_id)
+            .one(&self.db)
+            .await?
+            .is_some_and(|repo| repo.mirror_enabled))
+    }
+
+    /// Whether `repo_id` mirrors downstream and has an enabled sync-on-push target.
+    async fn pushes_on_push(&self, repo_id: i64) -> Result<bool> {
         let Some(repo) = repository::Entity::find_by_id(repo_id)
             .one(&self.db)
             .await?
         else {
-            return Ok(None);
+            return Ok(false);
         };
         if !repo.mirror_enabled || !repo.mirror_direction.pushes() {
-            return Ok(None);
+            return Ok(false);
         }
         let targets = push_mirror::Entity::find()
             .filter(push_mirror::Column::RepositoryId.eq(repo_id))
@@ -113,6 +148,6 @@ impl Engine {
             .filter(push_mirror::Column::SyncOnPush.eq(true))
             .count(&self.db)
             .await?;
-        Ok((targets > 0).then_some(repo))
+        Ok(targets > 0)
     }
 }

@@ -57,8 +57,14 @@ pub struct MirrorSettings {
     pub downstream_username: String,
     /// Whether a downstream password is stored.
     pub downstream_password_set: bool,
-    /// Seconds between syncs.
+    /// Seconds between syncs (when `sync_schedule` is `""`).
     pub sync_interval: i64,
+    /// `""` (every `sync_interval`), `manual`, or a 5-field cron expression in UTC.
+    pub sync_schedule: String,
+    /// Whether a webhook secret is set (the webhook is on).
+    pub webhook_secret_set: bool,
+    /// The URL a forge's webhook calls.
+    pub webhook_url: String,
     /// End of the last successful sync.
     pub last_synced_at: Option<DateTime<Utc>>,
     /// When the scheduler will sync next.
@@ -72,18 +78,27 @@ pub struct MirrorSettings {
 }
 
 impl MirrorSettings {
-    /// The settings of `repo`, its downstream read from its first push mirror.
+    /// The settings of `repo`, its downstream read from its first push mirror; `webhook_url`
+    /// is where its webhook is called.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn load(db: &DatabaseConnection, repo: &repository::Model) -> Result<Self> {
+    pub async fn load(
+        db: &DatabaseConnection,
+        repo: &repository::Model,
+        webhook_url: String,
+    ) -> Result<Self> {
         let first = push_mirrors::first(db, repo.id).await?;
-        Ok(Self::of(repo, first.as_ref()))
+        Ok(Self::of(repo, first.as_ref(), webhook_url))
     }
 
     /// The settings of `r` with `downstream` as its first push mirror.
     #[must_use]
-    pub fn of(r: &repository::Model, downstream: Option<&push_mirror::Model>) -> Self {
+    pub fn of(
+        r: &repository::Model,
+        downstream: Option<&push_mirror::Model>,
+        webhook_url: String,
+    ) -> Self {
         Self {
             mirror_enabled: r.mirror_enabled,
             mirror_direction: r.mirror_direction,
@@ -99,6 +114,9 @@ impl MirrorSettings {
                 .unwrap_or_default(),
             downstream_password_set: downstream.is_some_and(|d| d.remote_password.is_some()),
             sync_interval: r.sync_interval,
+            sync_schedule: r.sync_schedule.clone(),
+            webhook_secret_set: r.webhook_secret.is_some(),
+            webhook_url,
             last_synced_at: r.last_synced_at,
             next_sync_at: r.next_sync_at,
             sync_status: r.sync_status,
@@ -132,6 +150,8 @@ pub struct SettingsPatch {
     pub downstream_password: Option<String>,
     /// New interval in seconds.
     pub sync_interval: Option<i64>,
+    /// New schedule: `""`, `manual` or a cron expression (validated).
+    pub sync_schedule: Option<String>,
 }
 
 /// Validates `patch` against `repo` and saves it; 422 names every bad field and saves nothing.

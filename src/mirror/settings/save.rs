@@ -13,6 +13,7 @@ use crate::{
     error::Result,
     mirror::{
         push_mirrors::{self, NewPushMirror},
+        schedule::Schedule,
         secrets::SecretBox,
     },
     net::remote_url::RemoteUrl,
@@ -127,12 +128,18 @@ async fn save_repository(
         enabled,
         upstream_url,
         upstream_ref_filter,
+        sync_schedule,
         ..
     } = checked;
     let now = Utc::now();
     let was_enabled = repo.mirror_enabled;
     let old_interval = repo.sync_interval;
     let next_sync_at = repo.next_sync_at;
+    let rescheduled = sync_schedule
+        .as_ref()
+        .is_some_and(|s| *s != repo.sync_schedule);
+    let schedule_text = sync_schedule.unwrap_or_else(|| repo.sync_schedule.clone());
+    let schedule = Schedule::stored(&schedule_text);
     let id = repo.id;
     // Credentials belong to the origin they were given for: a new scheme, host or port
     // without a new password drops them (and the username, unless a new one is given).
@@ -164,14 +171,17 @@ async fn save_repository(
     active.sync_interval = Set(interval);
     active.next_sync_at = Set(match (was_enabled, enabled) {
         (_, false) => None,
+        _ if matches!(schedule, Schedule::Manual) => None,
         // Just switched on: due at the next scheduler tick.
         (false, true) => Some(now),
-        (true, true) if interval != old_interval => {
+        (true, true) if rescheduled => schedule.next_after(now, interval),
+        (true, true) if interval != old_interval && matches!(schedule, Schedule::Interval) => {
             let by_new_interval = now + Duration::seconds(interval);
             Some(next_sync_at.map_or(by_new_interval, |t| t.min(by_new_interval)))
         }
-        (true, true) => next_sync_at.or(Some(now)),
+        (true, true) => next_sync_at.or_else(|| schedule.next_after(now, interval)),
     });
+    active.sync_schedule = Set(schedule_text);
     if !enabled && was_enabled {
         active.consecutive_failures = Set(0);
     }

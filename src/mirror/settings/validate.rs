@@ -7,6 +7,7 @@ use crate::{
     entities::{mirror_enums::MirrorDirection, push_mirror, repository},
     error::{Error, FieldErrors, Result},
     git::mirror::filter::RefFilter,
+    mirror::schedule::Schedule,
     net::remote_url::RemoteUrl,
 };
 
@@ -83,6 +84,8 @@ pub struct Checked {
     pub(super) downstream_url: Option<String>,
     /// The new upstream ref filter as stored, when the patch sets one.
     pub(super) upstream_ref_filter: Option<String>,
+    /// The new schedule as stored, when the patch sets one.
+    pub(super) sync_schedule: Option<String>,
 }
 
 /// Checks every field of `patch` against `current`: 422 names each bad one.
@@ -182,10 +185,23 @@ pub async fn validate(
         }
         None => None,
     };
+    let sync_schedule = match patch
+        .sync_schedule
+        .as_deref()
+        .map(|text| Schedule::parse(text, config.min_sync_interval))
+    {
+        Some(Ok(schedule)) => Some(schedule.as_stored()),
+        Some(Err(e)) => {
+            fields.insert("sync_schedule".to_owned(), e.to_string());
+            None
+        }
+        None => None,
+    };
     if !fields.is_empty() {
         return Err(Error::Validation(fields));
     }
     Ok(Checked {
+        sync_schedule,
         direction,
         interval,
         enabled,

@@ -16,8 +16,10 @@ use crate::{
     mirror::{
         engine::{SyncRequest, already_running},
         import::ImportRequest,
+        preview::{self, Preview},
         runs::{self, RunView},
         settings::{self, MirrorSettings, SettingsPatch},
+        webhook,
     },
     state::AppState,
     web::extract::{Admin, ApiJson, ApiQuery, ApiRepo, ApiUser, BaseUrl},
@@ -31,34 +33,35 @@ pub fn router() -> Router<AppState> {
             "/repos/{owner}/{repo}/mirror",
             get(show_settings).patch(patch_settings),
         )
-        .route("/repos/{owner}/{repo}/sync", post(sync_now))
+        .route("/repos/{owner}/{repo}/sync", post(sync_now).delete(cancel))
+        .route("/repos/{owner}/{repo}/mirror/preview", get(preview))
         .route("/repos/{owner}/{repo}/mirror/status", get(status))
         .route("/repos/{owner}/{repo}/mirror/runs", get(list_runs))
 }
 
 async fn show_settings(
     State(state): State<AppState>,
+    BaseUrl(base): BaseUrl,
     access: ApiRepo<Admin>,
 ) -> Result<Json<MirrorSettings>, ApiError> {
+    let repo = access.repo;
+    let hook = webhook::url(&base, &repo.owner.username, &repo.repo.name);
     Ok(Json(
-        MirrorSettings::load(&state.db, &access.repo.repo).await?,
+        MirrorSettings::load(&state.db, &repo.repo, hook).await?,
     ))
 }
 
 async fn patch_settings(
     State(state): State<AppState>,
+    BaseUrl(base): BaseUrl,
     access: ApiRepo<Admin>,
     ApiJson(patch): ApiJson<SettingsPatch>,
 ) -> Result<Json<MirrorSettings>, ApiError> {
-    let updated = settings::apply(
-        &state.db,
-        &state.config,
-        &state.secrets,
-        access.repo.repo,
-        patch,
-    )
-    .await?;
-    Ok(Json(MirrorSettings::load(&state.db, &updated).await?))
+    let repo = access.repo;
+    let hook = webhook::url(&base, &repo.owner.username, &repo.repo.name);
+    let updated =
+        settings::apply(&state.db, &state.config, &state.secrets, repo.repo, patch).await?;
+    Ok(Json(MirrorSettings::load(&state.db, &updated, hook).await?))
 }
 
 #[derive(Serialize)]
@@ -86,6 +89,47 @@ async fn sync_now(
         )
         .into()),
     }
+}
+
+#[derive(Serialize)]
+struct Cancelling {
+    status: &'static str,
+}
+
+/// Cancels the running sync: 202, or 409 when none runs.
+async fn cancel(
+    State(state): State<AppState>,
+    access: ApiRepo<Admin>,
+) -> Result<(StatusCode, Json<Cancelling>), ApiError> {
+    let repo = access.repo;
+    if !state.engine.cancel(repo.repo.id).await? {
+        return Err(Error::Conflict("no sync is running for this repository".to_owned()).into());
+    }
+    tracing::info!(repo = %repo.full_name(), "sync cancel asked for");
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Cancelling {
+            status: "cancelling",
+        }),
+    ))
+}
+
+/// What a sync would change now, read from the remotes' ref advertisements.
+async fn preview(
+    State(state): State<AppState>,
+    access: ApiRepo<Admin>,
+) -> Result<Json<Preview>, ApiError> {
+    let repo = access.repo;
+    if !repo.repo.mirror_enabled {
+        return Err(Error::field(
+            "mirror_enabled",
+            "mirroring is disabled for this repository; enable it first",
+        )
+        .into());
+    }
+    Ok(Json(
+        preview::preview(&state.db, &state.config, &state.secrets, &repo).await?,
+    ))
 }
 
 #[derive(Serialize)]

@@ -5,6 +5,7 @@ pub mod paging;
 mod push_mirrors;
 mod repos;
 mod user;
+mod webhook;
 
 use axum::Router;
 
@@ -17,4 +18,5 @@ pub fn router() -> Router<AppState> {
         .merge(repos::router())
         .merge(mirror::router())
         .merge(push_mirrors::router())
+        .merge(webhook::router())
 }

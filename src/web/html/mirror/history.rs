@@ -116,6 +116,7 @@ impl RunRow {
             RunStatus::UpToDate => "Up to date",
             RunStatus::Failed => "Failed",
             RunStatus::Interrupted => "Interrupted",
+            RunStatus::Cancelled => "Cancelled",
         };
         Self {
             trigger: run.trigger.as_str(),

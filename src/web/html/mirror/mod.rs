@@ -2,6 +2,7 @@
 //! and settings pages ([`sync_widget`]) and the run history ([`history`]), each live piece a
 //! partial with a fragment route of its own.
 
+pub mod events;
 pub mod history;
 pub mod push_targets;
 pub mod settings;
@@ -18,4 +19,5 @@ pub fn router() -> Router<AppState> {
         .merge(sync_widget::router())
         .merge(history::router())
         .merge(push_targets::router())
+        .merge(events::router())
 }

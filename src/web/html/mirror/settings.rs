@@ -22,7 +22,11 @@ use crate::{
     auth::csrf::CsrfForm,
     entities::user,
     error::{Error, PageError},
-    mirror::settings::{self, MirrorSettings, SettingsPatch},
+    mirror::{
+        schedule::Schedule,
+        settings::{self, MirrorSettings, SettingsPatch},
+        webhook,
+    },
     repos::Repo,
     state::AppState,
     web::{
@@ -45,6 +49,7 @@ const FIELDS: &[&str] = &[
     "downstream_username",
     "downstream_password",
     "sync_interval",
+    "sync_schedule",
 ];
 
 /// The settings routes.
@@ -73,6 +78,7 @@ pub(super) struct FormValues {
     upstream: SideValues,
     downstream: SideValues,
     interval: IntervalChoice,
+    schedule: String,
 }
 
 impl FormValues {
@@ -93,6 +99,7 @@ impl FormValues {
                 password_clear: false,
             },
             interval: IntervalChoice::of(s.sync_interval),
+            schedule: s.sync_schedule.clone(),
         }
     }
 }
@@ -141,6 +148,14 @@ pub(super) struct SettingsTemplate {
     push_rows: Vec<PushRow>,
     /// The "Add push mirror" form.
     push_form: PushForm,
+    /// The stored schedule in words ("At 02:30 on Monday through Friday (UTC)").
+    schedule_reading: String,
+    /// Whether a webhook secret is set.
+    webhook_set: bool,
+    /// Where a forge sends the webhook.
+    webhook_url: String,
+    /// A secret just made, shown this once.
+    webhook_secret: Option<String>,
 }
 
 /// A form that came back with errors, shown again as it was typed.
@@ -151,6 +166,8 @@ pub(super) enum Sent {
     Settings(FormValues, FormErrors),
     /// The "Add push mirror" form.
     Push(PushForm),
+    /// A webhook secret just made, to show once.
+    WebhookSecret(String),
 }
 
 impl SettingsTemplate {
@@ -190,10 +207,15 @@ impl SettingsTemplate {
         sent: Sent,
         page: u64,
     ) -> Result<Self, Error> {
+        let mut webhook_secret = None;
         let (form, errors, push_form) = match sent {
             Sent::Nothing => (None, FormErrors::default(), None),
             Sent::Settings(typed, errors) => (Some(typed), errors, None),
             Sent::Push(push_form) => (None, FormErrors::default(), Some(push_form)),
+            Sent::WebhookSecret(secret) => {
+                webhook_secret = Some(secret);
+                (None, FormErrors::default(), None)
+            }
         };
         let layout = Layout::new(state, session, Some(user)).await?;
         let widget = SyncWidget::new(state, repo, layout.csrf_token.clone(), Place::Settings);
@@ -205,10 +227,19 @@ impl SettingsTemplate {
             page,
         )
         .await?;
+        let webhook_url = webhook::url(
+            &state.config.base_url(),
+            &repo.owner.username,
+            &repo.repo.name,
+        );
         let form = match form {
             Some(typed) => typed,
-            None => FormValues::stored(&MirrorSettings::load(&state.db, &repo.repo).await?),
+            None => FormValues::stored(
+                &MirrorSettings::load(&state.db, &repo.repo, webhook_url.clone()).await?,
+            ),
         };
+        let r = &repo.repo;
+        let schedule_reading = Schedule::stored(&r.sync_schedule).describe(r.sync_interval);
         Ok(Self {
             layout,
             owner: repo.owner.username.clone(),
@@ -221,6 +252,10 @@ impl SettingsTemplate {
             push_rows: push_targets::rows(state, repo.repo.id).await?,
             push_form: push_form
                 .unwrap_or_else(|| PushForm::adding(&repo.owner.username, &repo.repo.name)),
+            schedule_reading,
+            webhook_set: r.webhook_secret.is_some(),
+            webhook_url,
+            webhook_secret,
         })
     }
 }
@@ -259,6 +294,7 @@ struct SettingsForm {
     downstream_password_clear: Option<String>,
     sync_interval: String,
     sync_interval_custom: String,
+    sync_schedule: String,
 }
 
 /// The password part of the patch: clear, replace, or keep.
@@ -296,8 +332,14 @@ async fn save(
         downstream_username: Some(form.downstream_username.clone()),
         downstream_password: password_patch(downstream_clear, &form.downstream_password),
         sync_interval: Some(interval.seconds()),
+        sync_schedule: Some(form.sync_schedule.clone()),
     };
-    let stored = MirrorSettings::load(&state.db, &repo.repo).await?;
+    let webhook_url = webhook::url(
+        &state.config.base_url(),
+        &repo.owner.username,
+        &repo.repo.name,
+    );
+    let stored = MirrorSettings::load(&state.db, &repo.repo, webhook_url.clone()).await?;
     match settings::apply(
         &state.db,
         &state.config,
@@ -308,7 +350,7 @@ async fn save(
     .await
     {
         Ok(saved) => {
-            let saved = MirrorSettings::load(&state.db, &saved).await?;
+            let saved = MirrorSettings::load(&state.db, &saved, webhook_url).await?;
             tracing::info!(
                 repo_id = repo.repo.id,
                 user_id = user.id,
@@ -364,6 +406,7 @@ async fn save(
                     password_clear: downstream_clear,
                 },
                 interval,
+                schedule: form.sync_schedule,
             };
             let page = SettingsTemplate::build(
                 &state,

@@ -19,7 +19,7 @@ use tower_sessions::Session;
 
 use crate::{
     auth::{csrf, csrf::CsrfForm},
-    entities::mirror_enums::{MirrorDirection, SyncStatus},
+    entities::mirror_enums::{MirrorDirection, RunStatus, SyncStatus},
     error::{Error, PageError},
     mirror::engine::SyncRequest,
     repos::{self, Repo},
@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/{owner}/{repo}/mirror/widget", get(fragment))
         .route("/{owner}/{repo}/mirror/sync", post(sync_now))
+        .route("/{owner}/{repo}/mirror/cancel", post(cancel))
 }
 
 /// Which page the widget sits on, so a plain (JavaScript-free) "Sync now" returns there.
@@ -111,6 +112,8 @@ pub struct SyncWidget {
     pub on: Place,
     /// A one-off line about the last press of "Sync now" ("A sync is already running.").
     pub notice: Option<String>,
+    /// The last sync found nothing to change.
+    pub up_to_date: bool,
 }
 
 impl SyncWidget {
@@ -153,6 +156,8 @@ impl SyncWidget {
             csrf_token,
             on,
             notice: None,
+            up_to_date: r.sync_status == SyncStatus::Success
+                && r.last_run_status == Some(RunStatus::UpToDate),
         }
     }
 
@@ -321,6 +326,38 @@ async fn sync_now(
     if status != StatusCode::ACCEPTED {
         widget.notice = Some(notice.to_owned());
     }
+    let mut response = (status, SyncWidgetFragment { widget }).into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// "Cancel" next to a running sync. For htmx: 202 with the widget saying it stops, 409 when
+/// no sync runs. Without JavaScript: a notice and back to the page (303).
+async fn cancel(
+    State(state): State<AppState>,
+    session: Session,
+    access: PageRepo<Admin>,
+    headers: HeaderMap,
+    CsrfForm(SyncForm { on }): CsrfForm<SyncForm>,
+) -> Result<Response, PageError> {
+    let (repo, user) = (access.repo, access.viewer);
+    let (status, notice) = if state.engine.cancel(repo.repo.id).await? {
+        tracing::info!(
+            repo = %repo.full_name(),
+            user_id = user.id,
+            "sync cancel asked for from the page"
+        );
+        (StatusCode::ACCEPTED, "Cancelling the sync…")
+    } else {
+        (StatusCode::CONFLICT, "No sync is running.")
+    };
+    if !from_htmx(&headers) {
+        set_flash(&session, notice).await?;
+        let page = on.path(&repo.owner.username, &repo.repo.name);
+        return Ok(Redirect::to(&page).into_response());
+    }
+    let mut widget = SyncWidget::new(&state, &repo, csrf::token_for(&session).await?, on);
+    widget.notice = Some(notice.to_owned());
     let mut response = (status, SyncWidgetFragment { widget }).into_response();
     no_store(&mut response);
     Ok(response)
