@@ -631,6 +631,7 @@ async fn a_webhook_secret_rotated_a_preview_opened_and_a_sync_cancelled_in_a_rea
     );
     let runs = crate::support::mirror::runs(&s, &owner, "m").await;
     assert_eq!(runs[0]["status"], "cancelled", "{runs:?}");
+    assert_eq!(b.text("#mirror-sync-status").await, "Cancelled");
     b.screenshot_of("#mirror-sync", "sync-cancelled").await;
     b.finish().await;
 }

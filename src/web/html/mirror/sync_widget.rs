@@ -114,6 +114,8 @@ pub struct SyncWidget {
     pub notice: Option<String>,
     /// The last sync found nothing to change.
     pub up_to_date: bool,
+    /// The last run was cancelled.
+    pub cancelled: bool,
 }
 
 impl SyncWidget {
@@ -158,6 +160,8 @@ impl SyncWidget {
             notice: None,
             up_to_date: r.sync_status == SyncStatus::Success
                 && r.last_run_status == Some(RunStatus::UpToDate),
+            cancelled: r.sync_status == SyncStatus::Idle
+                && r.last_run_status == Some(RunStatus::Cancelled),
         }
     }
 
@@ -189,10 +193,14 @@ impl SyncWidget {
         }
     }
 
-    /// The badge's words.
+    /// The badge's words ("Cancelled" after a cancel rather than "Not synced yet").
     #[must_use]
     pub fn status_label(&self) -> &'static str {
-        status_label(self.status)
+        if self.cancelled {
+            "Cancelled"
+        } else {
+            status_label(self.status)
+        }
     }
 
     /// Where htmx fetches the fragment from.
