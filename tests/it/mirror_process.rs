@@ -190,6 +190,10 @@ async fn a_webhook_queued_before_a_kill_still_runs_after_restart(db: Db) {
         .await;
     assert_eq!(made, 201);
     let secret = secret["secret"].as_str().unwrap().to_owned();
+    // Something to fetch, so the webhook's sync (three slow requests) still runs at the kill.
+    let (_, work) = git.clone(src.to_str().unwrap(), "more", &[]).await;
+    git.commit_file(&work, "more.txt", b"more\n", "more").await;
+    git.ok(&work, &["push", "-q", "origin", "main"]).await;
     let client = reqwest::Client::new();
     let webhook = |server: &ServerProcess| {
         client
