@@ -163,21 +163,6 @@ impl Claims {
         Ok(())
     }
 
-    /// The trigger waiting for `repo_id`, and whether a sync of it is claimed now.
-    pub(super) async fn queued(&self, repo_id: i64) -> Result<Option<(Option<Trigger>, bool)>> {
-        let row: Option<(Option<Trigger>, Option<String>)> = repository::Entity::find()
-            .select_only()
-            .columns([
-                repository::Column::SyncQueued,
-                repository::Column::SyncClaimedBy,
-            ])
-            .filter(repository::Column::Id.eq(repo_id))
-            .into_tuple()
-            .one(&self.db)
-            .await?;
-        Ok(row.map(|(queued, claimed)| (queued, claimed.is_some())))
-    }
-
     /// Claims `repo_id` for the waiting `trigger` and takes the mark, in one UPDATE: `false`
     /// when a sync runs or the mark changed meanwhile.
     pub(super) async fn claim_queued(&self, repo_id: i64, trigger: Trigger) -> Result<bool> {

@@ -80,27 +80,29 @@ impl Engine {
             if self.stopping.load(Ordering::SeqCst) {
                 return Ok(false);
             }
-            let Some((Some(trigger), claimed)) = self.claims.queued(repo_id).await? else {
+            // One read of the row answers every question below; a claim does not change the
+            // owner or the id, so the same row starts the sync.
+            let Some(repo) = repository::Entity::find_by_id(repo_id)
+                .one(&self.db)
+                .await?
+            else {
                 return Ok(false);
             };
-            if claimed {
+            let Some(trigger) = repo.sync_queued else {
+                return Ok(false);
+            };
+            if repo.sync_claimed_by.is_some() {
                 return Ok(false); // its end starts this one
             }
             let still_wanted = match trigger {
-                Trigger::Push => self.pushes_on_push(repo_id).await?,
-                _ => self.mirrors(repo_id).await?,
+                Trigger::Push => self.pushes_to_a_sync_on_push_target(&repo).await?,
+                _ => repo.mirror_enabled,
             };
             if !still_wanted {
                 self.claims.unqueue(repo_id, trigger).await?;
                 return Ok(false);
             }
             if self.claims.claim_queued(repo_id, trigger).await? {
-                let Some(repo) = repository::Entity::find_by_id(repo_id)
-                    .one(&self.db)
-                    .await?
-                else {
-                    return Ok(false);
-                };
                 self.spawn_claimed(&repo, trigger, Scope::Mirror);
                 return Ok(true);
             }
@@ -123,27 +125,24 @@ impl Engine {
         Ok(started)
     }
 
-    /// Whether `repo_id` still mirrors at all.
-    async fn mirrors(&self, repo_id: i64) -> Result<bool> {
-        Ok(repository::Entity::find_by_id(repo_id)
-            .one(&self.db)
-            .await?
-            .is_some_and(|repo| repo.mirror_enabled))
-    }
-
     /// Whether `repo_id` mirrors downstream and has an enabled sync-on-push target.
     async fn pushes_on_push(&self, repo_id: i64) -> Result<bool> {
-        let Some(repo) = repository::Entity::find_by_id(repo_id)
+        match repository::Entity::find_by_id(repo_id)
             .one(&self.db)
             .await?
-        else {
-            return Ok(false);
-        };
+        {
+            Some(repo) => self.pushes_to_a_sync_on_push_target(&repo).await,
+            None => Ok(false),
+        }
+    }
+
+    /// Whether `repo` mirrors downstream and has an enabled sync-on-push target.
+    async fn pushes_to_a_sync_on_push_target(&self, repo: &repository::Model) -> Result<bool> {
         if !repo.mirror_enabled || !repo.mirror_direction.pushes() {
             return Ok(false);
         }
         let targets = push_mirror::Entity::find()
-            .filter(push_mirror::Column::RepositoryId.eq(repo_id))
+            .filter(push_mirror::Column::RepositoryId.eq(repo.id))
             .filter(push_mirror::Column::Enabled.eq(true))
             .filter(push_mirror::Column::SyncOnPush.eq(true))
             .count(&self.db)
