@@ -204,6 +204,22 @@ async fn a_webhook_queued_before_a_kill_still_runs_after_restart(db: Db) {
     };
     let started: Value = webhook(&first).await.unwrap().json().await.unwrap();
     assert_eq!(started["status"], "syncing", "{started}");
+    // Killed only once its run is recorded: a claim killed before that leaves no run to mark
+    // interrupted (the queued webhook still runs, but this test checks both).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let runs = first
+            .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
+            .await;
+        if runs[0]["status"] == "running" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no running run: {runs}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let queued: Value = webhook(&first).await.unwrap().json().await.unwrap();
     assert_eq!(queued["status"], "queued", "{queued}");
     first.kill_hard().await;
