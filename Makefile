@@ -30,7 +30,8 @@ bench: deps
 # What the build and the tests need from Debian: git (the tests drive the real client and the
 # server runs it), a C compiler, pkg-config and libssl-dev (git2 links the system OpenSSL),
 # the openssl command (the https test makes its own certificate with it, and the webhook test's
-# post-receive hook signs with it) and curl (that hook's HTTP call),
+# post-receive hook signs with it) and curl (that hook's HTTP call), aiosmtpd (the SMTP server
+# that receives the notification emails in the tests),
 # headless Chromium with its WebDriver for the end-to-end browser test (fonts-liberation
 # is only a recommendation of chromium's, but screenshots need a font), and for `make bench`
 # lighttpd (the stock remote, with git's http-backend) and wrk (HTTP load).
@@ -41,6 +42,7 @@ deps:
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
 	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
 	command -v curl >/dev/null 2>&1 || missing="$$missing curl ca-certificates"; \
+	/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing="$$missing python3-aiosmtpd"; \
 	dpkg -s libssl-dev >/dev/null 2>&1 || missing="$$missing libssl-dev"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-liberation"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \

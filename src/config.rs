@@ -57,6 +57,13 @@ pub struct Config {
     /// absolute URLs are built from it, never from a request's `Host`; https makes cookies
     /// `Secure`. Unset: `http://` and the address bound.
     pub public_url: Option<String>,
+    /// Where notification emails are sent (`smtp://[user:pass@]host:port` or `smtps://…`);
+    /// unset: no email. Holds a password: never logged.
+    pub smtp_url: Option<String>,
+    /// The `From` of notification emails.
+    pub mail_from: String,
+    /// When set, `/metrics` needs `Authorization: Bearer` with it.
+    pub metrics_token: Option<String>,
     /// How many wrong passwords are allowed, and within what time (not configurable from
     /// outside: the contract fixes them; tests shorten the window).
     pub login_throttle: LoginLimits,
@@ -240,7 +247,24 @@ impl Config {
         let public_url = get("MIRRORFORGE_PUBLIC_URL", file.public_url)
             .map(|raw| public_url(&raw))
             .transpose()?;
+        let smtp_url = env("MIRRORFORGE_SMTP_URL")
+            .filter(|v| !v.is_empty())
+            .map(|raw| smtp_url(&raw))
+            .transpose()?;
+        let mail_from = env("MIRRORFORGE_MAIL_FROM")
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "mirrorforge@localhost".to_owned());
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid(
+                "MIRRORFORGE_MAIL_FROM",
+                &mail_from,
+                "must be an email address, e.g. mirrorforge@example.com",
+            ));
+        }
         Ok(Self {
+            smtp_url,
+            mail_from,
+            metrics_token: env("MIRRORFORGE_METRICS_TOKEN").filter(|v| !v.is_empty()),
             listen,
             data_dir,
             database_url,
@@ -317,6 +341,31 @@ fn invalid(name: &'static str, value: &str, reason: impl ToString) -> ConfigErro
         value: value.to_owned(),
         reason: reason.to_string(),
     }
+}
+
+/// Checks `MIRRORFORGE_SMTP_URL`: `smtp://` or `smtps://` with a host; a value with a password
+/// is not repeated in the message.
+fn smtp_url(raw: &str) -> Result<String, ConfigError> {
+    const NAME: &str = "MIRRORFORGE_SMTP_URL";
+    let shown = |url: &url::Url| {
+        if url.password().is_some() {
+            "(hidden)".to_owned()
+        } else {
+            raw.to_owned()
+        }
+    };
+    let url = url::Url::parse(raw.trim()).map_err(|e| invalid(NAME, "(hidden)", e))?;
+    if !matches!(url.scheme(), "smtp" | "smtps") {
+        return Err(invalid(
+            NAME,
+            &shown(&url),
+            "must start with smtp:// or smtps://",
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid(NAME, &shown(&url), "must name a host"));
+    }
+    Ok(raw.trim().to_owned())
 }
 
 /// Checks `MIRRORFORGE_PUBLIC_URL`: an absolute http(s) URL with a host and without

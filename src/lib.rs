@@ -9,8 +9,8 @@
 //! - [`auth`] hashes passwords and tokens, keeps sessions and CSRF tokens, throttles guessing;
 //! - [`git`] does all git I/O (serving, browsing, storage, libgit2 fetch and push); [`net`] is
 //!   the way out to remotes (URL policy, parsed remote URLs, each transfer's own HTTP);
-//! - [`entities`] are the tables, [`db`] opens and migrates them; [`config`], [`error`] and
-//!   [`names`] are shared by all.
+//! - [`entities`] are the tables, [`db`] opens and migrates them; [`config`], [`error`],
+//!   [`metrics`] and [`names`] are shared by all.
 
 pub mod accounts;
 pub mod auth;
@@ -20,6 +20,7 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod git;
+pub mod metrics;
 pub mod mirror;
 pub mod names;
 pub mod net;

@@ -17,6 +17,7 @@ use crate::{
     config::Config,
     db,
     git::serve::GitProcesses,
+    metrics::Metrics,
     mirror::{engine::Engine, scheduler, secrets::SecretBox},
     state::AppState,
     web,
@@ -60,7 +61,13 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     }
     let throttle = Arc::new(LoginThrottle::new(config.login_throttle));
     let config = Arc::new(config);
-    let engine = Engine::new(db.clone(), Arc::clone(&config), secrets.clone());
+    let metrics = Arc::new(Metrics::new());
+    let engine = Engine::new(
+        db.clone(),
+        Arc::clone(&config),
+        secrets.clone(),
+        Arc::clone(&metrics),
+    );
     let git = Arc::new(GitProcesses::new(
         config.max_git_processes,
         config.git_queue_wait,
@@ -75,6 +82,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         throttle,
         accounts: Arc::default(),
         repos: Arc::default(),
+        metrics,
     })
 }
 

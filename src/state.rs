@@ -9,6 +9,7 @@ use crate::{
     auth::throttle::LoginThrottle,
     config::Config,
     git::serve::GitProcesses,
+    metrics::Metrics,
     mirror::{engine::Engine, import::Importer, secrets::SecretBox},
     repos::lookups::RepoLookups,
 };
@@ -32,6 +33,8 @@ pub struct AppState {
     pub accounts: Arc<KnownAccounts>,
     /// Repository lookups, one query for all who ask for the same one at once.
     pub repos: Arc<RepoLookups>,
+    /// This server's Prometheus metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {

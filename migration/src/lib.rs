@@ -16,6 +16,7 @@ mod m20261202_000001_create_push_mirrors;
 mod m20261202_000002_ref_update_targets;
 mod m20261202_000003_add_upstream_ref_filter;
 mod m20261202_000004_add_event_columns;
+mod m20261202_000005_add_notify_url;
 
 /// Runs every migration of the schema in order.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_ref_update_targets::Migration),
             Box::new(m20261202_000003_add_upstream_ref_filter::Migration),
             Box::new(m20261202_000004_add_event_columns::Migration),
+            Box::new(m20261202_000005_add_notify_url::Migration),
         ]
     }
 }

@@ -49,6 +49,8 @@ pub struct Model {
     pub sync_schedule: String,
     /// How the last run ended (`up_to_date` tells "Sync now" found nothing to do).
     pub last_run_status: Option<RunStatus>,
+    /// Where failures and recoveries are POSTed (`""`: nowhere).
+    pub notify_url: String,
 }
 
 /// A repository belongs to its owner.

@@ -5,6 +5,7 @@
 pub mod connect;
 pub mod engine;
 pub mod import;
+pub mod notify;
 pub mod preview;
 pub mod push_mirrors;
 pub mod runs;
@@ -13,4 +14,5 @@ pub mod scheduler;
 pub mod secrets;
 pub mod settings;
 pub mod slots;
+pub mod stats;
 pub mod webhook;

@@ -239,6 +239,40 @@ impl RemoteHttp {
         let request = request
             .body(body)
             .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
+        self.dispatch(request).await
+    }
+
+    /// POSTs `body` to the URL itself (a notification target, not a repository) with
+    /// `headers` added, under the same rules as every transfer: checked address, no redirect.
+    ///
+    /// # Errors
+    /// A [`Refusal`]: the address policy, the network, TLS, a redirect or the time limit.
+    pub async fn post_to_url(
+        &self,
+        headers: hyper::HeaderMap,
+        body: RequestBody,
+    ) -> Result<Response<Incoming>, Refusal> {
+        let target = match self.remote.query() {
+            Some(query) => format!("{}?{query}", self.remote.path()),
+            None => self.remote.path().to_owned(),
+        };
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(target)
+            .header(header::HOST, &self.origin.authority)
+            .header(header::USER_AGENT, "mirrorforge-notify");
+        if let Some(all) = request.headers_mut() {
+            all.extend(headers);
+        }
+        let request = request
+            .body(body)
+            .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
+        self.dispatch(request).await
+    }
+
+    /// Sends `request` on the kept-alive connection (or a new one) and returns the answer's
+    /// head; a 3xx answer is refused.
+    async fn dispatch(&self, request: Request<RequestBody>) -> Result<Response<Incoming>, Refusal> {
         let mut connection = self.connection.lock().await;
         // The kept-alive connection, if it is still good; else a new one.
         let reusable = match connection.as_mut() {

@@ -4,6 +4,7 @@ pub mod api;
 pub mod extract;
 pub mod git_http;
 pub mod html;
+pub mod ops;
 
 use axum::{
     Router,
@@ -30,7 +31,12 @@ pub fn app(state: AppState, store: DbSessionStore) -> Router {
         .nest("/api/v1", api::router())
         .merge(git_http::router())
         .merge(html::router())
+        .merge(ops::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::count_requests,
+        ))
         // Pages and API answers are about someone and change: no cache keeps them, unless the
         // handler said otherwise (git's `no-cache`). Static files, added after, stay cacheable.
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -2,12 +2,13 @@
 //! for a slot shared fairly between owners, does its transfers (`pipeline`), is recorded
 //! in one transaction (`record`) and is tracked, so shutdown waits for all of them.
 
+mod announce;
 mod claims;
 mod pipeline;
 mod record;
 mod triggers;
 
-pub use self::triggers::Triggered;
+pub use self::{record::Change, triggers::Triggered};
 
 use std::{
     collections::HashMap,
@@ -25,6 +26,7 @@ use tracing::Instrument;
 
 use self::{claims::Claims, pipeline::Pipeline};
 use super::{
+    notify::Notifier,
     secrets::SecretBox,
     slots::{Queued, Slots},
 };
@@ -36,6 +38,7 @@ use crate::{
     },
     error::{Error, Result},
     git::mirror::{Credentials, Outcome, Progress},
+    metrics::Metrics,
 };
 
 /// How long shutdown waits for running syncs.
@@ -131,6 +134,10 @@ pub struct Engine {
     cancels: Mutex<HashMap<i64, CancellationToken>>,
     /// Told each time a sync ends (a slot is free again).
     ended: tokio::sync::Notify,
+    /// Counts and times the syncs.
+    metrics: Arc<Metrics>,
+    /// Announces failures and recoveries.
+    notifier: Notifier,
 }
 
 impl std::fmt::Debug for Engine {
@@ -153,9 +160,17 @@ impl Drop for AbortOnDrop {
 impl Engine {
     /// A new engine; call [`Engine::recover`] before the first sync.
     #[must_use]
-    pub fn new(db: DatabaseConnection, config: Arc<Config>, secrets: SecretBox) -> Arc<Self> {
+    pub fn new(
+        db: DatabaseConnection,
+        config: Arc<Config>,
+        secrets: SecretBox,
+        metrics: Arc<Metrics>,
+    ) -> Arc<Self> {
         let slots = Slots::new(config.max_concurrent_syncs, config.max_syncs_per_owner);
+        let notifier = Notifier::new(Arc::clone(&config), secrets.clone());
         Arc::new(Self {
+            metrics,
+            notifier,
             claims: Arc::new(Claims::new(db.clone())),
             db,
             config,
@@ -469,10 +484,13 @@ impl Engine {
         }
         let recorded =
             record::record(&self.db, self.claims.instance_id(), &repo, &run, &result).await;
-        if let Err(e) = recorded {
-            tracing::error!(error = %e, "could not record the end of a mirror sync");
-            self.release_after_error(repo.id, "the sync's result could not be saved")
-                .await;
+        match recorded {
+            Ok(recorded) => self.after_record(&recorded, direction, &run, owner),
+            Err(e) => {
+                tracing::error!(error = %e, "could not record the end of a mirror sync");
+                self.release_after_error(repo.id, "the sync's result could not be saved")
+                    .await;
+            }
         }
         Some(result)
     }

@@ -78,6 +78,33 @@ async fn push_result(
     Ok(())
 }
 
+/// What a recorded run ended as: its status word, the bytes it moved, and whether the
+/// repository's outcome changed in a way worth announcing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Recorded {
+    pub(super) status: RunStatus,
+    pub(super) bytes: u64,
+    pub(super) change: Option<Change>,
+}
+
+/// The two changes of outcome that are announced (never a repeated failure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// It synced, or had not failed, before; now it failed.
+    Failed,
+    /// It had failed; now it succeeded.
+    Recovered,
+}
+
+/// The announced change of a run ending `status` after `failures_before` failures in a row.
+fn change_of(status: RunStatus, failures_before: i32) -> Option<Change> {
+    match status {
+        RunStatus::Failed if failures_before == 0 => Some(Change::Failed),
+        RunStatus::Success | RunStatus::UpToDate if failures_before > 0 => Some(Change::Recovered),
+        _ => None,
+    }
+}
+
 /// Records `run`'s end and releases `holder`'s claim on the repository, all or nothing.
 pub(super) async fn record(
     db: &DatabaseConnection,
@@ -85,7 +112,7 @@ pub(super) async fn record(
     repo: &repository::Model,
     run: &mirror_run::Model,
     result: &RunResult,
-) -> Result<()> {
+) -> Result<Recorded> {
     let now = Utc::now();
     let txn = db.begin().await?;
     let mut run_row: mirror_run::ActiveModel = run.clone().into();
@@ -163,9 +190,14 @@ pub(super) async fn record(
     run_row.update(&txn).await?;
 
     // Read the settings again: they may have changed while the sync ran.
+    let bytes: u64 = transferred.iter().map(|(_, o)| o.bytes).sum();
     let Some(current) = repository::Entity::find_by_id(repo.id).one(&txn).await? else {
         txn.commit().await?;
-        return Ok(());
+        return Ok(Recorded {
+            status: run_status,
+            bytes,
+            change: None,
+        });
     };
     let (status, error, synced_at) = match failure {
         None if cancelled => (SyncStatus::Idle, None, None),
@@ -187,7 +219,11 @@ pub(super) async fn record(
     )
     .await?;
     txn.commit().await?;
-    Ok(())
+    Ok(Recorded {
+        status: run_status,
+        bytes,
+        change: change_of(run_status, current.consecutive_failures),
+    })
 }
 
 #[cfg(test)]
@@ -204,5 +240,15 @@ mod tests {
         assert_eq!(next_in(&transient, i32::MAX, 3600), 3600);
         assert_eq!(next_in(&lasting, 1, 3600), 3600);
         assert_eq!(next_in(&RunResult::Done(Vec::new()), 0, 900), 900);
+    }
+
+    #[test]
+    fn only_the_first_failure_and_the_recovery_are_announced() {
+        assert_eq!(change_of(RunStatus::Failed, 0), Some(Change::Failed));
+        assert_eq!(change_of(RunStatus::Failed, 1), None);
+        assert_eq!(change_of(RunStatus::Success, 3), Some(Change::Recovered));
+        assert_eq!(change_of(RunStatus::UpToDate, 1), Some(Change::Recovered));
+        assert_eq!(change_of(RunStatus::Success, 0), None);
+        assert_eq!(change_of(RunStatus::Cancelled, 2), None);
     }
 }

@@ -65,6 +65,8 @@ pub struct MirrorSettings {
     pub webhook_secret_set: bool,
     /// The URL a forge's webhook calls.
     pub webhook_url: String,
+    /// Where failures and recoveries are POSTed ("" when none).
+    pub notify_url: String,
     /// End of the last successful sync.
     pub last_synced_at: Option<DateTime<Utc>>,
     /// When the scheduler will sync next.
@@ -117,6 +119,7 @@ impl MirrorSettings {
             sync_schedule: r.sync_schedule.clone(),
             webhook_secret_set: r.webhook_secret.is_some(),
             webhook_url,
+            notify_url: r.notify_url.clone(),
             last_synced_at: r.last_synced_at,
             next_sync_at: r.next_sync_at,
             sync_status: r.sync_status,
@@ -152,6 +155,8 @@ pub struct SettingsPatch {
     pub sync_interval: Option<i64>,
     /// New schedule: `""`, `manual` or a cron expression (validated).
     pub sync_schedule: Option<String>,
+    /// New notification URL (`""` clears it).
+    pub notify_url: Option<String>,
 }
 
 /// Validates `patch` against `repo` and saves it; 422 names every bad field and saves nothing.

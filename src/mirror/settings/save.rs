@@ -129,6 +129,7 @@ async fn save_repository(
         upstream_url,
         upstream_ref_filter,
         sync_schedule,
+        notify_url,
         ..
     } = checked;
     let now = Utc::now();
@@ -182,6 +183,9 @@ async fn save_repository(
         (true, true) => next_sync_at.or_else(|| schedule.next_after(now, interval)),
     });
     active.sync_schedule = Set(schedule_text);
+    if let Some(url) = notify_url {
+        active.notify_url = Set(url);
+    }
     if !enabled && was_enabled {
         active.consecutive_failures = Set(0);
     }

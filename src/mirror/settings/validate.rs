@@ -86,6 +86,8 @@ pub struct Checked {
     pub(super) upstream_ref_filter: Option<String>,
     /// The new schedule as stored, when the patch sets one.
     pub(super) sync_schedule: Option<String>,
+    /// The new notification URL as parsed (`""`: none), when the patch sets one.
+    pub(super) notify_url: Option<String>,
 }
 
 /// Checks every field of `patch` against `current`: 422 names each bad one.
@@ -197,11 +199,24 @@ pub async fn validate(
         }
         None => None,
     };
+    // The same rules and address policy as the remotes: the server POSTs there.
+    let notify_url = match patch.notify_url.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(String::new()),
+        Some(url) => match RemoteUrl::check(url, config.allow_local_networks).await {
+            Ok(parsed) => Some(String::from(parsed)),
+            Err(message) => {
+                fields.insert("notify_url".to_owned(), message);
+                None
+            }
+        },
+    };
     if !fields.is_empty() {
         return Err(Error::Validation(fields));
     }
     Ok(Checked {
         sync_schedule,
+        notify_url,
         direction,
         interval,
         enabled,

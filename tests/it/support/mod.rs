@@ -10,6 +10,7 @@ pub mod html;
 pub mod mirror;
 pub mod process;
 pub mod server;
+pub mod sinks;
 pub mod stall;
 pub mod tls_front;
 pub mod web;

@@ -50,6 +50,7 @@ const FIELDS: &[&str] = &[
     "downstream_password",
     "sync_interval",
     "sync_schedule",
+    "notify_url",
 ];
 
 /// The settings routes.
@@ -79,6 +80,8 @@ pub(super) struct FormValues {
     downstream: SideValues,
     interval: IntervalChoice,
     schedule: String,
+    /// Where failures and recoveries are announced.
+    notify_url: String,
 }
 
 impl FormValues {
@@ -100,6 +103,7 @@ impl FormValues {
             },
             interval: IntervalChoice::of(s.sync_interval),
             schedule: s.sync_schedule.clone(),
+            notify_url: s.notify_url.clone(),
         }
     }
 }
@@ -295,6 +299,8 @@ struct SettingsForm {
     sync_interval: String,
     sync_interval_custom: String,
     sync_schedule: String,
+    /// Absent (an older form): the stored URL stays.
+    notify_url: Option<String>,
 }
 
 /// The password part of the patch: clear, replace, or keep.
@@ -333,6 +339,7 @@ async fn save(
         downstream_password: password_patch(downstream_clear, &form.downstream_password),
         sync_interval: Some(interval.seconds()),
         sync_schedule: Some(form.sync_schedule.clone()),
+        notify_url: form.notify_url.clone(),
     };
     let webhook_url = webhook::url(
         &state.config.base_url(),
@@ -407,6 +414,7 @@ async fn save(
                 },
                 interval,
                 schedule: form.sync_schedule,
+                notify_url: form.notify_url.unwrap_or(stored.notify_url),
             };
             let page = SettingsTemplate::build(
                 &state,
