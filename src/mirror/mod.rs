@@ -5,6 +5,7 @@
 pub mod connect;
 pub mod engine;
 pub mod import;
+pub mod overview;
 pub mod preview;
 pub mod push_mirrors;
 pub mod runs;
