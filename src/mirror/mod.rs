@@ -6,6 +6,7 @@ pub mod connect;
 pub mod engine;
 pub mod import;
 pub mod notify;
+pub mod overview;
 pub mod preview;
 pub mod push_mirrors;
 pub mod runs;

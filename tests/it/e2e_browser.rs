@@ -635,3 +635,111 @@ async fn a_webhook_secret_rotated_a_preview_opened_and_a_sync_cancelled_in_a_rea
     b.screenshot_of("#mirror-sync", "sync-cancelled").await;
     b.finish().await;
 }
+
+/// The mirrors overview in a real browser: two mirrors failing, filtered with "Failing", both
+/// rows ticked and "Sync now" pressed; the summary says two syncs started. Screenshots:
+/// `mirrors-overview`, `mirrors-overview-390`, `mirrors-failing-390`, `mirrors-synced`,
+/// `mirrors-synced-390`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mirrors_overview_filters_failing_and_syncs_two_rows_in_a_real_browser() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+
+    let Some(b) = Browser::start(1280, 1000).await else {
+        return;
+    };
+    let s = local_server(&Db::Sqlite, |c| {
+        c.min_sync_interval = 60;
+        // No scheduled sync changes the rows this test sets.
+        c.scheduler_cron = "0 0 0 1 1 *".to_owned();
+    })
+    .await;
+    let owner = s.create_admin("olga").await;
+    let remote = GitBackend::start().await;
+    let bare = remote.create("src").await;
+    let git = Git::new();
+    crate::support::mirror::seed(&git, bare.to_str().unwrap()).await;
+    for name in ["alpha", "beta", "healthy"] {
+        crate::support::mirror::import_body(
+            &s,
+            &owner,
+            serde_json::json!({"name": name, "clone_url": remote.url("src"), "mirror": true}),
+        )
+        .await
+        .expect(201);
+        crate::support::mirror::settle(&s, &owner, name).await;
+    }
+    // Two of them failed last time (the remote is back now, so the bulk sync mends them).
+    for (name, error) in [
+        (
+            "alpha",
+            "upstream: could not resolve host git.example.com (a long error that wraps on a phone)",
+        ),
+        (
+            "beta",
+            "upstream: authentication failed for https://git.example.com/team/beta.git",
+        ),
+    ] {
+        let row = mirrorforge::entities::repository::Entity::find()
+            .filter(mirrorforge::entities::repository::Column::Name.eq(name))
+            .one(&s.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut active: mirrorforge::entities::repository::ActiveModel = row.into();
+        active.sync_status = Set(mirrorforge::entities::mirror_enums::SyncStatus::Failed);
+        active.sync_error = Set(Some(error.to_owned()));
+        active.consecutive_failures = Set(2);
+        active.update(&s.conn).await.unwrap();
+    }
+
+    b.goto(&s.url("/login")).await;
+    b.fill("#username", "olga").await;
+    b.fill("#password", &owner.password).await;
+    b.click("form.stacked-form button[type=submit]").await;
+    b.wait_until("logged in", 10, || async {
+        b.text(".nav-user").await.contains("olga")
+    })
+    .await;
+    b.click(".nav-list a[href='/mirrors']").await;
+    b.wait_until("the mirrors overview", 10, || async {
+        b.text("main h1").await == "Your mirrors"
+    })
+    .await;
+    let rows = "return document.querySelectorAll('tr.mirror-row').length;";
+    assert_eq!(b.eval(rows).await, 3);
+    assert!(
+        b.text("tr.mirror-row-failed .mirror-error")
+            .await
+            .contains("could not resolve")
+    );
+    b.screenshot("mirrors-overview").await;
+    b.client.set_window_size(390, 1400).await.unwrap();
+    b.screenshot("mirrors-overview-390").await;
+    b.client.set_window_size(1280, 1000).await.unwrap();
+
+    b.click(".filter-links a[href='/mirrors?status=failed']")
+        .await;
+    b.wait_until("only the failing mirrors", 10, || async {
+        b.eval(rows).await == 2
+    })
+    .await;
+    b.client.set_window_size(390, 1400).await.unwrap();
+    b.screenshot("mirrors-failing-390").await;
+    b.client.set_window_size(1280, 1000).await.unwrap();
+    b.click("input[name=repositories][value='olga/alpha']")
+        .await;
+    b.click("input[name=repositories][value='olga/beta']").await;
+    b.click("button[name=action][value=sync]").await;
+    b.wait_until("the summary", 10, || async {
+        b.text(".flash").await.contains("2 syncs started")
+    })
+    .await;
+    b.screenshot("mirrors-synced").await;
+    b.client.set_window_size(390, 1400).await.unwrap();
+    b.screenshot("mirrors-synced-390").await;
+    for name in ["alpha", "beta"] {
+        let status = crate::support::mirror::settle(&s, &owner, name).await;
+        assert_eq!(status["sync_status"], "success", "{name}: {status}");
+    }
+    b.finish().await;
+}

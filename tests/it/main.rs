@@ -21,6 +21,7 @@ mod mirror_hardening;
 mod mirror_process;
 mod mirror_requests;
 mod operations;
+mod operations_overview;
 mod push_mirrors;
 mod scheduler;
 mod timeouts;

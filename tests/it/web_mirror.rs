@@ -819,7 +819,19 @@ async fn dashboard_badges_show_direction_and_a_failure_stands_out(db: Db) {
     assert!(push.contains("repo-item-failed"), "{push}");
     assert!(push.contains("Mirror: downstream"));
     assert!(push.contains("⚠ Sync failed"));
-    assert!(push.contains(r#"title="downstream: could not connect""#));
+    // The error is text in the item, readable on a phone, not a tooltip; a mirror shows its
+    // last sync rather than when it was created.
+    assert!(
+        push.contains(r#"<p class="mirror-error">downstream: could not connect</p>"#),
+        "{push}"
+    );
+    assert!(!push.contains("title=\"downstream"), "{push}");
+    assert!(
+        !pull.contains("Created")
+            && (pull.contains("Last synced") || pull.contains("Not synced yet")),
+        "{pull}"
+    );
+    assert!(item("plain").contains("Created"));
     assert!(home.body.contains(r#"href="/repo/import""#));
 }
 

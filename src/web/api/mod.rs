@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, one file per resource.
 
 mod mirror;
+mod mirrors;
 pub mod paging;
 mod push_mirrors;
 mod repos;
@@ -17,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .merge(user::router())
         .merge(repos::router())
         .merge(mirror::router())
+        .merge(mirrors::router())
         .merge(push_mirrors::router())
         .merge(webhook::router())
 }

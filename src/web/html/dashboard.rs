@@ -27,13 +27,14 @@ struct RepoRow {
     description: String,
     /// Hidden from everyone but the owner and admins.
     private: bool,
-    /// When the repository was created.
+    /// When the repository was created (shown for repositories that do not mirror).
     created: TimeView,
-    /// Its mirror badges, when it mirrors.
+    /// Its mirror badges, last sync and error, when it mirrors.
     mirror: Option<MirrorBadge>,
 }
 
-/// A mirrored repository's badges: which way it syncs and how the last sync went.
+/// A mirrored repository's badges (which way it syncs, how the last sync went), its last
+/// sync and its error.
 struct MirrorBadge {
     /// `upstream`, `downstream` or `both`.
     direction: &'static str,
@@ -41,8 +42,10 @@ struct MirrorBadge {
     status: &'static str,
     /// The status in words.
     status_label: &'static str,
-    /// The last error ("" when none), as the badge's tooltip.
+    /// The last error ("" when none), shown under the repository.
     error: String,
+    /// End of the last successful sync; `None` before the first.
+    last_synced: Option<TimeView>,
 }
 
 /// The dashboard: a list for a logged-in user, a welcome for a visitor.
@@ -73,6 +76,7 @@ async fn dashboard(
                         status_label: status_label(r.repo.sync_status),
                         status: r.repo.sync_status.as_str(),
                         error: r.repo.sync_error.clone().unwrap_or_default(),
+                        last_synced: r.repo.last_synced_at.map(|t| TimeView::new(t, now)),
                     }),
                     owner: r.owner.username,
                     name: r.repo.name,

@@ -6,6 +6,7 @@ mod dashboard;
 pub mod forms;
 mod import;
 mod mirror;
+mod mirrors;
 pub mod page;
 mod repo;
 mod tokens;
@@ -22,5 +23,6 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::router())
         .merge(repo::router())
         .merge(mirror::router())
+        .merge(mirrors::router())
         .merge(import::router())
 }

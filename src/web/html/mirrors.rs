@@ -1,0 +1,245 @@
+//! `/mirrors`: every mirror of the user (an administrator may show everyone's) with its state,
+//! last error and freshness, and "Sync now", "Pause", "Resume" on the rows ticked — a plain
+//! form that works without JavaScript.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::{Query, State},
+    response::Redirect,
+    routing::{get, post},
+};
+use chrono::Utc;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{
+    mirror::sync_widget::status_label,
+    page::{Layout, TimeView, set_flash},
+};
+use crate::{
+    auth::csrf::CsrfForm,
+    error::{Error, PageError},
+    mirror::overview::{
+        self, ListQuery, MirrorItem, StatusFilter,
+        batch::{self, Action, Batch},
+    },
+    state::AppState,
+    web::extract::{WebUser, caller::urlencode},
+};
+
+/// Mirrors shown on one page.
+const PAGE_SIZE: u64 = 100;
+
+/// The overview page and its bulk form.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/mirrors", get(page))
+        .route("/mirrors/batch", post(run_batch))
+}
+
+/// One mirror's row.
+struct Row {
+    /// `owner/name`, also the checkbox's value and the link's path.
+    repository: String,
+    /// `upstream`, `downstream` or `both`.
+    direction: &'static str,
+    /// The badge's class word: `idle`, `syncing`, `success`, `failed` or `paused`.
+    status: &'static str,
+    /// The badge's words.
+    status_label: &'static str,
+    /// End of the last successful sync.
+    last_synced: Option<TimeView>,
+    /// When the scheduler syncs next.
+    next_sync: Option<TimeView>,
+    /// Failed syncs in a row.
+    failures: i32,
+    /// The last failure's message, shown in the row ("" when none).
+    error: String,
+    /// `fresh`, `late` or `stale`.
+    freshness: &'static str,
+}
+
+impl Row {
+    fn of(item: MirrorItem, now: chrono::DateTime<Utc>) -> Self {
+        let (status, label) = if item.mirror_enabled {
+            (item.sync_status.as_str(), status_label(item.sync_status))
+        } else {
+            ("paused", "Paused")
+        };
+        Self {
+            repository: item.repository,
+            direction: item.mirror_direction.as_str(),
+            status,
+            status_label: label,
+            last_synced: item.last_synced_at.map(|t| TimeView::new(t, now)),
+            next_sync: item.next_sync_at.map(|t| TimeView::upcoming(t, now)),
+            failures: item.consecutive_failures,
+            error: item.sync_error,
+            freshness: item.freshness.as_str(),
+        }
+    }
+}
+
+/// A status filter link.
+struct FilterLink {
+    /// What it says.
+    label: &'static str,
+    /// Where it goes.
+    href: String,
+    /// The filter shown now.
+    current: bool,
+}
+
+/// The overview page.
+#[derive(Template, WebTemplate)]
+#[template(path = "mirrors/index.html")]
+struct MirrorsTemplate {
+    /// Header, navigation, the summary of the last bulk action.
+    layout: Layout,
+    /// The mirrors, failing first.
+    rows: Vec<Row>,
+    /// The status filter links.
+    filters: Vec<FilterLink>,
+    /// The filter shown (`""`: all), sent back by the form.
+    status: &'static str,
+    /// Whether everyone's mirrors are shown (administrators only).
+    all: bool,
+    /// Whether the viewer is an administrator (offered the "everyone's" toggle).
+    is_admin: bool,
+    /// The link to the other scope ("Only mine" / "Everyone's").
+    scope_href: String,
+    /// The previous and next page links, when there are such pages.
+    prev_href: Option<String>,
+    /// See `prev_href`.
+    next_href: Option<String>,
+}
+
+/// `?status=&all=&page=`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PageQuery {
+    status: String,
+    all: bool,
+    page: u64,
+}
+
+/// The overview's address for a filter, a scope and a page.
+fn href(status: &str, all: bool, page: u64) -> String {
+    let mut params = Vec::new();
+    if !status.is_empty() {
+        params.push(format!("status={}", urlencode(status)));
+    }
+    if all {
+        params.push("all=true".to_owned());
+    }
+    if page > 1 {
+        params.push(format!("page={page}"));
+    }
+    if params.is_empty() {
+        "/mirrors".to_owned()
+    } else {
+        format!("/mirrors?{}", params.join("&"))
+    }
+}
+
+async fn page(
+    State(state): State<AppState>,
+    session: Session,
+    WebUser(user): WebUser,
+    Query(query): Query<PageQuery>,
+) -> Result<MirrorsTemplate, PageError> {
+    let filter = StatusFilter::parse(&query.status)?;
+    let status = filter.map_or("", StatusFilter::as_str);
+    let all = query.all && user.is_admin;
+    let page = query.page.clamp(1, 100_000);
+    let items = overview::list(
+        &state.db,
+        &user,
+        ListQuery {
+            all,
+            status: filter,
+            limit: PAGE_SIZE + 1,
+            offset: (page - 1) * PAGE_SIZE,
+        },
+    )
+    .await?;
+    let more = items.len() as u64 > PAGE_SIZE;
+    let now = Utc::now();
+    let rows = items
+        .into_iter()
+        .take(usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX))
+        .map(|item| Row::of(item, now))
+        .collect();
+    let filters = [
+        ("All", ""),
+        ("Failing", "failed"),
+        ("Syncing", "syncing"),
+        ("Success", "success"),
+        ("Paused", "paused"),
+    ]
+    .into_iter()
+    .map(|(label, word)| FilterLink {
+        label,
+        href: href(word, all, 1),
+        current: word == status,
+    })
+    .collect();
+    Ok(MirrorsTemplate {
+        layout: Layout::new(&state, &session, Some(&user)).await?,
+        rows,
+        filters,
+        status,
+        all,
+        is_admin: user.is_admin,
+        scope_href: href(status, !all, 1),
+        prev_href: (page > 1).then(|| href(status, all, page - 1)),
+        next_href: more.then(|| href(status, all, page + 1)),
+    })
+}
+
+/// The bulk form: the action pressed, the rows ticked, and the view to return to.
+async fn run_batch(
+    State(state): State<AppState>,
+    session: Session,
+    WebUser(user): WebUser,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> Result<Redirect, PageError> {
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let back_status = StatusFilter::parse(value("status"))
+        .ok()
+        .flatten()
+        .map_or("", StatusFilter::as_str);
+    let back = href(back_status, value("all") == "true" && user.is_admin, 1);
+    let action = match value("action") {
+        "sync" => Action::Sync,
+        "disable" => Action::Disable,
+        "enable" => Action::Enable,
+        _ => return Err(Error::field("action", "must be sync, disable or enable").into()),
+    };
+    let names: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "repositories")
+        .map(|(_, v)| v.clone())
+        .collect();
+    if names.is_empty() {
+        set_flash(&session, "Select at least one mirror first.").await?;
+        return Ok(Redirect::to(&back));
+    }
+    let outcomes = Batch {
+        db: &state.db,
+        config: &state.config,
+        secrets: &state.secrets,
+        engine: &state.engine,
+    }
+    .run(&user, action, names)
+    .await?;
+    set_flash(&session, format!("{}.", batch::summary(action, &outcomes))).await?;
+    Ok(Redirect::to(&back))
+}
