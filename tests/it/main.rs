@@ -20,6 +20,7 @@ mod mirror_errors;
 mod mirror_hardening;
 mod mirror_process;
 mod mirror_requests;
+mod openapi;
 mod push_mirrors;
 mod scheduler;
 mod timeouts;
