@@ -176,6 +176,7 @@ pub struct ErrorBody {
     pub code: &'static str,
     /// Field → message, only on validation errors (422).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(inline)]
     pub fields: Option<FieldErrors>,
 }
 

@@ -31,11 +31,7 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' '
 /// The Swagger UI routes: the page at `/api/docs` and `/api/docs/`, its files below.
 pub fn router() -> Router<AppState> {
     // No validator: Swagger UI would otherwise send the document to validator.swagger.io.
-    let config = Arc::new(
-        Config::new([super::api::OPENAPI_PATH])
-            .validator_url("none")
-            .try_it_out_enabled(false),
-    );
+    let config = Arc::new(Config::new([super::api::OPENAPI_PATH]).validator_url("none"));
     let page = {
         let config = Arc::clone(&config);
         move || {

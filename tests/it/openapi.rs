@@ -238,6 +238,26 @@ async fn the_document_is_openapi_3_1_and_every_listed_route_is_served(db: Db) {
     );
     for (method, path) in &listed {
         let op = &doc["paths"][path][method.to_lowercase()];
+        let params: Vec<String> = op["parameters"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|p| {
+                        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+                        format!("{} {}", text(&p["in"]), text(&p["name"]))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let unique: BTreeSet<&String> = params.iter().collect();
+        assert_eq!(unique.len(), params.len(), "{method} {path}: {params:?}");
+        for segment in path.split('/').filter(|s| s.starts_with('{')) {
+            let name = segment.trim_matches(|c| c == '{' || c == '}');
+            assert!(
+                params.contains(&format!("path {name}")),
+                "{method} {path}: {name} undescribed in {params:?}"
+            );
+        }
         let responses = op["responses"].as_object().expect("responses");
         for (status, response) in responses {
             if status.starts_with('4') || status.starts_with('5') {

@@ -111,7 +111,9 @@ struct Answer {
                    webhook secret, compared in constant time.",
     security(()),
     params(
-        RepoPath,
+        // Named here: the handler's `Path<(String, String)>` gives their types.
+        ("owner", description = "The owner's username"),
+        ("repo", description = "The repository's name"),
         ("X-Hub-Signature-256" = Option<String>, Header, description = "GitHub: `sha256=<hex HMAC-SHA256(secret, raw body)>`"),
         ("X-Gitea-Signature" = Option<String>, Header, description = "Gitea: `<hex HMAC-SHA256(secret, raw body)>`"),
         ("X-Forgejo-Signature" = Option<String>, Header, description = "Forgejo: `<hex HMAC-SHA256(secret, raw body)>`"),
