@@ -163,13 +163,21 @@ fn with_retry_after(err: &Error, mut response: Response) -> Response {
 /// Shorthand for service results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The contract's error body.
-#[derive(Serialize)]
-struct ErrorBody {
-    error: String,
-    code: &'static str,
+/// The contract's error body, also the one error schema of the OpenAPI document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A human message.
+    #[schema(example = "repository not found")]
+    pub error: String,
+    /// The snake_case code: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `conflict`, `validation_failed`, `too_many_requests`, `payload_too_large`,
+    /// `remote_error` or `internal_error`.
+    #[schema(value_type = String, example = "not_found")]
+    pub code: &'static str,
+    /// Field → message, only on validation errors (422).
     #[serde(skip_serializing_if = "Option::is_none")]
-    fields: Option<FieldErrors>,
+    #[schema(inline)]
+    pub fields: Option<FieldErrors>,
 }
 
 /// An error answered as the contract's JSON.

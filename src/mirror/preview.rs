@@ -25,7 +25,7 @@ use crate::{
 const LOOK_TIMEOUT_SECS: u64 = 30;
 
 /// What the next sync would do.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Preview {
     /// The pull, when the repository pulls.
     pub upstream: Option<SidePreview>,
@@ -34,7 +34,7 @@ pub struct Preview {
 }
 
 /// The pull's side.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SidePreview {
     /// The upstream URL (never with credentials).
     pub url: String,
@@ -43,7 +43,7 @@ pub struct SidePreview {
 }
 
 /// One push mirror's side.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TargetPreview {
     /// The push mirror's id.
     pub id: i64,
@@ -54,7 +54,7 @@ pub struct TargetPreview {
 }
 
 /// One ref a sync would change, as a run records it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UpdateView {
     /// Full ref name.
     #[serde(rename = "ref")]

@@ -28,7 +28,7 @@ pub fn action_of(change: &RefChange) -> RefAction {
 }
 
 /// One ref a run changed; `old` null means created, `new` null means deleted.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RefUpdateView {
     /// Full ref name.
     #[serde(rename = "ref")]
@@ -47,7 +47,7 @@ pub struct RefUpdateView {
 }
 
 /// One run as the API and the history page show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RunView {
     /// Run id.
     pub id: i64,

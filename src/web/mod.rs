@@ -1,10 +1,12 @@
-//! HTTP routes: the JSON API, the HTML pages and git smart HTTP, composed in [`app`].
+//! HTTP routes: the JSON API (with its OpenAPI document and Swagger UI), the HTML pages and git
+//! smart HTTP, composed in [`app`].
 
 pub mod api;
 pub mod extract;
 pub mod git_http;
 pub mod html;
 pub mod ops;
+pub mod swagger;
 
 use axum::{
     Router,
@@ -28,7 +30,8 @@ pub fn app(state: AppState, store: DbSessionStore) -> Router {
         .with_secure(state.config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(SESSION_LIFETIME));
     Router::new()
-        .nest("/api/v1", api::router())
+        .merge(api::router())
+        .merge(swagger::router())
         .merge(git_http::router())
         .merge(html::router())
         .merge(ops::router())

@@ -20,6 +20,7 @@ mod mirror_errors;
 mod mirror_hardening;
 mod mirror_process;
 mod mirror_requests;
+mod openapi;
 mod operations;
 mod operations_overview;
 mod push_mirrors;

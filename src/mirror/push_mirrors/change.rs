@@ -26,7 +26,7 @@ use crate::{
 };
 
 /// A push mirror as the API shows it; never its password.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PushMirrorView {
     /// Its id.
     pub id: i64,
@@ -74,7 +74,7 @@ impl From<&push_mirror::Model> for PushMirrorView {
 }
 
 /// The fields of a push mirror to set; `None` keeps a value, `Some("")` clears a text one.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushMirrorInput {
     /// Where to push (required to add one).

@@ -37,7 +37,7 @@ pub fn rejects_push(repo: &repository::Model) -> bool {
 }
 
 /// The mirror settings object of the contract; never a password.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MirrorSettings {
     /// Mirroring switched on.
     pub mirror_enabled: bool,
@@ -130,7 +130,7 @@ impl MirrorSettings {
 }
 
 /// A change to the settings: `None` keeps a value, `Some("")` clears a text one.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
     /// Switch mirroring on or off.

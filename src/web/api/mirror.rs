@@ -1,18 +1,15 @@
 //! Mirror routes: settings, "Sync now", status, run history and import.
 
-use axum::{
-    Json, Router,
-    extract::State,
-    http::StatusCode,
-    routing::{get, post},
-};
+use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{paging::Paging, repos::RepoJson};
+use super::{doc::RepoPath, paging::Paging, repos::RepoJson};
 use crate::{
     entities::mirror_enums::SyncStatus,
-    error::{ApiError, Error},
+    error::{ApiError, Error, ErrorBody},
     mirror::{
         engine::{SyncRequest, already_running},
         import::ImportRequest,
@@ -26,19 +23,29 @@ use crate::{
 };
 
 /// Mirror routes under `/repos`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/repos/import", post(import_repo))
-        .route(
-            "/repos/{owner}/{repo}/mirror",
-            get(show_settings).patch(patch_settings),
-        )
-        .route("/repos/{owner}/{repo}/sync", post(sync_now).delete(cancel))
-        .route("/repos/{owner}/{repo}/mirror/preview", get(preview))
-        .route("/repos/{owner}/{repo}/mirror/status", get(status))
-        .route("/repos/{owner}/{repo}/mirror/runs", get(list_runs))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(import_repo))
+        .routes(routes!(show_settings, patch_settings))
+        .routes(routes!(sync_now, cancel))
+        .routes(routes!(preview))
+        .routes(routes!(status))
+        .routes(routes!(list_runs))
 }
 
+/// The mirror settings (never a password).
+#[utoipa::path(
+    get,
+    path = "/repos/{owner}/{repo}/mirror",
+    tag = "mirror",
+    params(RepoPath),
+    responses(
+        (status = 200, description = "The settings", body = MirrorSettings),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not the owner or an admin", body = ErrorBody),
+        (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
+    )
+)]
 async fn show_settings(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -51,6 +58,22 @@ async fn show_settings(
     ))
 }
 
+/// Changes the settings: a field left out keeps its value, `""` clears a text one.
+#[utoipa::path(
+    patch,
+    path = "/repos/{owner}/{repo}/mirror",
+    tag = "mirror",
+    params(RepoPath),
+    request_body = SettingsPatch,
+    responses(
+        (status = 200, description = "The settings after the change", body = MirrorSettings),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not the owner or an admin", body = ErrorBody),
+        (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
+        (status = 422, description = "Validation failed; `fields` names each bad field", body = ErrorBody),
+    )
+)]
 async fn patch_settings(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -64,12 +87,31 @@ async fn patch_settings(
     Ok(Json(MirrorSettings::load(&state.db, &updated, hook).await?))
 }
 
-#[derive(Serialize)]
+/// A sync was started.
+#[derive(Serialize, ToSchema)]
 struct SyncStarted {
+    /// "Mirror sync started".
+    #[schema(value_type = String, example = "Mirror sync started")]
     message: &'static str,
+    /// `syncing`.
     status: SyncStatus,
 }
 
+/// "Sync now".
+#[utoipa::path(
+    post,
+    path = "/repos/{owner}/{repo}/sync",
+    tag = "mirror",
+    params(RepoPath),
+    responses(
+        (status = 202, description = "Started", body = SyncStarted),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not the owner or an admin", body = ErrorBody),
+        (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
+        (status = 409, description = "A sync is already running", body = ErrorBody),
+        (status = 422, description = "Mirroring is disabled", body = ErrorBody),
+    )
+)]
 async fn sync_now(
     State(state): State<AppState>,
     access: ApiRepo<Admin>,
@@ -91,12 +133,28 @@ async fn sync_now(
     }
 }
 
-#[derive(Serialize)]
+/// The running sync is being cancelled.
+#[derive(Serialize, ToSchema)]
 struct Cancelling {
+    /// `cancelling`.
+    #[schema(value_type = String, example = "cancelling")]
     status: &'static str,
 }
 
 /// Cancels the running sync: 202, or 409 when none runs.
+#[utoipa::path(
+    delete,
+    path = "/repos/{owner}/{repo}/sync",
+    tag = "mirror",
+    params(RepoPath),
+    responses(
+        (status = 202, description = "Cancelling; the run ends as `cancelled`", body = Cancelling),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not the owner or an admin", body = ErrorBody),
+        (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
+        (status = 409, description = "No sync is running", body = ErrorBody),
+    )
+)]
 async fn cancel(
     State(state): State<AppState>,
     access: ApiRepo<Admin>,
@@ -115,6 +173,20 @@ async fn cancel(
 }
 
 /// What a sync would change now, read from the remotes' ref advertisements.
+#[utoipa::path(
+    get,
+    path = "/repos/{owner}/{repo}/mirror/preview",
+    tag = "mirror",
+    params(RepoPath),
+    responses(
+        (status = 200, description = "What would change; nothing is transferred or written", body = Preview),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not the owner or an admin", body = ErrorBody),
+        (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
+        (status = 422, description = "Mirroring is disabled", body = ErrorBody),
+        (status = 502, description = "A remote could not be read (`remote_error`)", body = ErrorBody),
+    )
+)]
 async fn preview(
     State(state): State<AppState>,
     access: ApiRepo<Admin>,
@@ -132,15 +204,35 @@ async fn preview(
     ))
 }
 
-#[derive(Serialize)]
+/// Where the mirror stands.
+#[derive(Serialize, ToSchema)]
+#[schema(as = MirrorStatus)]
 struct StatusJson {
+    /// `idle`, `syncing`, `success` or `failed`.
     sync_status: SyncStatus,
+    /// End of the last successful sync.
     last_synced_at: Option<DateTime<Utc>>,
+    /// When the scheduler will sync next.
     next_sync_at: Option<DateTime<Utc>>,
+    /// The last failure's message ("" when none).
     sync_error: String,
+    /// Failed syncs in a row.
     consecutive_failures: i32,
 }
 
+/// The mirror's status.
+#[utoipa::path(
+    get,
+    path = "/repos/{owner}/{repo}/mirror/status",
+    tag = "mirror",
+    params(RepoPath),
+    responses(
+        (status = 200, description = "The status", body = StatusJson),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not the owner or an admin", body = ErrorBody),
+        (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
+    )
+)]
 async fn status(access: ApiRepo<Admin>) -> Json<StatusJson> {
     let repo = access.repo.repo;
     Json(StatusJson {
@@ -152,6 +244,20 @@ async fn status(access: ApiRepo<Admin>) -> Json<StatusJson> {
     })
 }
 
+/// The mirror's runs, newest first.
+#[utoipa::path(
+    get,
+    path = "/repos/{owner}/{repo}/mirror/runs",
+    tag = "mirror",
+    params(RepoPath, Paging),
+    responses(
+        (status = 200, description = "Runs, newest first", body = Vec<RunView>),
+        (status = 400, description = "`page` or `limit` out of range", body = ErrorBody),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not the owner or an admin", body = ErrorBody),
+        (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
+    )
+)]
 async fn list_runs(
     State(state): State<AppState>,
     access: ApiRepo<Admin>,
@@ -162,19 +268,42 @@ async fn list_runs(
     Ok(Json(list))
 }
 
-#[derive(Deserialize)]
+/// A repository to import, once or as an upstream mirror.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ImportBody {
+    /// The new repository's name (required).
     name: Option<String>,
+    /// Where to clone from (required; `http`/`https`/SSH, no credentials in it).
     clone_url: Option<String>,
+    /// Keep it as an upstream mirror of `clone_url` (default `false`).
     mirror: Option<bool>,
+    /// Visible only to its owner and admins (default `false`).
     private: Option<bool>,
+    /// A description.
     description: Option<String>,
+    /// Username for `clone_url`.
     auth_username: Option<String>,
+    /// Password or token for `clone_url` (write-only).
     auth_password: Option<String>,
+    /// Seconds between syncs of a mirror.
     sync_interval: Option<i64>,
 }
 
+/// Imports a repository from a URL; with `mirror: true` it stays an upstream mirror.
+#[utoipa::path(
+    post,
+    path = "/repos/import",
+    tag = "mirror",
+    request_body = ImportBody,
+    responses(
+        (status = 201, description = "The repository", body = RepoJson),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 409, description = "The name is taken", body = ErrorBody),
+        (status = 422, description = "Validation failed; `fields` names each bad field", body = ErrorBody),
+    )
+)]
 async fn import_repo(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,

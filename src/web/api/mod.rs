@@ -1,5 +1,8 @@
-//! The JSON API under `/api/v1`, one file per resource.
+//! The JSON API under `/api/v1`, one file per resource. Each resource's `router()` is an
+//! `OpenApiRouter`: a route is added together with its `#[utoipa::path]` description, so the
+//! served routes and the OpenAPI document come from the same list and cannot drift.
 
+mod doc;
 mod mirror;
 mod mirrors;
 pub mod paging;
@@ -8,17 +11,47 @@ mod repos;
 mod user;
 mod webhook;
 
-use axum::Router;
+use std::sync::Arc;
+
+use axum::{Extension, Router};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
-/// Every API route.
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Where the API lives.
+pub const PREFIX: &str = "/api/v1";
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+
+/// Every API route with the OpenAPI document describing them (paths under [`PREFIX`]).
+fn documented() -> OpenApiRouter<AppState> {
+    let api = OpenApiRouter::new()
         .merge(user::router())
         .merge(repos::router())
         .merge(mirror::router())
         .merge(mirrors::router())
         .merge(push_mirrors::router())
         .merge(webhook::router())
+        .merge(doc::router());
+    OpenApiRouter::with_openapi(doc::ApiDoc::openapi()).nest(PREFIX, api)
+}
+
+/// The OpenAPI document of every `/api/v1` route.
+#[must_use]
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented().into_openapi()
+}
+
+/// Every API route, already under [`PREFIX`], with `GET /api/v1/openapi.json` serving the
+/// document made from the same routes.
+pub fn router() -> Router<AppState> {
+    let (router, document) = documented().split_for_parts();
+    // A document that cannot be serialised is a programming error caught by the tests; the
+    // route then answers an empty object rather than taking the server down.
+    let json = document.to_json().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the OpenAPI document could not be serialised");
+        "{}".to_owned()
+    });
+    router.layer(Extension(doc::Document(Arc::new(json))))
 }

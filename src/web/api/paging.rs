@@ -10,7 +10,8 @@ pub const MAX_LIMIT: u64 = 100;
 pub const MAX_PAGE: u64 = 100_000;
 
 /// The paging parameters as given; [`Paging::window`] checks them.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Paging {
     /// Items per page (default 20).
     pub limit: Option<u64>,

@@ -1,31 +1,31 @@
 //! `/repos`: create, read and delete repositories.
 
-use axum::{
-    Json, Router,
-    extract::State,
-    http::StatusCode,
-    routing::{get, post},
-};
+use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     entities::mirror_enums::MirrorDirection,
-    error::ApiError,
+    error::{ApiError, ErrorBody},
     repos::{self, NewRepo, Repo},
     state::AppState,
     web::extract::{Admin, ApiJson, ApiRepo, ApiUser, BaseUrl, Read},
 };
 
+use super::doc::RepoPath;
+
 /// Routes under `/repos`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/repos", post(create))
-        .route("/repos/{owner}/{repo}", get(show).delete(remove))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(show, remove))
 }
 
 /// A repository as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Repository)]
 pub struct RepoJson {
     id: i64,
     owner: String,
@@ -57,15 +57,33 @@ impl RepoJson {
     }
 }
 
-#[derive(Deserialize)]
+/// A repository to create.
+#[derive(Deserialize, ToSchema)]
 struct CreateBody {
+    /// Its name (required).
     name: Option<String>,
+    /// A description.
     #[serde(default)]
     description: Option<String>,
+    /// Visible only to its owner and admins (default `false`).
     #[serde(default)]
     private: Option<bool>,
 }
 
+/// Creates an empty repository owned by the caller.
+#[utoipa::path(
+    post,
+    path = "/repos",
+    tag = "repos",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The repository", body = RepoJson),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 409, description = "The name is taken", body = ErrorBody),
+        (status = 422, description = "Invalid name", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -81,10 +99,36 @@ async fn create(
     Ok((StatusCode::CREATED, Json(RepoJson::new(&repo, &base))))
 }
 
+/// One repository; public ones also without credentials.
+#[utoipa::path(
+    get,
+    path = "/repos/{owner}/{repo}",
+    tag = "repos",
+    params(RepoPath),
+    security((), ("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "The repository", body = RepoJson),
+        (status = 401, description = "Invalid credentials", body = ErrorBody),
+        (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
+    )
+)]
 async fn show(access: ApiRepo<Read>, BaseUrl(base): BaseUrl) -> Json<RepoJson> {
     Json(RepoJson::new(&access.repo, &base))
 }
 
+/// Deletes a repository (its owner or an admin).
+#[utoipa::path(
+    delete,
+    path = "/repos/{owner}/{repo}",
+    tag = "repos",
+    params(RepoPath),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not the owner or an admin", body = ErrorBody),
+        (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
+    )
+)]
 async fn remove(
     State(state): State<AppState>,
     access: ApiRepo<Admin>,

@@ -1,13 +1,15 @@
 //! `/user`: the caller, their tokens and their repositories.
 
-use axum::{Json, Router, extract::State, http::StatusCode, routing::get, routing::post};
+use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::repos::RepoJson;
 use crate::{
     accounts::{tokens, users},
     entities::user,
-    error::{ApiError, Error},
+    error::{ApiError, Error, ErrorBody},
     repos,
     state::AppState,
     web::extract::{
@@ -17,15 +19,16 @@ use crate::{
 };
 
 /// Routes under `/user`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/user", get(me))
-        .route("/user/tokens", post(create_token))
-        .route("/user/repos", get(my_repos))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(create_token))
+        .routes(routes!(my_repos))
 }
 
 /// A user as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserJson {
     id: i64,
     username: String,
@@ -44,17 +47,32 @@ impl From<user::Model> for UserJson {
     }
 }
 
+/// The caller.
+#[utoipa::path(
+    get,
+    path = "/user",
+    tag = "user",
+    responses(
+        (status = 200, description = "The caller", body = UserJson),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords (Basic); see `Retry-After`", body = ErrorBody),
+    )
+)]
 async fn me(ApiUser(user): ApiUser) -> Json<UserJson> {
     Json(user.into())
 }
 
-#[derive(Deserialize)]
+/// The token to make.
+#[derive(Deserialize, ToSchema)]
 struct NewToken {
+    /// A name to recognise it by.
     #[serde(default)]
     name: String,
 }
 
-#[derive(Serialize)]
+/// A new token; `token` is shown only in this answer.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Token)]
 struct TokenJson {
     id: i64,
     name: String,
@@ -62,6 +80,20 @@ struct TokenJson {
 }
 
 /// Creating a token needs the account password (Basic auth), as on Gitea.
+#[utoipa::path(
+    post,
+    path = "/user/tokens",
+    tag = "user",
+    security(("basic" = [])),
+    request_body = NewToken,
+    responses(
+        (status = 201, description = "The token, shown only here", body = TokenJson),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No Basic credentials, or wrong ones", body = ErrorBody),
+        (status = 422, description = "Invalid name", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords; see `Retry-After`", body = ErrorBody),
+    )
+)]
 async fn create_token(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -85,6 +117,16 @@ async fn create_token(
     ))
 }
 
+/// The caller's repositories.
+#[utoipa::path(
+    get,
+    path = "/user/repos",
+    tag = "user",
+    responses(
+        (status = 200, description = "The caller's repositories", body = Vec<RepoJson>),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+    )
+)]
 async fn my_repos(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,

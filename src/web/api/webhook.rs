@@ -3,16 +3,19 @@
 //! the secret counts, checked on the raw body before anything parses it.
 
 use axum::{
-    Json, Router,
+    Json,
     body::Body,
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
-    routing::post,
 };
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::doc::RepoPath;
 
 use crate::{
-    error::{ApiError, Error},
+    error::{ApiError, Error, ErrorBody},
     mirror::{engine::Triggered, webhook},
     repos,
     state::AppState,
@@ -20,22 +23,35 @@ use crate::{
 };
 
 /// The webhook secret and the webhook itself, under `/repos/{owner}/{repo}/mirror`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/repos/{owner}/{repo}/mirror/webhook_secret",
-            post(rotate_secret).delete(remove_secret),
-        )
-        .route("/repos/{owner}/{repo}/mirror/webhook", post(receive))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(rotate_secret, remove_secret))
+        .routes(routes!(receive))
 }
 
 /// A new secret, shown only in this answer, and where to send the webhook.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebhookSecret)]
 struct SecretMade {
+    /// The secret to give the forge (shown only here).
     secret: String,
+    /// The URL the forge calls.
     webhook_url: String,
 }
 
+/// Makes the webhook secret, or rotates it (the old one stops working).
+#[utoipa::path(
+    post,
+    path = "/repos/{owner}/{repo}/mirror/webhook_secret",
+    tag = "webhook",
+    params(RepoPath),
+    responses(
+        (status = 201, description = "The secret, shown only here, and the webhook URL", body = SecretMade),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not the owner or an admin", body = ErrorBody),
+        (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
+    )
+)]
 async fn rotate_secret(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -53,6 +69,19 @@ async fn rotate_secret(
     ))
 }
 
+/// Removes the webhook secret: the webhook is off.
+#[utoipa::path(
+    delete,
+    path = "/repos/{owner}/{repo}/mirror/webhook_secret",
+    tag = "webhook",
+    params(RepoPath),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not the owner or an admin", body = ErrorBody),
+        (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
+    )
+)]
 async fn remove_secret(
     State(state): State<AppState>,
     access: ApiRepo<Admin>,
@@ -63,13 +92,44 @@ async fn remove_secret(
 }
 
 /// What the webhook answers.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebhookAnswer)]
 struct Answer {
+    /// `syncing`, `queued`, or `pong` for a GitHub ping.
+    #[schema(value_type = String, example = "syncing")]
     status: &'static str,
 }
 
 /// A forge's call: the body read whole (at most 1 MiB), the signature checked against the
 /// repository's secret, then a sync started or queued.
+#[utoipa::path(
+    post,
+    path = "/repos/{owner}/{repo}/mirror/webhook",
+    tag = "webhook",
+    description = "Called by a forge, without `Authorization`: the body (at most 1 MiB, any \
+                   content) is accepted when one header verifies against the repository's \
+                   webhook secret, compared in constant time.",
+    security(()),
+    params(
+        // Named here: the handler's `Path<(String, String)>` gives their types.
+        ("owner", description = "The owner's username"),
+        ("repo", description = "The repository's name"),
+        ("X-Hub-Signature-256" = Option<String>, Header, description = "GitHub: `sha256=<hex HMAC-SHA256(secret, raw body)>`"),
+        ("X-Gitea-Signature" = Option<String>, Header, description = "Gitea: `<hex HMAC-SHA256(secret, raw body)>`"),
+        ("X-Forgejo-Signature" = Option<String>, Header, description = "Forgejo: `<hex HMAC-SHA256(secret, raw body)>`"),
+        ("X-Gitlab-Token" = Option<String>, Header, description = "GitLab: the secret itself"),
+        ("X-GitHub-Event" = Option<String>, Header, description = "GitHub's event name; `ping` answers `pong` and starts nothing"),
+    ),
+    request_body(content = Object, description = "The forge's event, as it sends it; only its signature is read", content_type = "application/json"),
+    responses(
+        (status = 200, description = "A GitHub ping: `pong`, nothing started", body = Answer),
+        (status = 202, description = "A sync started (`syncing`) or one more queued after the running one (`queued`)", body = Answer),
+        (status = 401, description = "No signature header verifies", body = ErrorBody),
+        (status = 404, description = "No such repository, or it has no webhook secret", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = 422, description = "Mirroring is disabled", body = ErrorBody),
+    )
+)]
 async fn receive(
     State(state): State<AppState>,
     Path((owner, name)): Path<(String, String)>,
