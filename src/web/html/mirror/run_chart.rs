@@ -84,15 +84,14 @@ impl RunChart {
     /// The chart of `newest_first` (as the history reads them), at most [`MAX_RUNS`] of them.
     #[must_use]
     pub fn new(newest_first: &[RunPoint]) -> Self {
-        let shown: Vec<RunPoint> = newest_first
-            .iter()
-            .take(MAX_RUNS)
-            .rev()
-            .copied()
-            .collect();
+        let shown: Vec<RunPoint> = newest_first.iter().take(MAX_RUNS).rev().copied().collect();
         let count = u32::try_from(shown.len()).unwrap_or(0);
         let slots = u32::try_from(MAX_RUNS).unwrap_or(50);
-        let max_ms = shown.iter().map(|r| r.duration_ms.max(0)).max().unwrap_or(0);
+        let max_ms = shown
+            .iter()
+            .map(|r| r.duration_ms.max(0))
+            .max()
+            .unwrap_or(0);
         let max_bytes = shown.iter().map(|r| r.bytes.max(0)).max().unwrap_or(0);
         let bytes_top = DURATION_ROW + GAP;
         let bars = shown
@@ -277,7 +276,10 @@ mod tests {
         let chart = RunChart::new(&[run(RunStatus::UpToDate, 0, 0)]);
         assert_eq!(chart.bars[0].duration_height, 1);
         assert_eq!(chart.bars[0].bytes_height, 0);
-        let odd = RunChart::new(&[run(RunStatus::Success, -5, -1), run(RunStatus::Success, 10, 1)]);
+        let odd = RunChart::new(&[
+            run(RunStatus::Success, -5, -1),
+            run(RunStatus::Success, 10, 1),
+        ]);
         assert_eq!(odd.bars[1].duration_height, 1, "negative reads as nothing");
     }
 
@@ -310,8 +312,15 @@ mod tests {
         assert_eq!(chart.bars.len(), MAX_RUNS);
         assert_eq!(chart.bars.first().unwrap().x, 1, "fifty fill the width");
         assert_eq!(chart.bars.last().unwrap().kind, "failed", "the newest kept");
-        assert!(chart.caption.starts_with("Last 50 runs: 49 succeeded, 1 failed"));
-        assert!(chart.width <= 400, "fits a phone with a 390 px wide view box scaled");
+        assert!(
+            chart
+                .caption
+                .starts_with("Last 50 runs: 49 succeeded, 1 failed")
+        );
+        assert!(
+            chart.width <= 400,
+            "fits a phone with a 390 px wide view box scaled"
+        );
     }
 
     #[test]

@@ -243,15 +243,17 @@ impl SettingsTemplate {
             ),
         };
         let now = chrono::Utc::now();
-        let points: Vec<RunPoint> = runs::latest(&state.db, repo.repo.id, run_chart::MAX_RUNS as u64)
-            .await?
-            .into_iter()
-            .map(|run| RunPoint {
-                status: run.status,
-                duration_ms: (run.finished_at.unwrap_or(now) - run.started_at).num_milliseconds(),
-                bytes: run.bytes_transferred,
-            })
-            .collect();
+        let points: Vec<RunPoint> =
+            runs::latest(&state.db, repo.repo.id, run_chart::MAX_RUNS as u64)
+                .await?
+                .into_iter()
+                .map(|run| RunPoint {
+                    status: run.status,
+                    duration_ms: (run.finished_at.unwrap_or(now) - run.started_at)
+                        .num_milliseconds(),
+                    bytes: run.bytes_transferred,
+                })
+                .collect();
         let r = &repo.repo;
         let schedule_reading = Schedule::stored(&r.sync_schedule).describe(r.sync_interval);
         Ok(Self {
