@@ -71,6 +71,24 @@ pub struct RunView {
     pub ref_updates: Vec<RefUpdateView>,
 }
 
+/// The latest `limit` runs of a repository, newest first, without their ref updates: one
+/// query, for the run chart.
+///
+/// # Errors
+/// The database failed.
+pub async fn latest(
+    db: &DatabaseConnection,
+    repo_id: i64,
+    limit: u64,
+) -> Result<Vec<mirror_run::Model>> {
+    Ok(mirror_run::Entity::find()
+        .filter(mirror_run::Column::RepositoryId.eq(repo_id))
+        .order_by_desc(mirror_run::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
 /// Runs of a repository, newest first: `limit` of them after skipping `offset`.
 ///
 /// # Errors

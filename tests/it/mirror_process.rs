@@ -116,6 +116,12 @@ async fn a_hung_remote_times_out(db: Db) {
         !log.contains("Hung-Remote-Pw-9"),
         "the password reached the log: {log}"
     );
+    // Every line the sync logs names the repository, not only its id.
+    let sync_lines: Vec<&str> = log.lines().filter(|l| l.contains("repo_id=")).collect();
+    assert!(sync_lines.len() >= 2, "{log}");
+    for line in sync_lines {
+        assert!(line.contains("repo=owner/hung"), "{line}");
+    }
     server.terminate().await;
 }
 
@@ -153,6 +159,19 @@ async fn a_process_killed_mid_sync_is_recovered_on_the_next_start(db: Db) {
         .get_json("/api/v1/repos/owner/m/mirror/runs", &token)
         .await;
     assert_eq!(runs[0]["status"], "interrupted", "{runs}");
+    // The log says which repository was recovered (the reader of the log may lag a little).
+    let named = |log: &str| {
+        log.lines().any(|l| {
+            l.contains("recovered an interrupted mirror sync") && l.contains("repo=owner/m")
+        })
+    };
+    for _ in 0..50 {
+        if named(&second.log()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(named(&second.log()), "{}", second.log());
     assert!(runs[0]["finished_at"].is_string());
     let status = second
         .get_json("/api/v1/repos/owner/m/mirror/status", &token)

@@ -8,14 +8,14 @@ use tokio_util::sync::CancellationToken;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, sea_query::Expr,
 };
 
 use crate::{
     entities::{
         mirror_enums::{RunStatus, SyncStatus, Trigger},
-        mirror_run, repository,
+        mirror_run, repository, user,
     },
     error::Result,
 };
@@ -26,6 +26,9 @@ const CANCEL_CHECK_EVERY: Duration = Duration::from_secs(1);
 const CHECKS_PER_HEARTBEAT: u32 = 5;
 /// A claim whose heartbeat is older than this belongs to a process that died.
 const STALE_AFTER: TimeDelta = TimeDelta::seconds(30);
+
+/// A claimed repository as recovery reads it: id, holder, heartbeat, name, owner's username.
+type Claimed = (i64, Option<String>, Option<DateTime<Utc>>, String, String);
 
 /// The repository row's state once a claim ends.
 #[derive(Debug, Clone)]
@@ -287,19 +290,23 @@ impl Claims {
     /// their runs are recorded as interrupted and the repository is due again at once.
     pub(super) async fn recover(&self) -> Result<usize> {
         let stale_before = Utc::now() - STALE_AFTER;
-        let claimed: Vec<(i64, Option<String>, Option<DateTime<Utc>>)> = repository::Entity::find()
+        // With the names, so the log says which repository (`repo = "owner/name"`).
+        let claimed: Vec<Claimed> = repository::Entity::find()
             .select_only()
             .columns([
                 repository::Column::Id,
                 repository::Column::SyncClaimedBy,
                 repository::Column::SyncHeartbeatAt,
+                repository::Column::Name,
             ])
+            .column(user::Column::Username)
+            .join(JoinType::InnerJoin, repository::Relation::User.def())
             .filter(repository::Column::SyncClaimedBy.is_not_null())
             .into_tuple()
             .all(&self.db)
             .await?;
         let mut recovered = 0;
-        for (repo_id, holder, heartbeat) in claimed {
+        for (repo_id, holder, heartbeat, name, owner) in claimed {
             let Some(holder) = holder else { continue };
             let stale = heartbeat.is_none_or(|t| t < stale_before);
             if holder == self.instance_id
@@ -309,7 +316,11 @@ impl Claims {
             }
             let message = "the sync was interrupted because the server running it stopped; it will be retried";
             if self.interrupt(repo_id, &holder, message).await? {
-                tracing::warn!(repo_id, "recovered an interrupted mirror sync");
+                tracing::warn!(
+                    repo = %format!("{owner}/{name}"),
+                    repo_id,
+                    "recovered an interrupted mirror sync"
+                );
                 recovered += 1;
             }
         }

@@ -285,20 +285,33 @@ impl Engine {
         if let Ok(mut cancels) = self.cancels.lock() {
             cancels.insert(repo_id, cancel.clone());
         }
-        self.tasks.spawn(async move {
-            let result = Arc::clone(&engine)
-                .run_claimed(repo_id, queued, trigger, scope, cancel)
-                .await;
-            if let Ok(mut cancels) = engine.cancels.lock() {
-                cancels.remove(&repo_id);
+        // Every line the sync logs, from its heartbeat to the start of a queued successor,
+        // carries `repo = "owner/name"` (filled in once the row is read) and `repo_id`; its
+        // own span, not a child of whatever started it.
+        let span = tracing::info_span!(
+            parent: None,
+            "sync",
+            repo = tracing::field::Empty,
+            repo_id,
+            trigger = %trigger,
+        );
+        self.tasks.spawn(
+            async move {
+                let result = Arc::clone(&engine)
+                    .run_claimed(repo_id, queued, trigger, scope, cancel)
+                    .await;
+                if let Ok(mut cancels) = engine.cancels.lock() {
+                    cancels.remove(&repo_id);
+                }
+                // A trigger that came while this sync ran starts the next one now.
+                if let Err(e) = engine.start_queued(repo_id).await {
+                    tracing::error!(error = %e, "could not start a queued sync");
+                }
+                engine.ended.notify_one();
+                result
             }
-            // A trigger that came while this sync ran starts the next one now.
-            if let Err(e) = engine.start_queued(repo_id).await {
-                tracing::error!(error = %e, repo_id, "could not start a queued sync");
-            }
-            engine.ended.notify_one();
-            result
-        })
+            .instrument(span),
+        )
     }
 
     /// Asks the running sync of `repo` to stop (here at once, in another process within a
@@ -350,7 +363,9 @@ impl Engine {
         // Beat from the moment of the claim, also while waiting for a slot, so no other
         // process mistakes a queued sync for a dead one; the beat also hears a cancel.
         let _heartbeat = AbortOnDrop(tokio::spawn(
-            Arc::clone(&self.claims).heartbeat(repo_id, cancel.clone()),
+            Arc::clone(&self.claims)
+                .heartbeat(repo_id, cancel.clone())
+                .in_current_span(),
         ));
         // Cancelled while in line: it starts, and ends at once as cancelled.
         let _slot = tokio::select! {
@@ -359,14 +374,11 @@ impl Engine {
         };
         // Read now: the settings may have changed while the sync waited for its slot.
         let (repo, owner, targets) = self.load(repo_id).await?;
-        let span = tracing::info_span!(
-            "sync",
-            repo = %format!("{}/{}", owner.username, repo.name),
-            repo_id,
-            trigger = %trigger,
+        tracing::Span::current().record(
+            "repo",
+            tracing::field::display(format!("{}/{}", owner.username, repo.name)),
         );
         self.run_loaded(repo, owner, targets, trigger, scope, cancel)
-            .instrument(span)
             .await
     }
 
@@ -387,7 +399,7 @@ impl Engine {
             Ok(_) => return None,
             Err(e) => Error::from(e),
         };
-        tracing::error!(error = %loaded, repo_id, "could not load a claimed repository");
+        tracing::error!(error = %loaded, "could not load a claimed repository");
         self.release_after_error(repo_id, "the sync could not start")
             .await;
         None

@@ -1,10 +1,11 @@
 //! The mirror pages: the settings form ([`settings`]), the sync widget shown on the repository
-//! and settings pages ([`sync_widget`]) and the run history ([`history`]), each live piece a
-//! partial with a fragment route of its own.
+//! and settings pages ([`sync_widget`]) the run history ([`history`]) with its chart ([`run_chart`]),
+//! each live piece a partial with a fragment route of its own.
 
 pub mod events;
 pub mod history;
 pub mod push_targets;
+pub mod run_chart;
 pub mod settings;
 pub mod sync_widget;
 

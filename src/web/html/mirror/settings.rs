@@ -1,6 +1,6 @@
 //! `/{owner}/{repo}/settings/mirror`: the mirror settings form (saved through
 //! `mirror::settings::apply`, the same validated path as the API), with the sync widget and
-//! the run history ([`super::history`]).
+//! the run history ([`super::history`]) and its chart ([`super::run_chart`]).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -16,6 +16,7 @@ use tower_sessions::Session;
 use super::{
     history::{PageQuery, RunHistory},
     push_targets::{self, PushForm, PushRow},
+    run_chart::{self, RunChart, RunPoint},
     sync_widget::{Place, SyncWidget},
 };
 use crate::{
@@ -23,6 +24,7 @@ use crate::{
     entities::user,
     error::{Error, PageError},
     mirror::{
+        runs,
         schedule::Schedule,
         settings::{self, MirrorSettings, SettingsPatch},
         webhook,
@@ -148,6 +150,8 @@ pub(super) struct SettingsTemplate {
     min_interval: i64,
     /// One page of the run history.
     history: RunHistory,
+    /// The last runs as a chart.
+    chart: RunChart,
     /// The push mirrors, oldest first.
     push_rows: Vec<PushRow>,
     /// The "Add push mirror" form.
@@ -242,6 +246,18 @@ impl SettingsTemplate {
                 &MirrorSettings::load(&state.db, &repo.repo, webhook_url.clone()).await?,
             ),
         };
+        let now = chrono::Utc::now();
+        let points: Vec<RunPoint> =
+            runs::latest(&state.db, repo.repo.id, run_chart::MAX_RUNS as u64)
+                .await?
+                .into_iter()
+                .map(|run| RunPoint {
+                    status: run.status,
+                    duration_ms: (run.finished_at.unwrap_or(now) - run.started_at)
+                        .num_milliseconds(),
+                    bytes: run.bytes_transferred,
+                })
+                .collect();
         let r = &repo.repo;
         let schedule_reading = Schedule::stored(&r.sync_schedule).describe(r.sync_interval);
         Ok(Self {
@@ -253,6 +269,7 @@ impl SettingsTemplate {
             errors,
             min_interval: state.config.min_sync_interval,
             history,
+            chart: RunChart::new(&points),
             push_rows: push_targets::rows(state, repo.repo.id).await?,
             push_form: push_form
                 .unwrap_or_else(|| PushForm::adding(&repo.owner.username, &repo.repo.name)),

@@ -1,9 +1,10 @@
 //! Repository pages: `/repo/new` ([`create`]), the repository page `/{owner}/{repo}` with
-//! its contents as a partial ([`show`]), and the delete confirmation
+//! its contents as a partial ([`show`]) and what it says when empty ([`empty_state`]), and the delete confirmation
 //! `/{owner}/{repo}/settings/delete` ([`delete`]).
 
 mod create;
 mod delete;
+mod empty_state;
 mod show;
 
 use axum::Router;

@@ -1,7 +1,7 @@
 //! `/{owner}/{repo}`: the repository page — clone URL, the sync widget for its owner, and its
 //! contents (branches, tags, recent commits). The contents are one partial,
 //! `repo/partials/contents.html`, rendered inside the page and alone, for htmx, when a sync
-//! ends.
+//! ends. A repository whose import failed says so at the top, with the error and what to do.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -15,6 +15,7 @@ use axum::{
 use chrono::Utc;
 use tower_sessions::Session;
 
+use super::empty_state::{EmptyState, ImportFailure};
 use crate::{
     config::Config,
     entities::{mirror_enums::SyncStatus, user},
@@ -66,9 +67,9 @@ struct RepoContents {
     clone_url: String,
     /// Whether the page has the sync widget, whose end of sync refreshes the contents.
     live: bool,
-    /// Empty while its first sync runs: say so instead of showing push instructions.
-    importing: bool,
-    /// Nothing pushed yet: show push instructions instead of refs and commits.
+    /// What it says when empty: push instructions only where a push is accepted.
+    state: EmptyState,
+    /// No refs: show `state` instead of refs and commits.
     empty: bool,
     /// The branch HEAD points at, if it exists.
     default_branch: Option<String>,
@@ -93,7 +94,7 @@ impl RepoContents {
             name: repo.repo.name.clone(),
             clone_url: format!("{base}/{}.git", repo.full_name()),
             live,
-            importing: empty && live && repo.repo.sync_status == SyncStatus::Syncing,
+            state: EmptyState::of(&repo.repo),
             empty,
             default_branch: overview.default_branch,
             push_branch: DEFAULT_BRANCH,
@@ -111,6 +112,21 @@ impl RepoContents {
                 })
                 .collect(),
         })
+    }
+
+    /// Empty while its import or first sync runs.
+    fn importing(&self) -> bool {
+        self.empty && self.state == EmptyState::Importing
+    }
+
+    /// An empty pull mirror that has not synced (or mirrors an empty upstream).
+    fn not_synced(&self) -> bool {
+        self.empty && self.state == EmptyState::NotSynced
+    }
+
+    /// Empty because its import failed (the top of the page says why).
+    fn failed(&self) -> bool {
+        self.empty && self.state == EmptyState::Failed
     }
 
     /// Where htmx fetches the contents again.
@@ -149,6 +165,8 @@ struct RepoTemplate {
     widget: Option<SyncWidget>,
     /// Branches, tags and commits.
     contents: RepoContents,
+    /// Its import failed: the error and what to do, at the top.
+    failure: Option<ImportFailure>,
 }
 
 /// The repository page; `/OWNER/NAME.git`, the clone URL pasted into a browser, shows it too.
@@ -164,6 +182,7 @@ async fn show(
         .then(|| SyncWidget::new(&state, &repo, layout.csrf_token.clone(), Place::Repo));
     let contents = RepoContents::load(&state.config, &base, &repo, widget.is_some()).await?;
     Ok(RepoTemplate {
+        failure: ImportFailure::of(&repo.repo, contents.empty),
         layout,
         widget,
         contents,
@@ -221,12 +240,13 @@ mod tests {
             can_admin: false,
             mirror_of: None,
             widget: None,
+            failure: None,
             contents: RepoContents {
                 owner: "alice".to_owned(),
                 name: "demo".to_owned(),
                 clone_url: "http://127.0.0.1:8080/alice/demo.git".to_owned(),
                 live: false,
-                importing: false,
+                state: EmptyState::Push,
                 empty: true,
                 default_branch: None,
                 push_branch: DEFAULT_BRANCH,
@@ -241,5 +261,87 @@ mod tests {
         assert!(html.contains("git push -u origin main"));
         assert!(!html.contains("<b>hi</b>"));
         assert!(!html.contains("Delete repository"));
+    }
+
+    fn empty_contents(state: EmptyState) -> RepoContents {
+        RepoContents {
+            owner: "alice".to_owned(),
+            name: "m".to_owned(),
+            clone_url: "http://127.0.0.1:8080/alice/m.git".to_owned(),
+            live: true,
+            state,
+            empty: true,
+            default_branch: None,
+            push_branch: DEFAULT_BRANCH,
+            branches: Vec::new(),
+            tags: Vec::new(),
+            commits: Vec::new(),
+        }
+    }
+
+    fn page(state: EmptyState, failure: Option<ImportFailure>, can_admin: bool) -> String {
+        RepoTemplate {
+            layout: layout(),
+            owner: "alice".to_owned(),
+            name: "m".to_owned(),
+            description: String::new(),
+            private: false,
+            can_admin,
+            mirror_of: None,
+            widget: None,
+            failure,
+            contents: empty_contents(state),
+        }
+        .render()
+        .unwrap()
+    }
+
+    #[test]
+    fn a_failed_import_says_why_and_offers_a_retry_to_its_owner_only() {
+        use super::super::empty_state::Retry;
+        let failure = || {
+            Some(ImportFailure {
+                error: "authentication failed <for> reader".to_owned(),
+                retry: Retry::Sync,
+            })
+        };
+        let html = page(EmptyState::Failed, failure(), true);
+        assert!(html.contains("The first sync of this mirror failed"));
+        assert!(
+            html.contains("authentication failed &#60;for&#62; reader"),
+            "{html}"
+        );
+        assert!(html.contains(r#"action="/alice/m/mirror/sync""#));
+        assert!(html.contains(">Retry<"));
+        assert!(html.contains(r#"href="/alice/m/settings/mirror""#));
+        assert!(!html.contains("git push"));
+        let reader = page(EmptyState::Failed, failure(), false);
+        assert!(reader.contains("authentication failed"));
+        assert!(!reader.contains(">Retry<"));
+        assert!(!reader.contains("Edit settings"));
+        let one_time = page(
+            EmptyState::Failed,
+            Some(ImportFailure {
+                error: "not found".to_owned(),
+                retry: Retry::ImportAgain,
+            }),
+            true,
+        );
+        assert!(one_time.contains("The import failed"));
+        assert!(one_time.contains("Delete and import again"));
+        assert!(!one_time.contains(">Retry<"));
+    }
+
+    #[test]
+    fn an_empty_mirror_never_shows_push_instructions() {
+        for (state, words) in [
+            (EmptyState::NotSynced, "This mirror has not been synced yet"),
+            (EmptyState::Importing, "Importing…"),
+        ] {
+            let html = page(state, None, true);
+            assert!(html.contains(words), "{html}");
+            assert!(!html.contains("git push"));
+            assert!(!html.contains("git remote add"));
+        }
     }
 }
