@@ -639,7 +639,8 @@ async fn a_webhook_secret_rotated_a_preview_opened_and_a_sync_cancelled_in_a_rea
 /// The mirrors overview in a real browser: two mirrors failing, filtered with "Failing", both
 /// rows ticked and "Sync now" pressed; the summary says two syncs started. Screenshots:
 /// `mirrors-overview`, `mirrors-overview-390`, `mirrors-failing-390`, `mirrors-synced`,
-/// `mirrors-synced-390`.
+/// `mirrors-synced-390`; then the run chart of one of the two synced ones: `run-chart`,
+/// `run-chart-390`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_mirrors_overview_filters_failing_and_syncs_two_rows_in_a_real_browser() {
     use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -741,5 +742,19 @@ async fn the_mirrors_overview_filters_failing_and_syncs_two_rows_in_a_real_brows
         let status = crate::support::mirror::settle(&s, &owner, name).await;
         assert_eq!(status["sync_status"], "success", "{name}: {status}");
     }
+    // The run chart of one of them: the import's run, then the bulk sync's (up to date, muted).
+    b.client.set_window_size(1280, 1000).await.unwrap();
+    b.goto(&s.url("/olga/alpha/settings/mirror")).await;
+    let caption = b.text("#run-chart-caption").await;
+    assert!(caption.contains("Last 2 runs"), "{caption}");
+    let bars = b
+        .client
+        .find_all(fantoccini::Locator::Css("#run-chart svg rect[fill]"))
+        .await
+        .unwrap();
+    assert!(bars.len() >= 2, "{} bars", bars.len());
+    b.screenshot_of("#run-chart", "run-chart").await;
+    b.client.set_window_size(390, 1400).await.unwrap();
+    b.screenshot_of("#run-chart", "run-chart-390").await;
     b.finish().await;
 }

@@ -9,7 +9,7 @@ use crate::mirror::schedule::Schedule;
 const SLACK_SECS: i64 = 60;
 
 /// A mirror's freshness at a glance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Freshness {
     /// The last success is within one period (plus a minute), or a manual mirror has succeeded.

@@ -79,7 +79,7 @@ pub struct ListQuery {
 }
 
 /// One mirror as the overview shows it; never a URL or a credential.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MirrorItem {
     /// `owner/name`.
     pub repository: String,

@@ -34,6 +34,7 @@ pub const BASIC: &str = "basic";
         (name = "repos", description = "Repositories"),
         (name = "mirror", description = "Mirror settings, syncs, runs and import"),
         (name = "push_mirrors", description = "A repository's push targets"),
+        (name = "mirrors", description = "Every mirror of the caller at once: the overview and batch actions"),
         (name = "webhook", description = "Webhook secret and the signed webhook a forge calls"),
         (name = "meta", description = "This document"),
     )

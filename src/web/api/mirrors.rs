@@ -1,15 +1,13 @@
 //! `/mirrors`: the caller's mirrors in one list, and one action on many of them.
 
-use axum::{
-    Json, Router,
-    extract::State,
-    routing::{get, post},
-};
+use axum::{Json, extract::State};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::paging::Paging;
 use crate::{
-    error::ApiError,
+    error::{ApiError, ErrorBody},
     mirror::overview::{
         self, ListQuery, MirrorItem, StatusFilter,
         batch::{self, Action, Batch, Done},
@@ -19,21 +17,39 @@ use crate::{
 };
 
 /// The overview routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/mirrors", get(list))
-        .route("/mirrors/batch", post(run_batch))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(run_batch))
 }
 
 /// `?status=&all=&page=&limit=`.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
+    /// Only mirrors in this state: `idle`, `syncing`, `success`, `failed` or `paused`.
     status: Option<String>,
+    /// An admin's `true`: everyone's mirrors (ignored for others).
     all: Option<bool>,
+    /// Items per page (1–100, default 50).
     limit: Option<u64>,
+    /// Page number, from 1.
     page: Option<u64>,
 }
 
+/// The caller's mirrors (an admin's `?all=true`: everyone's), failing first.
+#[utoipa::path(
+    get,
+    path = "/mirrors",
+    tag = "mirrors",
+    params(ListParams),
+    responses(
+        (status = 200, description = "The mirrors, failing first", body = Vec<MirrorItem>),
+        (status = 400, description = "Paging out of range", body = ErrorBody),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 422, description = "Unknown status", body = ErrorBody),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -53,28 +69,50 @@ async fn list(
     Ok(Json(overview::list(&state.db, &user, query).await?))
 }
 
-#[derive(Deserialize)]
+/// One action on many repositories.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BatchBody {
+    /// `sync`, `enable`, `disable` or `set_interval`.
     action: Option<String>,
+    /// `owner/name` of each repository, at most 500.
     repositories: Option<Vec<String>>,
+    /// Seconds, for `set_interval`.
     sync_interval: Option<i64>,
 }
 
 /// One repository's result.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ResultJson {
+    /// `owner/name` as asked.
     repository: String,
+    /// 202 started, 200 changed, 403, 404, 409 already running, 422 invalid.
     status: u16,
+    /// Why not, when it did not happen.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
 
-#[derive(Serialize)]
+/// Each repository's result, in the order asked.
+#[derive(Serialize, ToSchema)]
 struct BatchJson {
     results: Vec<ResultJson>,
 }
 
+/// Syncs, pauses, resumes or sets the interval of many mirrors, each authorised and validated
+/// on its own.
+#[utoipa::path(
+    post,
+    path = "/mirrors/batch",
+    tag = "mirrors",
+    request_body = BatchBody,
+    responses(
+        (status = 200, description = "Each repository's result", body = BatchJson),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 422, description = "Unknown action, more than 500 repositories, or set_interval without sync_interval", body = ErrorBody),
+    )
+)]
 async fn run_batch(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,

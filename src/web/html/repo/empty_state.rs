@@ -136,6 +136,7 @@ mod tests {
             sync_cancel_requested: false,
             sync_schedule: String::new(),
             last_run_status: None,
+            notify_url: String::new(),
         }
     }
 
