@@ -17,6 +17,7 @@ mod m20261202_000002_ref_update_targets;
 mod m20261202_000003_add_upstream_ref_filter;
 mod m20261202_000004_add_event_columns;
 mod m20261202_000005_add_notify_url;
+mod m20261202_000006_add_ssh_key;
 
 /// Runs every migration of the schema in order.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_add_upstream_ref_filter::Migration),
             Box::new(m20261202_000004_add_event_columns::Migration),
             Box::new(m20261202_000005_add_notify_url::Migration),
+            Box::new(m20261202_000006_add_ssh_key::Migration),
         ]
     }
 }

@@ -51,6 +51,10 @@ pub struct Model {
     pub last_run_status: Option<RunStatus>,
     /// Where failures and recoveries are POSTed (`""`: nowhere).
     pub notify_url: String,
+    /// The mirrors' SSH private key (OpenSSH form), sealed (see `mirror::secrets`).
+    pub ssh_private_key: Option<String>,
+    /// Its public key, `ssh-ed25519 AAAA… mirrorforge:owner/name`.
+    pub ssh_public_key: Option<String>,
 }
 
 /// A repository belongs to its owner.

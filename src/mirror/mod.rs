@@ -15,5 +15,6 @@ pub mod scheduler;
 pub mod secrets;
 pub mod settings;
 pub mod slots;
+pub mod ssh_key;
 pub mod stats;
 pub mod webhook;

@@ -8,6 +8,7 @@ mod mirrors;
 pub mod paging;
 mod push_mirrors;
 mod repos;
+mod ssh_key;
 mod user;
 mod webhook;
 
@@ -33,6 +34,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(mirrors::router())
         .merge(push_mirrors::router())
         .merge(webhook::router())
+        .merge(ssh_key::router())
         .merge(doc::router());
     OpenApiRouter::with_openapi(doc::ApiDoc::openapi()).nest(PREFIX, api)
 }

@@ -7,6 +7,7 @@ pub mod history;
 pub mod push_targets;
 pub mod run_chart;
 pub mod settings;
+pub mod ssh;
 pub mod sync_widget;
 
 use axum::Router;
@@ -21,4 +22,5 @@ pub fn router() -> Router<AppState> {
         .merge(history::router())
         .merge(push_targets::router())
         .merge(events::router())
+        .merge(ssh::router())
 }

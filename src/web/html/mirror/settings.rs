@@ -164,6 +164,8 @@ pub(super) struct SettingsTemplate {
     webhook_url: String,
     /// A secret just made, shown this once.
     webhook_secret: Option<String>,
+    /// The public half of the mirrors' SSH key, if one was made.
+    ssh_public_key: Option<String>,
 }
 
 /// A form that came back with errors, shown again as it was typed.
@@ -277,6 +279,7 @@ impl SettingsTemplate {
             webhook_set: r.webhook_secret.is_some(),
             webhook_url,
             webhook_secret,
+            ssh_public_key: r.ssh_public_key.clone(),
         })
     }
 }

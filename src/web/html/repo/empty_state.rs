@@ -137,6 +137,8 @@ mod tests {
             sync_schedule: String::new(),
             last_run_status: None,
             notify_url: String::new(),
+            ssh_private_key: None,
+            ssh_public_key: None,
         }
     }
 

@@ -1,0 +1,46 @@
+//! The settings page's SSH key: made (or replaced) by the server, its public half shown to be
+//! added at the remote as a deploy key.
+
+use axum::{
+    Router,
+    extract::State,
+    response::{IntoResponse, Redirect, Response},
+    routing::post,
+};
+use tower_sessions::Session;
+
+use super::sync_widget::Place;
+use crate::{
+    auth::csrf::CsrfForm,
+    error::PageError,
+    mirror::ssh_key,
+    state::AppState,
+    web::{
+        extract::{Admin, PageRepo},
+        html::page::{CsrfOnly, set_flash},
+    },
+};
+
+/// The SSH key route under the mirror settings.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/{owner}/{repo}/settings/mirror/ssh_key", post(replace))
+}
+
+/// Makes a new key pair (the old key stops working) and goes back to the settings page.
+async fn replace(
+    State(state): State<AppState>,
+    session: Session,
+    access: PageRepo<Admin>,
+    CsrfForm(CsrfOnly {}): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let repo = access.repo;
+    ssh_key::replace(&state.db, &state.secrets, &repo.repo, &repo.owner.username).await?;
+    tracing::info!(repo = %repo.full_name(), "SSH key made");
+    set_flash(
+        &session,
+        "New SSH key made: add its public key at the remote (the old key no longer works).",
+    )
+    .await?;
+    let page = Place::Settings.path(&repo.owner.username, &repo.repo.name);
+    Ok(Redirect::to(&format!("{page}#ssh-key")).into_response())
+}
