@@ -343,29 +343,32 @@ fn invalid(name: &'static str, value: &str, reason: impl ToString) -> ConfigErro
     }
 }
 
+/// `raw` as an error message may repeat it: hidden when it holds a password (messages go to
+/// logs).
+fn shown<'a>(raw: &'a str, url: &url::Url) -> &'a str {
+    if url.password().is_some() {
+        "(hidden)"
+    } else {
+        raw
+    }
+}
+
 /// Checks `MIRRORFORGE_SMTP_URL`: `smtp://` or `smtps://` with a host; a value with a password
 /// is not repeated in the message.
 fn smtp_url(raw: &str) -> Result<String, ConfigError> {
     const NAME: &str = "MIRRORFORGE_SMTP_URL";
-    let shown = |url: &url::Url| {
-        if url.password().is_some() {
-            "(hidden)".to_owned()
-        } else {
-            raw.to_owned()
-        }
-    };
     let url = url::Url::parse(raw.trim()).map_err(|e| invalid(NAME, "(hidden)", e))?;
-    if !matches!(url.scheme(), "smtp" | "smtps") {
-        return Err(invalid(
-            NAME,
-            &shown(&url),
-            "must start with smtp:// or smtps://",
-        ));
+    let reason = if !matches!(url.scheme(), "smtp" | "smtps") {
+        Some("must start with smtp:// or smtps://")
+    } else if url.host_str().is_none_or(str::is_empty) {
+        Some("must name a host")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(invalid(NAME, shown(raw, &url), reason)),
+        None => Ok(raw.trim().to_owned()),
     }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid(NAME, &shown(&url), "must name a host"));
-    }
-    Ok(raw.trim().to_owned())
 }
 
 /// Checks `MIRRORFORGE_PUBLIC_URL`: an absolute http(s) URL with a host and without
@@ -384,14 +387,8 @@ fn public_url(raw: &str) -> Result<String, ConfigError> {
     } else {
         None
     };
-    // A value with credentials is not repeated in the message (it goes to logs).
-    let shown = if url.password().is_some() {
-        "(hidden)"
-    } else {
-        raw
-    };
     match reason {
-        Some(reason) => Err(invalid(NAME, shown, reason)),
+        Some(reason) => Err(invalid(NAME, shown(raw, &url), reason)),
         None => Ok(url.as_str().trim_end_matches('/').to_owned()),
     }
 }

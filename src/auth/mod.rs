@@ -8,6 +8,15 @@ pub mod session_store;
 pub mod throttle;
 pub mod token;
 
+/// Whether two secrets are equal, compared in constant time (their SHA-256 digests, so not
+/// even the length shows).
+#[must_use]
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    Sha256::digest(a).ct_eq(&Sha256::digest(b)).into()
+}
+
 /// Session key holding the logged-in user's id.
 pub const SESSION_USER_ID: &str = "user_id";
 

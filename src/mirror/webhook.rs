@@ -8,11 +8,10 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, KeyInit, Mac};
 use rand::Rng;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
+use sha2::Sha256;
 
 use super::secrets::{DecryptError, Place, SecretBox};
-use crate::{entities::repository, error::Result};
+use crate::{auth::same_secret, entities::repository, error::Result};
 
 /// Largest webhook body accepted (GitHub caps its payloads at 25 MiB; a push event's is small).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -120,11 +119,6 @@ fn hmac_matches(secret: &str, body: &[u8], signature: &str) -> bool {
     };
     mac.update(body);
     mac.verify_slice(&expected).is_ok()
-}
-
-/// Compares two secrets in constant time (their digests, so the length does not show).
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    Sha256::digest(a).ct_eq(&Sha256::digest(b)).into()
 }
 
 #[cfg(test)]

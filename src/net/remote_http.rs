@@ -236,10 +236,7 @@ impl RemoteHttp {
         if let Some(authorization) = &self.authorization {
             request = request.header(header::AUTHORIZATION, authorization.clone());
         }
-        let request = request
-            .body(body)
-            .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
-        self.dispatch(request).await
+        self.dispatch(request, body).await
     }
 
     /// POSTs `body` to the URL itself (a notification target, not a repository) with
@@ -252,10 +249,8 @@ impl RemoteHttp {
         headers: hyper::HeaderMap,
         body: RequestBody,
     ) -> Result<Response<Incoming>, Refusal> {
-        let target = match self.remote.query() {
-            Some(query) => format!("{}?{query}", self.remote.path()),
-            None => self.remote.path().to_owned(),
-        };
+        // Path and query exactly as in the URL.
+        let target = &self.remote[url::Position::BeforePath..url::Position::AfterQuery];
         let mut request = Request::builder()
             .method(Method::POST)
             .uri(target)
@@ -264,15 +259,19 @@ impl RemoteHttp {
         if let Some(all) = request.headers_mut() {
             all.extend(headers);
         }
+        self.dispatch(request, body).await
+    }
+
+    /// Sends `request` with `body` on the kept-alive connection (or a new one) and returns the
+    /// answer's head; a 3xx answer is refused.
+    async fn dispatch(
+        &self,
+        request: hyper::http::request::Builder,
+        body: RequestBody,
+    ) -> Result<Response<Incoming>, Refusal> {
         let request = request
             .body(body)
             .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
-        self.dispatch(request).await
-    }
-
-    /// Sends `request` on the kept-alive connection (or a new one) and returns the answer's
-    /// head; a 3xx answer is refused.
-    async fn dispatch(&self, request: Request<RequestBody>) -> Result<Response<Incoming>, Refusal> {
         let mut connection = self.connection.lock().await;
         // The kept-alive connection, if it is still good; else a new one.
         let reusable = match connection.as_mut() {
@@ -310,7 +309,8 @@ impl RemoteHttp {
                     || "another URL".to_owned(),
                     |l| redirect_target(&self.remote, l),
                 );
-            tracing::warn!(remote = %redact(self.remote.as_str()), %target, "mirror remote redirected; not followed");
+            // Not logged here: a sync's failure names the target in its sentence, and a
+            // notification URL's path is a secret of its own.
             return Err(self.refuse(Refusal::Redirect(target)));
         }
         Ok(response)

@@ -13,9 +13,9 @@ use axum::{
     routing::get,
 };
 use serde_json::json;
-use subtle::ConstantTimeEq;
 
 use crate::{
+    auth::same_secret,
     error::{ApiError, Error},
     mirror::stats,
     state::AppState,
@@ -70,7 +70,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or_default();
-        if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+        if !same_secret(given.as_bytes(), token.as_bytes()) {
             return (
                 [(header::WWW_AUTHENTICATE, "Bearer")],
                 ApiError(Error::Unauthorized),
