@@ -4,13 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
-use sha2::Sha256;
 
 use crate::support::{
     Db, Git, TestServer, TestUser,
     git_backend::{GitBackend, HungRemote, refs_of},
+    hmac_sha256_hex,
     mirror::{call, import_body, patch, runs, seed, settle, start, sync_now},
     on_both_databases,
     stall::StallingProxy,
@@ -27,13 +26,6 @@ on_both_databases!(
 
 /// A call that must be refused: what was done to it, its headers, its body.
 type Tampered = (&'static str, Vec<(&'static str, String)>, Vec<u8>);
-
-/// Hex HMAC-SHA256 of `body` keyed with `secret`.
-fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
-}
 
 /// POSTs `body` to the webhook of `owner/repo` with `headers` and no credentials.
 async fn hook(s: &TestServer, repo: &str, headers: &[(&str, String)], body: &[u8]) -> (u16, Value) {
@@ -141,14 +133,14 @@ async fn the_webhook_verifies_each_forge_and_refuses_every_tampering(db: Db) {
     let sealed = stored.repo.webhook_secret.unwrap();
     assert!(!sealed.contains(&secret) && sealed.starts_with("v1:"));
 
-    let signature = sign(&secret, body);
+    let signature = hmac_sha256_hex(&secret, body);
     let refused: Vec<Tampered> = vec![
         ("no header", vec![], body.to_vec()),
         (
             "another secret",
             vec![(
                 "x-hub-signature-256",
-                format!("sha256={}", sign("wrong", body)),
+                format!("sha256={}", hmac_sha256_hex("wrong", body)),
             )],
             body.to_vec(),
         ),
@@ -279,7 +271,7 @@ async fn six_webhooks_during_a_slow_sync_give_exactly_two_runs(db: Db) {
     let body = b"{}";
     let header = [(
         "x-hub-signature-256",
-        format!("sha256={}", sign(&secret, body)),
+        format!("sha256={}", hmac_sha256_hex(&secret, body)),
     )];
     let mut answers = Vec::new();
     for _ in 0..6 {

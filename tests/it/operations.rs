@@ -4,13 +4,12 @@
 
 use std::collections::HashMap;
 
-use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
-use sha2::Sha256;
 
 use crate::support::{
     Db, Git, TestServer,
     git_backend::GitBackend,
+    hmac_sha256_hex,
     mirror::{call, import_body, local_server, patch, seed, settle, sync_now},
     on_both_databases,
     sinks::{HookListener, SmtpSink},
@@ -49,12 +48,6 @@ async fn mirror(s: &TestServer, owner: &crate::support::TestUser, remotes: &GitB
     });
     import_body(s, owner, body).await.expect(201);
     assert_eq!(settle(s, owner, "m").await["sync_status"], "success");
-}
-
-fn hmac_hex(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
 }
 
 async fn a_failing_then_recovering_mirror_notifies_once_each_way(db: Db) {
@@ -120,7 +113,7 @@ async fn a_failing_then_recovering_mirror_notifies_once_each_way(db: Db) {
         );
         assert_eq!(
             header("x-mirrorforge-signature-256"),
-            format!("sha256={}", hmac_hex(&secret, &received.body))
+            format!("sha256={}", hmac_sha256_hex(&secret, &received.body))
         );
         assert_eq!(header("content-type"), "application/json");
         let text = String::from_utf8_lossy(&received.body);

@@ -31,6 +31,20 @@ async fn make_key(s: &TestServer, user: &TestUser, repo: &str) -> String {
     made.json()["public_key"].as_str().unwrap().to_owned()
 }
 
+/// `GET …/mirror/ssh_key` as `user` (200): the public key line.
+async fn shown_key(s: &TestServer, user: &TestUser, repo: &str) -> String {
+    let shown = call(
+        s,
+        "GET",
+        &format!("/api/v1/repos/owner/{repo}/mirror/ssh_key"),
+        user,
+        None,
+    )
+    .await;
+    shown.expect(200);
+    shown.json()["public_key"].as_str().unwrap().to_owned()
+}
+
 /// The private key of `owner/repo` as the server holds it, opened with the server's key.
 async fn private_key(s: &TestServer, repo: &str) -> String {
     let stored = mirrorforge::repos::find(&s.conn, "owner", repo)
@@ -134,10 +148,7 @@ async fn the_server_makes_a_key_shows_its_public_half_and_keeps_the_private_one_
     }
     let anonymous = s.send(s.http.post(s.url(path))).await;
     anonymous.expect(401);
-    assert_eq!(
-        call(&s, "GET", path, &owner, None).await.json()["public_key"],
-        replaced.as_str()
-    );
+    assert_eq!(shown_key(&s, &owner, "r").await, replaced);
 }
 
 async fn the_settings_page_shows_the_key_and_replaces_it(db: Db) {
@@ -159,18 +170,7 @@ async fn the_settings_page_shows_the_key_and_replaces_it(db: Db) {
         made.expect(303);
         let page = get(&s, &browser, "/owner/r/settings/mirror").await;
         page.expect(200);
-        let public = call(
-            &s,
-            "GET",
-            "/api/v1/repos/owner/r/mirror/ssh_key",
-            &owner,
-            None,
-        )
-        .await
-        .json()["public_key"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let public = shown_key(&s, &owner, "r").await;
         assert!(
             page.body.contains(&public),
             "round {round}: the page shows the key"
@@ -180,27 +180,11 @@ async fn the_settings_page_shows_the_key_and_replaces_it(db: Db) {
         assert!(!page.body.contains("PRIVATE KEY"));
     }
     // Without the CSRF token nothing changes.
-    let before = call(
-        &s,
-        "GET",
-        "/api/v1/repos/owner/r/mirror/ssh_key",
-        &owner,
-        None,
-    )
-    .await
-    .json();
+    let before = shown_key(&s, &owner, "r").await;
     let refused = s
         .send(browser.post(s.url("/owner/r/settings/mirror/ssh_key")))
         .await;
     assert!(refused.status.is_client_error(), "{}", refused.status);
-    let after = call(
-        &s,
-        "GET",
-        "/api/v1/repos/owner/r/mirror/ssh_key",
-        &owner,
-        None,
-    )
-    .await
-    .json();
+    let after = shown_key(&s, &owner, "r").await;
     assert_eq!(before, after);
 }

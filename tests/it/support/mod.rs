@@ -16,6 +16,15 @@ pub mod tls_front;
 pub mod web;
 
 pub use db::Db;
+
+/// Hex HMAC-SHA256 of `body` keyed with `secret`: how a forge signs a webhook, and how our
+/// notifications are signed (computed here on its own, not with the server's code).
+pub fn hmac_sha256_hex(secret: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
 pub use git::Git;
 pub use server::{Resp, TestServer, TestUser};
 
