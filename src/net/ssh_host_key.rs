@@ -195,8 +195,11 @@ mod tests {
         let other = HostKey::of_blob("[h]:2222".into(), &blob("ssh-ed25519", b"two"));
         let elsewhere = HostKey::of_blob("g".into(), &blob("ssh-ed25519", b"two"));
         assert_eq!(verdict(&key, &[]), Verdict::FirstUse);
-        assert_eq!(verdict(&key, &[elsewhere.clone()]), Verdict::FirstUse);
-        assert_eq!(verdict(&key, &[key.clone()]), Verdict::Known);
+        assert_eq!(
+            verdict(&key, std::slice::from_ref(&elsewhere)),
+            Verdict::FirstUse
+        );
+        assert_eq!(verdict(&key, std::slice::from_ref(&key)), Verdict::Known);
         assert_eq!(verdict(&other, &[key.clone(), elsewhere]), Verdict::Changed);
     }
 
