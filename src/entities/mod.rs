@@ -7,4 +7,5 @@ pub mod mirror_run;
 pub mod push_mirror;
 pub mod repository;
 pub mod session;
+pub mod ssh_host_key;
 pub mod user;

@@ -4,6 +4,7 @@
 
 pub mod connect;
 pub mod engine;
+pub mod host_keys;
 pub mod import;
 pub mod notify;
 pub mod overview;
