@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 
-use super::{push_mirrors, secrets::SecretBox};
+use super::{host_keys, push_mirrors, secrets::SecretBox};
 use crate::{
     config::Config,
     entities::{
@@ -28,6 +28,7 @@ use crate::{
     },
     error::Result,
     git::mirror::filter::RefFilter,
+    net::ssh_host_key::HostKey,
 };
 
 /// True when pushes to this repository must be refused (it pulls from elsewhere).
@@ -77,11 +78,14 @@ pub struct MirrorSettings {
     pub sync_error: String,
     /// Failed syncs in a row.
     pub consecutive_failures: i32,
+    /// The SSH host keys the mirrors trust, by host and key type (`[]` until the first SSH
+    /// connection records one).
+    pub ssh_host_keys: Vec<HostKey>,
 }
 
 impl MirrorSettings {
-    /// The settings of `repo`, its downstream read from its first push mirror; `webhook_url`
-    /// is where its webhook is called.
+    /// The settings of `repo`, its downstream read from its first push mirror and its pinned
+    /// SSH host keys with it; `webhook_url` is where its webhook is called.
     ///
     /// # Errors
     /// The database failed.
@@ -91,15 +95,18 @@ impl MirrorSettings {
         webhook_url: String,
     ) -> Result<Self> {
         let first = push_mirrors::first(db, repo.id).await?;
-        Ok(Self::of(repo, first.as_ref(), webhook_url))
+        let ssh_host_keys = host_keys::pinned(db, repo.id).await?;
+        Ok(Self::of(repo, first.as_ref(), webhook_url, ssh_host_keys))
     }
 
-    /// The settings of `r` with `downstream` as its first push mirror.
+    /// The settings of `r` with `downstream` as its first push mirror and `ssh_host_keys` as
+    /// its pinned host keys.
     #[must_use]
     pub fn of(
         r: &repository::Model,
         downstream: Option<&push_mirror::Model>,
         webhook_url: String,
+        ssh_host_keys: Vec<HostKey>,
     ) -> Self {
         Self {
             mirror_enabled: r.mirror_enabled,
@@ -125,6 +132,7 @@ impl MirrorSettings {
             sync_status: r.sync_status,
             sync_error: r.sync_error.clone().unwrap_or_default(),
             consecutive_failures: r.consecutive_failures,
+            ssh_host_keys,
         }
     }
 }
