@@ -24,11 +24,12 @@ use crate::{
     entities::user,
     error::{Error, PageError},
     mirror::{
-        runs,
+        host_keys, runs,
         schedule::Schedule,
         settings::{self, MirrorSettings, SettingsPatch},
         webhook,
     },
+    net::ssh_host_key::HostKey,
     repos::Repo,
     state::AppState,
     web::{
@@ -166,6 +167,8 @@ pub(super) struct SettingsTemplate {
     webhook_secret: Option<String>,
     /// The public half of the mirrors' SSH key, if one was made.
     ssh_public_key: Option<String>,
+    /// The SSH host keys the mirrors trust, by host and key type.
+    ssh_host_keys: Vec<HostKey>,
 }
 
 /// A form that came back with errors, shown again as it was typed.
@@ -280,6 +283,7 @@ impl SettingsTemplate {
             webhook_url,
             webhook_secret,
             ssh_public_key: r.ssh_public_key.clone(),
+            ssh_host_keys: host_keys::pinned(&state.db, r.id).await?,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! The settings page's SSH key: made (or replaced) by the server, its public half shown to be
-//! added at the remote as a deploy key.
+//! added at the remote as a deploy key; and the host keys the mirrors pinned, forgotten on
+//! request.
 
 use axum::{
     Router,
@@ -13,7 +14,7 @@ use super::sync_widget::Place;
 use crate::{
     auth::csrf::CsrfForm,
     error::PageError,
-    mirror::ssh_key,
+    mirror::{host_keys, ssh_key},
     state::AppState,
     web::{
         extract::{Admin, PageRepo},
@@ -21,9 +22,14 @@ use crate::{
     },
 };
 
-/// The SSH key route under the mirror settings.
+/// The SSH key and host key routes under the mirror settings.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/{owner}/{repo}/settings/mirror/ssh_key", post(replace))
+    Router::new()
+        .route("/{owner}/{repo}/settings/mirror/ssh_key", post(replace))
+        .route(
+            "/{owner}/{repo}/settings/mirror/ssh_host_keys/forget",
+            post(forget_host_keys),
+        )
 }
 
 /// Makes a new key pair (the old key stops working) and goes back to the settings page.
@@ -43,4 +49,24 @@ async fn replace(
     .await?;
     let page = Place::Settings.path(&repo.owner.username, &repo.repo.name);
     Ok(Redirect::to(&format!("{page}#ssh-key")).into_response())
+}
+
+/// Forgets the pinned host keys (the next key each host presents is trusted) and goes back to
+/// the settings page.
+async fn forget_host_keys(
+    State(state): State<AppState>,
+    session: Session,
+    access: PageRepo<Admin>,
+    CsrfForm(CsrfOnly {}): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let repo = access.repo;
+    let forgotten = host_keys::forget(&state.db, repo.repo.id).await?;
+    tracing::info!(repo = %repo.full_name(), forgotten, "SSH host keys forgotten");
+    set_flash(
+        &session,
+        "SSH host keys forgotten: the next SSH connection trusts and records the key the remote presents.",
+    )
+    .await?;
+    let page = Place::Settings.path(&repo.owner.username, &repo.repo.name);
+    Ok(Redirect::to(&format!("{page}#ssh-host-keys")).into_response())
 }
