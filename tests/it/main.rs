@@ -25,6 +25,7 @@ mod operations;
 mod operations_overview;
 mod push_mirrors;
 mod scheduler;
+mod ssh_host_keys;
 mod ssh_keys;
 mod timeouts;
 mod web_auth;
