@@ -31,7 +31,8 @@ bench: deps
 # server runs it), a C compiler, pkg-config and libssl-dev (git2 links the system OpenSSL),
 # the openssl command (the https test makes its own certificate with it, and the webhook test's
 # post-receive hook signs with it) and curl (that hook's HTTP call), aiosmtpd (the SMTP server
-# that receives the notification emails in the tests),
+# that receives the notification emails in the tests), OpenSSH's sshd and ssh-keygen (the SSH
+# remote the SSH mirror tests start, with a host key of its own),
 # headless Chromium with its WebDriver for the end-to-end browser test (fonts-liberation
 # is only a recommendation of chromium's, but screenshots need a font), and for `make bench`
 # lighttpd (the stock remote, with git's http-backend) and wrk (HTTP load).
@@ -46,6 +47,8 @@ deps:
 	dpkg -s libssl-dev >/dev/null 2>&1 || missing="$$missing libssl-dev"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-liberation"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	test -x /usr/sbin/sshd || missing="$$missing openssh-server"; \
+	command -v ssh-keygen >/dev/null 2>&1 || missing="$$missing openssh-client"; \
 	command -v lighttpd >/dev/null 2>&1 || missing="$$missing lighttpd"; \
 	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \

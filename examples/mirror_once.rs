@@ -6,7 +6,10 @@
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use mirrorforge::{
-    git::mirror::{self, Limits, Progress, transport::Transfer},
+    git::mirror::{
+        self, Limits, Progress,
+        transport::{Transfer, Wire},
+    },
     net::{remote_http::RemoteHttp, remote_url::RemoteUrl},
 };
 
@@ -20,7 +23,7 @@ fn main() {
     let remote = RemoteUrl::parse(url, true).unwrap();
     let http = RemoteHttp::new(&remote, true, Duration::from_secs(600), None).unwrap();
     let transfer = Arc::new(Transfer::new(
-        Arc::new(http),
+        Wire::Http(Arc::new(http)),
         runtime.handle().clone(),
         Limits::new(600, tokio_util::sync::CancellationToken::new()),
     ));

@@ -1,15 +1,26 @@
-//! The way to a remote for one transfer or one look at its refs: the stored credentials
-//! decrypted, the stored URL parsed, our own HTTP client (addresses checked when connecting,
-//! no redirect followed) carrying them, bounded by the transfer's limits.
+//! The way to a remote for one transfer or one look at its refs: the stored credentials (or
+//! the repository's SSH key and pinned host keys) decrypted, the stored URL parsed, our own
+//! HTTP or SSH client (addresses checked when connecting, no redirect followed) carrying
+//! them, bounded by the transfer's limits.
 
 use std::{sync::Arc, time::Duration};
 
-use super::{push_mirrors, secrets::SecretBox};
+use sea_orm::DatabaseConnection;
+use zeroize::Zeroizing;
+
+use super::{host_keys, push_mirrors, secrets::SecretBox, ssh_key};
 use crate::{
     config::Config,
     entities::{push_mirror, repository},
-    git::mirror::{Credentials, Limits, error::TransferError, transport::Transfer},
-    net::{remote_http::RemoteHttp, remote_url::RemoteUrl},
+    git::mirror::{
+        Credentials, Limits,
+        error::TransferError,
+        transport::{Transfer, Wire},
+    },
+    net::{
+        git_remote::GitRemote, remote_http::RemoteHttp, remote_ssh::RemoteSsh,
+        ssh_host_key::HostKey, ssh_url::SshUrl,
+    },
 };
 
 /// The upstream's stored username and decrypted password; the sentence when it will not
@@ -48,7 +59,39 @@ pub fn push_credentials(
     })
 }
 
-/// A transfer to `url` with `creds`, within `limits`, its async work on the current runtime.
+/// What an SSH transfer of a repository needs: its key and its pinned host keys.
+#[derive(Default)]
+pub struct SshAccess {
+    /// The repository's private key (OpenSSH form), if it has one.
+    pub key: Option<Zeroizing<String>>,
+    /// The host keys the repository trusts.
+    pub pinned: Vec<HostKey>,
+}
+
+impl SshAccess {
+    /// The key and pins of `repo`, read when `url` is an SSH address (else none).
+    ///
+    /// # Errors
+    /// The key does not decrypt (the secret key changed), or the database failed.
+    pub async fn for_remote(
+        db: &DatabaseConnection,
+        secrets: &SecretBox,
+        repo: &repository::Model,
+        url: &str,
+    ) -> Result<Self, String> {
+        if !SshUrl::looks_like(url) {
+            return Ok(Self::default());
+        }
+        let key = ssh_key::private_key_of(secrets, repo).map_err(|e| e.to_string())?;
+        let pinned = host_keys::pinned(db, repo.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Self { key, pinned })
+    }
+}
+
+/// A transfer to `url` with `creds` (HTTP) or `ssh` (SSH), within `limits`, its async work on
+/// the current runtime.
 ///
 /// # Errors
 /// The URL cannot be read.
@@ -56,26 +99,46 @@ pub fn transfer_to(
     config: &Config,
     url: &str,
     creds: &Credentials,
+    ssh: SshAccess,
     limits: Limits,
 ) -> Result<Arc<Transfer>, TransferError> {
     // The stored URL's form, parsed once; its addresses are checked where they are used, at
     // the moment of connecting.
-    let remote =
-        RemoteUrl::parse(url, config.allow_local_networks).map_err(TransferError::Other)?;
-    let login = creds.username.as_deref().unwrap_or("git");
-    let credentials = creds
-        .is_set()
-        .then(|| (login, creds.password.as_deref().unwrap_or("")));
-    let http = RemoteHttp::new(
-        &remote,
-        config.allow_local_networks,
-        Duration::from_secs(limits.timeout_secs),
-        credentials,
-    )
-    .map_err(|_| TransferError::Other("URL has no host".to_owned()))?;
-    Ok(Arc::new(Transfer::new(
-        Arc::new(http),
-        tokio::runtime::Handle::current(),
-        limits,
-    )))
+    let allow_local = config.allow_local_networks;
+    let runtime = tokio::runtime::Handle::current();
+    let wire = match GitRemote::parse(url, allow_local).map_err(TransferError::Other)? {
+        GitRemote::Http(remote) => {
+            let login = creds.username.as_deref().unwrap_or("git");
+            let credentials = creds
+                .is_set()
+                .then(|| (login, creds.password.as_deref().unwrap_or("")));
+            let http = RemoteHttp::new(
+                &remote,
+                allow_local,
+                Duration::from_secs(limits.timeout_secs),
+                credentials,
+            )
+            .map_err(|_| TransferError::Other("URL has no host".to_owned()))?;
+            Wire::Http(Arc::new(http))
+        }
+        GitRemote::Ssh(remote) => Wire::Ssh(Arc::new(RemoteSsh::new(
+            remote,
+            allow_local,
+            ssh.key,
+            ssh.pinned,
+            runtime.clone(),
+        ))),
+    };
+    Ok(Arc::new(Transfer::new(wire, runtime, limits)))
+}
+
+/// Pins the SSH host key `transfer` met on a host the repository had none for (trust on
+/// first use); a failure is logged, not fatal.
+pub async fn pin_host_key(db: &DatabaseConnection, repo_id: i64, transfer: &Transfer) {
+    if let Some(key) = transfer.host_key_to_pin() {
+        tracing::info!(host = %key.host, key_type = %key.key_type, fingerprint = %key.fingerprint_sha256, "Pinned the SSH host key on first use");
+        if let Err(e) = host_keys::pin(db, repo_id, &[key]).await {
+            tracing::warn!(error = %e, "Could not pin the SSH host key");
+        }
+    }
 }

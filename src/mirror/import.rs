@@ -16,9 +16,12 @@ use crate::{
     entities::{mirror_enums::MirrorDirection, user},
     error::{Error, FieldErrors, Result},
     git::mirror::Credentials,
-    net::remote_url::RemoteUrl,
+    net::{remote_url::RemoteUrl, ssh_url::SshUrl},
     repos::{self, NewRepo, Repo},
 };
+
+/// Why an import does not take an SSH address, and the way to an SSH mirror instead.
+const SSH_IMPORT: &str = "an SSH address cannot be imported directly: an SSH mirror signs in with the repository's own key, which is made after the repository. Create the repository, make its SSH key in Settings → Mirror and add it at the remote as a deploy key, then set this address as the upstream URL";
 
 /// What the import form and `POST /repos/import` ask for.
 #[derive(Debug, Clone, Default)]
@@ -79,6 +82,9 @@ impl Importer<'_> {
         let clone_url = req.clone_url.trim().to_owned();
         if clone_url.is_empty() {
             fields.insert("clone_url".to_owned(), "clone_url is required".to_owned());
+        } else if SshUrl::looks_like(&clone_url) {
+            // An SSH remote signs in with the repository's own key, which does not exist yet.
+            fields.insert("clone_url".to_owned(), SSH_IMPORT.to_owned());
         } else if !req.mirror
             && let Err(message) = RemoteUrl::check(&clone_url, config.allow_local_networks).await
         {

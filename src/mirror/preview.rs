@@ -9,10 +9,15 @@ use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::{connect, push_mirrors, runs::action_of, secrets::SecretBox};
+use super::{
+    connect::{self, SshAccess},
+    push_mirrors,
+    runs::action_of,
+    secrets::SecretBox,
+};
 use crate::{
     config::Config,
-    entities::mirror_enums::RefAction,
+    entities::{mirror_enums::RefAction, repository},
     error::{Error, Result},
     git::mirror::{
         Credentials, Limits, PushRules, RefChange, error::TransferError, filter::RefFilter,
@@ -98,10 +103,12 @@ pub async fn preview(
         (true, Some(url)) => {
             let creds = connect::upstream_credentials(secrets, row)
                 .map_err(|e| Error::Remote(format!("upstream {url}: {e}")))?;
-            let transfer = look(config, &url, &creds, "upstream")?;
+            let transfer = look(db, config, secrets, row, &url, &creds, "upstream").await?;
             let filter = RefFilter::from_json(&row.upstream_ref_filter);
             let plan = blocking(path.clone(), move |path| {
-                preview::pull(&path, &transfer, &filter)
+                let plan = preview::pull(&path, &transfer, &filter);
+                transfer.finish();
+                plan
             })
             .await
             .map_err(|e| Error::Remote(format!("upstream {url}: {e}")))?;
@@ -129,14 +136,16 @@ pub async fn preview(
             let named =
                 |e: &dyn std::fmt::Display| Error::Remote(format!("push mirror {url}: {e}"));
             let creds = connect::push_credentials(secrets, &target).map_err(|e| named(&e))?;
-            let transfer = look(config, &url, &creds, "push mirror")?;
+            let transfer = look(db, config, secrets, row, &url, &creds, "push mirror").await?;
             let rules = PushRules {
                 filter: RefFilter::from_json(&target.ref_filter),
                 keep_divergent: target.keep_divergent_refs,
             };
             let local = Arc::clone(&local);
             let changes = blocking(path.clone(), move |path| {
-                preview::push(&path, &transfer, &rules, &local)
+                let changes = preview::push(&path, &transfer, &rules, &local);
+                transfer.finish();
+                changes
             })
             .await
             .map_err(|e| named(&e))?;
@@ -153,11 +162,22 @@ pub async fn preview(
     })
 }
 
-/// A transfer for one look at `url`'s refs.
-fn look(config: &Config, url: &str, creds: &Credentials, side: &str) -> Result<Arc<Transfer>> {
+/// A transfer of `repo` for one look at `url`'s refs.
+async fn look(
+    db: &DatabaseConnection,
+    config: &Config,
+    secrets: &SecretBox,
+    repo: &repository::Model,
+    url: &str,
+    creds: &Credentials,
+    side: &str,
+) -> Result<Arc<Transfer>> {
+    let failed = |e: &dyn std::fmt::Display| Error::Remote(format!("{side} {url}: {e}"));
+    let ssh = SshAccess::for_remote(db, secrets, repo, url)
+        .await
+        .map_err(|e| failed(&e))?;
     let limits = Limits::new(LOOK_TIMEOUT_SECS, CancellationToken::new());
-    connect::transfer_to(config, url, creds, limits)
-        .map_err(|e| Error::Remote(format!("{side} {url}: {e}")))
+    connect::transfer_to(config, url, creds, ssh, limits).map_err(|e| failed(&e))
 }
 
 /// Runs `work` on the blocking pool (it opens the repository and waits for the remote).

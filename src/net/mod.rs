@@ -3,7 +3,10 @@
 //! transfer, to checked addresses only ([`remote_http`]), and the SSH host keys a repository
 //! pins ([`ssh_host_key`]).
 
+pub mod git_remote;
 pub mod remote_http;
+pub mod remote_ssh;
 pub mod remote_url;
 pub mod ssh_host_key;
+pub mod ssh_url;
 pub mod url_policy;

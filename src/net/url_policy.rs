@@ -1,11 +1,13 @@
-//! Which remote URLs a mirror may use: `http`/`https`, no credentials, at most 500 characters,
+//! Which HTTP URLs a mirror may use: `http`/`https`, no credentials, at most 500 characters,
 //! and a host whose every address is public (unless local networks are allowed). Checked when
 //! saved, and again by each transfer's HTTP connection at the moment it connects, because DNS can
-//! change at any time.
+//! change at any time. SSH addresses ([`super::ssh_url`]) obey the same address policy.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use url::{Host, Url};
+
+use super::ssh_url::SshUrl;
 
 /// Longest URL accepted.
 pub const MAX_URL_LEN: usize = 500;
@@ -21,11 +23,11 @@ pub fn check_syntax(raw: &str, allow_local: bool) -> Result<Url, String> {
     let raw = raw.trim();
     let url = match Url::parse(raw) {
         Ok(url) => url,
-        Err(_) if is_scp_like(raw) => return Err(SSH_NOT_YET.to_owned()),
+        Err(_) if SshUrl::looks_like(raw) => return Err(SSH_NOT_HERE.to_owned()),
         Err(e) => return Err(format!("not a valid URL ({e})")),
     };
     if matches!(url.scheme(), "ssh" | "git+ssh" | "ssh+git") {
-        return Err(SSH_NOT_YET.to_owned());
+        return Err(SSH_NOT_HERE.to_owned());
     }
     if !matches!(url.scheme(), "http" | "https") {
         return Err("URL must start with http:// or https://".to_owned());
@@ -48,24 +50,16 @@ pub fn check_syntax(raw: &str, allow_local: bool) -> Result<Url, String> {
     Ok(url)
 }
 
-fn blocked_message(ip: IpAddr) -> String {
+/// The sentence for an address the policy refuses.
+#[must_use]
+pub fn blocked_message(ip: IpAddr) -> String {
     format!(
         "URL host resolves to {ip}, a local or private address, which is not allowed (the server's MIRRORFORGE_ALLOW_LOCAL_NETWORKS=true allows local networks)"
     )
 }
 
-/// The sentence for an SSH remote, until SSH remotes are supported.
-const SSH_NOT_YET: &str = "SSH remotes (ssh:// or user@host:path) are not supported yet; use the repository's https:// URL with a username and token";
-
-/// `user@host:path`: git's scp-like SSH form, which is no URL at all.
-fn is_scp_like(raw: &str) -> bool {
-    !raw.contains("://")
-        && raw.split_once(':').is_some_and(|(before, _)| {
-            before.split_once('@').is_some_and(|(user, host)| {
-                !user.is_empty() && !host.is_empty() && !host.contains('/')
-            })
-        })
-}
+/// The sentence for an SSH address where only HTTP is taken (a notification URL, an import).
+const SSH_NOT_HERE: &str = "an SSH address (ssh:// or user@host:path) is not accepted here: this takes an http:// or https:// URL";
 
 /// Checks the form and resolves the host: every address must be allowed.
 ///
@@ -221,8 +215,8 @@ mod tests {
         let cases = [
             ("ftp://example.com/r.git", "http"),
             ("file:///etc/passwd", "http"),
-            ("ssh://git@example.com/r.git", "SSH remotes"),
-            ("git@github.com:foo/bar.git", "SSH remotes"),
+            ("ssh://git@example.com/r.git", "not accepted here"),
+            ("git@github.com:foo/bar.git", "not accepted here"),
             ("github.com:foo/bar.git", "http"),
             ("git://example.com/r.git", "http"),
             ("https://user:pw@example.com/r.git", "credentials"),

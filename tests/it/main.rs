@@ -27,6 +27,7 @@ mod push_mirrors;
 mod scheduler;
 mod ssh_host_keys;
 mod ssh_keys;
+mod ssh_remotes;
 mod timeouts;
 mod web_auth;
 mod web_headers;

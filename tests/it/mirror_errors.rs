@@ -21,8 +21,8 @@ async fn ssh_and_local_urls_are_refused_with_what_to_do(db: Db) {
     let s = TestServer::start(&db).await;
     let owner = s.create_admin("owner").await;
     for (url, expected) in [
-        ("git@github.com:foo/bar.git", "SSH remotes"),
-        ("ssh://git@github.com/foo/bar.git", "SSH remotes"),
+        ("git@github.com:foo/bar.git", "make its SSH key"),
+        ("ssh://git@github.com/foo/bar.git", "make its SSH key"),
         ("http://127.0.0.1/r.git", "MIRRORFORGE_ALLOW_LOCAL_NETWORKS"),
     ] {
         let refused = import_body(

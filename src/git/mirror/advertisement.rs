@@ -1,5 +1,5 @@
-//! The ref advertisement a smart-HTTP remote answers `info/refs?service=…` with (protocol v0),
-//! read by our code before libgit2 sees it: when the refs already match, a sync ends there.
+//! The ref advertisement a smart-HTTP remote answers `info/refs?service=…` with, or a service
+//! run over SSH sends first (protocol v0), read by our code before libgit2 sees it: when the refs already match, a sync ends there.
 
 use std::collections::BTreeMap;
 
@@ -64,6 +64,20 @@ pub fn parse(body: &[u8], service: &str) -> Result<Advertisement, String> {
     if lines.next() != Some(None) {
         return Err("the announcement is not followed by a flush".to_owned());
     }
+    refs(lines)
+}
+
+/// Parses the ref advertisement a service sends first over SSH (no announcement: the refs
+/// up to a flush).
+///
+/// # Errors
+/// The bytes are not one.
+pub fn parse_ssh(body: &[u8]) -> Result<Advertisement, String> {
+    refs(pkt_lines(body)?.into_iter())
+}
+
+/// The refs and capabilities of pkt-lines up to a flush.
+fn refs<'a>(lines: impl Iterator<Item = Option<&'a [u8]>>) -> Result<Advertisement, String> {
     let mut advertisement = Advertisement::default();
     for line in lines {
         let Some(line) = line else { break };
@@ -135,6 +149,21 @@ mod tests {
         let parsed = parse(body.as_bytes(), "git-receive-pack").unwrap();
         assert!(parsed.refs.is_empty());
         assert_eq!(parsed.head, None);
+    }
+
+    #[test]
+    fn over_ssh_the_refs_come_without_an_announcement() {
+        let a = "1".repeat(40);
+        let body = format!(
+            "{}{}0000",
+            pkt(&format!("{a} HEAD\0symref=HEAD:refs/heads/main\n")),
+            pkt(&format!("{a} refs/heads/main\n")),
+        );
+        let parsed = parse_ssh(body.as_bytes()).unwrap();
+        assert_eq!(parsed.head.as_deref(), Some("refs/heads/main"));
+        assert_eq!(parsed.refs.len(), 2);
+        assert!(parse_ssh(b"0000").unwrap().refs.is_empty());
+        assert!(parse_ssh(b"fatal").is_err());
     }
 
     #[test]

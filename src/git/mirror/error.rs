@@ -50,6 +50,9 @@ pub enum TransferError {
     /// The remote failed on its side (HTTP 5xx).
     #[error("the remote failed: {0}")]
     Server(String),
+    /// The SSH connection did not get as far as the service (host key, key, protocol).
+    #[error("{0}")]
+    Ssh(String),
     /// Someone cancelled the sync.
     #[error("the sync was cancelled")]
     Cancelled,

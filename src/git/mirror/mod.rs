@@ -1,10 +1,10 @@
 //! git2 transfers for mirroring: fetch from an upstream, push to a downstream. Blocking code —
 //! call it inside `spawn_blocking`. libgit2 speaks the git protocol over our own HTTP
-//! ([`transport`]); our code reads the ref advertisement first ([`advertisement`]), so a sync
-//! with nothing to do costs that one request. Credentials live only in the transfer's
-//! [`crate::net::remote_http::RemoteHttp`]; the remote is anonymous, so nothing is written to
-//! the repository's config. Which refs move is [`refs`]' business; why a transfer failed, in
-//! words, is [`error`]'s.
+//! or SSH ([`transport`]); our code reads the ref advertisement first ([`advertisement`]), so a
+//! sync with nothing to do costs that one request. Credentials live only in the transfer's
+//! [`crate::net::remote_http::RemoteHttp`] or [`crate::net::remote_ssh::RemoteSsh`]; the
+//! remote is anonymous, so nothing is written to the repository's config. Which refs move is
+//! [`refs`]' business; why a transfer failed, in words, is [`error`]'s.
 
 pub mod advertisement;
 pub mod error;
@@ -60,9 +60,9 @@ pub struct Outcome {
 fn failure(transfer: &Transfer, err: &git2::Error) -> TransferError {
     transfer.explain(classify(
         err,
-        transfer.http().remote().as_str(),
+        &transfer.remote_shown(),
         transfer.limits(),
-        transfer.http().has_credentials(),
+        transfer.has_credentials(),
     ))
 }
 
@@ -154,7 +154,7 @@ pub fn fetch_mirror(
     let after = local_refs(&repo, true).map_err(fail)?;
     outcome.changes = diff(&before, &after);
     refs::mark_forced(&repo, &mut outcome.changes);
-    outcome.requests = transfer.http().requests();
+    outcome.requests = transfer.requests();
     Ok(outcome)
 }
 
@@ -235,12 +235,13 @@ pub fn push_mirror_with_threads(
     };
     if outcome.up_to_date {
         outcome.changes = changes;
-        outcome.requests = transfer.http().requests();
+        outcome.requests = transfer.requests();
         return Ok(outcome);
     }
     // Nothing there yet, everything here in one pack and every ref here pushed (so the pack
     // holds nothing the remote should not get): that pack is the push.
-    if pack_push::fits(&listed)
+    if transfer.http().is_some()
+        && pack_push::fits(&listed)
         && pack_push::every_ref_pushed(&repo, local.len())
         && let Some(pack) = pack_push::single_pack(repo_path)
     {
@@ -281,6 +282,6 @@ pub fn push_mirror_with_threads(
     outcome.objects = progress.objects_done.load(Ordering::Relaxed);
     outcome.bytes = progress.bytes.load(Ordering::Relaxed);
     outcome.changes = changes;
-    outcome.requests = transfer.http().requests();
+    outcome.requests = transfer.requests();
     Ok(outcome)
 }

@@ -197,6 +197,9 @@ pub fn push(
     creates: Vec<RefChange>,
     progress: &Arc<Progress>,
 ) -> Result<Outcome, TransferError> {
+    let http = transfer
+        .http()
+        .ok_or_else(|| TransferError::Other("a single-pack push goes over HTTP".to_owned()))?;
     let side_band = remote.offers("side-band-64k");
     let head = Bytes::from(commands(&creates, side_band));
     let pack_length = std::fs::metadata(pack)
@@ -224,8 +227,7 @@ pub fn push(
             length,
         }
         .boxed();
-        let response = transfer
-            .http()
+        let response = http
             .send(
                 Method::POST,
                 "git-receive-pack",
@@ -247,7 +249,7 @@ pub fn push(
         up_to_date: false,
         objects,
         bytes: length,
-        requests: transfer.http().requests(),
+        requests: transfer.requests(),
         changes: creates,
     })
 }

@@ -463,6 +463,7 @@ impl Engine {
             tokio::spawn(
                 async move {
                     let pipeline = Pipeline {
+                        db: &engine.db,
                         config: &engine.config,
                         secrets: &engine.secrets,
                         cancel,

@@ -1,9 +1,10 @@
 //! One sync's work: pull from the upstream and/or push to every enabled push mirror in id order
-//! (one failing does not stop the others), each transfer over its own HTTP connection, libgit2
+//! (one failing does not stop the others), each transfer over its own HTTP or SSH connection, libgit2
 //! on the blocking pool inside the sync's tracing span.
 
 use std::{path::PathBuf, sync::Arc};
 
+use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -15,7 +16,10 @@ use crate::{
         self as transfer, Credentials, Limits, Outcome, Progress, PushRules, error::TransferError,
         filter::RefFilter,
     },
-    mirror::{connect, secrets::SecretBox},
+    mirror::{
+        connect::{self, SshAccess},
+        secrets::SecretBox,
+    },
 };
 
 /// Which way one transfer goes.
@@ -29,6 +33,7 @@ enum Way {
 
 /// What a sync needs beyond the repository row.
 pub(super) struct Pipeline<'a> {
+    pub db: &'a DatabaseConnection,
     pub config: &'a Config,
     pub secrets: &'a SecretBox,
     /// Stops every transfer of the sync; what ended before is kept.
@@ -71,7 +76,7 @@ impl Pipeline<'_> {
                 Err(message) => return failed(message, false),
             };
             match self
-                .transfer(Way::Pull(filter), &url, creds, path.clone(), progress)
+                .transfer(repo, Way::Pull(filter), &url, creds, path.clone(), progress)
                 .await
             {
                 Ok(outcome) => {
@@ -102,7 +107,7 @@ impl Pipeline<'_> {
                 if self.cancel.is_cancelled() {
                     return RunResult::Cancelled(done);
                 }
-                match self.push_to(target, path.clone(), progress).await {
+                match self.push_to(repo, target, path.clone(), progress).await {
                     Ok(outcome) => {
                         tracing::info!(push_mirror_id = target.id, "Downstream sync completed");
                         done.push((Target::PushMirror(target.id), outcome));
@@ -131,6 +136,7 @@ impl Pipeline<'_> {
     /// sentence (free of credentials) and whether to retry sooner.
     async fn push_to(
         &self,
+        repo: &repository::Model,
         target: &push_mirror::Model,
         path: PathBuf,
         progress: &Arc<Progress>,
@@ -140,15 +146,24 @@ impl Pipeline<'_> {
             filter: RefFilter::from_json(&target.ref_filter),
             keep_divergent: target.keep_divergent_refs,
         };
-        self.transfer(Way::Push(rules), &target.remote_url, creds, path, progress)
-            .await
-            .map_err(|e| (e.to_string(), e.is_transient()))
+        self.transfer(
+            repo,
+            Way::Push(rules),
+            &target.remote_url,
+            creds,
+            path,
+            progress,
+        )
+        .await
+        .map_err(|e| (e.to_string(), e.is_transient()))
     }
 
-    /// One fetch or push of the repository at `repo_path`, over its own HTTP connection to
-    /// the remote (addresses checked when connecting, no redirect followed).
+    /// One fetch or push of `repo` (at `repo_path`), over its own HTTP or SSH connection to
+    /// the remote (addresses checked when connecting, no redirect followed); an SSH host key
+    /// met for the first time is pinned, whatever the outcome.
     async fn transfer(
         &self,
+        repo: &repository::Model,
         way: Way,
         url: &str,
         creds: Credentials,
@@ -156,20 +171,28 @@ impl Pipeline<'_> {
         progress: &Arc<Progress>,
     ) -> Result<Outcome, TransferError> {
         let limits = Limits::new(self.config.sync_timeout, self.cancel.clone());
-        let transfer = connect::transfer_to(self.config, url, &creds, limits)?;
+        let ssh = SshAccess::for_remote(self.db, self.secrets, repo, url)
+            .await
+            .map_err(TransferError::Other)?;
+        let transfer = connect::transfer_to(self.config, url, &creds, ssh, limits)?;
         let progress = Arc::clone(progress);
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
+        let working = Arc::clone(&transfer);
+        let outcome = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            match way {
+            let outcome = match way {
                 Way::Pull(filter) => {
-                    transfer::fetch_mirror(&repo_path, &transfer, &progress, &filter)
+                    transfer::fetch_mirror(&repo_path, &working, &progress, &filter)
                 }
-                Way::Push(rules) => transfer::push_mirror(&repo_path, &transfer, &progress, &rules),
-            }
+                Way::Push(rules) => transfer::push_mirror(&repo_path, &working, &progress, &rules),
+            };
+            working.finish();
+            outcome
         })
         .in_current_span()
         .await
-        .unwrap_or_else(|e| Err(TransferError::Other(format!("internal error: {e}"))))
+        .unwrap_or_else(|e| Err(TransferError::Other(format!("internal error: {e}"))));
+        connect::pin_host_key(self.db, repo.id, &transfer).await;
+        outcome
     }
 }

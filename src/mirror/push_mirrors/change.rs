@@ -22,7 +22,7 @@ use crate::{
         secrets::SecretBox,
         settings::{check_password, check_username},
     },
-    net::remote_url::RemoteUrl,
+    net::git_remote::GitRemote,
 };
 
 /// A push mirror as the API shows it; never its password.
@@ -113,7 +113,7 @@ async fn check(config: &Config, input: &PushMirrorInput, adding: bool) -> Result
                 "cannot be cleared; remove the push mirror instead".to_owned(),
             );
         }
-        Some(given) => match RemoteUrl::check(given, config.allow_local_networks).await {
+        Some(given) => match GitRemote::check(given, config.allow_local_networks).await {
             Ok(parsed) => url = Some(String::from(parsed)),
             Err(message) => {
                 fields.insert("remote_url".to_owned(), message);
@@ -232,7 +232,7 @@ pub async fn change(
     let checked = check(config, &input, false).await?;
     let moved = input.remote_password.is_none()
         && checked.url.as_deref().is_some_and(|url| {
-            let parse = |raw: &str| RemoteUrl::parse(raw, true).ok();
+            let parse = |raw: &str| GitRemote::parse(raw, true).ok();
             match (parse(&current.remote_url), parse(url)) {
                 (Some(a), Some(b)) => !a.same_origin(&b),
                 _ => true,

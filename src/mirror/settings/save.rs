@@ -16,13 +16,13 @@ use crate::{
         schedule::Schedule,
         secrets::SecretBox,
     },
-    net::remote_url::RemoteUrl,
+    net::git_remote::GitRemote,
 };
 
 /// True when both URLs name the same scheme, host and port (two unset URLs do too; an unset
 /// and a set one do not, nor an unreadable one).
 fn same_origin(before: Option<&str>, after: Option<&str>) -> bool {
-    let parse = |raw: &str| RemoteUrl::parse(raw, true).ok();
+    let parse = |raw: &str| GitRemote::parse(raw, true).ok();
     match (before, after) {
         (None, None) => true,
         (Some(a), Some(b)) => match (parse(a), parse(b)) {

@@ -8,7 +8,7 @@ use crate::{
     error::{Error, FieldErrors, Result},
     git::mirror::filter::RefFilter,
     mirror::schedule::Schedule,
-    net::remote_url::RemoteUrl,
+    net::{git_remote::GitRemote, remote_url::RemoteUrl},
 };
 
 /// A text field after a patch: unchanged, or set to a value (None = cleared).
@@ -127,7 +127,7 @@ pub async fn validate(
         ),
     ] {
         if let Some(url) = given.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-            match RemoteUrl::check(url, config.allow_local_networks).await {
+            match GitRemote::check(url, config.allow_local_networks).await {
                 Ok(parsed) => *slot = Some(String::from(parsed)),
                 Err(message) => {
                     fields.insert(field.to_owned(), message);

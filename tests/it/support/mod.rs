@@ -11,6 +11,7 @@ pub mod mirror;
 pub mod process;
 pub mod server;
 pub mod sinks;
+pub mod sshd;
 pub mod stall;
 pub mod tls_front;
 pub mod web;

@@ -1,134 +1,37 @@
-//! libgit2 keeps the git protocol; its HTTP is ours. A smart subtransport registered once for
-//! the scheme `mf` carries each request of a transfer over that transfer's [`RemoteHttp`]
-//! (checked addresses, TLS, keep-alive, no redirect, our timeouts). libgit2 is given the URL
-//! `mf://tN/`, whose `N` finds the transfer's [`Transfer`] here. The ref advertisement our
-//! code has already read is served to libgit2 from memory, not asked for again.
+//! Transfers over smart HTTP: each request of libgit2's sent over the transfer's
+//! [`RemoteHttp`], the ref advertisement read by our code first and served from memory.
 
 use std::{
-    collections::HashMap,
     io::{self, Read, Write},
-    sync::{
-        Arc, LazyLock, Mutex, OnceLock,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::{Duration, Instant},
+    sync::Arc,
 };
 
 use bytes::Bytes;
-use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream, Transport};
+use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream};
 use http_body_util::{BodyExt, Empty, Full, StreamBody};
 use hyper::{Method, Response, StatusCode, body::Incoming, header};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{
-    Limits,
-    advertisement::{self, Advertisement},
-    error::TransferError,
+use super::{GitService, HTTP_SCHEME, Transfer, ended, lookup};
+use crate::{
+    git::mirror::{
+        advertisement::{self, Advertisement},
+        error::TransferError,
+    },
+    net::remote_http::{Refusal, RemoteHttp, RequestBody, asks_for_credentials},
 };
-use crate::net::remote_http::{Refusal, RemoteHttp, RequestBody, asks_for_credentials};
-
-/// The URL scheme libgit2 hands to this subtransport.
-const SCHEME: &str = "mf";
 
 /// A request body up to this size is sent whole, with its length; a larger one (a push's
 /// pack) streams chunked while libgit2 writes it (git's own `http.postBuffer` default).
 const POST_BUFFER: usize = 1024 * 1024;
 
-/// Which of the two services a request serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GitService {
-    /// Fetch.
-    UploadPack,
-    /// Push.
-    ReceivePack,
-}
-
-impl GitService {
-    fn name(self) -> &'static str {
-        match self {
-            Self::UploadPack => "git-upload-pack",
-            Self::ReceivePack => "git-receive-pack",
-        }
-    }
-}
-
-/// One transfer as the subtransport sees it.
-pub struct Transfer {
-    http: Arc<RemoteHttp>,
-    runtime: tokio::runtime::Handle,
-    limits: Limits,
-    /// Ref advertisements already read, served to libgit2 instead of a second request.
-    advertisements: Mutex<HashMap<GitService, Bytes>>,
-    /// What went wrong, in words, when our side of the HTTP failed a request of libgit2's.
-    failure: Mutex<Option<TransferError>>,
-}
-
 impl Transfer {
-    /// A transfer over `http`, its async work run on `runtime`, bounded by `limits`.
-    #[must_use]
-    pub fn new(http: Arc<RemoteHttp>, runtime: tokio::runtime::Handle, limits: Limits) -> Self {
-        Self {
-            http,
-            runtime,
-            limits,
-            advertisements: Mutex::new(HashMap::new()),
-            failure: Mutex::new(None),
-        }
-    }
-
-    /// The remote's HTTP connection.
-    #[must_use]
-    pub fn http(&self) -> &RemoteHttp {
-        &self.http
-    }
-
-    /// The deadline, limit and cancel switch of this transfer.
-    #[must_use]
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
-    /// Time left before the deadline.
-    pub(super) fn remaining(&self) -> Duration {
-        self.limits
-            .deadline
-            .saturating_duration_since(Instant::now())
-    }
-
-    /// Runs `future` on the runtime from this (blocking) thread, within the deadline; a
-    /// cancel ends the wait at once (dropping the future drops its connection).
-    pub(super) fn block_on<T>(&self, future: impl Future<Output = T>) -> Result<T, TransferError> {
-        let remaining = self.remaining();
-        let cancel = &self.limits.cancel;
-        self.runtime.block_on(async {
-            tokio::select! {
-                biased;
-                () = cancel.cancelled() => Err(TransferError::Cancelled),
-                done = tokio::time::timeout(remaining, future) => {
-                    done.map_err(|_| TransferError::Timeout(self.limits.timeout_secs))
-                }
-            }
-        })
-    }
-
-    /// The sentence for what went wrong with a request: what our side recorded, else
-    /// the refusal, else `fallback`.
-    #[must_use]
-    pub fn explain(&self, fallback: TransferError) -> TransferError {
-        if let Some(failure) = self.failure.lock().ok().and_then(|f| f.clone()) {
-            return failure;
-        }
-        match self.http.refusal() {
-            Some(refusal) => self.explain_refusal(refusal),
-            None => fallback,
-        }
-    }
-
-    pub(super) fn explain_refusal(&self, refusal: Refusal) -> TransferError {
+    /// The sentence for a refusal of our HTTP side.
+    pub(in crate::git::mirror) fn explain_refusal(&self, refusal: Refusal) -> TransferError {
         match refusal {
             Refusal::Blocked(message) => TransferError::Other(message),
             Refusal::Unreachable(detail) => TransferError::Connect {
-                url: self.http.remote().to_string(),
+                url: self.remote_shown(),
                 detail,
             },
             Refusal::Tls(detail) => TransferError::tls(&detail),
@@ -137,25 +40,16 @@ impl Transfer {
         }
     }
 
-    /// Keeps the first failure and turns it into an I/O error for libgit2.
-    fn fail(&self, failure: TransferError) -> io::Error {
-        let message = failure.to_string();
-        if let Ok(mut kept) = self.failure.lock() {
-            kept.get_or_insert(failure);
-        }
-        io::Error::other(message)
-    }
-
     /// Reads the remote's ref advertisement for `service` (one request), keeps it for
     /// libgit2, and returns it parsed.
-    ///
-    /// # Errors
-    /// The request failed or the answer is not a smart-HTTP advertisement.
-    pub fn advertise(&self, service: GitService) -> Result<Advertisement, TransferError> {
+    pub(super) fn advertise_http(
+        &self,
+        http: &RemoteHttp,
+        service: GitService,
+    ) -> Result<Advertisement, TransferError> {
         let query = format!("service={}", service.name());
         let body = self.block_on(async {
-            let response = self
-                .http
+            let response = http
                 .send(
                     Method::GET,
                     "info/refs",
@@ -182,7 +76,7 @@ impl Transfer {
     }
 
     /// The whole body of an answer (an advertisement, a push's report: small ones).
-    pub(super) async fn read_whole(
+    pub(in crate::git::mirror) async fn read_whole(
         &self,
         response: Response<Incoming>,
     ) -> Result<Bytes, TransferError> {
@@ -192,13 +86,13 @@ impl Transfer {
             .await
             .map(http_body_util::Collected::to_bytes)
             .map_err(|e| TransferError::Connect {
-                url: self.http.remote().to_string(),
+                url: self.remote_shown(),
                 detail: e.to_string(),
             })
     }
 
     /// Whether an answer is the smart-HTTP answer expected (`content_type`); else why not.
-    pub(super) fn check(
+    pub(in crate::git::mirror) fn check(
         &self,
         response: &Response<Incoming>,
         content_type: &str,
@@ -217,13 +111,13 @@ impl Transfer {
             };
         }
         Err(if asks_for_credentials(status) {
-            if self.http.has_credentials() {
+            if self.has_credentials() {
                 TransferError::Auth
             } else {
                 TransferError::NoAccess
             }
         } else if status == StatusCode::NOT_FOUND {
-            TransferError::NotFound(self.http.remote().to_string())
+            TransferError::NotFound(self.remote_shown())
         } else if status.is_server_error() {
             TransferError::Server(format!("it answered {status}"))
         } else {
@@ -232,79 +126,8 @@ impl Transfer {
     }
 }
 
-/// Transfers libgit2 may be working on, by the number in their URL.
-static TRANSFERS: LazyLock<Mutex<HashMap<u64, Arc<Transfer>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// A transfer's place in [`TRANSFERS`], given up when dropped.
-pub struct Registered {
-    id: u64,
-}
-
-impl Registered {
-    /// Makes `transfer` reachable for libgit2 under [`Registered::url`].
-    ///
-    /// # Errors
-    /// The subtransport could not be registered with libgit2.
-    pub fn new(transfer: Arc<Transfer>) -> Result<Self, TransferError> {
-        register_once()?;
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        let id = NEXT.fetch_add(1, Ordering::Relaxed);
-        TRANSFERS
-            .lock()
-            .map_err(|_| TransferError::Other("the transfer registry is poisoned".to_owned()))?
-            .insert(id, transfer);
-        Ok(Self { id })
-    }
-
-    /// The URL to give libgit2.
-    #[must_use]
-    pub fn url(&self) -> String {
-        format!("{SCHEME}://t{}/", self.id)
-    }
-}
-
-impl Drop for Registered {
-    fn drop(&mut self) {
-        if let Ok(mut transfers) = TRANSFERS.lock() {
-            transfers.remove(&self.id);
-        }
-    }
-}
-
-/// The transfer a URL of ours names.
-fn lookup(url: &str) -> Option<Arc<Transfer>> {
-    let id: u64 = url
-        .strip_prefix(SCHEME)?
-        .strip_prefix("://t")?
-        .trim_end_matches('/')
-        .parse()
-        .ok()?;
-    TRANSFERS.lock().ok()?.get(&id).cloned()
-}
-
-/// Registers the subtransport with libgit2, once per process.
-fn register_once() -> Result<(), TransferError> {
-    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
-    REGISTERED
-        .get_or_init(|| {
-            // SAFETY: `register` must not race other transport registrations or lookups;
-            // the OnceLock makes this the process's only registration, and it runs before
-            // the first transfer that could look the scheme up.
-            #[allow(unsafe_code)]
-            unsafe {
-                git2::transport::register(SCHEME, |remote| {
-                    Transport::smart(remote, true, Subtransport)
-                })
-            }
-            .map_err(|e| e.to_string())
-        })
-        .clone()
-        .map_err(|e| TransferError::Other(format!("could not set up the transfer: {e}")))
-}
-
 /// What libgit2 asks for: one stream per request (the protocol is stateless over HTTP).
-struct Subtransport;
+pub(super) struct Subtransport;
 
 impl SmartSubtransport for Subtransport {
     fn action(
@@ -312,9 +135,11 @@ impl SmartSubtransport for Subtransport {
         url: &str,
         action: Service,
     ) -> Result<Box<dyn SmartSubtransportStream>, git2::Error> {
-        let transfer = lookup(url).ok_or_else(|| {
-            git2::Error::from_str("this transfer has ended (no such mirrorforge transfer)")
-        })?;
+        let transfer = lookup(url, HTTP_SCHEME).ok_or_else(ended)?;
+        let super::Wire::Http(http) = &transfer.wire else {
+            return Err(ended());
+        };
+        let http = Arc::clone(http);
         let (service, listing) = match action {
             Service::UploadPackLs => (GitService::UploadPack, true),
             Service::UploadPack => (GitService::UploadPack, false),
@@ -323,6 +148,7 @@ impl SmartSubtransport for Subtransport {
         };
         Ok(Box::new(Stream {
             transfer,
+            http,
             service,
             listing,
             buffered: Vec::new(),
@@ -351,6 +177,7 @@ enum Answer {
 /// One request of libgit2's and its answer.
 struct Stream {
     transfer: Arc<Transfer>,
+    http: Arc<RemoteHttp>,
     service: GitService,
     /// `info/refs` (`true`) or the service's POST.
     listing: bool,
@@ -375,15 +202,13 @@ impl Stream {
         let (sender, receiver) = mpsc::channel(8);
         let (request_type, _) = self.content_types();
         let (answer, answered) = oneshot::channel();
-        let transfer = Arc::clone(&self.transfer);
+        let http = Arc::clone(&self.http);
         let path = self.service.name();
         let cancel = self.transfer.limits.cancel.clone();
         let remaining = self.transfer.remaining();
         self.transfer.runtime.spawn(async move {
             let body: RequestBody = StreamBody::new(tokio_stream_from(receiver)).boxed();
-            let send = transfer
-                .http
-                .send(Method::POST, path, None, Some(&request_type), body);
+            let send = http.send(Method::POST, path, None, Some(&request_type), body);
             // Cancelled or out of time: the answer's sender goes, and the stream sees a loss.
             tokio::select! {
                 () = cancel.cancelled() => {}
@@ -416,7 +241,7 @@ impl Stream {
 
     fn lost(&self) -> TransferError {
         self.transfer.explain(TransferError::Connect {
-            url: self.transfer.http.remote().to_string(),
+            url: self.transfer.remote_shown(),
             detail: "the connection to the remote broke".to_owned(),
         })
     }
@@ -435,7 +260,7 @@ impl Stream {
                 return Ok(());
             }
             transfer
-                .advertise(self.service)
+                .advertise_http(&self.http, self.service)
                 .map_err(|e| transfer.fail(e))?;
             let kept = transfer
                 .advertisements
@@ -460,7 +285,7 @@ impl Stream {
                     .map_err(|e| match e {})
                     .boxed();
                 transfer
-                    .block_on(transfer.http.send(
+                    .block_on(self.http.send(
                         Method::POST,
                         self.service.name(),
                         None,
@@ -526,7 +351,7 @@ impl Read for Stream {
                         }
                         Some(Err(e)) => {
                             return Err(transfer.fail(TransferError::Connect {
-                                url: transfer.http.remote().to_string(),
+                                url: transfer.remote_shown(),
                                 detail: e.to_string(),
                             }));
                         }
