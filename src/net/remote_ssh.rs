@@ -175,7 +175,7 @@ impl RemoteSsh {
         let presented = HostKey::of_blob(label, blob);
         match verdict(&presented, &self.pinned) {
             Verdict::Known => {}
-            Verdict::FirstUse => {
+            Verdict::FirstUse | Verdict::Published => {
                 if let Ok(mut seen) = self.first_seen.lock() {
                     *seen = Some(presented);
                 }

@@ -61,8 +61,10 @@ fn key_type_of(blob: &[u8]) -> String {
 /// What a presented key is, judged against the pins of its host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Pinned already (or published by the forge): go on.
+    /// Pinned already: go on.
     Known,
+    /// Published by the forge, and the host has no pin yet: go on, and pin it.
+    Published,
     /// The host has no pin: trust it, and pin it.
     FirstUse,
     /// The host is pinned to other keys: stop before anything is sent.
@@ -83,20 +85,20 @@ pub fn verdict(presented: &HostKey, pinned: &[HostKey]) -> Verdict {
         })
         .collect();
     let own: Vec<&HostKey> = pinned.iter().filter(|k| k.host == presented.host).collect();
-    let candidates: Vec<&HostKey> = if own.is_empty() {
+    let first_use = own.is_empty();
+    let candidates: Vec<&HostKey> = if first_use {
         published.iter().collect()
     } else {
         own
     };
-    if candidates.is_empty() {
-        return Verdict::FirstUse;
-    }
-    if candidates.iter().any(|k| {
+    let matches = candidates.iter().any(|k| {
         k.key_type == presented.key_type && k.fingerprint_sha256 == presented.fingerprint_sha256
-    }) {
-        Verdict::Known
-    } else {
-        Verdict::Changed
+    });
+    match (candidates.is_empty(), matches, first_use) {
+        (true, _, _) => Verdict::FirstUse,
+        (false, true, true) => Verdict::Published,
+        (false, true, false) => Verdict::Known,
+        (false, false, _) => Verdict::Changed,
     }
 }
 
@@ -212,7 +214,8 @@ mod tests {
             key_type: "ssh-ed25519".into(),
             fingerprint_sha256: "SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU".into(),
         };
-        assert_eq!(verdict(&real, &[]), Verdict::Known);
+        assert_eq!(verdict(&real, &[]), Verdict::Published);
+        assert_eq!(verdict(&real, std::slice::from_ref(&real)), Verdict::Known);
         assert_eq!(
             pinned_types("github.com", &[]),
             ["ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa"]

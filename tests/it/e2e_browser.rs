@@ -16,6 +16,7 @@ use crate::support::{
     git_backend::GitBackend,
     git_backend::refs_of,
     mirror::local_server,
+    sshd::Sshd,
 };
 
 const USER: &str = "maria";
@@ -756,5 +757,122 @@ async fn the_mirrors_overview_filters_failing_and_syncs_two_rows_in_a_real_brows
     b.screenshot_of("#run-chart", "run-chart").await;
     b.client.set_window_size(390, 1400).await.unwrap();
     b.screenshot_of("#run-chart", "run-chart-390").await;
+    b.finish().await;
+}
+
+/// SSH in a real browser: the key made on the settings page, its public half handed to a real
+/// `sshd`, an scp-like upstream typed into the URL field (a text field: `user@host:path` is no
+/// browser URL), then `ssh://` with the port, "Sync now", and the pinned host key shown with
+/// the fingerprint `ssh-keygen -l` prints; then forgotten. Screenshots: `ssh-key-made`,
+/// `ssh-host-key-pinned`, `ssh-host-keys-forgotten`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ssh_mirror_set_up_with_its_own_key_in_a_real_browser() {
+    let Some(b) = Browser::start(1280, 1600).await else {
+        return;
+    };
+    let s = local_server(&Db::Sqlite, |c| c.min_sync_interval = 60).await;
+    let owner = s.create_admin("sasha").await;
+    s.create_repo(&owner, "docs", false).await;
+    b.goto(&s.url("/login")).await;
+    b.fill("#username", "sasha").await;
+    b.fill("#password", &owner.password).await;
+    b.click("form.stacked-form button[type=submit]").await;
+    b.wait_until("logged in", 10, || async {
+        b.text(".nav-user").await.contains("sasha")
+    })
+    .await;
+
+    // Make the key; the page shows its public half and nothing of the private one.
+    let settings = s.url("/sasha/docs/settings/mirror");
+    b.goto(&settings).await;
+    assert!(
+        b.text("#ssh-host-keys-none")
+            .await
+            .contains("No host key recorded yet")
+    );
+    b.click("#ssh-key form[action$='/ssh_key'] button").await;
+    b.wait_until("the public key", 10, || async {
+        b.text("#ssh-public-key").await.starts_with("ssh-ed25519 ")
+    })
+    .await;
+    let public = b.text("#ssh-public-key").await;
+    assert!(public.ends_with(" mirrorforge:sasha/docs"), "{public}");
+    assert!(!b.text("main").await.contains("PRIVATE KEY"));
+    b.screenshot_of("#ssh-key", "ssh-key-made").await;
+
+    // The remote lets that key in, and serves a repository.
+    let sshd = Sshd::start(&public).await;
+    let upstream = sshd.create("handbook").await;
+    let git = Git::new();
+    git.seed(
+        upstream.to_str().unwrap(),
+        &Seed {
+            work: "sasha-handbook",
+            commits: &[("README.md", b"# Handbook\n", "first page")],
+            tag: None,
+            branches: &[],
+        },
+    )
+    .await;
+
+    // The scp-like form is taken by the field (the server then judges it).
+    b.fill("#upstream_url", "git@203.0.113.9:team/handbook.git")
+        .await;
+    b.click("#mirror_enabled").await;
+    b.click("input[name=mirror_direction][value=upstream]")
+        .await;
+    b.click("#mirror-form button[type=submit]").await;
+    b.wait_until("the saved confirmation", 10, || async {
+        b.text("main").await.contains("Mirror settings saved.")
+    })
+    .await;
+    assert_eq!(
+        b.attr("#upstream_url", "value").await.as_deref(),
+        Some("git@203.0.113.9:team/handbook.git")
+    );
+
+    // Then the real one, with its port; Sync now.
+    b.fill("#upstream_url", &sshd.url("handbook")).await;
+    b.click("#mirror-form button[type=submit]").await;
+    b.wait_until("the saved confirmation", 10, || async {
+        b.text("main").await.contains("Mirror settings saved.")
+    })
+    .await;
+    b.click("#sync-now").await;
+    b.wait_until("the success badge", 30, || async {
+        b.attr("#mirror-sync-status", "data-status")
+            .await
+            .as_deref()
+            == Some("success")
+    })
+    .await;
+    assert_eq!(
+        refs_of(&s.repo_dir("sasha", "docs")).await,
+        refs_of(&upstream).await
+    );
+
+    // The host key it met is pinned and shown.
+    b.goto(&settings).await;
+    let fingerprint = sshd.fingerprint().await;
+    b.wait_until("the pinned host key", 10, || async {
+        b.text("#ssh-host-keys-table").await.contains(&fingerprint)
+    })
+    .await;
+    let table = b.text("#ssh-host-keys-table").await;
+    assert!(
+        table.contains(&format!("[127.0.0.1]:{}", sshd.port())),
+        "{table}"
+    );
+    assert!(table.contains("ssh-ed25519"), "{table}");
+    b.screenshot_of("#ssh-key", "ssh-host-key-pinned").await;
+
+    b.click("#ssh-host-keys-forget").await;
+    b.wait_until("the host keys forgotten", 10, || async {
+        b.text("#ssh-host-keys-none")
+            .await
+            .contains("No host key recorded yet")
+    })
+    .await;
+    b.screenshot_of("#ssh-key", "ssh-host-keys-forgotten").await;
     b.finish().await;
 }

@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 use crate::support::{
     Db, Git, TestServer, TestUser,
     git_backend::{HungRemote, refs_of},
-    mirror::{call, local_server, patch, runs, seed, settle, start, sync_now},
+    mirror::{call, local_server, patch, runs, seed, settle, settle_process, start, sync_now},
     on_both_databases,
+    process::{ServerProcess, cli_user_with_token},
     sshd::Sshd,
 };
 
@@ -22,6 +23,7 @@ on_both_databases!(
     refused_keys_missing_repositories_and_dead_hosts_read_as_sentences,
     ssh_addresses_obey_the_address_policy_and_never_look_like_options,
     a_hung_ssh_host_times_out_and_a_cancel_ends_the_sync_at_once,
+    the_server_process_logs_no_byte_of_the_private_key,
 );
 
 /// Makes `owner`'s key for `repo` and returns its public line.
@@ -526,4 +528,88 @@ async fn a_hung_ssh_host_times_out_and_a_cancel_ends_the_sync_at_once(db: Db) {
     );
     assert_eq!(status["sync_status"], "idle", "{status}");
     assert_eq!(runs(&s, &owner, "h").await[0]["status"], "cancelled");
+}
+
+/// The real binary, logging at debug level, through a whole SSH sync: its output holds no byte
+/// of the repository's private key, and neither does the data directory.
+async fn the_server_process_logs_no_byte_of_the_private_key(db: Db) {
+    use reqwest::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let url = db.database_url(dir.path());
+    let token = cli_user_with_token(dir.path(), &url, "owner", "Ssh-Process-Pw-1").await;
+    let server = ServerProcess::start(
+        dir.path(),
+        &url,
+        &[
+            ("MIRRORFORGE_ALLOW_LOCAL_NETWORKS", "true"),
+            ("RUST_LOG", "debug"),
+        ],
+    )
+    .await;
+    let (status, _) = server
+        .call(
+            Method::POST,
+            "/api/v1/repos",
+            &token,
+            Some(json!({"name": "m", "private": true})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, made) = server
+        .call(
+            Method::POST,
+            "/api/v1/repos/owner/m/mirror/ssh_key",
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 201);
+    let sshd = Sshd::start(made["public_key"].as_str().unwrap()).await;
+    let upstream = sshd.create("up").await;
+    let git = Git::new();
+    seed(&git, upstream.to_str().unwrap()).await;
+    let (status, _) = server
+        .call(
+            Method::PATCH,
+            "/api/v1/repos/owner/m/mirror",
+            &token,
+            Some(
+                json!({"mirror_enabled": true, "mirror_direction": "upstream",
+                        "upstream_url": sshd.url("up")}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = server
+        .call(Method::POST, "/api/v1/repos/owner/m/sync", &token, None)
+        .await;
+    assert_eq!(status, 202);
+    let settled = settle_process(&server, &token, "owner/m", Duration::from_secs(30)).await;
+    assert_eq!(settled["sync_status"], "success", "{settled}");
+
+    // The key as the server holds it, opened with the server's own secret key.
+    let mut config = mirrorforge::config::Config::for_data_dir(dir.path().to_path_buf());
+    config.database_url = url.clone();
+    let conn = mirrorforge::db::connect(&config).await.unwrap();
+    let stored = mirrorforge::repos::find(&conn, "owner", "m")
+        .await
+        .unwrap()
+        .unwrap();
+    let secrets = mirrorforge::mirror::secrets::SecretBox::load(&config).unwrap();
+    let private = mirrorforge::mirror::ssh_key::private_key_of(&secrets, &stored.repo)
+        .unwrap()
+        .unwrap();
+    let body: String = private
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let log = server.log();
+    assert!(log.contains("Pinned the SSH host key"), "{log}");
+    for chunk in body.as_bytes().chunks(24).filter(|c| c.len() == 24) {
+        let chunk = std::str::from_utf8(chunk).unwrap();
+        assert!(!log.contains(chunk), "part of the private key in the log");
+    }
+    assert!(!log.contains("PRIVATE KEY"));
+    assert_no_key_in_files(dir.path(), &body);
+    server.terminate().await;
 }
