@@ -7,8 +7,9 @@
 //! - [`mirror`] is mirroring: settings, credentials at rest, import, the sync engine and the
 //!   scheduler; [`repos`] and [`accounts`] are the other services;
 //! - [`auth`] hashes passwords and tokens, keeps sessions and CSRF tokens, throttles guessing;
+//! - [`lfs`] is Git LFS: the objects on disk, the batch API both ways;
 //! - [`git`] does all git I/O (serving, browsing, storage, libgit2 fetch and push); [`net`] is
-//!   the way out to remotes (URL policy, parsed remote URLs, each transfer's own HTTP);
+//!   the way out to remotes (URL policy, parsed remote URLs, each transfer's own HTTP or SSH);
 //! - [`entities`] are the tables, [`db`] opens and migrates them; [`config`], [`error`],
 //!   [`metrics`] and [`names`] are shared by all.
 
@@ -20,6 +21,7 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod git;
+pub mod lfs;
 pub mod metrics;
 pub mod mirror;
 pub mod names;
