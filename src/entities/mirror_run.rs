@@ -19,6 +19,10 @@ pub struct Model {
     pub error: Option<String>,
     pub objects_transferred: i64,
     pub bytes_transferred: i64,
+    /// LFS objects moved (downloaded on a pull, uploaded on a push).
+    pub lfs_objects_transferred: i64,
+    /// Their bytes.
+    pub lfs_bytes_transferred: i64,
     /// Instance id of the process that ran it.
     pub claimed_by: String,
 }

@@ -55,6 +55,10 @@ pub struct Model {
     pub ssh_private_key: Option<String>,
     /// Its public key, `ssh-ed25519 AAAA… mirrorforge:owner/name`.
     pub ssh_public_key: Option<String>,
+    /// Whether syncs carry LFS objects too.
+    pub lfs_enabled: bool,
+    /// The upstream's LFS server (`""`: `<upstream_url>/info/lfs`).
+    pub lfs_endpoint: String,
 }
 
 /// A repository belongs to its owner.

@@ -42,6 +42,8 @@ pub struct ImportRequest {
     pub auth_password: Option<String>,
     /// Seconds between syncs (mirrors only).
     pub sync_interval: Option<i64>,
+    /// Fetch the LFS objects too (and keep doing so, for a mirror).
+    pub lfs: bool,
 }
 
 /// The services an import uses.
@@ -110,6 +112,7 @@ impl Importer<'_> {
             upstream_username: username.clone(),
             upstream_password: password.clone(),
             sync_interval: Some(interval),
+            lfs_enabled: Some(req.lfs),
             ..SettingsPatch::default()
         });
         if let Some(patch) = &mirror_patch
@@ -142,7 +145,15 @@ impl Importer<'_> {
             }
             // For a one-time clone the credentials live only in memory, for this transfer.
             None => (
-                row,
+                if req.lfs {
+                    let lfs_only = SettingsPatch {
+                        lfs_enabled: Some(true),
+                        ..SettingsPatch::default()
+                    };
+                    settings::apply(self.db, config, self.secrets, row, lfs_only).await?
+                } else {
+                    row
+                },
                 Some(OneTimeClone {
                     url: clone_url,
                     credentials: Credentials { username, password },

@@ -67,6 +67,10 @@ pub struct RunView {
     pub objects_transferred: i64,
     /// Bytes transferred.
     pub bytes_transferred: i64,
+    /// LFS objects transferred.
+    pub lfs_objects_transferred: i64,
+    /// LFS bytes transferred.
+    pub lfs_bytes_transferred: i64,
     /// Refs changed.
     pub ref_updates: Vec<RefUpdateView>,
 }
@@ -144,6 +148,8 @@ pub async fn list(
             error: r.error.unwrap_or_default(),
             objects_transferred: r.objects_transferred,
             bytes_transferred: r.bytes_transferred,
+            lfs_objects_transferred: r.lfs_objects_transferred,
+            lfs_bytes_transferred: r.lfs_bytes_transferred,
         })
         .collect())
 }

@@ -262,6 +262,49 @@ impl RemoteHttp {
         self.dispatch(request, body).await
     }
 
+    /// Sends `method` to `target`, a URL on this connection's own origin (an LFS batch endpoint
+    /// or an object's href), with `headers`; the stored credentials go along only when
+    /// `with_credentials` and `headers` hold no `Authorization` of their own.
+    ///
+    /// # Errors
+    /// A [`Refusal`]: another origin, the address policy, the network, TLS, a redirect or the
+    /// time limit.
+    pub async fn send_to(
+        &self,
+        method: Method,
+        target: &Url,
+        headers: hyper::HeaderMap,
+        with_credentials: bool,
+        body: RequestBody,
+    ) -> Result<Response<Incoming>, Refusal> {
+        let same = Origin::of(target).is_some_and(|o| {
+            o.tls == self.origin.tls && o.host == self.origin.host && o.port == self.origin.port
+        });
+        if !same {
+            return Err(Refusal::Unreachable(format!(
+                "{} is not on {}",
+                url_policy::redact(target.as_str()),
+                self.origin.authority
+            )));
+        }
+        let mut request = Request::builder()
+            .method(method)
+            .uri(&target[url::Position::BeforePath..url::Position::AfterQuery])
+            .header(header::HOST, &self.origin.authority)
+            .header(header::USER_AGENT, USER_AGENT);
+        let own_authorization = headers.contains_key(header::AUTHORIZATION);
+        if let Some(all) = request.headers_mut() {
+            all.extend(headers);
+        }
+        if with_credentials
+            && !own_authorization
+            && let Some(authorization) = &self.authorization
+        {
+            request = request.header(header::AUTHORIZATION, authorization.clone());
+        }
+        self.dispatch(request, body).await
+    }
+
     /// Sends `request` with `body` on the kept-alive connection (or a new one) and returns the
     /// answer's head; a 3xx answer is refused.
     async fn dispatch(
@@ -363,6 +406,36 @@ impl RemoteHttp {
             }
         }
         Err(self.refuse(Refusal::Unreachable(last)))
+    }
+}
+
+/// A body of a length known in advance, so it goes out with `Content-Length` (some servers
+/// refuse chunked uploads).
+pub struct SizedBody<B> {
+    inner: B,
+    length: u64,
+}
+
+impl<B> SizedBody<B> {
+    /// `inner`, announced as `length` bytes.
+    pub fn new(inner: B, length: u64) -> Self {
+        Self { inner, length }
+    }
+}
+
+impl<B: hyper::body::Body + Unpin> hyper::body::Body for SizedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.length)
     }
 }
 

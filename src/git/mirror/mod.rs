@@ -9,6 +9,7 @@
 pub mod advertisement;
 pub mod error;
 pub mod filter;
+pub mod lfs_pointers;
 pub mod pack_push;
 pub mod preview;
 pub mod refs;
@@ -54,6 +55,10 @@ pub struct Outcome {
     pub bytes: u64,
     /// HTTP requests sent to the remote.
     pub requests: usize,
+    /// LFS objects moved.
+    pub lfs_objects: u64,
+    /// Their bytes.
+    pub lfs_bytes: u64,
 }
 
 /// A libgit2 error of `transfer` as a sentence: what our HTTP side saw, else libgit2's words.
@@ -156,6 +161,140 @@ pub fn fetch_mirror(
     refs::mark_forced(&repo, &mut outcome.changes);
     outcome.requests = transfer.requests();
     Ok(outcome)
+}
+
+/// A pull whose objects are here and whose refs have not moved yet: what comes between (the
+/// LFS objects those commits point to) can still stop it.
+#[derive(Debug)]
+pub struct StagedPull {
+    before: BTreeMap<String, Oid>,
+    advertised: BTreeMap<String, Oid>,
+    head: Option<String>,
+    first: bool,
+    outcome: Outcome,
+}
+
+/// Fetches the objects of the refs `filter` selects without moving a ref (one request when
+/// the refs already match).
+///
+/// # Errors
+/// A [`TransferError`] describing what went wrong.
+pub fn fetch_objects(
+    repo_path: &Path,
+    transfer: &Arc<Transfer>,
+    progress: &Arc<Progress>,
+    filter: &filter::RefFilter,
+) -> Result<StagedPull, TransferError> {
+    let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
+    let fail = |e: git2::Error| failure(transfer, &e);
+    let selected = |refs: BTreeMap<String, Oid>| -> BTreeMap<String, Oid> {
+        refs.into_iter()
+            .filter(|(name, _)| filter.selects(name))
+            .collect()
+    };
+    let before = selected(local_refs(&repo, true).map_err(fail)?);
+    let first = refs::none_yet(&repo).map_err(fail)?;
+    let listed = transfer.advertise(GitService::UploadPack)?;
+    let advertised = selected(mirrored(&listed.refs, true));
+    let mut outcome = Outcome::default();
+    if advertised == before {
+        outcome.up_to_date = true;
+    } else if !advertised.is_empty() {
+        let registered = Registered::new(Arc::clone(transfer))?;
+        let mut remote = repo.remote_anonymous(&registered.url()).map_err(fail)?;
+        let refspecs: Vec<String> = advertised.keys().map(|r| format!("+{r}:{r}")).collect();
+        let mut options = FetchOptions::new();
+        options
+            .remote_callbacks(callbacks(transfer.limits().clone(), progress))
+            .download_tags(AutotagOption::None)
+            .update_fetchhead(false)
+            .follow_redirects(RemoteRedirect::None);
+        remote
+            .download(&refspecs, Some(&mut options))
+            .map_err(fail)?;
+        let stats = remote.stats();
+        outcome.objects = stats.received_objects() as u64;
+        outcome.bytes = stats.received_bytes() as u64;
+    }
+    outcome.requests = transfer.requests();
+    Ok(StagedPull {
+        before,
+        advertised,
+        head: listed.head,
+        first,
+        outcome,
+    })
+}
+
+impl StagedPull {
+    /// Whether the refs already matched (nothing was fetched).
+    #[must_use]
+    pub fn up_to_date(&self) -> bool {
+        self.outcome.up_to_date
+    }
+
+    /// The LFS objects the fetched commits point to (those not reachable before).
+    ///
+    /// # Errors
+    /// The repository cannot be read.
+    pub fn lfs_pointers(&self, repo_path: &Path) -> Result<BTreeMap<String, u64>, TransferError> {
+        let repo =
+            Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
+        let tips: Vec<Oid> = self.advertised.values().copied().collect();
+        let known: Vec<Oid> = self.before.values().copied().collect();
+        lfs_pointers::introduced(&repo, &tips, &known)
+            .map_err(|e| TransferError::Other(format!("could not read the fetched commits: {e}")))
+    }
+
+    /// Moves the refs to the remote's (deleting those it no longer has), points `HEAD` where
+    /// the remote's does, and says what changed; `lfs` counts the LFS objects that came along.
+    ///
+    /// # Errors
+    /// A ref cannot be written.
+    pub fn apply(self, repo_path: &Path, lfs: (u64, u64)) -> Result<Outcome, TransferError> {
+        let repo =
+            Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
+        let written = |e: &dyn std::fmt::Display| {
+            TransferError::Other(format!("could not write the refs: {e}"))
+        };
+        let mut outcome = self.outcome;
+        if !outcome.up_to_date {
+            // Deletions first: `refs/heads/a` may be going where `refs/heads/a/b` comes.
+            for name in self
+                .before
+                .keys()
+                .filter(|n| !self.advertised.contains_key(*n))
+            {
+                if let Ok(mut reference) = repo.find_reference(name) {
+                    reference.delete().map_err(|e| written(&e))?;
+                }
+            }
+            if self.first {
+                refs::create_packed(&repo, &self.advertised).map_err(|e| written(&e))?;
+            } else {
+                for (name, oid) in &self.advertised {
+                    if self.before.get(name) != Some(oid) {
+                        repo.reference(name, *oid, true, "mirror: pull")
+                            .map_err(|e| written(&e))?;
+                    }
+                }
+            }
+        }
+        if let Some(branch) = self.head.filter(|b| b.starts_with("refs/heads/"))
+            && repo.find_reference(&branch).is_ok()
+        {
+            repo.set_head(&branch).map_err(|e| written(&e))?;
+        }
+        let after = local_refs(&repo, true).map_err(|e| written(&e))?;
+        let before_all = self.before;
+        outcome.changes = diff(&before_all, &after)
+            .into_iter()
+            .filter(|c| before_all.contains_key(&c.name) || self.advertised.contains_key(&c.name))
+            .collect();
+        refs::mark_forced(&repo, &mut outcome.changes);
+        (outcome.lfs_objects, outcome.lfs_bytes) = lfs;
+        Ok(outcome)
+    }
 }
 
 /// What a push by `rules` of `local` (the refs here) would change on a remote that advertises

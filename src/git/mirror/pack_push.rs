@@ -5,24 +5,20 @@
 
 use std::{
     path::{Path, PathBuf},
-    pin::Pin,
     sync::{Arc, atomic::Ordering},
-    task::{Context, Poll},
 };
 
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use http_body_util::{BodyExt, StreamBody};
-use hyper::{
-    Method,
-    body::{Body, Frame, SizeHint},
-};
+use hyper::{Method, body::Frame};
 use tokio_util::io::ReaderStream;
 
 use super::{
     Outcome, Progress, RefChange, advertisement::Advertisement, error::TransferError,
     transport::Transfer,
 };
+use crate::net::remote_http::SizedBody;
 
 /// The repository's one pack, when all of its objects are in exactly one pack (no loose
 /// objects, no alternates): what can be sent as it is.
@@ -69,29 +65,6 @@ pub fn every_ref_pushed(repo: &git2::Repository, pushed: usize) -> bool {
 #[must_use]
 pub fn fits(remote: &Advertisement) -> bool {
     remote.refs.is_empty() && remote.offers("report-status") && remote.offers("ofs-delta")
-}
-
-/// A body of a length known in advance, so it goes out with `Content-Length` (some servers
-/// refuse chunked uploads).
-struct Sized<B> {
-    inner: B,
-    length: u64,
-}
-
-impl<B: Body + Unpin> Body for Sized<B> {
-    type Data = B::Data;
-    type Error = B::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.length)
-    }
 }
 
 /// pkt-line framing of `data`.
@@ -222,11 +195,7 @@ pub fn push(
                     .fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 Frame::data(chunk)
             });
-        let body = Sized {
-            inner: StreamBody::new(stream),
-            length,
-        }
-        .boxed();
+        let body = SizedBody::new(StreamBody::new(stream), length).boxed();
         let response = http
             .send(
                 Method::POST,
@@ -251,6 +220,7 @@ pub fn push(
         bytes: length,
         requests: transfer.requests(),
         changes: creates,
+        ..Outcome::default()
     })
 }
 

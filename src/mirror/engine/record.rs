@@ -129,6 +129,9 @@ pub(super) async fn record(
     };
     run_row.objects_transferred = Set(transferred.iter().map(|(_, o)| o.objects as i64).sum());
     run_row.bytes_transferred = Set(transferred.iter().map(|(_, o)| o.bytes as i64).sum());
+    run_row.lfs_objects_transferred =
+        Set(transferred.iter().map(|(_, o)| o.lfs_objects as i64).sum());
+    run_row.lfs_bytes_transferred = Set(transferred.iter().map(|(_, o)| o.lfs_bytes as i64).sum());
     let run_status = match failure {
         None if cancelled => RunStatus::Cancelled,
         Some(_) => RunStatus::Failed,

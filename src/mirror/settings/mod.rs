@@ -68,6 +68,10 @@ pub struct MirrorSettings {
     pub webhook_url: String,
     /// Where failures and recoveries are POSTed ("" when none).
     pub notify_url: String,
+    /// Whether syncs carry LFS objects too.
+    pub lfs_enabled: bool,
+    /// The upstream's LFS server ("": `<upstream_url>/info/lfs`).
+    pub lfs_endpoint: String,
     /// End of the last successful sync.
     pub last_synced_at: Option<DateTime<Utc>>,
     /// When the scheduler will sync next.
@@ -127,6 +131,8 @@ impl MirrorSettings {
             webhook_secret_set: r.webhook_secret.is_some(),
             webhook_url,
             notify_url: r.notify_url.clone(),
+            lfs_enabled: r.lfs_enabled,
+            lfs_endpoint: r.lfs_endpoint.clone(),
             last_synced_at: r.last_synced_at,
             next_sync_at: r.next_sync_at,
             sync_status: r.sync_status,
@@ -165,6 +171,10 @@ pub struct SettingsPatch {
     pub sync_schedule: Option<String>,
     /// New notification URL (`""` clears it).
     pub notify_url: Option<String>,
+    /// Carry LFS objects too.
+    pub lfs_enabled: Option<bool>,
+    /// New LFS endpoint of the upstream (`""`: derived from the upstream URL).
+    pub lfs_endpoint: Option<String>,
 }
 
 /// Validates `patch` against `repo` and saves it; 422 names every bad field and saves nothing.

@@ -130,6 +130,7 @@ async fn save_repository(
         upstream_ref_filter,
         sync_schedule,
         notify_url,
+        lfs_endpoint,
         ..
     } = checked;
     let now = Utc::now();
@@ -185,6 +186,12 @@ async fn save_repository(
     active.sync_schedule = Set(schedule_text);
     if let Some(url) = notify_url {
         active.notify_url = Set(url);
+    }
+    if let Some(enabled) = patch.lfs_enabled {
+        active.lfs_enabled = Set(enabled);
+    }
+    if let Some(url) = lfs_endpoint {
+        active.lfs_endpoint = Set(url);
     }
     if !enabled && was_enabled {
         active.consecutive_failures = Set(0);

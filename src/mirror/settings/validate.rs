@@ -88,6 +88,8 @@ pub struct Checked {
     pub(super) sync_schedule: Option<String>,
     /// The new notification URL as parsed (`""`: none), when the patch sets one.
     pub(super) notify_url: Option<String>,
+    /// The new LFS endpoint as parsed (`""`: derived), when the patch sets one.
+    pub(super) lfs_endpoint: Option<String>,
 }
 
 /// Checks every field of `patch` against `current`: 422 names each bad one.
@@ -211,12 +213,25 @@ pub async fn validate(
             }
         },
     };
+    // An LFS server is reached over HTTP(S) under the same address policy.
+    let lfs_endpoint = match patch.lfs_endpoint.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(String::new()),
+        Some(url) => match RemoteUrl::check(url, config.allow_local_networks).await {
+            Ok(parsed) => Some(String::from(parsed)),
+            Err(message) => {
+                fields.insert("lfs_endpoint".to_owned(), message);
+                None
+            }
+        },
+    };
     if !fields.is_empty() {
         return Err(Error::Validation(fields));
     }
     Ok(Checked {
         sync_schedule,
         notify_url,
+        lfs_endpoint,
         direction,
         interval,
         enabled,

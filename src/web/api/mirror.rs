@@ -288,6 +288,8 @@ struct ImportBody {
     auth_password: Option<String>,
     /// Seconds between syncs of a mirror.
     sync_interval: Option<i64>,
+    /// Fetch the Git LFS objects too (and keep doing so, for a mirror).
+    lfs: Option<bool>,
 }
 
 /// Imports a repository from a URL; with `mirror: true` it stays an upstream mirror.
@@ -323,6 +325,7 @@ async fn import_repo(
                 auth_username: body.auth_username,
                 auth_password: body.auth_password,
                 sync_interval: body.sync_interval,
+                lfs: body.lfs.unwrap_or(false),
             },
         )
         .await?;

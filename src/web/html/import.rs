@@ -52,6 +52,8 @@ struct ImportTemplate {
     mirror: bool,
     /// "Private" ticked.
     private: bool,
+    /// Whether "LFS" is ticked.
+    lfs: bool,
     /// The interval chosen.
     interval: IntervalChoice,
     /// The smallest interval accepted.
@@ -72,6 +74,7 @@ async fn page(
         auth_username: String::new(),
         mirror: true,
         private: false,
+        lfs: false,
         interval: IntervalChoice::of(3600),
         min_interval: state.config.min_sync_interval,
         errors: FormErrors::default(),
@@ -90,6 +93,7 @@ struct ImportForm {
     private: Option<String>,
     sync_interval: String,
     sync_interval_custom: String,
+    lfs: Option<String>,
 }
 
 /// The name a URL suggests: its last path segment without `.git` (`…/tools/ripgrep.git` →
@@ -130,6 +134,7 @@ async fn submit(
         auth_password: Some(form.auth_password),
         // A one-time copy has no interval to check.
         sync_interval: mirror.then(|| interval.seconds()),
+        lfs: form.lfs.is_some(),
     };
     match state.importer().import(&user, request).await {
         Ok(repo) => {
@@ -146,6 +151,7 @@ async fn submit(
                 auth_username: form.auth_username,
                 mirror,
                 private: form.private.is_some(),
+                lfs: form.lfs.is_some(),
                 interval,
                 min_interval: state.config.min_sync_interval,
                 errors,

@@ -125,11 +125,21 @@ impl RunRow {
             started: TimeView::new(run.started_at, now),
             duration,
             error: run.error,
-            transferred: format!(
-                "{} objects, {}",
-                run.objects_transferred,
-                human_bytes(u64::try_from(run.bytes_transferred).unwrap_or(0))
-            ),
+            transferred: {
+                let mut text = format!(
+                    "{} objects, {}",
+                    run.objects_transferred,
+                    human_bytes(u64::try_from(run.bytes_transferred).unwrap_or(0))
+                );
+                if run.lfs_objects_transferred > 0 {
+                    text.push_str(&format!(
+                        "; {} LFS objects, {}",
+                        run.lfs_objects_transferred,
+                        human_bytes(u64::try_from(run.lfs_bytes_transferred).unwrap_or(0))
+                    ));
+                }
+                text
+            },
             refs: run
                 .ref_updates
                 .into_iter()

@@ -54,6 +54,7 @@ const FIELDS: &[&str] = &[
     "sync_interval",
     "sync_schedule",
     "notify_url",
+    "lfs_endpoint",
 ];
 
 /// The settings routes.
@@ -85,6 +86,10 @@ pub(super) struct FormValues {
     schedule: String,
     /// Where failures and recoveries are announced.
     notify_url: String,
+    /// Whether syncs carry LFS objects.
+    lfs_enabled: bool,
+    /// The upstream's LFS server, when not derived.
+    lfs_endpoint: String,
 }
 
 impl FormValues {
@@ -107,6 +112,8 @@ impl FormValues {
             interval: IntervalChoice::of(s.sync_interval),
             schedule: s.sync_schedule.clone(),
             notify_url: s.notify_url.clone(),
+            lfs_enabled: s.lfs_enabled,
+            lfs_endpoint: s.lfs_endpoint.clone(),
         }
     }
 }
@@ -325,6 +332,10 @@ struct SettingsForm {
     sync_schedule: String,
     /// Absent (an older form): the stored URL stays.
     notify_url: Option<String>,
+    /// The "LFS" checkbox.
+    lfs_enabled: Option<String>,
+    /// Absent (an older form): the stored endpoint stays.
+    lfs_endpoint: Option<String>,
 }
 
 /// The password part of the patch: clear, replace, or keep.
@@ -364,6 +375,8 @@ async fn save(
         sync_interval: Some(interval.seconds()),
         sync_schedule: Some(form.sync_schedule.clone()),
         notify_url: form.notify_url.clone(),
+        lfs_enabled: Some(form.lfs_enabled.is_some()),
+        lfs_endpoint: form.lfs_endpoint.clone(),
     };
     let webhook_url = webhook::url(
         &state.config.base_url(),
@@ -439,6 +452,8 @@ async fn save(
                 interval,
                 schedule: form.sync_schedule,
                 notify_url: form.notify_url.unwrap_or(stored.notify_url),
+                lfs_enabled: form.lfs_enabled.is_some(),
+                lfs_endpoint: form.lfs_endpoint.unwrap_or(stored.lfs_endpoint),
             };
             let page = SettingsTemplate::build(
                 &state,

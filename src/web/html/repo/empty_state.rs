@@ -139,6 +139,8 @@ mod tests {
             notify_url: String::new(),
             ssh_private_key: None,
             ssh_public_key: None,
+            lfs_enabled: false,
+            lfs_endpoint: String::new(),
         }
     }
 

@@ -1,0 +1,467 @@
+//! A remote's LFS server as a mirror uses it: the batch API at `<remote>/info/lfs` (or the
+//! endpoint set for the mirror), then each object downloaded into the store or uploaded from it
+//! with the basic transfer adapter. Every request goes through [`RemoteHttp`]: each host's
+//! addresses checked at the connection, no redirect followed; an object's href may name
+//! another host (object storage), whose addresses are checked the same way, and the mirror's
+//! credentials go only to the endpoint's own host.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::{HeaderMap, Method, StatusCode, header};
+use serde::{Deserialize, Serialize};
+use tokio_util::io::ReaderStream;
+use url::Url;
+
+use super::store::{LfsStore, Oid};
+use crate::net::{
+    remote_http::{Refusal, RemoteHttp, RequestBody, SizedBody},
+    remote_url::RemoteUrl,
+};
+
+/// The media type of every batch API request and answer.
+const LFS_JSON: &str = "application/vnd.git-lfs+json";
+
+/// Objects asked for in one batch request (the reference client's default).
+const BATCH_SIZE: usize = 100;
+
+/// Why an LFS transfer failed, in a sentence naming the object when there is one.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LfsError {
+    /// The remote has no such object.
+    #[error("LFS object {0} is missing on the remote")]
+    Missing(String),
+    /// The remote refused or failed one object.
+    #[error("LFS object {oid}: {message}")]
+    Object {
+        /// The object.
+        oid: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The batch API or the connection failed.
+    #[error("LFS: {0}")]
+    Remote(String),
+}
+
+/// Which way objects go.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Operation {
+    /// From the remote.
+    Download,
+    /// To the remote.
+    Upload,
+}
+
+#[derive(Serialize)]
+struct BatchRequest<'a> {
+    operation: Operation,
+    transfers: [&'static str; 1],
+    objects: Vec<ObjectSpec<'a>>,
+    hash_algo: &'static str,
+}
+
+#[derive(Serialize)]
+struct ObjectSpec<'a> {
+    oid: &'a str,
+    size: u64,
+}
+
+#[derive(Deserialize)]
+struct BatchResponse {
+    #[serde(default)]
+    objects: Vec<ObjectAnswer>,
+}
+
+/// The remote's answer for one object.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ObjectAnswer {
+    /// The object.
+    pub oid: String,
+    /// Its size.
+    #[serde(default)]
+    pub size: u64,
+    #[serde(default)]
+    actions: HashMap<String, Action>,
+    error: Option<ObjectError>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Action {
+    href: String,
+    #[serde(default)]
+    header: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ObjectError {
+    code: u16,
+    message: String,
+}
+
+/// One remote's LFS server.
+pub struct LfsRemote {
+    endpoint: Url,
+    allow_local: bool,
+    timeout: Duration,
+    credentials: Option<(String, String)>,
+    connections: tokio::sync::Mutex<HashMap<String, Arc<RemoteHttp>>>,
+}
+
+impl LfsRemote {
+    /// The LFS server of `remote_url` (a git URL: `<url>.git/info/lfs`, as the reference
+    /// client derives it), or `endpoint` when set; `credentials` go to its host only.
+    ///
+    /// # Errors
+    /// The URL is not an allowed http(s) URL.
+    pub fn new(
+        remote_url: &str,
+        endpoint: Option<&str>,
+        allow_local: bool,
+        timeout: Duration,
+        credentials: Option<(String, String)>,
+    ) -> Result<Self, LfsError> {
+        let endpoint = match endpoint.filter(|e| !e.trim().is_empty()) {
+            Some(endpoint) => RemoteUrl::parse(endpoint, allow_local)
+                .map_err(LfsError::Remote)?
+                .url()
+                .clone(),
+            None => {
+                let mut url = RemoteUrl::parse(remote_url, allow_local)
+                    .map_err(|e| LfsError::Remote(format!("the remote's LFS server: {e}")))?
+                    .url()
+                    .clone();
+                let path = url.path().trim_end_matches('/').to_owned();
+                let repo = if path.ends_with(".git") {
+                    path
+                } else {
+                    format!("{path}.git")
+                };
+                url.set_path(&format!("{repo}/info/lfs"));
+                url
+            }
+        };
+        Ok(Self {
+            endpoint,
+            allow_local,
+            timeout,
+            credentials,
+            connections: tokio::sync::Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The connection to `url`'s host, made once; with the credentials only for the
+    /// endpoint's own host.
+    async fn connection(&self, url: &Url) -> Result<Arc<RemoteHttp>, LfsError> {
+        let key = format!(
+            "{}://{}:{}",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        );
+        let mut connections = self.connections.lock().await;
+        if let Some(found) = connections.get(&key) {
+            return Ok(Arc::clone(found));
+        }
+        let remote = RemoteUrl::parse(url.as_str(), self.allow_local).map_err(LfsError::Remote)?;
+        let home = url.scheme() == self.endpoint.scheme()
+            && url.host_str() == self.endpoint.host_str()
+            && url.port_or_known_default() == self.endpoint.port_or_known_default();
+        let credentials = self
+            .credentials
+            .as_ref()
+            .filter(|_| home)
+            .map(|(user, password)| (user.as_str(), password.as_str()));
+        let http = RemoteHttp::new(&remote, self.allow_local, self.timeout, credentials)
+            .map_err(|e| LfsError::Remote(refused(&e)))?;
+        let http = Arc::new(http);
+        connections.insert(key, Arc::clone(&http));
+        Ok(http)
+    }
+
+    /// Asks the batch API about `objects` for `operation`, in batches of 100.
+    ///
+    /// # Errors
+    /// The batch API refused or failed.
+    pub async fn batch(
+        &self,
+        operation: Operation,
+        objects: &[(Oid, u64)],
+    ) -> Result<Vec<ObjectAnswer>, LfsError> {
+        let mut target = self.endpoint.clone();
+        target.set_path(&format!(
+            "{}/objects/batch",
+            self.endpoint.path().trim_end_matches('/')
+        ));
+        let http = self.connection(&target).await?;
+        let mut answers = Vec::with_capacity(objects.len());
+        for chunk in objects.chunks(BATCH_SIZE) {
+            let request = BatchRequest {
+                operation,
+                transfers: ["basic"],
+                objects: chunk
+                    .iter()
+                    .map(|(oid, size)| ObjectSpec {
+                        oid: oid.as_str(),
+                        size: *size,
+                    })
+                    .collect(),
+                hash_algo: "sha256",
+            };
+            let body = serde_json::to_vec(&request).map_err(|e| LfsError::Remote(e.to_string()))?;
+            let mut headers = HeaderMap::new();
+            headers.insert(header::ACCEPT, header::HeaderValue::from_static(LFS_JSON));
+            headers.insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static(LFS_JSON),
+            );
+            let response = http
+                .send_to(Method::POST, &target, headers, true, full(body))
+                .await
+                .map_err(|e| LfsError::Remote(refused(&e)))?;
+            let status = response.status();
+            let body = read_small(response).await?;
+            if status != StatusCode::OK {
+                return Err(LfsError::Remote(batch_failure(status, &body)));
+            }
+            let parsed: BatchResponse = serde_json::from_slice(&body).map_err(|e| {
+                LfsError::Remote(format!("the batch API answered something else ({e})"))
+            })?;
+            answers.extend(parsed.objects);
+        }
+        Ok(answers)
+    }
+
+    /// Downloads the object `answer` offers into `store`, checked against its oid and size;
+    /// the bytes received.
+    ///
+    /// # Errors
+    /// The remote lacks it, refused it, or sent other content.
+    pub async fn download(&self, answer: &ObjectAnswer, store: &LfsStore) -> Result<u64, LfsError> {
+        let failed = |message: String| LfsError::Object {
+            oid: answer.oid.clone(),
+            message,
+        };
+        if let Some(error) = &answer.error {
+            return Err(if error.code == 404 {
+                LfsError::Missing(answer.oid.clone())
+            } else {
+                failed(format!("{} ({})", error.message, error.code))
+            });
+        }
+        let oid = Oid::parse(&answer.oid).map_err(failed)?;
+        let action = answer
+            .actions
+            .get("download")
+            .ok_or_else(|| failed("the remote offered no download".to_owned()))?;
+        let (http, url, headers) = self
+            .prepare(action)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let response = http
+            .send_to(Method::GET, &url, headers, true, empty())
+            .await
+            .map_err(|e| failed(refused(&e)))?;
+        match response.status() {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => return Err(LfsError::Missing(answer.oid.clone())),
+            other => return Err(failed(format!("the download answered {other}"))),
+        }
+        let mut incoming = store
+            .receive(&oid, answer.size)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let mut body = response.into_body();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| failed(format!("the download broke: {e}")))?;
+            if let Ok(data) = frame.into_data() {
+                incoming
+                    .write(&data)
+                    .await
+                    .map_err(|e| failed(e.to_string()))?;
+            }
+        }
+        incoming.finish().await.map_err(|e| failed(e.to_string()))
+    }
+
+    /// Uploads the object `answer` asks for from `store`, then has the remote verify it; the
+    /// bytes sent (none when the remote has it already).
+    ///
+    /// # Errors
+    /// The object is not here, or the remote refused it.
+    pub async fn upload(&self, answer: &ObjectAnswer, store: &LfsStore) -> Result<u64, LfsError> {
+        let failed = |message: String| LfsError::Object {
+            oid: answer.oid.clone(),
+            message,
+        };
+        if let Some(error) = &answer.error {
+            return Err(failed(format!("{} ({})", error.message, error.code)));
+        }
+        let Some(action) = answer.actions.get("upload") else {
+            return Ok(0); // the remote has it
+        };
+        let oid = Oid::parse(&answer.oid).map_err(failed)?;
+        let file = store
+            .open(&oid)
+            .await
+            .map_err(|e| failed(format!("not stored here: {e}")))?;
+        let (http, url, mut headers) = self
+            .prepare(action)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        headers.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/octet-stream"),
+        );
+        let stream = ReaderStream::new(file).map_ok(hyper::body::Frame::data);
+        let body = SizedBody::new(StreamBody::new(stream), answer.size).boxed();
+        let response = http
+            .send_to(Method::PUT, &url, headers, true, body)
+            .await
+            .map_err(|e| failed(refused(&e)))?;
+        let status = response.status();
+        let _ = read_small(response).await;
+        if !status.is_success() {
+            return Err(failed(format!("the upload answered {status}")));
+        }
+        if let Some(verify) = answer.actions.get("verify") {
+            let (http, url, mut headers) = self
+                .prepare(verify)
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            headers.insert(header::ACCEPT, header::HeaderValue::from_static(LFS_JSON));
+            headers.insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static(LFS_JSON),
+            );
+            let body = serde_json::to_vec(&ObjectSpec {
+                oid: oid.as_str(),
+                size: answer.size,
+            })
+            .map_err(|e| failed(e.to_string()))?;
+            let response = http
+                .send_to(Method::POST, &url, headers, true, full(body))
+                .await
+                .map_err(|e| failed(refused(&e)))?;
+            let status = response.status();
+            let _ = read_small(response).await;
+            if !status.is_success() {
+                return Err(failed(format!("the verify answered {status}")));
+            }
+        }
+        Ok(answer.size)
+    }
+
+    /// The connection, URL and headers of an action.
+    async fn prepare(
+        &self,
+        action: &Action,
+    ) -> Result<(Arc<RemoteHttp>, Url, HeaderMap), LfsError> {
+        let url = Url::parse(&action.href)
+            .map_err(|e| LfsError::Remote(format!("an href is not a URL ({e})")))?;
+        let http = self.connection(&url).await?;
+        let mut headers = HeaderMap::new();
+        for (name, value) in &action.header {
+            if let (Ok(name), Ok(mut value)) = (
+                header::HeaderName::from_bytes(name.as_bytes()),
+                header::HeaderValue::from_str(value),
+            ) {
+                value.set_sensitive(true);
+                headers.insert(name, value);
+            }
+        }
+        Ok((http, url, headers))
+    }
+}
+
+fn full(body: Vec<u8>) -> RequestBody {
+    Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed()
+}
+
+fn empty() -> RequestBody {
+    full(Vec::new())
+}
+
+/// A refusal of the connection layer in words.
+fn refused(refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::Blocked(message) | Refusal::Unreachable(message) | Refusal::Tls(message) => {
+            message.clone()
+        }
+        Refusal::Redirect(target) => format!("redirected to {target}, which is not followed"),
+        Refusal::Timeout => "timed out".to_owned(),
+    }
+}
+
+/// A small answer whole (a batch answer, an error body): at most 64 MiB.
+async fn read_small(response: hyper::Response<hyper::body::Incoming>) -> Result<Bytes, LfsError> {
+    let limited = http_body_util::Limited::new(response.into_body(), 64 << 20);
+    limited
+        .collect()
+        .await
+        .map(http_body_util::Collected::to_bytes)
+        .map_err(|e| LfsError::Remote(format!("the answer broke off: {e}")))
+}
+
+/// Why the batch API refused, from its status and its `{"message"}`.
+fn batch_failure(status: StatusCode, body: &[u8]) -> String {
+    let message = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let message: String = message
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => format!(
+            "the LFS server refused access ({status}): check the credentials{}",
+            if message.is_empty() {
+                String::new()
+            } else {
+                format!(": {message}")
+            }
+        ),
+        StatusCode::NOT_FOUND => {
+            "the remote has no LFS server there (404): set the LFS endpoint".to_owned()
+        }
+        _ if message.is_empty() => format!("the batch API answered {status}"),
+        _ => format!("the batch API answered {status}: {message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_endpoint_is_derived_from_the_git_url_like_the_reference_client() {
+        let secs = Duration::from_secs(5);
+        let of = |url: &str, endpoint: Option<&str>| {
+            LfsRemote::new(url, endpoint, true, secs, None)
+                .unwrap()
+                .endpoint
+                .to_string()
+        };
+        assert_eq!(
+            of("https://example.com/team/app.git", None),
+            "https://example.com/team/app.git/info/lfs"
+        );
+        assert_eq!(
+            of("https://example.com/team/app", None),
+            "https://example.com/team/app.git/info/lfs"
+        );
+        assert_eq!(
+            of(
+                "https://example.com/a.git",
+                Some("https://lfs.example.com/x")
+            ),
+            "https://lfs.example.com/x"
+        );
+        assert!(LfsRemote::new("http://127.0.0.1/a.git", None, false, secs, None).is_err());
+    }
+}
