@@ -32,13 +32,15 @@ bench: deps
 # the openssl command (the https test makes its own certificate with it, and the webhook test's
 # post-receive hook signs with it) and curl (that hook's HTTP call), aiosmtpd (the SMTP server
 # that receives the notification emails in the tests), OpenSSH's sshd and ssh-keygen (the SSH
-# remote the SSH mirror tests start, with a host key of its own),
+# remote the SSH mirror tests start, with a host key of its own), git-lfs (the stock LFS
+# client the Git LFS tests push and clone with),
 # headless Chromium with its WebDriver for the end-to-end browser test (fonts-liberation
 # is only a recommendation of chromium's, but screenshots need a font), and for `make bench`
 # lighttpd (the stock remote, with git's http-backend) and wrk (HTTP load).
 deps:
 	@missing=""; \
 	command -v git >/dev/null 2>&1 || missing="$$missing git"; \
+	command -v git-lfs >/dev/null 2>&1 || missing="$$missing git-lfs"; \
 	command -v cc >/dev/null 2>&1 || missing="$$missing gcc libc6-dev"; \
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
 	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \

@@ -64,6 +64,8 @@ pub struct Config {
     pub mail_from: String,
     /// When set, `/metrics` needs `Authorization: Bearer` with it.
     pub metrics_token: Option<String>,
+    /// The largest Git LFS object accepted, in bytes (`MIRRORFORGE_LFS_MAX_OBJECT_SIZE`).
+    pub lfs_max_object_size: u64,
     /// How many wrong passwords are allowed, and within what time (not configurable from
     /// outside: the contract fixes them; tests shorten the window).
     pub login_throttle: LoginLimits,
@@ -126,6 +128,7 @@ struct FileConfig {
     registration: Option<String>,
     max_git_processes: Option<usize>,
     public_url: Option<String>,
+    lfs_max_object_size: Option<u64>,
 }
 
 impl Config {
@@ -231,6 +234,12 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        let lfs_max_object_size = parse_num(
+            "MIRRORFORGE_LFS_MAX_OBJECT_SIZE",
+            env("MIRRORFORGE_LFS_MAX_OBJECT_SIZE"),
+            file.lfs_max_object_size,
+            DEFAULT_LFS_MAX_OBJECT_SIZE,
+        )?;
         let registration_raw =
             get("MIRRORFORGE_REGISTRATION", file.registration).unwrap_or_else(|| "open".to_owned());
         let registration = match registration_raw.as_str() {
@@ -281,6 +290,7 @@ impl Config {
             max_git_processes,
             git_queue_wait: Duration::from_secs(10),
             public_url,
+            lfs_max_object_size,
             login_throttle: LoginLimits::default(),
         })
     }
@@ -326,6 +336,9 @@ impl Config {
         self.data_dir.join("repos")
     }
 }
+
+/// 5 GiB: the default bound on one Git LFS object.
+const DEFAULT_LFS_MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 
 /// Eight `git` processes per core, at least eight.
 fn default_git_processes() -> usize {
@@ -442,6 +455,10 @@ mod tests {
         assert_eq!(c.sync_timeout, 3600);
         assert_eq!(c.registration, Registration::Open);
         assert!(!c.allow_local_networks);
+        assert_eq!(c.lfs_max_object_size, 5 * 1024 * 1024 * 1024);
+        let c = with(&[("MIRRORFORGE_LFS_MAX_OBJECT_SIZE", "1048576")]).unwrap();
+        assert_eq!(c.lfs_max_object_size, 1_048_576);
+        assert!(with(&[("MIRRORFORGE_LFS_MAX_OBJECT_SIZE", "-1")]).is_err());
     }
 
     #[test]

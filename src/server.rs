@@ -17,6 +17,7 @@ use crate::{
     config::Config,
     db,
     git::serve::GitProcesses,
+    lfs::store::LfsStore,
     metrics::Metrics,
     mirror::{engine::Engine, scheduler, secrets::SecretBox},
     state::AppState,
@@ -60,6 +61,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         );
     }
     let throttle = Arc::new(LoginThrottle::new(config.login_throttle));
+    let lfs = Arc::new(LfsStore::new(&config.data_dir));
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::new());
     let engine = Engine::new(
@@ -83,6 +85,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         accounts: Arc::default(),
         repos: Arc::default(),
         metrics,
+        lfs,
     })
 }
 

@@ -9,6 +9,7 @@ use crate::{
     auth::throttle::LoginThrottle,
     config::Config,
     git::serve::GitProcesses,
+    lfs::store::LfsStore,
     metrics::Metrics,
     mirror::{engine::Engine, import::Importer, secrets::SecretBox},
     repos::lookups::RepoLookups,
@@ -35,6 +36,8 @@ pub struct AppState {
     pub repos: Arc<RepoLookups>,
     /// This server's Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// The Git LFS objects on disk.
+    pub lfs: Arc<LfsStore>,
 }
 
 impl AppState {

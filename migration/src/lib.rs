@@ -19,6 +19,7 @@ mod m20261202_000004_add_event_columns;
 mod m20261202_000005_add_notify_url;
 mod m20261202_000006_add_ssh_key;
 mod m20261202_000007_create_ssh_host_keys;
+mod m20261202_000008_create_lfs_objects;
 mod m20261202_000009_add_lfs_mirroring;
 
 /// Runs every migration of the schema in order.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_add_notify_url::Migration),
             Box::new(m20261202_000006_add_ssh_key::Migration),
             Box::new(m20261202_000007_create_ssh_host_keys::Migration),
+            Box::new(m20261202_000008_create_lfs_objects::Migration),
             Box::new(m20261202_000009_add_lfs_mirroring::Migration),
         ]
     }

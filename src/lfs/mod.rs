@@ -1,5 +1,10 @@
-//! Git LFS: objects stored content-addressed on disk ([`store`]), shared by the LFS server
-//! every repository speaks and by the mirrors that carry LFS objects.
+//! Git LFS: objects stored content-addressed on disk ([`store`]) and which repository references
+//! which ([`refs`]); the LFS server every repository speaks: the batch API ([`batch`]) and the
+//! transfers of single objects ([`transfer`]); and a remote's LFS server as a mirror uses it
+//! ([`client`]).
 
+pub mod batch;
 pub mod client;
+pub mod refs;
 pub mod store;
+pub mod transfer;

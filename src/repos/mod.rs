@@ -14,7 +14,9 @@ use crate::{
     config::Config,
     entities::{repository, user},
     error::{Error, FieldErrors, Result},
-    git, names,
+    git,
+    lfs::{self, store::LfsStore},
+    names,
 };
 
 /// A repository together with its owner, as most callers need both.
@@ -247,12 +249,20 @@ pub async fn list_owned(db: &DatabaseConnection, user: &user::Model) -> Result<V
         .collect())
 }
 
-/// Deletes the row and the directory on disk.
+/// Deletes the row, the directory on disk, and the LFS objects in `lfs` no other repository
+/// references.
 ///
 /// # Errors
 /// The database or the disk failed.
-pub async fn delete(db: &DatabaseConnection, config: &Config, repo: Repo) -> Result<()> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    config: &Config,
+    lfs: &LfsStore,
+    repo: Repo,
+) -> Result<()> {
     let path = repo.path(config);
+    // Before the row: its references go with it, and with them which objects were its.
+    lfs::refs::unlink_repository(db, lfs, repo.repo.id).await?;
     repo.repo.delete(db).await?;
     git::storage::remove(path).await
 }

@@ -14,16 +14,12 @@ use axum::{
 use serde::Deserialize;
 
 use crate::{
-    entities::user,
-    error::Error,
     git::serve::{self, ServeError, Service},
-    mirror::settings::rejects_push,
-    net::url_policy::redact,
-    repos::{self, Repo},
+    repos::Repo,
     state::AppState,
     web::extract::{
         ClientAddr,
-        caller::{credentials, resolve},
+        git_access::{self, Access, Refusal},
     },
 };
 
@@ -47,19 +43,8 @@ fn refuse(status: StatusCode, message: &str) -> Response {
     response
 }
 
-/// Too many wrong passwords from this address for this account: when to try again.
-fn throttled(retry_after_secs: u64) -> Response {
-    let mut response = refuse(
-        StatusCode::TOO_MANY_REQUESTS,
-        &Error::TooManyRequests { retry_after_secs }.to_string(),
-    );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-    response
-}
-
-/// Finds the repository and checks the caller (from `client`) may use `service` on it.
+/// Finds the repository and checks the caller (from `client`) may use `service` on it; a
+/// refusal in the form git clients understand.
 async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
@@ -68,62 +53,30 @@ async fn authorize(
     repo: &str,
     service: Service,
 ) -> Result<Repo, Response> {
-    let name = repo.strip_suffix(".git").unwrap_or(repo);
-    let internal = |e: Error| {
-        tracing::error!(error = %e, "git request failed");
-        refuse(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+    let access = if service == Service::ReceivePack {
+        Access::Write
+    } else {
+        Access::Read
     };
-    let viewer: Option<user::Model> = match credentials(headers) {
-        None => None,
-        Some(creds) => match resolve(state, &creds, client).await {
-            Ok(Some(user)) => Some(user),
-            Ok(None) => return Err(refuse(StatusCode::UNAUTHORIZED, "authentication failed")),
-            Err(Error::TooManyRequests { retry_after_secs }) => {
-                return Err(throttled(retry_after_secs));
-            }
-            Err(e) => return Err(internal(e)),
-        },
-    };
-    let found = repos::find(&state.db, owner, name)
+    git_access::authorize(state, headers, client, owner, repo, access)
         .await
-        .map_err(internal)?;
-    let needs_write = service == Service::ReceivePack;
-    let decision = match (found, viewer) {
-        // Anonymous: public repositories may be read; everything else asks for credentials,
-        // without revealing whether the repository exists.
-        (Some(repo), None) if !needs_write && repo.can_read(None) => Ok(repo),
-        (_, None) => Err(refuse(StatusCode::UNAUTHORIZED, "authentication required")),
-        (Some(repo), Some(user)) if repo.can_read(Some(&user)) => {
-            if needs_write && !repo.can_admin(Some(&user)) {
-                Err(refuse(
-                    StatusCode::FORBIDDEN,
-                    "only the owner or an administrator may push to this repository",
-                ))
-            } else {
-                Ok(repo)
+        .map_err(|refusal| match refusal {
+            Refusal::Mirror(repo) => mirror_refusal(&repo),
+            Refusal::Throttled(retry_after_secs) => {
+                let mut response = refuse(refusal.status(), &refusal.message());
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                response
             }
-        }
-        _ => Err(refuse(StatusCode::NOT_FOUND, "repository not found")),
-    }?;
-    if needs_write && rejects_push(&decision.repo) {
-        return Err(mirror_refusal(&decision));
-    }
-    Ok(decision)
+            refusal => refuse(refusal.status(), &refusal.message()),
+        })
 }
 
 /// A push to a repository that pulls from elsewhere: git shows an `ERR` line as
 /// "remote error: …", so the user reads why.
 fn mirror_refusal(repo: &Repo) -> Response {
-    let source = redact(
-        repo.repo
-            .upstream_url
-            .as_deref()
-            .unwrap_or("another repository"),
-    );
-    let message = format!(
-        "ERR {} is a mirror of {source}; pushes are not accepted. Push to {source} instead, or turn mirroring off.",
-        repo.full_name()
-    );
+    let message = format!("ERR {}", git_access::mirror_refusal(repo));
     let mut body = serve::service_announcement(Service::ReceivePack);
     body.push_str(&serve::pkt_line(&message));
     no_cache(

@@ -1,10 +1,11 @@
-//! HTTP routes: the JSON API (with its OpenAPI document and Swagger UI), the HTML pages and git
-//! smart HTTP, composed in [`app`].
+//! HTTP routes: the JSON API (with its OpenAPI document and Swagger UI), the HTML pages, git
+//! smart HTTP and the Git LFS server, composed in [`app`].
 
 pub mod api;
 pub mod extract;
 pub mod git_http;
 pub mod html;
+pub mod lfs;
 pub mod ops;
 pub mod swagger;
 
@@ -33,6 +34,7 @@ pub fn app(state: AppState, store: DbSessionStore) -> Router {
         .merge(api::router())
         .merge(swagger::router())
         .merge(git_http::router())
+        .merge(lfs::router())
         .merge(html::router())
         .merge(ops::router())
         .fallback(not_found)

@@ -13,6 +13,7 @@ mod e2e_browser;
 mod events;
 mod git_http;
 mod hot_paths;
+mod lfs;
 mod lifecycle;
 mod login_throttle;
 mod mirror_api;

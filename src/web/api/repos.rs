@@ -133,6 +133,6 @@ async fn remove(
     State(state): State<AppState>,
     access: ApiRepo<Admin>,
 ) -> Result<StatusCode, ApiError> {
-    repos::delete(&state.db, &state.config, access.repo).await?;
+    repos::delete(&state.db, &state.config, &state.lfs, access.repo).await?;
     Ok(StatusCode::NO_CONTENT)
 }

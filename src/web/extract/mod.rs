@@ -1,8 +1,10 @@
 //! Request extractors shared by the API and the pages: who is calling ([`caller`]), which
-//! repository they may use and how ([`repo_access`]), the body and query in the contract's
-//! error shape ([`input`]), the client's address and the public base URL ([`origin`]).
+//! repository they may use and how ([`repo_access`]; for git and LFS clients, [`git_access`]),
+//! the body and query in the contract's error shape ([`input`]), the client's address and the
+//! public base URL ([`origin`]).
 
 pub mod caller;
+pub mod git_access;
 pub mod input;
 pub mod origin;
 pub mod repo_access;

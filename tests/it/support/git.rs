@@ -83,6 +83,13 @@ impl Git {
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
+    /// `git lfs install` for this sandbox's `HOME`: every clone and work tree here runs the
+    /// LFS filters (the sandbox ignores the system's configuration).
+    pub async fn lfs_install(&self) {
+        self.ok(self.root.path(), &["lfs", "install", "--skip-repo"])
+            .await;
+    }
+
     /// `git init -b main NAME` inside the sandbox; returns the work tree.
     pub async fn init(&self, name: &str) -> PathBuf {
         let dir = self.path(name);

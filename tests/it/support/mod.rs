@@ -7,6 +7,7 @@ pub mod gateway;
 pub mod git;
 pub mod git_backend;
 pub mod html;
+pub mod lfs;
 pub mod mirror;
 pub mod process;
 pub mod server;

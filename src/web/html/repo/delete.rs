@@ -92,7 +92,7 @@ async fn delete(
     }
     let full_name = repo.full_name();
     let repo_id = repo.repo.id;
-    repos::delete(&state.db, &state.config, repo).await?;
+    repos::delete(&state.db, &state.config, &state.lfs, repo).await?;
     tracing::info!(repo_id, repo = %full_name, user_id = user.id, "repository deleted");
     set_flash(&session, format!("Repository {full_name} deleted.")).await?;
     Ok(Redirect::to("/").into_response())

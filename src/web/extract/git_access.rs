@@ -1,0 +1,145 @@
+//! Who may use a repository over git's HTTP protocols, smart HTTP and Git LFS alike: the same
+//! credentials (Basic with a password or a token, Bearer), the same throttling of passwords,
+//! the same read and write rules. Each protocol words a [`Refusal`] its own way.
+
+use std::net::IpAddr;
+
+use axum::http::{HeaderMap, StatusCode};
+
+use super::caller::{credentials, resolve};
+use crate::{
+    entities::user,
+    error::Error,
+    mirror::settings::rejects_push,
+    net::url_policy::redact,
+    repos::{self, Repo},
+    state::AppState,
+};
+
+/// What the client wants to do with the repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Clone, fetch, download LFS objects.
+    Read,
+    /// Push, upload LFS objects.
+    Write,
+}
+
+/// Why a client is turned away.
+#[derive(Debug)]
+pub enum Refusal {
+    /// No credentials, or wrong ones: ask for them (401 with `WWW-Authenticate`).
+    Unauthorized(&'static str),
+    /// Too many wrong passwords from this address for this account: seconds to wait.
+    Throttled(u64),
+    /// Known, but may not write.
+    Forbidden(&'static str),
+    /// No such repository, or a private one the caller may not see.
+    NotFound,
+    /// A write into a repository that pulls from elsewhere.
+    Mirror(Box<Repo>),
+    /// Something failed on our side (already logged).
+    Internal,
+}
+
+impl Refusal {
+    /// The status every protocol answers with (git's refusal of a push into a mirror is the
+    /// exception: it must answer 200 with an `ERR` line for git to show it).
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Forbidden(_) | Self::Mirror(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The sentence the client shows.
+    #[must_use]
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unauthorized(message) | Self::Forbidden(message) => (*message).to_owned(),
+            Self::Throttled(retry_after_secs) => Error::TooManyRequests {
+                retry_after_secs: *retry_after_secs,
+            }
+            .to_string(),
+            Self::NotFound => "repository not found".to_owned(),
+            Self::Mirror(repo) => mirror_refusal(repo),
+            Self::Internal => "internal server error".to_owned(),
+        }
+    }
+}
+
+/// Why a push into a repository that pulls from elsewhere is refused, naming the source
+/// without its credentials.
+#[must_use]
+pub fn mirror_refusal(repo: &Repo) -> String {
+    let source = redact(
+        repo.repo
+            .upstream_url
+            .as_deref()
+            .unwrap_or("another repository"),
+    );
+    format!(
+        "{} is a mirror of {source}; pushes are not accepted. Push to {source} instead, or turn mirroring off.",
+        repo.full_name()
+    )
+}
+
+/// Finds `owner/repo` (`repo` may end in `.git`) and checks the caller (by the `Authorization`
+/// in `headers`, from `client`) may have `access` to it. Anonymous callers may read public
+/// repositories; everything else asks them for credentials, without revealing whether the
+/// repository exists. Writing takes the owner or an administrator, and a repository that pulls
+/// from elsewhere refuses it.
+///
+/// # Errors
+/// The [`Refusal`] to answer with.
+pub async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: IpAddr,
+    owner: &str,
+    repo: &str,
+    access: Access,
+) -> Result<Repo, Refusal> {
+    let name = repo.strip_suffix(".git").unwrap_or(repo);
+    let internal = |e: Error| {
+        tracing::error!(error = %e, "git request failed");
+        Refusal::Internal
+    };
+    let viewer: Option<user::Model> = match credentials(headers) {
+        None => None,
+        Some(creds) => match resolve(state, &creds, client).await {
+            Ok(Some(user)) => Some(user),
+            Ok(None) => return Err(Refusal::Unauthorized("authentication failed")),
+            Err(Error::TooManyRequests { retry_after_secs }) => {
+                return Err(Refusal::Throttled(retry_after_secs));
+            }
+            Err(e) => return Err(internal(e)),
+        },
+    };
+    let found = repos::find(&state.db, owner, name)
+        .await
+        .map_err(internal)?;
+    let needs_write = access == Access::Write;
+    let decision = match (found, viewer) {
+        (Some(repo), None) if !needs_write && repo.can_read(None) => Ok(repo),
+        (_, None) => Err(Refusal::Unauthorized("authentication required")),
+        (Some(repo), Some(user)) if repo.can_read(Some(&user)) => {
+            if needs_write && !repo.can_admin(Some(&user)) {
+                Err(Refusal::Forbidden(
+                    "only the owner or an administrator may push to this repository",
+                ))
+            } else {
+                Ok(repo)
+            }
+        }
+        _ => Err(Refusal::NotFound),
+    }?;
+    if needs_write && rejects_push(&decision.repo) {
+        return Err(Refusal::Mirror(Box::new(decision)));
+    }
+    Ok(decision)
+}

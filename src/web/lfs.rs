@@ -1,0 +1,296 @@
+//! The Git LFS server every repository speaks, under `OWNER/REPO.git/info/lfs` (and
+//! `OWNER/REPO/info/lfs`): the batch API, the basic transfers of one object (`GET`/`PUT`) and
+//! `verify`. The same credentials and rules as git over HTTP; every answer but a download's
+//! content is `application/vnd.git-lfs+json`, errors as `{"message"}`.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Router,
+    body::Body,
+    extract::{Path, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use tokio_util::io::ReaderStream;
+
+use crate::{
+    lfs::{
+        batch::{self, Batch, BatchError, BatchRequest, Operation},
+        store::Oid,
+        transfer::{self, UploadError, UploadLimits, Verified},
+    },
+    repos::Repo,
+    state::AppState,
+    web::extract::{
+        ClientAddr,
+        git_access::{self, Access, Refusal},
+    },
+};
+
+/// The LFS routes, for `OWNER/REPO.git` and `OWNER/REPO`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/{owner}/{repo}/info/lfs/objects/batch", post(batch))
+        .route(
+            "/{owner}/{repo}/info/lfs/objects/{oid}",
+            get(download).put(upload),
+        )
+        .route("/{owner}/{repo}/info/lfs/verify", post(verify))
+}
+
+/// An LFS error: `{"message"}` in the LFS media type; 401 asks for Basic credentials, as git
+/// over HTTP does, so `git lfs` fills them in the same way.
+fn lfs_error(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "message": message }).to_string();
+    let mut response = lfs_json(status, body);
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"mirrorforge\""),
+        );
+    }
+    response
+}
+
+fn lfs_json(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(batch::MEDIA_TYPE),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+fn internal(error: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %error, "LFS request failed");
+    lfs_error(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+}
+
+/// Finds the repository and checks the caller may have `access` to it, exactly as for git.
+async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: std::net::IpAddr,
+    (owner, repo): &(String, String),
+    access: Access,
+) -> Result<Repo, Response> {
+    git_access::authorize(state, headers, client, owner, repo, access)
+        .await
+        .map_err(|refusal| {
+            let mut response = lfs_error(refusal.status(), &refusal.message());
+            if let Refusal::Throttled(retry_after_secs) = refusal {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            response
+        })
+}
+
+async fn batch(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Path(names): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let request: BatchRequest = match axum::body::to_bytes(body, batch::MAX_REQUEST_BYTES).await {
+        Ok(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(request) => request,
+            Err(e) => {
+                return lfs_error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &format!("the batch request is not valid: {e}"),
+                );
+            }
+        },
+        Err(_) => {
+            return lfs_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!(
+                    "a batch request may be at most {} bytes",
+                    batch::MAX_REQUEST_BYTES
+                ),
+            );
+        }
+    };
+    let access = match request.operation {
+        Operation::Download => Access::Read,
+        Operation::Upload => Access::Write,
+    };
+    let repo = match authorize(&state, &headers, client, &names, access).await {
+        Ok(repo) => repo,
+        Err(response) => return response,
+    };
+    // The transfers authenticate as this request did.
+    let header: BTreeMap<String, String> = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| ("Authorization".to_owned(), v.to_owned()))
+        .into_iter()
+        .collect();
+    let endpoint = Batch {
+        db: &state.db,
+        store: &state.lfs,
+        repository_id: repo.repo.id,
+        endpoint: format!(
+            "{}/{}.git/info/lfs",
+            state.config.base_url(),
+            repo.full_name()
+        ),
+        header,
+        max_object_size: state.config.lfs_max_object_size,
+    };
+    match endpoint.answer(request).await {
+        Ok(answer) => match serde_json::to_string(&answer) {
+            Ok(body) => lfs_json(StatusCode::OK, body),
+            Err(e) => internal(&e),
+        },
+        Err(BatchError::Internal(e)) => internal(&e),
+        Err(e @ BatchError::TooManyObjects(_)) => {
+            lfs_error(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string())
+        }
+        Err(e) => lfs_error(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+    }
+}
+
+async fn download(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Path((owner, repo, oid)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let repo = match authorize(&state, &headers, client, &(owner, repo), Access::Read).await {
+        Ok(repo) => repo,
+        Err(response) => return response,
+    };
+    let oid = match Oid::parse(&oid) {
+        Ok(oid) => oid,
+        Err(message) => return lfs_error(StatusCode::UNPROCESSABLE_ENTITY, &message),
+    };
+    match transfer::download(&state.db, &state.lfs, repo.repo.id, &oid).await {
+        Ok(Some((file, size))) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/octet-stream"),
+                ),
+                (header::CONTENT_LENGTH, HeaderValue::from(size)),
+            ],
+            // Read and sent a piece at a time: never the whole object in memory.
+            Body::from_stream(ReaderStream::with_capacity(file, 64 * 1024)),
+        )
+            .into_response(),
+        Ok(None) => lfs_error(StatusCode::NOT_FOUND, &format!("object {oid} not found")),
+        Err(e) => internal(&e),
+    }
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Path((owner, repo, oid)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let repo = match authorize(&state, &headers, client, &(owner, repo), Access::Write).await {
+        Ok(repo) => repo,
+        Err(response) => return response,
+    };
+    let oid = match Oid::parse(&oid) {
+        Ok(oid) => oid,
+        Err(message) => return lfs_error(StatusCode::UNPROCESSABLE_ENTITY, &message),
+    };
+    // The size the content must have: what the client says it sends.
+    let Some(size) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        return lfs_error(
+            StatusCode::LENGTH_REQUIRED,
+            "an upload needs a Content-Length: the size of the object",
+        );
+    };
+    match transfer::upload(
+        &state.db,
+        &state.lfs,
+        repo.repo.id,
+        (&oid, size),
+        UploadLimits {
+            max_object_size: state.config.lfs_max_object_size,
+            // Like a git push: a client that stops sending is let go.
+            idle_timeout: state.config.git_idle_timeout,
+        },
+        body.into_data_stream(),
+    )
+    .await
+    {
+        Ok(()) => lfs_json(StatusCode::OK, String::new()),
+        Err(e @ UploadError::TooLarge { .. }) => {
+            lfs_error(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string())
+        }
+        Err(e @ UploadError::Mismatch(_)) => {
+            lfs_error(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string())
+        }
+        Err(e @ UploadError::Interrupted(_)) => lfs_error(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e @ UploadError::Stalled(_)) => lfs_error(StatusCode::REQUEST_TIMEOUT, &e.to_string()),
+        Err(UploadError::Internal(e)) => internal(&e),
+    }
+}
+
+/// The body of a verify request.
+#[derive(Deserialize)]
+struct VerifyRequest {
+    oid: String,
+    size: i64,
+}
+
+async fn verify(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Path(names): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let repo = match authorize(&state, &headers, client, &names, Access::Write).await {
+        Ok(repo) => repo,
+        Err(response) => return response,
+    };
+    let parsed = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| {
+            serde_json::from_slice::<VerifyRequest>(&bytes).map_err(|e| e.to_string())
+        });
+    let (oid, size) = match parsed.and_then(|r| {
+        let oid = Oid::parse(&r.oid)?;
+        let size = u64::try_from(r.size).map_err(|_| "the size must not be negative")?;
+        Ok((oid, size))
+    }) {
+        Ok(found) => found,
+        Err(message) => {
+            return lfs_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("the verify request is not valid: {message}"),
+            );
+        }
+    };
+    match transfer::verify(&state.db, &state.lfs, repo.repo.id, &oid, size).await {
+        Ok(Verified::Stored) => lfs_json(StatusCode::OK, String::new()),
+        Ok(Verified::Missing) => {
+            lfs_error(StatusCode::NOT_FOUND, &format!("object {oid} not found"))
+        }
+        Ok(Verified::OtherSize(stored)) => lfs_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("object {oid} has {stored} bytes, not {size}"),
+        ),
+        Err(e) => internal(&e),
+    }
+}
