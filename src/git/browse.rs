@@ -32,7 +32,12 @@ pub struct Overview {
     pub tags: Vec<String>,
     /// Latest commits of the default branch, newest first.
     pub commits: Vec<CommitSummary>,
+    /// Files of the default branch stored with Git LFS (path, size), at most [`LFS_LISTED`].
+    pub lfs_files: Vec<(String, u64)>,
 }
+
+/// How many LFS files the repository page lists.
+pub const LFS_LISTED: usize = 200;
 
 impl Overview {
     /// True when nothing has been pushed yet.
@@ -77,6 +82,9 @@ fn read_overview(path: &std::path::Path, limit: usize) -> Result<Overview> {
         .as_deref()
         .and_then(|r| r.strip_prefix("refs/heads/"))
         .map(str::to_owned);
+    if let Some(reference) = &default_ref {
+        overview.lfs_files = lfs_files(&repo, reference).unwrap_or_default();
+    }
     if let Some(reference) = default_ref {
         let mut walk = repo.revwalk().map_err(Error::internal)?;
         walk.push_ref(&reference).map_err(Error::internal)?;
@@ -98,4 +106,31 @@ fn read_overview(path: &std::path::Path, limit: usize) -> Result<Overview> {
         }
     }
     Ok(overview)
+}
+
+/// The LFS pointers in the tree of `reference`: each small blob read as a pointer (a large one
+/// is never read), until [`LFS_LISTED`] are found.
+fn lfs_files(repo: &git2::Repository, reference: &str) -> Result<Vec<(String, u64)>> {
+    let tree = repo
+        .find_reference(reference)
+        .and_then(|r| r.peel_to_tree())
+        .map_err(Error::internal)?;
+    let odb = repo.odb().map_err(Error::internal)?;
+    let mut found = Vec::new();
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        if found.len() >= LFS_LISTED {
+            return git2::TreeWalkResult::Abort;
+        }
+        if entry.kind() == Some(git2::ObjectType::Blob)
+            && matches!(odb.read_header(entry.id()), Ok((size, _)) if size < 1024)
+            && let Ok(blob) = repo.find_blob(entry.id())
+            && let Some(pointer) = super::mirror::lfs_pointers::parse(blob.content())
+        {
+            let name = entry.name().unwrap_or("?");
+            found.push((format!("{dir}{name}"), pointer.size));
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .ok();
+    Ok(found)
 }

@@ -6,6 +6,7 @@ pub mod connect;
 pub mod engine;
 pub mod host_keys;
 pub mod import;
+pub mod lfs;
 pub mod notify;
 pub mod overview;
 pub mod preview;

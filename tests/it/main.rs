@@ -14,6 +14,7 @@ mod events;
 mod git_http;
 mod hot_paths;
 mod lfs;
+mod lfs_mirror;
 mod lifecycle;
 mod login_throttle;
 mod mirror_api;

@@ -323,6 +323,30 @@ pub fn plan_push(
     changes
 }
 
+/// The LFS objects a push by `rules` would make the remote need: those the commits of the
+/// selected refs here point to, which the remote's refs do not reach (one request: the
+/// remote's advertisement).
+///
+/// # Errors
+/// The remote cannot be read, or the repository here.
+pub fn lfs_to_push(
+    repo_path: &Path,
+    transfer: &Arc<Transfer>,
+    rules: &PushRules,
+) -> Result<BTreeMap<String, u64>, TransferError> {
+    let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
+    let local = local_refs(&repo, false).map_err(|e| failure(transfer, &e))?;
+    let listed = transfer.advertise(GitService::ReceivePack)?;
+    let tips: Vec<Oid> = local
+        .iter()
+        .filter(|(name, _)| rules.filter.selects(name))
+        .map(|(_, oid)| *oid)
+        .collect();
+    let known: Vec<Oid> = listed.refs.values().copied().collect();
+    lfs_pointers::introduced(&repo, &tips, &known)
+        .map_err(|e| TransferError::Other(format!("could not read the commits to push: {e}")))
+}
+
 /// Threads the pack builder uses for a push: one per core (libgit2's default is one).
 #[must_use]
 pub fn default_pack_threads() -> u32 {

@@ -12,12 +12,14 @@ use super::{OneTimeClone, RunResult, Target};
 use crate::{
     config::Config,
     entities::{mirror_enums::MirrorDirection, push_mirror, repository},
+    git::mirror::transport::Transfer,
     git::mirror::{
         self as transfer, Credentials, Limits, Outcome, Progress, PushRules, error::TransferError,
         filter::RefFilter,
     },
     mirror::{
         connect::{self, SshAccess},
+        lfs,
         secrets::SecretBox,
     },
 };
@@ -174,7 +176,39 @@ impl Pipeline<'_> {
         let ssh = SshAccess::for_remote(self.db, self.secrets, repo, url)
             .await
             .map_err(TransferError::Other)?;
-        let transfer = connect::transfer_to(self.config, url, &creds, ssh, limits)?;
+        let transfer = connect::transfer_to(self.config, url, &creds, ssh, limits.clone())?;
+        if let Way::Pull(filter) = &way
+            && repo.lfs_enabled
+        {
+            let outcome = self
+                .pull_with_lfs(
+                    repo,
+                    filter.clone(),
+                    url,
+                    &creds,
+                    &transfer,
+                    repo_path,
+                    progress,
+                )
+                .await;
+            connect::pin_host_key(self.db, repo.id, &transfer).await;
+            return outcome;
+        }
+        let mut lfs_pushed = (0, 0);
+        if let Way::Push(rules) = &way
+            && repo.lfs_enabled
+        {
+            lfs_pushed = self
+                .push_lfs(
+                    repo,
+                    rules.clone(),
+                    url,
+                    &creds,
+                    &transfer,
+                    repo_path.clone(),
+                )
+                .await?;
+        }
         let progress = Arc::clone(progress);
         let span = tracing::Span::current();
         let working = Arc::clone(&transfer);
@@ -193,6 +227,96 @@ impl Pipeline<'_> {
         .await
         .unwrap_or_else(|e| Err(TransferError::Other(format!("internal error: {e}"))));
         connect::pin_host_key(self.db, repo.id, &transfer).await;
-        outcome
+        outcome.map(|mut outcome| {
+            (outcome.lfs_objects, outcome.lfs_bytes) = lfs_pushed;
+            outcome
+        })
+    }
+
+    /// Before a push: uploads the LFS objects its refs need and the target lacks; the objects
+    /// and bytes uploaded.
+    async fn push_lfs(
+        &self,
+        repo: &repository::Model,
+        rules: PushRules,
+        url: &str,
+        creds: &Credentials,
+        transfer: &Arc<Transfer>,
+        repo_path: PathBuf,
+    ) -> Result<(u64, u64), TransferError> {
+        let working = Arc::clone(transfer);
+        let pointers = tokio::task::spawn_blocking(move || {
+            let pointers = transfer::lfs_to_push(&repo_path, &working, &rules);
+            working.finish();
+            pointers
+        })
+        .await
+        .unwrap_or_else(|e| Err(TransferError::Other(format!("internal error: {e}"))))?;
+        let limits = transfer.limits().clone();
+        let remaining = limits
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        tokio::select! {
+            biased;
+            () = limits.cancel.cancelled() => Err(TransferError::Cancelled),
+            done = tokio::time::timeout(
+                remaining,
+                lfs::push_objects(self.db, self.config, repo, url, creds, &pointers),
+            ) => done
+                .map_err(|_| TransferError::Timeout(limits.timeout_secs))?
+                .map_err(TransferError::Other),
+        }
+    }
+
+    /// A pull that also carries LFS objects: the git objects first, then every LFS object
+    /// their commits point to, and only then the refs (a missing object leaves them where
+    /// they were).
+    #[allow(clippy::too_many_arguments)]
+    async fn pull_with_lfs(
+        &self,
+        repo: &repository::Model,
+        filter: RefFilter,
+        url: &str,
+        creds: &Credentials,
+        transfer: &Arc<Transfer>,
+        repo_path: PathBuf,
+        progress: &Arc<Progress>,
+    ) -> Result<Outcome, TransferError> {
+        let span = tracing::Span::current();
+        let (working, path, progress) = (
+            Arc::clone(transfer),
+            repo_path.clone(),
+            Arc::clone(progress),
+        );
+        let staged = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let staged =
+                transfer::fetch_objects(&path, &working, &progress, &filter).and_then(|staged| {
+                    let pointers = staged.lfs_pointers(&path)?;
+                    Ok((staged, pointers))
+                });
+            working.finish();
+            staged
+        })
+        .in_current_span()
+        .await
+        .unwrap_or_else(|e| Err(TransferError::Other(format!("internal error: {e}"))))?;
+        let (staged, pointers) = staged;
+        let limits = transfer.limits().clone();
+        let remaining = limits
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        let fetched = tokio::select! {
+            biased;
+            () = limits.cancel.cancelled() => return Err(TransferError::Cancelled),
+            done = tokio::time::timeout(
+                remaining,
+                lfs::pull_objects(self.db, self.config, repo, url, creds, &pointers),
+            ) => done.map_err(|_| TransferError::Timeout(limits.timeout_secs))?,
+        }
+        .map_err(TransferError::Other)?;
+        tokio::task::spawn_blocking(move || staged.apply(&repo_path, fetched))
+            .await
+            .unwrap_or_else(|e| Err(TransferError::Other(format!("internal error: {e}"))))
     }
 }

@@ -27,7 +27,7 @@ use crate::{
         extract::{BaseUrl, PageRepo, Read},
         html::{
             forms::{from_htmx, no_store},
-            mirror::sync_widget::{Place, SyncWidget},
+            mirror::sync_widget::{Place, SyncWidget, human_bytes},
             page::{Layout, TimeView},
         },
     },
@@ -81,6 +81,8 @@ struct RepoContents {
     tags: Vec<String>,
     /// The latest commits of the default branch, newest first.
     commits: Vec<CommitRow>,
+    /// Files of the default branch kept with Git LFS: path and size in words.
+    lfs_files: Vec<(String, String)>,
 }
 
 impl RepoContents {
@@ -100,6 +102,11 @@ impl RepoContents {
             push_branch: DEFAULT_BRANCH,
             branches: overview.branches,
             tags: overview.tags,
+            lfs_files: overview
+                .lfs_files
+                .into_iter()
+                .map(|(path, size)| (path, human_bytes(size)))
+                .collect(),
             commits: overview
                 .commits
                 .into_iter()
@@ -253,6 +260,7 @@ mod tests {
                 branches: Vec::new(),
                 tags: Vec::new(),
                 commits: Vec::new(),
+                lfs_files: Vec::new(),
             },
         }
         .render()
@@ -276,6 +284,7 @@ mod tests {
             branches: Vec::new(),
             tags: Vec::new(),
             commits: Vec::new(),
+            lfs_files: Vec::new(),
         }
     }
 
