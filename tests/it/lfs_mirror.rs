@@ -9,13 +9,14 @@ use serde_json::{Value, json};
 use crate::support::{
     Db, Git, TestServer, TestUser,
     lfs::{oid_of, pseudo_random},
-    mirror::{call, patch, runs, settle, start, sync_now},
+    mirror::{call, import_body, patch, runs, settle, start, sync_now},
     on_both_databases,
 };
 
 on_both_databases!(
     a_pull_mirror_with_lfs_carries_every_object_and_stops_at_a_missing_one,
     a_push_mirror_gets_the_lfs_objects_its_refs_need,
+    an_import_with_lfs_brings_the_objects_and_keeps_lfs_on,
 );
 
 /// A work tree tracking `*.bin` with LFS, holding `files`, committed and pushed to `url`.
@@ -168,4 +169,33 @@ async fn a_push_mirror_gets_the_lfs_objects_its_refs_need(db: Db) {
     // Nothing new: nothing uploaded again.
     let (_, run) = sync(&s, &owner, "app").await;
     assert_eq!(run["lfs_objects_transferred"], 0, "{run}");
+}
+
+async fn an_import_with_lfs_brings_the_objects_and_keeps_lfs_on(db: Db) {
+    let (s, owner) = start(&db).await;
+    s.create_repo(&owner, "up", true).await;
+    let git = Git::new();
+    git.lfs_install().await;
+    let big = pseudo_random(250 * 1024, 31);
+    let up = s.git_url(Some(("owner", &owner.token)), "owner", "up");
+    push_lfs_files(&git, &up, "work", &[("big.bin", &big)]).await;
+
+    import_body(
+        &s,
+        &owner,
+        json!({"name": "copy", "clone_url": s.git_url(None, "owner", "up"), "mirror": true,
+               "auth_username": "owner", "auth_password": owner.token, "lfs": true}),
+    )
+    .await
+    .expect(201);
+    let status = settle(&s, &owner, "copy").await;
+    assert_eq!(status["sync_status"], "success", "{status}");
+    assert_eq!(
+        runs(&s, &owner, "copy").await[0]["lfs_objects_transferred"],
+        1
+    );
+    let settings = call(&s, "GET", "/api/v1/repos/owner/copy/mirror", &owner, None).await;
+    assert_eq!(settings.json()["lfs_enabled"], true);
+    let dir = clone(&s, &owner, &git, "copy", "copy-clone").await;
+    assert!(std::fs::read(dir.join("big.bin")).unwrap() == big);
 }
