@@ -23,7 +23,7 @@ pub const MAX_OBJECTS: usize = 10_000;
 pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
 
 /// What the client wants to do with the objects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Operation {
     /// Fetch them (needs read access).
@@ -32,26 +32,26 @@ pub enum Operation {
     Upload,
 }
 
-/// A batch request.
-#[derive(Debug, Deserialize)]
+/// A batch request (received by the server, sent by a mirror's client).
+#[derive(Debug, Serialize, Deserialize)]
 pub struct BatchRequest {
     /// Download or upload.
     pub operation: Operation,
     /// The transfer adapters the client knows; omitted means `basic`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfers: Option<Vec<String>>,
     /// The ref the objects belong to (accepted, not used).
-    #[serde(default, rename = "ref")]
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
     pub reference: Option<serde_json::Value>,
     /// The objects, by oid and size.
     pub objects: Vec<ObjectSpec>,
     /// The hash the oids are made with; omitted means `sha256`, the only one there is.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_algo: Option<String>,
 }
 
 /// One object a request names, as given (checked per object: a bad one fails only itself).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ObjectSpec {
     /// Its oid, as the client wrote it.
     pub oid: String,
@@ -71,8 +71,8 @@ pub struct BatchResponse {
 }
 
 /// What the server says about one object: actions to take (none for an upload the server
-/// already has), or an error.
-#[derive(Debug, Serialize)]
+/// already has), or an error (sent by the server, read by a mirror's client).
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ObjectAnswer {
     /// The oid as asked.
     pub oid: String,
@@ -90,7 +90,7 @@ pub struct ObjectAnswer {
 }
 
 /// The requests the client makes for one object.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Actions {
     /// `GET` the content.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -105,12 +105,12 @@ pub struct Actions {
 
 /// One request to make: where, and with which headers (credentials: its `Debug` shows only
 /// their names).
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 pub struct Action {
     /// Absolute URL.
     pub href: String,
     /// Headers to send with it.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub header: BTreeMap<String, String>,
 }
 
@@ -124,7 +124,7 @@ impl std::fmt::Debug for Action {
 }
 
 /// A per-object error.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ObjectError {
     /// 404 (no such object here) or 422 (a bad oid or size).
     pub code: u16,

@@ -11,18 +11,18 @@ use bytes::Bytes;
 use futures_util::TryStreamExt;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::{HeaderMap, Method, StatusCode, header};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio_util::io::ReaderStream;
 use url::Url;
 
-use super::store::{LfsStore, Oid};
+use super::{
+    batch::{Action, BatchRequest, MEDIA_TYPE, ObjectAnswer, ObjectSpec, Operation},
+    store::{LfsStore, Oid},
+};
 use crate::net::{
     remote_http::{Refusal, RemoteHttp, RequestBody, SizedBody},
     remote_url::RemoteUrl,
 };
-
-/// The media type of every batch API request and answer.
-const LFS_JSON: &str = "application/vnd.git-lfs+json";
 
 /// Objects asked for in one batch request (the reference client's default).
 const BATCH_SIZE: usize = 100;
@@ -46,60 +46,11 @@ pub enum LfsError {
     Remote(String),
 }
 
-/// Which way objects go.
-#[derive(Debug, Clone, Copy, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Operation {
-    /// From the remote.
-    Download,
-    /// To the remote.
-    Upload,
-}
-
-#[derive(Serialize)]
-struct BatchRequest<'a> {
-    operation: Operation,
-    transfers: [&'static str; 1],
-    objects: Vec<ObjectSpec<'a>>,
-    hash_algo: &'static str,
-}
-
-#[derive(Serialize)]
-struct ObjectSpec<'a> {
-    oid: &'a str,
-    size: u64,
-}
-
+/// What a batch answer holds for a client: the answer per object (the rest is fixed).
 #[derive(Deserialize)]
-struct BatchResponse {
+struct BatchAnswer {
     #[serde(default)]
     objects: Vec<ObjectAnswer>,
-}
-
-/// The remote's answer for one object.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ObjectAnswer {
-    /// The object.
-    pub oid: String,
-    /// Its size.
-    #[serde(default)]
-    pub size: u64,
-    #[serde(default)]
-    actions: HashMap<String, Action>,
-    error: Option<ObjectError>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct Action {
-    href: String,
-    #[serde(default)]
-    header: HashMap<String, String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct ObjectError {
-    code: u16,
-    message: String,
 }
 
 /// One remote's LFS server.
@@ -201,22 +152,17 @@ impl LfsRemote {
         for chunk in objects.chunks(BATCH_SIZE) {
             let request = BatchRequest {
                 operation,
-                transfers: ["basic"],
-                objects: chunk
-                    .iter()
-                    .map(|(oid, size)| ObjectSpec {
-                        oid: oid.as_str(),
-                        size: *size,
-                    })
-                    .collect(),
-                hash_algo: "sha256",
+                transfers: Some(vec!["basic".to_owned()]),
+                reference: None,
+                objects: chunk.iter().map(|(oid, size)| spec(oid, *size)).collect(),
+                hash_algo: Some("sha256".to_owned()),
             };
             let body = serde_json::to_vec(&request).map_err(|e| LfsError::Remote(e.to_string()))?;
             let mut headers = HeaderMap::new();
-            headers.insert(header::ACCEPT, header::HeaderValue::from_static(LFS_JSON));
+            headers.insert(header::ACCEPT, header::HeaderValue::from_static(MEDIA_TYPE));
             headers.insert(
                 header::CONTENT_TYPE,
-                header::HeaderValue::from_static(LFS_JSON),
+                header::HeaderValue::from_static(MEDIA_TYPE),
             );
             let response = http
                 .send_to(Method::POST, &target, headers, true, full(body))
@@ -227,7 +173,7 @@ impl LfsRemote {
             if status != StatusCode::OK {
                 return Err(LfsError::Remote(batch_failure(status, &body)));
             }
-            let parsed: BatchResponse = serde_json::from_slice(&body).map_err(|e| {
+            let parsed: BatchAnswer = serde_json::from_slice(&body).map_err(|e| {
                 LfsError::Remote(format!("the batch API answered something else ({e})"))
             })?;
             answers.extend(parsed.objects);
@@ -253,9 +199,11 @@ impl LfsRemote {
             });
         }
         let oid = Oid::parse(&answer.oid).map_err(failed)?;
+        let size = size_of(answer).map_err(failed)?;
         let action = answer
             .actions
-            .get("download")
+            .as_ref()
+            .and_then(|a| a.download.as_ref())
             .ok_or_else(|| failed("the remote offered no download".to_owned()))?;
         let (http, url, headers) = self
             .prepare(action)
@@ -271,7 +219,7 @@ impl LfsRemote {
             other => return Err(failed(format!("the download answered {other}"))),
         }
         let mut incoming = store
-            .receive(&oid, answer.size)
+            .receive(&oid, size)
             .await
             .map_err(|e| failed(e.to_string()))?;
         let mut body = response.into_body();
@@ -300,10 +248,12 @@ impl LfsRemote {
         if let Some(error) = &answer.error {
             return Err(failed(format!("{} ({})", error.message, error.code)));
         }
-        let Some(action) = answer.actions.get("upload") else {
+        let actions = answer.actions.as_ref();
+        let Some(action) = actions.and_then(|a| a.upload.as_ref()) else {
             return Ok(0); // the remote has it
         };
         let oid = Oid::parse(&answer.oid).map_err(failed)?;
+        let size = size_of(answer).map_err(failed)?;
         let file = store
             .open(&oid)
             .await
@@ -317,7 +267,7 @@ impl LfsRemote {
             header::HeaderValue::from_static("application/octet-stream"),
         );
         let stream = ReaderStream::new(file).map_ok(hyper::body::Frame::data);
-        let body = SizedBody::new(StreamBody::new(stream), answer.size).boxed();
+        let body = SizedBody::new(StreamBody::new(stream), size).boxed();
         let response = http
             .send_to(Method::PUT, &url, headers, true, body)
             .await
@@ -327,21 +277,17 @@ impl LfsRemote {
         if !status.is_success() {
             return Err(failed(format!("the upload answered {status}")));
         }
-        if let Some(verify) = answer.actions.get("verify") {
+        if let Some(verify) = actions.and_then(|a| a.verify.as_ref()) {
             let (http, url, mut headers) = self
                 .prepare(verify)
                 .await
                 .map_err(|e| failed(e.to_string()))?;
-            headers.insert(header::ACCEPT, header::HeaderValue::from_static(LFS_JSON));
+            headers.insert(header::ACCEPT, header::HeaderValue::from_static(MEDIA_TYPE));
             headers.insert(
                 header::CONTENT_TYPE,
-                header::HeaderValue::from_static(LFS_JSON),
+                header::HeaderValue::from_static(MEDIA_TYPE),
             );
-            let body = serde_json::to_vec(&ObjectSpec {
-                oid: oid.as_str(),
-                size: answer.size,
-            })
-            .map_err(|e| failed(e.to_string()))?;
+            let body = serde_json::to_vec(&spec(&oid, size)).map_err(|e| failed(e.to_string()))?;
             let response = http
                 .send_to(Method::POST, &url, headers, true, full(body))
                 .await
@@ -352,7 +298,7 @@ impl LfsRemote {
                 return Err(failed(format!("the verify answered {status}")));
             }
         }
-        Ok(answer.size)
+        Ok(size)
     }
 
     /// The connection, URL and headers of an action.
@@ -375,6 +321,19 @@ impl LfsRemote {
         }
         Ok((http, url, headers))
     }
+}
+
+/// An object as a batch request or a verify names it.
+fn spec(oid: &Oid, size: u64) -> ObjectSpec {
+    ObjectSpec {
+        oid: oid.as_str().to_owned(),
+        size: i64::try_from(size).unwrap_or(i64::MAX),
+    }
+}
+
+/// The size an answer gives, which must not be negative.
+fn size_of(answer: &ObjectAnswer) -> Result<u64, String> {
+    u64::try_from(answer.size).map_err(|_| format!("the remote gave the size {}", answer.size))
 }
 
 fn full(body: Vec<u8>) -> RequestBody {

@@ -108,15 +108,11 @@ pub fn transfer_to(
     let runtime = tokio::runtime::Handle::current();
     let wire = match GitRemote::parse(url, allow_local).map_err(TransferError::Other)? {
         GitRemote::Http(remote) => {
-            let login = creds.username.as_deref().unwrap_or("git");
-            let credentials = creds
-                .is_set()
-                .then(|| (login, creds.password.as_deref().unwrap_or("")));
             let http = RemoteHttp::new(
                 &remote,
                 allow_local,
                 Duration::from_secs(limits.timeout_secs),
-                credentials,
+                creds.basic(),
             )
             .map_err(|_| TransferError::Other("URL has no host".to_owned()))?;
             Wire::Http(Arc::new(http))

@@ -11,7 +11,8 @@ use crate::{
     entities::repository,
     git::mirror::Credentials,
     lfs::{
-        client::{LfsRemote, Operation},
+        batch::Operation,
+        client::LfsRemote,
         refs,
         store::{LfsStore, Oid},
     },
@@ -60,18 +61,12 @@ pub async fn pull_objects(
                 .to_owned(),
         );
     }
-    let credentials = creds.is_set().then(|| {
-        (
-            creds.username.clone().unwrap_or_else(|| "git".to_owned()),
-            creds.password.clone().unwrap_or_default(),
-        )
-    });
     let remote = LfsRemote::new(
         url,
         endpoint,
         config.allow_local_networks,
         REQUEST_TIMEOUT,
-        credentials,
+        owned(creds),
     )
     .map_err(|e| e.to_string())?;
     let answers = remote
@@ -136,18 +131,12 @@ pub async fn push_objects(
         }
         wanted.push((oid, *size));
     }
-    let credentials = creds.is_set().then(|| {
-        (
-            creds.username.clone().unwrap_or_else(|| "git".to_owned()),
-            creds.password.clone().unwrap_or_default(),
-        )
-    });
     let remote = LfsRemote::new(
         url,
         None,
         config.allow_local_networks,
         REQUEST_TIMEOUT,
-        credentials,
+        owned(creds),
     )
     .map_err(|e| e.to_string())?;
     let answers = remote
@@ -167,4 +156,11 @@ pub async fn push_objects(
     }
     tracing::info!(objects, bytes, "LFS objects pushed");
     Ok((objects, bytes))
+}
+
+/// The Basic credentials of `creds`, owned by the LFS client.
+fn owned(creds: &Credentials) -> Option<(String, String)> {
+    creds
+        .basic()
+        .map(|(login, password)| (login.to_owned(), password.to_owned()))
 }

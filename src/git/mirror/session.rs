@@ -27,6 +27,18 @@ impl Credentials {
     pub fn is_set(&self) -> bool {
         self.username.is_some() || self.password.is_some()
     }
+
+    /// Login and password for Basic authentication, when set (the login `git` when only a
+    /// password is: many hosts take any name with a token).
+    #[must_use]
+    pub fn basic(&self) -> Option<(&str, &str)> {
+        self.is_set().then(|| {
+            (
+                self.username.as_deref().unwrap_or("git"),
+                self.password.as_deref().unwrap_or(""),
+            )
+        })
+    }
 }
 
 impl std::fmt::Debug for Credentials {

@@ -252,20 +252,11 @@ impl Pipeline<'_> {
         })
         .await
         .unwrap_or_else(|e| Err(TransferError::Other(format!("internal error: {e}"))))?;
-        let limits = transfer.limits().clone();
-        let remaining = limits
-            .deadline
-            .saturating_duration_since(std::time::Instant::now());
-        tokio::select! {
-            biased;
-            () = limits.cancel.cancelled() => Err(TransferError::Cancelled),
-            done = tokio::time::timeout(
-                remaining,
-                lfs::push_objects(self.db, self.config, repo, url, creds, &pointers),
-            ) => done
-                .map_err(|_| TransferError::Timeout(limits.timeout_secs))?
-                .map_err(TransferError::Other),
-        }
+        within(
+            transfer.limits(),
+            lfs::push_objects(self.db, self.config, repo, url, creds, &pointers),
+        )
+        .await
     }
 
     /// A pull that also carries LFS objects: the git objects first, then every LFS object
@@ -302,21 +293,30 @@ impl Pipeline<'_> {
         .await
         .unwrap_or_else(|e| Err(TransferError::Other(format!("internal error: {e}"))))?;
         let (staged, pointers) = staged;
-        let limits = transfer.limits().clone();
-        let remaining = limits
-            .deadline
-            .saturating_duration_since(std::time::Instant::now());
-        let fetched = tokio::select! {
-            biased;
-            () = limits.cancel.cancelled() => return Err(TransferError::Cancelled),
-            done = tokio::time::timeout(
-                remaining,
-                lfs::pull_objects(self.db, self.config, repo, url, creds, &pointers),
-            ) => done.map_err(|_| TransferError::Timeout(limits.timeout_secs))?,
-        }
-        .map_err(TransferError::Other)?;
+        let fetched = within(
+            transfer.limits(),
+            lfs::pull_objects(self.db, self.config, repo, url, creds, &pointers),
+        )
+        .await?;
         tokio::task::spawn_blocking(move || staged.apply(&repo_path, fetched))
             .await
             .unwrap_or_else(|e| Err(TransferError::Other(format!("internal error: {e}"))))
+    }
+}
+
+/// Runs `work` (the LFS part of a transfer) within the transfer's deadline, until a cancel.
+async fn within<T>(
+    limits: &Limits,
+    work: impl Future<Output = Result<T, String>>,
+) -> Result<T, TransferError> {
+    let remaining = limits
+        .deadline
+        .saturating_duration_since(std::time::Instant::now());
+    tokio::select! {
+        biased;
+        () = limits.cancel.cancelled() => Err(TransferError::Cancelled),
+        done = tokio::time::timeout(remaining, work) => done
+            .map_err(|_| TransferError::Timeout(limits.timeout_secs))?
+            .map_err(TransferError::Other),
     }
 }
