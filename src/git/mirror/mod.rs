@@ -79,6 +79,41 @@ fn mirrored(refs: &BTreeMap<String, Oid>, with_notes: bool) -> BTreeMap<String, 
         .collect()
 }
 
+/// Both sides of a pull before it: the refs here and there that `filter` selects.
+struct PullSides {
+    /// The selected refs here.
+    before: BTreeMap<String, Oid>,
+    /// Whether the repository has no ref at all yet.
+    first: bool,
+    /// The remote's advertisement (one request).
+    listed: advertisement::Advertisement,
+    /// The selected refs a mirror carries from there.
+    advertised: BTreeMap<String, Oid>,
+}
+
+fn pull_sides(
+    repo: &Repository,
+    transfer: &Arc<Transfer>,
+    filter: &filter::RefFilter,
+) -> Result<PullSides, TransferError> {
+    let fail = |e: git2::Error| failure(transfer, &e);
+    let selected = |refs: BTreeMap<String, Oid>| -> BTreeMap<String, Oid> {
+        refs.into_iter()
+            .filter(|(name, _)| filter.selects(name))
+            .collect()
+    };
+    let before = selected(local_refs(repo, true).map_err(fail)?);
+    let first = refs::none_yet(repo).map_err(fail)?;
+    let listed = transfer.advertise(GitService::UploadPack)?;
+    let advertised = selected(mirrored(&listed.refs, true));
+    Ok(PullSides {
+        before,
+        first,
+        listed,
+        advertised,
+    })
+}
+
 /// Makes the local branches, tags and notes that `filter` selects equal to the remote's:
 /// forced, pruned (refs outside the filter are neither fetched nor pruned). Reads the
 /// advertisement first and ends there when the refs already match (one request).
@@ -93,15 +128,12 @@ pub fn fetch_mirror(
 ) -> Result<Outcome, TransferError> {
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
     let fail = |e: git2::Error| failure(transfer, &e);
-    let selected = |refs: BTreeMap<String, Oid>| -> BTreeMap<String, Oid> {
-        refs.into_iter()
-            .filter(|(name, _)| filter.selects(name))
-            .collect()
-    };
-    let before = selected(local_refs(&repo, true).map_err(fail)?);
-    let first = refs::none_yet(&repo).map_err(fail)?;
-    let listed = transfer.advertise(GitService::UploadPack)?;
-    let advertised = selected(mirrored(&listed.refs, true));
+    let PullSides {
+        before,
+        first,
+        listed,
+        advertised,
+    } = pull_sides(&repo, transfer, filter)?;
 
     let mut outcome = Outcome::default();
     if advertised == before {
@@ -187,15 +219,12 @@ pub fn fetch_objects(
 ) -> Result<StagedPull, TransferError> {
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
     let fail = |e: git2::Error| failure(transfer, &e);
-    let selected = |refs: BTreeMap<String, Oid>| -> BTreeMap<String, Oid> {
-        refs.into_iter()
-            .filter(|(name, _)| filter.selects(name))
-            .collect()
-    };
-    let before = selected(local_refs(&repo, true).map_err(fail)?);
-    let first = refs::none_yet(&repo).map_err(fail)?;
-    let listed = transfer.advertise(GitService::UploadPack)?;
-    let advertised = selected(mirrored(&listed.refs, true));
+    let PullSides {
+        before,
+        first,
+        listed,
+        advertised,
+    } = pull_sides(&repo, transfer, filter)?;
     let mut outcome = Outcome::default();
     if advertised == before {
         outcome.up_to_date = true;
