@@ -108,14 +108,15 @@ fn read_overview(path: &std::path::Path, limit: usize) -> Result<Overview> {
     Ok(overview)
 }
 
-/// The LFS pointers in the tree of `reference`: each small blob read as a pointer (a large one
-/// is never read), until [`LFS_LISTED`] are found.
+/// The LFS files in the tree of `reference`: each small blob read as a pointer (a large one
+/// is never read) and kept when its path has `filter=lfs`, until [`LFS_LISTED`] are found.
 fn lfs_files(repo: &git2::Repository, reference: &str) -> Result<Vec<(String, u64)>> {
     let tree = repo
         .find_reference(reference)
         .and_then(|r| r.peel_to_tree())
         .map_err(Error::internal)?;
     let odb = repo.odb().map_err(Error::internal)?;
+    let mut attributes = super::attributes::Attributes::new(repo);
     let mut found = Vec::new();
     tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
         if found.len() >= LFS_LISTED {
@@ -126,8 +127,10 @@ fn lfs_files(repo: &git2::Repository, reference: &str) -> Result<Vec<(String, u6
             && let Ok(blob) = repo.find_blob(entry.id())
             && let Some(pointer) = super::mirror::lfs_pointers::parse(blob.content())
         {
-            let name = entry.name().unwrap_or("?");
-            found.push((format!("{dir}{name}"), pointer.size));
+            let path = format!("{dir}{}", entry.name().unwrap_or("?"));
+            if attributes.is_lfs(&tree, path.as_bytes()) {
+                found.push((path, pointer.size));
+            }
         }
         git2::TreeWalkResult::Ok
     })

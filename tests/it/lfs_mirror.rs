@@ -106,19 +106,32 @@ async fn a_pull_mirror_with_lfs_carries_every_object_and_stops_at_a_missing_one(
     assert_eq!(status["sync_status"], "success", "{status}");
     assert_eq!(run["lfs_objects_transferred"], 1, "{run}");
 
+    // A pointer-like file outside the LFS paths (`*.bin`), as git-lfs's own test fixtures
+    // are: a checkout leaves it as it is, so no object is wanted and the sync goes through.
+    let work = git.path("work");
+    let pointer_to = |oid: &str| {
+        format!("version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 23\n")
+    };
+    let fixture = oid_of(b"a fixture, not an object");
+    std::fs::write(work.join("fixture.dat"), pointer_to(&fixture)).unwrap();
+    git.ok(&work, &["add", "fixture.dat"]).await;
+    git.ok(&work, &["commit", "-q", "-m", "a pointer-like fixture"])
+        .await;
+    git.ok(&work, &["push", "-q", "--no-verify", &up, "main"])
+        .await;
+    let (status, run) = sync(&s, &owner, "m").await;
+    assert_eq!(status["sync_status"], "success", "{status}");
+    assert_eq!(run["lfs_objects_transferred"], 0, "{run}");
+
     // A pointer to an object the upstream does not have: the run fails naming it, and the
     // mirror's refs stay where they were.
     let before = git
         .ok(&s.repo_dir("owner", "m"), &["rev-parse", "main"])
         .await;
     let ghost = oid_of(b"never uploaded anywhere");
-    let work = git.path("work");
-    std::fs::write(
-        work.join("ghost.dat"),
-        format!("version https://git-lfs.github.com/spec/v1\noid sha256:{ghost}\nsize 23\n"),
-    )
-    .unwrap();
-    git.ok(&work, &["add", "ghost.dat"]).await;
+    // A pointer written as it is: git-lfs's clean filter lets a pointer through unchanged.
+    std::fs::write(work.join("ghost.bin"), pointer_to(&ghost)).unwrap();
+    git.ok(&work, &["add", "ghost.bin"]).await;
     git.ok(
         &work,
         &["commit", "-q", "-m", "a pointer without its object"],

@@ -2,11 +2,13 @@
 //! (`version https://git-lfs.github.com/spec/v1`, `oid sha256:…`, `size N`) that stand for
 //! large files kept outside git. Found by walking the commits reachable from some tips and not
 //! from others, and reading every blob each commit adds or changes that is small enough to be a
-//! pointer.
+//! pointer, and keeping those whose path has `filter=lfs` in the commit's `.gitattributes`.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, ffi::OsStr, os::unix::ffi::OsStrExt, path::Path};
 
-use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Sort};
+use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Sort, Tree};
+
+use crate::git::attributes::{self, Attributes};
 
 /// The largest blob read as a possible pointer (the spec says pointers are under 1024 bytes).
 const MAX_POINTER: usize = 1024;
@@ -49,8 +51,10 @@ pub fn parse(blob: &[u8]) -> Option<Pointer> {
     })
 }
 
-/// Every pointer in the trees of the commits reachable from `tips` and not from `known`
-/// (objects missing here are skipped: `known` may name what only the remote has).
+/// Every pointer that Git LFS takes care of (its path has `filter=lfs` in the commit's
+/// `.gitattributes`) in the trees of the commits reachable from `tips` and not from `known`
+/// (objects missing here are skipped: `known` may name what only the remote has). A
+/// pointer-like file without the attribute is left alone, as a checkout leaves it.
 ///
 /// # Errors
 /// The repository cannot be read.
@@ -78,8 +82,12 @@ pub fn introduced(
     for old in known.iter().filter_map(|k| commit_of(*k)) {
         walk.hide(old)?;
     }
-    let odb = repo.odb()?;
-    let mut found = BTreeMap::new();
+    let mut reader = PointerReader {
+        repo,
+        odb: repo.odb()?,
+        attributes: Attributes::new(repo),
+        found: BTreeMap::new(),
+    };
     let mut options = DiffOptions::new();
     options.skip_binary_check(true);
     for commit in walk {
@@ -90,28 +98,90 @@ pub fn introduced(
             None => None,
         };
         let diff = repo.diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut options))?;
+        let mut attributes_changed = false;
         for delta in diff.deltas() {
+            attributes_changed |= [delta.old_file(), delta.new_file()]
+                .iter()
+                .any(|f| f.path_bytes().is_some_and(is_attributes_file));
             if !matches!(
                 delta.status(),
                 Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
             ) {
                 continue;
             }
-            // The size from the object's header: a large blob is never read whole.
-            let id = delta.new_file().id();
-            match odb.read_header(id) {
-                Ok((size, ObjectType::Blob)) if size < MAX_POINTER => {}
-                _ => continue,
-            }
-            let Ok(blob) = repo.find_blob(id) else {
-                continue;
-            };
-            if let Some(pointer) = parse(blob.content()) {
-                found.insert(pointer.oid, pointer.size);
+            if let Some(path) = delta.new_file().path_bytes() {
+                reader.read(&tree, path, delta.new_file().id());
             }
         }
+        // A changed `.gitattributes` may make LFS of files this commit did not touch.
+        if attributes_changed && let Some(parent_tree) = &parent_tree {
+            reader.read_all(&tree, parent_tree)?;
+        }
     }
-    Ok(found)
+    Ok(reader.found)
+}
+
+/// Whether `path` names an attributes file.
+fn is_attributes_file(path: &[u8]) -> bool {
+    path.rsplit(|b| *b == b'/').next() == Some(attributes::FILE_NAME)
+}
+
+/// Reads the blobs of trees as pointers, keeping those Git LFS takes care of.
+struct PointerReader<'r> {
+    repo: &'r Repository,
+    odb: git2::Odb<'r>,
+    attributes: Attributes<'r>,
+    /// oid → size of every pointer kept so far.
+    found: BTreeMap<String, u64>,
+}
+
+impl PointerReader<'_> {
+    /// Keeps the blob `id` at `path` of `tree` when it is a pointer with `filter=lfs`.
+    fn read(&mut self, tree: &Tree<'_>, path: &[u8], id: Oid) {
+        // The size from the object's header: a large blob is never read whole.
+        match self.odb.read_header(id) {
+            Ok((size, ObjectType::Blob)) if size < MAX_POINTER => {}
+            _ => return,
+        }
+        let Ok(blob) = self.repo.find_blob(id) else {
+            return;
+        };
+        if let Some(pointer) = parse(blob.content())
+            && !self.found.contains_key(&pointer.oid)
+            && self.attributes.is_lfs(tree, path)
+        {
+            self.found.insert(pointer.oid, pointer.size);
+        }
+    }
+
+    /// Whether `parent` had the blob `id` at `path` already, with `filter=lfs`.
+    fn was_lfs(&mut self, parent: &Tree<'_>, path: &[u8], id: Oid) -> bool {
+        parent
+            .get_path(Path::new(OsStr::from_bytes(path)))
+            .is_ok_and(|entry| entry.id() == id)
+            && self.attributes.is_lfs(parent, path)
+    }
+
+    /// Reads every blob of `tree`, at any depth, but those that were LFS already in `parent`.
+    fn read_all(&mut self, tree: &Tree<'_>, parent: &Tree<'_>) -> Result<(), git2::Error> {
+        let mut pending = vec![(Vec::new(), tree.id())];
+        while let Some((dir, id)) = pending.pop() {
+            let subtree = self.repo.find_tree(id)?;
+            for entry in &subtree {
+                let path = [dir.as_slice(), entry.name_bytes()].concat();
+                match entry.kind() {
+                    Some(ObjectType::Tree) => {
+                        pending.push(([path, b"/".to_vec()].concat(), entry.id()))
+                    }
+                    Some(ObjectType::Blob) if !self.was_lfs(parent, &path, entry.id()) => {
+                        self.read(tree, &path, entry.id());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -142,29 +212,57 @@ mod tests {
         );
     }
 
-    #[test]
-    fn only_the_new_commits_pointers_are_found() {
+    /// An empty repository in a temporary directory.
+    fn history() -> (tempfile::TempDir, Repository) {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repository::init(dir.path()).unwrap();
+        (dir, repo)
+    }
+
+    /// Commits `files` (flat names) on top of `parent`.
+    fn commit(repo: &Repository, files: &[(&str, String)], parent: Option<Oid>) -> Oid {
         let sig = git2::Signature::now("t", "t@example.com").unwrap();
-        let commit = |files: &[(&str, String)], parent: Option<Oid>| {
-            let mut builder = repo.treebuilder(None).unwrap();
-            for (name, content) in files {
-                let blob = repo.blob(content.as_bytes()).unwrap();
-                builder.insert(name, blob, 0o100_644).unwrap();
-            }
-            let tree = repo.find_tree(builder.write().unwrap()).unwrap();
-            let parents: Vec<git2::Commit> = parent
-                .map(|p| repo.find_commit(p).unwrap())
-                .into_iter()
-                .collect();
-            let parents: Vec<&git2::Commit> = parents.iter().collect();
-            repo.commit(None, &sig, &sig, "c", &tree, &parents).unwrap()
-        };
-        let pointer = |n: u64| format!("{VERSION}\noid sha256:{}{n:02}\nsize {n}\n", &OID[..62]);
-        let first = commit(&[("a.bin", pointer(1)), ("r.txt", "text".into())], None);
-        let second = commit(
+        let mut builder = repo.treebuilder(None).unwrap();
+        for (name, content) in files {
+            let blob = repo.blob(content.as_bytes()).unwrap();
+            builder.insert(name, blob, 0o100_644).unwrap();
+        }
+        let tree = repo.find_tree(builder.write().unwrap()).unwrap();
+        let parents: Vec<git2::Commit> = parent
+            .map(|p| repo.find_commit(p).unwrap())
+            .into_iter()
+            .collect();
+        let parents: Vec<&git2::Commit> = parents.iter().collect();
+        repo.commit(None, &sig, &sig, "c", &tree, &parents).unwrap()
+    }
+
+    fn pointer(n: u64) -> String {
+        format!("{VERSION}\noid sha256:{}{n:02}\nsize {n}\n", &OID[..62])
+    }
+
+    fn tracking(pattern: &str) -> (&'static str, String) {
+        (
+            ".gitattributes",
+            format!("{pattern} filter=lfs diff=lfs merge=lfs -text\n"),
+        )
+    }
+
+    #[test]
+    fn only_the_new_commits_pointers_are_found() {
+        let (_dir, repo) = history();
+        let first = commit(
+            &repo,
             &[
+                tracking("*.bin"),
+                ("a.bin", pointer(1)),
+                ("r.txt", "text".into()),
+            ],
+            None,
+        );
+        let second = commit(
+            &repo,
+            &[
+                tracking("*.bin"),
                 ("a.bin", pointer(1)),
                 ("b.bin", pointer(2)),
                 ("r.txt", "t2".into()),
@@ -177,5 +275,55 @@ mod tests {
         assert_eq!(new.values().collect::<Vec<_>>(), [&2]);
         let unknown = Oid::from_str(&"1".repeat(40)).unwrap();
         assert_eq!(introduced(&repo, &[second], &[unknown]).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_pointer_outside_the_lfs_paths_is_left_alone_until_they_take_it_in() {
+        let (_dir, repo) = history();
+        // A pointer-like text that git-lfs does not take care of (as git-lfs's own test
+        // fixtures are): a checkout leaves it as it is, so no object is wanted.
+        let first = commit(
+            &repo,
+            &[
+                tracking("*.bin"),
+                ("a.bin", pointer(1)),
+                ("fixture.txt", pointer(2)),
+            ],
+            None,
+        );
+        assert_eq!(
+            introduced(&repo, &[first], &[])
+                .unwrap()
+                .values()
+                .collect::<Vec<_>>(),
+            [&1]
+        );
+        // Then `.gitattributes` takes `*.txt` in, and the unchanged file becomes LFS.
+        let second = commit(
+            &repo,
+            &[
+                (
+                    ".gitattributes",
+                    "*.bin filter=lfs\n*.txt filter=lfs\n".to_owned(),
+                ),
+                ("a.bin", pointer(1)),
+                ("fixture.txt", pointer(2)),
+            ],
+            Some(first),
+        );
+        assert_eq!(
+            introduced(&repo, &[second], &[first])
+                .unwrap()
+                .values()
+                .collect::<Vec<_>>(),
+            [&2]
+        );
+    }
+
+    #[test]
+    fn without_gitattributes_no_pointer_is_lfs() {
+        let (_dir, repo) = history();
+        let only = commit(&repo, &[("a.bin", pointer(1))], None);
+        assert!(introduced(&repo, &[only], &[]).unwrap().is_empty());
     }
 }
