@@ -32,7 +32,7 @@ pub struct Seen {
     pub method: String,
     /// The path (no query).
     pub path: String,
-    /// The `Authorization` header as sent, if any.
+    /// Every `Authorization` header as sent, joined with `, ` (a second one is not lost).
     pub authorization: Option<String>,
 }
 
@@ -179,10 +179,15 @@ fn seen(method: &Method, path: &str, headers: &HeaderMap) -> Seen {
     Seen {
         method: method.to_string(),
         path: path.to_owned(),
-        authorization: headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+        authorization: Some(
+            headers
+                .get_all(header::AUTHORIZATION)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+        .filter(|all| !all.is_empty()),
     }
 }
 
