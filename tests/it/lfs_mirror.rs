@@ -2,13 +2,17 @@
 //! point to from the upstream's LFS server (here this server's own, spoken to over HTTP like
 //! any remote), counts them in the run, and its clone checks the files out; a missing object
 //! fails the run naming it and leaves the refs where they were; a push mirror gets the objects
-//! its refs need before the refs.
+//! its refs need before the refs. The same pull against a stock LFS server stand-in (Basic on
+//! its batch API, objects on another host behind the actions' own token): the credentials stay
+//! with the batch API, and a download redirected elsewhere is not followed.
 
 use serde_json::{Value, json};
 
 use crate::support::{
     Db, Git, TestServer, TestUser,
+    git_backend::{CountingListener, GitBackend, refs_of},
     lfs::{oid_of, pseudo_random},
+    lfs_standin::LfsStandIn,
     mirror::{call, import_body, patch, runs, settle, start, sync_now},
     on_both_databases,
 };
@@ -17,7 +21,15 @@ on_both_databases!(
     a_pull_mirror_with_lfs_carries_every_object_and_stops_at_a_missing_one,
     a_push_mirror_gets_the_lfs_objects_its_refs_need,
     an_import_with_lfs_brings_the_objects_and_keeps_lfs_on,
+    a_pull_mirror_of_a_stock_lfs_server_gets_the_objects_from_its_storage_host,
+    a_pull_mirror_asks_the_lfs_endpoint_when_the_lfs_server_is_elsewhere,
+    a_redirected_lfs_download_is_not_followed_and_the_refs_stay,
 );
+
+/// The upstream login the stand-ins want.
+const UPSTREAM_USER: &str = "robot";
+/// Its password.
+const UPSTREAM_PASSWORD: &str = "upstream-s3cret-9f2c";
 
 /// A work tree tracking `*.bin` with LFS, holding `files`, committed and pushed to `url`.
 async fn push_lfs_files(git: &Git, url: &str, work: &str, files: &[(&str, &[u8])]) {
@@ -211,4 +223,268 @@ async fn an_import_with_lfs_brings_the_objects_and_keeps_lfs_on(db: Db) {
     assert_eq!(settings.json()["lfs_enabled"], true);
     let dir = clone(&s, &owner, &git, "copy", "copy-clone").await;
     assert!(std::fs::read(dir.join("big.bin")).unwrap() == big);
+}
+
+/// The `Authorization` header of the upstream login.
+fn upstream_basic() -> String {
+    use base64::Engine;
+    let pair = format!("{UPSTREAM_USER}:{UPSTREAM_PASSWORD}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+/// `http://robot:…@ADDR/NAME.git`: where the stock client pushes.
+fn with_login(backend: &GitBackend, name: &str) -> String {
+    format!(
+        "http://{UPSTREAM_USER}:{UPSTREAM_PASSWORD}@{}/{name}.git",
+        backend.addr
+    )
+}
+
+/// Turns `repo` into a pull mirror of `upstream` with LFS on, logging in as the stand-ins
+/// want, and `extra` settings.
+async fn mirror_with_lfs(
+    s: &TestServer,
+    owner: &TestUser,
+    repo: &str,
+    upstream: &str,
+    extra: Value,
+) {
+    let mut body = json!({"mirror_enabled": true, "mirror_direction": "upstream",
+        "upstream_url": upstream,
+        "upstream_username": UPSTREAM_USER, "upstream_password": UPSTREAM_PASSWORD,
+        "lfs_enabled": true});
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    patch(s, owner, repo, body).await.expect(200);
+}
+
+/// The storage host's requests since the last call as `METHOD path`, each checked to carry
+/// the actions' own `RemoteAuth` token, or no `Authorization` at all when the hrefs are
+/// presigned: never the upstream login.
+fn storage_requests(standin: &LfsStandIn, presigned: bool) -> Vec<String> {
+    let remote_auth = format!("RemoteAuth {}", standin.token);
+    let expected = (!presigned).then_some(remote_auth.as_str());
+    standin
+        .take_storage_requests()
+        .into_iter()
+        .map(|seen| {
+            assert_eq!(
+                seen.authorization.as_deref(),
+                expected,
+                "the storage host gets the action's token, never the upstream login: {seen:?}"
+            );
+            format!("{} {}", seen.method, seen.path)
+        })
+        .collect()
+}
+
+async fn a_pull_mirror_of_a_stock_lfs_server_gets_the_objects_from_its_storage_host(db: Db) {
+    let (s, owner) = start(&db).await;
+    let standin = LfsStandIn::start(UPSTREAM_USER, UPSTREAM_PASSWORD).await;
+    // Git and the batch API under one URL, as on GitHub: `<upstream>/info/lfs` is the server.
+    let backend =
+        GitBackend::with_auth_and_lfs(UPSTREAM_USER, UPSTREAM_PASSWORD, standin.router()).await;
+    backend.create("up").await;
+    let git = Git::new();
+    git.lfs_install().await;
+    let (one, two) = (pseudo_random(300 * 1024, 41), pseudo_random(70 * 1024, 42));
+    push_lfs_files(
+        &git,
+        &with_login(&backend, "up"),
+        "work",
+        &[("one.bin", &one), ("two.bin", &two)],
+    )
+    .await;
+    // The stock `git lfs` put both objects on the storage host through the upload actions.
+    assert!(standin.has(&oid_of(&one)) && standin.has(&oid_of(&two)));
+    let mut seeded: Vec<String> = storage_requests(&standin, false)
+        .into_iter()
+        .filter_map(|r| r.strip_prefix("PUT ").map(|path| format!("GET {path}")))
+        .collect();
+    seeded.sort();
+    assert_eq!(seeded.len(), 2, "{seeded:?}");
+    standin.take_batch_requests();
+
+    s.create_repo(&owner, "m", false).await;
+    mirror_with_lfs(&s, &owner, "m", &backend.url("up"), json!({})).await;
+    let (status, run) = sync(&s, &owner, "m").await;
+    assert_eq!(status["sync_status"], "success", "{status}");
+    assert_eq!(run["lfs_objects_transferred"], 2, "{run}");
+    assert_eq!(
+        run["lfs_bytes_transferred"],
+        (one.len() + two.len()) as u64,
+        "{run}"
+    );
+    // The batch API got the upstream login; the storage host only its token, one GET each.
+    let batches = standin.take_batch_requests();
+    assert!(!batches.is_empty());
+    for seen in &batches {
+        assert_eq!(seen.path, "/up.git/info/lfs/objects/batch");
+        assert_eq!(seen.authorization, Some(upstream_basic()), "{seen:?}");
+    }
+    let mut fetched = storage_requests(&standin, false);
+    fetched.sort();
+    assert_eq!(fetched, seeded);
+    let dir = clone(&s, &owner, &git, "m", "clone").await;
+    assert!(std::fs::read(dir.join("one.bin")).unwrap() == one);
+    assert!(std::fs::read(dir.join("two.bin")).unwrap() == two);
+
+    // A pointer to an object the stand-in does not have (its per-object 404): the run fails
+    // naming the oid and the mirror's refs stay.
+    let before = refs_of(&s.repo_dir("owner", "m")).await;
+    let ghost = oid_of(b"not on the stand-in");
+    let work = git.path("work");
+    std::fs::write(
+        work.join("ghost.dat"),
+        format!("version https://git-lfs.github.com/spec/v1\noid sha256:{ghost}\nsize 19\n"),
+    )
+    .unwrap();
+    git.ok(&work, &["add", "ghost.dat"]).await;
+    git.ok(
+        &work,
+        &["commit", "-q", "-m", "a pointer without its object"],
+    )
+    .await;
+    git.ok(
+        &work,
+        &[
+            "push",
+            "-q",
+            "--no-verify",
+            &with_login(&backend, "up"),
+            "main",
+        ],
+    )
+    .await;
+    let (status, run) = sync(&s, &owner, "m").await;
+    assert_eq!(status["sync_status"], "failed", "{status}");
+    let error = status["sync_error"].as_str().unwrap();
+    assert!(error.contains(&ghost), "the object is named: {error}");
+    assert_eq!(run["status"], "failed");
+    assert_eq!(
+        refs_of(&s.repo_dir("owner", "m")).await,
+        before,
+        "the refs did not move"
+    );
+    s.forbid_in_answers(UPSTREAM_PASSWORD);
+}
+
+async fn a_pull_mirror_asks_the_lfs_endpoint_when_the_lfs_server_is_elsewhere(db: Db) {
+    let (s, owner) = start(&db).await;
+    // Presigned hrefs (the token in the URL, no header): the storage host must get no
+    // `Authorization` at all, since the mirror's login belongs to the endpoint's host only.
+    let standin = LfsStandIn::start_presigned(UPSTREAM_USER, UPSTREAM_PASSWORD).await;
+    // A git host with no LFS of its own: `<upstream>/info/lfs` is not an LFS server.
+    let backend = GitBackend::with_auth(UPSTREAM_USER, UPSTREAM_PASSWORD).await;
+    backend.create("up").await;
+    let git = Git::new();
+    git.lfs_install().await;
+    let work = git.init("work").await;
+    git.ok(&work, &["lfs", "install", "--local"]).await;
+    git.ok(&work, &["lfs", "track", "*.bin"]).await;
+    git.ok(
+        &work,
+        &["config", "lfs.url", &standin.endpoint_with_login("up")],
+    )
+    .await;
+    let big = pseudo_random(200 * 1024, 51);
+    push_lfs_files(
+        &git,
+        &with_login(&backend, "up"),
+        "work",
+        &[("big.bin", &big)],
+    )
+    .await;
+    assert!(standin.has(&oid_of(&big)));
+    standin.take_batch_requests();
+    standin.take_storage_requests();
+    backend.take_requests();
+
+    s.create_repo(&owner, "m", false).await;
+    mirror_with_lfs(
+        &s,
+        &owner,
+        "m",
+        &backend.url("up"),
+        json!({"lfs_endpoint": standin.endpoint("up")}),
+    )
+    .await;
+    let (status, run) = sync(&s, &owner, "m").await;
+    assert_eq!(status["sync_status"], "success", "{status}");
+    assert_eq!(run["lfs_objects_transferred"], 1, "{run}");
+    assert_eq!(run["lfs_bytes_transferred"], big.len() as u64, "{run}");
+    let batches = standin.take_batch_requests();
+    assert!(!batches.is_empty(), "the endpoint was asked");
+    assert!(
+        batches
+            .iter()
+            .all(|b| b.authorization == Some(upstream_basic())),
+        "{batches:?}"
+    );
+    assert!(
+        !backend.take_requests().iter().any(|r| r.ends_with("batch")),
+        "the git host was not asked for LFS"
+    );
+    assert_eq!(
+        storage_requests(&standin, true),
+        [format!("GET /objects/{}", oid_of(&big))]
+    );
+    let dir = clone(&s, &owner, &git, "m", "clone").await;
+    assert!(std::fs::read(dir.join("big.bin")).unwrap() == big);
+}
+
+async fn a_redirected_lfs_download_is_not_followed_and_the_refs_stay(db: Db) {
+    let (s, owner) = start(&db).await;
+    let standin = LfsStandIn::start(UPSTREAM_USER, UPSTREAM_PASSWORD).await;
+    let backend =
+        GitBackend::with_auth_and_lfs(UPSTREAM_USER, UPSTREAM_PASSWORD, standin.router()).await;
+    backend.create("up").await;
+    let git = Git::new();
+    git.lfs_install().await;
+    let url = with_login(&backend, "up");
+    let first = pseudo_random(40 * 1024, 61);
+    push_lfs_files(&git, &url, "work", &[("first.bin", &first)]).await;
+    s.create_repo(&owner, "m", false).await;
+    mirror_with_lfs(&s, &owner, "m", &backend.url("up"), json!({})).await;
+    let (status, _) = sync(&s, &owner, "m").await;
+    assert_eq!(status["sync_status"], "success", "{status}");
+    let before = refs_of(&s.repo_dir("owner", "m")).await;
+
+    // The storage host now sends every download elsewhere.
+    let elsewhere = CountingListener::start().await;
+    standin.redirect_downloads_to(&format!("http://{}", elsewhere.addr));
+    let second = pseudo_random(40 * 1024, 62);
+    push_lfs_files(&git, &url, "work", &[("second.bin", &second)]).await;
+    standin.take_storage_requests();
+    let (status, run) = sync(&s, &owner, "m").await;
+    assert_eq!(status["sync_status"], "failed", "{status}");
+    assert_eq!(run["status"], "failed");
+    let error = status["sync_error"].as_str().unwrap();
+    assert!(
+        error.contains(&oid_of(&second)),
+        "the object is named: {error}"
+    );
+    assert!(
+        error.contains("redirected"),
+        "the redirect is named: {error}"
+    );
+    assert!(
+        error.contains(&elsewhere.addr.to_string()),
+        "and its target: {error}"
+    );
+    assert_eq!(elsewhere.accepted(), 0, "the redirect was not followed");
+    assert_eq!(
+        storage_requests(&standin, false),
+        [format!("GET /objects/{}", oid_of(&second))],
+        "one try at the href itself"
+    );
+    assert_eq!(
+        refs_of(&s.repo_dir("owner", "m")).await,
+        before,
+        "the refs did not move"
+    );
 }

@@ -1,6 +1,6 @@
 //! A stand-in for GitHub: stock `git http-backend` served over HTTP on 127.0.0.1, with optional
-//! Basic auth; plus a remote that accepts connections and never answers (a hung host) and one
-//! that only redirects.
+//! Basic auth and optional LFS routes answering first (`lfs_standin`); plus a remote that
+//! accepts connections and never answers (a hung host) and one that only redirects.
 
 use std::{
     net::SocketAddr,
@@ -61,20 +61,28 @@ impl GitBackend {
     /// Serves the ref advertisement, and redirects every request after it (the negotiation
     /// and the pack) to `target` + the request path: a remote whose first answer looks fine.
     pub async fn redirecting_after_refs(target: &str) -> Self {
-        Self::start_with_state(None, None, Some(target.to_owned())).await
+        Self::start_with_state(None, None, Some(target.to_owned()), None).await
+    }
+
+    /// Serves only to `user` with `password` (Basic auth), with `lfs` answering below the
+    /// repositories first (`NAME.git/info/lfs/…`), like GitHub's LFS beside its git.
+    pub async fn with_auth_and_lfs(user: &str, password: &str, lfs: Router) -> Self {
+        let auth = Some((user.to_owned(), password.to_owned()));
+        Self::start_with_state(auth, None, None, Some(lfs)).await
     }
 
     async fn start_inner(
         auth: Option<(String, String)>,
         delay: Option<std::time::Duration>,
     ) -> Self {
-        Self::start_with_state(auth, delay, None).await
+        Self::start_with_state(auth, delay, None, None).await
     }
 
     async fn start_with_state(
         auth: Option<(String, String)>,
         delay: Option<std::time::Duration>,
         redirect_after_refs: Option<String>,
+        lfs: Option<Router>,
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path().to_path_buf();
@@ -86,7 +94,11 @@ impl GitBackend {
             seen: Arc::new(std::sync::Mutex::new(Vec::new())),
         });
         let seen = Arc::clone(&state.seen);
-        let app = Router::new().fallback(cgi).with_state(state);
+        let git = Router::new().fallback(cgi).with_state(state);
+        let app = match lfs {
+            Some(lfs) => lfs.fallback_service(git),
+            None => git,
+        };
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let task = tokio::spawn(async move {

@@ -8,6 +8,7 @@ pub mod git;
 pub mod git_backend;
 pub mod html;
 pub mod lfs;
+pub mod lfs_standin;
 pub mod mirror;
 pub mod process;
 pub mod server;
