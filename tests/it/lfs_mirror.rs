@@ -338,12 +338,13 @@ async fn a_pull_mirror_of_a_stock_lfs_server_gets_the_objects_from_its_storage_h
     let before = refs_of(&s.repo_dir("owner", "m")).await;
     let ghost = oid_of(b"not on the stand-in");
     let work = git.path("work");
+    // (A `*.bin`: only paths `.gitattributes` gives to LFS want their object.)
     std::fs::write(
-        work.join("ghost.dat"),
+        work.join("ghost.bin"),
         format!("version https://git-lfs.github.com/spec/v1\noid sha256:{ghost}\nsize 19\n"),
     )
     .unwrap();
-    git.ok(&work, &["add", "ghost.dat"]).await;
+    git.ok(&work, &["add", "ghost.bin"]).await;
     git.ok(
         &work,
         &["commit", "-q", "-m", "a pointer without its object"],
