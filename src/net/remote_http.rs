@@ -451,11 +451,17 @@ pub fn asks_for_credentials(status: StatusCode) -> bool {
 }
 
 /// The repository URL a redirect points to: `location` resolved against the remote, without
-/// the `/info/refs?…` suffix and without credentials.
+/// the `/info/refs?…` suffix, without credentials, query or fragment.
 fn redirect_target(remote: &Url, location: &str) -> String {
-    let resolved = remote
-        .join(location)
-        .map_or_else(|_| location.to_owned(), |u| u.to_string());
+    // Without its query and fragment: a presigned URL's signature is a credential.
+    let resolved = remote.join(location).map_or_else(
+        |_| location.split(['?', '#']).next().unwrap_or("").to_owned(),
+        |mut u| {
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        },
+    );
     let repository = resolved
         .split_once("/info/refs")
         .or_else(|| resolved.split_once("/git-upload-pack"))
@@ -597,7 +603,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn no_redirect_is_followed_and_its_target_is_kept_without_credentials() {
+    async fn no_redirect_is_followed_and_its_target_is_kept_without_credentials_or_query() {
         for (location, expected) in [
             (
                 "http://u:p@127.0.0.1:1/other.git/info/refs?service=git-upload-pack",
@@ -606,6 +612,11 @@ mod tests {
             (
                 "/moved.git/info/refs?service=git-upload-pack",
                 String::new(),
+            ),
+            // A presigned object-storage URL: its signature is a credential.
+            (
+                "http://127.0.0.1:1/bucket/obj?X-Amz-Signature=s3cr3t&X-Amz-Credential=k3y#f",
+                "http://127.0.0.1:1/bucket/obj".to_owned(),
             ),
         ] {
             let app = Router::new().fallback(any(move || async move {
