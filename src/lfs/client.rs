@@ -5,7 +5,11 @@
 //! another host (object storage), whose addresses are checked the same way, and the mirror's
 //! credentials go only to the endpoint's own host.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::Duration,
+};
 
 use bytes::Bytes;
 use futures_util::TryStreamExt;
@@ -59,6 +63,8 @@ pub struct LfsRemote {
     allow_local: bool,
     timeout: Duration,
     credentials: Option<(String, String)>,
+    /// Headers for the batch API (what `git-lfs-authenticate` handed out over SSH).
+    endpoint_headers: HeaderMap,
     connections: tokio::sync::Mutex<HashMap<String, Arc<RemoteHttp>>>,
 }
 
@@ -100,8 +106,16 @@ impl LfsRemote {
             allow_local,
             timeout,
             credentials,
+            endpoint_headers: HeaderMap::new(),
             connections: tokio::sync::Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The same, sending `headers` with every batch request (never to another host).
+    #[must_use]
+    pub fn with_endpoint_headers(mut self, headers: &BTreeMap<String, String>) -> Self {
+        self.endpoint_headers = sensitive_headers(headers);
+        self
     }
 
     /// The connection to `url`'s host, made once; with the credentials only for the
@@ -158,7 +172,7 @@ impl LfsRemote {
                 hash_algo: Some("sha256".to_owned()),
             };
             let body = serde_json::to_vec(&request).map_err(|e| LfsError::Remote(e.to_string()))?;
-            let mut headers = HeaderMap::new();
+            let mut headers = self.endpoint_headers.clone();
             headers.insert(header::ACCEPT, header::HeaderValue::from_static(MEDIA_TYPE));
             headers.insert(
                 header::CONTENT_TYPE,
@@ -309,18 +323,24 @@ impl LfsRemote {
         let url = Url::parse(&action.href)
             .map_err(|e| LfsError::Remote(format!("an href is not a URL ({e})")))?;
         let http = self.connection(&url).await?;
-        let mut headers = HeaderMap::new();
-        for (name, value) in &action.header {
-            if let (Ok(name), Ok(mut value)) = (
-                header::HeaderName::from_bytes(name.as_bytes()),
-                header::HeaderValue::from_str(value),
-            ) {
-                value.set_sensitive(true);
-                headers.insert(name, value);
-            }
-        }
-        Ok((http, url, headers))
+        Ok((http, url, sensitive_headers(&action.header)))
     }
+}
+
+/// `headers` as a remote handed them out, each value marked sensitive (never logged); a name
+/// or value that is not a valid header is left out.
+fn sensitive_headers<'a>(headers: impl IntoIterator<Item = (&'a String, &'a String)>) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        if let (Ok(name), Ok(mut value)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            header::HeaderValue::from_str(value),
+        ) {
+            value.set_sensitive(true);
+            map.insert(name, value);
+        }
+    }
+    map
 }
 
 /// An object as a batch request or a verify names it.

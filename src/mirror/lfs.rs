@@ -2,18 +2,19 @@
 //! LFS server into this server's store and linked to the repository, so its clones get them;
 //! and the objects a push mirror's refs need, uploaded to its LFS server before the refs.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use sea_orm::DatabaseConnection;
 
 use crate::{
     config::Config,
     entities::repository,
-    git::mirror::Credentials,
+    git::mirror::{Credentials, transport::Transfer},
     lfs::{
         batch::Operation,
         client::LfsRemote,
         refs,
+        ssh_access::SshLfsAccess,
         store::{LfsStore, Oid},
     },
     net::ssh_url::SshUrl,
@@ -23,7 +24,8 @@ use crate::{
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Fetches every object of `pointers` (oid → size) that `repo` does not have yet from the
-/// LFS server of `url` (or the repository's `lfs_endpoint`) with `creds`, each checked
+/// LFS server of `url` (or the repository's `lfs_endpoint`; over SSH, the one
+/// `git-lfs-authenticate` names on `transfer`'s connection) with `creds`, each checked
 /// against its oid and size. Returns the objects and bytes downloaded.
 ///
 /// # Errors
@@ -35,6 +37,7 @@ pub async fn pull_objects(
     repo: &repository::Model,
     url: &str,
     creds: &Credentials,
+    transfer: &Arc<Transfer>,
     pointers: &BTreeMap<String, u64>,
 ) -> Result<(u64, u64), String> {
     let store = LfsStore::new(&config.data_dir);
@@ -55,20 +58,7 @@ pub async fn pull_objects(
         return Ok((0, 0));
     }
     let endpoint = Some(repo.lfs_endpoint.as_str()).filter(|e| !e.is_empty());
-    if SshUrl::looks_like(url) && endpoint.is_none() {
-        return Err(
-            "LFS over an SSH upstream needs the LFS endpoint (its https:// LFS URL) in the mirror settings"
-                .to_owned(),
-        );
-    }
-    let remote = LfsRemote::new(
-        url,
-        endpoint,
-        config.allow_local_networks,
-        REQUEST_TIMEOUT,
-        owned(creds),
-    )
-    .map_err(|e| e.to_string())?;
+    let remote = lfs_remote(config, url, endpoint, creds, transfer, Operation::Download).await?;
     let answers = remote
         .batch(Operation::Download, &missing)
         .await
@@ -105,16 +95,11 @@ pub async fn push_objects(
     repo: &repository::Model,
     url: &str,
     creds: &Credentials,
+    transfer: &Arc<Transfer>,
     pointers: &BTreeMap<String, u64>,
 ) -> Result<(u64, u64), String> {
     if pointers.is_empty() {
         return Ok((0, 0));
-    }
-    if SshUrl::looks_like(url) {
-        return Err(
-            "LFS objects cannot be pushed to an SSH push mirror yet: use its https:// URL"
-                .to_owned(),
-        );
     }
     let store = LfsStore::new(&config.data_dir);
     let mut wanted = Vec::new();
@@ -131,14 +116,7 @@ pub async fn push_objects(
         }
         wanted.push((oid, *size));
     }
-    let remote = LfsRemote::new(
-        url,
-        None,
-        config.allow_local_networks,
-        REQUEST_TIMEOUT,
-        owned(creds),
-    )
-    .map_err(|e| e.to_string())?;
+    let remote = lfs_remote(config, url, None, creds, transfer, Operation::Upload).await?;
     let answers = remote
         .batch(Operation::Upload, &wanted)
         .await
@@ -156,6 +134,37 @@ pub async fn push_objects(
     }
     tracing::info!(objects, bytes, "LFS objects pushed");
     Ok((objects, bytes))
+}
+
+/// The LFS server of the remote at `url` for `operation`: `endpoint` when set; over SSH, what
+/// `git-lfs-authenticate` hands out on the transfer's own connection (the repository's key,
+/// the pinned host key), as the reference client does; else `<url>.git/info/lfs` with `creds`.
+async fn lfs_remote(
+    config: &Config,
+    url: &str,
+    endpoint: Option<&str>,
+    creds: &Credentials,
+    transfer: &Arc<Transfer>,
+    operation: Operation,
+) -> Result<LfsRemote, String> {
+    let allow_local = config.allow_local_networks;
+    if endpoint.is_none() && SshUrl::looks_like(url) {
+        let working = Arc::clone(transfer);
+        let word = match operation {
+            Operation::Download => "download",
+            Operation::Upload => "upload",
+        };
+        let said = tokio::task::spawn_blocking(move || working.lfs_authenticate(word))
+            .await
+            .map_err(|e| format!("internal error: {e}"))?
+            .map_err(|e| e.to_string())?;
+        let access = SshLfsAccess::parse(&said)?;
+        return LfsRemote::new(url, Some(&access.href), allow_local, REQUEST_TIMEOUT, None)
+            .map(|remote| remote.with_endpoint_headers(&access.header))
+            .map_err(|e| e.to_string());
+    }
+    LfsRemote::new(url, endpoint, allow_local, REQUEST_TIMEOUT, owned(creds))
+        .map_err(|e| e.to_string())
 }
 
 /// The Basic credentials of `creds`, owned by the LFS client.

@@ -2,7 +2,7 @@
 //! address policy, the TCP connection opened by us to a checked address (libssh2 only gets
 //! the socket), the host key judged against the repository's pins before anything else is
 //! sent, the repository's key handed over from memory, and one command run:
-//! `git-upload-pack` or `git-receive-pack` with the path quoted. Blocking (libssh2): call it
+//! `git-upload-pack`, `git-receive-pack` or `git-lfs-authenticate` with the path quoted. Blocking (libssh2): call it
 //! from the blocking pool; a cancel or the deadline shuts the socket, which ends any wait.
 
 use std::{
@@ -157,6 +157,33 @@ impl RemoteSsh {
         deadline: Instant,
         cancel: &CancellationToken,
     ) -> Result<SshChannel, SshFailure> {
+        self.exec(program, &self.url.command(program), deadline, cancel)
+    }
+
+    /// As [`RemoteSsh::run`], with one more word after the quoted path: `operation`, which
+    /// our code chooses (`git-lfs-authenticate '<path>' download`).
+    ///
+    /// # Errors
+    /// An [`SshFailure`] saying how far it got.
+    pub fn run_with(
+        &self,
+        program: &str,
+        operation: &'static str,
+        deadline: Instant,
+        cancel: &CancellationToken,
+    ) -> Result<SshChannel, SshFailure> {
+        let command = format!("{} {operation}", self.url.command(program));
+        self.exec(program, &command, deadline, cancel)
+    }
+
+    /// Connects, checks the host key, signs in and runs `command` (of `program`).
+    fn exec(
+        &self,
+        program: &str,
+        command: &str,
+        deadline: Instant,
+        cancel: &CancellationToken,
+    ) -> Result<SshChannel, SshFailure> {
         let tcp = self.connect(deadline, cancel)?;
         let watch = Watch::start(&tcp, deadline, cancel, &self.runtime)?;
         let failed = |detail: String| watch.reason().unwrap_or(SshFailure::Protocol(detail));
@@ -203,7 +230,7 @@ impl RemoteSsh {
             .channel_session()
             .map_err(|e| failed(format!("opening a channel: {}", e.message())))?;
         channel
-            .exec(&self.url.command(program))
+            .exec(command)
             .map_err(|e| failed(format!("running {program}: {}", e.message())))?;
         self.commands.fetch_add(1, Ordering::Relaxed);
         Ok(SshChannel {
@@ -354,6 +381,12 @@ impl SshChannel {
     /// Ends our side: no more input for the command.
     pub fn finish(&mut self) {
         let _ = self.channel.send_eof();
+    }
+
+    /// Waits for the command to end; its exit status (`None` when the connection ended first).
+    pub fn exit_status(&mut self) -> Option<i32> {
+        self.channel.wait_close().ok()?;
+        self.channel.exit_status().ok()
     }
 }
 

@@ -15,6 +15,7 @@ mod git_http;
 mod hot_paths;
 mod lfs;
 mod lfs_mirror;
+mod lfs_ssh;
 mod lifecycle;
 mod login_throttle;
 mod mirror_api;

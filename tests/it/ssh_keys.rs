@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::support::{
     Db, TestServer, TestUser,
-    mirror::{call, start},
+    mirror::{call, make_ssh_key, start},
     on_both_databases,
     web::{form_page, get, logged_in_as},
 };
@@ -16,20 +16,6 @@ on_both_databases!(
     the_server_makes_a_key_shows_its_public_half_and_keeps_the_private_one_sealed,
     the_settings_page_shows_the_key_and_replaces_it,
 );
-
-/// `POST …/mirror/ssh_key` as `user`: the public key line.
-async fn make_key(s: &TestServer, user: &TestUser, repo: &str) -> String {
-    let made = call(
-        s,
-        "POST",
-        &format!("/api/v1/repos/owner/{repo}/mirror/ssh_key"),
-        user,
-        None,
-    )
-    .await;
-    made.expect(201);
-    made.json()["public_key"].as_str().unwrap().to_owned()
-}
 
 /// `GET …/mirror/ssh_key` as `user` (200): the public key line.
 async fn shown_key(s: &TestServer, user: &TestUser, repo: &str) -> String {
@@ -95,7 +81,7 @@ async fn the_server_makes_a_key_shows_its_public_half_and_keeps_the_private_one_
         .await
         .expect_error(404, "not_found");
 
-    let public = make_key(&s, &owner, "r").await;
+    let public = make_ssh_key(&s, &owner, "r").await;
     assert!(public.starts_with("ssh-ed25519 AAAA"), "{public}");
     assert!(public.ends_with(" mirrorforge:owner/r"), "{public}");
     let shown = call(&s, "GET", path, &owner, None).await;
@@ -135,7 +121,7 @@ async fn the_server_makes_a_key_shows_its_public_half_and_keeps_the_private_one_
     }
 
     // Again: a new key replaces the old one.
-    let replaced = make_key(&s, &owner, "r").await;
+    let replaced = make_ssh_key(&s, &owner, "r").await;
     assert_ne!(replaced, public);
     assert_ne!(key_body(&private_key(&s, "r").await), body);
 

@@ -10,7 +10,10 @@ use serde_json::{Value, json};
 use crate::support::{
     Db, Git, TestServer, TestUser,
     git_backend::{HungRemote, refs_of},
-    mirror::{call, local_server, patch, runs, seed, settle, settle_process, start, sync_now},
+    mirror::{
+        call, local_server, make_ssh_key, patch, repo_with_ssh_key, runs, seed, settle,
+        settle_process, start, sync_now,
+    },
     on_both_databases,
     process::{ServerProcess, cli_user_with_token},
     sshd::Sshd,
@@ -25,20 +28,6 @@ on_both_databases!(
     a_hung_ssh_host_times_out_and_a_cancel_ends_the_sync_at_once,
     the_server_process_logs_no_byte_of_the_private_key,
 );
-
-/// Makes `owner`'s key for `repo` and returns its public line.
-async fn make_key(s: &TestServer, owner: &TestUser, repo: &str) -> String {
-    let made = call(
-        s,
-        "POST",
-        &format!("/api/v1/repos/owner/{repo}/mirror/ssh_key"),
-        owner,
-        None,
-    )
-    .await;
-    made.expect(201);
-    made.json()["public_key"].as_str().unwrap().to_owned()
-}
 
 /// The private key of `owner/repo` as the server holds it, for looking for it elsewhere.
 async fn private_key_body(s: &TestServer, repo: &str) -> String {
@@ -76,17 +65,9 @@ async fn sync(s: &TestServer, owner: &TestUser, repo: &str) -> Value {
     settle(s, owner, repo).await
 }
 
-/// A repository `name` of `owner` with its own SSH key, which `sshd` lets in.
-async fn repo_with_key(s: &TestServer, owner: &TestUser, name: &str) -> (String, Sshd) {
-    s.create_repo(owner, name, false).await;
-    let public = make_key(s, owner, name).await;
-    let sshd = Sshd::start(&public).await;
-    (public, sshd)
-}
-
 async fn a_pull_mirror_over_ssh_pins_the_host_key_and_follows_the_upstream(db: Db) {
     let (s, owner) = start(&db).await;
-    let (_, sshd) = repo_with_key(&s, &owner, "m").await;
+    let (_, sshd) = repo_with_ssh_key(&s, &owner, "m").await;
     let upstream = sshd.create("up").await;
     let git = Git::new();
     let work = seed(&git, upstream.to_str().unwrap()).await;
@@ -195,7 +176,7 @@ fn assert_no_key_in_files(dir: &std::path::Path, key_body: &str) {
 
 async fn push_mirrors_over_ssh_carry_their_refs_and_both_directions_run_in_one_sync(db: Db) {
     let (s, owner) = start(&db).await;
-    let (_, sshd) = repo_with_key(&s, &owner, "app").await;
+    let (_, sshd) = repo_with_ssh_key(&s, &owner, "app").await;
     let all = sshd.create("all").await;
     let some = sshd.create("some").await;
     let git = Git::new();
@@ -265,7 +246,7 @@ async fn push_mirrors_over_ssh_carry_their_refs_and_both_directions_run_in_one_s
 
 async fn a_changed_host_key_stops_the_sync_until_the_keys_are_forgotten(db: Db) {
     let (s, owner) = start(&db).await;
-    let (_, mut sshd) = repo_with_key(&s, &owner, "m").await;
+    let (_, mut sshd) = repo_with_ssh_key(&s, &owner, "m").await;
     let upstream = sshd.create("up").await;
     let git = Git::new();
     let work = seed(&git, upstream.to_str().unwrap()).await;
@@ -358,7 +339,7 @@ async fn refused_keys_missing_repositories_and_dead_hosts_read_as_sentences(db: 
     let error = status["sync_error"].as_str().unwrap();
     assert!(error.contains("has no SSH key"), "{error}");
 
-    let public = make_key(&s, &owner, "m").await;
+    let public = make_ssh_key(&s, &owner, "m").await;
     let status = sync(&s, &owner, "m").await;
     let error = status["sync_error"].as_str().unwrap();
     assert!(error.contains("permission denied (publickey)"), "{error}");
@@ -435,7 +416,7 @@ async fn ssh_addresses_obey_the_address_policy_and_never_look_like_options(db: D
     assert_eq!(after["mirror_enabled"], false, "nothing saved: {after}");
 
     // Saved while local networks were allowed, refused at the connection once they are not.
-    let public = make_key(&s, &owner, "m").await;
+    let public = make_ssh_key(&s, &owner, "m").await;
     let sshd = Sshd::start(&public).await;
     sshd.create("up").await;
     s.config.allow_local_networks = true;
@@ -475,7 +456,7 @@ async fn a_hung_ssh_host_times_out_and_a_cancel_ends_the_sync_at_once(db: Db) {
     .await;
     let owner = s.create_admin("owner").await;
     s.create_repo(&owner, "h", false).await;
-    make_key(&s, &owner, "h").await;
+    make_ssh_key(&s, &owner, "h").await;
     patch(
         &s,
         &owner,

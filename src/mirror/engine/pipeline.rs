@@ -254,7 +254,7 @@ impl Pipeline<'_> {
         .unwrap_or_else(|e| Err(TransferError::Other(format!("internal error: {e}"))))?;
         within(
             transfer.limits(),
-            lfs::push_objects(self.db, self.config, repo, url, creds, &pointers),
+            lfs::push_objects(self.db, self.config, repo, url, creds, transfer, &pointers),
         )
         .await
     }
@@ -295,7 +295,7 @@ impl Pipeline<'_> {
         let (staged, pointers) = staged;
         let fetched = within(
             transfer.limits(),
-            lfs::pull_objects(self.db, self.config, repo, url, creds, &pointers),
+            lfs::pull_objects(self.db, self.config, repo, url, creds, transfer, &pointers),
         )
         .await?;
         tokio::task::spawn_blocking(move || staged.apply(&repo_path, fetched))

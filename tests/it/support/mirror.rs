@@ -173,3 +173,29 @@ pub async fn seed(git: &Git, remote: &str) -> PathBuf {
 pub async fn import_body(s: &TestServer, owner: &TestUser, body: Value) -> Resp {
     call(s, "POST", "/api/v1/repos/import", owner, Some(body)).await
 }
+
+/// Makes `owner`'s SSH key for `repo` and returns its public line.
+pub async fn make_ssh_key(s: &TestServer, owner: &TestUser, repo: &str) -> String {
+    let made = call(
+        s,
+        "POST",
+        &format!("/api/v1/repos/owner/{repo}/mirror/ssh_key"),
+        owner,
+        None,
+    )
+    .await;
+    made.expect(201);
+    made.json()["public_key"].as_str().unwrap().to_owned()
+}
+
+/// A repository `name` of `owner` with its own SSH key, which a new `sshd` lets in.
+pub async fn repo_with_ssh_key(
+    s: &TestServer,
+    owner: &TestUser,
+    name: &str,
+) -> (String, crate::support::sshd::Sshd) {
+    s.create_repo(owner, name, false).await;
+    let public = make_ssh_key(s, owner, name).await;
+    let sshd = crate::support::sshd::Sshd::start(&public).await;
+    (public, sshd)
+}

@@ -11,7 +11,7 @@ use std::{
 use bytes::Bytes;
 use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream};
 
-use super::{GitService, SSH_SCHEME, Transfer, ended, lookup};
+use super::{GitService, SSH_SCHEME, Transfer, Wire, ended, lookup};
 use crate::{
     git::mirror::{
         advertisement::{self, Advertisement},
@@ -19,6 +19,12 @@ use crate::{
     },
     net::remote_ssh::{RemoteSsh, SshChannel, SshFailure},
 };
+
+/// The command that hands out LFS access over SSH.
+const LFS_AUTHENTICATE: &str = "git-lfs-authenticate";
+
+/// The longest answer of [`LFS_AUTHENTICATE`] read.
+const MAX_LFS_ACCESS: u64 = 64 * 1024;
 
 /// The longest advertisement read (a remote with very many refs still fits).
 const MAX_ADVERTISEMENT: usize = 256 * 1024 * 1024;
@@ -71,6 +77,45 @@ impl Transfer {
         Ok(parsed)
     }
 
+    /// Runs `git-lfs-authenticate '<path>' <operation>` on the SSH remote, as the reference
+    /// LFS client does: its output (JSON naming the LFS API and the headers to send it).
+    ///
+    /// # Errors
+    /// The transfer is not over SSH, the connection failed, or the remote has no such command
+    /// (then the sentence says to set the LFS endpoint).
+    pub fn lfs_authenticate(&self, operation: &'static str) -> Result<Vec<u8>, TransferError> {
+        let Wire::Ssh(ssh) = &self.wire else {
+            return Err(TransferError::Other(
+                "LFS access over SSH was asked of a remote that is not SSH".to_owned(),
+            ));
+        };
+        let mut channel = ssh
+            .run_with(
+                LFS_AUTHENTICATE,
+                operation,
+                self.limits.deadline,
+                &self.limits.cancel,
+            )
+            .map_err(|failure| self.ssh_failure(failure))?;
+        let mut out = Vec::new();
+        (&mut channel)
+            .take(MAX_LFS_ACCESS)
+            .read_to_end(&mut out)
+            .map_err(|e| self.channel_error(&channel, &e))?;
+        let said = first_line(&channel.stderr_text());
+        match channel.exit_status() {
+            Some(0) if !out.is_empty() => Ok(out),
+            _ => Err(TransferError::Other(format!(
+                "the SSH remote gave no LFS access ({LFS_AUTHENTICATE} {operation}{}): set the mirror's LFS endpoint to the remote's https:// LFS URL",
+                if said.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {said}")
+                }
+            ))),
+        }
+    }
+
     /// The sentence for a connection that did not get as far as the service.
     fn ssh_failure(&self, failure: SshFailure) -> TransferError {
         match failure {
@@ -104,15 +149,7 @@ impl Transfer {
     /// its error output ("does not appear to be a git repository", "Repository not found").
     fn said_nothing(&self, channel: &mut SshChannel) -> TransferError {
         let said = channel.stderr_text();
-        let line = said
-            .lines()
-            .map(str::trim)
-            .find(|line| !line.is_empty())
-            .unwrap_or("")
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(200)
-            .collect::<String>();
+        let line = first_line(&said);
         let lower = said.to_ascii_lowercase();
         if [
             "not appear to be a git repository",
@@ -134,6 +171,19 @@ impl Transfer {
             TransferError::Other(format!("the remote refused: {line}"))
         }
     }
+}
+
+/// The first line of what a remote wrote to its error output, without control characters
+/// and cut at 200 characters: safe to show.
+fn first_line(said: &str) -> String {
+    said.lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect()
 }
 
 /// Reads pkt-lines up to and with the first flush: the advertisement. Empty when the
