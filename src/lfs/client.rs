@@ -28,8 +28,9 @@ use crate::net::{
     remote_url::RemoteUrl,
 };
 
-/// Objects asked for in one batch request (the reference client's default).
-const BATCH_SIZE: usize = 100;
+/// Objects asked for in one batch request: the reference client's `lfs.transfer.batchSize`,
+/// and the most some servers (GitHub's) accept.
+pub const BATCH_SIZE: usize = 100;
 
 /// Why an LFS transfer failed, in a sentence naming the object when there is one.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -65,7 +66,8 @@ pub struct LfsRemote {
     credentials: Option<(String, String)>,
     /// Headers for the batch API (what `git-lfs-authenticate` handed out over SSH).
     endpoint_headers: HeaderMap,
-    connections: tokio::sync::Mutex<HashMap<String, Arc<RemoteHttp>>>,
+    /// Per host, the connections made so far (one per transfer under way at once).
+    connections: tokio::sync::Mutex<HashMap<String, Vec<Arc<RemoteHttp>>>>,
 }
 
 impl LfsRemote {
@@ -118,8 +120,9 @@ impl LfsRemote {
         self
     }
 
-    /// The connection to `url`'s host, made once; with the credentials only for the
-    /// endpoint's own host.
+    /// A connection to `url`'s host that no transfer is using (a new one when all are busy,
+    /// so transfers at once do not queue on one HTTP/1 connection); with the credentials only
+    /// for the endpoint's own host.
     async fn connection(&self, url: &Url) -> Result<Arc<RemoteHttp>, LfsError> {
         let key = format!(
             "{}://{}:{}",
@@ -128,8 +131,12 @@ impl LfsRemote {
             url.port_or_known_default().unwrap_or_default()
         );
         let mut connections = self.connections.lock().await;
-        if let Some(found) = connections.get(&key) {
-            return Ok(Arc::clone(found));
+        // Idle: held by nobody but this map (a transfer holds its own until it ends).
+        if let Some(idle) = connections
+            .get(&key)
+            .and_then(|all| all.iter().find(|http| Arc::strong_count(http) == 1))
+        {
+            return Ok(Arc::clone(idle));
         }
         let remote = RemoteUrl::parse(url.as_str(), self.allow_local).map_err(LfsError::Remote)?;
         let home = url.scheme() == self.endpoint.scheme()
@@ -143,7 +150,7 @@ impl LfsRemote {
         let http = RemoteHttp::new(&remote, self.allow_local, self.timeout, credentials)
             .map_err(|e| LfsError::Remote(refused(&e)))?;
         let http = Arc::new(http);
-        connections.insert(key, Arc::clone(&http));
+        connections.entry(key).or_default().push(Arc::clone(&http));
         Ok(http)
     }
 

@@ -24,6 +24,7 @@ on_both_databases!(
     a_pull_mirror_of_a_stock_lfs_server_gets_the_objects_from_its_storage_host,
     a_pull_mirror_asks_the_lfs_endpoint_when_the_lfs_server_is_elsewhere,
     a_redirected_lfs_download_is_not_followed_and_the_refs_stay,
+    more_objects_than_one_batch_go_both_ways,
 );
 
 /// The upstream login the stand-ins want.
@@ -488,4 +489,63 @@ async fn a_redirected_lfs_download_is_not_followed_and_the_refs_stay(db: Db) {
         before,
         "the refs did not move"
     );
+}
+
+/// 101 objects: more than one batch request of 100 (each answered with several transfers at
+/// once), pulled into a mirror and pushed to a push mirror, every one counted and checked out.
+async fn more_objects_than_one_batch_go_both_ways(db: Db) {
+    let (s, owner) = start(&db).await;
+    s.create_repo(&owner, "app", true).await;
+    s.create_repo(&owner, "m", false).await;
+    s.create_repo(&owner, "backup", true).await;
+    let git = Git::new();
+    git.lfs_install().await;
+    let contents: Vec<(String, Vec<u8>)> = (0..101u64)
+        .map(|i| (format!("f{i:03}.bin"), pseudo_random(64, 100 + i)))
+        .collect();
+    let files: Vec<(&str, &[u8])> = contents
+        .iter()
+        .map(|(name, content)| (name.as_str(), content.as_slice()))
+        .collect();
+    let app = s.git_url(Some(("owner", &owner.token)), "owner", "app");
+    push_lfs_files(&git, &app, "work", &files).await;
+
+    patch(
+        &s,
+        &owner,
+        "m",
+        json!({"mirror_enabled": true, "mirror_direction": "upstream",
+               "upstream_url": s.git_url(None, "owner", "app"),
+               "upstream_username": "owner", "upstream_password": owner.token,
+               "lfs_enabled": true}),
+    )
+    .await
+    .expect(200);
+    let (status, run) = sync(&s, &owner, "m").await;
+    assert_eq!(status["sync_status"], "success", "{status}");
+    assert_eq!(run["lfs_objects_transferred"], 101, "{run}");
+    assert_eq!(run["lfs_bytes_transferred"], 101 * 64, "{run}");
+    let dir = clone(&s, &owner, &git, "m", "pulled").await;
+    for (name, content) in &contents {
+        assert!(std::fs::read(dir.join(name)).unwrap() == *content, "{name}");
+    }
+
+    patch(
+        &s,
+        &owner,
+        "m",
+        json!({"mirror_direction": "downstream",
+               "downstream_url": s.git_url(None, "owner", "backup"),
+               "downstream_username": "owner", "downstream_password": owner.token}),
+    )
+    .await
+    .expect(200);
+    let (status, run) = sync(&s, &owner, "m").await;
+    assert_eq!(status["sync_status"], "success", "{status}");
+    assert_eq!(run["lfs_objects_transferred"], 101, "{run}");
+    assert_eq!(run["lfs_bytes_transferred"], 101 * 64, "{run}");
+    let dir = clone(&s, &owner, &git, "backup", "pushed").await;
+    for (name, content) in &contents {
+        assert!(std::fs::read(dir.join(name)).unwrap() == *content, "{name}");
+    }
 }
