@@ -32,6 +32,10 @@ use crate::net::{
 /// and the most some servers (GitHub's) accept.
 pub const BATCH_SIZE: usize = 100;
 
+/// Bytes read from the store per piece of an upload (the default, 4 KiB, costs a trip to the
+/// blocking pool per 4 KiB).
+const READ_CHUNK: usize = 64 * 1024;
+
 /// Why an LFS transfer failed, in a sentence naming the object when there is one.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LfsError {
@@ -287,7 +291,7 @@ impl LfsRemote {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/octet-stream"),
         );
-        let stream = ReaderStream::new(file).map_ok(hyper::body::Frame::data);
+        let stream = ReaderStream::with_capacity(file, READ_CHUNK).map_ok(hyper::body::Frame::data);
         let body = SizedBody::new(StreamBody::new(stream), size).boxed();
         let response = http
             .send_to(Method::PUT, &url, headers, true, body)

@@ -9,7 +9,10 @@ use std::{
 };
 
 use sha2::{Digest, Sha256};
-use tokio::{fs::File, io::AsyncWriteExt};
+use tokio::{
+    fs::File,
+    io::{AsyncWriteExt, BufWriter},
+};
 
 /// An LFS object id: 64 lower-case hex digits (the SHA-256 of the content).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -120,7 +123,7 @@ impl LfsStore {
         let tmp = tmp_dir.join(format!("{oid}.{nonce:016x}"));
         let file = File::create(&tmp).await?;
         Ok(Incoming {
-            file: Some(file),
+            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
             tmp,
             target: self.path(oid),
             oid: oid.clone(),
@@ -142,10 +145,15 @@ impl LfsStore {
     }
 }
 
+/// Bytes of an arriving object gathered before one write to its file: the network hands
+/// them over in pieces of a few KiB, and each write of a `tokio` file is a trip to the blocking
+/// pool.
+const WRITE_BUFFER: usize = 256 * 1024;
+
 /// An object arriving: hashed and counted as it streams, stored only by [`Incoming::finish`];
 /// dropped unfinished, its temporary file goes.
 pub struct Incoming {
-    file: Option<File>,
+    file: Option<BufWriter<File>>,
     tmp: PathBuf,
     target: PathBuf,
     oid: Oid,
@@ -193,7 +201,7 @@ impl Incoming {
         }
         if let Some(mut file) = self.file.take() {
             file.flush().await?;
-            file.sync_all().await?;
+            file.get_ref().sync_all().await?;
         }
         if let Some(parent) = self.target.parent() {
             tokio::fs::create_dir_all(parent).await?;
