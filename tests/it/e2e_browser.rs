@@ -876,3 +876,195 @@ async fn an_ssh_mirror_set_up_with_its_own_key_in_a_real_browser() {
     b.screenshot_of("#ssh-key", "ssh-host-keys-forgotten").await;
     b.finish().await;
 }
+
+/// Git LFS through the pages in a real browser: a repository on this server with two `*.bin`
+/// files pushed by the stock `git lfs` client is imported as a mirror from the import form with
+/// "LFS" ticked; the first sync brings both objects, the run history counts them, the
+/// repository page marks the two files (not the text file), the settings show LFS on; a bad
+/// LFS endpoint is refused next to its field, then LFS off and on again sticks across reloads;
+/// a `git clone` of the mirror checks out the real contents. Screenshots: `lfs-import-form`,
+/// `lfs-run-history`, `lfs-repo-page`, `lfs-settings-error`, `lfs-settings-saved`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lfs_mirrored_through_the_pages_in_a_real_browser() {
+    let Some(b) = Browser::start(1280, 1400).await else {
+        return;
+    };
+    let s = local_server(&Db::Sqlite, |c| c.min_sync_interval = 60).await;
+    let owner = s.create_admin("lena").await;
+    s.forbid_in_answers(&owner.token);
+
+    // The source: private, two LFS files and a text file, pushed with the stock client.
+    s.create_repo(&owner, "assets", true).await;
+    let git = Git::new();
+    git.lfs_install().await;
+    let work = git.init("lena-assets").await;
+    git.ok(&work, &["lfs", "track", "*.bin"]).await;
+    let (one, two) = (
+        crate::support::lfs::pseudo_random(200 * 1024, 41),
+        crate::support::lfs::pseudo_random(300 * 1024, 42),
+    );
+    std::fs::write(work.join("one.bin"), &one).unwrap();
+    std::fs::write(work.join("two.bin"), &two).unwrap();
+    std::fs::write(work.join("notes.txt"), b"plain text, not in LFS\n").unwrap();
+    git.ok(&work, &["add", "-A"]).await;
+    git.ok(&work, &["commit", "-q", "-m", "assets"]).await;
+    let source = s.git_url(Some(("lena", &owner.token)), "lena", "assets");
+    git.ok(&work, &["push", "-q", &source, "main"]).await;
+    let pointers = git.ok(&work, &["lfs", "ls-files", "--name-only"]).await;
+    assert_eq!(pointers, "one.bin\ntwo.bin", "the source keeps both in LFS");
+
+    b.goto(&s.url("/login")).await;
+    b.fill("#username", "lena").await;
+    b.fill("#password", &owner.password).await;
+    b.click("form.stacked-form button[type=submit]").await;
+    b.wait_until("logged in", 10, || async {
+        b.text(".nav-user").await.contains("lena")
+    })
+    .await;
+
+    // The import form, from the navigation: URL, credentials, "Keep as mirror" and "LFS".
+    b.click(".nav-list a[href='/repo/import']").await;
+    b.wait_until("the import form", 10, || async {
+        b.text("main h1").await == "Import a repository"
+    })
+    .await;
+    b.fill("#clone_url", &s.git_url(None, "lena", "assets"))
+        .await;
+    b.fill("#name", "assets-mirror").await;
+    b.fill("#auth_username", "lena").await;
+    b.fill("#auth_password", &owner.token).await;
+    assert!(b.find("#mirror").await.is_selected().await.unwrap());
+    assert!(!b.find("#lfs").await.is_selected().await.unwrap());
+    b.click("#lfs").await;
+    assert!(b.find("#lfs").await.is_selected().await.unwrap());
+    b.screenshot("lfs-import-form").await;
+    b.click("form.stacked-form button[type=submit]").await;
+
+    // The repository page, its first sync running, then done without a reload.
+    b.wait_until("the imported repository's page", 10, || async {
+        b.text("h1.repo-title").await.contains("assets-mirror")
+    })
+    .await;
+    b.wait_until("the first sync's success", 60, || async {
+        widget(&b).await.status == "success"
+    })
+    .await;
+    // The contents (shown, or refreshed by htmx once the sync ends): the two LFS files are
+    // marked, the text file is not.
+    b.wait_until("the LFS files on the repository page", 10, || async {
+        b.text("#lfs-files").await.contains("two.bin")
+    })
+    .await;
+    let marked = b
+        .eval(
+            "return Array.from(document.querySelectorAll('#lfs-files li'))
+               .filter(li => li.querySelector('.badge-lfs'))
+               .map(li => li.querySelector('code').textContent + ' ' +
+                          li.querySelector('.meta').textContent);",
+        )
+        .await;
+    assert_eq!(
+        marked,
+        serde_json::json!(["one.bin 200.0 KiB", "two.bin 300.0 KiB"]),
+        "the two LFS files, each marked with its size"
+    );
+    assert!(b.text("#lfs-title").await.starts_with("LFS files"));
+    assert!(!b.text("#repo-content").await.contains("notes.txt"));
+    b.screenshot("lfs-repo-page").await;
+
+    // The run history, on the mirror settings: the import's run counts both objects.
+    let settings = s.url("/lena/assets-mirror/settings/mirror");
+    b.click(".repo-nav a[href='/lena/assets-mirror/settings/mirror']")
+        .await;
+    b.wait_until("the run history", 10, || async {
+        b.text("#run-history").await.contains("Success")
+    })
+    .await;
+    let run = b.text("#run-history .run").await;
+    assert!(run.contains("2 LFS objects, 500.0 KiB"), "{run}");
+    b.screenshot_of("#run-history", "lfs-run-history").await;
+
+    // The settings say LFS is on, with no endpoint (the upstream's own LFS server).
+    assert!(b.find("#lfs_enabled").await.is_selected().await.unwrap());
+    assert_eq!(b.attr("#lfs_endpoint", "value").await.as_deref(), Some(""));
+
+    // LFS off with a bad endpoint: refused next to the field, nothing saved, what was typed kept.
+    b.click("#lfs_enabled").await;
+    b.fill("#lfs_endpoint", "ftp://x").await;
+    b.click("#mirror-form button[type=submit]").await;
+    b.wait_until("the inline LFS endpoint error", 10, || async {
+        !b.text("#lfs_endpoint-error").await.is_empty()
+    })
+    .await;
+    let error = b.text(".lfs-field .field-error").await;
+    assert!(error.contains("http:// or https://"), "{error}");
+    assert_eq!(
+        b.attr("#lfs_endpoint", "aria-invalid").await.as_deref(),
+        Some("true")
+    );
+    let described = b
+        .attr("#lfs_endpoint", "aria-describedby")
+        .await
+        .unwrap_or_default();
+    assert!(described.contains("lfs_endpoint-error"), "{described}");
+    assert!(b.text("main").await.contains("Nothing was saved"));
+    assert_eq!(
+        b.attr("#lfs_endpoint", "value").await.as_deref(),
+        Some("ftp://x")
+    );
+    assert!(!b.find("#lfs_enabled").await.is_selected().await.unwrap());
+    b.screenshot_of(".lfs-field", "lfs-settings-error").await;
+    b.goto(&settings).await;
+    assert!(
+        b.find("#lfs_enabled").await.is_selected().await.unwrap(),
+        "the refused form saved nothing"
+    );
+
+    // LFS off, no endpoint: saved, and still off after a reload.
+    b.click("#lfs_enabled").await;
+    b.fill("#lfs_endpoint", "").await;
+    b.click("#mirror-form button[type=submit]").await;
+    b.wait_until("the saved confirmation", 10, || async {
+        b.text(".flash").await.contains("Mirror settings saved.")
+    })
+    .await;
+    b.goto(&settings).await;
+    assert!(!b.find("#lfs_enabled").await.is_selected().await.unwrap());
+    assert_eq!(b.attr("#lfs_endpoint", "value").await.as_deref(), Some(""));
+
+    // LFS on again, with the source's LFS server typed as the endpoint: both kept.
+    let endpoint = s.url("/lena/assets.git/info/lfs");
+    b.click("#lfs_enabled").await;
+    b.fill("#lfs_endpoint", &endpoint).await;
+    b.click("#mirror-form button[type=submit]").await;
+    b.wait_until("the saved confirmation", 10, || async {
+        b.text(".flash").await.contains("Mirror settings saved.")
+    })
+    .await;
+    b.goto(&settings).await;
+    assert!(b.find("#lfs_enabled").await.is_selected().await.unwrap());
+    assert_eq!(
+        b.attr("#lfs_endpoint", "value").await.as_deref(),
+        Some(endpoint.as_str())
+    );
+    b.screenshot_of(".lfs-field", "lfs-settings-saved").await;
+    let source = b.client.source().await.unwrap();
+    assert!(!source.contains(&owner.token), "the token is in the page");
+    s.assert_no_secrets(&source);
+
+    // A clone of the mirror: the LFS filter fetches the objects from it, the files are real.
+    let mirror = s.git_url(Some(("lena", &owner.token)), "lena", "assets-mirror");
+    let (out, dir) = git.clone(&mirror, "assets-mirror-clone", &[]).await;
+    assert!(
+        out.status.success(),
+        "clone: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::read(dir.join("one.bin")).unwrap() == one);
+    assert!(std::fs::read(dir.join("two.bin")).unwrap() == two);
+    assert_eq!(
+        std::fs::read(dir.join("notes.txt")).unwrap(),
+        b"plain text, not in LFS\n"
+    );
+    b.finish().await;
+}
