@@ -36,6 +36,36 @@ pub async fn link(db: &DatabaseConnection, repository_id: i64, oid: &Oid, size: 
     Ok(())
 }
 
+/// Records that `repository_id` references each of `objects` (oid, size), in one statement
+/// per 500 (one commit, where a row each would be a commit, and a disk flush, each).
+///
+/// # Errors
+/// The database failed.
+pub async fn link_all(
+    db: &DatabaseConnection,
+    repository_id: i64,
+    objects: &[(Oid, u64)],
+) -> Result<()> {
+    let now = Utc::now();
+    for slice in objects.chunks(500) {
+        let mut rows = Vec::with_capacity(slice.len());
+        for (oid, size) in slice {
+            rows.push(lfs_object::ActiveModel {
+                repository_id: Set(repository_id),
+                oid: Set(oid.as_str().to_owned()),
+                size: Set(i64::try_from(*size).map_err(Error::internal)?),
+                created_at: Set(now),
+                ..Default::default()
+            });
+        }
+        lfs_object::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([lfs_object::Column::RepositoryId, lfs_object::Column::Oid])
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Forgets that `repository_id` references `oid` (the file stays: see [`unlink_repository`]).
 ///
 /// # Errors

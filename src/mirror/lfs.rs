@@ -83,38 +83,43 @@ pub async fn pull_objects(
             let answer = by_oid
                 .get(oid.as_str())
                 .ok_or_else(|| format!("LFS object {oid} is missing on the remote"))?;
-            jobs.push(fetch_one(db, repo.id, remote, store, (oid, *size), answer));
+            jobs.push(async move {
+                let got = remote
+                    .download(answer, store)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>(((oid.clone(), *size), got))
+            });
         }
         let mut downloads = stream::iter(jobs).buffer_unordered(CONCURRENT_TRANSFERS);
         // The first failure ends the run; the downloads still under way are dropped, and
-        // with them their temporary files.
-        while let Some(got) = downloads.next().await {
-            bytes += got?;
-            objects += 1;
+        // with them their temporary files. What arrived whole is linked all the same (in
+        // one statement), so the next run does not fetch it again.
+        let mut arrived = Vec::with_capacity(chunk.len());
+        let mut failure = None;
+        while let Some(done) = downloads.next().await {
+            match done {
+                Ok((object, got)) => {
+                    arrived.push(object);
+                    bytes += got;
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(downloads);
+        refs::link_all(db, repo.id, &arrived)
+            .await
+            .map_err(|e| format!("LFS objects could not be recorded: {e}"))?;
+        objects += arrived.len() as u64;
+        if let Some(e) = failure {
+            return Err(e);
         }
     }
     tracing::info!(objects, bytes, "LFS objects fetched");
     Ok((objects, bytes))
-}
-
-/// Downloads the object `answer` offers, checked against its oid and size, and links it to
-/// the repository only once it arrived whole; the bytes received.
-async fn fetch_one(
-    db: &DatabaseConnection,
-    repo_id: i64,
-    remote: &LfsRemote,
-    store: &LfsStore,
-    (oid, size): (&Oid, u64),
-    answer: &ObjectAnswer,
-) -> Result<u64, String> {
-    let got = remote
-        .download(answer, store)
-        .await
-        .map_err(|e| e.to_string())?;
-    refs::link(db, repo_id, oid, size)
-        .await
-        .map_err(|e| format!("LFS object {oid}: {e}"))?;
-    Ok(got)
 }
 
 /// Uploads to the LFS server of the push mirror at `url` (with `creds`) every object of
