@@ -742,6 +742,7 @@ async fn lfs_row(dir: &Path) -> Row {
                     auth_password: Some(token.clone()),
                     sync_interval: Some(3600),
                     lfs: true,
+                    lfs_endpoint: None,
                     ..ImportRequest::default()
                 },
             )

@@ -44,6 +44,8 @@ pub struct ImportRequest {
     pub sync_interval: Option<i64>,
     /// Fetch the LFS objects too (and keep doing so, for a mirror).
     pub lfs: bool,
+    /// The LFS server, when it is not at `<clone_url>/info/lfs` (empty or `None`: there).
+    pub lfs_endpoint: Option<String>,
 }
 
 /// The services an import uses.
@@ -113,9 +115,16 @@ impl Importer<'_> {
             upstream_password: password.clone(),
             sync_interval: Some(interval),
             lfs_enabled: Some(req.lfs),
+            lfs_endpoint: req.lfs_endpoint.clone(),
             ..SettingsPatch::default()
         });
-        if let Some(patch) = &mirror_patch
+        // A one-time copy with LFS keeps only the LFS choice (its fetch reads the endpoint).
+        let lfs_patch = (!req.mirror && req.lfs).then(|| SettingsPatch {
+            lfs_enabled: Some(true),
+            lfs_endpoint: req.lfs_endpoint.clone(),
+            ..SettingsPatch::default()
+        });
+        if let Some(patch) = mirror_patch.as_ref().or(lfs_patch.as_ref())
             && let Err(Error::Validation(invalid)) =
                 settings::validate(config, &settings::Current::Blank, patch).await
         {
@@ -145,14 +154,11 @@ impl Importer<'_> {
             }
             // For a one-time clone the credentials live only in memory, for this transfer.
             None => (
-                if req.lfs {
-                    let lfs_only = SettingsPatch {
-                        lfs_enabled: Some(true),
-                        ..SettingsPatch::default()
-                    };
-                    settings::apply(self.db, config, self.secrets, row, lfs_only).await?
-                } else {
-                    row
+                match lfs_patch {
+                    Some(lfs_only) => {
+                        settings::apply(self.db, config, self.secrets, row, lfs_only).await?
+                    }
+                    None => row,
                 },
                 Some(OneTimeClone {
                     url: clone_url,

@@ -224,6 +224,41 @@ async fn an_import_with_lfs_brings_the_objects_and_keeps_lfs_on(db: Db) {
     assert_eq!(settings.json()["lfs_enabled"], true);
     let dir = clone(&s, &owner, &git, "copy", "copy-clone").await;
     assert!(std::fs::read(dir.join("big.bin")).unwrap() == big);
+
+    // An LFS endpoint given with the import: a bad one is refused naming the field, and
+    // nothing is made; a good one is kept, for a mirror and for a one-time copy alike.
+    let bad = import_body(
+        &s,
+        &owner,
+        json!({"name": "bad", "clone_url": s.git_url(None, "owner", "up"), "mirror": true,
+               "lfs": true, "lfs_endpoint": "ftp://127.0.0.1/lfs"}),
+    )
+    .await;
+    bad.expect(422);
+    assert!(
+        bad.json()["fields"]["lfs_endpoint"].is_string(),
+        "{}",
+        bad.json()
+    );
+    call(&s, "GET", "/api/v1/repos/owner/bad", &owner, None)
+        .await
+        .expect(404);
+    let endpoint = format!("{}/owner/up.git/info/lfs", s.base());
+    for (name, mirror) in [("elsewhere", true), ("once", false)] {
+        import_body(
+            &s,
+            &owner,
+            json!({"name": name, "clone_url": s.git_url(None, "owner", "up"), "mirror": mirror,
+                   "auth_username": "owner", "auth_password": owner.token,
+                   "lfs": true, "lfs_endpoint": endpoint}),
+        )
+        .await
+        .expect(201);
+        let path = format!("/api/v1/repos/owner/{name}/mirror");
+        let settings = call(&s, "GET", &path, &owner, None).await.json();
+        assert_eq!(settings["lfs_endpoint"], endpoint.as_str(), "{name}");
+        assert_eq!(settings["lfs_enabled"], true, "{name}");
+    }
 }
 
 /// The `Authorization` header of the upstream login.

@@ -885,6 +885,24 @@ async fn import_page_lands_on_the_repository_with_the_first_sync_running(db: Db)
     assert!(bad.body.contains(r#"value="ftp://127.0.0.1/x.git""#));
     assert!(bad.body.contains(r#"value="reader""#));
     assert!(bad.body.contains(r#"value="bad name!""#));
+    // The LFS endpoint likewise: its own inline error, what was typed kept.
+    let mut with_lfs = form(&source.url("tool"), "lfs-copy", "1800");
+    with_lfs.push(("lfs".to_owned(), "on".to_owned()));
+    with_lfs.push(("lfs_endpoint".to_owned(), "ftp://127.0.0.1/lfs".to_owned()));
+    let bad = s
+        .send(browser.post(s.url("/repo/import")).form(&with_lfs))
+        .await;
+    assert_eq!(bad.status.as_u16(), 422, "{}", bad.body);
+    assert!(
+        bad.body.contains(r#"id="lfs_endpoint-error""#),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains(r#"value="ftp://127.0.0.1/lfs""#));
+    assert!(
+        bad.body
+            .contains(r#"name="lfs" value="on" aria-describedby="lfs-hint" checked"#)
+    );
 
     // The name comes from the URL when left empty; the answer is the repository page.
     let done = s

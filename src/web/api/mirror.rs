@@ -290,6 +290,8 @@ struct ImportBody {
     sync_interval: Option<i64>,
     /// Fetch the Git LFS objects too (and keep doing so, for a mirror).
     lfs: Option<bool>,
+    /// The LFS server, when it is not at `<clone_url>/info/lfs`.
+    lfs_endpoint: Option<String>,
 }
 
 /// Imports a repository from a URL; with `mirror: true` it stays an upstream mirror.
@@ -326,6 +328,7 @@ async fn import_repo(
                 auth_password: body.auth_password,
                 sync_interval: body.sync_interval,
                 lfs: body.lfs.unwrap_or(false),
+                lfs_endpoint: body.lfs_endpoint,
             },
         )
         .await?;

@@ -29,6 +29,7 @@ const FIELDS: &[&str] = &[
     "auth_username",
     "auth_password",
     "sync_interval",
+    "lfs_endpoint",
 ];
 
 /// The import route.
@@ -54,6 +55,8 @@ struct ImportTemplate {
     private: bool,
     /// Whether "LFS" is ticked.
     lfs: bool,
+    /// The LFS endpoint typed.
+    lfs_endpoint: String,
     /// The interval chosen.
     interval: IntervalChoice,
     /// The smallest interval accepted.
@@ -75,6 +78,7 @@ async fn page(
         mirror: true,
         private: false,
         lfs: false,
+        lfs_endpoint: String::new(),
         interval: IntervalChoice::of(3600),
         min_interval: state.config.min_sync_interval,
         errors: FormErrors::default(),
@@ -94,6 +98,7 @@ struct ImportForm {
     sync_interval: String,
     sync_interval_custom: String,
     lfs: Option<String>,
+    lfs_endpoint: String,
 }
 
 /// The name a URL suggests: its last path segment without `.git` (`…/tools/ripgrep.git` →
@@ -135,6 +140,7 @@ async fn submit(
         // A one-time copy has no interval to check.
         sync_interval: mirror.then(|| interval.seconds()),
         lfs: form.lfs.is_some(),
+        lfs_endpoint: Some(form.lfs_endpoint.clone()),
     };
     match state.importer().import(&user, request).await {
         Ok(repo) => {
@@ -152,6 +158,7 @@ async fn submit(
                 mirror,
                 private: form.private.is_some(),
                 lfs: form.lfs.is_some(),
+                lfs_endpoint: form.lfs_endpoint,
                 interval,
                 min_interval: state.config.min_sync_interval,
                 errors,

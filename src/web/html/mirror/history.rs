@@ -127,14 +127,14 @@ impl RunRow {
             error: run.error,
             transferred: {
                 let mut text = format!(
-                    "{} objects, {}",
-                    run.objects_transferred,
+                    "{}, {}",
+                    count_of(run.objects_transferred, "object"),
                     human_bytes(u64::try_from(run.bytes_transferred).unwrap_or(0))
                 );
                 if run.lfs_objects_transferred > 0 {
                     text.push_str(&format!(
-                        "; {} LFS objects, {}",
-                        run.lfs_objects_transferred,
+                        "; {}, {}",
+                        count_of(run.lfs_objects_transferred, "LFS object"),
                         human_bytes(u64::try_from(run.lfs_bytes_transferred).unwrap_or(0))
                     ));
                 }
@@ -296,6 +296,15 @@ async fn fragment(
     let mut response = RunHistoryFragment { history }.into_response();
     no_store(&mut response);
     Ok(response)
+}
+
+/// "1 object", "3 objects".
+fn count_of(n: i64, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
 }
 
 #[cfg(test)]
