@@ -41,6 +41,25 @@ pub fn router() -> Router<AppState> {
         .route("/{owner}/{repo}/info/lfs/verify", post(verify))
 }
 
+/// Whether the client takes the batch API's answer: an `Accept` naming its media type (with
+/// parameters or not), any JSON, or anything; no `Accept` at all takes anything too.
+fn accepts_lfs_json(headers: &HeaderMap) -> bool {
+    let mut accepts = headers.get_all(header::ACCEPT).iter().peekable();
+    if accepts.peek().is_none() {
+        return true;
+    }
+    accepts
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|item| item.split(';').next().unwrap_or("").trim())
+        .any(|media| {
+            media.eq_ignore_ascii_case(batch::MEDIA_TYPE)
+                || media.eq_ignore_ascii_case("application/json")
+                || media == "application/*"
+                || media == "*/*"
+        })
+}
+
 /// An LFS error: `{"message"}` in the LFS media type; 401 asks for Basic credentials, as git
 /// over HTTP does, so `git lfs` fills them in the same way.
 fn lfs_error(status: StatusCode, message: &str) -> Response {
@@ -100,6 +119,15 @@ async fn batch(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if !accepts_lfs_json(&headers) {
+        return lfs_error(
+            StatusCode::NOT_ACCEPTABLE,
+            &format!(
+                "the batch API answers {}: send Accept: {0}",
+                batch::MEDIA_TYPE
+            ),
+        );
+    }
     let request: BatchRequest = match axum::body::to_bytes(body, batch::MAX_REQUEST_BYTES).await {
         Ok(bytes) => match serde_json::from_slice(&bytes) {
             Ok(request) => request,

@@ -299,6 +299,24 @@ async fn readers_writers_and_strangers_as_for_git(db: Db) {
         .bearer_auth(&alice.token)
         .body(r#"{"operation":"upload","objects":[],"hash_algo":"sha1"}"#);
     expect_lfs_error(&send_batch(&s, sha1).await, 422);
+    // A client that takes only something else is told so (406), in the LFS shape; the media
+    // type with a charset, or any JSON, is taken.
+    let batch_with = |accept: &str| {
+        s.http
+            .post(s.url("/alice/open.git/info/lfs/objects/batch"))
+            .bearer_auth(&alice.token)
+            .header("accept", accept)
+            .body(r#"{"operation":"download","objects":[]}"#)
+    };
+    let message = expect_lfs_error(&send_batch(&s, batch_with("text/html")).await, 406);
+    assert!(message.contains(MEDIA_TYPE), "{message}");
+    for accept in [
+        "application/vnd.git-lfs+json; charset=utf-8",
+        "application/json",
+        "text/html, */*;q=0.1",
+    ] {
+        send_batch(&s, batch_with(accept)).await.expect(200);
+    }
 }
 
 async fn a_pull_mirror_refuses_lfs_uploads(db: Db) {
