@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::support::{
-    Db, Git, TestServer, TestUser,
+    Db, Git, TestServer, TestUser, free_port,
     git_backend::{HungRemote, refs_of},
     mirror::{
         call, local_server, make_ssh_key, patch, repo_with_ssh_key, runs, seed, settle,
@@ -361,14 +361,6 @@ async fn refused_keys_missing_repositories_and_dead_hosts_read_as_sentences(db: 
     assert!(error.contains(&dead), "{error}");
     s.forbid_in_answers(&private_key_body(&s, "m").await);
     let _ = runs(&s, &owner, "m").await;
-}
-
-/// A port nothing listens on.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port()
 }
 
 async fn ssh_addresses_obey_the_address_policy_and_never_look_like_options(db: Db) {

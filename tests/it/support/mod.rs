@@ -31,6 +31,14 @@ pub fn hmac_sha256_hex(secret: &str, body: &[u8]) -> String {
 pub use git::Git;
 pub use server::{Resp, TestServer, TestUser};
 
+/// A port on 127.0.0.1 nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 /// For each `async fn NAME(db: Db)` named, generates the tests `sqlite::NAME` and
 /// `postgres::NAME`; attributes written before a name (such as `#[ignore = "…"]`) go on both.
 macro_rules! on_both_databases {

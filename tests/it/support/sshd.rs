@@ -9,6 +9,8 @@ use std::{
 };
 
 use tempfile::TempDir;
+
+use super::free_port;
 use tokio::process::{Child, Command};
 
 /// Where Debian's `openssh-server` puts the daemon (`make deps` installs it).
@@ -201,14 +203,6 @@ impl Sshd {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-}
-
-/// A port nothing listens on now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 /// The login of the user running the tests (sshd lets only that user in when not root).
