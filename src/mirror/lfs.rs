@@ -67,6 +67,13 @@ pub async fn pull_objects(
     if missing.is_empty() {
         return Ok((0, 0));
     }
+    // The upstream's pointers say how much will arrive: nothing above this server's own limit.
+    let limit = config.lfs_max_object_size;
+    if let Some((oid, size)) = missing.iter().find(|(_, size)| *size > limit) {
+        return Err(format!(
+            "LFS object {oid} is {size} bytes, above this server's limit of {limit} bytes (MIRRORFORGE_LFS_MAX_OBJECT_SIZE)"
+        ));
+    }
     let endpoint = Some(repo.lfs_endpoint.as_str()).filter(|e| !e.is_empty());
     let remote = lfs_remote(config, url, endpoint, creds, transfer, Operation::Download).await?;
     let (remote, store) = (&remote, &store);
@@ -83,6 +90,13 @@ pub async fn pull_objects(
             let answer = by_oid
                 .get(oid.as_str())
                 .ok_or_else(|| format!("LFS object {oid} is missing on the remote"))?;
+            // The answer's size bounds what the download writes: it must be the pointer's.
+            if u64::try_from(answer.size).ok() != Some(*size) {
+                return Err(format!(
+                    "LFS object {oid}: the remote announced {} bytes where the pointer says {size}",
+                    answer.size
+                ));
+            }
             jobs.push(async move {
                 let got = remote
                     .download(answer, store)

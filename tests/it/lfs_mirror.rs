@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use crate::support::{
     Db, Git, TestServer, TestUser,
     git_backend::{CountingListener, GitBackend, refs_of},
-    lfs::{oid_of, pseudo_random},
+    lfs::{oid_of, pseudo_random, stored_files},
     lfs_standin::LfsStandIn,
-    mirror::{call, import_body, patch, runs, settle, start, sync_now},
+    mirror::{call, import_body, local_server, patch, runs, settle, start, sync_now},
     on_both_databases,
 };
 
@@ -25,6 +25,7 @@ on_both_databases!(
     a_pull_mirror_asks_the_lfs_endpoint_when_the_lfs_server_is_elsewhere,
     a_redirected_lfs_download_is_not_followed_and_the_refs_stay,
     more_objects_than_one_batch_go_both_ways,
+    an_upstream_cannot_make_the_mirror_store_more_than_its_pointers_and_limit_allow,
 );
 
 /// The upstream login the stand-ins want.
@@ -583,4 +584,87 @@ async fn more_objects_than_one_batch_go_both_ways(db: Db) {
     for (name, content) in &contents {
         assert!(std::fs::read(dir.join(name)).unwrap() == *content, "{name}");
     }
+}
+
+/// A hostile or broken upstream must not fill this server's disk: an object whose pointer is
+/// above `MIRRORFORGE_LFS_MAX_OBJECT_SIZE` is not fetched, and one the upstream announces
+/// larger than its pointer says is not either; each fails the run naming the oid, the refs
+/// stay, and nothing is left under `DATA_DIR/lfs`.
+async fn an_upstream_cannot_make_the_mirror_store_more_than_its_pointers_and_limit_allow(db: Db) {
+    let s = local_server(&db, |c| {
+        c.min_sync_interval = 1;
+        c.lfs_max_object_size = 100 * 1024;
+    })
+    .await;
+    let owner = s.create_admin("owner").await;
+    let standin = LfsStandIn::start(UPSTREAM_USER, UPSTREAM_PASSWORD).await;
+    let backend =
+        GitBackend::with_auth_and_lfs(UPSTREAM_USER, UPSTREAM_PASSWORD, standin.router()).await;
+    backend.create("up").await;
+    let git = Git::new();
+    git.lfs_install().await;
+    let big = pseudo_random(150 * 1024, 61);
+    push_lfs_files(
+        &git,
+        &with_login(&backend, "up"),
+        "work",
+        &[("big.bin", &big)],
+    )
+    .await;
+    s.create_repo(&owner, "m", false).await;
+    mirror_with_lfs(&s, &owner, "m", &backend.url("up"), json!({})).await;
+    let (status, run) = sync(&s, &owner, "m").await;
+    assert_eq!(status["sync_status"], "failed", "{status}");
+    let error = status["sync_error"].as_str().unwrap();
+    assert!(
+        error.contains(&oid_of(&big)) && error.contains("limit"),
+        "{error}"
+    );
+    assert_eq!(run["lfs_bytes_transferred"], 0, "{run}");
+    assert_eq!(refs_of(&s.repo_dir("owner", "m")).await, "", "no ref moved");
+    assert!(stored_files(s.config.data_dir.as_path()).is_empty());
+
+    // A pointer that says 10 bytes for an object the upstream holds (and announces) whole.
+    let small = pseudo_random(60 * 1024, 62);
+    let small_work = git.path("small");
+    git.init("small").await;
+    git.ok(&small_work, &["lfs", "install", "--local"]).await;
+    git.ok(&small_work, &["lfs", "track", "*.bin"]).await;
+    std::fs::write(small_work.join("small.bin"), &small).unwrap();
+    git.ok(&small_work, &["add", "-A"]).await;
+    git.ok(&small_work, &["commit", "-q", "-m", "small"]).await;
+    git.ok(
+        &small_work,
+        &["push", "-q", &with_login(&backend, "up"), "+main"],
+    )
+    .await;
+    assert!(standin.has(&oid_of(&small)));
+    let lying = format!(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:{}\nsize 10\n",
+        oid_of(&small)
+    );
+    // On a history of its own, so the lie is the only pointer to that object.
+    git.ok(&small_work, &["checkout", "-q", "--orphan", "lie"])
+        .await;
+    std::fs::write(small_work.join("small.bin"), lying).unwrap();
+    git.ok(&small_work, &["add", "-A"]).await;
+    git.ok(&small_work, &["commit", "-q", "-m", "a pointer that lies"])
+        .await;
+    git.ok(
+        &small_work,
+        &[
+            "push",
+            "-q",
+            "--no-verify",
+            &with_login(&backend, "up"),
+            "+lie:main",
+        ],
+    )
+    .await;
+    let (status, _) = sync(&s, &owner, "m").await;
+    assert_eq!(status["sync_status"], "failed", "{status}");
+    let error = status["sync_error"].as_str().unwrap();
+    assert!(error.contains(&oid_of(&small)), "{error}");
+    assert_eq!(refs_of(&s.repo_dir("owner", "m")).await, "", "no ref moved");
+    assert!(stored_files(s.config.data_dir.as_path()).is_empty());
 }
