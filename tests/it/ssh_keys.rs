@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::support::{
     Db, TestServer, TestUser,
-    mirror::{call, make_ssh_key, start},
+    mirror::{call, files_under, key_body, make_ssh_key, private_ssh_key, start},
     on_both_databases,
     web::{form_page, get, logged_in_as},
 };
@@ -40,36 +40,7 @@ async fn private_key(s: &TestServer, repo: &str) -> String {
     let sealed = stored.repo.ssh_private_key.clone().unwrap();
     assert!(sealed.starts_with("v1:"), "stored sealed");
     assert!(!sealed.contains("PRIVATE KEY"));
-    let secrets = mirrorforge::mirror::secrets::SecretBox::load(&s.config).unwrap();
-    let private = mirrorforge::mirror::ssh_key::private_key_of(&secrets, &stored.repo)
-        .unwrap()
-        .unwrap();
-    private.to_string()
-}
-
-/// The base64 body of an OpenSSH private key (what must never show anywhere).
-fn key_body(private: &str) -> String {
-    private
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect::<String>()
-}
-
-/// Every file under `dir`, read as bytes.
-fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(files_under(&path));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            found.push((path, bytes));
-        }
-    }
-    found
+    private_ssh_key(s, repo).await
 }
 
 async fn the_server_makes_a_key_shows_its_public_half_and_keeps_the_private_one_sealed(db: Db) {

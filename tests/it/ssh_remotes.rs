@@ -11,8 +11,8 @@ use crate::support::{
     Db, Git, TestServer, TestUser, free_port,
     git_backend::{HungRemote, refs_of},
     mirror::{
-        call, local_server, make_ssh_key, patch, repo_with_ssh_key, runs, seed, settle,
-        settle_process, start, sync_now,
+        call, files_under, key_body, local_server, make_ssh_key, patch, private_ssh_key,
+        repo_with_ssh_key, runs, seed, settle, settle_process, start, sync_now,
     },
     on_both_databases,
     process::{ServerProcess, cli_user_with_token},
@@ -28,22 +28,6 @@ on_both_databases!(
     a_hung_ssh_host_times_out_and_a_cancel_ends_the_sync_at_once,
     the_server_process_logs_no_byte_of_the_private_key,
 );
-
-/// The private key of `owner/repo` as the server holds it, for looking for it elsewhere.
-async fn private_key_body(s: &TestServer, repo: &str) -> String {
-    let stored = mirrorforge::repos::find(&s.conn, "owner", repo)
-        .await
-        .unwrap()
-        .unwrap();
-    let secrets = mirrorforge::mirror::secrets::SecretBox::load(&s.config).unwrap();
-    let private = mirrorforge::mirror::ssh_key::private_key_of(&secrets, &stored.repo)
-        .unwrap()
-        .unwrap();
-    private
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect::<String>()
-}
 
 /// The mirror settings of `owner/repo`.
 async fn settings(s: &TestServer, owner: &TestUser, repo: &str) -> Value {
@@ -141,35 +125,27 @@ async fn a_pull_mirror_over_ssh_pins_the_host_key_and_follows_the_upstream(db: D
     assert_eq!(std::fs::read(dir.join("c.txt")).unwrap(), b"three\n");
 
     // No byte of the private key in a response, a run, or the data directory.
-    let body = private_key_body(&s, "m").await;
+    let body = key_body(&private_ssh_key(&s, "m").await);
     s.forbid_in_answers(&body);
     let all_runs = runs(&s, &owner, "m").await;
     assert!(!all_runs.is_empty());
     assert_no_key_in_files(s.data_dir(), &body);
 }
 
-/// Fails when any file under `dir` holds `key_body` or a line of it.
+/// Fails when any file under `dir` holds a piece of `key_body`.
 fn assert_no_key_in_files(dir: &std::path::Path, key_body: &str) {
     let needles: Vec<&[u8]> = key_body
         .as_bytes()
         .chunks(32)
         .filter(|c| c.len() == 32)
         .collect();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                for needle in &needles {
-                    assert!(
-                        !bytes.windows(needle.len()).any(|w| w == *needle),
-                        "{} holds part of the private key",
-                        path.display()
-                    );
-                }
-            }
+    for (path, bytes) in files_under(dir) {
+        for needle in &needles {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == *needle),
+                "{} holds part of the private key",
+                path.display()
+            );
         }
     }
 }
@@ -359,7 +335,7 @@ async fn refused_keys_missing_repositories_and_dead_hosts_read_as_sentences(db: 
     let error = status["sync_error"].as_str().unwrap();
     assert!(error.contains("could not connect"), "{error}");
     assert!(error.contains(&dead), "{error}");
-    s.forbid_in_answers(&private_key_body(&s, "m").await);
+    s.forbid_in_answers(&key_body(&private_ssh_key(&s, "m").await));
     let _ = runs(&s, &owner, "m").await;
 }
 

@@ -199,3 +199,42 @@ pub async fn repo_with_ssh_key(
     let sshd = crate::support::sshd::Sshd::start(&public).await;
     (public, sshd)
 }
+
+/// The private SSH key of `owner/repo` as the server holds it (unsealed here, to look for it
+/// where it must never be).
+pub async fn private_ssh_key(s: &TestServer, repo: &str) -> String {
+    let stored = mirrorforge::repos::find(&s.conn, "owner", repo)
+        .await
+        .unwrap()
+        .unwrap();
+    let secrets = mirrorforge::mirror::secrets::SecretBox::load(&s.config).unwrap();
+    let private = mirrorforge::mirror::ssh_key::private_key_of(&secrets, &stored.repo)
+        .unwrap()
+        .unwrap();
+    private.to_string()
+}
+
+/// The base64 body of an OpenSSH private key (what must never show anywhere).
+pub fn key_body(private: &str) -> String {
+    private
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<String>()
+}
+
+/// Every file under `dir`, read as bytes.
+pub fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            found.push((path, bytes));
+        }
+    }
+    found
+}
