@@ -21,7 +21,7 @@ use url::Url;
 
 use super::{
     batch::{Action, BatchRequest, MEDIA_TYPE, ObjectAnswer, ObjectSpec, Operation},
-    store::{LfsStore, Oid},
+    store::{LfsStore, Oid, READ_CHUNK},
 };
 use crate::net::{
     remote_http::{Refusal, RemoteHttp, RequestBody, SizedBody},
@@ -31,10 +31,6 @@ use crate::net::{
 /// Objects asked for in one batch request: the reference client's `lfs.transfer.batchSize`,
 /// and the most some servers (GitHub's) accept.
 pub const BATCH_SIZE: usize = 100;
-
-/// Bytes read from the store per piece of an upload (the default, 4 KiB, costs a trip to the
-/// blocking pool per 4 KiB).
-const READ_CHUNK: usize = 64 * 1024;
 
 /// Why an LFS transfer failed, in a sentence naming the object when there is one.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -21,23 +21,11 @@ use crate::{
 /// # Errors
 /// The database failed (for instance, the repository is gone).
 pub async fn link(db: &DatabaseConnection, repository_id: i64, oid: &Oid, size: u64) -> Result<()> {
-    let size = i64::try_from(size).map_err(Error::internal)?;
-    let row = lfs_object::ActiveModel {
-        repository_id: Set(repository_id),
-        oid: Set(oid.as_str().to_owned()),
-        size: Set(size),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    };
-    lfs_object::Entity::insert(row)
-        .on_conflict_do_nothing_on([lfs_object::Column::RepositoryId, lfs_object::Column::Oid])
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    link_all(db, repository_id, &[(oid.clone(), size)]).await
 }
 
-/// Records that `repository_id` references each of `objects` (oid, size), in one statement
-/// per 500 (one commit, where a row each would be a commit, and a disk flush, each).
+/// Records that `repository_id` references each of `objects` (oid, size), already recorded
+/// or not (`ON CONFLICT DO NOTHING`), in one statement per 500 (one commit, where a row each would be a commit, and a disk flush, each).
 ///
 /// # Errors
 /// The database failed.

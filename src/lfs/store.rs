@@ -145,6 +145,10 @@ impl LfsStore {
     }
 }
 
+/// Bytes read from a stored object per piece when it is sent (served or uploaded): the
+/// default of 4 KiB would cost a trip to the blocking pool per 4 KiB.
+pub const READ_CHUNK: usize = 64 * 1024;
+
 /// Bytes of an arriving object gathered before one write to its file: the network hands
 /// them over in pieces of a few KiB, and each write of a `tokio` file is a trip to the blocking
 /// pool.

@@ -3,7 +3,7 @@
 //! and the objects a push mirror's refs need, uploaded to its LFS server before the refs.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::Arc,
     time::Duration,
 };
@@ -50,14 +50,7 @@ pub async fn pull_objects(
     pointers: &BTreeMap<String, u64>,
 ) -> Result<(u64, u64), String> {
     let store = LfsStore::new(&config.data_dir);
-    let wanted: Vec<(Oid, u64)> = pointers
-        .iter()
-        .filter_map(|(oid, size)| Some((Oid::parse(oid).ok()?, *size)))
-        .collect();
-    let oids: Vec<Oid> = wanted.iter().map(|(oid, _)| oid.clone()).collect();
-    let linked = refs::linked_among(db, repo.id, &oids)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (wanted, linked) = with_links(db, repo, pointers).await?;
     // Stored already for another repository or not: it is downloaded and checked all the
     // same, since knowing an oid must never be enough to get another's content.
     let missing: Vec<(Oid, u64)> = wanted
@@ -155,14 +148,7 @@ pub async fn push_objects(
         return Ok((0, 0));
     }
     let store = LfsStore::new(&config.data_dir);
-    let wanted: Vec<(Oid, u64)> = pointers
-        .iter()
-        .filter_map(|(oid, size)| Some((Oid::parse(oid).ok()?, *size)))
-        .collect();
-    let oids: Vec<Oid> = wanted.iter().map(|(oid, _)| oid.clone()).collect();
-    let ours = refs::linked_among(db, repo.id, &oids)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (wanted, ours) = with_links(db, repo, pointers).await?;
     for (oid, size) in &wanted {
         // Only this repository's own objects: knowing an oid gives nobody another's content.
         if !ours.contains(oid) || store.size_of(oid).await != Some(*size) {
@@ -195,6 +181,23 @@ pub async fn push_objects(
     }
     tracing::info!(objects, bytes, "LFS objects pushed");
     Ok((objects, bytes))
+}
+
+/// `pointers` (oid → size) as objects, and those of them linked to `repo` already (one query).
+async fn with_links(
+    db: &DatabaseConnection,
+    repo: &repository::Model,
+    pointers: &BTreeMap<String, u64>,
+) -> Result<(Vec<(Oid, u64)>, HashSet<Oid>), String> {
+    let objects: Vec<(Oid, u64)> = pointers
+        .iter()
+        .filter_map(|(oid, size)| Some((Oid::parse(oid).ok()?, *size)))
+        .collect();
+    let oids: Vec<Oid> = objects.iter().map(|(oid, _)| oid.clone()).collect();
+    let linked = refs::linked_among(db, repo.id, &oids)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((objects, linked))
 }
 
 /// The LFS server of the remote at `url` for `operation`: `endpoint` when set; over SSH, what

@@ -19,7 +19,7 @@ use tokio_util::io::ReaderStream;
 use crate::{
     lfs::{
         batch::{self, Batch, BatchError, BatchRequest, Operation},
-        store::Oid,
+        store::{Oid, READ_CHUNK},
         transfer::{self, UploadError, UploadLimits, Verified},
     },
     repos::Repo,
@@ -212,7 +212,7 @@ async fn download(
                 (header::CONTENT_LENGTH, HeaderValue::from(size)),
             ],
             // Read and sent a piece at a time: never the whole object in memory.
-            Body::from_stream(ReaderStream::with_capacity(file, 64 * 1024)),
+            Body::from_stream(ReaderStream::with_capacity(file, READ_CHUNK)),
         )
             .into_response(),
         Ok(None) => lfs_error(StatusCode::NOT_FOUND, &format!("object {oid} not found")),
