@@ -41,9 +41,7 @@ async fn the_stock_client_pushes_and_clones_lfs_files(db: Db) {
     let git = Git::new();
     git.lfs_install().await;
 
-    let work = git.init("work").await;
-    git.ok(&work, &["lfs", "install", "--local"]).await;
-    git.ok(&work, &["lfs", "track", "*.bin"]).await;
+    let work = git.init_lfs("work").await;
     let first = pseudo_random(300 * 1024, 1);
     let second = pseudo_random(700 * 1024, 2);
     std::fs::write(work.join("first.bin"), &first).unwrap();

@@ -37,9 +37,7 @@ const UPSTREAM_PASSWORD: &str = "upstream-s3cret-9f2c";
 async fn push_lfs_files(git: &Git, url: &str, work: &str, files: &[(&str, &[u8])]) {
     let dir = git.path(work);
     if !dir.exists() {
-        git.init(work).await;
-        git.ok(&dir, &["lfs", "install", "--local"]).await;
-        git.ok(&dir, &["lfs", "track", "*.bin"]).await;
+        git.init_lfs(work).await;
     }
     for (name, content) in files {
         std::fs::write(dir.join(name), content).unwrap();
@@ -421,9 +419,7 @@ async fn a_pull_mirror_asks_the_lfs_endpoint_when_the_lfs_server_is_elsewhere(db
     backend.create("up").await;
     let git = Git::new();
     git.lfs_install().await;
-    let work = git.init("work").await;
-    git.ok(&work, &["lfs", "install", "--local"]).await;
-    git.ok(&work, &["lfs", "track", "*.bin"]).await;
+    let work = git.init_lfs("work").await;
     git.ok(
         &work,
         &["config", "lfs.url", &standin.endpoint_with_login("up")],
@@ -626,10 +622,7 @@ async fn an_upstream_cannot_make_the_mirror_store_more_than_its_pointers_and_lim
 
     // A pointer that says 10 bytes for an object the upstream holds (and announces) whole.
     let small = pseudo_random(60 * 1024, 62);
-    let small_work = git.path("small");
-    git.init("small").await;
-    git.ok(&small_work, &["lfs", "install", "--local"]).await;
-    git.ok(&small_work, &["lfs", "track", "*.bin"]).await;
+    let small_work = git.init_lfs("small").await;
     std::fs::write(small_work.join("small.bin"), &small).unwrap();
     git.ok(&small_work, &["add", "-A"]).await;
     git.ok(&small_work, &["commit", "-q", "-m", "small"]).await;

@@ -78,10 +78,7 @@ async fn sync(s: &TestServer, owner: &TestUser, repo: &str) -> (Value, Value) {
 
 /// A work tree tracking `*.bin` with LFS, holding `files`, committed.
 async fn lfs_work_tree(git: &Git, files: &[(&str, &[u8])]) -> PathBuf {
-    let dir = git.path("work");
-    git.init("work").await;
-    git.ok(&dir, &["lfs", "install", "--local"]).await;
-    git.ok(&dir, &["lfs", "track", "*.bin"]).await;
+    let dir = git.init_lfs("work").await;
     for (name, content) in files {
         std::fs::write(dir.join(name), content).unwrap();
     }

@@ -98,6 +98,15 @@ impl Git {
         dir
     }
 
+    /// `git init` of `name` with the LFS hooks installed and `*.bin` tracked by LFS (its
+    /// `.gitattributes` written, not yet committed); returns the work tree.
+    pub async fn init_lfs(&self, name: &str) -> PathBuf {
+        let dir = self.init(name).await;
+        self.ok(&dir, &["lfs", "install", "--local"]).await;
+        self.ok(&dir, &["lfs", "track", "*.bin"]).await;
+        dir
+    }
+
     /// Writes `content` to `file` in the work tree `dir` and commits it; returns the commit id.
     pub async fn commit_file(
         &self,
