@@ -815,10 +815,10 @@ async fn an_ssh_mirror_set_up_with_its_own_key_in_a_real_browser() {
     )
     .await;
 
-    // The scp-like form is taken by the field (the server then judges it).
+    // The scp-like form is taken by the field (the server then judges it). The mirror stays
+    // off while the URL leads nowhere, so the minute's tick cannot start a sync to it.
     b.fill("#upstream_url", "git@203.0.113.9:team/handbook.git")
         .await;
-    b.click("#mirror_enabled").await;
     b.click("input[name=mirror_direction][value=upstream]")
         .await;
     b.click("#mirror-form button[type=submit]").await;
@@ -831,8 +831,9 @@ async fn an_ssh_mirror_set_up_with_its_own_key_in_a_real_browser() {
         Some("git@203.0.113.9:team/handbook.git")
     );
 
-    // Then the real one, with its port; Sync now.
+    // Then the real one, with its port, the mirror on; Sync now.
     b.fill("#upstream_url", &sshd.url("handbook")).await;
+    b.click("#mirror_enabled").await;
     b.click("#mirror-form button[type=submit]").await;
     b.wait_until("the saved confirmation", 10, || async {
         b.text("main").await.contains("Mirror settings saved.")
