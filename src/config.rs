@@ -49,6 +49,10 @@ pub struct Config {
     /// How long a git smart-HTTP request may go without a byte moving either way before its
     /// `git` process is stopped.
     pub git_idle_timeout: Duration,
+    /// How long a mirror remote may stay silent while a transfer's connection is set up (TCP,
+    /// TLS, the SSH handshake and sign-in, the answer to a GET) before the run fails, however
+    /// long the sync timeout is.
+    pub remote_silence_limit: Duration,
     /// `git` processes serving clients at once.
     pub max_git_processes: usize,
     /// How long a git request waits for one of them before it is answered 503.
@@ -287,6 +291,7 @@ impl Config {
             registration,
             header_read_timeout: Duration::from_secs(30),
             git_idle_timeout: Duration::from_secs(60),
+            remote_silence_limit: Duration::from_secs(30),
             max_git_processes,
             git_queue_wait: Duration::from_secs(10),
             public_url,

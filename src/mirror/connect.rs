@@ -114,16 +114,14 @@ pub fn transfer_to(
                 Duration::from_secs(limits.timeout_secs),
                 creds.basic(),
             )
-            .map_err(|_| TransferError::Other("URL has no host".to_owned()))?;
+            .map_err(|_| TransferError::Other("URL has no host".to_owned()))?
+            .with_silence_limit(config.remote_silence_limit);
             Wire::Http(Arc::new(http))
         }
-        GitRemote::Ssh(remote) => Wire::Ssh(Arc::new(RemoteSsh::new(
-            remote,
-            allow_local,
-            ssh.key,
-            ssh.pinned,
-            runtime.clone(),
-        ))),
+        GitRemote::Ssh(remote) => Wire::Ssh(Arc::new(
+            RemoteSsh::new(remote, allow_local, ssh.key, ssh.pinned, runtime.clone())
+                .with_silence_limit(config.remote_silence_limit),
+        )),
     };
     Ok(Arc::new(Transfer::new(wire, runtime, limits)))
 }

@@ -109,8 +109,11 @@ pub struct RemoteHttp {
     remote: Url,
     origin: Origin,
     allow_local: bool,
-    /// Bounds each connection attempt (TLS handshake included) and each answer's head.
+    /// Bounds each answer's head.
     timeout: Duration,
+    /// Bounds each connection attempt (TLS handshake included) and the head of the answer to
+    /// a GET: what a remote that took the connection and went quiet is given.
+    silence: Duration,
     /// `Basic …`, sent with every request when credentials are set.
     authorization: Option<HeaderValue>,
     connection: tokio::sync::Mutex<Option<SendRequest<RequestBody>>>,
@@ -156,11 +159,20 @@ impl RemoteHttp {
             origin,
             allow_local,
             timeout,
+            silence: timeout,
             authorization,
             connection: tokio::sync::Mutex::new(None),
             refusal: Mutex::new(None),
             requests: AtomicUsize::new(0),
         })
+    }
+
+    /// How long the remote may stay silent while a connection is opened (TLS included) or a
+    /// GET waits for its answer; never longer than the timeout.
+    #[must_use]
+    pub fn with_silence_limit(mut self, silence: Duration) -> Self {
+        self.silence = silence.min(self.timeout);
+        self
     }
 
     /// Whether credentials are sent.
@@ -315,6 +327,12 @@ impl RemoteHttp {
         let request = request
             .body(body)
             .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
+        // An upload may be answered only once it is all in; a GET is answered at once.
+        let answer_within = if request.method() == hyper::Method::GET {
+            self.silence
+        } else {
+            self.timeout
+        };
         let mut connection = self.connection.lock().await;
         // The kept-alive connection, if it is still good; else a new one.
         let reusable = match connection.as_mut() {
@@ -338,9 +356,9 @@ impl RemoteHttp {
             return Err(self.refuse(Refusal::Unreachable("no connection".to_owned())));
         };
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let response = tokio::time::timeout(self.timeout, sender.send_request(request))
+        let response = tokio::time::timeout(answer_within, sender.send_request(request))
             .await
-            .map_err(|_| self.refuse(Refusal::Timeout))?
+            .map_err(|_| self.refuse(self.no_answer(answer_within)))?
             .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
         if response.status().is_redirection() {
             *connection = None;
@@ -374,10 +392,10 @@ impl RemoteHttp {
         let tcp = self.connect_any(&addrs).await?;
         let stream: Box<dyn RemoteStream> = if self.origin.tls {
             let connector = tls_connector().map_err(|e| self.refuse(Refusal::Tls(e)))?;
-            match tokio::time::timeout(self.timeout, connector.connect(host, tcp)).await {
+            match tokio::time::timeout(self.silence, connector.connect(host, tcp)).await {
                 Ok(Ok(stream)) => Box::new(stream),
                 Ok(Err(e)) => return Err(self.refuse(Refusal::Tls(e.to_string()))),
-                Err(_) => return Err(self.refuse(Refusal::Timeout)),
+                Err(_) => return Err(self.refuse(self.no_answer(self.silence))),
             }
         } else {
             Box::new(tcp)
@@ -393,10 +411,23 @@ impl RemoteHttp {
         Ok(sender)
     }
 
+    /// The refusal for a wait of `waited` that ran out: the timeout itself, or a remote that
+    /// went quiet well within it.
+    fn no_answer(&self, waited: Duration) -> Refusal {
+        if waited < self.timeout {
+            Refusal::Unreachable(format!(
+                "the connection opened but the remote did not answer within {} s",
+                waited.as_secs()
+            ))
+        } else {
+            Refusal::Timeout
+        }
+    }
+
     async fn connect_any(&self, addrs: &[SocketAddr]) -> Result<TcpStream, Refusal> {
         let mut last = String::from("no address");
         for addr in addrs {
-            match tokio::time::timeout(self.timeout, TcpStream::connect(addr)).await {
+            match tokio::time::timeout(self.silence, TcpStream::connect(addr)).await {
                 Ok(Ok(stream)) => {
                     let _ = stream.set_nodelay(true);
                     return Ok(stream);

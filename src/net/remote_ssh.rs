@@ -26,9 +26,6 @@ use super::{
     url_policy::{ResolveError, resolve_allowed},
 };
 
-/// The longest wait for one TCP connection to open.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
-
 /// Host key algorithms libssh2 is asked for, in this order, after the pinned ones.
 const HOST_KEY_ALGORITHMS: &[&str] = &[
     "ssh-ed25519",
@@ -77,6 +74,9 @@ pub enum SshFailure {
     /// The deadline passed.
     #[error("timed out")]
     Timeout,
+    /// The host took the connection but the handshake and sign-in did not finish in time.
+    #[error("the connection opened but the SSH handshake and sign-in did not finish within {0} s")]
+    Silent(u64),
     /// Someone cancelled the transfer.
     #[error("cancelled")]
     Cancelled,
@@ -94,6 +94,9 @@ pub struct RemoteSsh {
     first_seen: Mutex<Option<HostKey>>,
     /// Commands run so far.
     commands: AtomicUsize,
+    /// How long the host may take to open the connection, and then to get as far as running
+    /// the command.
+    silence: Duration,
     runtime: Handle,
 }
 
@@ -124,6 +127,7 @@ impl RemoteSsh {
             pinned,
             first_seen: Mutex::new(None),
             commands: AtomicUsize::new(0),
+            silence: Duration::from_secs(30),
             runtime,
         }
     }
@@ -146,8 +150,16 @@ impl RemoteSsh {
         self.first_seen.lock().ok().and_then(|seen| seen.clone())
     }
 
+    /// How long the host may stay silent while the connection is set up (30 s unless set).
+    #[must_use]
+    pub fn with_silence_limit(mut self, silence: Duration) -> Self {
+        self.silence = silence;
+        self
+    }
+
     /// Connects, checks the host key, signs in and runs `program` on the repository; the
-    /// connection ends at `deadline` or on `cancel`, whichever comes first.
+    /// connection ends at `deadline` or on `cancel`, whichever comes first, and fails when
+    /// the command is not running within the silence limit of connecting.
     ///
     /// # Errors
     /// An [`SshFailure`] saying how far it got.
@@ -185,7 +197,7 @@ impl RemoteSsh {
         cancel: &CancellationToken,
     ) -> Result<SshChannel, SshFailure> {
         let tcp = self.connect(deadline, cancel)?;
-        let watch = Watch::start(&tcp, deadline, cancel, &self.runtime)?;
+        let watch = Watch::start(&tcp, deadline, self.silence, cancel, &self.runtime)?;
         let failed = |detail: String| watch.reason().unwrap_or(SshFailure::Protocol(detail));
         let mut session = Session::new().map_err(|e| failed(e.to_string()))?;
         session.set_tcp_stream(tcp);
@@ -232,6 +244,7 @@ impl RemoteSsh {
         channel
             .exec(command)
             .map_err(|e| failed(format!("running {program}: {}", e.message())))?;
+        watch.set_up();
         self.commands.fetch_add(1, Ordering::Relaxed);
         Ok(SshChannel {
             channel,
@@ -292,7 +305,7 @@ impl RemoteSsh {
             if remaining.is_zero() {
                 return Err(SshFailure::Timeout);
             }
-            match TcpStream::connect_timeout(&addr, remaining.min(CONNECT_TIMEOUT)) {
+            match TcpStream::connect_timeout(&addr, remaining.min(self.silence)) {
                 Ok(tcp) => {
                     let _ = tcp.set_nodelay(true);
                     return Ok(tcp);
@@ -309,11 +322,16 @@ impl RemoteSsh {
 /// What ended a connection early.
 const ENDED_BY_CANCEL: u8 = 1;
 const ENDED_BY_DEADLINE: u8 = 2;
+const ENDED_BY_SILENCE: u8 = 3;
 
-/// Shuts the socket when the transfer is cancelled or out of time, so a blocked libssh2 call
-/// returns; stops watching when dropped.
+/// Shuts the socket when the transfer is cancelled or out of time, or when the command is not
+/// running by the set-up limit, so a blocked libssh2 call returns; stops watching when dropped.
 struct Watch {
     ended: Arc<AtomicU8>,
+    /// Cancelled once the command runs: the set-up limit no longer applies.
+    set_up: CancellationToken,
+    /// The set-up limit in whole seconds, for the message.
+    silence_secs: u64,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -321,6 +339,7 @@ impl Watch {
     fn start(
         tcp: &TcpStream,
         deadline: Instant,
+        silence: Duration,
         cancel: &CancellationToken,
         runtime: &Handle,
     ) -> Result<Self, SshFailure> {
@@ -328,16 +347,36 @@ impl Watch {
             .try_clone()
             .map_err(|e| SshFailure::Protocol(e.to_string()))?;
         let ended = Arc::new(AtomicU8::new(0));
-        let (cancel, flag) = (cancel.clone(), Arc::clone(&ended));
+        let set_up = CancellationToken::new();
+        let (cancel, flag, running) = (cancel.clone(), Arc::clone(&ended), set_up.clone());
+        let set_up_by = tokio::time::Instant::now() + silence;
         let task = runtime.spawn(async move {
+            let silent = async {
+                tokio::select! {
+                    () = running.cancelled() => std::future::pending::<()>().await,
+                    () = tokio::time::sleep_until(set_up_by) => {}
+                }
+            };
             let why = tokio::select! {
+                biased;
                 () = cancel.cancelled() => ENDED_BY_CANCEL,
                 () = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => ENDED_BY_DEADLINE,
+                () = silent => ENDED_BY_SILENCE,
             };
             flag.store(why, Ordering::SeqCst);
             let _ = socket.shutdown(Shutdown::Both);
         });
-        Ok(Self { ended, task })
+        Ok(Self {
+            ended,
+            set_up,
+            silence_secs: silence.as_secs(),
+            task,
+        })
+    }
+
+    /// The command runs: from now only the deadline and a cancel end the connection.
+    fn set_up(&self) {
+        self.set_up.cancel();
     }
 
     /// Why the socket was shut, if it was.
@@ -345,6 +384,7 @@ impl Watch {
         match self.ended.load(Ordering::SeqCst) {
             ENDED_BY_CANCEL => Some(SshFailure::Cancelled),
             ENDED_BY_DEADLINE => Some(SshFailure::Timeout),
+            ENDED_BY_SILENCE => Some(SshFailure::Silent(self.silence_secs)),
             _ => None,
         }
     }

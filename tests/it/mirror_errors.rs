@@ -1,5 +1,8 @@
 //! Sentences a user can act on when a mirror cannot work: an SSH URL, a local address, a
-//! plain web server instead of a git server, a repository that is not there or not shared.
+//! plain web server instead of a git server, a repository that is not there or not shared, a
+//! host that takes the connection and says nothing.
+
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use serde_json::json;
@@ -8,13 +11,15 @@ use tower_http::services::ServeDir;
 
 use crate::support::{
     Db, Git, TestServer,
-    mirror::{import_body, local_server, seed, settle},
+    git_backend::HungRemote,
+    mirror::{import_body, local_server, make_ssh_key, patch, seed, settle, sync_now},
     on_both_databases,
 };
 
 on_both_databases!(
     ssh_and_local_urls_are_refused_with_what_to_do,
     a_dumb_http_remote_and_an_unknown_repository_say_so,
+    a_host_that_takes_the_connection_and_says_nothing_fails_within_the_silence_limit,
 );
 
 async fn ssh_and_local_urls_are_refused_with_what_to_do(db: Db) {
@@ -86,4 +91,49 @@ async fn a_dumb_http_remote_and_an_unknown_repository_say_so(db: Db) {
             .is_some_and(|e| e.contains("not found or no access")),
         "{error}"
     );
+}
+
+/// A host that takes the connection and then says nothing (no SSH banner, no HTTP answer)
+/// fails the run once the silence limit has passed, with a sentence saying so, however long
+/// the sync timeout is: a mirror is not held for the hour.
+async fn a_host_that_takes_the_connection_and_says_nothing_fails_within_the_silence_limit(db: Db) {
+    let s = local_server(&db, |c| {
+        c.sync_timeout = 600;
+        c.remote_silence_limit = Duration::from_secs(2);
+    })
+    .await;
+    let owner = s.create_admin("owner").await;
+    let hung = HungRemote::start().await;
+    let ssh_url = format!("ssh://git@127.0.0.1:{}/r.git", hung.addr.port());
+    for (repo, url, said) in [
+        (
+            "over-http",
+            hung.url(),
+            "the connection opened but the remote did not answer within 2 s",
+        ),
+        (
+            "over-ssh",
+            ssh_url,
+            "the connection opened but the SSH handshake and sign-in did not finish within 2 s",
+        ),
+    ] {
+        s.create_repo(&owner, repo, false).await;
+        make_ssh_key(&s, &owner, repo).await;
+        patch(
+            &s,
+            &owner,
+            repo,
+            json!({"mirror_enabled": true, "mirror_direction": "upstream", "upstream_url": url}),
+        )
+        .await
+        .expect(200);
+        let started = Instant::now();
+        sync_now(&s, &owner, repo).await.expect(202);
+        let status = settle(&s, &owner, repo).await;
+        let took = started.elapsed();
+        assert_eq!(status["sync_status"], "failed", "{repo}: {status}");
+        let error = status["sync_error"].as_str().unwrap_or_default();
+        assert!(error.contains(said), "{repo}: {error}");
+        assert!(took < Duration::from_secs(20), "{repo}: took {took:?}");
+    }
 }

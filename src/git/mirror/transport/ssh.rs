@@ -126,6 +126,10 @@ impl Transfer {
                     detail,
                 }
             }
+            silent @ SshFailure::Silent(_) => TransferError::Connect {
+                url: self.remote_shown(),
+                detail: silent.to_string(),
+            },
             SshFailure::Timeout => TransferError::Timeout(self.limits.timeout_secs),
             SshFailure::Cancelled => TransferError::Cancelled,
             other @ (SshFailure::HostKeyChanged { .. }
