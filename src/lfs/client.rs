@@ -62,7 +62,11 @@ struct BatchAnswer {
 pub struct LfsRemote {
     endpoint: Url,
     allow_local: bool,
+    /// How long an upload may take to be answered.
     timeout: Duration,
+    /// How long the remote may stay silent otherwise: connecting, and the answer to a batch
+    /// request, a download or a verify.
+    silence: Duration,
     credentials: Option<(String, String)>,
     /// Headers for the batch API (what `git-lfs-authenticate` handed out over SSH).
     endpoint_headers: HeaderMap,
@@ -107,10 +111,19 @@ impl LfsRemote {
             endpoint,
             allow_local,
             timeout,
+            silence: timeout,
             credentials,
             endpoint_headers: HeaderMap::new(),
             connections: tokio::sync::Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The same, failing a wait on a silent remote after `silence` (connecting, the answer to
+    /// anything but an upload, each piece of a download) instead of after the timeout.
+    #[must_use]
+    pub fn with_silence_limit(mut self, silence: Duration) -> Self {
+        self.silence = silence.min(self.timeout);
+        self
     }
 
     /// The same, sending `headers` with every batch request (never to another host).
@@ -148,7 +161,8 @@ impl LfsRemote {
             .filter(|_| home)
             .map(|(user, password)| (user.as_str(), password.as_str()));
         let http = RemoteHttp::new(&remote, self.allow_local, self.timeout, credentials)
-            .map_err(|e| LfsError::Remote(refused(&e)))?;
+            .map_err(|e| LfsError::Remote(refused(&e)))?
+            .with_silence_limit(self.silence);
         let http = Arc::new(http);
         connections.entry(key).or_default().push(Arc::clone(&http));
         Ok(http)
@@ -244,7 +258,14 @@ impl LfsRemote {
             .await
             .map_err(|e| failed(e.to_string()))?;
         let mut body = response.into_body();
-        while let Some(frame) = body.frame().await {
+        loop {
+            let Ok(next) = tokio::time::timeout(self.silence, body.frame()).await else {
+                return Err(failed(format!(
+                    "the download stalled: nothing arrived for {} s",
+                    self.silence.as_secs()
+                )));
+            };
+            let Some(frame) = next else { break };
             let frame = frame.map_err(|e| failed(format!("the download broke: {e}")))?;
             if let Ok(data) = frame.into_data() {
                 incoming

@@ -5,7 +5,7 @@
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
     sync::Arc,
-    time::Duration,
+    time::Instant,
 };
 
 use futures_util::{StreamExt, stream};
@@ -24,9 +24,6 @@ use crate::{
     },
     net::ssh_url::SshUrl,
 };
-
-/// How long one LFS request may wait for an answer.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Downloads or uploads under way at once, each on a connection of its own: the reference
 /// client's default `lfs.concurrenttransfers`.
@@ -212,6 +209,12 @@ async fn lfs_remote(
     operation: Operation,
 ) -> Result<LfsRemote, String> {
     let allow_local = config.allow_local_networks;
+    // An upload may take what is left of the sync; a silent remote gets the silence limit.
+    let timeout = transfer
+        .limits()
+        .deadline
+        .saturating_duration_since(Instant::now());
+    let silence = config.remote_silence_limit;
     if endpoint.is_none() && SshUrl::looks_like(url) {
         let working = Arc::clone(transfer);
         let word = match operation {
@@ -223,11 +226,16 @@ async fn lfs_remote(
             .map_err(|e| format!("internal error: {e}"))?
             .map_err(|e| e.to_string())?;
         let access = SshLfsAccess::parse(&said)?;
-        return LfsRemote::new(url, Some(&access.href), allow_local, REQUEST_TIMEOUT, None)
-            .map(|remote| remote.with_endpoint_headers(&access.header))
+        return LfsRemote::new(url, Some(&access.href), allow_local, timeout, None)
+            .map(|remote| {
+                remote
+                    .with_silence_limit(silence)
+                    .with_endpoint_headers(&access.header)
+            })
             .map_err(|e| e.to_string());
     }
-    LfsRemote::new(url, endpoint, allow_local, REQUEST_TIMEOUT, owned(creds))
+    LfsRemote::new(url, endpoint, allow_local, timeout, owned(creds))
+        .map(|remote| remote.with_silence_limit(silence))
         .map_err(|e| e.to_string())
 }
 

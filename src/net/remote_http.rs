@@ -18,7 +18,7 @@ use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use hyper::{
     Method, Request, Response, StatusCode,
-    body::Incoming,
+    body::{Body as _, Incoming},
     client::conn::http1::SendRequest,
     header::{self, HeaderValue},
 };
@@ -37,6 +37,10 @@ use super::{
 
 /// The body of a request to the remote.
 pub type RequestBody = BoxBody<Bytes, std::io::Error>;
+
+/// The largest request body (of a length known in advance) whose answer must come within the
+/// silence limit; a larger or streamed one is an upload, answered once it is all in.
+const SMALL_BODY: u64 = 64 * 1024;
 
 /// What the remote's `User-Agent` header says we are.
 const USER_AGENT: &str = "git/2.0 (mirrorforge)";
@@ -109,10 +113,11 @@ pub struct RemoteHttp {
     remote: Url,
     origin: Origin,
     allow_local: bool,
-    /// Bounds each answer's head.
+    /// Bounds the head of the answer to an upload (a large or streamed body).
     timeout: Duration,
     /// Bounds each connection attempt (TLS handshake included) and the head of the answer to
-    /// a GET: what a remote that took the connection and went quiet is given.
+    /// a request with a small body: what a remote that took the connection and went quiet is
+    /// given.
     silence: Duration,
     /// `Basic …`, sent with every request when credentials are set.
     authorization: Option<HeaderValue>,
@@ -168,7 +173,7 @@ impl RemoteHttp {
     }
 
     /// How long the remote may stay silent while a connection is opened (TLS included) or a
-    /// GET waits for its answer; never longer than the timeout.
+    /// request with a small body waits for its answer; never longer than the timeout.
     #[must_use]
     pub fn with_silence_limit(mut self, silence: Duration) -> Self {
         self.silence = silence.min(self.timeout);
@@ -324,15 +329,15 @@ impl RemoteHttp {
         request: hyper::http::request::Builder,
         body: RequestBody,
     ) -> Result<Response<Incoming>, Refusal> {
+        // An upload may be answered only once it is all in; a small request at once.
+        let small = body
+            .size_hint()
+            .exact()
+            .is_some_and(|length| length <= SMALL_BODY);
+        let answer_within = if small { self.silence } else { self.timeout };
         let request = request
             .body(body)
             .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
-        // An upload may be answered only once it is all in; a GET is answered at once.
-        let answer_within = if request.method() == hyper::Method::GET {
-            self.silence
-        } else {
-            self.timeout
-        };
         let mut connection = self.connection.lock().await;
         // The kept-alive connection, if it is still good; else a new one.
         let reusable = match connection.as_mut() {
@@ -611,6 +616,100 @@ mod tests {
         assert_eq!(http.requests(), 2);
         assert_eq!(http.refusal(), None);
         assert!(!format!("{http:?}").contains("Pass-1"));
+    }
+
+    /// A server that takes connections and answers nothing.
+    async fn silent_server() -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        addr
+    }
+
+    /// A server that reads one request's body a 64 KiB piece per `pause`, then answers 200.
+    async fn slow_reader(pause: Duration) -> SocketAddr {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+            let mut left: usize = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .and_then(|value| value.trim().parse().ok())
+                .unwrap_or(0);
+            let mut piece = vec![0u8; 64 * 1024];
+            while left > 0 {
+                tokio::time::sleep(pause).await;
+                let wanted = left.min(piece.len());
+                let n = stream.read(&mut piece[..wanted]).await.unwrap_or(0);
+                if n == 0 {
+                    return;
+                }
+                left -= n;
+            }
+            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+            let _ = stream.write_all(answer).await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        });
+        addr
+    }
+
+    fn quiet_after_one_second(addr: SocketAddr) -> RemoteHttp {
+        let remote = RemoteUrl::parse(&format!("http://{addr}/r.git"), true).unwrap();
+        RemoteHttp::new(&remote, true, Duration::from_secs(30), None)
+            .unwrap()
+            .with_silence_limit(Duration::from_secs(1))
+    }
+
+    #[tokio::test]
+    async fn a_silent_remote_gets_the_silence_limit_and_an_upload_the_whole_timeout() {
+        // Took the connection, then nothing: refused once the silence limit has passed.
+        let http = quiet_after_one_second(silent_server().await);
+        let started = std::time::Instant::now();
+        let refused = http
+            .send(Method::GET, "info/refs", None, None, empty())
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let Refusal::Unreachable(message) = refused else {
+            panic!("{refused:?}")
+        };
+        assert!(
+            message.contains("the connection opened but the remote did not answer within 1 s"),
+            "{message}"
+        );
+
+        // An upload the remote takes in slowly (over 3 s) is answered after the silence limit,
+        // and that is no failure: an upload may take the whole timeout.
+        let http = quiet_after_one_second(slow_reader(Duration::from_millis(100)).await);
+        let pack = Bytes::from(vec![7u8; 2 << 20]);
+        let body = http_body_util::Full::new(pack)
+            .map_err(|e| match e {})
+            .boxed();
+        let started = std::time::Instant::now();
+        let answer = http
+            .send(Method::POST, "git-receive-pack", None, None, body)
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert!(started.elapsed() > Duration::from_secs(2));
     }
 
     #[tokio::test]
