@@ -50,8 +50,8 @@ pub struct Config {
     /// `git` process is stopped.
     pub git_idle_timeout: Duration,
     /// How long a mirror remote may stay silent while a transfer's connection is set up (TCP,
-    /// TLS, the SSH handshake and sign-in, the answer to a GET) before the run fails, however
-    /// long the sync timeout is.
+    /// TLS, the SSH handshake and sign-in) or a request that is no upload waits for its answer,
+    /// before the run fails, however long the sync timeout is.
     pub remote_silence_limit: Duration,
     /// `git` processes serving clients at once.
     pub max_git_processes: usize,

@@ -42,6 +42,9 @@ pub type RequestBody = BoxBody<Bytes, std::io::Error>;
 /// silence limit; a larger or streamed one is an upload, answered once it is all in.
 const SMALL_BODY: u64 = 64 * 1024;
 
+/// The service a push posts to.
+const PUSH_SERVICE: &str = "git-receive-pack";
+
 /// What the remote's `User-Agent` header says we are.
 const USER_AGENT: &str = "git/2.0 (mirrorforge)";
 
@@ -253,7 +256,13 @@ impl RemoteHttp {
         if let Some(authorization) = &self.authorization {
             request = request.header(header::AUTHORIZATION, authorization.clone());
         }
-        self.dispatch(request, body).await
+        // A push is answered once the remote's hooks have run, however small it is.
+        let answer_within = if service_path == PUSH_SERVICE {
+            self.timeout
+        } else {
+            self.answer_limit(&body)
+        };
+        self.dispatch(request, body, answer_within).await
     }
 
     /// POSTs `body` to the URL itself (a notification target, not a repository) with
@@ -276,7 +285,8 @@ impl RemoteHttp {
         if let Some(all) = request.headers_mut() {
             all.extend(headers);
         }
-        self.dispatch(request, body).await
+        let answer_within = self.answer_limit(&body);
+        self.dispatch(request, body, answer_within).await
     }
 
     /// Sends `method` to `target`, a URL on this connection's own origin (an LFS batch endpoint
@@ -319,22 +329,28 @@ impl RemoteHttp {
         {
             request = request.header(header::AUTHORIZATION, authorization.clone());
         }
-        self.dispatch(request, body).await
+        let answer_within = self.answer_limit(&body);
+        self.dispatch(request, body, answer_within).await
     }
 
-    /// Sends `request` with `body` on the kept-alive connection (or a new one) and returns the
-    /// answer's head; a 3xx answer is refused.
-    async fn dispatch(
-        &self,
-        request: hyper::http::request::Builder,
-        body: RequestBody,
-    ) -> Result<Response<Incoming>, Refusal> {
-        // An upload may be answered only once it is all in; a small request at once.
+    /// How long the answer to a request with `body` may take: an upload (a large or streamed
+    /// body) is answered only once it is all in; a small request at once.
+    fn answer_limit(&self, body: &RequestBody) -> Duration {
         let small = body
             .size_hint()
             .exact()
             .is_some_and(|length| length <= SMALL_BODY);
-        let answer_within = if small { self.silence } else { self.timeout };
+        if small { self.silence } else { self.timeout }
+    }
+
+    /// Sends `request` with `body` on the kept-alive connection (or a new one) and returns the
+    /// answer's head, waiting `answer_within` at most; a 3xx answer is refused.
+    async fn dispatch(
+        &self,
+        request: hyper::http::request::Builder,
+        body: RequestBody,
+        answer_within: Duration,
+    ) -> Result<Response<Incoming>, Refusal> {
         let request = request
             .body(body)
             .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
@@ -699,17 +715,27 @@ mod tests {
         // An upload the remote takes in slowly (over 3 s) is answered after the silence limit,
         // and that is no failure: an upload may take the whole timeout.
         let http = quiet_after_one_second(slow_reader(Duration::from_millis(100)).await);
-        let pack = Bytes::from(vec![7u8; 2 << 20]);
-        let body = http_body_util::Full::new(pack)
-            .map_err(|e| match e {})
-            .boxed();
         let started = std::time::Instant::now();
         let answer = http
-            .send(Method::POST, "git-receive-pack", None, None, body)
+            .send(Method::PUT, "objects/upload", None, None, bytes(2 << 20))
             .await
             .unwrap();
         assert_eq!(answer.status(), StatusCode::OK);
         assert!(started.elapsed() > Duration::from_secs(2));
+
+        // So may a push, however small: the remote answers once its hooks have run.
+        let http = quiet_after_one_second(slow_reader(Duration::from_millis(1500)).await);
+        let answer = http
+            .send(Method::POST, "git-receive-pack", None, None, bytes(1024))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+    }
+
+    fn bytes(length: usize) -> RequestBody {
+        http_body_util::Full::new(Bytes::from(vec![7u8; length]))
+            .map_err(|e| match e {})
+            .boxed()
     }
 
     #[tokio::test]
