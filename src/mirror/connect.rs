@@ -118,10 +118,14 @@ pub fn transfer_to(
             .with_silence_limit(config.remote_silence_limit);
             Wire::Http(Arc::new(http))
         }
-        GitRemote::Ssh(remote) => Wire::Ssh(Arc::new(
-            RemoteSsh::new(remote, allow_local, ssh.key, ssh.pinned, runtime.clone())
-                .with_silence_limit(config.remote_silence_limit),
-        )),
+        GitRemote::Ssh(remote) => Wire::Ssh(Arc::new(RemoteSsh::new(
+            remote,
+            allow_local,
+            ssh.key,
+            ssh.pinned,
+            config.remote_silence_limit,
+            runtime.clone(),
+        ))),
     };
     Ok(Arc::new(Transfer::new(wire, runtime, limits)))
 }

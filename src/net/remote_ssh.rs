@@ -110,14 +110,16 @@ impl std::fmt::Debug for RemoteSsh {
 }
 
 impl RemoteSsh {
-    /// The way to `url` with the repository's `key`, judged against its `pinned` host keys;
-    /// the name is resolved on `runtime`.
+    /// The way to `url` with the repository's `key`, judged against its `pinned` host keys,
+    /// the host given `silence` to open the connection and then to run the command; the name
+    /// is resolved on `runtime`.
     #[must_use]
     pub fn new(
         url: SshUrl,
         allow_local: bool,
         key: Option<Zeroizing<String>>,
         pinned: Vec<HostKey>,
+        silence: Duration,
         runtime: Handle,
     ) -> Self {
         Self {
@@ -127,7 +129,7 @@ impl RemoteSsh {
             pinned,
             first_seen: Mutex::new(None),
             commands: AtomicUsize::new(0),
-            silence: Duration::from_secs(30),
+            silence,
             runtime,
         }
     }
@@ -148,13 +150,6 @@ impl RemoteSsh {
     #[must_use]
     pub fn first_seen(&self) -> Option<HostKey> {
         self.first_seen.lock().ok().and_then(|seen| seen.clone())
-    }
-
-    /// How long the host may stay silent while the connection is set up (30 s unless set).
-    #[must_use]
-    pub fn with_silence_limit(mut self, silence: Duration) -> Self {
-        self.silence = silence;
-        self
     }
 
     /// Connects, checks the host key, signs in and runs `program` on the repository; the
