@@ -27,6 +27,8 @@ pub struct Model {
     /// `idle` until the first push, then `success` or `failed`.
     pub last_status: SyncStatus,
     pub last_error: Option<String>,
+    /// Failed pushes to it in a row.
+    pub consecutive_failures: i32,
     pub created_at: ChronoDateTimeUtc,
 }
 

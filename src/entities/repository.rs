@@ -28,14 +28,18 @@ pub struct Model {
     /// Ciphertext (see `mirror::secrets`), never the password itself.
     pub downstream_password: Option<String>,
     pub sync_interval: i64,
+    /// The last success shown (derived from the parts by `mirror::state`).
     pub last_synced_at: Option<ChronoDateTimeUtc>,
+    /// `syncing` while claimed, else derived from the parts by `mirror::state`.
     pub sync_status: SyncStatus,
+    /// The failing parts' errors, derived by `mirror::state`.
     pub sync_error: Option<String>,
     pub next_sync_at: Option<ChronoDateTimeUtc>,
     /// Instance id of the process running this repository's sync, if one runs.
     pub sync_claimed_by: Option<String>,
     /// Refreshed while a sync runs; a stale one means the process died.
     pub sync_heartbeat_at: Option<ChronoDateTimeUtc>,
+    /// The most failures in a row of a failing part, derived by `mirror::state`.
     pub consecutive_failures: i32,
     /// The refs a pull carries, as a JSON list of patterns (`[]`: every branch, tag and note).
     pub upstream_ref_filter: String,
@@ -59,6 +63,15 @@ pub struct Model {
     pub lfs_enabled: bool,
     /// The upstream's LFS server (`""`: `<upstream_url>/info/lfs`).
     pub lfs_endpoint: String,
+    /// The pull's own last result: `idle` before its first attempt, then `success` or
+    /// `failed` (see `mirror::state`).
+    pub upstream_status: SyncStatus,
+    /// The end of the pull's last success.
+    pub upstream_synced_at: Option<ChronoDateTimeUtc>,
+    /// The pull's last error, `None` after a success.
+    pub upstream_error: Option<String>,
+    /// The pull's failed attempts in a row.
+    pub upstream_failures: i32,
 }
 
 /// A repository belongs to its owner.

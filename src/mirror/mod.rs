@@ -18,5 +18,6 @@ pub mod secrets;
 pub mod settings;
 pub mod slots;
 pub mod ssh_key;
+pub mod state;
 pub mod stats;
 pub mod webhook;

@@ -465,15 +465,23 @@ async fn a_push_mirror_added_synced_and_removed_in_a_real_browser() {
     );
     b.screenshot_of("#push-mirrors", "push-mirror-added").await;
 
-    // Mirroring on, downstream; then the push mirror's own "Sync now".
-    b.click("#mirror_enabled").await;
-    b.click("input[name=mirror_direction][value=downstream]")
-        .await;
-    b.click("#mirror-form button[type=submit]").await;
-    b.wait_until("the settings saved", 10, || async {
-        b.text("main").await.contains("Mirror settings saved.")
-    })
-    .await;
+    // A push mirror that exists is pushed to: mirroring is now on, downstream, and the page
+    // says so. Then the push mirror's own "Sync now".
+    assert!(
+        b.text(".flash").await.contains("Mirroring is now on"),
+        "{}",
+        b.text(".flash").await
+    );
+    assert_eq!(
+        b.attr("#mirror_enabled", "checked").await.as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        b.attr("input[name=mirror_direction][value=downstream]", "checked")
+            .await
+            .as_deref(),
+        Some("true")
+    );
     b.click(".push-mirror form[action$='/sync'] button").await;
     let settings = s.url("/paula/site/settings/mirror");
     b.wait_until("the push reported on the list", 30, || async {
@@ -621,8 +629,9 @@ async fn a_webhook_secret_rotated_a_preview_opened_and_a_sync_cancelled_in_a_rea
     b.click("#sync-cancel").await;
     b.screenshot_of("#mirror-sync", "sync-cancelling").await;
     let asked = std::time::Instant::now();
+    // It had synced before: the mirror still shows that success, the badge says "Cancelled".
     b.wait_until("the sync stopped", 10, || async {
-        widget(&b).await.status == "idle"
+        widget(&b).await.status == "success"
     })
     .await;
     assert!(
@@ -1067,5 +1076,105 @@ async fn lfs_mirrored_through_the_pages_in_a_real_browser() {
         std::fs::read(dir.join("notes.txt")).unwrap(),
         b"plain text, not in LFS\n"
     );
+    b.finish().await;
+}
+
+/// Truthful state in a real browser: a pull mirror whose upstream is gone stays "Failed" on the
+/// settings page after its push target's own "Sync now" succeeded, with the pull's own state
+/// and the target's shown side by side. Screenshots: `part-state` (1280 px) and
+/// `part-state-390`, neither scrolling sideways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_pull_beside_a_pushed_target_in_a_real_browser() {
+    use crate::support::mirror::{call, import_body, seed, settle};
+
+    let Some(b) = Browser::start(1280, 1000).await else {
+        return;
+    };
+    let s = local_server(&Db::Sqlite, |c| c.min_sync_interval = 60).await;
+    let owner = s.create_admin("petra").await;
+    let remote = GitBackend::start().await;
+    remote.create("src").await;
+    let copy = remote.create("copy").await;
+    seed(&Git::new(), &remote.url("src")).await;
+    import_body(
+        &s,
+        &owner,
+        serde_json::json!({"name": "docs", "clone_url": remote.url("src"), "mirror": true}),
+    )
+    .await
+    .expect(201);
+    settle(&s, &owner, "docs").await;
+    let added = call(
+        &s,
+        "POST",
+        "/api/v1/repos/petra/docs/push_mirrors",
+        &owner,
+        Some(serde_json::json!({"remote_url": remote.url("copy")})),
+    )
+    .await;
+    added.expect(201);
+    let id = added.json()["id"].as_i64().unwrap();
+    std::fs::remove_dir_all(remote.path("src")).unwrap();
+    call(&s, "POST", "/api/v1/repos/petra/docs/sync", &owner, None)
+        .await
+        .expect(202);
+    assert_eq!(settle(&s, &owner, "docs").await["sync_status"], "failed");
+    call(
+        &s,
+        "POST",
+        &format!("/api/v1/repos/petra/docs/push_mirrors/{id}/sync"),
+        &owner,
+        None,
+    )
+    .await
+    .expect(202);
+    settle(&s, &owner, "docs").await;
+    assert_eq!(
+        refs_of(&copy).await,
+        refs_of(&s.repo_dir("petra", "docs")).await
+    );
+
+    b.goto(&s.url("/login")).await;
+    b.fill("#username", "petra").await;
+    b.fill("#password", &owner.password).await;
+    b.click("form.stacked-form button[type=submit]").await;
+    b.wait_until("logged in", 10, || async {
+        b.text(".nav-user").await.contains("petra")
+    })
+    .await;
+    b.goto(&s.url("/petra/docs/settings/mirror")).await;
+    assert_eq!(
+        b.attr("#mirror-sync-status", "data-status")
+            .await
+            .as_deref(),
+        Some("failed")
+    );
+    let pull = b.text("#mirror-pull-state").await;
+    assert!(pull.contains("Failed"), "{pull}");
+    assert!(
+        b.text("#mirror-sync-error").await.contains("upstream: "),
+        "the pull's error is shown"
+    );
+    let card = b.text(&format!("#push-mirror-{id}")).await;
+    assert!(card.contains("Pushed"), "{card}");
+    b.client.set_window_size(1280, 1400).await.unwrap();
+    b.screenshot("part-state").await;
+    b.screenshot_of("#push-mirrors", "part-state-push-mirrors")
+        .await;
+    b.client.set_window_size(390, 2400).await.unwrap();
+    let wide = b.eval("return document.documentElement.scrollWidth;").await;
+    let culprits = b
+        .eval(
+            "var out = []; document.querySelectorAll('body *').forEach(function (e) { \
+             var r = e.getBoundingClientRect(); if (r.right > 391) { \
+             out.push(e.tagName + '.' + e.className + '#' + e.id + ':' + Math.round(r.right)); } }); \
+             return out.slice(0, 12).join(' | ');",
+        )
+        .await;
+    assert!(
+        wide.as_u64().is_some_and(|w| w <= 390),
+        "no sideways scroll at 390 px: {wide}; wider: {culprits}"
+    );
+    b.screenshot("part-state-390").await;
     b.finish().await;
 }

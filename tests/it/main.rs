@@ -26,6 +26,7 @@ mod mirror_requests;
 mod openapi;
 mod operations;
 mod operations_overview;
+mod part_state;
 mod push_mirrors;
 mod scheduler;
 mod ssh_host_keys;

@@ -245,11 +245,14 @@ async fn both_pulls_then_pushes_and_a_failed_pull_skips_the_push(db: Db) {
     sync_now(&s, &owner, "both").await.expect(202);
     let status = settle(&s, &owner, "both").await;
     assert_eq!(status["sync_status"], "failed");
+    // The pull's error is the status's; the run says the push was skipped.
     let error = status["sync_error"].as_str().unwrap();
     assert!(
-        error.contains("not found") && error.contains("skipped"),
+        error.starts_with("upstream: ") && error.contains("not found"),
         "{error}"
     );
+    let run = &runs(&s, &owner, "both").await[0];
+    assert!(run["error"].as_str().unwrap().contains("skipped"), "{run}");
     assert_eq!(refs_of(&dst).await, before);
     assert_eq!(status["consecutive_failures"], 1);
 }

@@ -475,7 +475,9 @@ async fn a_hung_ssh_host_times_out_and_a_cancel_ends_the_sync_at_once(db: Db) {
         "{:?}",
         asked.elapsed()
     );
-    assert_eq!(status["sync_status"], "idle", "{status}");
+    // A cancel is no attempt: the pull's last attempt (the timeout) still rules the status.
+    assert_eq!(status["sync_status"], "failed", "{status}");
+    assert_eq!(status["upstream"]["consecutive_failures"], 1, "{status}");
     assert_eq!(runs(&s, &owner, "h").await[0]["status"], "cancelled");
 }
 

@@ -8,16 +8,20 @@ use tokio_util::sync::CancellationToken;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait, sea_query::Expr,
 };
 
 use crate::{
     entities::{
-        mirror_enums::{RunStatus, SyncStatus, Trigger},
+        mirror_enums::{MirrorDirection, RunStatus, SyncStatus, Trigger},
         mirror_run, repository, user,
     },
     error::Result,
+    mirror::{
+        push_mirrors,
+        state::{self, Attempt, Summary},
+    },
 };
 
 /// How often a running sync looks whether it was cancelled (from any process).
@@ -33,16 +37,10 @@ type Claimed = (i64, Option<String>, Option<DateTime<Utc>>, String, String);
 /// The repository row's state once a claim ends.
 #[derive(Debug, Clone)]
 pub(super) struct Release {
-    /// The new status.
-    pub status: SyncStatus,
-    /// The error shown (`None` clears it).
-    pub error: Option<String>,
+    /// What it shows now, derived from its parts.
+    pub summary: Summary,
     /// When the scheduler syncs next (`None`: not at all).
     pub next_sync_at: Option<DateTime<Utc>>,
-    /// Failed syncs in a row, when it changes.
-    pub consecutive_failures: Option<i32>,
-    /// The end of a successful sync, when there was one.
-    pub synced_at: Option<DateTime<Utc>>,
     /// How the run ended, when one was recorded.
     pub run_status: Option<RunStatus>,
 }
@@ -227,32 +225,21 @@ impl Claims {
         holder: &str,
         release: Release,
     ) -> Result<bool> {
-        let mut update = repository::Entity::update_many()
+        let mut update = state::shown(repository::Entity::update_many(), &release.summary, true)
             .col_expr(
                 repository::Column::SyncClaimedBy,
                 Expr::value(Option::<String>::None),
             )
-            .col_expr(repository::Column::SyncStatus, Expr::value(release.status))
             .col_expr(repository::Column::SyncCancelRequested, Expr::value(false))
-            .col_expr(repository::Column::SyncError, Expr::value(release.error))
             .col_expr(
                 repository::Column::NextSyncAt,
                 Expr::value(release.next_sync_at),
             );
-        if let Some(failures) = release.consecutive_failures {
-            update = update.col_expr(
-                repository::Column::ConsecutiveFailures,
-                Expr::value(failures),
-            );
-        }
         if let Some(run_status) = release.run_status {
             update = update.col_expr(
                 repository::Column::LastRunStatus,
                 Expr::value(Some(run_status)),
             );
-        }
-        if let Some(synced_at) = release.synced_at {
-            update = update.col_expr(repository::Column::LastSyncedAt, Expr::value(synced_at));
         }
         let released = update
             .filter(repository::Column::Id.eq(repo_id))
@@ -262,24 +249,79 @@ impl Claims {
         Ok(released.rows_affected == 1)
     }
 
-    /// Releases this process's claim on a sync that could not be run or recorded: failed,
-    /// with `message`, due again after `retry_in`.
+    /// Releases this process's claim on a sync that could not be run or recorded: the parts
+    /// it was for (the pull of a repository that pulls, else its enabled push mirrors) failed
+    /// with `message`; due again after `retry_in`.
     pub(super) async fn release_failed(
         &self,
         repo_id: i64,
         message: &str,
         retry_in: TimeDelta,
     ) -> Result<bool> {
-        Self::release(
-            &self.db,
+        let pulls = repository::Entity::find_by_id(repo_id)
+            .one(&self.db)
+            .await?
+            .is_some_and(|r| r.mirror_direction.pulls());
+        let txn = self.db.begin().await?;
+        let released = Self::end_failed(
+            &txn,
             repo_id,
             &self.instance_id,
+            pulls,
+            message,
+            Utc::now() + retry_in,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(released)
+    }
+
+    /// Refreshes `holder`'s heartbeat on `repo_id` as the first statement of `txn`, so a SQLite
+    /// transaction holds the write lock before it reads; `false` when `holder` no longer holds
+    /// the claim.
+    async fn touch(txn: &DatabaseTransaction, repo_id: i64, holder: &str) -> Result<bool> {
+        let touched = repository::Entity::update_many()
+            .col_expr(repository::Column::SyncHeartbeatAt, Expr::value(Utc::now()))
+            .filter(repository::Column::Id.eq(repo_id))
+            .filter(repository::Column::SyncClaimedBy.eq(holder))
+            .exec(txn)
+            .await?;
+        Ok(touched.rows_affected == 1)
+    }
+
+    /// Ends `holder`'s claim after a failure that belongs to no one transfer: the pull (when
+    /// `pulled`) or every enabled push mirror failed with `message`, the summary derived again.
+    async fn end_failed(
+        txn: &DatabaseTransaction,
+        repo_id: i64,
+        holder: &str,
+        pulled: bool,
+        message: &str,
+        next_sync_at: DateTime<Utc>,
+    ) -> Result<bool> {
+        if !Self::touch(txn, repo_id, holder).await? {
+            return Ok(false);
+        }
+        let failed = Attempt::Failed(message.to_owned());
+        if pulled {
+            state::record_pull(txn, repo_id, &failed).await?;
+        } else {
+            for target in push_mirrors::list(txn, repo_id).await? {
+                if target.enabled {
+                    state::record_push(txn, target.id, &failed).await?;
+                }
+            }
+        }
+        let Some(summary) = state::current(txn, repo_id).await? else {
+            return Ok(false);
+        };
+        Self::release(
+            txn,
+            repo_id,
+            holder,
             Release {
-                status: SyncStatus::Failed,
-                error: Some(message.to_owned()),
-                next_sync_at: Some(Utc::now() + retry_in),
-                consecutive_failures: None,
-                synced_at: None,
+                summary,
+                next_sync_at: Some(next_sync_at),
                 run_status: None,
             },
         )
@@ -336,20 +378,37 @@ impl Claims {
         message: &str,
     ) -> Result<bool> {
         let now = Utc::now();
-        let released = Self::release(
-            &self.db,
-            repo_id,
-            holder,
-            Release {
-                status: SyncStatus::Failed,
-                error: Some(message.to_owned()),
-                next_sync_at: Some(now),
-                consecutive_failures: None,
-                synced_at: None,
-                run_status: None,
+        let txn = self.db.begin().await?;
+        if !Self::touch(&txn, repo_id, holder).await? {
+            return Ok(false);
+        }
+        // The part the interrupted run was for; a claim still waiting for its slot had not
+        // tried any part yet.
+        let running: Option<MirrorDirection> = mirror_run::Entity::find()
+            .select_only()
+            .column(mirror_run::Column::Direction)
+            .filter(mirror_run::Column::RepositoryId.eq(repo_id))
+            .filter(mirror_run::Column::ClaimedBy.eq(holder))
+            .filter(mirror_run::Column::Status.eq(RunStatus::Running))
+            .into_tuple()
+            .one(&txn)
+            .await?;
+        let released = match running {
+            Some(direction) => {
+                Self::end_failed(&txn, repo_id, holder, direction.pulls(), message, now).await?
+            }
+            None => match state::current(&txn, repo_id).await? {
+                Some(summary) => {
+                    let release = Release {
+                        summary,
+                        next_sync_at: Some(now),
+                        run_status: None,
+                    };
+                    Self::release(&txn, repo_id, holder, release).await?
+                }
+                None => false,
             },
-        )
-        .await?;
+        };
         if !released {
             return Ok(false);
         }
@@ -363,8 +422,9 @@ impl Claims {
             .filter(mirror_run::Column::RepositoryId.eq(repo_id))
             .filter(mirror_run::Column::ClaimedBy.eq(holder))
             .filter(mirror_run::Column::Status.eq(RunStatus::Running))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
+        txn.commit().await?;
         Ok(true)
     }
 

@@ -90,6 +90,8 @@ pub enum RunResult {
         done: Vec<(Target, Outcome)>,
         /// Each push mirror that failed, with its sentence.
         failed_pushes: Vec<(i64, String)>,
+        /// The pull's own sentence when the pull failed.
+        pull_error: Option<String>,
     },
 }
 
@@ -102,6 +104,23 @@ impl RunResult {
             transient,
             done: Vec::new(),
             failed_pushes: Vec::new(),
+            pull_error: None,
+        }
+    }
+
+    /// The pull failed with `sentence` (and the pushes that were to follow were skipped).
+    #[must_use]
+    pub fn pull_failed(sentence: String, transient: bool, pushes_skipped: bool) -> Self {
+        let mut message = format!("upstream: {sentence}");
+        if pushes_skipped {
+            message.push_str("; the push to the downstream was skipped");
+        }
+        Self::Failed {
+            message,
+            transient,
+            done: Vec::new(),
+            failed_pushes: Vec::new(),
+            pull_error: Some(sentence),
         }
     }
 }
@@ -232,22 +251,23 @@ impl Engine {
         Ok(SyncRequest::Started)
     }
 
-    /// "Sync now" next to one push mirror: a push to it alone, claimed like any sync.
+    /// "Sync now" next to one push mirror: a push to it alone, claimed like any sync; refused
+    /// as disabled when mirroring or the push mirror is switched off.
     ///
     /// # Errors
     /// The database failed.
     pub async fn request_push_to(
         self: &Arc<Self>,
         repo: &repository::Model,
-        push_mirror_id: i64,
+        target: &push_mirror::Model,
     ) -> Result<SyncRequest> {
-        if !repo.mirror_enabled {
+        if !repo.mirror_enabled || !target.enabled {
             return Ok(SyncRequest::Disabled);
         }
         if !self.claim_now(repo.id).await? {
             return Ok(SyncRequest::AlreadyRunning);
         }
-        self.spawn_claimed(repo, Trigger::Manual, Scope::PushTo(push_mirror_id));
+        self.spawn_claimed(repo, Trigger::Manual, Scope::PushTo(target.id));
         Ok(SyncRequest::Started)
     }
 
@@ -430,6 +450,23 @@ impl Engine {
             Scope::Mirror if trigger == Trigger::Push => MirrorDirection::Downstream,
             Scope::Mirror => repo.mirror_direction,
         };
+        // Only a run that does what the schedule does moves the next sync.
+        let whole = !matches!(scope, Scope::PushTo(_)) && trigger != Trigger::Push;
+        // A push-triggered sync goes to the targets that asked for it, a "Sync now" next to
+        // one target to that one.
+        let enabled: Vec<push_mirror::Model> = targets
+            .into_iter()
+            .filter(|t| t.enabled && (trigger != Trigger::Push || t.sync_on_push))
+            .filter(|t| match scope {
+                Scope::PushTo(id) => t.id == id,
+                _ => true,
+            })
+            .collect();
+        let target_ids: Vec<i64> = if direction.pushes() {
+            enabled.iter().map(|t| t.id).collect()
+        } else {
+            Vec::new()
+        };
         let run = mirror_run::ActiveModel {
             repository_id: Set(repo.id),
             trigger: Set(trigger),
@@ -468,16 +505,6 @@ impl Engine {
                         secrets: &engine.secrets,
                         cancel,
                     };
-                    // A push-triggered sync goes to the targets that asked for it, a "Sync now"
-                    // next to one target to that one.
-                    let enabled: Vec<push_mirror::Model> = targets
-                        .into_iter()
-                        .filter(|t| t.enabled && (trigger != Trigger::Push || t.sync_on_push))
-                        .filter(|t| match scope {
-                            Scope::PushTo(id) => t.id == id,
-                            _ => true,
-                        })
-                        .collect();
                     let one_time = match scope {
                         Scope::OneTime(clone) => Some(clone),
                         _ => None,
@@ -495,8 +522,20 @@ impl Engine {
         if let Ok(mut map) = self.progress.lock() {
             map.remove(&repo.id);
         }
-        let recorded =
-            record::record(&self.db, self.claims.instance_id(), &repo, &run, &result).await;
+        let asked = record::Asked {
+            direction,
+            whole,
+            targets: &target_ids,
+        };
+        let recorded = record::record(
+            &self.db,
+            self.claims.instance_id(),
+            &repo,
+            &run,
+            asked,
+            &result,
+        )
+        .await;
         match recorded {
             Ok(recorded) => self.after_record(&recorded, direction, &run, owner),
             Err(e) => {

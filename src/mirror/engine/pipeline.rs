@@ -72,10 +72,17 @@ impl Pipeline<'_> {
                 Some(_) => RefFilter::default(),
                 None => RefFilter::from_json(&repo.upstream_ref_filter),
             };
+            let pushes = direction.pushes();
             let (url, creds) = match source {
                 Ok((Some(url), creds)) => (url, creds),
-                Ok((None, _)) => return failed("no upstream URL is set".to_owned(), false),
-                Err(message) => return failed(message, false),
+                Ok((None, _)) => {
+                    return RunResult::pull_failed(
+                        "no upstream URL is set".to_owned(),
+                        false,
+                        pushes,
+                    );
+                }
+                Err(message) => return RunResult::pull_failed(message, false, pushes),
             };
             match self
                 .transfer(repo, Way::Pull(filter), &url, creds, path.clone(), progress)
@@ -89,13 +96,7 @@ impl Pipeline<'_> {
                     done.push((Target::Upstream, outcome));
                 }
                 Err(TransferError::Cancelled) => return RunResult::Cancelled(done),
-                Err(e) => {
-                    let mut message = format!("upstream: {e}");
-                    if direction.pushes() {
-                        message.push_str("; the push to the downstream was skipped");
-                    }
-                    return failed(message, e.is_transient());
-                }
+                Err(e) => return RunResult::pull_failed(e.to_string(), e.is_transient(), pushes),
             }
         }
         if direction.pushes() {
@@ -117,7 +118,7 @@ impl Pipeline<'_> {
                     Err(_) if self.cancel.is_cancelled() => return RunResult::Cancelled(done),
                     Err((sentence, retry_sooner)) => {
                         transient &= retry_sooner;
-                        sentences.push(format!("downstream {}: {sentence}", target.remote_url));
+                        sentences.push(format!("push {}: {sentence}", target.remote_url));
                         failed_pushes.push((target.id, sentence));
                     }
                 }
@@ -128,6 +129,7 @@ impl Pipeline<'_> {
                     transient,
                     done,
                     failed_pushes,
+                    pull_error: None,
                 };
             }
         }

@@ -1,10 +1,11 @@
-//! The end of a run, written in one transaction: the run's outcome and its ref updates, the
-//! repository's new status and next sync, and the release of the claim.
+//! The end of a run, written in one transaction: the run's outcome and its ref updates, each
+//! part's attempt (the pull, each push mirror), the repository's status derived again, its
+//! next sync, and the release of the claim.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    TransactionTrait,
 };
 
 use super::{
@@ -13,11 +14,16 @@ use super::{
 };
 use crate::{
     entities::{
-        mirror_enums::{RefSide, RunStatus, SyncStatus},
-        mirror_ref_update, mirror_run, push_mirror, repository,
+        mirror_enums::{MirrorDirection, RefSide, RunStatus, SyncStatus},
+        mirror_ref_update, mirror_run, repository,
     },
     error::Result,
-    mirror::{runs::action_of, schedule::Schedule},
+    mirror::{
+        push_mirrors,
+        runs::action_of,
+        schedule::Schedule,
+        state::{self, Attempt, Summary},
+    },
 };
 
 /// First retry delay after a transient failure, doubling with each failure up to the interval.
@@ -26,27 +32,25 @@ pub(super) const FIRST_RETRY_SECS: i64 = 60;
 /// Ref updates inserted per statement.
 const INSERT_CHUNK: usize = 200;
 
-/// Seconds until the next sync: the interval, or sooner after a transient failure
-/// (60 s, doubling with each failure in a row, at most the interval).
-fn next_in(result: &RunResult, failures: i32, interval: i64) -> i64 {
-    match result {
-        RunResult::Failed {
-            transient: true, ..
-        } => {
+/// Seconds until the next sync: the interval, or sooner after a transient failure (60 s,
+/// doubling with each failure in a row, at most the interval). `retry` is the failures in a
+/// row of the part that rules the schedule, when it failed transiently.
+fn next_in(retry: Option<i32>, interval: i64) -> i64 {
+    match retry {
+        Some(failures) => {
             let shift = u32::try_from(failures.saturating_sub(1))
                 .unwrap_or(0)
                 .min(20);
             FIRST_RETRY_SECS.saturating_mul(1 << shift).min(interval)
         }
-        _ => interval,
+        None => interval,
     }
 }
 
-/// When the scheduler syncs `repo` next after a run that ended `now`: by its schedule, or
-/// sooner after a transient failure; never for a mirror switched off or synced by hand only.
+/// When the scheduler syncs `repo` next after a whole run that ended `now`: by its schedule,
+/// or sooner after a transient failure; never for a mirror switched off or synced by hand only.
 fn next_sync(
-    result: &RunResult,
-    failures: i32,
+    retry: Option<i32>,
     repo: &repository::Model,
     now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
@@ -55,27 +59,90 @@ fn next_sync(
     }
     let interval = repo.sync_interval.max(1);
     let planned = Schedule::stored(&repo.sync_schedule).next_after(now, interval)?;
-    let retry = now + TimeDelta::seconds(next_in(result, failures, interval));
+    let retry = now + TimeDelta::seconds(next_in(retry, interval));
     Some(planned.min(retry))
 }
 
-/// Records one push mirror's last result (`synced_at` on success).
-async fn push_result(
+/// What a run was asked to do, as its end is recorded.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Asked<'a> {
+    /// Which way it went.
+    pub direction: MirrorDirection,
+    /// It did what the schedule does (not a push to some targets only): it sets the next sync.
+    pub whole: bool,
+    /// The push mirrors it was to push to.
+    pub targets: &'a [i64],
+}
+
+/// Records each part's attempt in `result`: what was done succeeded, what failed failed; a
+/// failure of the whole run goes to the parts it was for (the pull, else its targets).
+async fn record_parts(
     txn: &DatabaseTransaction,
-    id: i64,
-    status: SyncStatus,
-    error: Option<String>,
-    synced_at: Option<DateTime<Utc>>,
+    repo_id: i64,
+    asked: Asked<'_>,
+    result: &RunResult,
+    now: DateTime<Utc>,
 ) -> Result<()> {
-    let mut update = push_mirror::Entity::update_many()
-        .col_expr(push_mirror::Column::LastStatus, Expr::value(status))
-        .col_expr(push_mirror::Column::LastError, Expr::value(error))
-        .filter(push_mirror::Column::Id.eq(id));
-    if let Some(at) = synced_at {
-        update = update.col_expr(push_mirror::Column::LastSyncedAt, Expr::value(at));
+    let done = match result {
+        RunResult::Done(done) | RunResult::Cancelled(done) | RunResult::Failed { done, .. } => done,
+    };
+    let succeeded = Attempt::Succeeded(now);
+    for (target, _) in done {
+        match target {
+            Target::Upstream => state::record_pull(txn, repo_id, &succeeded).await?,
+            Target::PushMirror(id) => state::record_push(txn, *id, &succeeded).await?,
+        }
     }
-    update.exec(txn).await?;
+    let RunResult::Failed {
+        message,
+        failed_pushes,
+        pull_error,
+        ..
+    } = result
+    else {
+        return Ok(());
+    };
+    for (id, sentence) in failed_pushes {
+        state::record_push(txn, *id, &Attempt::Failed(sentence.clone())).await?;
+    }
+    if let Some(sentence) = pull_error {
+        state::record_pull(txn, repo_id, &Attempt::Failed(sentence.clone())).await?;
+    } else if failed_pushes.is_empty() {
+        let pulled = done.iter().any(|(t, _)| *t == Target::Upstream);
+        let failed = Attempt::Failed(message.clone());
+        if asked.direction.pulls() && !pulled {
+            state::record_pull(txn, repo_id, &failed).await?;
+        } else {
+            for id in asked.targets {
+                if !done.iter().any(|(t, _)| *t == Target::PushMirror(*id)) {
+                    state::record_push(txn, *id, &failed).await?;
+                }
+            }
+        }
+    }
     Ok(())
+}
+
+/// The failures in a row that shorten the wait for the next whole run: the pull's for a
+/// repository that pulls (a push target never moves its schedule), else the repository's;
+/// `None` unless the part failed transiently.
+fn retry_after(result: &RunResult, repo: &repository::Model, summary: &Summary) -> Option<i32> {
+    let RunResult::Failed {
+        transient: true,
+        pull_error,
+        failed_pushes,
+        ..
+    } = result
+    else {
+        return None;
+    };
+    if repo.mirror_direction.pulls() {
+        let pull_failed = pull_error.is_some() || failed_pushes.is_empty();
+        (pull_failed && repo.upstream_status == SyncStatus::Failed)
+            .then_some(repo.upstream_failures)
+    } else {
+        Some(summary.failures)
+    }
 }
 
 /// What a recorded run ended as: its status word, the bytes it moved, and whether the
@@ -96,36 +163,38 @@ pub enum Change {
     Recovered,
 }
 
-/// The announced change of a run ending `status` after `failures_before` failures in a row.
-fn change_of(status: RunStatus, failures_before: i32) -> Option<Change> {
-    match status {
-        RunStatus::Failed if failures_before == 0 => Some(Change::Failed),
-        RunStatus::Success | RunStatus::UpToDate if failures_before > 0 => Some(Change::Recovered),
+/// The announced change of a repository whose shown status went from `before` to `after`.
+fn change_of(before: SyncStatus, after: SyncStatus) -> Option<Change> {
+    match (before, after) {
+        (SyncStatus::Failed, SyncStatus::Failed) => None,
+        (_, SyncStatus::Failed) => Some(Change::Failed),
+        (SyncStatus::Failed, SyncStatus::Success) => Some(Change::Recovered),
         _ => None,
     }
 }
 
-/// Records `run`'s end and releases `holder`'s claim on the repository, all or nothing.
+/// Records `run`'s end and releases `holder`'s claim on the repository, all or nothing: the
+/// run and its ref updates, each part's attempt, the repository's summary derived again and,
+/// for a whole run, its next sync.
 pub(super) async fn record(
     db: &DatabaseConnection,
     holder: &str,
     repo: &repository::Model,
     run: &mirror_run::Model,
+    asked: Asked<'_>,
     result: &RunResult,
 ) -> Result<Recorded> {
     let now = Utc::now();
+    // Read before the transaction: on SQLite a transaction that reads before it writes cannot
+    // take the write lock once another connection (a heartbeat) has written meanwhile.
+    let before = state::current(db, repo.id).await?;
     let txn = db.begin().await?;
     let mut run_row: mirror_run::ActiveModel = run.clone().into();
     run_row.finished_at = Set(Some(now));
     let cancelled = matches!(result, RunResult::Cancelled(_));
-    let (transferred, failure, failed_pushes) = match result {
-        RunResult::Done(done) | RunResult::Cancelled(done) => (done.as_slice(), None, &[][..]),
-        RunResult::Failed {
-            message,
-            done,
-            failed_pushes,
-            ..
-        } => (done.as_slice(), Some(message), failed_pushes.as_slice()),
+    let (transferred, failure) = match result {
+        RunResult::Done(done) | RunResult::Cancelled(done) => (done.as_slice(), None),
+        RunResult::Failed { message, done, .. } => (done.as_slice(), Some(message)),
     };
     run_row.objects_transferred = Set(transferred.iter().map(|(_, o)| o.objects as i64).sum());
     run_row.bytes_transferred = Set(transferred.iter().map(|(_, o)| o.bytes as i64).sum());
@@ -174,27 +243,15 @@ pub(super) async fn record(
             .exec(&txn)
             .await?;
     }
-    // Each push mirror keeps its own last result.
-    for (target, _) in transferred {
-        if let Target::PushMirror(id) = target {
-            push_result(&txn, *id, SyncStatus::Success, None, Some(now)).await?;
-        }
-    }
-    for (id, sentence) in failed_pushes {
-        push_result(&txn, *id, SyncStatus::Failed, Some(sentence.clone()), None).await?;
-    }
-    let failures = if failure.is_some() {
-        repo.consecutive_failures.saturating_add(1)
-    } else if cancelled {
-        repo.consecutive_failures
-    } else {
-        0
-    };
     run_row.update(&txn).await?;
+    record_parts(&txn, repo.id, asked, result, now).await?;
 
     // Read the settings again: they may have changed while the sync ran.
     let bytes: u64 = transferred.iter().map(|(_, o)| o.bytes).sum();
-    let Some(current) = repository::Entity::find_by_id(repo.id).one(&txn).await? else {
+    let (Some(before), Some(current)) = (
+        before,
+        repository::Entity::find_by_id(repo.id).one(&txn).await?,
+    ) else {
         txn.commit().await?;
         return Ok(Recorded {
             status: run_status,
@@ -202,21 +259,21 @@ pub(super) async fn record(
             change: None,
         });
     };
-    let (status, error, synced_at) = match failure {
-        None if cancelled => (SyncStatus::Idle, None, None),
-        None => (SyncStatus::Success, None, Some(now)),
-        Some(message) => (SyncStatus::Failed, Some(message.clone()), None),
+    let targets = push_mirrors::list(&txn, repo.id).await?;
+    let summary = state::summarize(&current, &targets);
+    let next_sync_at = if asked.whole {
+        next_sync(retry_after(result, &current, &summary), &current, now)
+    } else {
+        current.next_sync_at
     };
+    let change = change_of(before.status, summary.status);
     Claims::release(
         &txn,
         repo.id,
         holder,
         Release {
-            status,
-            error,
-            next_sync_at: next_sync(result, failures, &current, now),
-            consecutive_failures: Some(failures),
-            synced_at,
+            summary,
+            next_sync_at,
             run_status: Some(run_status),
         },
     )
@@ -225,7 +282,7 @@ pub(super) async fn record(
     Ok(Recorded {
         status: run_status,
         bytes,
-        change: change_of(run_status, current.consecutive_failures),
+        change,
     })
 }
 
@@ -235,23 +292,22 @@ mod tests {
 
     #[test]
     fn transient_failures_retry_sooner_doubling_up_to_the_interval() {
-        let transient = RunResult::failed(String::new(), true);
-        let lasting = RunResult::failed(String::new(), false);
-        assert_eq!(next_in(&transient, 1, 3600), 60);
-        assert_eq!(next_in(&transient, 2, 3600), 120);
-        assert_eq!(next_in(&transient, 7, 3600), 3600);
-        assert_eq!(next_in(&transient, i32::MAX, 3600), 3600);
-        assert_eq!(next_in(&lasting, 1, 3600), 3600);
-        assert_eq!(next_in(&RunResult::Done(Vec::new()), 0, 900), 900);
+        assert_eq!(next_in(Some(1), 3600), 60);
+        assert_eq!(next_in(Some(2), 3600), 120);
+        assert_eq!(next_in(Some(7), 3600), 3600);
+        assert_eq!(next_in(Some(i32::MAX), 3600), 3600);
+        assert_eq!(next_in(None, 3600), 3600);
+        assert_eq!(next_in(None, 900), 900);
     }
 
     #[test]
     fn only_the_first_failure_and_the_recovery_are_announced() {
-        assert_eq!(change_of(RunStatus::Failed, 0), Some(Change::Failed));
-        assert_eq!(change_of(RunStatus::Failed, 1), None);
-        assert_eq!(change_of(RunStatus::Success, 3), Some(Change::Recovered));
-        assert_eq!(change_of(RunStatus::UpToDate, 1), Some(Change::Recovered));
-        assert_eq!(change_of(RunStatus::Success, 0), None);
-        assert_eq!(change_of(RunStatus::Cancelled, 2), None);
+        use SyncStatus::{Failed, Idle, Success};
+        assert_eq!(change_of(Success, Failed), Some(Change::Failed));
+        assert_eq!(change_of(Idle, Failed), Some(Change::Failed));
+        assert_eq!(change_of(Failed, Failed), None);
+        assert_eq!(change_of(Failed, Success), Some(Change::Recovered));
+        assert_eq!(change_of(Success, Success), None);
+        assert_eq!(change_of(Idle, Success), None);
     }
 }

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{MAX_PER_REPOSITORY, NewPushMirror, sealed_password};
+use super::{MAX_PER_REPOSITORY, NewPushMirror, NowPushes, make_repository_push, sealed_password};
 use crate::{
     config::Config,
     entities::{
@@ -21,6 +21,7 @@ use crate::{
     mirror::{
         secrets::SecretBox,
         settings::{check_password, check_username},
+        state,
     },
     net::git_remote::GitRemote,
 };
@@ -151,7 +152,8 @@ fn text(given: Option<&String>, current: Option<String>) -> Option<String> {
     }
 }
 
-/// Adds a push mirror to `repo`.
+/// Adds a push mirror to `repo`; an enabled one makes the repository push (the change is
+/// returned, to be said).
 ///
 /// # Errors
 /// Validation (422, also at [`MAX_PER_REPOSITORY`]), or the database.
@@ -161,7 +163,7 @@ pub async fn add(
     secrets: &SecretBox,
     repo: &repository::Model,
     input: PushMirrorInput,
-) -> Result<push_mirror::Model> {
+) -> Result<(push_mirror::Model, Option<NowPushes>)> {
     let checked = check(config, &input, true).await?;
     let txn = db.begin().await?;
     let count = push_mirror::Entity::find()
@@ -195,8 +197,14 @@ pub async fn add(
         active.ref_filter = Set(filter);
     }
     let saved = active.update(&txn).await?;
+    let now_pushes = if saved.enabled {
+        make_repository_push(&txn, repo.id).await?
+    } else {
+        None
+    };
+    state::refresh(&txn, repo.id).await?;
     txn.commit().await?;
-    Ok(saved)
+    Ok((saved, now_pushes))
 }
 
 /// The push mirror `id` of `repo`.
@@ -216,7 +224,8 @@ pub async fn find(
 }
 
 /// Changes the push mirror `id` of `repo`. A new scheme, host or port without a new password
-/// drops the stored password and username, as for the settings.
+/// drops the stored password and username, as for the settings. Switching it on makes the
+/// repository push (the change is returned, to be said).
 ///
 /// # Errors
 /// Not found (404), validation (422), or the database.
@@ -227,7 +236,7 @@ pub async fn change(
     repo: &repository::Model,
     id: i64,
     input: PushMirrorInput,
-) -> Result<push_mirror::Model> {
+) -> Result<(push_mirror::Model, Option<NowPushes>)> {
     let current = find(db, repo, id).await?;
     let checked = check(config, &input, false).await?;
     let moved = input.remote_password.is_none()
@@ -266,7 +275,16 @@ pub async fn change(
     if let Some(filter) = checked.filter {
         active.ref_filter = Set(filter);
     }
-    Ok(active.update(db).await?)
+    let txn = db.begin().await?;
+    let saved = active.update(&txn).await?;
+    let now_pushes = if input.enabled == Some(true) {
+        make_repository_push(&txn, repo.id).await?
+    } else {
+        None
+    };
+    state::refresh(&txn, repo.id).await?;
+    txn.commit().await?;
+    Ok((saved, now_pushes))
 }
 
 /// Removes the push mirror `id` of `repo`.
@@ -286,6 +304,9 @@ pub async fn remove(db: &DatabaseConnection, repo: &repository::Model, id: i64) 
                 .to_owned(),
         ));
     }
-    current.delete(db).await?;
+    let txn = db.begin().await?;
+    current.delete(&txn).await?;
+    state::refresh(&txn, repo.id).await?;
+    txn.commit().await?;
     Ok(())
 }

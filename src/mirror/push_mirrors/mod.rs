@@ -11,11 +11,14 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 
-use super::secrets::{DecryptError, Place, SecretBox};
+use super::{
+    schedule::Schedule,
+    secrets::{DecryptError, Place, SecretBox},
+};
 use crate::{
     entities::{
-        mirror_enums::{SealedFor, SyncStatus},
-        push_mirror,
+        mirror_enums::{MirrorDirection, SealedFor, SyncStatus},
+        push_mirror, repository,
     },
     error::Result,
 };
@@ -70,6 +73,69 @@ fn sealed_place(mirror: &push_mirror::Model) -> Place {
     }
 }
 
+/// How adding (or switching on) a push mirror changed its repository so that it pushes:
+/// a push mirror that exists is pushed to, as Gitea and GitLab do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NowPushes {
+    /// Mirroring was off: it is on now, and the repository pushes (`downstream`).
+    SwitchedOn,
+    /// It only pulled: it now pulls and then pushes (`both`).
+    AlsoPushes,
+}
+
+impl NowPushes {
+    /// What the answer and the page say about it.
+    #[must_use]
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Self::SwitchedOn => {
+                "Mirroring is now on for this repository, pushing to its push mirrors \
+                 (mirror direction \"downstream\")."
+            }
+            Self::AlsoPushes => {
+                "This repository now pulls and then pushes to its push mirrors \
+                 (mirror direction \"both\")."
+            }
+        }
+    }
+}
+
+/// Makes repository `repo_id` push, now that it has an enabled push mirror: mirroring off is
+/// switched on as `downstream` (due at the next tick, unless synced by hand only), an
+/// `upstream` mirror becomes `both`; `None` when it already pushed.
+///
+/// # Errors
+/// The database failed.
+pub async fn make_repository_push(
+    conn: &impl ConnectionTrait,
+    repo_id: i64,
+) -> Result<Option<NowPushes>> {
+    let Some(repo) = repository::Entity::find_by_id(repo_id).one(conn).await? else {
+        return Ok(None);
+    };
+    let change = if !repo.mirror_enabled {
+        NowPushes::SwitchedOn
+    } else if repo.mirror_direction.pushes() {
+        return Ok(None);
+    } else {
+        NowPushes::AlsoPushes
+    };
+    let mut active = repo.clone().into_active_model();
+    if change == NowPushes::SwitchedOn {
+        active.mirror_enabled = Set(true);
+        active.mirror_direction = Set(MirrorDirection::Downstream);
+        active.next_sync_at = Set(match Schedule::stored(&repo.sync_schedule) {
+            Schedule::Manual => None,
+            _ => Some(Utc::now()),
+        });
+    } else {
+        active.mirror_direction = Set(MirrorDirection::Both);
+    }
+    active.updated_at = Set(Utc::now());
+    active.update(conn).await?;
+    Ok(Some(change))
+}
+
 /// What a new push mirror starts with.
 #[derive(Debug, Clone, Default)]
 pub struct NewPushMirror {
@@ -105,6 +171,7 @@ pub async fn create(
         last_synced_at: Set(None),
         last_status: Set(SyncStatus::Idle),
         last_error: Set(None),
+        consecutive_failures: Set(0),
         created_at: Set(Utc::now()),
         ..Default::default()
     }

@@ -3,8 +3,8 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, IntoActiveModel,
-    ModelTrait, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, ModelTrait, TransactionTrait,
 };
 
 use super::{SettingsPatch, validate::Checked, validate::merged};
@@ -15,6 +15,7 @@ use crate::{
         push_mirrors::{self, NewPushMirror},
         schedule::Schedule,
         secrets::SecretBox,
+        state,
     },
     net::git_remote::GitRemote,
 };
@@ -57,6 +58,12 @@ pub async fn save(
     )
     .await?;
     let saved = save_repository(&txn, secrets, repo, &patch, checked).await?;
+    // The direction and the first push mirror decide which parts the status is derived from.
+    state::refresh(&txn, saved.id).await?;
+    let saved = repository::Entity::find_by_id(saved.id)
+        .one(&txn)
+        .await?
+        .unwrap_or(saved);
     txn.commit().await?;
     Ok(saved)
 }
@@ -192,9 +199,6 @@ async fn save_repository(
     }
     if let Some(url) = lfs_endpoint {
         active.lfs_endpoint = Set(url);
-    }
-    if !enabled && was_enabled {
-        active.consecutive_failures = Set(0);
     }
     active.updated_at = Set(now);
     Ok(active.update(txn).await?)

@@ -14,8 +14,10 @@ use crate::{
         engine::{SyncRequest, already_running},
         import::ImportRequest,
         preview::{self, Preview},
+        push_mirrors,
         runs::{self, RunView},
         settings::{self, MirrorSettings, SettingsPatch},
+        state::{self as mirror_state, PullState, PushState},
         webhook,
     },
     state::AppState,
@@ -218,6 +220,10 @@ struct StatusJson {
     sync_error: String,
     /// Failed syncs in a row.
     consecutive_failures: i32,
+    /// The pull's own state (`null` when the repository does not pull).
+    upstream: Option<PullState>,
+    /// Each enabled push mirror's own state, oldest first.
+    push_mirrors: Vec<PushState>,
 }
 
 /// The mirror's status.
@@ -233,15 +239,21 @@ struct StatusJson {
         (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
     )
 )]
-async fn status(access: ApiRepo<Admin>) -> Json<StatusJson> {
+async fn status(
+    State(state): State<AppState>,
+    access: ApiRepo<Admin>,
+) -> Result<Json<StatusJson>, ApiError> {
     let repo = access.repo.repo;
-    Json(StatusJson {
+    let targets = push_mirrors::list(&state.db, repo.id).await?;
+    Ok(Json(StatusJson {
+        upstream: mirror_state::pull_state(&repo),
+        push_mirrors: mirror_state::push_states(&targets),
         sync_status: repo.sync_status,
         last_synced_at: repo.last_synced_at,
         next_sync_at: repo.next_sync_at,
         sync_error: repo.sync_error.unwrap_or_default(),
         consecutive_failures: repo.consecutive_failures,
-    })
+    }))
 }
 
 /// The mirror's runs, newest first.

@@ -6,7 +6,7 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
@@ -14,10 +14,17 @@ use super::{
     doc::RepoPath,
 };
 use crate::{
+    entities::{
+        mirror_enums::{MirrorDirection, SyncStatus},
+        push_mirror, repository,
+    },
     error::{ApiError, Error, ErrorBody},
-    mirror::push_mirrors::{
-        self,
-        change::{PushMirrorInput, PushMirrorView},
+    mirror::{
+        engine::{SyncRequest, already_running},
+        push_mirrors::{
+            self, NowPushes,
+            change::{PushMirrorInput, PushMirrorView},
+        },
     },
     state::AppState,
 };
@@ -27,6 +34,95 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, add))
         .routes(routes!(change, remove))
+        .routes(routes!(sync_one))
+}
+
+/// A push mirror as added or changed, with what it did to its repository.
+#[derive(Serialize, utoipa::ToSchema)]
+struct SavedPushMirror {
+    /// The push mirror.
+    #[serde(flatten)]
+    mirror: PushMirrorView,
+    /// Said when the repository now pushes because of it (mirroring switched on, or
+    /// `upstream` made `both`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<&'static str>,
+    /// The repository's `mirror_direction` now.
+    mirror_direction: MirrorDirection,
+    /// The repository's `mirror_enabled` now.
+    mirror_enabled: bool,
+}
+
+impl SavedPushMirror {
+    /// `mirror` saved on `repo`, which `now_pushes` changed.
+    fn new(
+        mirror: &push_mirror::Model,
+        repo: &repository::Model,
+        now_pushes: Option<NowPushes>,
+    ) -> Self {
+        let (mirror_enabled, mirror_direction) = match now_pushes {
+            Some(NowPushes::SwitchedOn) => (true, MirrorDirection::Downstream),
+            Some(NowPushes::AlsoPushes) => (true, MirrorDirection::Both),
+            None => (repo.mirror_enabled, repo.mirror_direction),
+        };
+        Self {
+            mirror: PushMirrorView::from(mirror),
+            notice: now_pushes.map(NowPushes::sentence),
+            mirror_direction,
+            mirror_enabled,
+        }
+    }
+}
+
+/// A push to this one target started.
+#[derive(Serialize, utoipa::ToSchema)]
+struct PushStarted {
+    /// `syncing`.
+    status: SyncStatus,
+}
+
+/// "Sync now" next to one push mirror: a run that pushes to this target only.
+#[utoipa::path(
+    post,
+    path = "/repos/{owner}/{repo}/push_mirrors/{id}/sync",
+    tag = "push_mirrors",
+    params(PushMirrorPath),
+    responses(
+        (status = 202, description = "The push started", body = PushStarted),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not the owner or an admin", body = ErrorBody),
+        (status = 404, description = "No such repository or push mirror, or a private one the caller may not see", body = ErrorBody),
+        (status = 409, description = "A sync of the repository is running", body = ErrorBody),
+        (status = 422, description = "The push mirror (or mirroring) is disabled", body = ErrorBody),
+    )
+)]
+async fn sync_one(
+    State(state): State<AppState>,
+    Path(path): Path<PushMirrorPath>,
+    access: ApiRepo<Admin>,
+) -> Result<(StatusCode, Json<PushStarted>), ApiError> {
+    let target = push_mirrors::change::find(&state.db, &access.repo.repo, path.id()?).await?;
+    match state
+        .engine
+        .request_push_to(&access.repo.repo, &target)
+        .await?
+    {
+        SyncRequest::Started => Ok((
+            StatusCode::ACCEPTED,
+            Json(PushStarted {
+                status: SyncStatus::Syncing,
+            }),
+        )),
+        SyncRequest::AlreadyRunning => Err(already_running().into()),
+        SyncRequest::Disabled if !target.enabled => {
+            Err(Error::field("enabled", "this push mirror is disabled; enable it first").into())
+        }
+        SyncRequest::Disabled => Err(Error::field(
+            "mirror_enabled",
+            "mirroring is disabled for this repository; enable it first",
+        )
+        .into()),
+    }
 }
 
 /// The path of one push mirror.
@@ -82,7 +178,7 @@ async fn list(
     params(RepoPath),
     request_body = PushMirrorInput,
     responses(
-        (status = 201, description = "The push mirror", body = PushMirrorView),
+        (status = 201, description = "The push mirror, and what it did to the repository", body = SavedPushMirror),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "No or invalid credentials", body = ErrorBody),
         (status = 403, description = "Not the owner or an admin", body = ErrorBody),
@@ -94,8 +190,8 @@ async fn add(
     State(state): State<AppState>,
     access: ApiRepo<Admin>,
     ApiJson(input): ApiJson<PushMirrorInput>,
-) -> Result<(StatusCode, Json<PushMirrorView>), ApiError> {
-    let added = push_mirrors::change::add(
+) -> Result<(StatusCode, Json<SavedPushMirror>), ApiError> {
+    let (added, now_pushes) = push_mirrors::change::add(
         &state.db,
         &state.config,
         &state.secrets,
@@ -108,7 +204,10 @@ async fn add(
         push_mirror_id = added.id,
         "push mirror added"
     );
-    Ok((StatusCode::CREATED, Json(PushMirrorView::from(&added))))
+    Ok((
+        StatusCode::CREATED,
+        Json(SavedPushMirror::new(&added, &access.repo.repo, now_pushes)),
+    ))
 }
 
 /// Changes a push mirror: a field left out keeps its value, `""` clears a text one.
@@ -119,7 +218,7 @@ async fn add(
     params(PushMirrorPath),
     request_body = PushMirrorInput,
     responses(
-        (status = 200, description = "The push mirror after the change", body = PushMirrorView),
+        (status = 200, description = "The push mirror after the change, and what it did to the repository", body = SavedPushMirror),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "No or invalid credentials", body = ErrorBody),
         (status = 403, description = "Not the owner or an admin", body = ErrorBody),
@@ -132,9 +231,9 @@ async fn change(
     Path(path): Path<PushMirrorPath>,
     access: ApiRepo<Admin>,
     ApiJson(input): ApiJson<PushMirrorInput>,
-) -> Result<Json<PushMirrorView>, ApiError> {
+) -> Result<Json<SavedPushMirror>, ApiError> {
     let id = path.id()?;
-    let changed = push_mirrors::change::change(
+    let (changed, now_pushes) = push_mirrors::change::change(
         &state.db,
         &state.config,
         &state.secrets,
@@ -143,7 +242,11 @@ async fn change(
         input,
     )
     .await?;
-    Ok(Json(PushMirrorView::from(&changed)))
+    Ok(Json(SavedPushMirror::new(
+        &changed,
+        &access.repo.repo,
+        now_pushes,
+    )))
 }
 
 /// Removes a push mirror.

@@ -295,13 +295,18 @@ async fn add(
     )
     .await
     {
-        Ok(added) => {
+        Ok((added, now_pushes)) => {
             tracing::info!(
                 repo_id = repo.repo.id,
                 push_mirror_id = added.id,
                 "push mirror added"
             );
-            set_flash(&session, format!("Push mirror {} added.", added.remote_url)).await?;
+            let mut notice = format!("Push mirror {} added.", added.remote_url);
+            if let Some(change) = now_pushes {
+                notice.push(' ');
+                notice.push_str(change.sentence());
+            }
+            set_flash(&session, notice).await?;
             Ok(settings_page(&repo).into_response())
         }
         Err(err) => {
@@ -392,8 +397,8 @@ async fn save(
     )
     .await
     {
-        Ok(saved) => {
-            let notice = if stored.remote_password.is_some()
+        Ok((saved, now_pushes)) => {
+            let mut notice = if stored.remote_password.is_some()
                 && saved.remote_password.is_none()
                 && form.remote_password_clear.is_none()
             {
@@ -406,6 +411,10 @@ async fn save(
             } else {
                 format!("Push mirror {} saved.", saved.remote_url)
             };
+            if let Some(change) = now_pushes {
+                notice.push(' ');
+                notice.push_str(change.sentence());
+            }
             set_flash(&session, notice).await?;
             Ok(settings_page(&repo).into_response())
         }
@@ -448,11 +457,15 @@ async fn sync_now(
 ) -> Result<Response, PageError> {
     let repo = access.repo;
     let mirror = change::find(&state.db, &repo.repo, id_of(&params)?).await?;
-    let notice = match state.engine.request_push_to(&repo.repo, mirror.id).await? {
+    let notice = match state.engine.request_push_to(&repo.repo, &mirror).await? {
         SyncRequest::Started => format!("Push to {} started.", mirror.remote_url),
         SyncRequest::AlreadyRunning => {
             "A sync of this repository is already running; try again when it ends.".to_owned()
         }
+        SyncRequest::Disabled if !mirror.enabled => format!(
+            "Push mirror {} is disabled: enable it to push to it.",
+            mirror.remote_url
+        ),
         SyncRequest::Disabled => {
             "Mirroring is off for this repository: switch it on to push.".to_owned()
         }

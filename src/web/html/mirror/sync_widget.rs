@@ -21,7 +21,7 @@ use crate::{
     auth::{csrf, csrf::CsrfForm},
     entities::mirror_enums::{MirrorDirection, RunStatus, SyncStatus},
     error::{Error, PageError},
-    mirror::engine::SyncRequest,
+    mirror::{engine::SyncRequest, state},
     repos::{self, Repo},
     state::AppState,
     web::{
@@ -85,7 +85,37 @@ pub struct ProgressView {
     pub bytes: String,
 }
 
-/// Everything the widget shows; never a URL or a credential.
+/// The pull's own state, shown beside the repository's (which the pushes share).
+#[derive(Debug, Clone)]
+pub struct PullView {
+    /// Its own last result.
+    pub status: SyncStatus,
+    /// The badge's words.
+    pub label: &'static str,
+    /// End of its last success.
+    pub last: Option<TimeView>,
+    /// Failed pulls in a row.
+    pub failures: i32,
+}
+
+impl PullView {
+    /// The pull of `repo`, `None` when it does not pull.
+    fn of(repo: &crate::entities::repository::Model, now: chrono::DateTime<Utc>) -> Option<Self> {
+        let pull = state::pull_state(repo)?;
+        Some(Self {
+            status: pull.status,
+            label: match pull.status {
+                SyncStatus::Success => "Pulled",
+                SyncStatus::Failed => "Failed",
+                SyncStatus::Idle | SyncStatus::Syncing => "Not pulled yet",
+            },
+            last: pull.last_synced_at.map(|t| TimeView::new(t, now)),
+            failures: pull.consecutive_failures,
+        })
+    }
+}
+
+/// Everything the widget shows; never a credential.
 #[derive(Debug, Clone)]
 pub struct SyncWidget {
     /// Owner's username.
@@ -116,6 +146,8 @@ pub struct SyncWidget {
     pub up_to_date: bool,
     /// The last run was cancelled.
     pub cancelled: bool,
+    /// The pull's own state, when the repository pulls.
+    pub pull: Option<PullView>,
 }
 
 impl SyncWidget {
@@ -160,8 +192,10 @@ impl SyncWidget {
             notice: None,
             up_to_date: r.sync_status == SyncStatus::Success
                 && r.last_run_status == Some(RunStatus::UpToDate),
-            cancelled: r.sync_status == SyncStatus::Idle
+            // A cancel is no result of its own: the badge says so unless a part failed.
+            cancelled: matches!(r.sync_status, SyncStatus::Idle | SyncStatus::Success)
                 && r.last_run_status == Some(RunStatus::Cancelled),
+            pull: PullView::of(r, now),
         }
     }
 

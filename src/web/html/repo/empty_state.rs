@@ -141,6 +141,10 @@ mod tests {
             ssh_public_key: None,
             lfs_enabled: false,
             lfs_endpoint: String::new(),
+            upstream_status: status,
+            upstream_synced_at: None,
+            upstream_error: None,
+            upstream_failures: 0,
         }
     }
 
