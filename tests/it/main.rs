@@ -27,6 +27,7 @@ mod openapi;
 mod operations;
 mod operations_overview;
 mod push_mirrors;
+mod races;
 mod scheduler;
 mod ssh_host_keys;
 mod ssh_keys;
