@@ -3,7 +3,10 @@
 mod migration_lock;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use crate::config::Config;
 use migration_lock::MigrationLock;
@@ -53,6 +56,21 @@ pub async fn open(config: &Config) -> anyhow::Result<DatabaseConnection> {
     Migrator::up(&db, None).await?;
     lock.release().await;
     Ok(db)
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), waiting for another writer like any write does; a transaction that
+/// read first would instead fail at its first write (`database is locked`) whenever another
+/// connection wrote meanwhile. Elsewhere a plain `BEGIN`.
+///
+/// # Errors
+/// The database failed, or another writer held SQLite's lock for the whole busy timeout.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Whether `err` is a unique constraint refusing a second row with the same key (a taken name,

@@ -1,16 +1,27 @@
-//! Several processes on one database: migrations run one process at a time, so every process
-//! comes up.
+//! Several processes and parallel requests on one database: migrations run one process at a
+//! time (every process comes up), the push-mirror limit holds under parallel adds, and parallel
+//! writes on SQLite wait for each other instead of failing with `database is locked`.
 
 use std::{path::Path, process::Stdio, time::Duration};
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
-use crate::support::{Db, on_both_databases, process::ServerProcess};
+use reqwest::Method;
+
+use crate::support::{
+    Db,
+    mirror::{call, start},
+    on_both_databases,
+    process::{ServerProcess, cli_user_with_token},
+};
 
 on_both_databases!(
     simultaneous_migrations_all_succeed_on_a_fresh_database,
     create_user_while_serve_starts_on_a_fresh_database_succeeds,
+    parallel_push_mirror_adds_stop_at_ten,
+    parallel_adds_to_different_repositories_all_succeed,
 );
 
 /// Rounds of the start-up races: one round does not lose every time without the lock.
@@ -144,5 +155,87 @@ async fn create_user_while_serve_starts_on_a_fresh_database_succeeds(db: Db) {
         assert_eq!(me.status().as_u16(), 200, "round {round}");
         let status = server.terminate().await;
         assert!(status.success(), "round {round}: {status}");
+    }
+}
+
+/// 40 parallel adds to one repository of a server process, three times over: exactly 10 are
+/// made each time, the other 30 are refused with the limit named.
+async fn parallel_push_mirror_adds_stop_at_ten(db: Db) {
+    let dir = fresh(&db).await;
+    let url = db.database_url(dir.path());
+    let server = ServerProcess::start(
+        dir.path(),
+        &url,
+        &[("MIRRORFORGE_ALLOW_LOCAL_NETWORKS", "true")],
+    )
+    .await;
+    let token = cli_user_with_token(dir.path(), &url, "owner", "race-password-Correct-1").await;
+    for round in 0..3 {
+        let name = format!("app-{round}");
+        let (status, body) = server
+            .call(
+                Method::POST,
+                "/api/v1/repos",
+                &token,
+                Some(json!({ "name": name })),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let path = format!("/api/v1/repos/owner/{name}/push_mirrors");
+        let adds = (0..40).map(|i| {
+            let body = json!({ "remote_url": format!("http://127.0.0.1:9/target-{i}.git") });
+            server.call(Method::POST, &path, &token, Some(body))
+        });
+        let answers = futures_util::future::join_all(adds).await;
+        let made = answers.iter().filter(|(status, _)| *status == 201).count();
+        for (status, body) in answers.iter().filter(|(status, _)| *status != 201) {
+            assert_eq!(*status, 422, "round {round}: {body}");
+            assert_eq!(
+                body["fields"]["remote_url"], "at most 10 push mirrors",
+                "round {round}: {body}"
+            );
+        }
+        assert_eq!(made, 10, "round {round}: adds that succeeded");
+        let listed = server.get_json(&path, &token).await;
+        assert_eq!(
+            listed.as_array().expect("a list").len(),
+            10,
+            "round {round}"
+        );
+    }
+}
+
+/// Parallel adds to 20 repositories (two each): every one is made; on SQLite none answers 500
+/// `database is locked`.
+async fn parallel_adds_to_different_repositories_all_succeed(db: Db) {
+    let (s, owner) = start(&db).await;
+    for r in 0..20 {
+        s.create_repo(&owner, &format!("repo-{r}"), false).await;
+    }
+    let adds = (0..40).map(|i| {
+        let path = format!("/api/v1/repos/owner/repo-{}/push_mirrors", i % 20);
+        let body = json!({ "remote_url": format!("http://127.0.0.1:9/target-{i}.git") });
+        let s = &s;
+        let owner = &owner;
+        async move { call(s, "POST", &path, owner, Some(body)).await }
+    });
+    let answers = futures_util::future::join_all(adds).await;
+    for answer in &answers {
+        assert_eq!(answer.status, 201, "{}", answer.body);
+    }
+    for r in 0..20 {
+        let listed = call(
+            &s,
+            "GET",
+            &format!("/api/v1/repos/owner/repo-{r}/push_mirrors"),
+            &owner,
+            None,
+        )
+        .await;
+        assert_eq!(
+            listed.json().as_array().expect("a list").len(),
+            2,
+            "repo-{r}"
+        );
     }
 }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
+    EntityTrait, QueryFilter, sea_query::Expr,
 };
 
 use super::{
@@ -114,7 +114,7 @@ pub(super) async fn record(
     result: &RunResult,
 ) -> Result<Recorded> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut run_row: mirror_run::ActiveModel = run.clone().into();
     run_row.finished_at = Set(Some(now));
     let cancelled = matches!(result, RunResult::Cancelled(_));
