@@ -71,8 +71,7 @@ pub async fn run(args: Args, config: Config) -> anyhow::Result<()> {
     match args.command.unwrap_or(Command::Serve) {
         Command::Serve => server::run(config).await,
         Command::Migrate => {
-            let conn = db::connect(&config).await?;
-            db::migrate(&conn).await?;
+            db::open(&config).await?;
             println!("migrations applied");
             Ok(())
         }

@@ -1,9 +1,15 @@
 //! Opening the database and bringing its schema up to date.
 
+mod migration_lock;
+
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 use crate::config::Config;
+use migration_lock::MigrationLock;
 
 /// Connects to the configured database, creating the data directory for SQLite first.
 ///
@@ -35,13 +41,36 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     Ok(db)
 }
 
-/// Applies pending migrations.
+/// Connects (as [`connect`]) and applies pending migrations, one process at a time: a process
+/// starting while another migrates the same database waits for it, then finds nothing to do.
 ///
 /// # Errors
-/// A migration failed.
-pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await?;
-    Ok(())
+/// The database cannot be opened, the lock cannot be taken, or a migration failed.
+pub async fn open(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    // The lock file of SQLite lies in the data directory by default.
+    std::fs::create_dir_all(&config.data_dir)?;
+    // Taken before connecting: the first connection to a new SQLite file turns on WAL, which
+    // cannot wait for another process's lock.
+    let lock = MigrationLock::take(&config.database_url).await?;
+    let db = connect(config).await?;
+    Migrator::up(&db, None).await?;
+    lock.release().await;
+    Ok(db)
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), waiting for another writer like any write does; a transaction that
+/// read first would instead fail at its first write (`database is locked`) whenever another
+/// connection wrote meanwhile. Elsewhere a plain `BEGIN`.
+///
+/// # Errors
+/// The database failed, or another writer held SQLite's lock for the whole busy timeout.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Whether `err` is a unique constraint refusing a second row with the same key (a taken name,

@@ -44,13 +44,12 @@ impl RunningServer {
     }
 }
 
-/// Builds the shared state: database connected and migrated.
+/// Builds the shared state: database connected and migrated (under the migration lock).
 ///
 /// # Errors
 /// The database cannot be opened or migrated.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
-    let db = db::connect(&config).await?;
-    db::migrate(&db).await?;
+    let db = db::open(&config).await?;
     std::fs::create_dir_all(config.repos_dir())?;
     let secrets = SecretBox::load(&config)?;
     let resealed = crate::mirror::push_mirrors::reseal_moved(&db, &secrets).await?;

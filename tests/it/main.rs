@@ -28,6 +28,7 @@ mod operations;
 mod operations_overview;
 mod part_state;
 mod push_mirrors;
+mod races;
 mod scheduler;
 mod ssh_host_keys;
 mod ssh_keys;

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait, sea_query::Expr,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, sea_query::Expr,
 };
 
 use crate::{
@@ -262,7 +262,7 @@ impl Claims {
             .one(&self.db)
             .await?
             .is_some_and(|r| r.mirror_direction.pulls());
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let released = Self::end_failed(
             &txn,
             repo_id,
@@ -378,7 +378,7 @@ impl Claims {
         message: &str,
     ) -> Result<bool> {
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         if !Self::touch(&txn, repo_id, holder).await? {
             return Ok(false);
         }

@@ -5,7 +5,6 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    TransactionTrait,
 };
 
 use super::{
@@ -185,10 +184,9 @@ pub(super) async fn record(
     result: &RunResult,
 ) -> Result<Recorded> {
     let now = Utc::now();
-    // Read before the transaction: on SQLite a transaction that reads before it writes cannot
-    // take the write lock once another connection (a heartbeat) has written meanwhile.
-    let before = state::current(db, repo.id).await?;
-    let txn = db.begin().await?;
+    // Writes wait for each other: on SQLite the transaction takes the write lock up front.
+    let txn = crate::db::begin_write(db).await?;
+    let before = state::current(&txn, repo.id).await?;
     let mut run_row: mirror_run::ActiveModel = run.clone().into();
     run_row.finished_at = Set(Some(now));
     let cancelled = matches!(result, RunResult::Cancelled(_));

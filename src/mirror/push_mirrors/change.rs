@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, ModelTrait, PaginatorTrait, QueryFilter, TransactionTrait,
+    IntoActiveModel, ModelTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -165,7 +165,19 @@ pub async fn add(
     input: PushMirrorInput,
 ) -> Result<(push_mirror::Model, Option<NowPushes>)> {
     let checked = check(config, &input, true).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
+    // The repository's row stays locked until the commit, so parallel adds to one repository
+    // count one after another and the limit holds (on SQLite the write lock does it).
+    let locked: Option<i64> = repository::Entity::find_by_id(repo.id)
+        .select_only()
+        .column(repository::Column::Id)
+        .lock_exclusive()
+        .into_tuple()
+        .one(&txn)
+        .await?;
+    if locked.is_none() {
+        return Err(Error::NotFound("repository"));
+    }
     let count = push_mirror::Entity::find()
         .filter(push_mirror::Column::RepositoryId.eq(repo.id))
         .count(&txn)
@@ -275,7 +287,7 @@ pub async fn change(
     if let Some(filter) = checked.filter {
         active.ref_filter = Set(filter);
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let saved = active.update(&txn).await?;
     let now_pushes = if input.enabled == Some(true) {
         make_repository_push(&txn, repo.id).await?
@@ -304,7 +316,7 @@ pub async fn remove(db: &DatabaseConnection, repo: &repository::Model, id: i64) 
                 .to_owned(),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     current.delete(&txn).await?;
     state::refresh(&txn, repo.id).await?;
     txn.commit().await?;

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, ModelTrait, TransactionTrait,
+    IntoActiveModel, ModelTrait,
 };
 
 use super::{SettingsPatch, validate::Checked, validate::merged};
@@ -47,7 +47,7 @@ pub async fn save(
     patch: SettingsPatch,
     checked: Checked,
 ) -> Result<repository::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     save_downstream(
         &txn,
         secrets,
