@@ -18,6 +18,7 @@ mod lfs_mirror;
 mod lfs_ssh;
 mod lifecycle;
 mod login_throttle;
+mod metrics_bounds;
 mod mirror_api;
 mod mirror_errors;
 mod mirror_hardening;
