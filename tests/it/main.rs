@@ -8,6 +8,7 @@ mod support;
 
 mod api_repos;
 mod api_user;
+mod auth_schemes;
 mod cli;
 mod e2e_browser;
 mod events;
