@@ -40,3 +40,4 @@ mod web_mirror;
 mod web_operations;
 mod web_push_mirrors;
 mod web_repo;
+mod webhook_privacy;
