@@ -28,6 +28,7 @@ mod mirror_requests;
 mod openapi;
 mod operations;
 mod operations_overview;
+mod push_mirror_off;
 mod push_mirrors;
 mod scheduler;
 mod ssh_host_keys;
