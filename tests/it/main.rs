@@ -11,6 +11,7 @@ mod api_user;
 mod auth_schemes;
 mod cli;
 mod e2e_browser;
+mod e2e_page_style;
 mod events;
 mod git_http;
 mod hot_paths;
