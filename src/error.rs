@@ -21,6 +21,9 @@ pub enum Error {
     /// No or invalid credentials.
     #[error("authentication required")]
     Unauthorized,
+    /// A webhook call whose signature does not verify against the repository's secret.
+    #[error("signature does not match")]
+    BadSignature,
     /// Authenticated, but not allowed.
     #[error("{0}")]
     Forbidden(String),
@@ -78,7 +81,7 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::BadSignature => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -96,6 +99,7 @@ impl Error {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized => "unauthorized",
+            Self::BadSignature => "bad_signature",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
@@ -169,8 +173,8 @@ pub struct ErrorBody {
     /// A human message.
     #[schema(example = "repository not found")]
     pub error: String,
-    /// The snake_case code: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `validation_failed`, `too_many_requests`, `payload_too_large`,
+    /// The snake_case code: `bad_request`, `unauthorized`, `bad_signature`, `forbidden`,
+    /// `not_found`, `conflict`, `validation_failed`, `too_many_requests`, `payload_too_large`,
     /// `remote_error` or `internal_error`.
     #[schema(value_type = String, example = "not_found")]
     pub code: &'static str,

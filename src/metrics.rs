@@ -18,15 +18,20 @@ const SYNC_BUCKETS: &[f64] = &[
 const HTTP_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 /// The `sync_status` values `mirrorforge_mirrors` always reports (0 when none).
 pub const SYNC_STATUSES: &[&str] = &["idle", "syncing", "success", "failed"];
+/// The methods HTTP defines (RFC 9110 and PATCH): the only `method` labels besides `other`.
+const HTTP_METHODS: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
 
 /// What the database says at scrape time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MirrorGauges {
     /// Mirrors (mirroring on) per `sync_status` word.
     pub by_status: Vec<(String, u64)>,
-    /// Syncs running now, in every process on this database.
+    /// Syncs that hold a slot and run now, in every process on this database.
     pub running: u64,
-    /// Triggers waiting for the running sync of their repository.
+    /// Syncs waiting to run: claimed and waiting for a slot, or a trigger waiting for the
+    /// running sync of its repository.
     pub queued: u64,
     /// Mirrors whose next sync is more than a scheduler tick late.
     pub overdue: u64,
@@ -121,10 +126,13 @@ impl Metrics {
                 "mirrorforge_mirrors",
                 "Mirrors switched on, by sync status.",
             ),
-            ("mirrorforge_syncs_running", "Syncs running now."),
+            (
+                "mirrorforge_syncs_running",
+                "Syncs holding a slot and running now.",
+            ),
             (
                 "mirrorforge_syncs_queued",
-                "Triggers waiting for their repository's running sync.",
+                "Syncs waiting for a slot, or for their repository's running sync.",
             ),
             (
                 "mirrorforge_mirrors_overdue",
@@ -165,14 +173,19 @@ impl Metrics {
             .record(took.as_secs_f64());
     }
 
-    /// An HTTP request was answered: its method, its route template (`/:owner/:repo`, never
+    /// An HTTP request was answered: its method (`other` for one HTTP does not define, so
+    /// made-up methods cannot grow the scrape), its route template (`/:owner/:repo`, never
     /// the names in it), its status and how long it took.
     pub fn http_request(&self, method: &str, route: &str, status: u16, took: Duration) {
         let route = Label::new("route", route.to_owned());
+        let method = HTTP_METHODS
+            .iter()
+            .find(|known| **known == method)
+            .map_or("other", |known| *known);
         self.counter(
             "mirrorforge_http_requests_total",
             vec![
-                Label::new("method", method.to_owned()),
+                Label::new("method", method),
                 route.clone(),
                 Label::new("status", status.to_string()),
             ],
@@ -237,6 +250,20 @@ mod tests {
         assert!(text.contains("mirrorforge_mirrors{sync_status=\"success\"} 0"));
         assert!(text.contains("mirrorforge_mirrors_overdue 3"));
         assert!(text.contains("route=\"/:owner/:repo\""));
+    }
+
+    #[test]
+    fn a_method_http_does_not_define_counts_as_other() {
+        let metrics = Metrics::new();
+        for method in ["BREW", "X-1", "get", "PATCH"] {
+            metrics.http_request(method, "unmatched", 405, Duration::from_millis(1));
+        }
+        let text = metrics.render(&MirrorGauges::default());
+        assert!(text.contains("method=\"other\""), "{text}");
+        assert!(text.contains("method=\"PATCH\""), "{text}");
+        for made_up in ["BREW", "X-1", "get"] {
+            assert!(!text.contains(&format!("method=\"{made_up}\"")), "{text}");
+        }
     }
 
     #[test]

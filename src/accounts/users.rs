@@ -151,7 +151,9 @@ pub async fn find_by_id(db: &DatabaseConnection, id: i64) -> Result<Option<user:
 }
 
 /// The user whose name and password match, if any; wrong passwords are counted per account
-/// and client address, and an attempt over the limit is refused before any check.
+/// and client address, and an attempt over the limit is refused before any check. Each
+/// attempt takes its place in the count before its password is hashed, so parallel guesses
+/// check no more passwords than the limit.
 ///
 /// # Errors
 /// [`Error::TooManyRequests`] when throttled, or the database failed.
@@ -162,7 +164,7 @@ pub async fn authenticate(
     username: &str,
     password: &str,
 ) -> Result<Option<user::Model>> {
-    throttle.check(username, client)?;
+    let attempt = throttle.reserve(username, client)?;
     let user = find_by_name(db, username).await?;
     let stored = match &user {
         Some(user) => user.password_hash.as_str(),
@@ -173,14 +175,9 @@ pub async fn authenticate(
             .as_str(),
     };
     let slot = password::slot().await?;
-    // Failures counted while this attempt waited for a hashing thread count against it too:
-    // a burst of parallel guesses runs at most a few checks past the limit.
-    throttle.check(username, client)?;
     let matches = slot.verify(password, stored).await && user.is_some();
     if matches {
-        throttle.succeeded(username, client);
-    } else {
-        throttle.failed(username, client);
+        throttle.succeeded(attempt);
     }
     Ok(user.filter(|_| matches))
 }

@@ -59,6 +59,14 @@ struct State {
     sources: HashMap<Source, Window>,
 }
 
+/// One password check that took its place in the count: a failure unless it succeeded.
+#[derive(Debug)]
+#[must_use = "an attempt counts as a failure unless it is given back as a success"]
+pub struct Attempt {
+    key: (String, Source),
+    at: Instant,
+}
+
 /// Counts wrong passwords per account and client address, and says when to wait.
 #[derive(Debug)]
 pub struct LoginThrottle {
@@ -80,17 +88,31 @@ impl LoginThrottle {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether a password for `account` from `client` may be checked now.
+    /// Takes a place for checking one password for `account` from `client`: refused while
+    /// the limit is reached, else counted as a failure at once (in the same step as the look
+    /// at the limit), so parallel attempts can never check more passwords than the limit. A
+    /// right password gives its place back with [`LoginThrottle::succeeded`].
     ///
     /// # Errors
-    /// [`Error::TooManyRequests`] with the seconds left until it may.
-    pub fn check(&self, account: &str, client: IpAddr) -> Result<(), Error> {
+    /// [`Error::TooManyRequests`] with the seconds left until an attempt may be made.
+    pub fn reserve(&self, account: &str, client: IpAddr) -> Result<Attempt, Error> {
         let now = Instant::now();
         let key = key(account, client);
-        let state = self.lock();
+        let mut state = self.lock();
+        if let Some(wait) = self.wait(&state, &key, now) {
+            return Err(Error::TooManyRequests {
+                retry_after_secs: whole_seconds(wait),
+            });
+        }
+        self.count_failure(&mut state, &key, now);
+        Ok(Attempt { key, at: now })
+    }
+
+    /// How long `key` must wait before its next attempt, if it must.
+    fn wait(&self, state: &State, key: &(String, Source), now: Instant) -> Option<Duration> {
         let by_account = state
             .accounts
-            .get(&key)
+            .get(key)
             .filter(|failures| failures.len() >= self.per_account())
             .and_then(VecDeque::front)
             .and_then(|oldest| self.until(*oldest, now));
@@ -99,21 +121,13 @@ impl LoginThrottle {
             .get(&key.1)
             .filter(|window| window.failures >= self.limits.per_address)
             .and_then(|window| self.until(window.started, now));
-        match by_account.max(by_source) {
-            Some(wait) => Err(Error::TooManyRequests {
-                retry_after_secs: whole_seconds(wait),
-            }),
-            None => Ok(()),
-        }
+        by_account.max(by_source)
     }
 
-    /// Counts a wrong password for `account` from `client`.
-    pub fn failed(&self, account: &str, client: IpAddr) {
-        let now = Instant::now();
-        let key = key(account, client);
+    /// Counts a wrong password (or one being checked) for `key` at `now`.
+    fn count_failure(&self, state: &mut State, key: &(String, Source), now: Instant) {
         let limit = self.per_account();
         let window = self.limits.window;
-        let mut state = self.lock();
 
         let failures = state.accounts.entry(key.clone()).or_default();
         while failures
@@ -153,14 +167,21 @@ impl LoginThrottle {
         }
 
         if state.accounts.len() > MAX_ENTRIES || state.sources.len() > MAX_ENTRIES {
-            self.prune(&mut state, now);
+            self.prune(state, now);
         }
     }
 
-    /// A right password for `account` from `client`: its failures are forgotten (those of the
-    /// address stay, or one valid account would reset the count for guessing others).
-    pub fn succeeded(&self, account: &str, client: IpAddr) {
-        self.lock().accounts.remove(&key(account, client));
+    /// The password of `attempt` was right: the account's failures are forgotten, and the
+    /// address gets back the place the attempt took (its other failures stay, or one valid
+    /// account would reset the count for guessing others).
+    pub fn succeeded(&self, attempt: Attempt) {
+        let mut state = self.lock();
+        state.accounts.remove(&attempt.key);
+        if let Some(source) = state.sources.get_mut(&attempt.key.1)
+            && source.started <= attempt.at
+        {
+            source.failures = source.failures.saturating_sub(1);
+        }
     }
 
     /// Drops what has expired; if still over [`MAX_ENTRIES`], the stalest entries go.
@@ -244,14 +265,29 @@ mod tests {
     const HOME: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
     const AWAY: IpAddr = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7));
 
+    /// A wrong password for `account` from `client`, which must have been allowed.
+    fn fail(t: &LoginThrottle, account: &str, client: IpAddr) {
+        let _wrong = t.reserve(account, client).expect("not throttled yet");
+    }
+
+    /// Whether an attempt for `account` from `client` is allowed now (a right password).
+    fn allowed(t: &LoginThrottle, account: &str, client: IpAddr) -> bool {
+        match t.reserve(account, client) {
+            Ok(attempt) => {
+                t.succeeded(attempt);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
     #[test]
     fn the_limit_is_per_account_and_address() {
         let t = LoginThrottle::new(limits(3, 100, 300));
-        for _ in 0..3 {
-            t.check("alice", HOME).unwrap();
-            t.failed("Alice", HOME);
-        }
-        let Err(Error::TooManyRequests { retry_after_secs }) = t.check("ALICE", HOME) else {
+        fail(&t, "alice", HOME);
+        fail(&t, "Alice", HOME);
+        fail(&t, "alice", HOME);
+        let Err(Error::TooManyRequests { retry_after_secs }) = t.reserve("ALICE", HOME) else {
             panic!("not throttled")
         };
         assert!(
@@ -259,41 +295,48 @@ mod tests {
             "{retry_after_secs}"
         );
         // Other accounts from here, and alice from elsewhere, are not affected.
-        t.check("bob", HOME).unwrap();
-        t.check("alice", AWAY).unwrap();
+        assert!(allowed(&t, "bob", HOME));
+        assert!(allowed(&t, "alice", AWAY));
+    }
+
+    #[test]
+    fn attempts_in_flight_count_so_no_more_than_the_limit_are_checked() {
+        let t = LoginThrottle::new(limits(10, 1000, 300));
+        // A hundred attempts that all took their place before any password was checked.
+        let (taken, refused): (Vec<_>, Vec<_>) = (0..100)
+            .map(|_| t.reserve("alice", HOME))
+            .partition(Result::is_ok);
+        assert_eq!((taken.len(), refused.len()), (10, 90));
     }
 
     #[test]
     fn a_success_forgets_the_account_failures_not_the_address() {
         let t = LoginThrottle::new(limits(3, 5, 300));
-        t.failed("alice", HOME);
-        t.failed("alice", HOME);
-        t.succeeded("alice", HOME);
-        t.failed("alice", HOME);
-        t.failed("alice", HOME);
+        fail(&t, "alice", HOME);
+        fail(&t, "alice", HOME);
+        assert!(allowed(&t, "alice", HOME), "the right password");
+        fail(&t, "alice", HOME);
+        fail(&t, "alice", HOME);
         // Two since the success: under alice's limit of 3.
-        t.check("alice", HOME).unwrap();
-        // Five failures from this address in all: every account from it waits now.
-        t.failed("carol", HOME);
-        assert!(t.check("bob", HOME).is_err());
-        t.check("bob", AWAY).unwrap();
+        assert!(allowed(&t, "alice", HOME));
+        // Five failures from this address in all (successes not counted): every account from
+        // it waits now.
+        fail(&t, "carol", HOME);
+        assert!(!allowed(&t, "bob", HOME));
+        assert!(allowed(&t, "bob", AWAY));
     }
 
     #[test]
     fn an_ipv6_network_counts_as_one_address() {
         let t = LoginThrottle::new(limits(2, 100, 300));
-        t.failed("alice", "2001:db8:1:2::1".parse().unwrap());
-        t.failed("alice", "2001:db8:1:2:ffff::9".parse().unwrap());
-        assert!(
-            t.check("alice", "2001:db8:1:2::77".parse().unwrap())
-                .is_err()
-        );
-        t.check("alice", "2001:db8:1:3::1".parse().unwrap())
-            .unwrap();
+        fail(&t, "alice", "2001:db8:1:2::1".parse().unwrap());
+        fail(&t, "alice", "2001:db8:1:2:ffff::9".parse().unwrap());
+        assert!(!allowed(&t, "alice", "2001:db8:1:2::77".parse().unwrap()));
+        assert!(allowed(&t, "alice", "2001:db8:1:3::1".parse().unwrap()));
         // An IPv4-mapped address is the IPv4 address.
-        t.failed("bob", "::ffff:192.0.2.1".parse().unwrap());
-        t.failed("bob", HOME);
-        assert!(t.check("bob", HOME).is_err());
+        fail(&t, "bob", "::ffff:192.0.2.1".parse().unwrap());
+        fail(&t, "bob", HOME);
+        assert!(!allowed(&t, "bob", HOME));
     }
 
     #[test]
@@ -303,28 +346,28 @@ mod tests {
             per_address: 2,
             window: Duration::from_millis(50),
         });
-        t.failed("alice", HOME);
-        t.failed("alice", HOME);
-        let Err(Error::TooManyRequests { retry_after_secs }) = t.check("alice", HOME) else {
+        fail(&t, "alice", HOME);
+        fail(&t, "alice", HOME);
+        let Err(Error::TooManyRequests { retry_after_secs }) = t.reserve("alice", HOME) else {
             panic!("not throttled")
         };
         assert_eq!(retry_after_secs, 1, "rounded up to a whole second");
         std::thread::sleep(Duration::from_millis(60));
-        t.check("alice", HOME).unwrap();
+        assert!(allowed(&t, "alice", HOME));
     }
 
     #[test]
     fn memory_stays_bounded() {
         let t = LoginThrottle::new(limits(10, u32::MAX, 300));
         for i in 0..MAX_ENTRIES + 50 {
-            t.failed(&format!("user{i}"), HOME);
+            fail(&t, &format!("user{i}"), HOME);
         }
         assert_eq!(t.tracked(), MAX_ENTRIES);
         // The stalest went; the latest are still counted.
-        t.failed(&format!("user{}", MAX_ENTRIES + 49), HOME);
+        fail(&t, &format!("user{}", MAX_ENTRIES + 49), HOME);
         assert_eq!(t.tracked(), MAX_ENTRIES);
         let long = "x".repeat(10_000);
-        t.failed(&long, HOME);
+        fail(&t, &long, HOME);
         assert!(
             t.lock()
                 .accounts

@@ -1,13 +1,18 @@
 //! The mirrors' standing read from the database for a metrics scrape: how many per status,
-//! running, waiting, overdue (counts only; no name leaves this module).
+//! running, waiting, overdue (counts only; no name leaves this module). A claimed sync runs
+//! once it holds a slot, which is when its run is recorded; before that it waits.
 
 use chrono::{TimeDelta, Utc};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, ExprTrait, Query},
 };
 
 use crate::{
-    entities::{mirror_enums::SyncStatus, repository},
+    entities::{
+        mirror_enums::{RunStatus, SyncStatus},
+        mirror_run, repository,
+    },
     error::Result,
     metrics::MirrorGauges,
 };
@@ -29,11 +34,32 @@ pub async fn gauges(db: &DatabaseConnection) -> Result<MirrorGauges> {
         .into_tuple()
         .all(db)
         .await?;
+    // A claimed repository whose run is recorded: its sync holds a slot. Correlated, so the
+    // runs' (repository, id) index answers it, however long the history.
+    let under_way = || {
+        Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(mirror_run::Entity)
+                .and_where(
+                    Expr::col((mirror_run::Entity, mirror_run::Column::RepositoryId))
+                        .equals((repository::Entity, repository::Column::Id)),
+                )
+                .and_where(mirror_run::Column::Status.eq(RunStatus::Running))
+                .to_owned(),
+        )
+    };
     let running = repository::Entity::find()
         .filter(repository::Column::SyncClaimedBy.is_not_null())
+        .filter(under_way())
         .count(db)
         .await?;
-    let queued = repository::Entity::find()
+    let waiting_for_slot = repository::Entity::find()
+        .filter(repository::Column::SyncClaimedBy.is_not_null())
+        .filter(under_way().not())
+        .count(db)
+        .await?;
+    let waiting_for_repository = repository::Entity::find()
         .filter(repository::Column::SyncQueued.is_not_null())
         .count(db)
         .await?;
@@ -49,7 +75,7 @@ pub async fn gauges(db: &DatabaseConnection) -> Result<MirrorGauges> {
             .map(|(status, n)| (status.as_str().to_owned(), u64::try_from(n).unwrap_or(0)))
             .collect(),
         running,
-        queued,
+        queued: waiting_for_slot + waiting_for_repository,
         overdue,
     })
 }

@@ -19,6 +19,7 @@ use crate::{
     error::{ApiError, Error},
     mirror::stats,
     state::AppState,
+    web::extract::caller::{Credentials, credentials},
 };
 
 /// How long `/readyz` waits for the database.
@@ -62,14 +63,14 @@ fn unavailable() -> Response {
         .into_response()
 }
 
-/// The scrape; with `MIRRORFORGE_METRICS_TOKEN` set, only for `Authorization: Bearer <it>`.
+/// The scrape; with `MIRRORFORGE_METRICS_TOKEN` set, only for `Authorization: Bearer <it>`
+/// (the scheme in any case, as the API reads it).
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = &state.config.metrics_token {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
+        let given = match credentials(&headers) {
+            Some(Credentials::Token(given)) => given,
+            _ => String::new(),
+        };
         if !same_secret(given.as_bytes(), token.as_bytes()) {
             return (
                 [(header::WWW_AUTHENTICATE, "Bearer")],

@@ -177,7 +177,7 @@ async fn the_webhook_verifies_each_forge_and_refuses_every_tampering(db: Db) {
     for (what, headers, sent) in refused {
         let (status, answer) = hook(&s, "m", &headers, &sent).await;
         assert_eq!(status, 401, "{what}: {answer}");
-        assert_eq!(answer["code"], "unauthorized", "{what}");
+        assert_eq!(answer["code"], "bad_signature", "{what}");
     }
     assert_eq!(
         runs(&s, &owner, "m").await.len(),

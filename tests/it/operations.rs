@@ -169,7 +169,7 @@ async fn a_hanging_notification_target_does_not_hold_the_sync(db: Db) {
 }
 
 /// The samples of a scrape, by metric name, parsed as Prometheus does.
-async fn scrape(s: &TestServer, token: Option<&str>) -> Vec<prometheus_parse::Sample> {
+pub(crate) async fn scrape(s: &TestServer, token: Option<&str>) -> Vec<prometheus_parse::Sample> {
     let mut request = s.http.get(s.url("/metrics"));
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -188,7 +188,11 @@ async fn scrape(s: &TestServer, token: Option<&str>) -> Vec<prometheus_parse::Sa
 }
 
 /// The counter value of `name` with exactly `labels`, 0 when absent.
-fn counter(samples: &[prometheus_parse::Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+pub(crate) fn counter(
+    samples: &[prometheus_parse::Sample],
+    name: &str,
+    labels: &[(&str, &str)],
+) -> f64 {
     samples
         .iter()
         .filter(|s| s.metric == name)

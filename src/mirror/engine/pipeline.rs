@@ -101,7 +101,7 @@ impl Pipeline<'_> {
         }
         if direction.pushes() {
             if targets.is_empty() {
-                return failed("no push mirror is set".to_owned(), false);
+                return failed(self.nowhere_to_push(repo.id).await.to_owned(), false);
             }
             let mut failed_pushes = Vec::new();
             let mut sentences = Vec::new();
@@ -134,6 +134,22 @@ impl Pipeline<'_> {
             }
         }
         RunResult::Done(done)
+    }
+
+    /// Why a push has no target: none is set, or each one set is switched off (it exists, it
+    /// is off, as Gitea shows it).
+    async fn nowhere_to_push(&self, repo_id: i64) -> &'static str {
+        match crate::mirror::push_mirrors::list(self.db, repo_id).await {
+            Ok(all) if all.len() == 1 && !all[0].enabled => "the push mirror is disabled",
+            Ok(all) if !all.is_empty() && all.iter().all(|t| !t.enabled) => {
+                "every push mirror is disabled"
+            }
+            Ok(_) => "no push mirror is set",
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the push mirrors");
+                "no push mirror is set"
+            }
+        }
     }
 
     /// One push to `target`: its credentials decrypted, then the transfer. On failure, the

@@ -124,8 +124,8 @@ struct Answer {
     responses(
         (status = 200, description = "A GitHub ping: `pong`, nothing started", body = Answer),
         (status = 202, description = "A sync started (`syncing`) or one more queued after the running one (`queued`)", body = Answer),
-        (status = 401, description = "No signature header verifies", body = ErrorBody),
-        (status = 404, description = "No such repository, or it has no webhook secret", body = ErrorBody),
+        (status = 401, description = "No signature header verifies, on a public repository (`bad_signature`)", body = ErrorBody),
+        (status = 404, description = "No such repository, it has no webhook secret, or it is private and no signature header verifies", body = ErrorBody),
         (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
         (status = 422, description = "Mirroring is disabled", body = ErrorBody),
     )
@@ -151,17 +151,26 @@ async fn receive(
     let repo = repos::find(&state.db, &owner, &name)
         .await?
         .ok_or_else(no_webhook)?;
+    // A caller without the secret learns nothing of a private repository: it is answered as
+    // a missing one. A public one is no secret, and the refusal says why.
+    let refused = || {
+        if repo.repo.is_private {
+            no_webhook()
+        } else {
+            Error::BadSignature
+        }
+    };
     let secret = match webhook::secret_of(&state.secrets, &repo.repo) {
         Ok(Some(secret)) => secret,
         Ok(None) => return Err(no_webhook().into()),
         Err(e) => {
             tracing::warn!(repo = %repo.full_name(), error = %e, "webhook secret unreadable");
-            return Err(Error::Unauthorized.into());
+            return Err(refused().into());
         }
     };
     if !webhook::verifies(&secret, &headers, &body) {
         tracing::info!(repo = %repo.full_name(), "webhook call refused: no signature verified");
-        return Err(Error::Unauthorized.into());
+        return Err(refused().into());
     }
     let event = headers.get("x-github-event").and_then(|v| v.to_str().ok());
     if event == Some("ping") {

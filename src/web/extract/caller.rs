@@ -28,7 +28,8 @@ pub enum Credentials {
     Basic(String, String),
 }
 
-/// Reads the `Authorization` header; `None` when absent or unreadable.
+/// Reads the `Authorization` header, its scheme name in any case; `None` when absent or
+/// unreadable.
 #[must_use]
 pub fn credentials(headers: &HeaderMap) -> Option<Credentials> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
@@ -216,6 +217,21 @@ mod tests {
             credentials(&header("Basic YWxpY2U6czNjcjN0")),
             Some(Credentials::Basic("alice".into(), "s3cr3t".into()))
         );
+        // Scheme names are case-insensitive (RFC 9110 §11.1).
+        for scheme in ["bearer", "BEARER", "Token", "TOKEN"] {
+            assert_eq!(
+                credentials(&header(&format!("{scheme} abc"))),
+                Some(Credentials::Token("abc".into())),
+                "{scheme}"
+            );
+        }
+        for scheme in ["basic", "BASIC", "bAsIc"] {
+            assert_eq!(
+                credentials(&header(&format!("{scheme} YWxpY2U6czNjcjN0"))),
+                Some(Credentials::Basic("alice".into(), "s3cr3t".into())),
+                "{scheme}"
+            );
+        }
         assert_eq!(credentials(&header("Basic !!!")), None);
         assert_eq!(credentials(&header("Bearer")), None);
         assert_eq!(credentials(&HeaderMap::new()), None);
