@@ -59,6 +59,12 @@ pub struct Model {
     pub lfs_enabled: bool,
     /// The upstream's LFS server (`""`: `<upstream_url>/info/lfs`).
     pub lfs_endpoint: String,
+    /// Username for an LFS endpoint on another origin than the upstream.
+    pub lfs_username: Option<String>,
+    /// Its password, sealed (see `mirror::secrets`), never the password itself.
+    pub lfs_password: Option<String>,
+    /// The key that signs notifications, sealed (see `mirror::secrets`); `None`: unsigned.
+    pub notify_secret: Option<String>,
 }
 
 /// A repository belongs to its owner.

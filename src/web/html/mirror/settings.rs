@@ -55,6 +55,8 @@ const FIELDS: &[&str] = &[
     "sync_schedule",
     "notify_url",
     "lfs_endpoint",
+    "lfs_username",
+    "lfs_password",
 ];
 
 /// The settings routes.
@@ -62,7 +64,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/{owner}/{repo}/settings/mirror", get(show).post(save))
 }
 
-/// One side of the mirror as the form shows it; the password itself never.
+/// One side of the mirror (or the LFS server) as the form shows it; the password itself never.
 #[derive(Debug, Clone, Default)]
 struct SideValues {
     /// The URL as stored or typed.
@@ -88,8 +90,8 @@ pub(super) struct FormValues {
     notify_url: String,
     /// Whether syncs carry LFS objects.
     lfs_enabled: bool,
-    /// The upstream's LFS server, when not derived.
-    lfs_endpoint: String,
+    /// The upstream's LFS server (its URL: the endpoint, when not derived) and its own login.
+    lfs: SideValues,
 }
 
 impl FormValues {
@@ -113,7 +115,12 @@ impl FormValues {
             schedule: s.sync_schedule.clone(),
             notify_url: s.notify_url.clone(),
             lfs_enabled: s.lfs_enabled,
-            lfs_endpoint: s.lfs_endpoint.clone(),
+            lfs: SideValues {
+                url: s.lfs_endpoint.clone(),
+                username: s.lfs_username.clone(),
+                password_set: s.lfs_password_set,
+                password_clear: false,
+            },
         }
     }
 }
@@ -336,6 +343,10 @@ struct SettingsForm {
     lfs_enabled: Option<String>,
     /// Absent (an older form): the stored endpoint stays.
     lfs_endpoint: Option<String>,
+    /// Absent (an older form): the stored username stays.
+    lfs_username: Option<String>,
+    lfs_password: String,
+    lfs_password_clear: Option<String>,
 }
 
 /// The password part of the patch: clear, replace, or keep.
@@ -362,6 +373,7 @@ async fn save(
     };
     let upstream_clear = form.upstream_password_clear.is_some();
     let downstream_clear = form.downstream_password_clear.is_some();
+    let lfs_clear = form.lfs_password_clear.is_some();
     let patch = SettingsPatch {
         mirror_enabled: Some(form.mirror_enabled.is_some()),
         mirror_direction: Some(form.mirror_direction.clone()),
@@ -377,6 +389,8 @@ async fn save(
         notify_url: form.notify_url.clone(),
         lfs_enabled: Some(form.lfs_enabled.is_some()),
         lfs_endpoint: form.lfs_endpoint.clone(),
+        lfs_username: form.lfs_username.clone(),
+        lfs_password: password_patch(lfs_clear, &form.lfs_password),
     };
     let webhook_url = webhook::url(
         &state.config.base_url(),
@@ -400,7 +414,8 @@ async fn save(
                 user_id = user.id,
                 "mirror settings saved"
             );
-            // Passwords the user did not ask to remove, dropped because their URL moved.
+            // Passwords the user did not ask to remove, dropped because their URL (for LFS:
+            // the endpoint, or the upstream's when none is set) moved.
             let dropped: Vec<&str> = [
                 (
                     "upstream",
@@ -413,6 +428,12 @@ async fn save(
                     stored.downstream_password_set,
                     saved.downstream_password_set,
                     downstream_clear,
+                ),
+                (
+                    "LFS",
+                    stored.lfs_password_set,
+                    saved.lfs_password_set,
+                    lfs_clear,
                 ),
             ]
             .into_iter()
@@ -453,7 +474,12 @@ async fn save(
                 schedule: form.sync_schedule,
                 notify_url: form.notify_url.unwrap_or(stored.notify_url),
                 lfs_enabled: form.lfs_enabled.is_some(),
-                lfs_endpoint: form.lfs_endpoint.unwrap_or(stored.lfs_endpoint),
+                lfs: SideValues {
+                    url: form.lfs_endpoint.unwrap_or(stored.lfs_endpoint),
+                    username: form.lfs_username.unwrap_or(stored.lfs_username),
+                    password_set: stored.lfs_password_set,
+                    password_clear: lfs_clear,
+                },
             };
             let page = SettingsTemplate::build(
                 &state,

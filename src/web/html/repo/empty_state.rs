@@ -141,6 +141,9 @@ mod tests {
             ssh_public_key: None,
             lfs_enabled: false,
             lfs_endpoint: String::new(),
+            lfs_username: None,
+            lfs_password: None,
+            notify_secret: None,
         }
     }
 
