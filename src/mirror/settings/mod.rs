@@ -68,6 +68,8 @@ pub struct MirrorSettings {
     pub webhook_url: String,
     /// Where failures and recoveries are POSTed ("" when none).
     pub notify_url: String,
+    /// Whether a notification key is set (notifications carry its signature).
+    pub notify_secret_set: bool,
     /// Whether syncs carry LFS objects too.
     pub lfs_enabled: bool,
     /// The upstream's LFS server ("": `<upstream_url>/info/lfs`).
@@ -136,6 +138,7 @@ impl MirrorSettings {
             webhook_secret_set: r.webhook_secret.is_some(),
             webhook_url,
             notify_url: r.notify_url.clone(),
+            notify_secret_set: r.notify_secret.is_some(),
             lfs_enabled: r.lfs_enabled,
             lfs_endpoint: r.lfs_endpoint.clone(),
             lfs_username: r.lfs_username.clone().unwrap_or_default(),

@@ -179,6 +179,10 @@ pub(super) struct SettingsTemplate {
     webhook_url: String,
     /// A secret just made, shown this once.
     webhook_secret: Option<String>,
+    /// Whether a notification key is set.
+    notify_key_set: bool,
+    /// A notification key just made, shown this once.
+    notify_key: Option<String>,
     /// The public half of the mirrors' SSH key, if one was made.
     ssh_public_key: Option<String>,
     /// The SSH host keys the mirrors trust, by host and key type.
@@ -195,6 +199,8 @@ pub(super) enum Sent {
     Push(PushForm),
     /// A webhook secret just made, to show once.
     WebhookSecret(String),
+    /// A notification key just made, to show once.
+    NotifyKey(String),
 }
 
 impl SettingsTemplate {
@@ -234,13 +240,17 @@ impl SettingsTemplate {
         sent: Sent,
         page: u64,
     ) -> Result<Self, Error> {
-        let mut webhook_secret = None;
+        let (mut webhook_secret, mut notify_key) = (None, None);
         let (form, errors, push_form) = match sent {
             Sent::Nothing => (None, FormErrors::default(), None),
             Sent::Settings(typed, errors) => (Some(typed), errors, None),
             Sent::Push(push_form) => (None, FormErrors::default(), Some(push_form)),
             Sent::WebhookSecret(secret) => {
                 webhook_secret = Some(secret);
+                (None, FormErrors::default(), None)
+            }
+            Sent::NotifyKey(key) => {
+                notify_key = Some(key);
                 (None, FormErrors::default(), None)
             }
         };
@@ -296,6 +306,8 @@ impl SettingsTemplate {
             webhook_set: r.webhook_secret.is_some(),
             webhook_url,
             webhook_secret,
+            notify_key_set: r.notify_secret.is_some(),
+            notify_key,
             ssh_public_key: r.ssh_public_key.clone(),
             ssh_host_keys: host_keys::pinned(&state.db, r.id).await?,
         })
