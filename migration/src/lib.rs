@@ -22,6 +22,7 @@ mod m20261202_000007_create_ssh_host_keys;
 mod m20261202_000008_create_lfs_objects;
 mod m20261202_000009_add_lfs_mirroring;
 mod m20261206_000001_add_part_state;
+mod m20261206_000002_lfs_and_notify_credentials;
 
 /// Runs every migration of the schema in order.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_create_lfs_objects::Migration),
             Box::new(m20261202_000009_add_lfs_mirroring::Migration),
             Box::new(m20261206_000001_add_part_state::Migration),
+            Box::new(m20261206_000002_lfs_and_notify_credentials::Migration),
         ]
     }
 }

@@ -72,6 +72,12 @@ pub struct Model {
     pub upstream_error: Option<String>,
     /// The pull's failed attempts in a row.
     pub upstream_failures: i32,
+    /// Username for an LFS endpoint on another origin than the upstream.
+    pub lfs_username: Option<String>,
+    /// Its password, sealed (see `mirror::secrets`), never the password itself.
+    pub lfs_password: Option<String>,
+    /// The key that signs notifications, sealed (see `mirror::secrets`); `None`: unsigned.
+    pub notify_secret: Option<String>,
 }
 
 /// A repository belongs to its owner.

@@ -49,6 +49,9 @@ pub enum LfsError {
     /// The batch API or the connection failed.
     #[error("LFS: {0}")]
     Remote(String),
+    /// The batch API refused the login sent (or the lack of one): 401 or 403.
+    #[error("LFS: {0}")]
+    Refused(String),
 }
 
 /// What a batch answer holds for a client: the answer per object (the rest is fixed).
@@ -205,6 +208,9 @@ impl LfsRemote {
                 .map_err(|e| LfsError::Remote(refused(&e)))?;
             let status = response.status();
             let body = read_small(response).await?;
+            if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+                return Err(LfsError::Refused(batch_failure(status, &body)));
+            }
             if status != StatusCode::OK {
                 return Err(LfsError::Remote(batch_failure(status, &body)));
             }

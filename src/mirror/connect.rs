@@ -44,6 +44,39 @@ pub fn upstream_credentials(
     })
 }
 
+/// The login for the LFS server of a pull from `url`, whose own login is `upstream`: the
+/// repository's LFS username and password when set; else the upstream's, but only when the LFS
+/// server has the upstream's scheme, host and port (no `lfs_endpoint`, or one on that origin);
+/// else none, so an endpoint elsewhere never collects the upstream's password.
+///
+/// # Errors
+/// The stored LFS password cannot be decrypted (the secret key changed).
+pub fn lfs_credentials(
+    secrets: &SecretBox,
+    repo: &repository::Model,
+    url: &str,
+    upstream: &Credentials,
+) -> Result<Credentials, String> {
+    let password = repo
+        .lfs_password
+        .as_ref()
+        .map(|sealed| secrets.decrypt(repo.id, "lfs_password", sealed))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let own = Credentials {
+        username: repo.lfs_username.clone(),
+        password,
+    };
+    let endpoint = repo.lfs_endpoint.as_str();
+    Ok(if own.is_set() {
+        own
+    } else if endpoint.is_empty() || GitRemote::same_origin_of(url, endpoint) {
+        upstream.clone()
+    } else {
+        Credentials::default()
+    })
+}
+
 /// A push mirror's stored username and decrypted password.
 ///
 /// # Errors

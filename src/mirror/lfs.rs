@@ -17,7 +17,7 @@ use crate::{
     git::mirror::{Credentials, transport::Transfer},
     lfs::{
         batch::{ObjectAnswer, Operation},
-        client::{BATCH_SIZE, LfsRemote},
+        client::{BATCH_SIZE, LfsError, LfsRemote},
         refs,
         ssh_access::SshLfsAccess,
         store::{LfsStore, Oid},
@@ -31,8 +31,9 @@ const CONCURRENT_TRANSFERS: usize = 8;
 
 /// Fetches every object of `pointers` (oid → size) that `repo` does not have yet from the
 /// LFS server of `url` (or the repository's `lfs_endpoint`; over SSH, the one
-/// `git-lfs-authenticate` names on `transfer`'s connection) with `creds`, each checked
-/// against its oid and size. Returns the objects and bytes downloaded.
+/// `git-lfs-authenticate` names on `transfer`'s connection) with `creds` (the LFS server's
+/// login, as `connect::lfs_credentials` chose it), each checked against its oid and size.
+/// Returns the objects and bytes downloaded.
 ///
 /// # Errors
 /// A sentence naming the object or the LFS server's trouble; nothing is linked for an object
@@ -72,7 +73,14 @@ pub async fn pull_objects(
         let answers = remote
             .batch(Operation::Download, chunk)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| match e {
+                // An endpoint with no login sent: say which one it takes.
+                LfsError::Refused(_) if endpoint.is_some() && !creds.is_set() => format!(
+                    "{e}; no login was sent to the LFS endpoint (the upstream's goes only to \
+                     its own scheme, host and port): set lfs_username and lfs_password for it"
+                ),
+                e => e.to_string(),
+            })?;
         let by_oid: HashMap<&str, &ObjectAnswer> =
             answers.iter().map(|a| (a.oid.as_str(), a)).collect();
         let mut jobs = Vec::with_capacity(chunk.len());

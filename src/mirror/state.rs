@@ -339,6 +339,9 @@ mod tests {
             upstream_synced_at: (status == SyncStatus::Success).then_some(now),
             upstream_error: (status == SyncStatus::Failed).then(|| "gone".into()),
             upstream_failures: i32::from(status == SyncStatus::Failed) * 3,
+            lfs_username: None,
+            lfs_password: None,
+            notify_secret: None,
         }
     }
 

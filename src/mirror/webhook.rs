@@ -100,15 +100,6 @@ pub fn verifies(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
     verified
 }
 
-/// The hex HMAC-SHA256 of `body` under `secret`: what signs our own notifications.
-#[must_use]
-pub fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
-        .expect("HMAC accepts keys of every length");
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
-}
-
 /// HMAC-SHA256 of `body` under `secret`, compared in constant time with the hex `signature`.
 fn hmac_matches(secret: &str, body: &[u8], signature: &str) -> bool {
     let Ok(expected) = hex::decode(signature.trim()) else {

@@ -65,6 +65,16 @@ impl GitRemote {
             _ => false,
         }
     }
+
+    /// Whether two stored addresses both read and are [`Self::same_origin`] (the address
+    /// policy is not what is asked here, so local addresses read too).
+    #[must_use]
+    pub fn same_origin_of(a: &str, b: &str) -> bool {
+        match (Self::parse(a, true), Self::parse(b, true)) {
+            (Ok(a), Ok(b)) => a.same_origin(&b),
+            _ => false,
+        }
+    }
 }
 
 /// An unknown scheme's message also names SSH, which a mirror takes.

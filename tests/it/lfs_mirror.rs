@@ -4,7 +4,9 @@
 //! fails the run naming it and leaves the refs where they were; a push mirror gets the objects
 //! its refs need before the refs. The same pull against a stock LFS server stand-in (Basic on
 //! its batch API, objects on another host behind the actions' own token): the credentials stay
-//! with the batch API, and a download redirected elsewhere is not followed.
+//! with the batch API, and a download redirected elsewhere is not followed. An `lfs_endpoint`
+//! on another origin (another port will do) gets its own `lfs_username`/`lfs_password`, never
+//! the upstream's login; one on the upstream's scheme, host and port gets the upstream's.
 
 use serde_json::{Value, json};
 
@@ -23,6 +25,7 @@ on_both_databases!(
     an_import_with_lfs_brings_the_objects_and_keeps_lfs_on,
     a_pull_mirror_of_a_stock_lfs_server_gets_the_objects_from_its_storage_host,
     a_pull_mirror_asks_the_lfs_endpoint_when_the_lfs_server_is_elsewhere,
+    an_lfs_endpoint_on_the_upstreams_origin_gets_the_upstream_login,
     a_redirected_lfs_download_is_not_followed_and_the_refs_stay,
     more_objects_than_one_batch_go_both_ways,
     an_upstream_cannot_make_the_mirror_store_more_than_its_pointers_and_limit_allow,
@@ -262,12 +265,7 @@ async fn an_import_with_lfs_brings_the_objects_and_keeps_lfs_on(db: Db) {
 
 /// The `Authorization` header of the upstream login.
 fn upstream_basic() -> String {
-    use base64::Engine;
-    let pair = format!("{UPSTREAM_USER}:{UPSTREAM_PASSWORD}");
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(pair)
-    )
+    basic(UPSTREAM_USER, UPSTREAM_PASSWORD)
 }
 
 /// `http://robot:…@ADDR/NAME.git`: where the stock client pushes.
@@ -409,11 +407,28 @@ async fn a_pull_mirror_of_a_stock_lfs_server_gets_the_objects_from_its_storage_h
     s.forbid_in_answers(UPSTREAM_PASSWORD);
 }
 
+/// The login of the LFS stand-in that runs on its own port, away from the git host.
+const LFS_USER: &str = "lfs-robot";
+/// Its password.
+const LFS_PASSWORD: &str = "lfs-s3cret-71ad";
+
+/// `Authorization: Basic …` of `user` with `password`.
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
 async fn a_pull_mirror_asks_the_lfs_endpoint_when_the_lfs_server_is_elsewhere(db: Db) {
     let (s, owner) = start(&db).await;
+    s.forbid_in_answers(UPSTREAM_PASSWORD);
+    s.forbid_in_answers(LFS_PASSWORD);
     // Presigned hrefs (the token in the URL, no header): the storage host must get no
-    // `Authorization` at all, since the mirror's login belongs to the endpoint's host only.
-    let standin = LfsStandIn::start_presigned(UPSTREAM_USER, UPSTREAM_PASSWORD).await;
+    // `Authorization` at all, since a login belongs to the endpoint's host only. The
+    // endpoint wants a login of its own, not the upstream's.
+    let standin = LfsStandIn::start_presigned(LFS_USER, LFS_PASSWORD).await;
     // A git host with no LFS of its own: `<upstream>/info/lfs` is not an LFS server.
     let backend = GitBackend::with_auth(UPSTREAM_USER, UPSTREAM_PASSWORD).await;
     backend.create("up").await;
@@ -447,6 +462,38 @@ async fn a_pull_mirror_asks_the_lfs_endpoint_when_the_lfs_server_is_elsewhere(db
         json!({"lfs_endpoint": standin.endpoint("up")}),
     )
     .await;
+    let settings = call(&s, "GET", "/api/v1/repos/owner/m/mirror", &owner, None)
+        .await
+        .json();
+    assert_eq!(settings["lfs_username"], "", "{settings}");
+    assert_eq!(settings["lfs_password_set"], false, "{settings}");
+
+    // The endpoint is on another port than the upstream: the upstream's login never goes
+    // there, and without a login of its own the endpoint refuses.
+    let (status, run) = sync(&s, &owner, "m").await;
+    assert_eq!(status["sync_status"], "failed", "{status}");
+    assert_eq!(run["lfs_objects_transferred"], 0, "{run}");
+    let error = status["sync_error"].as_str().unwrap();
+    assert!(error.contains("lfs_username"), "says what to set: {error}");
+    let batches = standin.take_batch_requests();
+    assert!(!batches.is_empty(), "the endpoint was asked");
+    assert!(
+        batches.iter().all(|b| b.authorization.is_none()),
+        "no credentials went to another origin: {batches:?}"
+    );
+
+    // Its own login, write-only: the next sync sends that one, and only to the endpoint.
+    let set = patch(
+        &s,
+        &owner,
+        "m",
+        json!({"lfs_username": LFS_USER, "lfs_password": LFS_PASSWORD}),
+    )
+    .await;
+    set.expect(200);
+    assert_eq!(set.json()["lfs_username"], LFS_USER);
+    assert_eq!(set.json()["lfs_password_set"], true);
+    assert_eq!(set.json()["upstream_password_set"], true);
     let (status, run) = sync(&s, &owner, "m").await;
     assert_eq!(status["sync_status"], "success", "{status}");
     assert_eq!(run["lfs_objects_transferred"], 1, "{run}");
@@ -456,7 +503,7 @@ async fn a_pull_mirror_asks_the_lfs_endpoint_when_the_lfs_server_is_elsewhere(db
     assert!(
         batches
             .iter()
-            .all(|b| b.authorization == Some(upstream_basic())),
+            .all(|b| b.authorization == Some(basic(LFS_USER, LFS_PASSWORD))),
         "{batches:?}"
     );
     assert!(
@@ -469,6 +516,113 @@ async fn a_pull_mirror_asks_the_lfs_endpoint_when_the_lfs_server_is_elsewhere(db
     );
     let dir = clone(&s, &owner, &git, "m", "clone").await;
     assert!(std::fs::read(dir.join("big.bin")).unwrap() == big);
+
+    // Another path on the same origin keeps the login; another port drops it (and the
+    // username) unless a new password comes with it.
+    let same_origin = format!("http://{}/other.git/info/lfs", standin.api_addr);
+    let kept = patch(&s, &owner, "m", json!({"lfs_endpoint": same_origin})).await;
+    kept.expect(200);
+    assert_eq!(kept.json()["lfs_username"], LFS_USER);
+    assert_eq!(kept.json()["lfs_password_set"], true);
+    let moved = patch(
+        &s,
+        &owner,
+        "m",
+        json!({"lfs_endpoint": format!("http://{}/up.git/info/lfs", backend.addr)}),
+    )
+    .await;
+    moved.expect(200);
+    assert_eq!(moved.json()["lfs_username"], "", "{}", moved.json());
+    assert_eq!(moved.json()["lfs_password_set"], false, "{}", moved.json());
+    assert_eq!(
+        moved.json()["upstream_password_set"],
+        true,
+        "the upstream's login stays"
+    );
+    // A username too long is refused naming the field, like the others.
+    let long = patch(&s, &owner, "m", json!({"lfs_username": "u".repeat(256)})).await;
+    long.expect(422);
+    assert!(
+        long.json()["fields"]["lfs_username"].is_string(),
+        "{}",
+        long.json()
+    );
+    let cleared = patch(
+        &s,
+        &owner,
+        "m",
+        json!({"lfs_username": "x", "lfs_password": ""}),
+    )
+    .await;
+    cleared.expect(200);
+    assert_eq!(cleared.json()["lfs_password_set"], false);
+}
+
+async fn an_lfs_endpoint_on_the_upstreams_origin_gets_the_upstream_login(db: Db) {
+    let (s, owner) = start(&db).await;
+    s.forbid_in_answers(UPSTREAM_PASSWORD);
+    // One stand-in answering twice: below the git host's URLs (the upstream's origin) and on
+    // its own port of the same address (another origin).
+    let standin = LfsStandIn::start(UPSTREAM_USER, UPSTREAM_PASSWORD).await;
+    let backend =
+        GitBackend::with_auth_and_lfs(UPSTREAM_USER, UPSTREAM_PASSWORD, standin.router()).await;
+    backend.create("up").await;
+    let git = Git::new();
+    git.lfs_install().await;
+    let big = pseudo_random(60 * 1024, 71);
+    push_lfs_files(
+        &git,
+        &with_login(&backend, "up"),
+        "work",
+        &[("big.bin", &big)],
+    )
+    .await;
+    standin.take_batch_requests();
+    standin.take_storage_requests();
+
+    // An endpoint written out on the upstream's scheme, host and port gets its login.
+    s.create_repo(&owner, "same", false).await;
+    let endpoint = format!("http://{}/up.git/info/lfs", backend.addr);
+    mirror_with_lfs(
+        &s,
+        &owner,
+        "same",
+        &backend.url("up"),
+        json!({ "lfs_endpoint": endpoint }),
+    )
+    .await;
+    let (status, run) = sync(&s, &owner, "same").await;
+    assert_eq!(status["sync_status"], "success", "{status}");
+    assert_eq!(run["lfs_objects_transferred"], 1, "{run}");
+    let batches = standin.take_batch_requests();
+    assert!(!batches.is_empty());
+    assert!(
+        batches
+            .iter()
+            .all(|b| b.authorization == Some(upstream_basic())),
+        "{batches:?}"
+    );
+    storage_requests(&standin, false);
+
+    // The same server on another port of the same host is another origin: nothing sent.
+    s.create_repo(&owner, "port", false).await;
+    mirror_with_lfs(
+        &s,
+        &owner,
+        "port",
+        &backend.url("up"),
+        json!({"lfs_endpoint": standin.endpoint("up")}),
+    )
+    .await;
+    let (status, _) = sync(&s, &owner, "port").await;
+    assert_eq!(status["sync_status"], "failed", "{status}");
+    let batches = standin.take_batch_requests();
+    assert!(!batches.is_empty(), "the endpoint was asked");
+    assert!(
+        batches.iter().all(|b| b.authorization.is_none()),
+        "the upstream's login stayed with its origin: {batches:?}"
+    );
+    assert!(standin.take_storage_requests().is_empty());
 }
 
 async fn a_redirected_lfs_download_is_not_followed_and_the_refs_stay(db: Db) {

@@ -1,6 +1,6 @@
-//! Operating many mirrors: notifications of a failure and a recovery (a signed POST to a local
-//! listener, an email through a real SMTP server), metrics read with a Prometheus parser, and
-//! the health endpoints.
+//! Operating many mirrors: notifications of a failure and a recovery (a POST to a local listener,
+//! signed only with the notification key, never replayable as a webhook; an email through a real
+//! SMTP server), metrics read with a Prometheus parser, and the health endpoints.
 
 use std::collections::HashMap;
 
@@ -56,6 +56,7 @@ async fn a_failing_then_recovering_mirror_notifies_once_each_way(db: Db) {
     let remotes = GitBackend::with_auth("mirror-bot", PASSWORD).await;
     mirror(&s, &owner, &remotes).await;
     let hooks = HookListener::start().await;
+    // A webhook secret: it never signs a notification.
     let made = s
         .send_allowing_secrets(
             s.http
@@ -64,12 +65,15 @@ async fn a_failing_then_recovering_mirror_notifies_once_each_way(db: Db) {
         )
         .await;
     made.expect(201);
-    let secret = made.json()["secret"].as_str().unwrap().to_owned();
+    let webhook_secret = made.json()["secret"].as_str().unwrap().to_owned();
+    s.forbid_in_answers(&webhook_secret);
     let set = patch(&s, &owner, "m", json!({ "notify_url": hooks.url })).await;
     set.expect(200);
     assert_eq!(set.json()["notify_url"], hooks.url);
+    assert_eq!(set.json()["notify_secret_set"], false);
 
-    // Two failures in a row (the upstream is gone): one notification.
+    // Two failures in a row (the upstream is gone): one notification, unsigned (no
+    // notification key yet).
     patch(
         &s,
         &owner,
@@ -82,6 +86,35 @@ async fn a_failing_then_recovering_mirror_notifies_once_each_way(db: Db) {
         sync_now(&s, &owner, "m").await.expect(202);
         assert_eq!(settle(&s, &owner, "m").await["sync_status"], "failed");
     }
+    hooks.wait_for(1).await;
+
+    // The notification key: shown once (again: rotated), then it signs.
+    let key_path = "/api/v1/repos/owner/m/mirror/notify_secret";
+    s.send(s.http.post(s.url(key_path)))
+        .await
+        .expect_error(401, "unauthorized");
+    let mut keys = Vec::new();
+    for _ in 0..2 {
+        let made = s
+            .send_allowing_secrets(s.http.post(s.url(key_path)).bearer_auth(&owner.token))
+            .await;
+        made.expect(201);
+        let body = made.json();
+        assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
+        let key = body["secret"].as_str().unwrap().to_owned();
+        assert!(key.len() >= 40, "{key}");
+        assert!(!made.body.contains(&webhook_secret));
+        s.forbid_in_answers(&key);
+        keys.push(key);
+    }
+    assert_ne!(keys[0], keys[1], "again rotates");
+    let key = keys[1].clone();
+    let settings = call(&s, "GET", "/api/v1/repos/owner/m/mirror", &owner, None)
+        .await
+        .json();
+    assert_eq!(settings["notify_secret_set"], true, "{settings}");
+    assert_eq!(settings["webhook_secret_set"], true, "{settings}");
+
     // Back: one recovery.
     patch(
         &s,
@@ -105,20 +138,36 @@ async fn a_failing_then_recovering_mirror_notifies_once_each_way(db: Db) {
         .collect();
     assert_eq!(events[0]["event"], "mirror.failed");
     assert_eq!(events[1]["event"], "mirror.recovered");
+    assert!(
+        got[0].headers.get("x-mirrorforge-signature-256").is_none(),
+        "no notification key, no signature (never one made with the webhook secret): {:?}",
+        got[0].headers
+    );
+    let signature = got[1]
+        .headers
+        .get("x-mirrorforge-signature-256")
+        .expect("signed with the notification key")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        signature,
+        format!("sha256={}", hmac_sha256_hex(&key, &got[1].body))
+    );
+    assert_ne!(
+        signature,
+        format!("sha256={}", hmac_sha256_hex(&webhook_secret, &got[1].body))
+    );
     for (received, event) in got.iter().zip(&events) {
         let header = |name: &str| received.headers.get(name).unwrap().to_str().unwrap();
         assert_eq!(
             header("x-mirrorforge-event"),
             event["event"].as_str().unwrap()
         );
-        assert_eq!(
-            header("x-mirrorforge-signature-256"),
-            format!("sha256={}", hmac_sha256_hex(&secret, &received.body))
-        );
         assert_eq!(header("content-type"), "application/json");
         let text = String::from_utf8_lossy(&received.body);
         assert!(
-            !text.contains(PASSWORD) && !text.contains(&secret),
+            !text.contains(PASSWORD) && !text.contains(&webhook_secret) && !text.contains(&key),
             "{text}"
         );
         assert_eq!(event["repository"], "owner/m");
@@ -128,6 +177,36 @@ async fn a_failing_then_recovering_mirror_notifies_once_each_way(db: Db) {
         assert!(event["at"].is_string());
         assert!(event["text"].as_str().unwrap().contains("owner/m"));
     }
+
+    // Whoever receives a notification cannot replay it as a webhook call: its signature is
+    // not made with the webhook secret, under any of the forges' headers.
+    let hex = signature.strip_prefix("sha256=").unwrap().to_owned();
+    for (name, value) in [
+        ("x-mirrorforge-signature-256", signature.clone()),
+        ("x-hub-signature-256", signature.clone()),
+        ("x-gitea-signature", hex.clone()),
+        ("x-forgejo-signature", hex),
+    ] {
+        let replayed = s
+            .send(
+                s.http
+                    .post(s.url("/api/v1/repos/owner/m/mirror/webhook"))
+                    .header("content-type", "application/json")
+                    .header(name, value)
+                    .body(got[1].body.clone()),
+            )
+            .await;
+        assert_eq!(replayed.status.as_u16(), 401, "{name}: {}", replayed.body);
+    }
+
+    // Removed: 204, and the settings say so.
+    call(&s, "DELETE", key_path, &owner, None).await.expect(204);
+    let settings = call(&s, "GET", "/api/v1/repos/owner/m/mirror", &owner, None)
+        .await
+        .json();
+    assert_eq!(settings["notify_secret_set"], false, "{settings}");
+    assert_eq!(settings["webhook_secret_set"], true, "{settings}");
+
     assert_eq!(events[0]["consecutive_failures"], 1);
     assert!(!events[0]["error"].as_str().unwrap().is_empty());
     assert_eq!(events[1]["error"], "");

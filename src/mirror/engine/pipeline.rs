@@ -311,9 +311,19 @@ impl Pipeline<'_> {
         .await
         .unwrap_or_else(|e| Err(TransferError::Other(format!("internal error: {e}"))))?;
         let (staged, pointers) = staged;
+        let lfs_creds = connect::lfs_credentials(self.secrets, repo, url, creds)
+            .map_err(TransferError::Other)?;
         let fetched = within(
             transfer.limits(),
-            lfs::pull_objects(self.db, self.config, repo, url, creds, transfer, &pointers),
+            lfs::pull_objects(
+                self.db,
+                self.config,
+                repo,
+                url,
+                &lfs_creds,
+                transfer,
+                &pointers,
+            ),
         )
         .await?;
         tokio::task::spawn_blocking(move || staged.apply(&repo_path, fetched))

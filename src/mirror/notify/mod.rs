@@ -1,10 +1,11 @@
 //! Telling people when a mirror starts failing and when it recovers (never on a repeated
-//! failure): a JSON POST to the repository's `notify_url`, signed with its webhook secret when
-//! it has one, and an email to the owner when SMTP is configured. Both are sent in the
+//! failure): a JSON POST to the repository's `notify_url`, signed with its notification key
+//! ([`key`]) when it has one, and an email to the owner when SMTP is configured. Both are sent in the
 //! background with retries; neither delays nor fails the sync. Delivery problems are logged
 //! with the repository's name, never with the URL.
 
 mod email;
+pub mod key;
 mod post;
 
 use std::{sync::Arc, time::Duration};
@@ -12,7 +13,7 @@ use std::{sync::Arc, time::Duration};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{secrets::SecretBox, webhook};
+use super::secrets::SecretBox;
 use crate::{
     config::Config,
     entities::{mirror_enums::MirrorDirection, repository, user},
@@ -101,7 +102,7 @@ impl std::fmt::Debug for Notifier {
 }
 
 impl Notifier {
-    /// A notifier under `config` (SMTP, addresses) opening webhook secrets with `secrets`.
+    /// A notifier under `config` (SMTP, addresses) opening notification keys with `secrets`.
     #[must_use]
     pub fn new(config: Arc<Config>, secrets: SecretBox) -> Self {
         Self { config, secrets }
@@ -115,11 +116,13 @@ impl Notifier {
         };
         let name = notice.repository.clone();
         if !repo.notify_url.is_empty() {
-            // A secret that no longer opens (another key) signs nothing; the receiver decides.
-            let signature = match webhook::secret_of(&self.secrets, repo) {
-                Ok(secret) => secret.map(|s| webhook::sign(&s, &body)),
+            // Only the notification key signs, never the webhook secret (or a notification
+            // would be a webhook call). One that no longer opens (another secret key) signs
+            // nothing; the receiver decides.
+            let signature = match key::key_of(&self.secrets, repo) {
+                Ok(found) => found.map(|k| key::sign(&k, &body)),
                 Err(e) => {
-                    tracing::warn!(repo = %name, error = %e, "webhook secret unreadable; notification sent unsigned");
+                    tracing::warn!(repo = %name, error = %e, "notification key unreadable; notification sent unsigned");
                     None
                 }
             };

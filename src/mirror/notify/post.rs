@@ -22,7 +22,7 @@ pub(super) struct Delivery {
     pub(super) allow_local: bool,
     /// `X-Mirrorforge-Event`.
     pub(super) event: &'static str,
-    /// Hex HMAC-SHA256 of the body, when the repository has a webhook secret.
+    /// Hex HMAC-SHA256 of the body, when the repository has a notification key.
     pub(super) signature: Option<String>,
     pub(super) body: Vec<u8>,
 }

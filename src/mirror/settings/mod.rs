@@ -68,10 +68,17 @@ pub struct MirrorSettings {
     pub webhook_url: String,
     /// Where failures and recoveries are POSTed ("" when none).
     pub notify_url: String,
+    /// Whether a notification key is set (notifications carry its signature).
+    pub notify_secret_set: bool,
     /// Whether syncs carry LFS objects too.
     pub lfs_enabled: bool,
     /// The upstream's LFS server ("": `<upstream_url>/info/lfs`).
     pub lfs_endpoint: String,
+    /// Username for the LFS server ("" when unset); without one, the upstream's login goes to
+    /// the LFS server only when it is on the upstream's scheme, host and port.
+    pub lfs_username: String,
+    /// Whether an LFS password is stored.
+    pub lfs_password_set: bool,
     /// End of the last successful sync.
     pub last_synced_at: Option<DateTime<Utc>>,
     /// When the scheduler will sync next.
@@ -131,8 +138,11 @@ impl MirrorSettings {
             webhook_secret_set: r.webhook_secret.is_some(),
             webhook_url,
             notify_url: r.notify_url.clone(),
+            notify_secret_set: r.notify_secret.is_some(),
             lfs_enabled: r.lfs_enabled,
             lfs_endpoint: r.lfs_endpoint.clone(),
+            lfs_username: r.lfs_username.clone().unwrap_or_default(),
+            lfs_password_set: r.lfs_password.is_some(),
             last_synced_at: r.last_synced_at,
             next_sync_at: r.next_sync_at,
             sync_status: r.sync_status,
@@ -175,6 +185,10 @@ pub struct SettingsPatch {
     pub lfs_enabled: Option<bool>,
     /// New LFS endpoint of the upstream (`""`: derived from the upstream URL).
     pub lfs_endpoint: Option<String>,
+    /// New username for the LFS server.
+    pub lfs_username: Option<String>,
+    /// New password for the LFS server (write-only).
+    pub lfs_password: Option<String>,
 }
 
 /// Validates `patch` against `repo` and saves it; 422 names every bad field and saves nothing.

@@ -23,14 +23,30 @@ use crate::{
 /// True when both URLs name the same scheme, host and port (two unset URLs do too; an unset
 /// and a set one do not, nor an unreadable one).
 fn same_origin(before: Option<&str>, after: Option<&str>) -> bool {
-    let parse = |raw: &str| GitRemote::parse(raw, true).ok();
     match (before, after) {
         (None, None) => true,
-        (Some(a), Some(b)) => match (parse(a), parse(b)) {
-            (Some(a), Some(b)) => a.same_origin(&b),
-            _ => false,
-        },
+        (Some(a), Some(b)) => GitRemote::same_origin_of(a, b),
         _ => false,
+    }
+}
+
+/// The origin an LFS login belongs to: the endpoint's when one is set, else the upstream's
+/// (whose `<url>/info/lfs` is then the LFS server).
+fn lfs_origin<'a>(endpoint: &'a str, upstream_url: Option<&'a str>) -> Option<&'a str> {
+    Some(endpoint).filter(|e| !e.is_empty()).or(upstream_url)
+}
+
+/// A password of the patch sealed for `field` of repository `id`: `None` keeps the stored
+/// one, `Some(None)` clears it.
+fn sealed(
+    secrets: &SecretBox,
+    id: i64,
+    field: &str,
+    password: Option<&str>,
+) -> Option<Option<String>> {
+    match password? {
+        "" => Some(None),
+        password => Some(Some(secrets.encrypt(id, field, password))),
     }
 }
 
@@ -158,21 +174,41 @@ async fn save_repository(
         patch.upstream_username.as_ref(),
         repo.upstream_username.as_ref().filter(|_| !upstream_moved),
     );
+    // So does the LFS server's login, its origin being the endpoint's (or the upstream's).
+    let lfs_moved = patch.lfs_password.is_none()
+        && !same_origin(
+            lfs_origin(&repo.lfs_endpoint, repo.upstream_url.as_deref()),
+            lfs_origin(
+                lfs_endpoint.as_deref().unwrap_or(&repo.lfs_endpoint),
+                upstream_url.as_deref(),
+            ),
+        );
+    let lfs_username = merged(
+        patch.lfs_username.as_ref(),
+        repo.lfs_username.as_ref().filter(|_| !lfs_moved),
+    );
     let mut active = repo.into_active_model();
     if upstream_moved {
         active.upstream_password = Set(None);
+    }
+    if lfs_moved {
+        active.lfs_password = Set(None);
     }
     active.mirror_enabled = Set(enabled);
     active.mirror_direction = Set(direction);
     active.upstream_url = Set(upstream_url);
     active.upstream_username = Set(upstream_username);
-    match patch.upstream_password.as_deref() {
-        None => {}
-        Some("") => active.upstream_password = Set(None),
-        Some(password) => {
-            active.upstream_password =
-                Set(Some(secrets.encrypt(id, "upstream_password", password)));
-        }
+    if let Some(password) = sealed(
+        secrets,
+        id,
+        "upstream_password",
+        patch.upstream_password.as_deref(),
+    ) {
+        active.upstream_password = Set(password);
+    }
+    active.lfs_username = Set(lfs_username);
+    if let Some(password) = sealed(secrets, id, "lfs_password", patch.lfs_password.as_deref()) {
+        active.lfs_password = Set(password);
     }
     if let Some(filter) = upstream_ref_filter {
         active.upstream_ref_filter = Set(filter);
@@ -218,5 +254,22 @@ mod tests {
         assert!(same_origin(None, None));
         assert!(!same_origin(None, Some("http://h/a.git")));
         assert!(!same_origin(Some("http://h/a.git"), None));
+    }
+
+    #[test]
+    fn an_lfs_login_belongs_to_the_endpoint_or_else_the_upstream() {
+        let up = Some("http://h/a.git");
+        assert_eq!(lfs_origin("", up), up);
+        assert_eq!(lfs_origin("http://l/lfs", up), Some("http://l/lfs"));
+        assert_eq!(lfs_origin("", None), None);
+        // An endpoint written out on the upstream's origin is the same place as none.
+        assert!(same_origin(
+            lfs_origin("", up),
+            lfs_origin("http://h:80/a.git/info/lfs", up)
+        ));
+        assert!(!same_origin(
+            lfs_origin("", up),
+            lfs_origin("http://h:81/a.git/info/lfs", up)
+        ));
     }
 }

@@ -168,6 +168,7 @@ pub async fn validate(
     for (field, value) in [
         ("upstream_username", &patch.upstream_username),
         ("downstream_username", &patch.downstream_username),
+        ("lfs_username", &patch.lfs_username),
     ] {
         if let Some(Err(message)) = value.as_deref().map(check_username) {
             fields.insert(field.to_owned(), message);
@@ -176,6 +177,7 @@ pub async fn validate(
     for (field, value) in [
         ("upstream_password", &patch.upstream_password),
         ("downstream_password", &patch.downstream_password),
+        ("lfs_password", &patch.lfs_password),
     ] {
         if let Some(Err(message)) = value.as_deref().map(check_password) {
             fields.insert(field.to_owned(), message);

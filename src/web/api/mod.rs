@@ -5,6 +5,7 @@
 mod doc;
 mod mirror;
 mod mirrors;
+mod notify;
 pub mod paging;
 mod push_mirrors;
 mod repos;
@@ -34,6 +35,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(mirrors::router())
         .merge(push_mirrors::router())
         .merge(webhook::router())
+        .merge(notify::router())
         .merge(ssh_key::router())
         .merge(doc::router());
     OpenApiRouter::with_openapi(doc::ApiDoc::openapi()).nest(PREFIX, api)

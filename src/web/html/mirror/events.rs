@@ -1,5 +1,6 @@
 //! The settings page's control of events: the webhook secret (made or rotated, shown once with
-//! how to enter it at each forge; removed) and the preview of what the next sync would change.
+//! how to enter it at each forge; removed), the notification key (the same, for what this
+//! server sends) and the preview of what the next sync would change.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -21,6 +22,7 @@ use crate::{
     entities::mirror_enums::RefAction,
     error::{Error, PageError},
     mirror::{
+        notify::key,
         preview::{self, Preview},
         webhook,
     },
@@ -34,13 +36,21 @@ use crate::{
     },
 };
 
-/// The webhook and preview routes under the mirror settings.
+/// The webhook, notification key and preview routes under the mirror settings.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/{owner}/{repo}/settings/mirror/webhook", post(rotate))
         .route(
             "/{owner}/{repo}/settings/mirror/webhook/delete",
             post(remove),
+        )
+        .route(
+            "/{owner}/{repo}/settings/mirror/notify_key",
+            post(rotate_notify_key),
+        )
+        .route(
+            "/{owner}/{repo}/settings/mirror/notify_key/delete",
+            post(remove_notify_key),
         )
         .route("/{owner}/{repo}/settings/mirror/preview", get(show_preview))
 }
@@ -56,18 +66,57 @@ async fn rotate(
     let (repo, user) = (access.repo, access.viewer);
     let secret = webhook::rotate(&state.db, &state.secrets, repo.repo.id).await?;
     tracing::info!(repo = %repo.full_name(), user_id = user.id, "webhook secret made");
-    let repo = crate::repos::find_admin(&state.db, &repo.owner.username, &repo.repo.name, &user)
-        .await
-        .map_err(|_| Error::NotFound("repository"))?;
-    let page = SettingsTemplate::build(
+    shown_once(
         &state,
         &session,
+        access_again(&state, &repo, &user).await?,
         &user,
-        &repo,
         Sent::WebhookSecret(secret),
-        1,
     )
-    .await?;
+    .await
+}
+
+/// Makes (or replaces) the notification key and answers with the settings page showing it
+/// this once; never stored in the session, never cached.
+async fn rotate_notify_key(
+    State(state): State<AppState>,
+    session: Session,
+    access: PageRepo<Admin>,
+    CsrfForm(CsrfOnly {}): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let (repo, user) = (access.repo, access.viewer);
+    let made = key::rotate(&state.db, &state.secrets, repo.repo.id).await?;
+    tracing::info!(repo = %repo.full_name(), user_id = user.id, "notification key made");
+    shown_once(
+        &state,
+        &session,
+        access_again(&state, &repo, &user).await?,
+        &user,
+        Sent::NotifyKey(made),
+    )
+    .await
+}
+
+/// `repo` read again, with the key just stored.
+async fn access_again(
+    state: &AppState,
+    repo: &crate::repos::Repo,
+    user: &crate::entities::user::Model,
+) -> Result<crate::repos::Repo, Error> {
+    crate::repos::find_admin(&state.db, &repo.owner.username, &repo.repo.name, user)
+        .await
+        .map_err(|_| Error::NotFound("repository"))
+}
+
+/// The settings page of `repo` showing `sent` (a secret just made), marked never to be stored.
+async fn shown_once(
+    state: &AppState,
+    session: &Session,
+    repo: crate::repos::Repo,
+    user: &crate::entities::user::Model,
+    sent: Sent,
+) -> Result<Response, PageError> {
+    let page = SettingsTemplate::build(state, session, user, &repo, sent, 1).await?;
     let mut response = page.into_response();
     no_store(&mut response);
     Ok(response)
@@ -90,6 +139,25 @@ async fn remove(
     .await?;
     let page = Place::Settings.path(&repo.owner.username, &repo.repo.name);
     Ok(Redirect::to(&format!("{page}#webhook")).into_response())
+}
+
+/// Removes the notification key: notifications go unsigned.
+async fn remove_notify_key(
+    State(state): State<AppState>,
+    session: Session,
+    access: PageRepo<Admin>,
+    CsrfForm(CsrfOnly {}): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let repo = access.repo;
+    key::remove(&state.db, repo.repo.id).await?;
+    tracing::info!(repo = %repo.full_name(), "notification key removed");
+    set_flash(
+        &session,
+        "Notification key removed: notifications go unsigned now.",
+    )
+    .await?;
+    let page = Place::Settings.path(&repo.owner.username, &repo.repo.name);
+    Ok(Redirect::to(&format!("{page}#notify-key")).into_response())
 }
 
 /// What the preview shows, on its page and in its fragment.

@@ -55,6 +55,8 @@ const FIELDS: &[&str] = &[
     "sync_schedule",
     "notify_url",
     "lfs_endpoint",
+    "lfs_username",
+    "lfs_password",
 ];
 
 /// The settings routes.
@@ -62,7 +64,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/{owner}/{repo}/settings/mirror", get(show).post(save))
 }
 
-/// One side of the mirror as the form shows it; the password itself never.
+/// One side of the mirror (or the LFS server) as the form shows it; the password itself never.
 #[derive(Debug, Clone, Default)]
 struct SideValues {
     /// The URL as stored or typed.
@@ -88,8 +90,8 @@ pub(super) struct FormValues {
     notify_url: String,
     /// Whether syncs carry LFS objects.
     lfs_enabled: bool,
-    /// The upstream's LFS server, when not derived.
-    lfs_endpoint: String,
+    /// The upstream's LFS server (its URL: the endpoint, when not derived) and its own login.
+    lfs: SideValues,
 }
 
 impl FormValues {
@@ -113,7 +115,12 @@ impl FormValues {
             schedule: s.sync_schedule.clone(),
             notify_url: s.notify_url.clone(),
             lfs_enabled: s.lfs_enabled,
-            lfs_endpoint: s.lfs_endpoint.clone(),
+            lfs: SideValues {
+                url: s.lfs_endpoint.clone(),
+                username: s.lfs_username.clone(),
+                password_set: s.lfs_password_set,
+                password_clear: false,
+            },
         }
     }
 }
@@ -172,6 +179,10 @@ pub(super) struct SettingsTemplate {
     webhook_url: String,
     /// A secret just made, shown this once.
     webhook_secret: Option<String>,
+    /// Whether a notification key is set.
+    notify_key_set: bool,
+    /// A notification key just made, shown this once.
+    notify_key: Option<String>,
     /// The public half of the mirrors' SSH key, if one was made.
     ssh_public_key: Option<String>,
     /// The SSH host keys the mirrors trust, by host and key type.
@@ -188,6 +199,8 @@ pub(super) enum Sent {
     Push(PushForm),
     /// A webhook secret just made, to show once.
     WebhookSecret(String),
+    /// A notification key just made, to show once.
+    NotifyKey(String),
 }
 
 impl SettingsTemplate {
@@ -227,13 +240,17 @@ impl SettingsTemplate {
         sent: Sent,
         page: u64,
     ) -> Result<Self, Error> {
-        let mut webhook_secret = None;
+        let (mut webhook_secret, mut notify_key) = (None, None);
         let (form, errors, push_form) = match sent {
             Sent::Nothing => (None, FormErrors::default(), None),
             Sent::Settings(typed, errors) => (Some(typed), errors, None),
             Sent::Push(push_form) => (None, FormErrors::default(), Some(push_form)),
             Sent::WebhookSecret(secret) => {
                 webhook_secret = Some(secret);
+                (None, FormErrors::default(), None)
+            }
+            Sent::NotifyKey(key) => {
+                notify_key = Some(key);
                 (None, FormErrors::default(), None)
             }
         };
@@ -289,6 +306,8 @@ impl SettingsTemplate {
             webhook_set: r.webhook_secret.is_some(),
             webhook_url,
             webhook_secret,
+            notify_key_set: r.notify_secret.is_some(),
+            notify_key,
             ssh_public_key: r.ssh_public_key.clone(),
             ssh_host_keys: host_keys::pinned(&state.db, r.id).await?,
         })
@@ -336,6 +355,10 @@ struct SettingsForm {
     lfs_enabled: Option<String>,
     /// Absent (an older form): the stored endpoint stays.
     lfs_endpoint: Option<String>,
+    /// Absent (an older form): the stored username stays.
+    lfs_username: Option<String>,
+    lfs_password: String,
+    lfs_password_clear: Option<String>,
 }
 
 /// The password part of the patch: clear, replace, or keep.
@@ -362,6 +385,7 @@ async fn save(
     };
     let upstream_clear = form.upstream_password_clear.is_some();
     let downstream_clear = form.downstream_password_clear.is_some();
+    let lfs_clear = form.lfs_password_clear.is_some();
     let patch = SettingsPatch {
         mirror_enabled: Some(form.mirror_enabled.is_some()),
         mirror_direction: Some(form.mirror_direction.clone()),
@@ -377,6 +401,8 @@ async fn save(
         notify_url: form.notify_url.clone(),
         lfs_enabled: Some(form.lfs_enabled.is_some()),
         lfs_endpoint: form.lfs_endpoint.clone(),
+        lfs_username: form.lfs_username.clone(),
+        lfs_password: password_patch(lfs_clear, &form.lfs_password),
     };
     let webhook_url = webhook::url(
         &state.config.base_url(),
@@ -400,7 +426,8 @@ async fn save(
                 user_id = user.id,
                 "mirror settings saved"
             );
-            // Passwords the user did not ask to remove, dropped because their URL moved.
+            // Passwords the user did not ask to remove, dropped because their URL (for LFS:
+            // the endpoint, or the upstream's when none is set) moved.
             let dropped: Vec<&str> = [
                 (
                     "upstream",
@@ -413,6 +440,12 @@ async fn save(
                     stored.downstream_password_set,
                     saved.downstream_password_set,
                     downstream_clear,
+                ),
+                (
+                    "LFS",
+                    stored.lfs_password_set,
+                    saved.lfs_password_set,
+                    lfs_clear,
                 ),
             ]
             .into_iter()
@@ -453,7 +486,12 @@ async fn save(
                 schedule: form.sync_schedule,
                 notify_url: form.notify_url.unwrap_or(stored.notify_url),
                 lfs_enabled: form.lfs_enabled.is_some(),
-                lfs_endpoint: form.lfs_endpoint.unwrap_or(stored.lfs_endpoint),
+                lfs: SideValues {
+                    url: form.lfs_endpoint.unwrap_or(stored.lfs_endpoint),
+                    username: form.lfs_username.unwrap_or(stored.lfs_username),
+                    password_set: stored.lfs_password_set,
+                    password_clear: lfs_clear,
+                },
             };
             let page = SettingsTemplate::build(
                 &state,

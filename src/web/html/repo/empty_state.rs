@@ -145,6 +145,9 @@ mod tests {
             upstream_synced_at: None,
             upstream_error: None,
             upstream_failures: 0,
+            lfs_username: None,
+            lfs_password: None,
+            notify_secret: None,
         }
     }
 
