@@ -142,9 +142,8 @@ async fn sixty_stalled_bodies_lose_their_connections_while_health_answers(db: Db
     let addr: SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
 
     // Half are webhook calls to a repository that has a secret, announcing 1 MiB and sending
-    // 64 KiB of it; half are LFS batch requests to a repository that does not exist,
-    // announcing 10 MiB and sending 64 KiB. Then nothing more, and nothing closed.
-    let piece = vec![b' '; 64 * 1024];
+    // half of it; half are LFS batch requests to a repository that does not exist, announcing
+    // 10 MiB and sending 1 MiB. Then nothing more, and nothing closed: held, that is 45 MiB.
     let webhook = post_head(
         "/api/v1/repos/alice/r/mirror/webhook",
         1024 * 1024,
@@ -158,13 +157,22 @@ async fn sixty_stalled_bodies_lose_their_connections_while_health_answers(db: Db
     let started = Instant::now();
     let mut watchers = Vec::new();
     for i in 0..STALLED {
-        let kind = if i % 2 == 0 { "webhook" } else { "lfs batch" };
-        let head = if i % 2 == 0 { &webhook } else { &lfs };
+        let (kind, head, sent) = if i % 2 == 0 {
+            ("webhook", webhook.clone(), 512 * 1024)
+        } else {
+            ("lfs batch", lfs.clone(), 1024 * 1024)
+        };
         let mut stream = TcpStream::connect(addr).await.unwrap();
-        stream.write_all(head).await.unwrap();
-        // The server may answer and close before taking it all (the LFS batch does).
-        let _ = stream.write_all(&piece).await;
-        watchers.push((kind, tokio::spawn(closed_within(stream, started, LIMIT))));
+        watchers.push((
+            kind,
+            tokio::spawn(async move {
+                stream.write_all(&head).await.unwrap();
+                // The server may answer and close before taking it all (the LFS batch does).
+                let piece = vec![b' '; sent];
+                let _ = tokio::time::timeout(LIMIT, stream.write_all(&piece)).await;
+                closed_within(stream, started, LIMIT).await
+            }),
+        ));
     }
 
     // Meanwhile `/healthz` is asked every second, and the server's memory watched.
