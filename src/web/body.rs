@@ -52,3 +52,24 @@ pub async fn read_whole(body: Body, limit: usize) -> Result<Bytes, ReadError> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_body_that_stops_is_told_from_one_too_large() {
+        let silent =
+            Body::from_stream(futures_util::stream::pending::<Result<Bytes, std::io::Error>>());
+        let timed = Body::new(TimeoutBody::new(Duration::from_millis(50), silent));
+        assert!(matches!(
+            read_whole(timed, 10).await,
+            Err(ReadError::Stalled)
+        ));
+        assert!(matches!(
+            read_whole(Body::from(vec![0u8; 11]), 10).await,
+            Err(ReadError::TooLarge(10))
+        ));
+        assert_eq!(read_whole(Body::from("ok"), 10).await.unwrap(), "ok");
+    }
+}
