@@ -46,6 +46,9 @@ pub struct Config {
     /// How long a connection may take to send a request's line and headers (also the idle
     /// time allowed between requests on a kept-alive connection).
     pub header_read_timeout: Duration,
+    /// How long a request body that is read whole (API, pages, webhook, the LFS batch API) may
+    /// send nothing before the request fails and its connection is closed.
+    pub body_idle_timeout: Duration,
     /// How long a git smart-HTTP request may go without a byte moving either way before its
     /// `git` process is stopped.
     pub git_idle_timeout: Duration,
@@ -57,6 +60,8 @@ pub struct Config {
     pub max_git_processes: usize,
     /// How long a git request waits for one of them before it is answered 503.
     pub git_queue_wait: Duration,
+    /// Connections open at once; past it, new ones are not accepted until one closes.
+    pub max_connections: usize,
     /// The URL users reach the server at (`https://git.example.com`, no trailing slash):
     /// absolute URLs are built from it, never from a request's `Host`; https makes cookies
     /// `Secure`. Unset: `http://` and the address bound.
@@ -131,6 +136,7 @@ struct FileConfig {
     sync_timeout: Option<u64>,
     registration: Option<String>,
     max_git_processes: Option<usize>,
+    max_connections: Option<usize>,
     public_url: Option<String>,
     lfs_max_object_size: Option<u64>,
 }
@@ -238,6 +244,19 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        let max_connections = parse_num(
+            "MIRRORFORGE_MAX_CONNECTIONS",
+            env("MIRRORFORGE_MAX_CONNECTIONS"),
+            file.max_connections,
+            DEFAULT_MAX_CONNECTIONS,
+        )?;
+        if max_connections == 0 {
+            return Err(invalid(
+                "MIRRORFORGE_MAX_CONNECTIONS",
+                "0",
+                "must be at least 1",
+            ));
+        }
         let lfs_max_object_size = parse_num(
             "MIRRORFORGE_LFS_MAX_OBJECT_SIZE",
             env("MIRRORFORGE_LFS_MAX_OBJECT_SIZE"),
@@ -290,10 +309,12 @@ impl Config {
             sync_timeout,
             registration,
             header_read_timeout: Duration::from_secs(30),
+            body_idle_timeout: Duration::from_secs(30),
             git_idle_timeout: Duration::from_secs(60),
             remote_silence_limit: Duration::from_secs(30),
             max_git_processes,
             git_queue_wait: Duration::from_secs(10),
+            max_connections,
             public_url,
             lfs_max_object_size,
             login_throttle: LoginLimits::default(),
@@ -344,6 +365,9 @@ impl Config {
 
 /// 5 GiB: the default bound on one Git LFS object.
 const DEFAULT_LFS_MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
+/// Connections open at once, unless `MIRRORFORGE_MAX_CONNECTIONS` says otherwise.
+const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 /// Eight `git` processes per core, at least eight.
 fn default_git_processes() -> usize {
@@ -461,6 +485,14 @@ mod tests {
         assert_eq!(c.registration, Registration::Open);
         assert!(!c.allow_local_networks);
         assert_eq!(c.lfs_max_object_size, 5 * 1024 * 1024 * 1024);
+        assert_eq!(c.max_connections, 1024);
+        assert_eq!(
+            with(&[("MIRRORFORGE_MAX_CONNECTIONS", "64")])
+                .unwrap()
+                .max_connections,
+            64
+        );
+        assert!(with(&[("MIRRORFORGE_MAX_CONNECTIONS", "0")]).is_err());
         let c = with(&[("MIRRORFORGE_LFS_MAX_OBJECT_SIZE", "1048576")]).unwrap();
         assert_eq!(c.lfs_max_object_size, 1_048_576);
         assert!(with(&[("MIRRORFORGE_LFS_MAX_OBJECT_SIZE", "-1")]).is_err());

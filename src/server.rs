@@ -1,6 +1,10 @@
 //! Start-up: open the database, migrate, build the router and serve until told to stop.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use axum::{Router, extract::ConnectInfo, http::Request};
 use hyper::body::Incoming;
@@ -8,7 +12,7 @@ use hyper_util::{
     rt::{TokioIo, TokioTimer},
     server::graceful::GracefulShutdown,
 };
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::Semaphore};
 use tower::ServiceExt;
 use tower_sessions::ExpiredDeletion;
 
@@ -123,7 +127,10 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     }
     let cron = scheduler::start(Arc::clone(&state.engine), &state.config.scheduler_cron).await?;
     let engine = Arc::clone(&state.engine);
-    let header_read_timeout = state.config.header_read_timeout;
+    let limits = ConnectionLimits {
+        header_read_timeout: state.config.header_read_timeout,
+        max_connections: state.config.max_connections,
+    };
     let addr = state.config.listen;
     let app = web::app(state, store);
     tracing::info!("listening on http://{addr}");
@@ -135,7 +142,7 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
                 std::future::pending::<()>().await;
             }
         };
-        serve(listener, app, header_read_timeout, stopped).await;
+        serve(listener, app, limits, stopped).await;
         cron.shutdown().await;
         engine.shutdown().await;
         cleanup.abort();
@@ -151,22 +158,57 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
 /// How long shutdown waits for open connections to finish their requests.
 const CONNECTIONS_GRACE: Duration = Duration::from_secs(30);
 
+/// What one process allows its connections.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionLimits {
+    /// A request's line and headers must arrive within it (also between requests).
+    header_read_timeout: Duration,
+    /// Connections open at once; past it, new ones wait to be accepted.
+    max_connections: usize,
+}
+
+/// How often reaching `max_connections` is logged, at most.
+const FULL_WARNING_EVERY: Duration = Duration::from_secs(60);
+
 /// Serves HTTP/1 on `listener` until `stopped` resolves, then lets open connections finish
-/// (for up to [`CONNECTIONS_GRACE`]). A connection that has not sent a request's head within
-/// `header_read_timeout` — also between requests on a kept-alive one — is closed. Each request
-/// carries its peer address as `ConnectInfo<SocketAddr>`.
+/// (for up to [`CONNECTIONS_GRACE`]). At most `max_connections` are open at once: the next is
+/// accepted when one closes (until then it waits in the listen backlog). A connection that has
+/// not sent a request's head within `header_read_timeout` — also between requests on a
+/// kept-alive one — is closed. Each request carries its peer address as
+/// `ConnectInfo<SocketAddr>`.
 async fn serve(
     listener: TcpListener,
     app: Router,
-    header_read_timeout: Duration,
+    limits: ConnectionLimits,
     stopped: impl std::future::Future<Output = ()>,
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout);
+        .header_read_timeout(limits.header_read_timeout);
     let graceful = GracefulShutdown::new();
+    let places = Arc::new(Semaphore::new(limits.max_connections));
+    let mut warned: Option<Instant> = None;
     tokio::pin!(stopped);
     loop {
+        let place = match Arc::clone(&places).try_acquire_owned() {
+            Ok(place) => place,
+            Err(_) => {
+                if warned.is_none_or(|at| at.elapsed() >= FULL_WARNING_EVERY) {
+                    tracing::warn!(
+                        max_connections = limits.max_connections,
+                        "MIRRORFORGE_MAX_CONNECTIONS connections are open; new ones wait for one to close"
+                    );
+                    warned = Some(Instant::now());
+                }
+                tokio::select! {
+                    place = Arc::clone(&places).acquire_owned() => match place {
+                        Ok(place) => place,
+                        Err(_) => break,
+                    },
+                    () = &mut stopped => break,
+                }
+            }
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -189,6 +231,8 @@ async fn serve(
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
+            // The place is given back when the connection is done.
+            let _place = place;
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, %peer, "connection ended with an error");
             }

@@ -24,21 +24,29 @@ use crate::{
     },
     repos::Repo,
     state::AppState,
-    web::extract::{
-        ClientAddr,
-        git_access::{self, Access, Refusal},
+    web::{
+        body::{ReadError, read_whole},
+        extract::{
+            ClientAddr,
+            git_access::{self, Access, Refusal},
+        },
     },
 };
 
-/// The LFS routes, for `OWNER/REPO.git` and `OWNER/REPO`.
+/// The LFS routes whose bodies are read whole (the batch API and `verify`), for
+/// `OWNER/REPO.git` and `OWNER/REPO`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/{owner}/{repo}/info/lfs/objects/batch", post(batch))
-        .route(
-            "/{owner}/{repo}/info/lfs/objects/{oid}",
-            get(download).put(upload),
-        )
         .route("/{owner}/{repo}/info/lfs/verify", post(verify))
+}
+
+/// The transfers of one object, streamed to and from disk (an upload keeps its own idle rule).
+pub fn transfers() -> Router<AppState> {
+    Router::new().route(
+        "/{owner}/{repo}/info/lfs/objects/{oid}",
+        get(download).put(upload),
+    )
 }
 
 /// Whether the client takes the batch API's answer: an `Accept` naming its media type (with
@@ -101,15 +109,18 @@ async fn authorize(
 ) -> Result<Repo, Response> {
     git_access::authorize(state, headers, client, owner, repo, access)
         .await
-        .map_err(|refusal| {
-            let mut response = lfs_error(refusal.status(), &refusal.message());
-            if let Refusal::Throttled(retry_after_secs) = refusal {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-            }
-            response
-        })
+        .map_err(|refusal| refusal_response(&refusal))
+}
+
+/// A [`Refusal`] in LFS's words, with `Retry-After` when the caller is throttled.
+fn refusal_response(refusal: &Refusal) -> Response {
+    let mut response = lfs_error(refusal.status(), &refusal.message());
+    if let Refusal::Throttled(retry_after_secs) = refusal {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+    }
+    response
 }
 
 async fn batch(
@@ -128,7 +139,18 @@ async fn batch(
             ),
         );
     }
-    let request: BatchRequest = match axum::body::to_bytes(body, batch::MAX_REQUEST_BYTES).await {
+    // Who calls, and whether they may read, is known before the body is read: a stranger is
+    // turned away without the server holding what they send.
+    let viewer = match git_access::caller(&state, &headers, client).await {
+        Ok(viewer) => viewer,
+        Err(refusal) => return refusal_response(&refusal),
+    };
+    let (owner, name) = &names;
+    let repo = match git_access::permit(&state, viewer.as_ref(), owner, name, Access::Read).await {
+        Ok(repo) => repo,
+        Err(refusal) => return refusal_response(&refusal),
+    };
+    let request: BatchRequest = match read_whole(body, batch::MAX_REQUEST_BYTES).await {
         Ok(bytes) => match serde_json::from_slice(&bytes) {
             Ok(request) => request,
             Err(e) => {
@@ -138,23 +160,20 @@ async fn batch(
                 );
             }
         },
-        Err(_) => {
-            return lfs_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!(
-                    "a batch request may be at most {} bytes",
-                    batch::MAX_REQUEST_BYTES
-                ),
-            );
+        Err(e @ ReadError::TooLarge(_)) => {
+            return lfs_error(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string());
         }
+        Err(e @ ReadError::Stalled) => {
+            return lfs_error(StatusCode::REQUEST_TIMEOUT, &e.to_string());
+        }
+        Err(e @ ReadError::Broken(_)) => return lfs_error(StatusCode::BAD_REQUEST, &e.to_string()),
     };
-    let access = match request.operation {
-        Operation::Download => Access::Read,
-        Operation::Upload => Access::Write,
-    };
-    let repo = match authorize(&state, &headers, client, &names, access).await {
-        Ok(repo) => repo,
-        Err(response) => return response,
+    let repo = match request.operation {
+        Operation::Download => repo,
+        Operation::Upload => match git_access::allows(repo, viewer.as_ref(), Access::Write) {
+            Ok(repo) => repo,
+            Err(refusal) => return refusal_response(&refusal),
+        },
     };
     // The transfers authenticate as this request did.
     let header: BTreeMap<String, String> = headers

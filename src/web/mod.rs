@@ -2,6 +2,7 @@
 //! smart HTTP and the Git LFS server, composed in [`app`].
 
 pub mod api;
+pub mod body;
 pub mod extract;
 pub mod git_http;
 pub mod html;
@@ -30,14 +31,18 @@ pub fn app(state: AppState, store: DbSessionStore) -> Router {
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(SESSION_LIFETIME));
-    Router::new()
+    // Bodies read whole are timed here; git's and LFS objects' stream to a process or a file
+    // and keep their own idle rule (`git_idle_timeout`).
+    let read_whole = Router::new()
         .merge(api::router())
         .merge(swagger::router())
-        .merge(git_http::router())
         .merge(lfs::router())
         .merge(html::router())
         .merge(ops::router())
-        .fallback(not_found)
+        .fallback(not_found);
+    body::timed(read_whole, state.config.body_idle_timeout)
+        .merge(git_http::router())
+        .merge(lfs::transfers())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::count_requests,

@@ -37,6 +37,7 @@ mod scheduler;
 mod ssh_host_keys;
 mod ssh_keys;
 mod ssh_remotes;
+mod stalled_bodies;
 mod timeouts;
 mod web_auth;
 mod web_headers;

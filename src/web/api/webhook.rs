@@ -19,7 +19,10 @@ use crate::{
     mirror::{engine::Triggered, webhook},
     repos,
     state::AppState,
-    web::extract::{Admin, ApiRepo, BaseUrl},
+    web::{
+        body::{ReadError, read_whole},
+        extract::{Admin, ApiRepo, BaseUrl},
+    },
 };
 
 /// The webhook secret and the webhook itself, under `/repos/{owner}/{repo}/mirror`.
@@ -100,8 +103,8 @@ struct Answer {
     status: &'static str,
 }
 
-/// A forge's call: the body read whole (at most 1 MiB), the signature checked against the
-/// repository's secret, then a sync started or queued.
+/// A forge's call: the repository and its secret found, then the body read whole (at most
+/// 1 MiB), the signature checked against the secret, then a sync started or queued.
 #[utoipa::path(
     post,
     path = "/repos/{owner}/{repo}/mirror/webhook",
@@ -144,9 +147,7 @@ async fn receive(
     if declared.is_some_and(|n| n > webhook::MAX_BODY_BYTES as u64) {
         return Err(too_large().into());
     }
-    let body = axum::body::to_bytes(body, webhook::MAX_BODY_BYTES)
-        .await
-        .map_err(|_| too_large())?;
+    // The repository and its secret first: a call for nothing is answered without its body.
     let no_webhook = || Error::NotFound("repository or webhook");
     let repo = repos::find(&state.db, &owner, &name)
         .await?
@@ -167,6 +168,11 @@ async fn receive(
             tracing::warn!(repo = %repo.full_name(), error = %e, "webhook secret unreadable");
             return Err(refused().into());
         }
+    };
+    let body = match read_whole(body, webhook::MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(ReadError::TooLarge(_)) => return Err(too_large().into()),
+        Err(e) => return Err(Error::BadRequest(e.to_string()).into()),
     };
     if !webhook::verifies(&secret, &headers, &body) {
         tracing::info!(repo = %repo.full_name(), "webhook call refused: no signature verified");

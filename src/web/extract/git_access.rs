@@ -89,10 +89,7 @@ pub fn mirror_refusal(repo: &Repo) -> String {
 }
 
 /// Finds `owner/repo` (`repo` may end in `.git`) and checks the caller (by the `Authorization`
-/// in `headers`, from `client`) may have `access` to it. Anonymous callers may read public
-/// repositories; everything else asks them for credentials, without revealing whether the
-/// repository exists. Writing takes the owner or an administrator, and a repository that pulls
-/// from elsewhere refuses it.
+/// in `headers`, from `client`) may have `access` to it: [`caller`], then [`permit`].
 ///
 /// # Errors
 /// The [`Refusal`] to answer with.
@@ -104,31 +101,70 @@ pub async fn authorize(
     repo: &str,
     access: Access,
 ) -> Result<Repo, Refusal> {
-    let name = repo.strip_suffix(".git").unwrap_or(repo);
-    let internal = |e: Error| {
-        tracing::error!(error = %e, "git request failed");
-        Refusal::Internal
-    };
-    let viewer: Option<user::Model> = match credentials(headers) {
-        None => None,
+    let viewer = caller(state, headers, client).await?;
+    permit(state, viewer.as_ref(), owner, repo, access).await
+}
+
+/// Who calls, by the `Authorization` in `headers` (from `client`, for throttling passwords):
+/// `None` when anonymous.
+///
+/// # Errors
+/// Wrong credentials, a throttled client, or a failure on our side.
+pub async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: IpAddr,
+) -> Result<Option<user::Model>, Refusal> {
+    match credentials(headers) {
+        None => Ok(None),
         Some(creds) => match resolve(state, &creds, client).await {
-            Ok(Some(user)) => Some(user),
-            Ok(None) => return Err(Refusal::Unauthorized("authentication failed")),
+            Ok(Some(user)) => Ok(Some(user)),
+            Ok(None) => Err(Refusal::Unauthorized("authentication failed")),
             Err(Error::TooManyRequests { retry_after_secs }) => {
-                return Err(Refusal::Throttled(retry_after_secs));
+                Err(Refusal::Throttled(retry_after_secs))
             }
-            Err(e) => return Err(internal(e)),
+            Err(e) => Err(internal(e)),
         },
-    };
-    let found = repos::find(&state.db, owner, name)
+    }
+}
+
+/// Finds `owner/repo` (`repo` may end in `.git`) and checks `viewer` may have `access` to it
+/// ([`allows`]).
+///
+/// # Errors
+/// The [`Refusal`] to answer with.
+pub async fn permit(
+    state: &AppState,
+    viewer: Option<&user::Model>,
+    owner: &str,
+    repo: &str,
+    access: Access,
+) -> Result<Repo, Refusal> {
+    let name = repo.strip_suffix(".git").unwrap_or(repo);
+    match repos::find(&state.db, owner, name)
         .await
-        .map_err(internal)?;
+        .map_err(internal)?
+    {
+        Some(repo) => allows(repo, viewer, access),
+        None if viewer.is_none() => Err(Refusal::Unauthorized("authentication required")),
+        None => Err(Refusal::NotFound),
+    }
+}
+
+/// Whether `viewer` may have `access` to `repo`. Anonymous callers may read public
+/// repositories; everything else asks them for credentials, without revealing whether the
+/// repository exists. Writing takes the owner or an administrator, and a repository that pulls
+/// from elsewhere refuses it.
+///
+/// # Errors
+/// The [`Refusal`] to answer with.
+pub fn allows(repo: Repo, viewer: Option<&user::Model>, access: Access) -> Result<Repo, Refusal> {
     let needs_write = access == Access::Write;
-    let decision = match (found, viewer) {
-        (Some(repo), None) if !needs_write && repo.can_read(None) => Ok(repo),
-        (_, None) => Err(Refusal::Unauthorized("authentication required")),
-        (Some(repo), Some(user)) if repo.can_read(Some(&user)) => {
-            if needs_write && !repo.can_admin(Some(&user)) {
+    let decision = match viewer {
+        None if !needs_write && repo.can_read(None) => Ok(repo),
+        None => Err(Refusal::Unauthorized("authentication required")),
+        Some(user) if repo.can_read(Some(user)) => {
+            if needs_write && !repo.can_admin(Some(user)) {
                 Err(Refusal::Forbidden(
                     "only the owner or an administrator may push to this repository",
                 ))
@@ -136,10 +172,15 @@ pub async fn authorize(
                 Ok(repo)
             }
         }
-        _ => Err(Refusal::NotFound),
+        Some(_) => Err(Refusal::NotFound),
     }?;
     if needs_write && rejects_push(&decision.repo) {
         return Err(Refusal::Mirror(Box::new(decision)));
     }
     Ok(decision)
+}
+
+fn internal(e: Error) -> Refusal {
+    tracing::error!(error = %e, "git request failed");
+    Refusal::Internal
 }
