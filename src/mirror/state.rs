@@ -38,6 +38,18 @@ fn counted(push_mirrors: &[push_mirror::Model]) -> impl Iterator<Item = &push_mi
     push_mirrors.iter().filter(|m| m.enabled)
 }
 
+/// Why a repository that pushes has no target among `push_mirrors`: none is set, or each one
+/// set is switched off (it exists, it is off, as Gitea shows it).
+#[must_use]
+pub fn nowhere_to_push(push_mirrors: &[push_mirror::Model]) -> &'static str {
+    match push_mirrors {
+        [] => "no push mirror is set",
+        [one] if !one.enabled => "the push mirror is disabled",
+        all if all.iter().all(|t| !t.enabled) => "every push mirror is disabled",
+        _ => "no push mirror is set",
+    }
+}
+
 /// Derives what `repo` shows from its pull and its `push_mirrors` (all of them; the disabled
 /// ones do not count).
 #[must_use]
@@ -67,6 +79,14 @@ pub fn summarize(repo: &repository::Model, push_mirrors: &[push_mirror::Model]) 
             SyncStatus::Success => any_success = true,
             SyncStatus::Idle | SyncStatus::Syncing => {}
         }
+    }
+    // A repository that pushes with no target switched on cannot push: that is a failure too.
+    if repo.mirror_enabled
+        && repo.mirror_direction.pushes()
+        && counted(push_mirrors).next().is_none()
+    {
+        errors.push(format!("push: {}", nowhere_to_push(push_mirrors)));
+        failures = failures.max(1);
     }
     let status = if !errors.is_empty() {
         SyncStatus::Failed
@@ -392,7 +412,14 @@ mod tests {
 
     #[test]
     fn disabled_push_mirrors_do_not_count_and_nothing_tried_is_idle() {
-        let r = repo(MirrorDirection::Downstream, SyncStatus::Idle);
+        let mut r = repo(MirrorDirection::Downstream, SyncStatus::Idle);
+        let s = summarize(&r, &[target(1, false, SyncStatus::Failed)]);
+        assert_eq!(s.status, SyncStatus::Failed, "it pushes, to nowhere");
+        assert_eq!(
+            s.error.as_deref(),
+            Some("push: the push mirror is disabled")
+        );
+        r.mirror_enabled = false;
         let s = summarize(&r, &[target(1, false, SyncStatus::Failed)]);
         assert_eq!(s.status, SyncStatus::Idle);
         assert_eq!(s.error, None);

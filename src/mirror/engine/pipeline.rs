@@ -140,11 +140,7 @@ impl Pipeline<'_> {
     /// is off, as Gitea shows it).
     async fn nowhere_to_push(&self, repo_id: i64) -> &'static str {
         match crate::mirror::push_mirrors::list(self.db, repo_id).await {
-            Ok(all) if all.len() == 1 && !all[0].enabled => "the push mirror is disabled",
-            Ok(all) if !all.is_empty() && all.iter().all(|t| !t.enabled) => {
-                "every push mirror is disabled"
-            }
-            Ok(_) => "no push mirror is set",
+            Ok(all) => crate::mirror::state::nowhere_to_push(&all),
             Err(e) => {
                 tracing::warn!(error = %e, "could not read the push mirrors");
                 "no push mirror is set"
