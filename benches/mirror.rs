@@ -928,9 +928,12 @@ async fn tick_row(dir: &Path) {
     .unwrap()
     .repo;
     let now = Utc::now();
-    for batch in 0..TICK_ROWS / 1000 {
-        let rows = (0..1000).map(|i| {
-            let n = batch * 1000 + i;
+    // SQLite binds at most 32,766 values in one statement: 400 rows of a repository (about 60
+    // columns) stay under it as the table grows.
+    const INSERT_BATCH: usize = 400;
+    for batch in 0..TICK_ROWS / INSERT_BATCH {
+        let rows = (0..INSERT_BATCH).map(|i| {
+            let n = batch * INSERT_BATCH + i;
             let mut row: repository::ActiveModel = template.clone().into();
             row.id = sea_orm::ActiveValue::NotSet;
             row.name = sea_orm::ActiveValue::Set(format!("m{n}"));
@@ -939,7 +942,7 @@ async fn tick_row(dir: &Path) {
             row.upstream_url =
                 sea_orm::ActiveValue::Set(Some("http://127.0.0.1:9/x.git".to_owned()));
             // One in a hundred due now, the rest spread over the next hour.
-            let offset = if n % 100 == 0 {
+            let offset = if n.is_multiple_of(100) {
                 -60
             } else {
                 i64::try_from(n % 3600).unwrap() + 1
