@@ -11,6 +11,7 @@ pub mod notify;
 pub mod overview;
 pub mod preview;
 pub mod push_mirrors;
+pub mod repo_secret;
 pub mod runs;
 pub mod schedule;
 pub mod scheduler;

@@ -4,28 +4,19 @@
 //! on the raw body, before anything reads the body.
 
 use axum::http::HeaderMap;
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, KeyInit, Mac};
-use rand::Rng;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr};
 use sha2::Sha256;
 
-use super::secrets::{DecryptError, Place, SecretBox};
-use crate::{auth::same_secret, entities::repository, error::Result};
+use super::repo_secret::RepoSecret;
+use crate::{auth::same_secret, entities::repository};
 
 /// Largest webhook body accepted (GitHub caps its payloads at 25 MiB; a push event's is small).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// Random bytes in a new secret.
-const SECRET_BYTES: usize = 32;
-/// The field name sealed into the secret's associated data.
-const FIELD: &str = "webhook_secret";
-
-/// A new secret: 32 random bytes, URL-safe base64 without padding (43 characters).
-#[must_use]
-pub fn new_secret() -> String {
-    let bytes: [u8; SECRET_BYTES] = rand::rng().random();
-    URL_SAFE_NO_PAD.encode(bytes)
-}
+/// Where the webhook secret is kept, and what it is sealed as.
+pub const SECRET: RepoSecret = RepoSecret {
+    column: repository::Column::WebhookSecret,
+    field: "webhook_secret",
+};
 
 /// The URL a forge calls for `owner/name`, under the public base URL.
 #[must_use]
@@ -34,48 +25,6 @@ pub fn url(base: &str, owner: &str, name: &str) -> String {
         "{}/api/v1/repos/{owner}/{name}/mirror/webhook",
         base.trim_end_matches('/')
     )
-}
-
-/// Stores a new secret for `repo_id` (replacing any), sealed; returns it for showing once.
-///
-/// # Errors
-/// The database failed.
-pub async fn rotate(db: &DatabaseConnection, secrets: &SecretBox, repo_id: i64) -> Result<String> {
-    let secret = new_secret();
-    let sealed = secrets.seal(&Place::repository(repo_id, FIELD), &secret);
-    set(db, repo_id, Some(sealed)).await?;
-    Ok(secret)
-}
-
-/// Removes the secret of `repo_id`: the webhook is off.
-///
-/// # Errors
-/// The database failed.
-pub async fn remove(db: &DatabaseConnection, repo_id: i64) -> Result<()> {
-    set(db, repo_id, None).await
-}
-
-async fn set(db: &DatabaseConnection, repo_id: i64, sealed: Option<String>) -> Result<()> {
-    repository::Entity::update_many()
-        .col_expr(repository::Column::WebhookSecret, Expr::value(sealed))
-        .filter(repository::Column::Id.eq(repo_id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// The secret of `repo`, if it has one.
-///
-/// # Errors
-/// The stored value does not decrypt (another key, or tampered with).
-pub fn secret_of(
-    secrets: &SecretBox,
-    repo: &repository::Model,
-) -> Result<Option<String>, DecryptError> {
-    repo.webhook_secret
-        .as_deref()
-        .map(|sealed| secrets.open(&Place::repository(repo.id, FIELD), sealed))
-        .transpose()
 }
 
 /// Whether one of the forges' headers verifies `body` with `secret`: GitHub's
@@ -130,17 +79,6 @@ mod tests {
             map.insert(*name, HeaderValue::from_str(value).unwrap());
         }
         map
-    }
-
-    #[test]
-    fn secrets_are_long_random_and_url_safe() {
-        let (a, b) = (new_secret(), new_secret());
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 43);
-        assert!(
-            a.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        );
     }
 
     #[test]

@@ -3,62 +3,18 @@
 //! body and signature are not a webhook call anyone can replay.
 
 use hmac::{Hmac, KeyInit, Mac};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr};
 use sha2::Sha256;
 
-use crate::{
-    entities::repository,
-    error::Result,
-    mirror::{
-        secrets::{DecryptError, Place, SecretBox},
-        webhook,
-    },
+use crate::{entities::repository, mirror::repo_secret::RepoSecret};
+
+/// Where the notification key is kept, and what it is sealed as.
+pub const KEY: RepoSecret = RepoSecret {
+    column: repository::Column::NotifySecret,
+    field: FIELD,
 };
 
 /// The field name sealed into the key's associated data.
 const FIELD: &str = "notify_secret";
-
-/// Stores a new key for `repo_id` (replacing any), sealed; returns it for showing once.
-///
-/// # Errors
-/// The database failed.
-pub async fn rotate(db: &DatabaseConnection, secrets: &SecretBox, repo_id: i64) -> Result<String> {
-    let key = webhook::new_secret();
-    let sealed = secrets.seal(&Place::repository(repo_id, FIELD), &key);
-    set(db, repo_id, Some(sealed)).await?;
-    Ok(key)
-}
-
-/// Removes the key of `repo_id`: notifications go unsigned.
-///
-/// # Errors
-/// The database failed.
-pub async fn remove(db: &DatabaseConnection, repo_id: i64) -> Result<()> {
-    set(db, repo_id, None).await
-}
-
-async fn set(db: &DatabaseConnection, repo_id: i64, sealed: Option<String>) -> Result<()> {
-    repository::Entity::update_many()
-        .col_expr(repository::Column::NotifySecret, Expr::value(sealed))
-        .filter(repository::Column::Id.eq(repo_id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// The key of `repo`, if it has one.
-///
-/// # Errors
-/// The stored value does not decrypt (another key, or tampered with).
-pub fn key_of(
-    secrets: &SecretBox,
-    repo: &repository::Model,
-) -> Result<Option<String>, DecryptError> {
-    repo.notify_secret
-        .as_deref()
-        .map(|sealed| secrets.open(&Place::repository(repo.id, FIELD), sealed))
-        .transpose()
-}
 
 /// The hex HMAC-SHA256 of `body` under `key`: the notification's signature.
 #[must_use]
@@ -72,6 +28,7 @@ pub fn sign(key: &str, body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mirror::secrets::{Place, SecretBox};
 
     #[test]
     fn a_key_sealed_for_notifications_does_not_open_as_the_webhook_secret() {

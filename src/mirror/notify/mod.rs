@@ -119,7 +119,11 @@ impl Notifier {
             // Only the notification key signs, never the webhook secret (or a notification
             // would be a webhook call). One that no longer opens (another secret key) signs
             // nothing; the receiver decides.
-            let signature = match key::key_of(&self.secrets, repo) {
+            let signature = match key::KEY.open(
+                &self.secrets,
+                repo.id,
+                repo.notify_secret.as_deref(),
+            ) {
                 Ok(found) => found.map(|k| key::sign(&k, &body)),
                 Err(e) => {
                     tracing::warn!(repo = %name, error = %e, "notification key unreadable; notification sent unsigned");

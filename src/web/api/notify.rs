@@ -48,7 +48,9 @@ async fn rotate_key(
     access: ApiRepo<Admin>,
 ) -> Result<(StatusCode, Json<KeyMade>), ApiError> {
     let repo = access.repo;
-    let secret = key::rotate(&state.db, &state.secrets, repo.repo.id).await?;
+    let secret = key::KEY
+        .rotate(&state.db, &state.secrets, repo.repo.id)
+        .await?;
     tracing::info!(repo = %repo.full_name(), "notification key made");
     Ok((StatusCode::CREATED, Json(KeyMade { secret })))
 }
@@ -70,7 +72,7 @@ async fn remove_key(
     State(state): State<AppState>,
     access: ApiRepo<Admin>,
 ) -> Result<StatusCode, ApiError> {
-    key::remove(&state.db, access.repo.repo.id).await?;
+    key::KEY.remove(&state.db, access.repo.repo.id).await?;
     tracing::info!(repo = %access.repo.full_name(), "notification key removed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -61,7 +61,9 @@ async fn rotate_secret(
     access: ApiRepo<Admin>,
 ) -> Result<(StatusCode, Json<SecretMade>), ApiError> {
     let repo = access.repo;
-    let secret = webhook::rotate(&state.db, &state.secrets, repo.repo.id).await?;
+    let secret = webhook::SECRET
+        .rotate(&state.db, &state.secrets, repo.repo.id)
+        .await?;
     tracing::info!(repo = %repo.full_name(), "webhook secret made");
     Ok((
         StatusCode::CREATED,
@@ -89,7 +91,9 @@ async fn remove_secret(
     State(state): State<AppState>,
     access: ApiRepo<Admin>,
 ) -> Result<StatusCode, ApiError> {
-    webhook::remove(&state.db, access.repo.repo.id).await?;
+    webhook::SECRET
+        .remove(&state.db, access.repo.repo.id)
+        .await?;
     tracing::info!(repo = %access.repo.full_name(), "webhook secret removed");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -161,7 +165,11 @@ async fn receive(
             Error::BadSignature
         }
     };
-    let secret = match webhook::secret_of(&state.secrets, &repo.repo) {
+    let secret = match webhook::SECRET.open(
+        &state.secrets,
+        repo.repo.id,
+        repo.repo.webhook_secret.as_deref(),
+    ) {
         Ok(Some(secret)) => secret,
         Ok(None) => return Err(no_webhook().into()),
         Err(e) => {

@@ -64,7 +64,9 @@ async fn rotate(
     CsrfForm(CsrfOnly {}): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
     let (repo, user) = (access.repo, access.viewer);
-    let secret = webhook::rotate(&state.db, &state.secrets, repo.repo.id).await?;
+    let secret = webhook::SECRET
+        .rotate(&state.db, &state.secrets, repo.repo.id)
+        .await?;
     tracing::info!(repo = %repo.full_name(), user_id = user.id, "webhook secret made");
     shown_once(
         &state,
@@ -85,7 +87,9 @@ async fn rotate_notify_key(
     CsrfForm(CsrfOnly {}): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
     let (repo, user) = (access.repo, access.viewer);
-    let made = key::rotate(&state.db, &state.secrets, repo.repo.id).await?;
+    let made = key::KEY
+        .rotate(&state.db, &state.secrets, repo.repo.id)
+        .await?;
     tracing::info!(repo = %repo.full_name(), user_id = user.id, "notification key made");
     shown_once(
         &state,
@@ -130,7 +134,7 @@ async fn remove(
     CsrfForm(CsrfOnly {}): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
     let repo = access.repo;
-    webhook::remove(&state.db, repo.repo.id).await?;
+    webhook::SECRET.remove(&state.db, repo.repo.id).await?;
     tracing::info!(repo = %repo.full_name(), "webhook secret removed");
     set_flash(
         &session,
@@ -149,7 +153,7 @@ async fn remove_notify_key(
     CsrfForm(CsrfOnly {}): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
     let repo = access.repo;
-    key::remove(&state.db, repo.repo.id).await?;
+    key::KEY.remove(&state.db, repo.repo.id).await?;
     tracing::info!(repo = %repo.full_name(), "notification key removed");
     set_flash(
         &session,
