@@ -120,19 +120,13 @@ pub async fn current(conn: &impl ConnectionTrait, repo_id: i64) -> Result<Option
     Ok(Some(summarize(&repo, &targets)))
 }
 
-/// Sets the repository columns that show `summary` on `update` (the status only when
-/// `with_status`: a claimed repository shows `syncing` until its claim ends).
+/// Sets the repository columns that show `summary` on `update`, but for its status, which
+/// the caller sets: a claim's end sets it, a refresh leaves a claimed row `syncing`.
 #[must_use]
 pub fn shown(
     update: UpdateMany<repository::Entity>,
     summary: &Summary,
-    with_status: bool,
 ) -> UpdateMany<repository::Entity> {
-    let update = if with_status {
-        update.col_expr(repository::Column::SyncStatus, Expr::value(summary.status))
-    } else {
-        update
-    };
     update
         .col_expr(
             repository::Column::SyncError,
@@ -149,8 +143,7 @@ pub fn shown(
 }
 
 /// Derives `repo_id`'s summary again after one of its parts changed outside a sync (a push
-/// mirror added, switched, changed or removed; the direction changed) and stores it; while a
-/// sync holds the repository its status stays `syncing` and the run's end derives it again.
+/// mirror added, switched, changed or removed; the direction changed) and stores it.
 ///
 /// # Errors
 /// The database failed.
@@ -158,15 +151,15 @@ pub async fn refresh(conn: &impl ConnectionTrait, repo_id: i64) -> Result<()> {
     let Some(summary) = current(conn, repo_id).await? else {
         return Ok(());
     };
-    let filter = || repository::Column::Id.eq(repo_id);
-    shown(repository::Entity::update_many(), &summary, true)
-        .filter(filter())
-        .filter(repository::Column::SyncClaimedBy.is_null())
-        .exec(conn)
-        .await?;
-    shown(repository::Entity::update_many(), &summary, false)
-        .filter(filter())
-        .filter(repository::Column::SyncClaimedBy.is_not_null())
+    // While a sync holds the row it shows `syncing`; the run's end derives the status again.
+    let status = Expr::case(
+        repository::Column::SyncClaimedBy.is_null(),
+        Expr::value(summary.status),
+    )
+    .finally(Expr::col(repository::Column::SyncStatus));
+    shown(repository::Entity::update_many(), &summary)
+        .col_expr(repository::Column::SyncStatus, status.into())
+        .filter(repository::Column::Id.eq(repo_id))
         .exec(conn)
         .await?;
     Ok(())

@@ -225,7 +225,11 @@ impl Claims {
         holder: &str,
         release: Release,
     ) -> Result<bool> {
-        let mut update = state::shown(repository::Entity::update_many(), &release.summary, true)
+        let mut update = state::shown(repository::Entity::update_many(), &release.summary)
+            .col_expr(
+                repository::Column::SyncStatus,
+                Expr::value(release.summary.status),
+            )
             .col_expr(
                 repository::Column::SyncClaimedBy,
                 Expr::value(Option::<String>::None),
@@ -258,11 +262,11 @@ impl Claims {
         message: &str,
         retry_in: TimeDelta,
     ) -> Result<bool> {
+        let txn = crate::db::begin_write(&self.db).await?;
         let pulls = repository::Entity::find_by_id(repo_id)
-            .one(&self.db)
+            .one(&txn)
             .await?
             .is_some_and(|r| r.mirror_direction.pulls());
-        let txn = crate::db::begin_write(&self.db).await?;
         let released = Self::end_failed(
             &txn,
             repo_id,
@@ -276,9 +280,8 @@ impl Claims {
         Ok(released)
     }
 
-    /// Refreshes `holder`'s heartbeat on `repo_id` as the first statement of `txn`, so a SQLite
-    /// transaction holds the write lock before it reads; `false` when `holder` no longer holds
-    /// the claim.
+    /// Refreshes `holder`'s heartbeat on `repo_id` within `txn`: `false` when `holder` no
+    /// longer holds the claim (then nothing else of it is to be written).
     async fn touch(txn: &DatabaseTransaction, repo_id: i64, holder: &str) -> Result<bool> {
         let touched = repository::Entity::update_many()
             .col_expr(repository::Column::SyncHeartbeatAt, Expr::value(Utc::now()))
