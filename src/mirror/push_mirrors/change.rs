@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, ModelTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, ModelTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -152,6 +152,23 @@ fn text(given: Option<&String>, current: Option<String>) -> Option<String> {
     }
 }
 
+/// What a saved push mirror does to its repository, in the same transaction: one just
+/// switched on makes it push (the change is returned, to be said), and its state is derived
+/// again.
+async fn settle(
+    txn: &DatabaseTransaction,
+    repo_id: i64,
+    switched_on: bool,
+) -> Result<Option<NowPushes>> {
+    let now_pushes = if switched_on {
+        make_repository_push(txn, repo_id).await?
+    } else {
+        None
+    };
+    state::refresh(txn, repo_id).await?;
+    Ok(now_pushes)
+}
+
 /// Adds a push mirror to `repo`; an enabled one makes the repository push (the change is
 /// returned, to be said).
 ///
@@ -209,12 +226,7 @@ pub async fn add(
         active.ref_filter = Set(filter);
     }
     let saved = active.update(&txn).await?;
-    let now_pushes = if saved.enabled {
-        make_repository_push(&txn, repo.id).await?
-    } else {
-        None
-    };
-    state::refresh(&txn, repo.id).await?;
+    let now_pushes = settle(&txn, repo.id, saved.enabled).await?;
     txn.commit().await?;
     Ok((saved, now_pushes))
 }
@@ -252,13 +264,10 @@ pub async fn change(
     let current = find(db, repo, id).await?;
     let checked = check(config, &input, false).await?;
     let moved = input.remote_password.is_none()
-        && checked.url.as_deref().is_some_and(|url| {
-            let parse = |raw: &str| GitRemote::parse(raw, true).ok();
-            match (parse(&current.remote_url), parse(url)) {
-                (Some(a), Some(b)) => !a.same_origin(&b),
-                _ => true,
-            }
-        });
+        && checked
+            .url
+            .as_deref()
+            .is_some_and(|url| !GitRemote::same_origin_of(&current.remote_url, url));
     let username = text(
         input.remote_username.as_ref(),
         current.remote_username.clone().filter(|_| !moved),
@@ -289,12 +298,7 @@ pub async fn change(
     }
     let txn = crate::db::begin_write(db).await?;
     let saved = active.update(&txn).await?;
-    let now_pushes = if input.enabled == Some(true) {
-        make_repository_push(&txn, repo.id).await?
-    } else {
-        None
-    };
-    state::refresh(&txn, repo.id).await?;
+    let now_pushes = settle(&txn, repo.id, input.enabled == Some(true)).await?;
     txn.commit().await?;
     Ok((saved, now_pushes))
 }
