@@ -5,7 +5,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::Rng;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr};
 
-use super::secrets::{DecryptError, Place, SecretBox};
+use super::secrets::{DecryptError, SealedField, SecretBox};
 use crate::{entities::repository, error::Result};
 
 /// Random bytes in a new secret.
@@ -32,7 +32,7 @@ impl RepoSecret {
         repo_id: i64,
     ) -> Result<String> {
         let secret = new_secret();
-        let sealed = secrets.seal(&Place::repository(repo_id, self.field), &secret);
+        let sealed = secrets.seal(&SealedField::repository(repo_id, self.field), &secret);
         self.set(db, repo_id, Some(sealed)).await?;
         Ok(secret)
     }
@@ -70,7 +70,7 @@ impl RepoSecret {
         stored: Option<&str>,
     ) -> Result<Option<String>, DecryptError> {
         stored
-            .map(|sealed| secrets.open(&Place::repository(repo_id, self.field), sealed))
+            .map(|sealed| secrets.open(&SealedField::repository(repo_id, self.field), sealed))
             .transpose()
     }
 }

@@ -92,7 +92,7 @@ impl SecretBox {
     /// Encrypts `plaintext` for `field` of repository `repo_id`.
     #[must_use]
     pub fn encrypt(&self, repo_id: i64, field: &str, plaintext: &str) -> String {
-        self.seal(&Place::repository(repo_id, field), plaintext)
+        self.seal(&SealedField::repository(repo_id, field), plaintext)
     }
 
     /// Decrypts a value stored by [`SecretBox::encrypt`] for the same repository and field.
@@ -100,15 +100,15 @@ impl SecretBox {
     /// # Errors
     /// The value was made with another key, for another row or field, or is damaged.
     pub fn decrypt(&self, repo_id: i64, field: &str, stored: &str) -> Result<String, DecryptError> {
-        self.open(&Place::repository(repo_id, field), stored)
+        self.open(&SealedField::repository(repo_id, field), stored)
     }
 
-    /// Encrypts `plaintext` for `place`.
+    /// Encrypts `plaintext` for `field`.
     #[must_use]
-    pub fn seal(&self, place: &Place, plaintext: &str) -> String {
+    pub fn seal(&self, field: &SealedField, plaintext: &str) -> String {
         let nonce_bytes: [u8; NONCE_LEN] = rand::rng().random();
         let nonce = Nonce::from(nonce_bytes);
-        let aad = place.aad();
+        let aad = field.aad();
         let ciphertext = self
             .cipher
             .encrypt(
@@ -124,13 +124,13 @@ impl SecretBox {
         format!("{VERSION_PREFIX}{}", STANDARD.encode(out))
     }
 
-    /// Decrypts a value sealed for the same `place`.
+    /// Decrypts a value sealed for the same `field`.
     ///
     /// # Errors
     /// The value was made with another key, for another place, or is damaged.
-    pub fn open(&self, place: &Place, stored: &str) -> Result<String, DecryptError> {
+    pub fn open(&self, field: &SealedField, stored: &str) -> Result<String, DecryptError> {
         let error = || DecryptError {
-            field: place.field.replace('_', " "),
+            field: field.field.replace('_', " "),
         };
         let raw = stored
             .strip_prefix(VERSION_PREFIX)
@@ -139,7 +139,7 @@ impl SecretBox {
             .ok_or_else(error)?;
         let (nonce_bytes, ciphertext) = raw.split_at(NONCE_LEN);
         let nonce_array: [u8; NONCE_LEN] = nonce_bytes.try_into().map_err(|_| error())?;
-        let aad = place.aad();
+        let aad = field.aad();
         let plain = self
             .cipher
             .decrypt(
@@ -157,13 +157,13 @@ impl SecretBox {
 /// Where a secret is stored (table, row, field): its associated data, so a ciphertext copied
 /// elsewhere does not decrypt.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Place {
+pub struct SealedField {
     table: &'static str,
     row: i64,
     field: String,
 }
 
-impl Place {
+impl SealedField {
     /// `field` of repository `id`.
     #[must_use]
     pub fn repository(id: i64, field: &str) -> Self {
@@ -239,16 +239,16 @@ mod tests {
         );
         assert!(secrets.decrypt(1, "upstream_password", "garbage").is_err());
         // A push mirror's password is bound to that push mirror, not to a repository's field.
-        let pushed = secrets.seal(&Place::push_mirror_password(1), "hunter2");
+        let pushed = secrets.seal(&SealedField::push_mirror_password(1), "hunter2");
         assert_eq!(
             secrets
-                .open(&Place::push_mirror_password(1), &pushed)
+                .open(&SealedField::push_mirror_password(1), &pushed)
                 .unwrap(),
             "hunter2"
         );
         assert!(
             secrets
-                .open(&Place::push_mirror_password(2), &pushed)
+                .open(&SealedField::push_mirror_password(2), &pushed)
                 .is_err()
         );
         assert!(secrets.decrypt(1, "push_mirror_password", &pushed).is_err());

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_que
 use ssh_key::{LineEnding, PrivateKey, private::Ed25519Keypair};
 use zeroize::Zeroizing;
 
-use super::secrets::{DecryptError, Place, SecretBox};
+use super::secrets::{DecryptError, SealedField, SecretBox};
 use crate::{
     entities::repository,
     error::{Error, Result},
@@ -43,7 +43,7 @@ pub async fn replace(
     owner: &str,
 ) -> Result<String> {
     let (private, public) = generate(owner, &repo.name)?;
-    let sealed = secrets.seal(&Place::repository(repo.id, FIELD), &private);
+    let sealed = secrets.seal(&SealedField::repository(repo.id, FIELD), &private);
     repository::Entity::update_many()
         .col_expr(repository::Column::SshPrivateKey, Expr::value(sealed))
         .col_expr(
@@ -68,7 +68,7 @@ pub fn private_key_of(
         .as_deref()
         .map(|sealed| {
             secrets
-                .open(&Place::repository(repo.id, FIELD), sealed)
+                .open(&SealedField::repository(repo.id, FIELD), sealed)
                 .map(Zeroizing::new)
         })
         .transpose()

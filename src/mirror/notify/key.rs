@@ -28,19 +28,21 @@ pub fn sign(key: &str, body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mirror::secrets::{Place, SecretBox};
+    use crate::mirror::secrets::{SealedField, SecretBox};
 
     #[test]
     fn a_key_sealed_for_notifications_does_not_open_as_the_webhook_secret() {
         let secrets = SecretBox::from_key(&[3; 32]);
-        let sealed = secrets.seal(&Place::repository(1, FIELD), "k");
+        let sealed = secrets.seal(&SealedField::repository(1, FIELD), "k");
         assert_eq!(
-            secrets.open(&Place::repository(1, FIELD), &sealed).unwrap(),
+            secrets
+                .open(&SealedField::repository(1, FIELD), &sealed)
+                .unwrap(),
             "k"
         );
         assert!(
             secrets
-                .open(&Place::repository(1, "webhook_secret"), &sealed)
+                .open(&SealedField::repository(1, "webhook_secret"), &sealed)
                 .is_err()
         );
         // RFC 4231 test case 2.

@@ -13,7 +13,7 @@ use sea_orm::{
 
 use super::{
     schedule::Schedule,
-    secrets::{DecryptError, Place, SecretBox},
+    secrets::{DecryptError, SealedField, SecretBox},
 };
 use crate::{
     entities::{
@@ -66,10 +66,12 @@ pub fn password(
 }
 
 /// Where `mirror`'s stored password was sealed.
-fn sealed_place(mirror: &push_mirror::Model) -> Place {
+fn sealed_place(mirror: &push_mirror::Model) -> SealedField {
     match mirror.password_sealed_for {
-        SealedFor::PushMirror => Place::push_mirror_password(mirror.id),
-        SealedFor::Repository => Place::repository(mirror.repository_id, "downstream_password"),
+        SealedFor::PushMirror => SealedField::push_mirror_password(mirror.id),
+        SealedFor::Repository => {
+            SealedField::repository(mirror.repository_id, "downstream_password")
+        }
     }
 }
 
@@ -184,7 +186,7 @@ pub async fn create(
             let id = row.id;
             let mut active = row.into_active_model();
             active.remote_password = Set(Some(
-                secrets.seal(&Place::push_mirror_password(id), &password),
+                secrets.seal(&SealedField::push_mirror_password(id), &password),
             ));
             Ok(active.update(db).await?)
         }
@@ -194,7 +196,7 @@ pub async fn create(
 /// The stored form of a new password for push mirror `id` (`""` clears it).
 #[must_use]
 pub fn sealed_password(secrets: &SecretBox, id: i64, password: &str) -> Option<String> {
-    (!password.is_empty()).then(|| secrets.seal(&Place::push_mirror_password(id), password))
+    (!password.is_empty()).then(|| secrets.seal(&SealedField::push_mirror_password(id), password))
 }
 
 /// Seals again, for their push mirror, the passwords the upgrade moved from repositories (run
@@ -223,7 +225,7 @@ pub async fn reseal_moved(db: &DatabaseConnection, secrets: &SecretBox) -> Resul
             .col_expr(
                 push_mirror::Column::RemotePassword,
                 sea_orm::sea_query::Expr::value(
-                    password.map(|p| secrets.seal(&Place::push_mirror_password(id), &p)),
+                    password.map(|p| secrets.seal(&SealedField::push_mirror_password(id), &p)),
                 ),
             )
             .col_expr(
