@@ -1,7 +1,7 @@
 //! The mirrors overview: every mirror of a user (an administrator may ask for everyone's),
-//! failing first, with how fresh each is; [`batch`] acts on many of them at once.
+//! failing first, with how fresh each is; [`bulk`] acts on many of them at once.
 
-pub mod batch;
+pub mod bulk;
 mod freshness;
 
 pub use self::freshness::Freshness;

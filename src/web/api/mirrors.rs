@@ -10,7 +10,7 @@ use crate::{
     error::{ApiError, ErrorBody},
     mirror::overview::{
         self, ListQuery, MirrorItem, StatusFilter,
-        batch::{self, Action, Batch, Done},
+        bulk::{self, BulkAction, BulkRequest, Done},
     },
     state::AppState,
     web::extract::{ApiJson, ApiQuery, ApiUser},
@@ -118,8 +118,8 @@ async fn run_batch(
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<BatchBody>,
 ) -> Result<Json<BatchJson>, ApiError> {
-    let action = Action::parse(body.action.as_deref().unwrap_or(""), body.sync_interval)?;
-    let batch = Batch {
+    let action = BulkAction::parse(body.action.as_deref().unwrap_or(""), body.sync_interval)?;
+    let batch = BulkRequest {
         db: &state.db,
         config: &state.config,
         secrets: &state.secrets,
@@ -144,7 +144,7 @@ async fn run_batch(
             Err(e) => ResultJson {
                 repository: o.repository,
                 status: e.status().as_u16(),
-                error: Some(batch::reason(&e)),
+                error: Some(bulk::reason(&e)),
             },
         })
         .collect();

@@ -23,7 +23,7 @@ use crate::{
     error::{Error, PageError},
     mirror::overview::{
         self, ListQuery, MirrorItem, StatusFilter,
-        batch::{self, Action, Batch},
+        bulk::{self, BulkAction, BulkRequest},
     },
     state::AppState,
     web::extract::{WebUser, caller::urlencode},
@@ -218,9 +218,9 @@ async fn run_batch(
         .map_or("", StatusFilter::as_str);
     let back = href(back_status, value("all") == "true" && user.is_admin, 1);
     let action = match value("action") {
-        "sync" => Action::Sync,
-        "disable" => Action::Disable,
-        "enable" => Action::Enable,
+        "sync" => BulkAction::Sync,
+        "disable" => BulkAction::Disable,
+        "enable" => BulkAction::Enable,
         _ => return Err(Error::field("action", "must be sync, disable or enable").into()),
     };
     let names: Vec<String> = fields
@@ -232,7 +232,7 @@ async fn run_batch(
         set_flash(&session, "Select at least one mirror first.").await?;
         return Ok(Redirect::to(&back));
     }
-    let outcomes = Batch {
+    let outcomes = BulkRequest {
         db: &state.db,
         config: &state.config,
         secrets: &state.secrets,
@@ -240,6 +240,6 @@ async fn run_batch(
     }
     .run(&user, action, names)
     .await?;
-    set_flash(&session, format!("{}.", batch::summary(action, &outcomes))).await?;
+    set_flash(&session, format!("{}.", bulk::summary(action, &outcomes))).await?;
     Ok(Redirect::to(&back))
 }

@@ -23,7 +23,7 @@ pub const MAX_REPOSITORIES: usize = 500;
 
 /// What to do to each repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub enum BulkAction {
     /// Start a sync, as "Sync now" does.
     Sync,
     /// Resume mirroring.
@@ -34,7 +34,7 @@ pub enum Action {
     SetInterval(i64),
 }
 
-impl Action {
+impl BulkAction {
     /// Reads `sync`, `enable`, `disable` or `set_interval` (which needs `sync_interval`).
     ///
     /// # Errors
@@ -66,7 +66,7 @@ pub enum Done {
 
 /// The result for one named repository.
 #[derive(Debug)]
-pub struct Outcome {
+pub struct BulkOutcome {
     /// The name as given.
     pub repository: String,
     /// Done, or why not (404, 403, 409, 422).
@@ -75,7 +75,7 @@ pub struct Outcome {
 
 /// The services a batch uses.
 #[derive(Debug, Clone, Copy)]
-pub struct Batch<'a> {
+pub struct BulkRequest<'a> {
     /// The database.
     pub db: &'a DatabaseConnection,
     /// The configuration (the interval's minimum, URL rules).
@@ -86,7 +86,7 @@ pub struct Batch<'a> {
     pub engine: &'a Arc<Engine>,
 }
 
-impl Batch<'_> {
+impl BulkRequest<'_> {
     /// Applies `action` to each of `names` (`owner/name`) for `viewer`, in order.
     ///
     /// # Errors
@@ -94,9 +94,9 @@ impl Batch<'_> {
     pub async fn run(
         &self,
         viewer: &user::Model,
-        action: Action,
+        action: BulkAction,
         names: Vec<String>,
-    ) -> Result<Vec<Outcome>> {
+    ) -> Result<Vec<BulkOutcome>> {
         if names.len() > MAX_REPOSITORIES {
             return Err(Error::field(
                 "repositories",
@@ -109,7 +109,7 @@ impl Batch<'_> {
                 Err(e @ (Error::Database(_) | Error::Internal(_))) => return Err(e),
                 other => other,
             };
-            outcomes.push(Outcome {
+            outcomes.push(BulkOutcome {
                 repository: name,
                 result,
             });
@@ -117,7 +117,7 @@ impl Batch<'_> {
         Ok(outcomes)
     }
 
-    async fn one(&self, viewer: &user::Model, action: Action, name: &str) -> Result<Done> {
+    async fn one(&self, viewer: &user::Model, action: BulkAction, name: &str) -> Result<Done> {
         let (owner, repo_name) = name
             .split_once('/')
             .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
@@ -127,7 +127,7 @@ impl Batch<'_> {
             return Err(Error::field("repository", "is not a mirror"));
         }
         let patch = match action {
-            Action::Sync => {
+            BulkAction::Sync => {
                 return match self.engine.request_sync(&repo.repo).await? {
                     SyncRequest::Started => {
                         tracing::info!(repo = %repo.full_name(), user_id = viewer.id, "sync started by a batch");
@@ -140,15 +140,15 @@ impl Batch<'_> {
                     )),
                 };
             }
-            Action::Enable => SettingsPatch {
+            BulkAction::Enable => SettingsPatch {
                 mirror_enabled: Some(true),
                 ..SettingsPatch::default()
             },
-            Action::Disable => SettingsPatch {
+            BulkAction::Disable => SettingsPatch {
                 mirror_enabled: Some(false),
                 ..SettingsPatch::default()
             },
-            Action::SetInterval(seconds) => SettingsPatch {
+            BulkAction::SetInterval(seconds) => SettingsPatch {
                 sync_interval: Some(seconds),
                 ..SettingsPatch::default()
             },
@@ -187,7 +187,7 @@ pub fn reason(err: &Error) -> String {
 
 /// One line for people: "2 syncs started, 1 already running, 1 not allowed".
 #[must_use]
-pub fn summary(action: Action, outcomes: &[Outcome]) -> String {
+pub fn summary(action: BulkAction, outcomes: &[BulkOutcome]) -> String {
     let count = |wanted: fn(&std::result::Result<Done, Error>) -> bool| {
         outcomes.iter().filter(|o| wanted(&o.result)).count()
     };
@@ -203,17 +203,17 @@ pub fn summary(action: Action, outcomes: &[Outcome]) -> String {
         }
     };
     let mut parts = vec![match action {
-        Action::Sync => plural(done, "sync started", "syncs started"),
-        Action::Enable => plural(done, "mirror resumed", "mirrors resumed"),
-        Action::Disable => plural(done, "mirror paused", "mirrors paused"),
-        Action::SetInterval(_) => plural(done, "interval changed", "intervals changed"),
+        BulkAction::Sync => plural(done, "sync started", "syncs started"),
+        BulkAction::Enable => plural(done, "mirror resumed", "mirrors resumed"),
+        BulkAction::Disable => plural(done, "mirror paused", "mirrors paused"),
+        BulkAction::SetInterval(_) => plural(done, "interval changed", "intervals changed"),
     }];
     if running > 0 {
         parts.push(format!("{running} already running"));
     }
     if invalid > 0 {
         parts.push(match action {
-            Action::Sync => format!("{invalid} paused or not a mirror"),
+            BulkAction::Sync => format!("{invalid} paused or not a mirror"),
             _ => format!("{invalid} refused"),
         });
     }
@@ -229,14 +229,14 @@ mod tests {
 
     #[test]
     fn actions_and_summaries() {
-        assert_eq!(Action::parse("sync", None).ok(), Some(Action::Sync));
+        assert_eq!(BulkAction::parse("sync", None).ok(), Some(BulkAction::Sync));
         assert_eq!(
-            Action::parse("set_interval", Some(600)).ok(),
-            Some(Action::SetInterval(600))
+            BulkAction::parse("set_interval", Some(600)).ok(),
+            Some(BulkAction::SetInterval(600))
         );
-        assert!(Action::parse("set_interval", None).is_err());
-        assert!(Action::parse("explode", None).is_err());
-        let outcome = |result| Outcome {
+        assert!(BulkAction::parse("set_interval", None).is_err());
+        assert!(BulkAction::parse("explode", None).is_err());
+        let outcome = |result| BulkOutcome {
             repository: "a/b".into(),
             result,
         };
@@ -246,7 +246,7 @@ mod tests {
             outcome(Err(already_running())),
         ];
         assert_eq!(
-            summary(Action::Sync, &outcomes),
+            summary(BulkAction::Sync, &outcomes),
             "2 syncs started, 1 already running"
         );
         assert_eq!(
