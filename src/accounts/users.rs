@@ -174,8 +174,8 @@ pub async fn authenticate(
             .await?
             .as_str(),
     };
-    let slot = password::slot().await?;
-    let matches = slot.verify(password, stored).await && user.is_some();
+    let permit = password::permit().await?;
+    let matches = permit.verify(password, stored).await && user.is_some();
     if matches {
         throttle.succeeded(attempt);
     }

@@ -155,7 +155,7 @@ fn pool() -> Result<&'static Pool> {
 }
 
 /// A hashing thread reserved for one job; a flood of logins queues while waiting for one.
-pub struct Slot {
+pub struct HashingPermit {
     /// Given back when the job's answer has arrived (or the caller gave up).
     _permit: SemaphorePermit<'static>,
     /// Where the job goes.
@@ -166,16 +166,16 @@ pub struct Slot {
 ///
 /// # Errors
 /// No hashing thread could be started.
-pub async fn slot() -> Result<Slot> {
+pub async fn permit() -> Result<HashingPermit> {
     let pool = pool()?;
     let permit = pool.free.acquire().await.map_err(Error::internal)?;
-    Ok(Slot {
+    Ok(HashingPermit {
         _permit: permit,
         pool,
     })
 }
 
-impl Slot {
+impl HashingPermit {
     /// Runs `f` on the reserved thread and waits for its answer.
     async fn run<T: Send + 'static>(
         self,
@@ -226,14 +226,14 @@ impl Slot {
 /// # Errors
 /// No hashing thread could be started, or it failed.
 pub async fn hash(password: &str) -> Result<String> {
-    slot().await?.hash(password).await
+    permit().await?.hash(password).await
 }
 
 /// True when `password` matches the stored PHC string, waiting for a hashing thread; false for
 /// any mismatch, bad hash or failure.
 pub async fn verify(password: &str, stored: &str) -> bool {
-    match slot().await {
-        Ok(slot) => slot.verify(password, stored).await,
+    match permit().await {
+        Ok(permit) => permit.verify(password, stored).await,
         Err(e) => {
             tracing::error!(error = %e, "password check failed");
             false
