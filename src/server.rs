@@ -23,7 +23,10 @@ use crate::{
     git::serve::GitProcesses,
     lfs::store::LfsStore,
     metrics::Metrics,
-    mirror::{engine::Engine, scheduler, secrets::SecretBox},
+    mirror::{
+        engine::{Engine, scheduler},
+        secrets::SecretBox,
+    },
     state::AppState,
     web,
 };

@@ -250,7 +250,7 @@ async fn a_mirror_synced_since_the_due_list_was_read_is_not_claimed_again(db: Db
     let state = mirrorforge::server::build_state(s.config.clone())
         .await
         .unwrap();
-    let filled = mirrorforge::mirror::scheduler::fill(&state.engine).await;
+    let filled = mirrorforge::mirror::engine::scheduler::fill(&state.engine).await;
     assert_eq!(filled.report.started, 3, "{:?}", filled.report);
     assert_eq!(filled.synced().await, 3);
     for repo in stale {

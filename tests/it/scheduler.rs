@@ -59,12 +59,12 @@ async fn a_look_claims_only_what_can_start(db: Db) {
     let state = mirrorforge::server::build_state(s.config.clone())
         .await
         .unwrap();
-    let filled = mirrorforge::mirror::scheduler::fill(&state.engine).await;
+    let filled = mirrorforge::mirror::engine::scheduler::fill(&state.engine).await;
     // Two slots and a margin of one: three claimed, three left due and not "syncing".
     assert_eq!(filled.report.started, 3, "{:?}", filled.report);
     assert_eq!(count(&s, &owner, "syncing").await, 3);
     assert_eq!(count(&s, &owner, "idle").await, 3);
-    let again = mirrorforge::mirror::scheduler::fill(&state.engine).await;
+    let again = mirrorforge::mirror::engine::scheduler::fill(&state.engine).await;
     assert_eq!(
         again.report.started, 0,
         "no free slot yet: {:?}",

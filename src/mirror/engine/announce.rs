@@ -4,21 +4,19 @@
 use chrono::Utc;
 use sea_orm::EntityTrait;
 
-use super::{Engine, record::Recorded};
+use super::{
+    Engine,
+    record::{Recorded, Run},
+};
 use crate::{
-    entities::{mirror_enums::MirrorDirection, mirror_run, repository, user},
+    entities::{repository, user},
     mirror::notify::Notice,
 };
 
 impl Engine {
     /// Counts the run ended as `recorded`, and announces a change of outcome without waiting.
-    pub(super) fn after_record(
-        &self,
-        recorded: &Recorded,
-        direction: MirrorDirection,
-        run: &mirror_run::Model,
-        owner: user::Model,
-    ) {
+    pub(super) fn after_record(&self, recorded: &Recorded, run: &Run, owner: user::Model) {
+        let (direction, run) = (run.asked.direction, &run.row);
         let took = (Utc::now() - run.started_at).to_std().unwrap_or_default();
         self.metrics.sync_ended(
             direction.as_str(),

@@ -8,8 +8,8 @@ use tokio_util::sync::CancellationToken;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, sea_query::Expr,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, sea_query::Expr,
 };
 
 use crate::{
@@ -34,15 +34,33 @@ const STALE_AFTER: TimeDelta = TimeDelta::seconds(30);
 /// A claimed repository as recovery reads it: id, holder, heartbeat, name, owner's username.
 type Claimed = (i64, Option<String>, Option<DateTime<Utc>>, String, String);
 
-/// The repository row's state once a claim ends.
+/// How a claim ends, and what the repository's row shows after it.
 #[derive(Debug, Clone)]
-pub(super) struct Release {
-    /// What it shows now, derived from its parts.
-    pub summary: Summary,
-    /// When the scheduler syncs next (`None`: not at all).
-    pub next_sync_at: Option<DateTime<Utc>>,
-    /// How the run ended, when one was recorded.
-    pub run_status: Option<RunStatus>,
+pub(super) enum Release<'a> {
+    /// The run's end was recorded: the summary derived from its parts, the next sync.
+    Recorded {
+        /// What it shows now, derived from its parts.
+        summary: Summary,
+        /// When the scheduler syncs next (`None`: not at all).
+        next_sync_at: Option<DateTime<Utc>>,
+        /// How the run ended.
+        run_status: RunStatus,
+    },
+    /// No part was tried (the claim still waited for its slot): due at `next_sync_at`.
+    Untried {
+        /// When the scheduler syncs next.
+        next_sync_at: DateTime<Utc>,
+    },
+    /// A failure that belongs to no one transfer: the pull (when `pulled`) or every enabled
+    /// push mirror failed with `message`; due again at `next_sync_at`.
+    Failed {
+        /// The pull is the part that failed (else the enabled push mirrors).
+        pulled: bool,
+        /// The sentence for the parts.
+        message: &'a str,
+        /// When the scheduler tries again.
+        next_sync_at: DateTime<Utc>,
+    },
 }
 
 /// Claims held and taken by this process (`instance_id`).
@@ -217,29 +235,58 @@ impl Claims {
             .await?)
     }
 
-    /// Ends `holder`'s claim on `repo_id` with `release`, on `conn` (the database, or the
-    /// transaction that records the run). `false` when `holder` no longer held it.
+    /// Ends `holder`'s claim on `repo_id` as `release` says, within `txn` (the transaction
+    /// that records the run, or one of its own): the one way a claim ends. `false` when
+    /// `holder` no longer held it (then nothing of it is written).
     pub(super) async fn release(
-        conn: &impl ConnectionTrait,
+        txn: &DatabaseTransaction,
         repo_id: i64,
         holder: &str,
-        release: Release,
+        release: Release<'_>,
     ) -> Result<bool> {
-        let mut update = state::shown(repository::Entity::update_many(), &release.summary)
-            .col_expr(
-                repository::Column::SyncStatus,
-                Expr::value(release.summary.status),
-            )
+        let (summary, next_sync_at, run_status) = match release {
+            Release::Recorded {
+                summary,
+                next_sync_at,
+                run_status,
+            } => (summary, next_sync_at, Some(run_status)),
+            Release::Untried { next_sync_at } => match state::current(txn, repo_id).await? {
+                Some(summary) => (summary, Some(next_sync_at), None),
+                None => return Ok(false),
+            },
+            Release::Failed {
+                pulled,
+                message,
+                next_sync_at,
+            } => {
+                if !Self::touch(txn, repo_id, holder).await? {
+                    return Ok(false);
+                }
+                let failed = Attempt::Failed(message.to_owned());
+                if pulled {
+                    state::record_pull(txn, repo_id, &failed).await?;
+                } else {
+                    for target in push_mirrors::list(txn, repo_id).await? {
+                        if target.enabled {
+                            state::record_push(txn, target.id, &failed).await?;
+                        }
+                    }
+                }
+                let Some(summary) = state::current(txn, repo_id).await? else {
+                    return Ok(false);
+                };
+                (summary, Some(next_sync_at), None)
+            }
+        };
+        let mut update = state::shown(repository::Entity::update_many(), &summary)
+            .col_expr(repository::Column::SyncStatus, Expr::value(summary.status))
             .col_expr(
                 repository::Column::SyncClaimedBy,
                 Expr::value(Option::<String>::None),
             )
             .col_expr(repository::Column::SyncCancelRequested, Expr::value(false))
-            .col_expr(
-                repository::Column::NextSyncAt,
-                Expr::value(release.next_sync_at),
-            );
-        if let Some(run_status) = release.run_status {
+            .col_expr(repository::Column::NextSyncAt, Expr::value(next_sync_at));
+        if let Some(run_status) = run_status {
             update = update.col_expr(
                 repository::Column::LastRunStatus,
                 Expr::value(Some(run_status)),
@@ -248,36 +295,9 @@ impl Claims {
         let released = update
             .filter(repository::Column::Id.eq(repo_id))
             .filter(repository::Column::SyncClaimedBy.eq(holder))
-            .exec(conn)
+            .exec(txn)
             .await?;
         Ok(released.rows_affected == 1)
-    }
-
-    /// Releases this process's claim on a sync that could not be run or recorded: the parts
-    /// it was for (the pull of a repository that pulls, else its enabled push mirrors) failed
-    /// with `message`; due again after `retry_in`.
-    pub(super) async fn release_failed(
-        &self,
-        repo_id: i64,
-        message: &str,
-        retry_in: TimeDelta,
-    ) -> Result<bool> {
-        let txn = crate::db::begin_write(&self.db).await?;
-        let pulls = repository::Entity::find_by_id(repo_id)
-            .one(&txn)
-            .await?
-            .is_some_and(|r| r.mirror_direction.pulls());
-        let released = Self::end_failed(
-            &txn,
-            repo_id,
-            &self.instance_id,
-            pulls,
-            message,
-            Utc::now() + retry_in,
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(released)
     }
 
     /// Refreshes `holder`'s heartbeat on `repo_id` within `txn`: `false` when `holder` no
@@ -290,45 +310,6 @@ impl Claims {
             .exec(txn)
             .await?;
         Ok(touched.rows_affected == 1)
-    }
-
-    /// Ends `holder`'s claim after a failure that belongs to no one transfer: the pull (when
-    /// `pulled`) or every enabled push mirror failed with `message`, the summary derived again.
-    async fn end_failed(
-        txn: &DatabaseTransaction,
-        repo_id: i64,
-        holder: &str,
-        pulled: bool,
-        message: &str,
-        next_sync_at: DateTime<Utc>,
-    ) -> Result<bool> {
-        if !Self::touch(txn, repo_id, holder).await? {
-            return Ok(false);
-        }
-        let failed = Attempt::Failed(message.to_owned());
-        if pulled {
-            state::record_pull(txn, repo_id, &failed).await?;
-        } else {
-            for target in push_mirrors::list(txn, repo_id).await? {
-                if target.enabled {
-                    state::record_push(txn, target.id, &failed).await?;
-                }
-            }
-        }
-        let Some(summary) = state::current(txn, repo_id).await? else {
-            return Ok(false);
-        };
-        Self::release(
-            txn,
-            repo_id,
-            holder,
-            Release {
-                summary,
-                next_sync_at: Some(next_sync_at),
-                run_status: None,
-            },
-        )
-        .await
     }
 
     /// Takes over claims whose process died (stale heartbeat, or a dead pid on this host):
@@ -396,22 +377,15 @@ impl Claims {
             .into_tuple()
             .one(&txn)
             .await?;
-        let released = match running {
-            Some(direction) => {
-                Self::end_failed(&txn, repo_id, holder, direction.pulls(), message, now).await?
-            }
-            None => match state::current(&txn, repo_id).await? {
-                Some(summary) => {
-                    let release = Release {
-                        summary,
-                        next_sync_at: Some(now),
-                        run_status: None,
-                    };
-                    Self::release(&txn, repo_id, holder, release).await?
-                }
-                None => false,
+        let release = match running {
+            Some(direction) => Release::Failed {
+                pulled: direction.pulls(),
+                message,
+                next_sync_at: now,
             },
+            None => Release::Untried { next_sync_at: now },
         };
+        let released = Self::release(&txn, repo_id, holder, release).await?;
         if !released {
             return Ok(false);
         }

@@ -6,9 +6,18 @@ mod announce;
 mod claims;
 mod pipeline;
 mod record;
+mod request;
+mod run_result;
+pub mod scheduler;
+pub mod slots;
 mod triggers;
 
-pub use self::{record::Change, triggers::Triggered};
+pub use self::{
+    record::Change,
+    request::{OneTimeClone, Scope, SyncRequest},
+    run_result::{RunResult, Target},
+    triggers::Triggered,
+};
 
 use std::{
     collections::HashMap,
@@ -19,125 +28,33 @@ use std::{
     time::Duration,
 };
 
-use chrono::{TimeDelta, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
+use sea_orm::{DatabaseConnection, EntityTrait};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::Instrument;
 
-use self::{claims::Claims, pipeline::Pipeline};
-use super::{
-    notify::Notifier,
-    secrets::SecretBox,
+use self::{
+    claims::Claims,
+    pipeline::Pipeline,
+    record::{Asked, Run},
     slots::{Queued, Slots},
 };
+use super::{notify::Notifier, secrets::SecretBox};
 use crate::{
     config::Config,
     entities::{
-        mirror_enums::{MirrorDirection, RunStatus, Trigger},
-        mirror_run, push_mirror, repository, user,
+        mirror_enums::{MirrorDirection, Trigger},
+        push_mirror, repository, user,
     },
     error::{Error, Result},
-    git::mirror::{Credentials, Outcome, Progress},
+    git::mirror::Progress,
     metrics::Metrics,
 };
 
 /// How long shutdown waits for running syncs.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// A one-time clone for an import without mirroring: the credentials live only in memory.
-#[derive(Debug, Clone)]
-pub struct OneTimeClone {
-    /// Where to clone from.
-    pub url: String,
-    /// Credentials for this clone only.
-    pub credentials: Credentials,
-}
-
-/// What one run does beyond its trigger's default.
-#[derive(Debug, Clone)]
-pub enum Scope {
-    /// What the repository's settings say.
-    Mirror,
-    /// An import that keeps no mirror: one clone with credentials held only in memory.
-    OneTime(OneTimeClone),
-    /// A push to this one push mirror ("Sync now" next to it).
-    PushTo(i64),
-}
-
-/// Where one transfer of a run went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    /// The pull from the upstream.
-    Upstream,
-    /// The push to the push mirror with this id.
-    PushMirror(i64),
-}
-
-/// How a finished run ended.
-#[derive(Debug)]
-pub enum RunResult {
-    /// Synced (or already up to date).
-    Done(Vec<(Target, Outcome)>),
-    /// Cancelled: the transfers that ended before the cancel are kept.
-    Cancelled(Vec<(Target, Outcome)>),
-    /// Failed with a sentence for the user.
-    Failed {
-        /// The message, free of credentials.
-        message: String,
-        /// Worth retrying sooner.
-        transient: bool,
-        /// The transfers that succeeded all the same (other push mirrors).
-        done: Vec<(Target, Outcome)>,
-        /// Each push mirror that failed, with its sentence.
-        failed_pushes: Vec<(i64, String)>,
-        /// The pull's own sentence when the pull failed.
-        pull_error: Option<String>,
-    },
-}
-
-impl RunResult {
-    /// A failure before or instead of any transfer.
-    #[must_use]
-    pub fn failed(message: String, transient: bool) -> Self {
-        Self::Failed {
-            message,
-            transient,
-            done: Vec::new(),
-            failed_pushes: Vec::new(),
-            pull_error: None,
-        }
-    }
-
-    /// The pull failed with `sentence` (and the pushes that were to follow were skipped).
-    #[must_use]
-    pub fn pull_failed(sentence: String, transient: bool, pushes_skipped: bool) -> Self {
-        let mut message = format!("upstream: {sentence}");
-        if pushes_skipped {
-            message.push_str("; the push to the downstream was skipped");
-        }
-        Self::Failed {
-            message,
-            transient,
-            done: Vec::new(),
-            failed_pushes: Vec::new(),
-            pull_error: Some(sentence),
-        }
-    }
-}
-
 /// A claimed repository as a sync reads it: the row, its owner, its push mirrors.
 type Loaded = (repository::Model, user::Model, Vec<push_mirror::Model>);
-
-/// The answer to "sync this repository now".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyncRequest {
-    /// Claimed; the sync runs in the background.
-    Started,
-    /// A sync of this repository already runs (here or in another process).
-    AlreadyRunning,
-    /// Mirroring is switched off for it.
-    Disabled,
-}
 
 /// The process-wide sync engine, shared by the API, the pages and the scheduler.
 pub struct Engine {
@@ -420,21 +337,12 @@ impl Engine {
             Err(e) => Error::from(e),
         };
         tracing::error!(error = %loaded, "could not load a claimed repository");
-        self.release_after_error(repo_id, "the sync could not start")
-            .await;
+        let holder = self.claims.instance_id();
+        record::release_after_error(&self.db, holder, repo_id, "the sync could not start").await;
         None
     }
 
-    /// Gives a claim back after an internal error, saying so in the repository's status; the
-    /// next attempt comes after the first retry delay.
-    async fn release_after_error(&self, repo_id: i64, what: &str) {
-        let message = format!("{what} because of an internal error; it will be retried");
-        let retry = TimeDelta::seconds(record::FIRST_RETRY_SECS);
-        if let Err(e) = self.claims.release_failed(repo_id, &message, retry).await {
-            tracing::error!(error = %e, repo_id, "could not release a mirror claim");
-        }
-    }
-
+    /// Runs a loaded sync: starts its record, performs its transfers, records its end.
     async fn run_loaded(
         self: Arc<Self>,
         repo: repository::Model,
@@ -444,55 +352,34 @@ impl Engine {
         scope: Scope,
         cancel: CancellationToken,
     ) -> Option<RunResult> {
-        let direction = match scope {
-            Scope::OneTime(_) => MirrorDirection::Upstream,
-            Scope::PushTo(_) => MirrorDirection::Downstream,
-            Scope::Mirror if trigger == Trigger::Push => MirrorDirection::Downstream,
-            Scope::Mirror => repo.mirror_direction,
-        };
-        // Only a run that does what the schedule does moves the next sync.
-        let whole = !matches!(scope, Scope::PushTo(_)) && trigger != Trigger::Push;
-        // A push-triggered sync goes to the targets that asked for it, a "Sync now" next to
-        // one target to that one.
-        let enabled: Vec<push_mirror::Model> = targets
-            .into_iter()
-            .filter(|t| t.enabled && (trigger != Trigger::Push || t.sync_on_push))
-            .filter(|t| match scope {
-                Scope::PushTo(id) => t.id == id,
-                _ => true,
-            })
-            .collect();
-        let target_ids: Vec<i64> = if direction.pushes() {
-            enabled.iter().map(|t| t.id).collect()
-        } else {
-            Vec::new()
-        };
-        let run = mirror_run::ActiveModel {
-            repository_id: Set(repo.id),
-            trigger: Set(trigger),
-            direction: Set(direction),
-            status: Set(RunStatus::Running),
-            started_at: Set(Utc::now()),
-            claimed_by: Set(self.claims.instance_id().to_owned()),
-            ..Default::default()
+        let holder = self.claims.instance_id();
+        let (asked, enabled) = Asked::plan(&repo, targets, trigger, &scope);
+        let run = Run::start(&self.db, holder, &repo, trigger, asked).await?;
+        let result = Arc::clone(&self)
+            .perform(&repo, &owner, enabled, run.asked.direction, scope, cancel)
+            .await;
+        if let Some(recorded) = run.finish(&self.db, holder, &repo, &result).await {
+            self.after_record(&recorded, &run, owner);
         }
-        .insert(&self.db)
-        .await;
-        let run = match run {
-            Ok(run) => run,
-            Err(e) => {
-                tracing::error!(error = %Error::from(e), "could not record a mirror run");
-                self.release_after_error(repo.id, "the sync could not start")
-                    .await;
-                return None;
-            }
-        };
+        Some(result)
+    }
+
+    /// Does the transfers of a run, its progress visible meanwhile, in its own task so even a
+    /// panic ends in a result.
+    async fn perform(
+        self: Arc<Self>,
+        repo: &repository::Model,
+        owner: &user::Model,
+        enabled: Vec<push_mirror::Model>,
+        direction: MirrorDirection,
+        scope: Scope,
+        cancel: CancellationToken,
+    ) -> RunResult {
         let progress = Arc::new(Progress::default());
         if let Ok(mut map) = self.progress.lock() {
             map.insert(repo.id, Arc::clone(&progress));
         }
         let path = crate::repos::repo_path(&self.config, &owner.username, &repo.name);
-        // Run in its own task so even a panic ends in a recorded result.
         let worker = {
             let engine = Arc::clone(&self);
             let repo = repo.clone();
@@ -522,29 +409,7 @@ impl Engine {
         if let Ok(mut map) = self.progress.lock() {
             map.remove(&repo.id);
         }
-        let asked = record::Asked {
-            direction,
-            whole,
-            targets: &target_ids,
-        };
-        let recorded = record::record(
-            &self.db,
-            self.claims.instance_id(),
-            &repo,
-            &run,
-            asked,
-            &result,
-        )
-        .await;
-        match recorded {
-            Ok(recorded) => self.after_record(&recorded, direction, &run, owner),
-            Err(e) => {
-                tracing::error!(error = %e, "could not record the end of a mirror sync");
-                self.release_after_error(repo.id, "the sync's result could not be saved")
-                    .await;
-            }
-        }
-        Some(result)
+        result
     }
 
     /// Takes over claims whose process died (stale heartbeat, or a dead pid on this host):

@@ -1,6 +1,8 @@
-//! The end of a run, written in one transaction: the run's outcome and its ref updates, each
-//! part's attempt (the pull, each push mirror), the repository's status derived again, its
-//! next sync, and the release of the claim.
+//! A run's life, from its row to the release of its claim: [`Run::start`] inserts the run,
+//! [`Run::finish`] writes its end in one transaction (the run's outcome and its ref updates,
+//! each part's attempt, the repository's status derived again, its next sync, the release of
+//! the claim), and [`release_after_error`] gives a claim back when a run could not start or
+//! be recorded. Every ending goes through `claims`' one release.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
@@ -8,15 +10,15 @@ use sea_orm::{
 };
 
 use super::{
-    RunResult, Target,
+    RunResult, Scope, Target,
     claims::{Claims, Release},
 };
 use crate::{
     entities::{
-        mirror_enums::{MirrorDirection, RefSide, RunStatus, SyncStatus},
-        mirror_ref_update, mirror_run, repository,
+        mirror_enums::{MirrorDirection, RefSide, RunStatus, SyncStatus, Trigger},
+        mirror_ref_update, mirror_run, push_mirror, repository,
     },
-    error::Result,
+    error::{Error, Result},
     mirror::{
         push_mirrors,
         runs::action_of,
@@ -26,7 +28,7 @@ use crate::{
 };
 
 /// First retry delay after a transient failure, doubling with each failure up to the interval.
-pub(super) const FIRST_RETRY_SECS: i64 = 60;
+const FIRST_RETRY_SECS: i64 = 60;
 
 /// Ref updates inserted per statement.
 const INSERT_CHUNK: usize = 200;
@@ -63,14 +65,147 @@ fn next_sync(
 }
 
 /// What a run was asked to do, as its end is recorded.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Asked<'a> {
+#[derive(Debug, Clone)]
+pub(super) struct Asked {
     /// Which way it went.
     pub direction: MirrorDirection,
     /// It did what the schedule does (not a push to some targets only): it sets the next sync.
     pub whole: bool,
     /// The push mirrors it was to push to.
-    pub targets: &'a [i64],
+    pub targets: Vec<i64>,
+}
+
+impl Asked {
+    /// What a run of `repo` by `trigger` in `scope` does, and the enabled push mirrors (of
+    /// `targets`) it goes to.
+    pub(super) fn plan(
+        repo: &repository::Model,
+        targets: Vec<push_mirror::Model>,
+        trigger: Trigger,
+        scope: &Scope,
+    ) -> (Self, Vec<push_mirror::Model>) {
+        let direction = match scope {
+            Scope::OneTime(_) => MirrorDirection::Upstream,
+            Scope::PushTo(_) => MirrorDirection::Downstream,
+            Scope::Mirror if trigger == Trigger::Push => MirrorDirection::Downstream,
+            Scope::Mirror => repo.mirror_direction,
+        };
+        // Only a run that does what the schedule does moves the next sync.
+        let whole = !matches!(scope, Scope::PushTo(_)) && trigger != Trigger::Push;
+        // A push-triggered sync goes to the targets that asked for it, a "Sync now" next to
+        // one target to that one.
+        let enabled: Vec<push_mirror::Model> = targets
+            .into_iter()
+            .filter(|t| t.enabled && (trigger != Trigger::Push || t.sync_on_push))
+            .filter(|t| match scope {
+                Scope::PushTo(id) => t.id == *id,
+                _ => true,
+            })
+            .collect();
+        let targets = if direction.pushes() {
+            enabled.iter().map(|t| t.id).collect()
+        } else {
+            Vec::new()
+        };
+        let asked = Self {
+            direction,
+            whole,
+            targets,
+        };
+        (asked, enabled)
+    }
+}
+
+/// A run of one repository, from its row (status running) to its recorded end.
+#[derive(Debug)]
+pub(super) struct Run {
+    /// Its row as inserted.
+    pub row: mirror_run::Model,
+    /// What it was asked to do.
+    pub asked: Asked,
+}
+
+impl Run {
+    /// Inserts the run of `repo` by `trigger`, held by `holder`; `None` when it could not be
+    /// (then the claim is released, the error logged).
+    pub(super) async fn start(
+        db: &DatabaseConnection,
+        holder: &str,
+        repo: &repository::Model,
+        trigger: Trigger,
+        asked: Asked,
+    ) -> Option<Self> {
+        let row = mirror_run::ActiveModel {
+            repository_id: Set(repo.id),
+            trigger: Set(trigger),
+            direction: Set(asked.direction),
+            status: Set(RunStatus::Running),
+            started_at: Set(Utc::now()),
+            claimed_by: Set(holder.to_owned()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await;
+        match row {
+            Ok(row) => Some(Self { row, asked }),
+            Err(e) => {
+                tracing::error!(error = %Error::from(e), "could not record a mirror run");
+                release_after_error(db, holder, repo.id, "the sync could not start").await;
+                None
+            }
+        }
+    }
+
+    /// Records the run's end as `result` and releases `holder`'s claim; `None` when that
+    /// failed (then the claim is released all the same, the error logged).
+    pub(super) async fn finish(
+        &self,
+        db: &DatabaseConnection,
+        holder: &str,
+        repo: &repository::Model,
+        result: &RunResult,
+    ) -> Option<Recorded> {
+        match record(db, holder, repo, self, result).await {
+            Ok(recorded) => Some(recorded),
+            Err(e) => {
+                tracing::error!(error = %e, "could not record the end of a mirror sync");
+                let what = "the sync's result could not be saved";
+                release_after_error(db, holder, repo.id, what).await;
+                None
+            }
+        }
+    }
+}
+
+/// Gives `holder`'s claim on `repo_id` back after an internal error, saying so in the
+/// repository's status (the parts it was for failed); the next attempt comes after the first
+/// retry delay.
+pub(super) async fn release_after_error(
+    db: &DatabaseConnection,
+    holder: &str,
+    repo_id: i64,
+    what: &str,
+) {
+    let message = format!("{what} because of an internal error; it will be retried");
+    let next_sync_at = Utc::now() + TimeDelta::seconds(FIRST_RETRY_SECS);
+    let released = async {
+        let txn = crate::db::begin_write(db).await?;
+        let pulled = repository::Entity::find_by_id(repo_id)
+            .one(&txn)
+            .await?
+            .is_some_and(|r| r.mirror_direction.pulls());
+        let release = Release::Failed {
+            pulled,
+            message: &message,
+            next_sync_at,
+        };
+        let released = Claims::release(&txn, repo_id, holder, release).await?;
+        txn.commit().await?;
+        Ok::<_, Error>(released)
+    };
+    if let Err(e) = released.await {
+        tracing::error!(error = %e, repo_id, "could not release a mirror claim");
+    }
 }
 
 /// Records each part's attempt in `result`: what was done succeeded, what failed failed; a
@@ -78,7 +213,7 @@ pub(super) struct Asked<'a> {
 async fn record_parts(
     txn: &DatabaseTransaction,
     repo_id: i64,
-    asked: Asked<'_>,
+    asked: &Asked,
     result: &RunResult,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -112,7 +247,7 @@ async fn record_parts(
         if asked.direction.pulls() && !pulled {
             state::record_pull(txn, repo_id, &failed).await?;
         } else {
-            for id in asked.targets {
+            for id in &asked.targets {
                 if !done.iter().any(|(t, _)| *t == Target::PushMirror(*id)) {
                     state::record_push(txn, *id, &failed).await?;
                 }
@@ -175,14 +310,14 @@ fn change_of(before: SyncStatus, after: SyncStatus) -> Option<Change> {
 /// Records `run`'s end and releases `holder`'s claim on the repository, all or nothing: the
 /// run and its ref updates, each part's attempt, the repository's summary derived again and,
 /// for a whole run, its next sync.
-pub(super) async fn record(
+async fn record(
     db: &DatabaseConnection,
     holder: &str,
     repo: &repository::Model,
-    run: &mirror_run::Model,
-    asked: Asked<'_>,
+    run: &Run,
     result: &RunResult,
 ) -> Result<Recorded> {
+    let (asked, run) = (&run.asked, &run.row);
     let now = Utc::now();
     // Writes wait for each other: on SQLite the transaction takes the write lock up front.
     let txn = crate::db::begin_write(db).await?;
@@ -269,10 +404,10 @@ pub(super) async fn record(
         &txn,
         repo.id,
         holder,
-        Release {
+        Release::Recorded {
             summary,
             next_sync_at,
-            run_status: Some(run_status),
+            run_status,
         },
     )
     .await?;

@@ -25,7 +25,7 @@ struct State {
     /// Owners with a sync waiting, in the order they are served next.
     turns: VecDeque<i64>,
     /// Each waiting owner's syncs, first come first served.
-    waiting: HashMap<i64, VecDeque<oneshot::Sender<Slot>>>,
+    waiting: HashMap<i64, VecDeque<oneshot::Sender<SyncSlot>>>,
 }
 
 /// A place in the line for a slot.
@@ -33,12 +33,12 @@ struct State {
 pub struct Queued {
     slots: Arc<Slots>,
     owner: i64,
-    receiver: oneshot::Receiver<Slot>,
+    receiver: oneshot::Receiver<SyncSlot>,
 }
 
 impl Queued {
     /// Waits for the slot.
-    pub async fn wait(self) -> Slot {
+    pub async fn wait(self) -> SyncSlot {
         match self.receiver.await {
             Ok(slot) => slot,
             // Never: a sender is only dropped after sending, and `slots` keeps the state alive.
@@ -49,7 +49,7 @@ impl Queued {
 
 /// One sync's place; given back when dropped.
 #[derive(Debug)]
-pub struct Slot {
+pub struct SyncSlot {
     slots: Arc<Slots>,
     owner: i64,
     /// False for a slot that never reached its waiter (the waiter gave up).
@@ -75,7 +75,7 @@ impl Slots {
     }
 
     /// Waits for a slot for a sync of `owner`'s repository.
-    pub async fn acquire(self: &Arc<Self>, owner: i64) -> Slot {
+    pub async fn acquire(self: &Arc<Self>, owner: i64) -> SyncSlot {
         self.queue(owner).wait().await
     }
 
@@ -146,7 +146,7 @@ impl Slots {
             }
             state.running += 1;
             *state.per_owner.entry(owner).or_default() += 1;
-            let slot = Slot {
+            let slot = SyncSlot {
                 slots: Arc::clone(self),
                 owner,
                 held: true,
@@ -180,7 +180,7 @@ fn release(state: &mut State, owner: i64) {
     }
 }
 
-impl Drop for Slot {
+impl Drop for SyncSlot {
     fn drop(&mut self) {
         if !self.held {
             return;

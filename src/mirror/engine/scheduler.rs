@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use super::engine::{Engine, RunResult};
+use super::{Engine, RunResult};
 use crate::entities::mirror_enums::Trigger;
 
 /// Syncs claimed beyond the free slots, so one is ready the moment a slot frees.
@@ -82,7 +82,7 @@ pub async fn fill(engine: &Arc<Engine>) -> Filled {
                 filled.runs.push(engine.spawn_claimed(
                     &repo,
                     Trigger::Scheduled,
-                    super::engine::Scope::Mirror,
+                    super::Scope::Mirror,
                 ));
             }
             Ok(false) => filled.report.skipped += 1,

@@ -1,0 +1,35 @@
+//! What a sync is asked to do ([`Scope`], with a [`OneTimeClone`] for an import that keeps no
+//! mirror) and the answer to "sync now" ([`SyncRequest`]).
+
+use crate::git::mirror::Credentials;
+
+/// A one-time clone for an import without mirroring: the credentials live only in memory.
+#[derive(Debug, Clone)]
+pub struct OneTimeClone {
+    /// Where to clone from.
+    pub url: String,
+    /// Credentials for this clone only.
+    pub credentials: Credentials,
+}
+
+/// What one run does beyond its trigger's default.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// What the repository's settings say.
+    Mirror,
+    /// An import that keeps no mirror: one clone with credentials held only in memory.
+    OneTime(OneTimeClone),
+    /// A push to this one push mirror ("Sync now" next to it).
+    PushTo(i64),
+}
+
+/// The answer to "sync this repository now".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncRequest {
+    /// Claimed; the sync runs in the background.
+    Started,
+    /// A sync of this repository already runs (here or in another process).
+    AlreadyRunning,
+    /// Mirroring is switched off for it.
+    Disabled,
+}
