@@ -8,15 +8,18 @@ use super::{
     Engine,
     record::{Recorded, Run},
 };
-use crate::{
-    entities::{repository, user},
-    mirror::notify::Notice,
-};
+use crate::{entities::repository, mirror::notify::Notice};
 
 impl Engine {
     /// Counts the run ended as `recorded`, and announces a change of outcome without waiting.
-    pub(super) fn after_record(&self, recorded: &Recorded, run: &Run, owner: user::Model) {
-        let (direction, run) = (run.asked.direction, &run.row);
+    pub(super) fn after_record(&self, recorded: &Recorded, run: Run) {
+        let Run {
+            row: run,
+            asked,
+            owner,
+            ..
+        } = run;
+        let direction = asked.direction;
         let took = (Utc::now() - run.started_at).to_std().unwrap_or_default();
         self.metrics.sync_ended(
             direction.as_str(),

@@ -34,33 +34,15 @@ const STALE_AFTER: TimeDelta = TimeDelta::seconds(30);
 /// A claimed repository as recovery reads it: id, holder, heartbeat, name, owner's username.
 type Claimed = (i64, Option<String>, Option<DateTime<Utc>>, String, String);
 
-/// How a claim ends, and what the repository's row shows after it.
+/// The repository row's state once a claim ends.
 #[derive(Debug, Clone)]
-pub(super) enum Release<'a> {
-    /// The run's end was recorded: the summary derived from its parts, the next sync.
-    Recorded {
-        /// What it shows now, derived from its parts.
-        summary: Summary,
-        /// When the scheduler syncs next (`None`: not at all).
-        next_sync_at: Option<DateTime<Utc>>,
-        /// How the run ended.
-        run_status: RunStatus,
-    },
-    /// No part was tried (the claim still waited for its slot): due at `next_sync_at`.
-    Untried {
-        /// When the scheduler syncs next.
-        next_sync_at: DateTime<Utc>,
-    },
-    /// A failure that belongs to no one transfer: the pull (when `pulled`) or every enabled
-    /// push mirror failed with `message`; due again at `next_sync_at`.
-    Failed {
-        /// The pull is the part that failed (else the enabled push mirrors).
-        pulled: bool,
-        /// The sentence for the parts.
-        message: &'a str,
-        /// When the scheduler tries again.
-        next_sync_at: DateTime<Utc>,
-    },
+pub(super) struct Release {
+    /// What it shows now, derived from its parts.
+    pub summary: Summary,
+    /// When the scheduler syncs next (`None`: not at all).
+    pub next_sync_at: Option<DateTime<Utc>>,
+    /// How the run ended, when one was recorded.
+    pub run_status: Option<RunStatus>,
 }
 
 /// Claims held and taken by this process (`instance_id`).
@@ -235,58 +217,30 @@ impl Claims {
             .await?)
     }
 
-    /// Ends `holder`'s claim on `repo_id` as `release` says, within `txn` (the transaction
-    /// that records the run, or one of its own): the one way a claim ends. `false` when
-    /// `holder` no longer held it (then nothing of it is written).
+    /// Ends `holder`'s claim on `repo_id` with `release`, within `txn` (the transaction that
+    /// records the run, or one of its own): the one UPDATE that ends a claim. `false` when
+    /// `holder` no longer held it.
     pub(super) async fn release(
         txn: &DatabaseTransaction,
         repo_id: i64,
         holder: &str,
-        release: Release<'_>,
+        release: Release,
     ) -> Result<bool> {
-        let (summary, next_sync_at, run_status) = match release {
-            Release::Recorded {
-                summary,
-                next_sync_at,
-                run_status,
-            } => (summary, next_sync_at, Some(run_status)),
-            Release::Untried { next_sync_at } => match state::current(txn, repo_id).await? {
-                Some(summary) => (summary, Some(next_sync_at), None),
-                None => return Ok(false),
-            },
-            Release::Failed {
-                pulled,
-                message,
-                next_sync_at,
-            } => {
-                if !Self::touch(txn, repo_id, holder).await? {
-                    return Ok(false);
-                }
-                let failed = Attempt::Failed(message.to_owned());
-                if pulled {
-                    state::record_pull(txn, repo_id, &failed).await?;
-                } else {
-                    for target in push_mirrors::list(txn, repo_id).await? {
-                        if target.enabled {
-                            state::record_push(txn, target.id, &failed).await?;
-                        }
-                    }
-                }
-                let Some(summary) = state::current(txn, repo_id).await? else {
-                    return Ok(false);
-                };
-                (summary, Some(next_sync_at), None)
-            }
-        };
-        let mut update = state::shown(repository::Entity::update_many(), &summary)
-            .col_expr(repository::Column::SyncStatus, Expr::value(summary.status))
+        let mut update = state::shown(repository::Entity::update_many(), &release.summary)
+            .col_expr(
+                repository::Column::SyncStatus,
+                Expr::value(release.summary.status),
+            )
             .col_expr(
                 repository::Column::SyncClaimedBy,
                 Expr::value(Option::<String>::None),
             )
             .col_expr(repository::Column::SyncCancelRequested, Expr::value(false))
-            .col_expr(repository::Column::NextSyncAt, Expr::value(next_sync_at));
-        if let Some(run_status) = run_status {
+            .col_expr(
+                repository::Column::NextSyncAt,
+                Expr::value(release.next_sync_at),
+            );
+        if let Some(run_status) = release.run_status {
             update = update.col_expr(
                 repository::Column::LastRunStatus,
                 Expr::value(Some(run_status)),
@@ -298,6 +252,42 @@ impl Claims {
             .exec(txn)
             .await?;
         Ok(released.rows_affected == 1)
+    }
+
+    /// Ends `holder`'s claim after a failure that belongs to no one transfer, within `txn`:
+    /// the pull (when `pulled`) or every enabled push mirror failed with `message`, the
+    /// summary derived again, due at `next_sync_at`. `false` when `holder` no longer held it
+    /// (then nothing of it is written).
+    pub(super) async fn release_failed(
+        txn: &DatabaseTransaction,
+        repo_id: i64,
+        holder: &str,
+        pulled: bool,
+        message: &str,
+        next_sync_at: DateTime<Utc>,
+    ) -> Result<bool> {
+        if !Self::touch(txn, repo_id, holder).await? {
+            return Ok(false);
+        }
+        let failed = Attempt::Failed(message.to_owned());
+        if pulled {
+            state::record_pull(txn, repo_id, &failed).await?;
+        } else {
+            for target in push_mirrors::list(txn, repo_id).await? {
+                if target.enabled {
+                    state::record_push(txn, target.id, &failed).await?;
+                }
+            }
+        }
+        let Some(summary) = state::current(txn, repo_id).await? else {
+            return Ok(false);
+        };
+        let release = Release {
+            summary,
+            next_sync_at: Some(next_sync_at),
+            run_status: None,
+        };
+        Self::release(txn, repo_id, holder, release).await
     }
 
     /// Refreshes `holder`'s heartbeat on `repo_id` within `txn`: `false` when `holder` no
@@ -377,15 +367,22 @@ impl Claims {
             .into_tuple()
             .one(&txn)
             .await?;
-        let release = match running {
-            Some(direction) => Release::Failed {
-                pulled: direction.pulls(),
-                message,
-                next_sync_at: now,
+        let released = match running {
+            Some(direction) => {
+                Self::release_failed(&txn, repo_id, holder, direction.pulls(), message, now).await?
+            }
+            None => match state::current(&txn, repo_id).await? {
+                Some(summary) => {
+                    let release = Release {
+                        summary,
+                        next_sync_at: Some(now),
+                        run_status: None,
+                    };
+                    Self::release(&txn, repo_id, holder, release).await?
+                }
+                None => false,
             },
-            None => Release::Untried { next_sync_at: now },
         };
-        let released = Self::release(&txn, repo_id, holder, release).await?;
         if !released {
             return Ok(false);
         }

@@ -1,6 +1,10 @@
 //! The sync engine: every run — "Sync now", scheduled, import — is claimed (`claims`), waits
-//! for a slot shared fairly between owners, does its transfers (`pipeline`), is recorded
-//! in one transaction (`record`) and is tracked, so shutdown waits for all of them.
+//! for a slot shared fairly between owners (`slots`), has its life recorded (`record`: the
+//! run started, its end written in one transaction, the claim released), does its transfers
+//! (`pipeline`) and is tracked, so shutdown waits for all of them. `announce` counts and
+//! notifies after a run, `triggers` starts or queues webhook and push triggers, `scheduler`
+//! starts the due mirrors; `request` and `run_result` hold what a run is asked and how it
+//! ended.
 
 mod announce;
 mod claims;
@@ -28,23 +32,20 @@ use std::{
     time::Duration,
 };
 
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tracing::Instrument;
 
 use self::{
     claims::Claims,
     pipeline::Pipeline,
-    record::{Asked, Run},
+    record::Run,
     slots::{Queued, Slots},
 };
 use super::{notify::Notifier, secrets::SecretBox};
 use crate::{
     config::Config,
-    entities::{
-        mirror_enums::{MirrorDirection, Trigger},
-        push_mirror, repository, user,
-    },
+    entities::{mirror_enums::Trigger, push_mirror, repository},
     error::{Error, Result},
     git::mirror::Progress,
     metrics::Metrics,
@@ -52,9 +53,6 @@ use crate::{
 
 /// How long shutdown waits for running syncs.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-
-/// A claimed repository as a sync reads it: the row, its owner, its push mirrors.
-type Loaded = (repository::Model, user::Model, Vec<push_mirror::Model>);
 
 /// The process-wide sync engine, shared by the API, the pages and the scheduler.
 pub struct Engine {
@@ -288,7 +286,8 @@ impl Engine {
         self.ended.notified().await;
     }
 
-    /// Runs a claimed sync to the end, whatever happens, and releases the claim.
+    /// Runs a claimed sync to the end, whatever happens, and releases the claim: the run's
+    /// record starts, the transfers are performed, the record finishes.
     async fn run_claimed(
         self: Arc<Self>,
         repo_id: i64,
@@ -309,57 +308,13 @@ impl Engine {
             slot = queued.wait() => Some(slot),
             () = cancel.cancelled() => None,
         };
-        // Read now: the settings may have changed while the sync waited for its slot.
-        let (repo, owner, targets) = self.load(repo_id).await?;
-        tracing::Span::current().record(
-            "repo",
-            tracing::field::display(format!("{}/{}", owner.username, repo.name)),
-        );
-        self.run_loaded(repo, owner, targets, trigger, scope, cancel)
-            .await
-    }
-
-    /// The repository and its owner; `None` when either is gone (the claim went with the
-    /// row) or the database failed (then the claim is released, the error logged).
-    async fn load(&self, repo_id: i64) -> Option<Loaded> {
-        let loaded = match repository::Entity::find_by_id(repo_id)
-            .find_also_related(user::Entity)
-            .one(&self.db)
-            .await
-        {
-            Ok(Some((repo, Some(owner)))) => {
-                match super::push_mirrors::list(&self.db, repo_id).await {
-                    Ok(targets) => return Some((repo, owner, targets)),
-                    Err(e) => e,
-                }
-            }
-            Ok(_) => return None,
-            Err(e) => Error::from(e),
-        };
-        tracing::error!(error = %loaded, "could not load a claimed repository");
         let holder = self.claims.instance_id();
-        record::release_after_error(&self.db, holder, repo_id, "the sync could not start").await;
-        None
-    }
-
-    /// Runs a loaded sync: starts its record, performs its transfers, records its end.
-    async fn run_loaded(
-        self: Arc<Self>,
-        repo: repository::Model,
-        owner: user::Model,
-        targets: Vec<push_mirror::Model>,
-        trigger: Trigger,
-        scope: Scope,
-        cancel: CancellationToken,
-    ) -> Option<RunResult> {
-        let holder = self.claims.instance_id();
-        let (asked, enabled) = Asked::plan(&repo, targets, trigger, &scope);
-        let run = Run::start(&self.db, holder, &repo, trigger, asked).await?;
+        let (run, enabled) = Run::start(&self.db, holder, repo_id, trigger, &scope).await?;
         let result = Arc::clone(&self)
-            .perform(&repo, &owner, enabled, run.asked.direction, scope, cancel)
+            .perform(&run, enabled, scope, cancel)
             .await;
-        if let Some(recorded) = run.finish(&self.db, holder, &repo, &result).await {
-            self.after_record(&recorded, &run, owner);
+        if let Some(recorded) = run.finish(&self.db, holder, &result).await {
+            self.after_record(&recorded, run);
         }
         Some(result)
     }
@@ -368,13 +323,12 @@ impl Engine {
     /// panic ends in a result.
     async fn perform(
         self: Arc<Self>,
-        repo: &repository::Model,
-        owner: &user::Model,
+        run: &Run,
         enabled: Vec<push_mirror::Model>,
-        direction: MirrorDirection,
         scope: Scope,
         cancel: CancellationToken,
     ) -> RunResult {
+        let (repo, owner, direction) = (&run.repo, &run.owner, run.asked.direction);
         let progress = Arc::new(Progress::default());
         if let Ok(mut map) = self.progress.lock() {
             map.insert(repo.id, Arc::clone(&progress));

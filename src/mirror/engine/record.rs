@@ -16,7 +16,7 @@ use super::{
 use crate::{
     entities::{
         mirror_enums::{MirrorDirection, RefSide, RunStatus, SyncStatus, Trigger},
-        mirror_ref_update, mirror_run, push_mirror, repository,
+        mirror_ref_update, mirror_run, push_mirror, repository, user,
     },
     error::{Error, Result},
     mirror::{
@@ -123,18 +123,32 @@ pub(super) struct Run {
     pub row: mirror_run::Model,
     /// What it was asked to do.
     pub asked: Asked,
+    /// The repository as the run read it when it started.
+    pub repo: repository::Model,
+    /// The repository's owner.
+    pub owner: user::Model,
 }
 
 impl Run {
-    /// Inserts the run of `repo` by `trigger`, held by `holder`; `None` when it could not be
-    /// (then the claim is released, the error logged).
+    /// Reads the claimed repository `repo_id` (its settings may have changed while the sync
+    /// waited for its slot), plans the run by `trigger` in `scope` and inserts it, held by
+    /// `holder`; with the enabled push mirrors it goes to. `None` when the repository or its
+    /// owner is gone (the claim went with the row) or the database failed (then the claim is
+    /// released, the error logged).
     pub(super) async fn start(
         db: &DatabaseConnection,
         holder: &str,
-        repo: &repository::Model,
+        repo_id: i64,
         trigger: Trigger,
-        asked: Asked,
-    ) -> Option<Self> {
+        scope: &Scope,
+    ) -> Option<(Self, Vec<push_mirror::Model>)> {
+        let (repo, owner, targets) = load(db, holder, repo_id).await?;
+        // Every line the sync logs from here on names the repository.
+        tracing::Span::current().record(
+            "repo",
+            tracing::field::display(format!("{}/{}", owner.username, repo.name)),
+        );
+        let (asked, enabled) = Asked::plan(&repo, targets, trigger, scope);
         let row = mirror_run::ActiveModel {
             repository_id: Set(repo.id),
             trigger: Set(trigger),
@@ -147,7 +161,15 @@ impl Run {
         .insert(db)
         .await;
         match row {
-            Ok(row) => Some(Self { row, asked }),
+            Ok(row) => {
+                let run = Self {
+                    row,
+                    asked,
+                    repo,
+                    owner,
+                };
+                Some((run, enabled))
+            }
             Err(e) => {
                 tracing::error!(error = %Error::from(e), "could not record a mirror run");
                 release_after_error(db, holder, repo.id, "the sync could not start").await;
@@ -162,19 +184,42 @@ impl Run {
         &self,
         db: &DatabaseConnection,
         holder: &str,
-        repo: &repository::Model,
         result: &RunResult,
     ) -> Option<Recorded> {
-        match record(db, holder, repo, self, result).await {
+        match record(db, holder, self, result).await {
             Ok(recorded) => Some(recorded),
             Err(e) => {
                 tracing::error!(error = %e, "could not record the end of a mirror sync");
                 let what = "the sync's result could not be saved";
-                release_after_error(db, holder, repo.id, what).await;
+                release_after_error(db, holder, self.repo.id, what).await;
                 None
             }
         }
     }
+}
+
+/// The repository, its owner and its push mirrors; `None` when the repository or its owner
+/// is gone or the database failed (then the claim is released, the error logged).
+async fn load(
+    db: &DatabaseConnection,
+    holder: &str,
+    repo_id: i64,
+) -> Option<(repository::Model, user::Model, Vec<push_mirror::Model>)> {
+    let loaded = match repository::Entity::find_by_id(repo_id)
+        .find_also_related(user::Entity)
+        .one(db)
+        .await
+    {
+        Ok(Some((repo, Some(owner)))) => match push_mirrors::list(db, repo_id).await {
+            Ok(targets) => return Some((repo, owner, targets)),
+            Err(e) => e,
+        },
+        Ok(_) => return None,
+        Err(e) => Error::from(e),
+    };
+    tracing::error!(error = %loaded, "could not load a claimed repository");
+    release_after_error(db, holder, repo_id, "the sync could not start").await;
+    None
 }
 
 /// Gives `holder`'s claim on `repo_id` back after an internal error, saying so in the
@@ -194,12 +239,8 @@ pub(super) async fn release_after_error(
             .one(&txn)
             .await?
             .is_some_and(|r| r.mirror_direction.pulls());
-        let release = Release::Failed {
-            pulled,
-            message: &message,
-            next_sync_at,
-        };
-        let released = Claims::release(&txn, repo_id, holder, release).await?;
+        let released =
+            Claims::release_failed(&txn, repo_id, holder, pulled, &message, next_sync_at).await?;
         txn.commit().await?;
         Ok::<_, Error>(released)
     };
@@ -210,13 +251,15 @@ pub(super) async fn release_after_error(
 
 /// Records each part's attempt in `result`: what was done succeeded, what failed failed; a
 /// failure of the whole run goes to the parts it was for (the pull, else its targets).
+/// Returns the repository's summary as it stood before (`None` when it is gone).
 async fn record_parts(
     txn: &DatabaseTransaction,
     repo_id: i64,
     asked: &Asked,
     result: &RunResult,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<Option<Summary>> {
+    let before = state::current(txn, repo_id).await?;
     let done = match result {
         RunResult::Done(done) | RunResult::Cancelled(done) | RunResult::Failed { done, .. } => done,
     };
@@ -234,7 +277,7 @@ async fn record_parts(
         ..
     } = result
     else {
-        return Ok(());
+        return Ok(before);
     };
     for (id, sentence) in failed_pushes {
         state::record_push(txn, *id, &Attempt::Failed(sentence.clone())).await?;
@@ -254,7 +297,7 @@ async fn record_parts(
             }
         }
     }
-    Ok(())
+    Ok(before)
 }
 
 /// The failures in a row that shorten the wait for the next whole run: the pull's for a
@@ -313,15 +356,13 @@ fn change_of(before: SyncStatus, after: SyncStatus) -> Option<Change> {
 async fn record(
     db: &DatabaseConnection,
     holder: &str,
-    repo: &repository::Model,
     run: &Run,
     result: &RunResult,
 ) -> Result<Recorded> {
-    let (asked, run) = (&run.asked, &run.row);
+    let (asked, repo, run) = (&run.asked, &run.repo, &run.row);
     let now = Utc::now();
     // Writes wait for each other: on SQLite the transaction takes the write lock up front.
     let txn = crate::db::begin_write(db).await?;
-    let before = state::current(&txn, repo.id).await?;
     let mut run_row: mirror_run::ActiveModel = run.clone().into();
     run_row.finished_at = Set(Some(now));
     let cancelled = matches!(result, RunResult::Cancelled(_));
@@ -377,7 +418,7 @@ async fn record(
             .await?;
     }
     run_row.update(&txn).await?;
-    record_parts(&txn, repo.id, asked, result, now).await?;
+    let before = record_parts(&txn, repo.id, asked, result, now).await?;
 
     // Read the settings again: they may have changed while the sync ran.
     let bytes: u64 = transferred.iter().map(|(_, o)| o.bytes).sum();
@@ -404,10 +445,10 @@ async fn record(
         &txn,
         repo.id,
         holder,
-        Release::Recorded {
+        Release {
             summary,
             next_sync_at,
-            run_status,
+            run_status: Some(run_status),
         },
     )
     .await?;
