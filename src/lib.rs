@@ -4,8 +4,8 @@
 //! - [`cli`] parses the command line; [`server`] builds the [`state`] and serves HTTP;
 //! - [`web`] holds the routes (JSON API, HTML pages, git smart HTTP) and the extractors that
 //!   say who calls and which repository they may use;
-//! - [`mirror`] is mirroring: settings, credentials at rest, import, the sync engine and the
-//!   scheduler; [`repos`] and [`accounts`] are the other services;
+//! - [`mirror`] is mirroring: settings, credentials at rest, import, schedules, the sync engine
+//!   with its scheduler; [`repos`] and [`accounts`] are the other services;
 //! - [`auth`] hashes passwords and tokens, keeps sessions and CSRF tokens, throttles guessing;
 //! - [`lfs`] is Git LFS: the objects on disk, the batch API both ways;
 //! - [`git`] does all git I/O (serving, browsing, storage, libgit2 fetch and push); [`net`] is

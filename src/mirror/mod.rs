@@ -1,6 +1,10 @@
-//! Mirroring, the heart of mirrorforge: settings and their one write path, credentials at
-//! rest, import, the run history, the sync engine with its fair slots, and the scheduler. The
-//! transfers themselves are `git::mirror`'s, the way out to remotes is `net`'s.
+//! Mirroring, the heart of mirrorforge: settings and their one write path (`settings`,
+//! `push_mirrors`), credentials at rest (`secrets`, `repo_secret`, `ssh_key`, `host_keys`),
+//! import, the run history (`runs`), each repository's derived state (`state`), schedules
+//! (`schedule`: cron, gaps, words), the mirrors overview and its bulk actions (`overview`),
+//! webhooks and notifications, a remote's `preview`, the gauges (`stats`), and the sync `engine` (claims, fair slots, the scheduler, a
+//! run's record). The transfers themselves are `git::mirror`'s, the way out to remotes is
+//! `net`'s.
 
 pub mod connect;
 pub mod engine;

@@ -431,11 +431,12 @@ async fn sigterm_lets_a_running_scheduled_sync_finish(db: Db) {
     again.terminate().await;
 }
 
-/// An https remote, as GitHub is: the transfer's egress speaks TLS to it and checks the
-/// certificate (trusted here through `SSL_CERT_FILE`, so the server runs as its own process); pulled, then pushed on to a second https remote. A certificate nobody trusts
-/// fails the sync. SQLite only: this is about the transport.
+/// An https remote, as GitHub is: the transfer speaks TLS to it and checks the certificate
+/// (trusted here through `SSL_CERT_FILE`, so the server runs as its own process); pulled,
+/// then pushed on to a second https remote. A certificate nobody trusts fails the sync.
+/// SQLite only: this is about the transport.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn https_remotes_go_through_the_egress_tunnel_with_the_certificate_checked() {
+async fn https_remotes_are_pulled_and_pushed_with_the_certificate_checked() {
     crate::support::db::with_sqlite(|db| async move {
         let (home, token) = Home::with_owner(&db, "Tls-Test-Pw-1").await;
         let backend = GitBackend::with_auth("bob", "Tls-Remote-Pw-2").await;
