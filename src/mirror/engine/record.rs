@@ -225,20 +225,15 @@ async fn load(
 /// Gives `holder`'s claim on `repo_id` back after an internal error, saying so in the
 /// repository's status (the parts it was for failed); the next attempt comes after the first
 /// retry delay.
-pub(super) async fn release_after_error(
-    db: &DatabaseConnection,
-    holder: &str,
-    repo_id: i64,
-    what: &str,
-) {
+async fn release_after_error(db: &DatabaseConnection, holder: &str, repo_id: i64, what: &str) {
     let message = format!("{what} because of an internal error; it will be retried");
-    let next_sync_at = Utc::now() + TimeDelta::seconds(FIRST_RETRY_SECS);
     let released = async {
         let txn = crate::db::begin_write(db).await?;
         let pulled = repository::Entity::find_by_id(repo_id)
             .one(&txn)
             .await?
             .is_some_and(|r| r.mirror_direction.pulls());
+        let next_sync_at = Utc::now() + TimeDelta::seconds(FIRST_RETRY_SECS);
         let released =
             Claims::release_failed(&txn, repo_id, holder, pulled, &message, next_sync_at).await?;
         txn.commit().await?;
