@@ -2,11 +2,9 @@
 //! rest, import, the run history, the sync engine with its fair slots, and the scheduler. The
 //! transfers themselves are `git::mirror`'s, the way out to remotes is `net`'s.
 
-pub mod connect;
 pub mod engine;
 pub mod host_keys;
 pub mod import;
-pub mod lfs;
 pub mod notify;
 pub mod overview;
 pub mod preview;

@@ -3,6 +3,7 @@
 //! transfer, to checked addresses only ([`remote_http`]), and the SSH host keys a repository
 //! pins ([`ssh_host_key`]).
 
+pub mod error;
 pub mod git_remote;
 pub mod remote_http;
 pub mod remote_ssh;

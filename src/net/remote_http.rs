@@ -50,7 +50,7 @@ const USER_AGENT: &str = "git/2.0 (mirrorforge)";
 
 /// Why no answer came back from the remote.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub enum ConnectRefusal {
     /// The host resolved to an address the URL policy forbids.
     Blocked(String),
     /// The host did not resolve, no address of it accepted a connection, or the connection
@@ -125,7 +125,7 @@ pub struct RemoteHttp {
     /// `Basic …`, sent with every request when credentials are set.
     authorization: Option<HeaderValue>,
     connection: tokio::sync::Mutex<Option<SendRequest<RequestBody>>>,
-    refusal: Mutex<Option<Refusal>>,
+    refusal: Mutex<Option<ConnectRefusal>>,
     requests: AtomicUsize,
 }
 
@@ -152,9 +152,9 @@ impl RemoteHttp {
         allow_local: bool,
         timeout: Duration,
         credentials: Option<(&str, &str)>,
-    ) -> Result<Self, Refusal> {
+    ) -> Result<Self, ConnectRefusal> {
         let origin = Origin::of(remote.url())
-            .ok_or_else(|| Refusal::Unreachable("the URL has no host".to_owned()))?;
+            .ok_or_else(|| ConnectRefusal::Unreachable("the URL has no host".to_owned()))?;
         let authorization = credentials.and_then(|(user, password)| {
             let encoded =
                 base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
@@ -197,7 +197,7 @@ impl RemoteHttp {
 
     /// The first refusal of this transfer, if any.
     #[must_use]
-    pub fn refusal(&self) -> Option<Refusal> {
+    pub fn refusal(&self) -> Option<ConnectRefusal> {
         self.refusal.lock().ok().and_then(|r| r.clone())
     }
 
@@ -208,7 +208,7 @@ impl RemoteHttp {
     }
 
     /// Keeps the first refusal, and hands it back.
-    fn refuse(&self, refusal: Refusal) -> Refusal {
+    fn refuse(&self, refusal: ConnectRefusal) -> ConnectRefusal {
         if let Ok(mut kept) = self.refusal.lock() {
             kept.get_or_insert_with(|| refusal.clone());
         }
@@ -234,7 +234,7 @@ impl RemoteHttp {
     /// (its body streams). A 3xx answer is refused: nothing of it is returned.
     ///
     /// # Errors
-    /// A [`Refusal`]: the address policy, the network, TLS, a redirect or the time limit.
+    /// A [`ConnectRefusal`]: the address policy, the network, TLS, a redirect or the time limit.
     pub async fn send(
         &self,
         method: Method,
@@ -242,7 +242,7 @@ impl RemoteHttp {
         query: Option<&str>,
         content_type: Option<&str>,
         body: RequestBody,
-    ) -> Result<Response<Incoming>, Refusal> {
+    ) -> Result<Response<Incoming>, ConnectRefusal> {
         let mut request = Request::builder()
             .method(method)
             .uri(self.target(service_path, query))
@@ -269,12 +269,12 @@ impl RemoteHttp {
     /// `headers` added, under the same rules as every transfer: checked address, no redirect.
     ///
     /// # Errors
-    /// A [`Refusal`]: the address policy, the network, TLS, a redirect or the time limit.
+    /// A [`ConnectRefusal`]: the address policy, the network, TLS, a redirect or the time limit.
     pub async fn post_to_url(
         &self,
         headers: hyper::HeaderMap,
         body: RequestBody,
-    ) -> Result<Response<Incoming>, Refusal> {
+    ) -> Result<Response<Incoming>, ConnectRefusal> {
         // Path and query exactly as in the URL.
         let target = &self.remote[url::Position::BeforePath..url::Position::AfterQuery];
         let mut request = Request::builder()
@@ -294,7 +294,7 @@ impl RemoteHttp {
     /// `with_credentials` and `headers` hold no `Authorization` of their own.
     ///
     /// # Errors
-    /// A [`Refusal`]: another origin, the address policy, the network, TLS, a redirect or the
+    /// A [`ConnectRefusal`]: another origin, the address policy, the network, TLS, a redirect or the
     /// time limit.
     pub async fn send_to(
         &self,
@@ -303,12 +303,12 @@ impl RemoteHttp {
         headers: hyper::HeaderMap,
         with_credentials: bool,
         body: RequestBody,
-    ) -> Result<Response<Incoming>, Refusal> {
+    ) -> Result<Response<Incoming>, ConnectRefusal> {
         let same = Origin::of(target).is_some_and(|o| {
             o.tls == self.origin.tls && o.host == self.origin.host && o.port == self.origin.port
         });
         if !same {
-            return Err(Refusal::Unreachable(format!(
+            return Err(ConnectRefusal::Unreachable(format!(
                 "{} is not on {}",
                 url_policy::redact(target.as_str()),
                 self.origin.authority
@@ -350,10 +350,10 @@ impl RemoteHttp {
         request: hyper::http::request::Builder,
         body: RequestBody,
         answer_within: Duration,
-    ) -> Result<Response<Incoming>, Refusal> {
+    ) -> Result<Response<Incoming>, ConnectRefusal> {
         let request = request
             .body(body)
-            .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
+            .map_err(|e| self.refuse(ConnectRefusal::Unreachable(e.to_string())))?;
         let mut connection = self.connection.lock().await;
         // The kept-alive connection, if it is still good; else a new one.
         let reusable = match connection.as_mut() {
@@ -370,17 +370,17 @@ impl RemoteHttp {
             sender
                 .ready()
                 .await
-                .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
+                .map_err(|e| self.refuse(ConnectRefusal::Unreachable(e.to_string())))?;
             *connection = Some(sender);
         }
         let Some(sender) = connection.as_mut() else {
-            return Err(self.refuse(Refusal::Unreachable("no connection".to_owned())));
+            return Err(self.refuse(ConnectRefusal::Unreachable("no connection".to_owned())));
         };
         self.requests.fetch_add(1, Ordering::Relaxed);
         let response = tokio::time::timeout(answer_within, sender.send_request(request))
             .await
             .map_err(|_| self.refuse(self.no_answer(answer_within)))?
-            .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
+            .map_err(|e| self.refuse(ConnectRefusal::Unreachable(e.to_string())))?;
         if response.status().is_redirection() {
             *connection = None;
             let target = response
@@ -393,29 +393,29 @@ impl RemoteHttp {
                 );
             // Not logged here: a sync's failure names the target in its sentence, and a
             // notification URL's path is a secret of its own.
-            return Err(self.refuse(Refusal::Redirect(target)));
+            return Err(self.refuse(ConnectRefusal::Redirect(target)));
         }
         Ok(response)
     }
 
     /// Resolves, checks every address, connects to the first that answers, completes the TLS
     /// handshake for an `https://` remote, and starts HTTP/1 on the connection.
-    async fn connect(&self) -> Result<SendRequest<RequestBody>, Refusal> {
+    async fn connect(&self) -> Result<SendRequest<RequestBody>, ConnectRefusal> {
         let Origin { host, port, .. } = &self.origin;
         let addrs = url_policy::resolve_allowed(host, *port, self.allow_local)
             .await
             .map_err(|e| {
                 self.refuse(match e {
-                    ResolveError::Blocked(message) => Refusal::Blocked(message),
-                    ResolveError::Unresolved(message) => Refusal::Unreachable(message),
+                    ResolveError::Blocked(message) => ConnectRefusal::Blocked(message),
+                    ResolveError::Unresolved(message) => ConnectRefusal::Unreachable(message),
                 })
             })?;
         let tcp = self.connect_any(&addrs).await?;
         let stream: Box<dyn RemoteStream> = if self.origin.tls {
-            let connector = tls_connector().map_err(|e| self.refuse(Refusal::Tls(e)))?;
+            let connector = tls_connector().map_err(|e| self.refuse(ConnectRefusal::Tls(e)))?;
             match tokio::time::timeout(self.silence, connector.connect(host, tcp)).await {
                 Ok(Ok(stream)) => Box::new(stream),
-                Ok(Err(e)) => return Err(self.refuse(Refusal::Tls(e.to_string()))),
+                Ok(Err(e)) => return Err(self.refuse(ConnectRefusal::Tls(e.to_string()))),
                 Err(_) => return Err(self.refuse(self.no_answer(self.silence))),
             }
         } else {
@@ -423,7 +423,7 @@ impl RemoteHttp {
         };
         let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
-            .map_err(|e| self.refuse(Refusal::Unreachable(e.to_string())))?;
+            .map_err(|e| self.refuse(ConnectRefusal::Unreachable(e.to_string())))?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "mirror remote connection ended");
@@ -434,18 +434,18 @@ impl RemoteHttp {
 
     /// The refusal for a wait of `waited` that ran out: the timeout itself, or a remote that
     /// went quiet well within it.
-    fn no_answer(&self, waited: Duration) -> Refusal {
+    fn no_answer(&self, waited: Duration) -> ConnectRefusal {
         if waited < self.timeout {
-            Refusal::Unreachable(format!(
+            ConnectRefusal::Unreachable(format!(
                 "the connection opened but the remote did not answer within {} s",
                 waited.as_secs()
             ))
         } else {
-            Refusal::Timeout
+            ConnectRefusal::Timeout
         }
     }
 
-    async fn connect_any(&self, addrs: &[SocketAddr]) -> Result<TcpStream, Refusal> {
+    async fn connect_any(&self, addrs: &[SocketAddr]) -> Result<TcpStream, ConnectRefusal> {
         let mut last = String::from("no address");
         for addr in addrs {
             match tokio::time::timeout(self.silence, TcpStream::connect(addr)).await {
@@ -457,7 +457,7 @@ impl RemoteHttp {
                 Err(_) => last = format!("no answer from {addr}"),
             }
         }
-        Err(self.refuse(Refusal::Unreachable(last)))
+        Err(self.refuse(ConnectRefusal::Unreachable(last)))
     }
 }
 
@@ -704,7 +704,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5));
-        let Refusal::Unreachable(message) = refused else {
+        let ConnectRefusal::Unreachable(message) = refused else {
             panic!("{refused:?}")
         };
         assert!(
@@ -750,7 +750,7 @@ mod tests {
             .send(Method::GET, "info/refs", None, None, empty())
             .await
             .unwrap_err();
-        let Refusal::Blocked(message) = refused else {
+        let ConnectRefusal::Blocked(message) = refused else {
             panic!("{refused:?}")
         };
         assert!(message.contains("not allowed"), "{message}");
@@ -799,8 +799,8 @@ mod tests {
             } else {
                 expected
             };
-            assert_eq!(refused, Refusal::Redirect(expected.clone()));
-            assert_eq!(http.refusal(), Some(Refusal::Redirect(expected)));
+            assert_eq!(refused, ConnectRefusal::Redirect(expected.clone()));
+            assert_eq!(http.refusal(), Some(ConnectRefusal::Redirect(expected)));
         }
     }
 
@@ -820,7 +820,10 @@ mod tests {
             .send(Method::GET, "info/refs", None, None, empty())
             .await
             .unwrap_err();
-        assert!(matches!(refused, Refusal::Unreachable(_)), "{refused:?}");
+        assert!(
+            matches!(refused, ConnectRefusal::Unreachable(_)),
+            "{refused:?}"
+        );
     }
 
     #[test]

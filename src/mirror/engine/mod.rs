@@ -6,6 +6,7 @@ mod announce;
 mod claims;
 mod pipeline;
 mod record;
+pub mod transfer;
 mod triggers;
 
 pub use self::{record::Change, triggers::Triggered};
@@ -37,7 +38,7 @@ use crate::{
         mirror_run, push_mirror, repository, user,
     },
     error::{Error, Result},
-    git::mirror::{Credentials, Outcome, Progress},
+    git::mirror::{Progress, RemoteLogin, TransferOutcome},
     metrics::Metrics,
 };
 
@@ -50,7 +51,7 @@ pub struct OneTimeClone {
     /// Where to clone from.
     pub url: String,
     /// Credentials for this clone only.
-    pub credentials: Credentials,
+    pub credentials: RemoteLogin,
 }
 
 /// What one run does beyond its trigger's default.
@@ -77,9 +78,9 @@ pub enum Target {
 #[derive(Debug)]
 pub enum RunResult {
     /// Synced (or already up to date).
-    Done(Vec<(Target, Outcome)>),
+    Done(Vec<(Target, TransferOutcome)>),
     /// Cancelled: the transfers that ended before the cancel are kept.
-    Cancelled(Vec<(Target, Outcome)>),
+    Cancelled(Vec<(Target, TransferOutcome)>),
     /// Failed with a sentence for the user.
     Failed {
         /// The message, free of credentials.
@@ -87,7 +88,7 @@ pub enum RunResult {
         /// Worth retrying sooner.
         transient: bool,
         /// The transfers that succeeded all the same (other push mirrors).
-        done: Vec<(Target, Outcome)>,
+        done: Vec<(Target, TransferOutcome)>,
         /// Each push mirror that failed, with its sentence.
         failed_pushes: Vec<(i64, String)>,
         /// The pull's own sentence when the pull failed.
