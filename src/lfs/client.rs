@@ -234,7 +234,7 @@ impl LfsRemote {
             });
         }
         let oid = Oid::parse(&answer.oid).map_err(|e| failed(e.to_string()))?;
-        let size = size_of(answer).map_err(failed)?;
+        let size = size_of(answer).map_err(|e| failed(e.to_string()))?;
         let action = answer
             .actions
             .as_ref()
@@ -295,7 +295,7 @@ impl LfsRemote {
             return Ok(0); // the remote has it
         };
         let oid = Oid::parse(&answer.oid).map_err(|e| failed(e.to_string()))?;
-        let size = size_of(answer).map_err(failed)?;
+        let size = size_of(answer).map_err(|e| failed(e.to_string()))?;
         let file = store
             .open(&oid)
             .await
@@ -379,9 +379,14 @@ fn spec(oid: &Oid, size: u64) -> ObjectSpec {
     }
 }
 
+/// A negative size in a batch answer.
+#[derive(Debug, thiserror::Error)]
+#[error("the remote gave the size {0}")]
+struct NegativeSize(i64);
+
 /// The size an answer gives, which must not be negative.
-fn size_of(answer: &ObjectAnswer) -> Result<u64, String> {
-    u64::try_from(answer.size).map_err(|_| format!("the remote gave the size {}", answer.size))
+fn size_of(answer: &ObjectAnswer) -> Result<u64, NegativeSize> {
+    u64::try_from(answer.size).map_err(|_| NegativeSize(answer.size))
 }
 
 fn full(body: Vec<u8>) -> RequestBody {
