@@ -1,5 +1,6 @@
 //! The sync engine: every run — "Sync now", scheduled, import — is claimed (`claims`), waits
-//! for a slot shared fairly between owners, does its transfers (`pipeline`), is recorded
+//! for a slot shared fairly between owners, does its transfers (`pipeline`, each one in the
+//! `transfer` room: the remote parsed once and handed down by reference), is recorded
 //! in one transaction (`record`) and is tracked, so shutdown waits for all of them.
 
 mod announce;

@@ -24,7 +24,7 @@ use crate::{
         store::{LfsStore, Oid},
     },
     mirror::secrets::SecretBox,
-    net::{git_remote::GitRemote, remote_url::RemoteUrl},
+    net::{error::UrlError, git_remote::GitRemote, remote_url::RemoteUrl},
 };
 
 /// Downloads or uploads under way at once, each on a connection of its own: the reference
@@ -53,18 +53,29 @@ struct Wanted {
     linked: HashSet<Oid>,
 }
 
-/// The login for the LFS server of a pull from `remote`: the repository's LFS username and
-/// password when set; else the upstream's, but only when the LFS server has the upstream's
-/// scheme, host and port (no `lfs_endpoint`, or one on that origin); else none, so an endpoint
+/// Where a pull's LFS objects come from: the repository's `lfs_endpoint` when set (parsed
+/// once, here; refused only when it is asked), else the remote's own LFS server; and the login
+/// for it.
+pub struct PullSource {
+    /// The `lfs_endpoint`, when set.
+    endpoint: Option<Result<RemoteUrl, UrlError>>,
+    /// The login sent to the LFS server.
+    login: RemoteLogin,
+}
+
+/// The source of a pull from `remote`. Its login: the repository's LFS username and password
+/// when set; else the upstream's, but only when the LFS server has the upstream's scheme,
+/// host and port (no `lfs_endpoint`, or one on that origin); else none, so an endpoint
 /// elsewhere never collects the upstream's password.
 ///
 /// # Errors
 /// The stored LFS password cannot be decrypted (the secret key changed).
-pub fn pull_login(
+pub fn pull_source(
     secrets: &SecretBox,
+    config: &Config,
     repo: &repository::Model,
     remote: &Remote,
-) -> Result<RemoteLogin, LfsObjectsError> {
+) -> Result<PullSource, LfsObjectsError> {
     let password = repo
         .lfs_password
         .as_ref()
@@ -74,32 +85,37 @@ pub fn pull_login(
         username: repo.lfs_username.clone(),
         password,
     };
-    let endpoint = repo.lfs_endpoint.as_str();
-    // The address policy is not what is asked here, so local addresses read too.
-    let same_origin =
-        || GitRemote::parse(endpoint, true).is_ok_and(|endpoint| remote.url.same_origin(&endpoint));
-    Ok(if own.is_set() {
+    let endpoint = Some(repo.lfs_endpoint.as_str())
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| RemoteUrl::parse(e, config.allow_local_networks));
+    let same_origin = match (&endpoint, &remote.url) {
+        (None, _) => true,
+        (Some(Ok(endpoint)), GitRemote::Http(url)) => url.same_origin(endpoint),
+        // An endpoint that is refused is never asked: no login goes anywhere.
+        _ => false,
+    };
+    let login = if own.is_set() {
         own
-    } else if endpoint.is_empty() || same_origin() {
+    } else if same_origin {
         remote.login.clone()
     } else {
         RemoteLogin::default()
-    })
+    };
+    Ok(PullSource { endpoint, login })
 }
 
 impl LfsObjects<'_> {
     /// Fetches every object of `pointers` (oid → size) that the repository does not have yet
-    /// from the LFS server of the remote (or the repository's `lfs_endpoint`; over SSH, the one
-    /// `git-lfs-authenticate` names on the transfer's connection) with `login` (the LFS
-    /// server's, as [`pull_login`] chose it), each checked against its oid and size. Returns
-    /// the objects and bytes downloaded.
+    /// from `source` (the repository's `lfs_endpoint`, else the remote's LFS server; over SSH,
+    /// the one `git-lfs-authenticate` names on the transfer's connection) with its login, each
+    /// checked against its oid and size. Returns the objects and bytes downloaded.
     ///
     /// # Errors
     /// The object or the LFS server's trouble; nothing is linked for an object that did not
     /// arrive whole.
     pub async fn pull(
         &self,
-        login: &RemoteLogin,
+        source: &PullSource,
         pointers: &BTreeMap<String, u64>,
     ) -> Result<(u64, u64), LfsObjectsError> {
         let Wanted {
@@ -125,7 +141,7 @@ impl LfsObjects<'_> {
                 limit,
             });
         }
-        let endpoint = Some(self.repo.lfs_endpoint.as_str()).filter(|e| !e.is_empty());
+        let (endpoint, login) = (source.endpoint.as_ref(), &source.login);
         let remote = self.server(endpoint, login, Operation::Download).await?;
         let (remote, store) = (&remote, &store);
         let (mut objects, mut bytes) = (0, 0);
@@ -264,7 +280,7 @@ impl LfsObjects<'_> {
     /// with `login`.
     async fn server(
         &self,
-        endpoint: Option<&str>,
+        endpoint: Option<&Result<RemoteUrl, UrlError>>,
         login: &RemoteLogin,
         operation: Operation,
     ) -> Result<LfsRemote, LfsObjectsError> {
@@ -276,11 +292,9 @@ impl LfsObjects<'_> {
             .deadline
             .saturating_duration_since(Instant::now());
         let silence = self.config.remote_silence_limit;
-        let parse = |url: &str| {
-            RemoteUrl::parse(url, allow_local).map_err(|e| LfsError::Remote(e.to_string()))
-        };
+        let refused = |e: &UrlError| LfsError::Remote(e.to_string());
         let (endpoint, login) = match (endpoint, &self.remote.url) {
-            (Some(endpoint), _) => (parse(endpoint)?, owned(login)),
+            (Some(endpoint), _) => (endpoint.clone().map_err(|e| refused(&e))?, owned(login)),
             (None, GitRemote::Http(url)) => (LfsRemote::endpoint_of(url), owned(login)),
             (None, GitRemote::Ssh(_)) => {
                 let working = Arc::clone(self.transfer);
@@ -292,7 +306,9 @@ impl LfsObjects<'_> {
                     .await
                     .map_err(|e| LfsObjectsError::Internal(e.to_string()))??;
                 let access = SshLfsAccess::parse(&said)?;
-                let remote = LfsRemote::new(&parse(&access.href)?, allow_local, timeout, None)
+                // The href is another URL, handed out now: parsed once, here.
+                let href = RemoteUrl::parse(&access.href, allow_local).map_err(|e| refused(&e))?;
+                let remote = LfsRemote::new(&href, allow_local, timeout, None)
                     .with_silence_limit(silence)
                     .with_endpoint_headers(&access.header);
                 return Ok(remote);

@@ -107,10 +107,10 @@ impl Transfers<'_> {
             Ok((staged, pointers))
         })
         .await?;
-        let login = lfs_objects::pull_login(self.secrets, repo, remote)?;
+        let source = lfs_objects::pull_source(self.secrets, self.config, repo, remote)?;
         let fetched = within(
             transfer.limits(),
-            self.lfs(repo, remote, transfer).pull(&login, &pointers),
+            self.lfs(repo, remote, transfer).pull(&source, &pointers),
         )
         .await?;
         Ok(
