@@ -35,12 +35,13 @@ fn main() {
             if push {
                 mirror::push_mirror(&repo, &transfer, &progress, &mirror::PushRules::default())
             } else {
-                mirror::fetch_mirror(
+                mirror::fetch_objects(
                     &repo,
                     &transfer,
                     &progress,
                     &mirror::filter::RefFilter::default(),
                 )
+                .and_then(|staged| staged.apply(&repo, (0, 0)))
             }
         }))
         .unwrap()

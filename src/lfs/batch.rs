@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    refs,
+    links,
     store::{LfsStore, Oid},
 };
 use crate::error::Error;
@@ -94,19 +94,19 @@ pub struct ObjectAnswer {
 pub struct Actions {
     /// `GET` the content.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub download: Option<Action>,
+    pub download: Option<ObjectAction>,
     /// `PUT` the content.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub upload: Option<Action>,
+    pub upload: Option<ObjectAction>,
     /// `POST {"oid","size"}` once uploaded.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verify: Option<Action>,
+    pub verify: Option<ObjectAction>,
 }
 
 /// One request to make: where, and with which headers (credentials: its `Debug` shows only
 /// their names).
 #[derive(Serialize, Deserialize)]
-pub struct Action {
+pub struct ObjectAction {
     /// Absolute URL.
     pub href: String,
     /// Headers to send with it.
@@ -114,9 +114,9 @@ pub struct Action {
     pub header: BTreeMap<String, String>,
 }
 
-impl std::fmt::Debug for Action {
+impl std::fmt::Debug for ObjectAction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Action")
+        f.debug_struct("ObjectAction")
             .field("href", &self.href)
             .field("header", &self.header.keys().collect::<Vec<_>>())
             .finish()
@@ -150,7 +150,7 @@ pub enum BatchError {
 }
 
 /// One repository's batch endpoint (it holds the caller's credentials: no `Debug`).
-pub struct Batch<'a> {
+pub struct BatchEndpoint<'a> {
     /// The database.
     pub db: &'a DatabaseConnection,
     /// The objects on disk.
@@ -166,7 +166,7 @@ pub struct Batch<'a> {
     pub max_object_size: u64,
 }
 
-impl Batch<'_> {
+impl BatchEndpoint<'_> {
     /// Answers `request`, object by object.
     ///
     /// # Errors
@@ -190,7 +190,7 @@ impl Batch<'_> {
             .iter()
             .filter_map(|o| Oid::parse(&o.oid).ok())
             .collect();
-        let linked = refs::linked_among(self.db, self.repository_id, &oids).await?;
+        let linked = links::linked_among(self.db, self.repository_id, &oids).await?;
         let mut objects = Vec::with_capacity(request.objects.len());
         for spec in request.objects {
             objects.push(self.decide(request.operation, spec, &linked).await);
@@ -210,7 +210,7 @@ impl Batch<'_> {
     ) -> ObjectAnswer {
         let oid = match Oid::parse(&spec.oid) {
             Ok(oid) => oid,
-            Err(message) => return failed(spec, 422, message),
+            Err(message) => return failed(spec, 422, message.to_string()),
         };
         let Ok(size) = u64::try_from(spec.size) else {
             return failed(spec, 422, "the size must not be negative".to_owned());
@@ -258,8 +258,8 @@ impl Batch<'_> {
         granted(spec, actions)
     }
 
-    fn action(&self, path: &str) -> Action {
-        Action {
+    fn action(&self, path: &str) -> ObjectAction {
+        ObjectAction {
             href: format!("{}{path}", self.endpoint),
             header: self.header.clone(),
         }
@@ -292,7 +292,7 @@ mod tests {
 
     #[test]
     fn an_action_shows_no_credentials() {
-        let action = Action {
+        let action = ObjectAction {
             href: "http://h/o/r.git/info/lfs/objects/x".to_owned(),
             header: BTreeMap::from([("Authorization".to_owned(), "Basic c2VjcmV0".to_owned())]),
         };

@@ -20,11 +20,11 @@ use tokio_util::io::ReaderStream;
 use url::Url;
 
 use super::{
-    batch::{Action, BatchRequest, MEDIA_TYPE, ObjectAnswer, ObjectSpec, Operation},
+    batch::{BatchRequest, MEDIA_TYPE, ObjectAction, ObjectAnswer, ObjectSpec, Operation},
     store::{LfsStore, Oid, READ_CHUNK},
 };
 use crate::net::{
-    remote_http::{Refusal, RemoteHttp, RequestBody, SizedBody},
+    remote_http::{ConnectRefusal, RemoteHttp, RequestBody, SizedBody},
     remote_url::RemoteUrl,
 };
 
@@ -78,39 +78,17 @@ pub struct LfsRemote {
 }
 
 impl LfsRemote {
-    /// The LFS server of `remote_url` (a git URL: `<url>.git/info/lfs`, as the reference
-    /// client derives it), or `endpoint` when set; `credentials` go to its host only.
-    ///
-    /// # Errors
-    /// The URL is not an allowed http(s) URL.
+    /// The LFS server at `endpoint` (see [`Self::endpoint_of`] for a git remote's own);
+    /// `credentials` go to its host only.
+    #[must_use]
     pub fn new(
-        remote_url: &str,
-        endpoint: Option<&str>,
+        endpoint: &RemoteUrl,
         allow_local: bool,
         timeout: Duration,
         credentials: Option<(String, String)>,
-    ) -> Result<Self, LfsError> {
-        let endpoint = match endpoint.filter(|e| !e.trim().is_empty()) {
-            Some(endpoint) => RemoteUrl::parse(endpoint, allow_local)
-                .map_err(LfsError::Remote)?
-                .url()
-                .clone(),
-            None => {
-                let mut url = RemoteUrl::parse(remote_url, allow_local)
-                    .map_err(|e| LfsError::Remote(format!("the remote's LFS server: {e}")))?
-                    .url()
-                    .clone();
-                let path = url.path().trim_end_matches('/').to_owned();
-                let repo = if path.ends_with(".git") {
-                    path
-                } else {
-                    format!("{path}.git")
-                };
-                url.set_path(&format!("{repo}/info/lfs"));
-                url
-            }
-        };
-        Ok(Self {
+    ) -> Self {
+        let endpoint = endpoint.url().clone();
+        Self {
             endpoint,
             allow_local,
             timeout,
@@ -118,7 +96,22 @@ impl LfsRemote {
             credentials,
             endpoint_headers: HeaderMap::new(),
             connections: tokio::sync::Mutex::new(HashMap::new()),
-        })
+        }
+    }
+
+    /// The LFS server of the git remote at `remote`: `<url>.git/info/lfs`, as the reference
+    /// client derives it.
+    #[must_use]
+    pub fn endpoint_of(remote: &RemoteUrl) -> RemoteUrl {
+        let mut url = remote.url().clone();
+        let path = url.path().trim_end_matches('/').to_owned();
+        let repo = if path.ends_with(".git") {
+            path
+        } else {
+            format!("{path}.git")
+        };
+        url.set_path(&format!("{repo}/info/lfs"));
+        RemoteUrl::from_checked(url)
     }
 
     /// The same, failing a wait on a silent remote after `silence` (connecting, the answer to
@@ -154,7 +147,8 @@ impl LfsRemote {
         {
             return Ok(Arc::clone(idle));
         }
-        let remote = RemoteUrl::parse(url.as_str(), self.allow_local).map_err(LfsError::Remote)?;
+        let remote = RemoteUrl::parse(url.as_str(), self.allow_local)
+            .map_err(|e| LfsError::Remote(e.to_string()))?;
         let home = url.scheme() == self.endpoint.scheme()
             && url.host_str() == self.endpoint.host_str()
             && url.port_or_known_default() == self.endpoint.port_or_known_default();
@@ -239,8 +233,8 @@ impl LfsRemote {
                 failed(format!("{} ({})", error.message, error.code))
             });
         }
-        let oid = Oid::parse(&answer.oid).map_err(failed)?;
-        let size = size_of(answer).map_err(failed)?;
+        let oid = Oid::parse(&answer.oid).map_err(|e| failed(e.to_string()))?;
+        let size = size_of(answer).map_err(|e| failed(e.to_string()))?;
         let action = answer
             .actions
             .as_ref()
@@ -300,8 +294,8 @@ impl LfsRemote {
         let Some(action) = actions.and_then(|a| a.upload.as_ref()) else {
             return Ok(0); // the remote has it
         };
-        let oid = Oid::parse(&answer.oid).map_err(failed)?;
-        let size = size_of(answer).map_err(failed)?;
+        let oid = Oid::parse(&answer.oid).map_err(|e| failed(e.to_string()))?;
+        let size = size_of(answer).map_err(|e| failed(e.to_string()))?;
         let file = store
             .open(&oid)
             .await
@@ -352,7 +346,7 @@ impl LfsRemote {
     /// The connection, URL and headers of an action.
     async fn prepare(
         &self,
-        action: &Action,
+        action: &ObjectAction,
     ) -> Result<(Arc<RemoteHttp>, Url, HeaderMap), LfsError> {
         let url = Url::parse(&action.href)
             .map_err(|e| LfsError::Remote(format!("an href is not a URL ({e})")))?;
@@ -385,9 +379,14 @@ fn spec(oid: &Oid, size: u64) -> ObjectSpec {
     }
 }
 
+/// A negative size in a batch answer.
+#[derive(Debug, thiserror::Error)]
+#[error("the remote gave the size {0}")]
+struct NegativeSize(i64);
+
 /// The size an answer gives, which must not be negative.
-fn size_of(answer: &ObjectAnswer) -> Result<u64, String> {
-    u64::try_from(answer.size).map_err(|_| format!("the remote gave the size {}", answer.size))
+fn size_of(answer: &ObjectAnswer) -> Result<u64, NegativeSize> {
+    u64::try_from(answer.size).map_err(|_| NegativeSize(answer.size))
 }
 
 fn full(body: Vec<u8>) -> RequestBody {
@@ -399,13 +398,15 @@ fn empty() -> RequestBody {
 }
 
 /// A refusal of the connection layer in words.
-fn refused(refusal: &Refusal) -> String {
+fn refused(refusal: &ConnectRefusal) -> String {
     match refusal {
-        Refusal::Blocked(message) | Refusal::Unreachable(message) | Refusal::Tls(message) => {
-            message.clone()
+        ConnectRefusal::Blocked(message)
+        | ConnectRefusal::Unreachable(message)
+        | ConnectRefusal::Tls(message) => message.clone(),
+        ConnectRefusal::Redirect(target) => {
+            format!("redirected to {target}, which is not followed")
         }
-        Refusal::Redirect(target) => format!("redirected to {target}, which is not followed"),
-        Refusal::Timeout => "timed out".to_owned(),
+        ConnectRefusal::Timeout => "timed out".to_owned(),
     }
 }
 
@@ -455,8 +456,11 @@ mod tests {
     fn the_endpoint_is_derived_from_the_git_url_like_the_reference_client() {
         let secs = Duration::from_secs(5);
         let of = |url: &str, endpoint: Option<&str>| {
-            LfsRemote::new(url, endpoint, true, secs, None)
-                .unwrap()
+            let endpoint = match endpoint {
+                Some(endpoint) => RemoteUrl::parse(endpoint, true).unwrap(),
+                None => LfsRemote::endpoint_of(&RemoteUrl::parse(url, true).unwrap()),
+            };
+            LfsRemote::new(&endpoint, true, secs, None)
                 .endpoint
                 .to_string()
         };
@@ -475,6 +479,6 @@ mod tests {
             ),
             "https://lfs.example.com/x"
         );
-        assert!(LfsRemote::new("http://127.0.0.1/a.git", None, false, secs, None).is_err());
+        assert!(RemoteUrl::parse("http://127.0.0.1/a.git", false).is_err());
     }
 }

@@ -17,18 +17,26 @@ pub struct SshLfsAccess {
     pub header: BTreeMap<String, String>,
 }
 
+/// Why `git-lfs-authenticate`'s answer cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LfsAccessError {
+    /// Not the JSON the command answers with.
+    #[error("git-lfs-authenticate answered something other than its JSON (href and header)")]
+    NotJson,
+    /// No URL in it.
+    #[error("git-lfs-authenticate answered no href")]
+    NoHref,
+}
+
 impl SshLfsAccess {
     /// Reads the command's output.
     ///
     /// # Errors
-    /// A sentence when the output is not the JSON the command answers with.
-    pub fn parse(output: &[u8]) -> Result<Self, String> {
-        let access: Self = serde_json::from_slice(output).map_err(|_| {
-            "git-lfs-authenticate answered something other than its JSON (href and header)"
-                .to_owned()
-        })?;
+    /// The output is not the JSON the command answers with, or names no URL.
+    pub fn parse(output: &[u8]) -> Result<Self, LfsAccessError> {
+        let access: Self = serde_json::from_slice(output).map_err(|_| LfsAccessError::NotJson)?;
         if access.href.trim().is_empty() {
-            return Err("git-lfs-authenticate answered no href".to_owned());
+            return Err(LfsAccessError::NoHref);
         }
         Ok(access)
     }
@@ -53,7 +61,8 @@ mod tests {
     fn anything_else_is_a_sentence_without_the_output() {
         let error = SshLfsAccess::parse(b"Welcome! secret-looking banner")
             .err()
-            .unwrap();
+            .unwrap()
+            .to_string();
         assert!(!error.contains("secret"), "{error}");
         assert!(SshLfsAccess::parse(br#"{"href":""}"#).is_err());
     }

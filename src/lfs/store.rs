@@ -14,6 +14,17 @@ use tokio::{
     io::{AsyncWriteExt, BufWriter},
 };
 
+/// A text that is not an LFS object id (its first 80 characters).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an LFS object id (64 lower-case hex digits)")]
+pub struct OidError(String);
+
+impl From<OidError> for String {
+    fn from(error: OidError) -> Self {
+        error.to_string()
+    }
+}
+
 /// An LFS object id: 64 lower-case hex digits (the SHA-256 of the content).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
@@ -23,15 +34,12 @@ impl Oid {
     /// Checks `text` is an oid.
     ///
     /// # Errors
-    /// A sentence naming what is wrong.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// What is wrong, in a sentence naming the text given.
+    pub fn parse(text: &str) -> Result<Self, OidError> {
         if text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             Ok(Self(text.to_owned()))
         } else {
-            Err(format!(
-                "{:?} is not an LFS object id (64 lower-case hex digits)",
-                text.chars().take(80).collect::<String>()
-            ))
+            Err(OidError(text.chars().take(80).collect()))
         }
     }
 

@@ -15,7 +15,7 @@ use crate::{
     config::Config,
     entities::{mirror_enums::MirrorDirection, user},
     error::{Error, FieldErrors, Result},
-    git::mirror::Credentials,
+    git::mirror::RemoteLogin,
     net::{remote_url::RemoteUrl, ssh_url::SshUrl},
     repos::{self, NewRepo, Repo},
 };
@@ -93,7 +93,7 @@ impl Importer<'_> {
             && let Err(message) = RemoteUrl::check(&clone_url, config.allow_local_networks).await
         {
             // A mirror's URL is checked with its settings, below.
-            fields.insert("clone_url".to_owned(), message);
+            fields.insert("clone_url".to_owned(), message.to_string());
         }
         let interval = req.sync_interval.unwrap_or(3600);
         if let Err(message) = check_interval(config, interval) {
@@ -162,7 +162,7 @@ impl Importer<'_> {
                 },
                 Some(OneTimeClone {
                     url: clone_url,
-                    credentials: Credentials { username, password },
+                    credentials: RemoteLogin { username, password },
                 }),
             ),
         };

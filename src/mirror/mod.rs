@@ -6,11 +6,9 @@
 //! run's record). The transfers themselves are `git::mirror`'s, the way out to remotes is
 //! `net`'s.
 
-pub mod connect;
 pub mod engine;
 pub mod host_keys;
 pub mod import;
-pub mod lfs;
 pub mod notify;
 pub mod overview;
 pub mod preview;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    connect::{self, SshAccess},
+    engine::transfer::remote::{Remote, push_login, upstream_login},
     push_mirrors,
     runs::action_of,
     secrets::SecretBox,
@@ -20,8 +20,8 @@ use crate::{
     entities::{mirror_enums::RefAction, repository},
     error::{Error, Result},
     git::mirror::{
-        Credentials, Limits, PushRules, RefChange, error::TransferError, filter::RefFilter,
-        preview, transport::Transfer,
+        Limits, PushRules, RefChange, RemoteLogin, error::TransferError, filter::RefFilter,
+        ref_preview as preview, transport::Transfer,
     },
     repos::Repo,
 };
@@ -101,9 +101,9 @@ pub async fn preview(
         (false, _) => None,
         (true, None) => return Err(Error::Remote("no upstream URL is set".to_owned())),
         (true, Some(url)) => {
-            let creds = connect::upstream_credentials(secrets, row)
+            let creds = upstream_login(secrets, row)
                 .map_err(|e| Error::Remote(format!("upstream {url}: {e}")))?;
-            let transfer = look(db, config, secrets, row, &url, &creds, "upstream").await?;
+            let transfer = look(db, config, secrets, row, &url, creds, "upstream").await?;
             let filter = RefFilter::from_json(&row.upstream_ref_filter);
             let plan = blocking(path.clone(), move |path| {
                 let plan = preview::pull(&path, &transfer, &filter);
@@ -135,8 +135,8 @@ pub async fn preview(
             let url = target.remote_url.clone();
             let named =
                 |e: &dyn std::fmt::Display| Error::Remote(format!("push mirror {url}: {e}"));
-            let creds = connect::push_credentials(secrets, &target).map_err(|e| named(&e))?;
-            let transfer = look(db, config, secrets, row, &url, &creds, "push mirror").await?;
+            let creds = push_login(secrets, &target).map_err(|e| named(&e))?;
+            let transfer = look(db, config, secrets, row, &url, creds, "push mirror").await?;
             let rules = PushRules {
                 filter: RefFilter::from_json(&target.ref_filter),
                 keep_divergent: target.keep_divergent_refs,
@@ -169,15 +169,15 @@ async fn look(
     secrets: &SecretBox,
     repo: &repository::Model,
     url: &str,
-    creds: &Credentials,
+    login: RemoteLogin,
     side: &str,
 ) -> Result<Arc<Transfer>> {
     let failed = |e: &dyn std::fmt::Display| Error::Remote(format!("{side} {url}: {e}"));
-    let ssh = SshAccess::for_remote(db, secrets, repo, url)
+    let remote = Remote::open(db, config, secrets, repo, url, login)
         .await
         .map_err(|e| failed(&e))?;
     let limits = Limits::new(LOOK_TIMEOUT_SECS, CancellationToken::new());
-    connect::transfer_to(config, url, creds, ssh, limits).map_err(|e| failed(&e))
+    remote.connect(config, limits).map_err(|e| failed(&e))
 }
 
 /// Runs `work` on the blocking pool (it opens the repository and waits for the remote).

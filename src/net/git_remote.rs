@@ -3,7 +3,11 @@
 
 use std::fmt;
 
-use super::{remote_url::RemoteUrl, ssh_url::SshUrl};
+use super::{
+    error::{Schemes, UrlError},
+    remote_url::RemoteUrl,
+    ssh_url::SshUrl,
+};
 
 /// Where a mirror pulls from or pushes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,8 +22,8 @@ impl GitRemote {
     /// Checks the form only (no DNS).
     ///
     /// # Errors
-    /// A sentence a user can act on.
-    pub fn parse(raw: &str, allow_local: bool) -> Result<Self, String> {
+    /// A refusal a user can act on.
+    pub fn parse(raw: &str, allow_local: bool) -> Result<Self, UrlError> {
         if SshUrl::looks_like(raw) {
             SshUrl::parse(raw, allow_local).map(Self::Ssh)
         } else {
@@ -32,8 +36,8 @@ impl GitRemote {
     /// Checks the form and resolves the host: every address must be allowed (on save).
     ///
     /// # Errors
-    /// A sentence a user can act on.
-    pub async fn check(raw: &str, allow_local: bool) -> Result<Self, String> {
+    /// A refusal a user can act on.
+    pub async fn check(raw: &str, allow_local: bool) -> Result<Self, UrlError> {
         if SshUrl::looks_like(raw) {
             SshUrl::check(raw, allow_local).await.map(Self::Ssh)
         } else {
@@ -77,12 +81,11 @@ impl GitRemote {
     }
 }
 
-/// An unknown scheme's message also names SSH, which a mirror takes.
-fn with_ssh_hint(message: String) -> String {
-    if message.starts_with("URL must start with") {
-        "URL must start with http://, https:// or ssh:// (or be user@host:path)".to_owned()
-    } else {
-        message
+/// An unknown scheme's refusal also names SSH, which a mirror takes.
+fn with_ssh_hint(error: UrlError) -> UrlError {
+    match error {
+        UrlError::BadScheme(_) => UrlError::BadScheme(Schemes::HttpSshOrScp),
+        other => other,
     }
 }
 
@@ -115,9 +118,13 @@ mod tests {
             GitRemote::parse("git@github.com:foo/bar.git", false),
             Ok(GitRemote::Ssh(_))
         ));
-        let err = GitRemote::parse("ftp://example.com/r.git", false).unwrap_err();
+        let err = GitRemote::parse("ftp://example.com/r.git", false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("ssh://"), "{err}");
-        let err = GitRemote::parse("ssh://git@-x/r.git", false).unwrap_err();
+        let err = GitRemote::parse("ssh://git@-x/r.git", false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("option"), "{err}");
         let a = GitRemote::parse("ssh://git@h:2222/a.git", true).unwrap();
         let b = GitRemote::parse("ssh://git@h:2222/b.git", true).unwrap();

@@ -5,7 +5,7 @@ use std::fmt;
 
 use url::Url;
 
-use super::url_policy;
+use super::{error::UrlError, url_policy};
 
 /// An `http`/`https` URL of a remote repository whose form was checked (no credentials, a
 /// host, at most 500 characters) and which is kept as parsed, so what is shown is what is
@@ -18,17 +18,23 @@ impl RemoteUrl {
     /// connection.
     ///
     /// # Errors
-    /// A sentence a user can act on.
-    pub fn parse(raw: &str, allow_local: bool) -> Result<Self, String> {
+    /// A refusal a user can act on.
+    pub fn parse(raw: &str, allow_local: bool) -> Result<Self, UrlError> {
         url_policy::check_syntax(raw, allow_local).map(Self)
     }
 
     /// Checks the form and resolves the host: every address must be allowed (on save).
     ///
     /// # Errors
-    /// A sentence a user can act on.
-    pub async fn check(raw: &str, allow_local: bool) -> Result<Self, String> {
+    /// A refusal a user can act on.
+    pub async fn check(raw: &str, allow_local: bool) -> Result<Self, UrlError> {
         url_policy::check(raw, allow_local).await.map(Self)
+    }
+
+    /// A URL derived from one already checked (same scheme and host, another path).
+    #[must_use]
+    pub(crate) fn from_checked(url: Url) -> Self {
+        Self(url)
     }
 
     /// The URL as text (what is stored and shown).

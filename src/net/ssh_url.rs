@@ -5,7 +5,10 @@
 
 use std::{fmt, net::IpAddr};
 
-use super::url_policy::{self, MAX_URL_LEN};
+use super::{
+    error::{Schemes, UrlError},
+    url_policy::{self, MAX_URL_LEN},
+};
 
 /// The login used when the URL names none (what GitHub, GitLab, Gitea and Forgejo expect).
 pub const DEFAULT_USER: &str = "git";
@@ -43,10 +46,10 @@ impl SshUrl {
     /// left for the connection.
     ///
     /// # Errors
-    /// A sentence a user can act on.
-    pub fn parse(raw: &str, allow_local: bool) -> Result<Self, String> {
+    /// A refusal a user can act on.
+    pub fn parse(raw: &str, allow_local: bool) -> Result<Self, UrlError> {
         if raw.len() > MAX_URL_LEN {
-            return Err(format!("URL must be at most {MAX_URL_LEN} characters"));
+            return Err(UrlError::TooLong);
         }
         let raw = raw.trim();
         let (user, host, port, path, scp_like) = match raw.split_once("://") {
@@ -55,16 +58,13 @@ impl SshUrl {
                     scheme.to_ascii_lowercase().as_str(),
                     "ssh" | "git+ssh" | "ssh+git"
                 ) {
-                    return Err("URL must start with http://, https:// or ssh://".to_owned());
+                    return Err(UrlError::BadScheme(Schemes::HttpOrSsh));
                 }
                 let (user, host, port, path) = url_parts(rest)?;
                 (user, host, port, path, false)
             }
             None => {
-                let (user, host, path) = scp_parts(raw).ok_or_else(|| {
-                    "not a valid SSH address: write ssh://user@host[:port]/path or user@host:path"
-                        .to_owned()
-                })?;
+                let (user, host, path) = scp_parts(raw).ok_or(UrlError::NotSsh)?;
                 (Some(user), host, 22, path, true)
             }
         };
@@ -96,13 +96,11 @@ impl SshUrl {
     /// Checks the form and resolves the host: every address must be allowed (on save).
     ///
     /// # Errors
-    /// A sentence a user can act on.
-    pub async fn check(raw: &str, allow_local: bool) -> Result<Self, String> {
+    /// A refusal a user can act on.
+    pub async fn check(raw: &str, allow_local: bool) -> Result<Self, UrlError> {
         let url = Self::parse(raw, allow_local)?;
         if !allow_local && url.host.parse::<IpAddr>().is_err() {
-            url_policy::resolve_allowed(&url.host, url.port, false)
-                .await
-                .map_err(|e| e.to_string())?;
+            url_policy::resolve_allowed(&url.host, url.port, false).await?;
         }
         Ok(url)
     }
@@ -153,26 +151,19 @@ impl fmt::Display for SshUrl {
 }
 
 /// `[user@]host[:port]/path` of an `ssh://` URL.
-fn url_parts(rest: &str) -> Result<(Option<&str>, &str, u16, &str), String> {
-    let slash = rest
-        .find('/')
-        .ok_or("SSH URL has no path: write ssh://user@host[:port]/path")?;
+fn url_parts(rest: &str) -> Result<(Option<&str>, &str, u16, &str), UrlError> {
+    let slash = rest.find('/').ok_or(UrlError::SshNoSlash)?;
     let (authority, path) = rest.split_at(slash);
     let (user, host_port) = match authority.rsplit_once('@') {
         Some((user, host_port)) => (Some(user), host_port),
         None => (None, authority),
     };
     if user.is_some_and(|u| u.contains(':')) {
-        return Err(
-            "SSH URL must not contain a password: SSH remotes sign in with the repository's SSH key"
-                .to_owned(),
-        );
+        return Err(UrlError::SshPassword);
     }
     let (host, port) = match host_port.strip_prefix('[') {
         Some(bracketed) => {
-            let (host, after) = bracketed
-                .split_once(']')
-                .ok_or("SSH URL has an unclosed [ in its host")?;
+            let (host, after) = bracketed.split_once(']').ok_or(UrlError::SshBracket)?;
             (host, after.strip_prefix(':'))
         }
         None => match host_port.split_once(':') {
@@ -186,7 +177,7 @@ fn url_parts(rest: &str) -> Result<(Option<&str>, &str, u16, &str), String> {
             .parse::<u16>()
             .ok()
             .filter(|p| *p > 0)
-            .ok_or_else(|| format!("SSH URL port {port:?} is not a port number"))?,
+            .ok_or_else(|| UrlError::SshPort(port.to_owned()))?,
     };
     Ok((user, host, port, path))
 }
@@ -208,11 +199,9 @@ fn scp_parts(raw: &str) -> Option<(&str, &str, &str)> {
         .then_some((user, host, path))
 }
 
-fn check_user(user: &str) -> Result<(), String> {
+fn check_user(user: &str) -> Result<(), UrlError> {
     if user.starts_with('-') {
-        return Err(format!(
-            "SSH user {user:?} starts with '-', which could be read as an option"
-        ));
+        return Err(option_like("user", user));
     }
     if user.is_empty()
         || user.len() > 64
@@ -220,27 +209,23 @@ fn check_user(user: &str) -> Result<(), String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
     {
-        return Err(format!(
-            "SSH user {user:?} is not a valid login name (letters, digits, '.', '_' and '-')"
-        ));
+        return Err(UrlError::SshUser(user.to_owned()));
     }
     Ok(())
 }
 
 /// The host in lower case, checked: a name or an address, never option-like, and a literal
 /// address only where the policy allows it.
-fn check_host(host: &str, allow_local: bool) -> Result<String, String> {
+fn check_host(host: &str, allow_local: bool) -> Result<String, UrlError> {
     if host.starts_with('-') {
-        return Err(format!(
-            "SSH host {host:?} starts with '-', which could be read as an option"
-        ));
+        return Err(option_like("host", host));
     }
     if host.is_empty() {
-        return Err("URL has no host".to_owned());
+        return Err(UrlError::NoHost);
     }
     if let Ok(ip) = host.parse::<IpAddr>() {
         if !allow_local && url_policy::is_blocked(ip) {
-            return Err(url_policy::blocked_message(ip));
+            return Err(UrlError::Blocked(ip));
         }
         return Ok(ip.to_string());
     }
@@ -252,7 +237,7 @@ fn check_host(host: &str, allow_local: bool) -> Result<String, String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
     if !name_like {
-        return Err(format!("SSH host {host:?} is not a valid host name"));
+        return Err(UrlError::SshHost(host.to_owned()));
     }
     // A name that is all digits and dots (or hex) could be read as an address by the resolver
     // ("2130706433", "0x7f.1"): the resolved addresses are what is judged, on save and on
@@ -260,20 +245,26 @@ fn check_host(host: &str, allow_local: bool) -> Result<String, String> {
     Ok(host.to_ascii_lowercase())
 }
 
-fn check_path(path: &str) -> Result<(), String> {
+fn check_path(path: &str) -> Result<(), UrlError> {
     let bare = path.trim_start_matches('/');
     if path.is_empty() || bare.is_empty() {
-        return Err("SSH URL has no repository path".to_owned());
+        return Err(UrlError::SshNoPath);
     }
     if path.starts_with('-') {
-        return Err(format!(
-            "SSH path {path:?} starts with '-', which could be read as an option"
-        ));
+        return Err(option_like("path", path));
     }
     if path.chars().any(char::is_control) {
-        return Err("SSH path must not contain control characters".to_owned());
+        return Err(UrlError::SshControl);
     }
     Ok(())
+}
+
+/// The refusal of a `part` that could be read as an option.
+fn option_like(part: &'static str, value: &str) -> UrlError {
+    UrlError::SshOption {
+        part,
+        value: value.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -327,7 +318,7 @@ mod tests {
             ("ext::sh -c touch% /tmp/pwned", "SSH address"),
         ];
         for (raw, expected) in cases {
-            let err = SshUrl::parse(raw, false).expect_err(raw);
+            let err = SshUrl::parse(raw, false).expect_err(raw).to_string();
             assert!(err.contains(expected), "{raw}: {err}");
         }
         assert!(SshUrl::parse("ssh://git@127.0.0.1:2222/r.git", true).is_ok());
@@ -346,7 +337,8 @@ mod tests {
     async fn names_resolving_to_loopback_are_refused_on_save() {
         let err = SshUrl::check("ssh://git@localhost:2222/r.git", false)
             .await
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not allowed"), "{err}");
         assert!(
             SshUrl::check("ssh://git@localhost:2222/r.git", true)

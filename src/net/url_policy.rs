@@ -7,43 +7,44 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use url::{Host, Url};
 
-use super::ssh_url::SshUrl;
+use super::{
+    error::{Schemes, UrlError},
+    ssh_url::SshUrl,
+};
 
 /// Longest URL accepted.
 pub const MAX_URL_LEN: usize = 500;
 
-/// Checks the form of a URL (no DNS); the message says what is wrong.
+/// Checks the form of a URL (no DNS); the error says what is wrong.
 ///
 /// # Errors
-/// A message a user can act on.
-pub fn check_syntax(raw: &str, allow_local: bool) -> Result<Url, String> {
+/// A refusal a user can act on.
+pub fn check_syntax(raw: &str, allow_local: bool) -> Result<Url, UrlError> {
     if raw.len() > MAX_URL_LEN {
-        return Err(format!("URL must be at most {MAX_URL_LEN} characters"));
+        return Err(UrlError::TooLong);
     }
     let raw = raw.trim();
     let url = match Url::parse(raw) {
         Ok(url) => url,
-        Err(_) if SshUrl::looks_like(raw) => return Err(SSH_NOT_HERE.to_owned()),
-        Err(e) => return Err(format!("not a valid URL ({e})")),
+        Err(_) if SshUrl::looks_like(raw) => return Err(UrlError::SshNotHere),
+        Err(e) => return Err(UrlError::NotAUrl(e)),
     };
     if matches!(url.scheme(), "ssh" | "git+ssh" | "ssh+git") {
-        return Err(SSH_NOT_HERE.to_owned());
+        return Err(UrlError::SshNotHere);
     }
     if !matches!(url.scheme(), "http" | "https") {
-        return Err("URL must start with http:// or https://".to_owned());
+        return Err(UrlError::BadScheme(Schemes::Http));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(
-            "URL must not contain credentials; use the username and password fields".to_owned(),
-        );
+        return Err(UrlError::Credentials);
     }
     match url.host() {
-        None => return Err("URL has no host".to_owned()),
+        None => return Err(UrlError::NoHost),
         Some(Host::Ipv4(ip)) if !allow_local && is_blocked(IpAddr::V4(ip)) => {
-            return Err(blocked_message(IpAddr::V4(ip)));
+            return Err(UrlError::Blocked(IpAddr::V4(ip)));
         }
         Some(Host::Ipv6(ip)) if !allow_local && is_blocked(IpAddr::V6(ip)) => {
-            return Err(blocked_message(IpAddr::V6(ip)));
+            return Err(UrlError::Blocked(IpAddr::V6(ip)));
         }
         Some(_) => {}
     }
@@ -53,19 +54,14 @@ pub fn check_syntax(raw: &str, allow_local: bool) -> Result<Url, String> {
 /// The sentence for an address the policy refuses.
 #[must_use]
 pub fn blocked_message(ip: IpAddr) -> String {
-    format!(
-        "URL host resolves to {ip}, a local or private address, which is not allowed (the server's MIRRORFORGE_ALLOW_LOCAL_NETWORKS=true allows local networks)"
-    )
+    UrlError::Blocked(ip).to_string()
 }
-
-/// The sentence for an SSH address where only HTTP is taken (a notification URL, an import).
-const SSH_NOT_HERE: &str = "an SSH address (ssh:// or user@host:path) is not accepted here: this takes an http:// or https:// URL";
 
 /// Checks the form and resolves the host: every address must be allowed.
 ///
 /// # Errors
-/// A message a user can act on.
-pub async fn check(raw: &str, allow_local: bool) -> Result<Url, String> {
+/// A refusal a user can act on.
+pub async fn check(raw: &str, allow_local: bool) -> Result<Url, UrlError> {
     let url = check_syntax(raw, allow_local)?;
     if allow_local {
         return Ok(url);
@@ -74,9 +70,7 @@ pub async fn check(raw: &str, allow_local: bool) -> Result<Url, String> {
         return Ok(url); // literal addresses were checked above
     };
     let port = url.port_or_known_default().unwrap_or(443);
-    resolve_allowed(domain, port, false)
-        .await
-        .map_err(|e| e.to_string())?;
+    resolve_allowed(domain, port, false).await?;
     Ok(url)
 }
 
@@ -253,11 +247,16 @@ mod tests {
                 // Names are judged after resolution; see the async test.
                 continue;
             }
-            let err = err.expect_err(url);
+            let err = err.expect_err(url).to_string();
             assert!(err.contains(expected), "{url}: {err}");
         }
         let long = format!("https://example.com/{}", "a".repeat(500));
-        assert!(check_syntax(&long, false).unwrap_err().contains("500"));
+        assert!(
+            check_syntax(&long, false)
+                .unwrap_err()
+                .to_string()
+                .contains("500")
+        );
     }
 
     #[test]
@@ -272,7 +271,10 @@ mod tests {
 
     #[tokio::test]
     async fn names_resolving_to_loopback_are_refused() {
-        let err = check("http://localhost:9/r.git", false).await.unwrap_err();
+        let err = check("http://localhost:9/r.git", false)
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not allowed"), "{err}");
         assert!(check("http://localhost:9/r.git", true).await.is_ok());
     }

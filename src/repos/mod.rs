@@ -262,7 +262,7 @@ pub async fn delete(
 ) -> Result<()> {
     let path = repo.path(config);
     // Before the row: its references go with it, and with them which objects were its.
-    lfs::refs::unlink_repository(db, lfs, repo.repo.id).await?;
+    lfs::links::unlink_repository(db, lfs, repo.repo.id).await?;
     repo.repo.delete(db).await?;
     git::storage::remove(path).await
 }

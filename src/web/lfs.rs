@@ -18,9 +18,9 @@ use tokio_util::io::ReaderStream;
 
 use crate::{
     lfs::{
-        batch::{self, Batch, BatchError, BatchRequest, Operation},
+        batch::{self, BatchEndpoint, BatchError, BatchRequest, Operation},
+        object_io::{self, UploadError, UploadLimits, Verified},
         store::{Oid, READ_CHUNK},
-        transfer::{self, UploadError, UploadLimits, Verified},
     },
     repos::Repo,
     state::AppState,
@@ -182,7 +182,7 @@ async fn batch(
         .map(|v| ("Authorization".to_owned(), v.to_owned()))
         .into_iter()
         .collect();
-    let endpoint = Batch {
+    let endpoint = BatchEndpoint {
         db: &state.db,
         store: &state.lfs,
         repository_id: repo.repo.id,
@@ -219,9 +219,9 @@ async fn download(
     };
     let oid = match Oid::parse(&oid) {
         Ok(oid) => oid,
-        Err(message) => return lfs_error(StatusCode::UNPROCESSABLE_ENTITY, &message),
+        Err(message) => return lfs_error(StatusCode::UNPROCESSABLE_ENTITY, &message.to_string()),
     };
-    match transfer::download(&state.db, &state.lfs, repo.repo.id, &oid).await {
+    match object_io::download(&state.db, &state.lfs, repo.repo.id, &oid).await {
         Ok(Some((file, size))) => (
             [
                 (
@@ -252,7 +252,7 @@ async fn upload(
     };
     let oid = match Oid::parse(&oid) {
         Ok(oid) => oid,
-        Err(message) => return lfs_error(StatusCode::UNPROCESSABLE_ENTITY, &message),
+        Err(message) => return lfs_error(StatusCode::UNPROCESSABLE_ENTITY, &message.to_string()),
     };
     // The size the content must have: what the client says it sends.
     let Some(size) = headers
@@ -265,7 +265,7 @@ async fn upload(
             "an upload needs a Content-Length: the size of the object",
         );
     };
-    match transfer::upload(
+    match object_io::upload(
         &state.db,
         &state.lfs,
         repo.repo.id,
@@ -329,7 +329,7 @@ async fn verify(
             );
         }
     };
-    match transfer::verify(&state.db, &state.lfs, repo.repo.id, &oid, size).await {
+    match object_io::verify(&state.db, &state.lfs, repo.repo.id, &oid, size).await {
         Ok(Verified::Stored) => lfs_json(StatusCode::OK, String::new()),
         Ok(Verified::Missing) => {
             lfs_error(StatusCode::NOT_FOUND, &format!("object {oid} not found"))

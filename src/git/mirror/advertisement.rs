@@ -24,8 +24,32 @@ impl Advertisement {
     }
 }
 
+/// Why an answer is not a ref advertisement, in a sentence for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvertisementError(pub String);
+
+impl std::fmt::Display for AdvertisementError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for AdvertisementError {}
+
+impl From<String> for AdvertisementError {
+    fn from(sentence: String) -> Self {
+        Self(sentence)
+    }
+}
+
+impl From<&str> for AdvertisementError {
+    fn from(sentence: &str) -> Self {
+        Self(sentence.to_owned())
+    }
+}
+
 /// Splits pkt-lines: `(Some(payload))` per line, `None` for a flush packet.
-fn pkt_lines(mut data: &[u8]) -> Result<Vec<Option<&[u8]>>, String> {
+fn pkt_lines(mut data: &[u8]) -> Result<Vec<Option<&[u8]>>, AdvertisementError> {
     let mut lines = Vec::new();
     while !data.is_empty() {
         let length = data
@@ -35,7 +59,11 @@ fn pkt_lines(mut data: &[u8]) -> Result<Vec<Option<&[u8]>>, String> {
             .ok_or("a pkt-line length is not four hex digits")?;
         match length {
             0 => lines.push(None),
-            1..=3 => return Err(format!("a pkt-line of length {length}")),
+            1..=3 => {
+                return Err(AdvertisementError::from(format!(
+                    "a pkt-line of length {length}"
+                )));
+            }
             _ => {
                 let payload = data
                     .get(4..length)
@@ -52,17 +80,23 @@ fn pkt_lines(mut data: &[u8]) -> Result<Vec<Option<&[u8]>>, String> {
 ///
 /// # Errors
 /// The answer is not one (a sentence for the log and the user).
-pub fn parse(body: &[u8], service: &str) -> Result<Advertisement, String> {
+pub fn parse(body: &[u8], service: &str) -> Result<Advertisement, AdvertisementError> {
     let lines = pkt_lines(body)?;
     let mut lines = lines.into_iter();
     let announcement = format!("# service={service}");
     match lines.next() {
         Some(Some(first)) if first.trim_ascii_end() == announcement.as_bytes() => {}
-        _ => return Err(format!("the answer does not announce {service}")),
+        _ => {
+            return Err(AdvertisementError::from(format!(
+                "the answer does not announce {service}"
+            )));
+        }
     }
     // A flush ends the announcement; the refs follow up to the next flush.
     if lines.next() != Some(None) {
-        return Err("the announcement is not followed by a flush".to_owned());
+        return Err(AdvertisementError::from(
+            "the announcement is not followed by a flush".to_owned(),
+        ));
     }
     refs(lines)
 }
@@ -72,12 +106,14 @@ pub fn parse(body: &[u8], service: &str) -> Result<Advertisement, String> {
 ///
 /// # Errors
 /// The bytes are not one.
-pub fn parse_ssh(body: &[u8]) -> Result<Advertisement, String> {
+pub fn parse_ssh(body: &[u8]) -> Result<Advertisement, AdvertisementError> {
     refs(pkt_lines(body)?.into_iter())
 }
 
 /// The refs and capabilities of pkt-lines up to a flush.
-fn refs<'a>(lines: impl Iterator<Item = Option<&'a [u8]>>) -> Result<Advertisement, String> {
+fn refs<'a>(
+    lines: impl Iterator<Item = Option<&'a [u8]>>,
+) -> Result<Advertisement, AdvertisementError> {
     let mut advertisement = Advertisement::default();
     for line in lines {
         let Some(line) = line else { break };

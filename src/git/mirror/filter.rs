@@ -15,30 +15,56 @@ pub struct RefFilter {
     patterns: Vec<String>,
 }
 
+/// Why a ref filter's patterns are refused: the sentence for the field, shown as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternError(pub String);
+
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PatternError {}
+
+impl From<String> for PatternError {
+    fn from(sentence: String) -> Self {
+        Self(sentence)
+    }
+}
+
+impl From<&str> for PatternError {
+    fn from(sentence: &str) -> Self {
+        Self(sentence.to_owned())
+    }
+}
+
 impl RefFilter {
     /// Checks `patterns` against the rules.
     ///
     /// # Errors
     /// The message for the field: an empty pattern, one not naming `refs/…`, one too long, or
     /// too many of them.
-    pub fn parse(patterns: &[String]) -> Result<Self, String> {
+    pub fn parse(patterns: &[String]) -> Result<Self, PatternError> {
         if patterns.len() > MAX_PATTERNS {
-            return Err(format!("at most {MAX_PATTERNS} patterns"));
+            return Err(PatternError::from(format!(
+                "at most {MAX_PATTERNS} patterns"
+            )));
         }
         for pattern in patterns {
             let name = pattern.strip_prefix('!').unwrap_or(pattern);
             if name.is_empty() {
-                return Err("a pattern is empty".to_owned());
+                return Err(PatternError::from("a pattern is empty".to_owned()));
             }
             if pattern.chars().count() > MAX_PATTERN_LEN {
-                return Err(format!(
+                return Err(PatternError::from(format!(
                     "a pattern is longer than {MAX_PATTERN_LEN} characters"
-                ));
+                )));
             }
             if !name.starts_with("refs/") {
-                return Err(format!(
+                return Err(PatternError::from(format!(
                     "{pattern:?} does not start with refs/ (after an optional !)"
-                ));
+                )));
             }
         }
         Ok(Self {
@@ -156,14 +182,21 @@ mod tests {
     #[test]
     fn bad_patterns_are_named() {
         let bad = |p: &[&str]| {
-            RefFilter::parse(&p.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).unwrap_err()
+            RefFilter::parse(&p.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+                .unwrap_err()
+                .0
         };
         assert!(bad(&[""]).contains("empty"));
         assert!(bad(&["!"]).contains("empty"));
         assert!(bad(&["heads/main"]).contains("refs/"));
         assert!(bad(&[&format!("refs/{}", "a".repeat(200))]).contains("longer"));
         let many: Vec<String> = (0..51).map(|i| format!("refs/heads/{i}")).collect();
-        assert!(RefFilter::parse(&many).unwrap_err().contains("at most 50"));
+        assert!(
+            RefFilter::parse(&many)
+                .unwrap_err()
+                .0
+                .contains("at most 50")
+        );
         let f = filter(&["refs/heads/main"]);
         assert_eq!(RefFilter::from_json(&f.to_json()), f);
     }

@@ -1,5 +1,6 @@
-//! git2 transfers for mirroring: fetch from an upstream, push to a downstream. Blocking code —
-//! call it inside `spawn_blocking`. libgit2 speaks the git protocol over our own HTTP
+//! git2 transfers for mirroring: fetch from an upstream (one path: [`fetch_objects`], then
+//! [`StagedPull::apply`]), push to a downstream. Blocking code — call it inside
+//! `spawn_blocking`. libgit2 speaks the git protocol over our own HTTP
 //! or SSH ([`transport`]); our code reads the ref advertisement first ([`advertisement`]), so a
 //! sync with nothing to do costs that one request. Credentials live only in the transfer's
 //! [`crate::net::remote_http::RemoteHttp`] or [`crate::net::remote_ssh::RemoteSsh`]; the
@@ -11,14 +12,14 @@ pub mod error;
 pub mod filter;
 pub mod lfs_pointers;
 pub mod pack_push;
-pub mod preview;
+pub mod ref_preview;
 pub mod refs;
 pub mod session;
 pub mod transport;
 
 use std::{collections::BTreeMap, path::Path, sync::Arc, sync::atomic::Ordering};
 
-use git2::{AutotagOption, FetchOptions, FetchPrune, Oid, PushOptions, RemoteRedirect, Repository};
+use git2::{AutotagOption, FetchOptions, Oid, PushOptions, RemoteRedirect, Repository};
 
 use self::{
     error::{TransferError, classify},
@@ -28,7 +29,7 @@ use self::{
 };
 pub use self::{
     refs::{RefChange, is_mirrored_ref},
-    session::{Credentials, Limits, Progress},
+    session::{Limits, Progress, RemoteLogin},
 };
 
 /// Which refs a push carries and how: only those `filter` selects (the others are neither
@@ -44,7 +45,7 @@ pub struct PushRules {
 
 /// What a transfer did.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub struct TransferOutcome {
     /// True when the refs already matched and nothing was negotiated.
     pub up_to_date: bool,
     /// Every ref changed.
@@ -114,87 +115,6 @@ fn pull_sides(
     })
 }
 
-/// Makes the local branches, tags and notes that `filter` selects equal to the remote's:
-/// forced, pruned (refs outside the filter are neither fetched nor pruned). Reads the
-/// advertisement first and ends there when the refs already match (one request).
-///
-/// # Errors
-/// A [`TransferError`] describing what went wrong.
-pub fn fetch_mirror(
-    repo_path: &Path,
-    transfer: &Arc<Transfer>,
-    progress: &Arc<Progress>,
-    filter: &filter::RefFilter,
-) -> Result<Outcome, TransferError> {
-    let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
-    let fail = |e: git2::Error| failure(transfer, &e);
-    let PullSides {
-        before,
-        first,
-        listed,
-        advertised,
-    } = pull_sides(&repo, transfer, filter)?;
-
-    let mut outcome = Outcome::default();
-    if advertised == before {
-        outcome.up_to_date = true;
-    } else {
-        let registered = Registered::new(Arc::clone(transfer))?;
-        let mut remote = repo.remote_anonymous(&registered.url()).map_err(fail)?;
-        let mut options = FetchOptions::new();
-        // With a filter, the selected refs by name, and pruning is ours alone (below).
-        let (refspecs, prune): (Vec<String>, _) = if filter.is_empty() {
-            let all = ["refs/heads/*", "refs/tags/*", "refs/notes/*"];
-            (
-                all.iter().map(|r| format!("+{r}:{r}")).collect(),
-                FetchPrune::On,
-            )
-        } else {
-            let named = advertised.keys().map(|r| format!("+{r}:{r}")).collect();
-            (named, FetchPrune::Off)
-        };
-        options
-            .remote_callbacks(callbacks(transfer.limits().clone(), progress))
-            .prune(prune)
-            .download_tags(AutotagOption::None)
-            .update_fetchhead(false)
-            .follow_redirects(RemoteRedirect::None);
-        if refspecs.is_empty() {
-            // Nothing selected there: only pruning is left to do.
-        } else if first {
-            // Objects only; the refs are then written in one file.
-            remote
-                .download(&refspecs, Some(&mut options))
-                .map_err(fail)?;
-            refs::create_packed(&repo, &advertised)
-                .map_err(|e| TransferError::Other(format!("could not write the refs: {e}")))?;
-        } else {
-            remote
-                .fetch(&refspecs, Some(&mut options), None)
-                .map_err(fail)?;
-        }
-        let stats = remote.stats();
-        outcome.objects = stats.received_objects() as u64;
-        outcome.bytes = stats.received_bytes() as u64;
-        // Prune by the advertisement too: whatever the remote did not list goes.
-        for name in before.keys().filter(|n| !advertised.contains_key(*n)) {
-            if let Ok(mut reference) = repo.find_reference(name) {
-                reference.delete().map_err(fail)?;
-            }
-        }
-    }
-    if let Some(branch) = listed.head.filter(|b| b.starts_with("refs/heads/"))
-        && repo.find_reference(&branch).is_ok()
-    {
-        repo.set_head(&branch).map_err(fail)?;
-    }
-    let after = local_refs(&repo, true).map_err(fail)?;
-    outcome.changes = diff(&before, &after);
-    refs::mark_forced(&repo, &mut outcome.changes);
-    outcome.requests = transfer.requests();
-    Ok(outcome)
-}
-
 /// A pull whose objects are here and whose refs have not moved yet: what comes between (the
 /// LFS objects those commits point to) can still stop it.
 #[derive(Debug)]
@@ -203,11 +123,12 @@ pub struct StagedPull {
     advertised: BTreeMap<String, Oid>,
     head: Option<String>,
     first: bool,
-    outcome: Outcome,
+    outcome: TransferOutcome,
 }
 
 /// Fetches the objects of the refs `filter` selects without moving a ref (one request when
-/// the refs already match).
+/// the refs already match); [`StagedPull::apply`] then moves them. This is the one way a pull
+/// goes: with LFS, the LFS objects are fetched between the two.
 ///
 /// # Errors
 /// A [`TransferError`] describing what went wrong.
@@ -225,13 +146,22 @@ pub fn fetch_objects(
         listed,
         advertised,
     } = pull_sides(&repo, transfer, filter)?;
-    let mut outcome = Outcome::default();
+    let mut outcome = TransferOutcome::default();
     if advertised == before {
         outcome.up_to_date = true;
     } else if !advertised.is_empty() {
         let registered = Registered::new(Arc::clone(transfer))?;
         let mut remote = repo.remote_anonymous(&registered.url()).map_err(fail)?;
-        let refspecs: Vec<String> = advertised.keys().map(|r| format!("+{r}:{r}")).collect();
+        // Without a filter, every mirrored ref by pattern (libgit2 matches each advertised ref
+        // against each refspec: one per ref would cost refs × refs); with one, by name.
+        let refspecs: Vec<String> = if filter.is_empty() {
+            ["refs/heads/*", "refs/tags/*", "refs/notes/*"]
+                .iter()
+                .map(|r| format!("+{r}:{r}"))
+                .collect()
+        } else {
+            advertised.keys().map(|r| format!("+{r}:{r}")).collect()
+        };
         let mut options = FetchOptions::new();
         options
             .remote_callbacks(callbacks(transfer.limits().clone(), progress))
@@ -280,7 +210,11 @@ impl StagedPull {
     ///
     /// # Errors
     /// A ref cannot be written.
-    pub fn apply(self, repo_path: &Path, lfs: (u64, u64)) -> Result<Outcome, TransferError> {
+    pub fn apply(
+        self,
+        repo_path: &Path,
+        lfs: (u64, u64),
+    ) -> Result<TransferOutcome, TransferError> {
         let repo =
             Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
         let written = |e: &dyn std::fmt::Display| {
@@ -395,7 +329,7 @@ pub fn push_mirror(
     transfer: &Arc<Transfer>,
     progress: &Arc<Progress>,
     rules: &PushRules,
-) -> Result<Outcome, TransferError> {
+) -> Result<TransferOutcome, TransferError> {
     push_mirror_with_threads(repo_path, transfer, progress, rules, default_pack_threads())
 }
 
@@ -409,7 +343,7 @@ pub fn push_mirror_with_threads(
     progress: &Arc<Progress>,
     rules: &PushRules,
     pack_threads: u32,
-) -> Result<Outcome, TransferError> {
+) -> Result<TransferOutcome, TransferError> {
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
     let fail = |e: git2::Error| failure(transfer, &e);
     let selected = |refs: BTreeMap<String, Oid>| -> BTreeMap<String, Oid> {
@@ -421,9 +355,9 @@ pub fn push_mirror_with_threads(
     let listed = transfer.advertise(GitService::ReceivePack)?;
     let changes = plan_push(&repo, &local, &listed.refs, rules);
     let local = selected(local);
-    let mut outcome = Outcome {
+    let mut outcome = TransferOutcome {
         up_to_date: changes.iter().all(|c| c.diverged),
-        ..Outcome::default()
+        ..TransferOutcome::default()
     };
     if outcome.up_to_date {
         outcome.changes = changes;

@@ -15,7 +15,7 @@ use hyper::{Method, body::Frame};
 use tokio_util::io::ReaderStream;
 
 use super::{
-    Outcome, Progress, RefChange, advertisement::Advertisement, error::TransferError,
+    Progress, RefChange, TransferOutcome, advertisement::Advertisement, error::TransferError,
     transport::Transfer,
 };
 use crate::net::remote_http::SizedBody;
@@ -169,7 +169,7 @@ pub fn push(
     pack: &Path,
     creates: Vec<RefChange>,
     progress: &Arc<Progress>,
-) -> Result<Outcome, TransferError> {
+) -> Result<TransferOutcome, TransferError> {
     let http = transfer
         .http()
         .ok_or_else(|| TransferError::Other("a single-pack push goes over HTTP".to_owned()))?;
@@ -214,13 +214,13 @@ pub fn push(
         return Err(TransferError::Rejected(refused.join(", ")));
     }
     progress.objects_done.store(objects, Ordering::Relaxed);
-    Ok(Outcome {
+    Ok(TransferOutcome {
         up_to_date: false,
         objects,
         bytes: length,
         requests: transfer.requests(),
         changes: creates,
-        ..Outcome::default()
+        ..TransferOutcome::default()
     })
 }
 

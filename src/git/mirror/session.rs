@@ -14,14 +14,14 @@ use tokio_util::sync::CancellationToken;
 
 /// Username and password for a remote, if any.
 #[derive(Clone, Default)]
-pub struct Credentials {
+pub struct RemoteLogin {
     /// Login name (many hosts accept any name with a token as the password).
     pub username: Option<String>,
     /// Password or token, decrypted just before use.
     pub password: Option<String>,
 }
 
-impl Credentials {
+impl RemoteLogin {
     /// Whether a username or a password is set.
     #[must_use]
     pub fn is_set(&self) -> bool {
@@ -41,9 +41,9 @@ impl Credentials {
     }
 }
 
-impl std::fmt::Debug for Credentials {
+impl std::fmt::Debug for RemoteLogin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
+        f.debug_struct("RemoteLogin")
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "(set)"))
             .finish()

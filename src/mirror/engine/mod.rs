@@ -1,7 +1,8 @@
 //! The sync engine: every run — "Sync now", scheduled, import — is claimed (`claims`), waits
 //! for a slot shared fairly between owners (`slots`), has its life recorded (`record`: the
 //! run started, its end written in one transaction, the claim released), does its transfers
-//! (`pipeline`) and is tracked, so shutdown waits for all of them. `announce` counts and
+//! (`pipeline`, each one in the `transfer` room: the remote parsed once and handed down by
+//! reference) and is tracked, so shutdown waits for all of them. `announce` counts and
 //! notifies after a run, `triggers` starts or queues webhook and push triggers, `scheduler`
 //! starts the due mirrors; `request` and `run_result` hold what a run is asked and how it
 //! ended.
@@ -14,6 +15,7 @@ mod request;
 mod run_result;
 pub mod scheduler;
 pub mod slots;
+pub mod transfer;
 mod triggers;
 
 pub use self::{

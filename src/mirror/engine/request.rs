@@ -1,7 +1,7 @@
 //! What a sync is asked to do ([`Scope`], with a [`OneTimeClone`] for an import that keeps no
 //! mirror) and the answer to "sync now" ([`SyncRequest`]).
 
-use crate::git::mirror::Credentials;
+use crate::git::mirror::RemoteLogin;
 
 /// A one-time clone for an import without mirroring: the credentials live only in memory.
 #[derive(Debug, Clone)]
@@ -9,7 +9,7 @@ pub struct OneTimeClone {
     /// Where to clone from.
     pub url: String,
     /// Credentials for this clone only.
-    pub credentials: Credentials,
+    pub credentials: RemoteLogin,
 }
 
 /// What one run does beyond its trigger's default.

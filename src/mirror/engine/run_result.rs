@@ -1,7 +1,7 @@
 //! How a run ended ([`RunResult`]), transfer by transfer ([`Target`]): what the pipeline
 //! hands back and the run's record writes down.
 
-use crate::git::mirror::Outcome;
+use crate::git::mirror::TransferOutcome;
 
 /// Where one transfer of a run went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,9 +16,9 @@ pub enum Target {
 #[derive(Debug)]
 pub enum RunResult {
     /// Synced (or already up to date).
-    Done(Vec<(Target, Outcome)>),
+    Done(Vec<(Target, TransferOutcome)>),
     /// Cancelled: the transfers that ended before the cancel are kept.
-    Cancelled(Vec<(Target, Outcome)>),
+    Cancelled(Vec<(Target, TransferOutcome)>),
     /// Failed with a sentence for the user.
     Failed {
         /// The message, free of credentials.
@@ -26,7 +26,7 @@ pub enum RunResult {
         /// Worth retrying sooner.
         transient: bool,
         /// The transfers that succeeded all the same (other push mirrors).
-        done: Vec<(Target, Outcome)>,
+        done: Vec<(Target, TransferOutcome)>,
         /// Each push mirror that failed, with its sentence.
         failed_pushes: Vec<(i64, String)>,
         /// The pull's own sentence when the pull failed.

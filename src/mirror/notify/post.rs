@@ -8,7 +8,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::{HeaderMap, header::HeaderValue};
 
 use crate::net::{
-    remote_http::{Refusal, RemoteHttp},
+    remote_http::{ConnectRefusal, RemoteHttp},
     remote_url::RemoteUrl,
 };
 
@@ -30,7 +30,7 @@ pub(super) struct Delivery {
 impl Delivery {
     /// One try: `Ok` on a 2xx answer; else why not, in words that never hold the URL.
     pub(super) async fn attempt(&self) -> Result<(), String> {
-        let url = RemoteUrl::parse(&self.url, self.allow_local)?;
+        let url = RemoteUrl::parse(&self.url, self.allow_local).map_err(|e| e.to_string())?;
         let http = RemoteHttp::new(&url, self.allow_local, TIMEOUT, None).map_err(describe)?;
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -57,14 +57,16 @@ impl Delivery {
 }
 
 /// A refusal in words that never hold the URL (its path may be the secret).
-fn describe(refusal: Refusal) -> String {
+fn describe(refusal: ConnectRefusal) -> String {
     match refusal {
-        Refusal::Blocked(message) => message,
-        Refusal::Unreachable(why) => format!("the notification URL could not be reached ({why})"),
-        Refusal::Tls(why) => format!("the TLS handshake failed ({why})"),
-        Refusal::Redirect(_) => {
+        ConnectRefusal::Blocked(message) => message,
+        ConnectRefusal::Unreachable(why) => {
+            format!("the notification URL could not be reached ({why})")
+        }
+        ConnectRefusal::Tls(why) => format!("the TLS handshake failed ({why})"),
+        ConnectRefusal::Redirect(_) => {
             "the notification URL answered with a redirect, which is not followed".to_owned()
         }
-        Refusal::Timeout => format!("no answer within {} s", TIMEOUT.as_secs()),
+        ConnectRefusal::Timeout => format!("no answer within {} s", TIMEOUT.as_secs()),
     }
 }

@@ -117,7 +117,7 @@ async fn check(config: &Config, input: &PushMirrorInput, adding: bool) -> Result
         Some(given) => match GitRemote::check(given, config.allow_local_networks).await {
             Ok(parsed) => url = Some(String::from(parsed)),
             Err(message) => {
-                fields.insert("remote_url".to_owned(), message);
+                fields.insert("remote_url".to_owned(), message.to_string());
             }
         },
         None => {}
@@ -131,7 +131,7 @@ async fn check(config: &Config, input: &PushMirrorInput, adding: bool) -> Result
     let filter = match input.ref_filter.as_deref().map(RefFilter::parse) {
         Some(Ok(filter)) => Some(filter.to_json()),
         Some(Err(message)) => {
-            fields.insert("ref_filter".to_owned(), message);
+            fields.insert("ref_filter".to_owned(), message.0);
             None
         }
         None => None,

@@ -132,7 +132,7 @@ pub async fn validate(
             match GitRemote::check(url, config.allow_local_networks).await {
                 Ok(parsed) => *slot = Some(String::from(parsed)),
                 Err(message) => {
-                    fields.insert(field.to_owned(), message);
+                    fields.insert(field.to_owned(), message.to_string());
                 }
             }
         }
@@ -186,7 +186,7 @@ pub async fn validate(
     let upstream_ref_filter = match patch.upstream_ref_filter.as_deref().map(RefFilter::parse) {
         Some(Ok(filter)) => Some(filter.to_json()),
         Some(Err(message)) => {
-            fields.insert("upstream_ref_filter".to_owned(), message);
+            fields.insert("upstream_ref_filter".to_owned(), message.0);
             None
         }
         None => None,
@@ -210,7 +210,7 @@ pub async fn validate(
         Some(url) => match RemoteUrl::check(url, config.allow_local_networks).await {
             Ok(parsed) => Some(String::from(parsed)),
             Err(message) => {
-                fields.insert("notify_url".to_owned(), message);
+                fields.insert("notify_url".to_owned(), message.to_string());
                 None
             }
         },
@@ -222,7 +222,7 @@ pub async fn validate(
         Some(url) => match RemoteUrl::check(url, config.allow_local_networks).await {
             Ok(parsed) => Some(String::from(parsed)),
             Err(message) => {
-                fields.insert("lfs_endpoint".to_owned(), message);
+                fields.insert("lfs_endpoint".to_owned(), message.to_string());
                 None
             }
         },

@@ -18,7 +18,7 @@ use crate::{
         advertisement::{self, Advertisement},
         error::TransferError,
     },
-    net::remote_http::{Refusal, RemoteHttp, RequestBody, asks_for_credentials},
+    net::remote_http::{ConnectRefusal, RemoteHttp, RequestBody, asks_for_credentials},
 };
 
 /// A request body up to this size is sent whole, with its length; a larger one (a push's
@@ -27,16 +27,16 @@ const POST_BUFFER: usize = 1024 * 1024;
 
 impl Transfer {
     /// The sentence for a refusal of our HTTP side.
-    pub(in crate::git::mirror) fn explain_refusal(&self, refusal: Refusal) -> TransferError {
+    pub(in crate::git::mirror) fn explain_refusal(&self, refusal: ConnectRefusal) -> TransferError {
         match refusal {
-            Refusal::Blocked(message) => TransferError::Other(message),
-            Refusal::Unreachable(detail) => TransferError::Connect {
+            ConnectRefusal::Blocked(message) => TransferError::Other(message),
+            ConnectRefusal::Unreachable(detail) => TransferError::Connect {
                 url: self.remote_shown(),
                 detail,
             },
-            Refusal::Tls(detail) => TransferError::tls(&detail),
-            Refusal::Redirect(target) => TransferError::Redirect(target),
-            Refusal::Timeout => TransferError::Timeout(self.limits.timeout_secs),
+            ConnectRefusal::Tls(detail) => TransferError::tls(&detail),
+            ConnectRefusal::Redirect(target) => TransferError::Redirect(target),
+            ConnectRefusal::Timeout => TransferError::Timeout(self.limits.timeout_secs),
         }
     }
 
@@ -167,7 +167,7 @@ enum Answer {
     /// Not asked for yet.
     NotAsked,
     /// Asked for while the request body still streams.
-    Pending(oneshot::Receiver<Result<Response<Incoming>, Refusal>>),
+    Pending(oneshot::Receiver<Result<Response<Incoming>, ConnectRefusal>>),
     /// Arriving: the body read so far, what is left of its last frame.
     Reading { body: Incoming, left: Bytes },
     /// All in memory (a kept advertisement), or what is left of it.

@@ -267,9 +267,14 @@ fn ended() -> git2::Error {
     git2::Error::from_str("this transfer has ended (no such mirrorforge transfer)")
 }
 
+/// Why libgit2 would not take our subtransports (its words).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+struct RegisterError(String);
+
 /// Registers both subtransports with libgit2, once per process.
 fn register_once() -> Result<(), TransferError> {
-    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+    static REGISTERED: OnceLock<Result<(), RegisterError>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {
             // SAFETY: `register` must not race other transport registrations or lookups;
@@ -288,7 +293,7 @@ fn register_once() -> Result<(), TransferError> {
                     })
                 })
             }
-            .map_err(|e| e.to_string())
+            .map_err(|e| RegisterError(e.to_string()))
         })
         .clone()
         .map_err(|e| TransferError::Other(format!("could not set up the transfer: {e}")))

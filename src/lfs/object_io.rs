@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use tokio::fs::File;
 
 use super::{
-    refs,
+    links,
     store::{LfsStore, Oid, StoreError},
 };
 use crate::error::Error;
@@ -94,11 +94,11 @@ where
         incoming.write(&chunk).await?;
     }
     incoming.finish().await?;
-    refs::link(db, repository_id, oid, size).await?;
+    links::link(db, repository_id, oid, size).await?;
     // Deleting the last other repository that had it may have removed the file between the
     // rename and the link: then the link is wrong, and the client must send it again.
     if store.size_of(oid).await != Some(size) {
-        let _ = refs::unlink(db, repository_id, oid).await;
+        let _ = links::unlink(db, repository_id, oid).await;
         return Err(UploadError::Internal(Error::internal_msg(format!(
             "LFS object {oid} was removed while it was being stored"
         ))));
@@ -117,7 +117,7 @@ pub async fn download(
     repository_id: i64,
     oid: &Oid,
 ) -> Result<Option<(File, u64)>, Error> {
-    if !refs::linked(db, repository_id, oid).await? {
+    if !links::linked(db, repository_id, oid).await? {
         return Ok(None);
     }
     match store.open(oid).await {
@@ -152,7 +152,7 @@ pub async fn verify(
     oid: &Oid,
     size: u64,
 ) -> Result<Verified, Error> {
-    if !refs::linked(db, repository_id, oid).await? {
+    if !links::linked(db, repository_id, oid).await? {
         return Ok(Verified::Missing);
     }
     Ok(match store.size_of(oid).await {

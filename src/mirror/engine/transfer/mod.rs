@@ -1,0 +1,211 @@
+//! One transfer of a sync, in one room: the remote made once from the stored row ([`remote`]:
+//! URL parsed once, login, SSH key and pins) and handed by reference to git, SSH, HTTP and LFS
+//! ([`lfs_objects`]); why it failed, typed ([`error`]).
+
+pub mod error;
+pub mod lfs_objects;
+pub mod remote;
+
+use std::{path::PathBuf, sync::Arc};
+
+use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use self::{
+    error::{LfsObjectsError, SyncError},
+    lfs_objects::LfsObjects,
+    remote::{Remote, pin_host_key},
+};
+use crate::{
+    config::Config,
+    entities::repository,
+    git::mirror::{
+        self as git_mirror, Limits, Progress, PushRules, TransferOutcome, error::TransferError,
+        filter::RefFilter, transport::Transfer,
+    },
+    mirror::secrets::SecretBox,
+};
+
+/// Which way one transfer goes.
+#[derive(Debug, Clone)]
+pub(super) enum Way {
+    /// A pull, of the refs its filter selects.
+    Pull(RefFilter),
+    /// A push, with its target's rules.
+    Push(PushRules),
+}
+
+/// What the transfers of one sync share.
+pub(super) struct Transfers<'a> {
+    /// The pinned host keys and the LFS links.
+    pub db: &'a DatabaseConnection,
+    /// Limits, the address policy, the data directory.
+    pub config: &'a Config,
+    /// Opens the stored logins and keys.
+    pub secrets: &'a SecretBox,
+    /// Stops every transfer of the sync.
+    pub cancel: &'a CancellationToken,
+}
+
+impl Transfers<'_> {
+    /// One fetch or push of `repo` (at `repo_path`) with the remote at `url` (as stored), over
+    /// its own HTTP or SSH connection (addresses checked when connecting, no redirect
+    /// followed); an SSH host key met for the first time is pinned, whatever the outcome.
+    ///
+    /// # Errors
+    /// The remote cannot be opened, or the transfer failed.
+    pub(super) async fn run(
+        &self,
+        repo: &repository::Model,
+        way: Way,
+        url: &str,
+        login: git_mirror::RemoteLogin,
+        repo_path: PathBuf,
+        progress: &Arc<Progress>,
+    ) -> Result<TransferOutcome, SyncError> {
+        let remote = Remote::open(self.db, self.config, self.secrets, repo, url, login).await?;
+        let limits = Limits::new(self.config.sync_timeout, self.cancel.clone());
+        let transfer = remote.connect(self.config, limits)?;
+        let outcome = match way {
+            Way::Pull(filter) => {
+                self.pull(repo, &remote, &transfer, filter, repo_path, progress)
+                    .await
+            }
+            Way::Push(rules) => {
+                self.push(repo, &remote, &transfer, rules, repo_path, progress)
+                    .await
+            }
+        };
+        pin_host_key(self.db, repo.id, &transfer).await;
+        outcome
+    }
+
+    /// A pull: the git objects first; with LFS, then every LFS object their commits point to;
+    /// and only then the refs (a missing object leaves them where they were).
+    async fn pull(
+        &self,
+        repo: &repository::Model,
+        remote: &Remote,
+        transfer: &Arc<Transfer>,
+        filter: RefFilter,
+        repo_path: PathBuf,
+        progress: &Arc<Progress>,
+    ) -> Result<TransferOutcome, SyncError> {
+        let progress = Arc::clone(progress);
+        let path = repo_path.clone();
+        if !repo.lfs_enabled {
+            // Without LFS nothing comes between: objects and refs in one blocking call.
+            return Ok(blocking(transfer, move |working| {
+                git_mirror::fetch_objects(&path, working, &progress, &filter)?.apply(&path, (0, 0))
+            })
+            .await?);
+        }
+        let (staged, pointers) = blocking(transfer, move |working| {
+            let staged = git_mirror::fetch_objects(&path, working, &progress, &filter)?;
+            let pointers = staged.lfs_pointers(&path)?;
+            Ok((staged, pointers))
+        })
+        .await?;
+        let source = lfs_objects::pull_source(self.secrets, self.config, repo, remote)?;
+        let fetched = within(
+            transfer.limits(),
+            self.lfs(repo, remote, transfer).pull(&source, &pointers),
+        )
+        .await?;
+        Ok(
+            tokio::task::spawn_blocking(move || staged.apply(&repo_path, fetched))
+                .await
+                .unwrap_or_else(|e| Err(internal(&e)))?,
+        )
+    }
+
+    /// A push: with LFS, first the LFS objects its refs need and the target lacks; then the
+    /// refs.
+    async fn push(
+        &self,
+        repo: &repository::Model,
+        remote: &Remote,
+        transfer: &Arc<Transfer>,
+        rules: PushRules,
+        repo_path: PathBuf,
+        progress: &Arc<Progress>,
+    ) -> Result<TransferOutcome, SyncError> {
+        let mut lfs_pushed = (0, 0);
+        if repo.lfs_enabled {
+            let (path, rules) = (repo_path.clone(), rules.clone());
+            let pointers = blocking(transfer, move |working| {
+                git_mirror::lfs_to_push(&path, working, &rules)
+            })
+            .await?;
+            lfs_pushed = within(
+                transfer.limits(),
+                self.lfs(repo, remote, transfer).push(&pointers),
+            )
+            .await?;
+        }
+        let progress = Arc::clone(progress);
+        let mut outcome = blocking(transfer, move |working| {
+            git_mirror::push_mirror(&repo_path, working, &progress, &rules)
+        })
+        .await?;
+        (outcome.lfs_objects, outcome.lfs_bytes) = lfs_pushed;
+        Ok(outcome)
+    }
+
+    /// The LFS side of the transfer of `repo` with `remote`.
+    fn lfs<'a>(
+        &'a self,
+        repo: &'a repository::Model,
+        remote: &'a Remote,
+        transfer: &'a Arc<Transfer>,
+    ) -> LfsObjects<'a> {
+        LfsObjects {
+            db: self.db,
+            config: self.config,
+            repo,
+            remote,
+            transfer,
+        }
+    }
+}
+
+/// Runs `work` with `transfer` on the blocking pool, inside the current tracing span; the SSH
+/// command it left open is ended there too.
+async fn blocking<T: Send + 'static>(
+    transfer: &Arc<Transfer>,
+    work: impl FnOnce(&Arc<Transfer>) -> Result<T, TransferError> + Send + 'static,
+) -> Result<T, TransferError> {
+    let span = tracing::Span::current();
+    let working = Arc::clone(transfer);
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        let done = work(&working);
+        working.finish();
+        done
+    })
+    .in_current_span()
+    .await
+    .unwrap_or_else(|e| Err(internal(&e)))
+}
+
+/// A blocking task that did not end in words.
+fn internal(e: &tokio::task::JoinError) -> TransferError {
+    TransferError::Other(format!("internal error: {e}"))
+}
+
+/// Runs `work` (the LFS part of a transfer) within the transfer's deadline, until a cancel.
+async fn within<T>(
+    limits: &Limits,
+    work: impl Future<Output = Result<T, LfsObjectsError>>,
+) -> Result<T, SyncError> {
+    let remaining = limits
+        .deadline
+        .saturating_duration_since(std::time::Instant::now());
+    tokio::select! {
+        biased;
+        () = limits.cancel.cancelled() => Err(TransferError::Cancelled.into()),
+        done = tokio::time::timeout(remaining, work) => Ok(done
+            .map_err(|_| TransferError::Timeout(limits.timeout_secs))??),
+    }
+}
