@@ -41,7 +41,7 @@ use tracing::Instrument;
 use self::{
     claims::Claims,
     pipeline::Pipeline,
-    record::Run,
+    record::{PushTargets, Run},
     slots::{Queued, Slots},
 };
 use super::{notify::Notifier, secrets::SecretBox};
@@ -311,9 +311,9 @@ impl Engine {
             () = cancel.cancelled() => None,
         };
         let holder = self.claims.instance_id();
-        let (run, enabled) = Run::start(&self.db, holder, repo_id, trigger, &scope).await?;
+        let (run, targets) = Run::start(&self.db, holder, repo_id, trigger, &scope).await?;
         let result = Arc::clone(&self)
-            .perform(&run, enabled, scope, cancel)
+            .perform(&run, targets, scope, cancel)
             .await;
         if let Some(recorded) = run.finish(&self.db, holder, &result).await {
             self.after_record(&recorded, run);
@@ -326,7 +326,7 @@ impl Engine {
     async fn perform(
         self: Arc<Self>,
         run: &Run,
-        enabled: Vec<push_mirror::Model>,
+        targets: PushTargets,
         scope: Scope,
         cancel: CancellationToken,
     ) -> RunResult {
@@ -353,7 +353,7 @@ impl Engine {
                         _ => None,
                     };
                     pipeline
-                        .perform(&repo, &enabled, path, direction, one_time, &progress)
+                        .perform(&repo, &targets, path, direction, one_time, &progress)
                         .await
                 }
                 .in_current_span(),

@@ -116,6 +116,16 @@ impl Asked {
     }
 }
 
+/// The push mirrors a run goes to (enabled, oldest first), and why there is none when the
+/// list is empty.
+#[derive(Debug)]
+pub(super) struct PushTargets {
+    /// The enabled push mirrors the run pushes to.
+    pub enabled: Vec<push_mirror::Model>,
+    /// The sentence for a run that pushes with none of them.
+    pub none_because: &'static str,
+}
+
 /// A run of one repository, from its row (status running) to its recorded end.
 #[derive(Debug)]
 pub(super) struct Run {
@@ -132,7 +142,7 @@ pub(super) struct Run {
 impl Run {
     /// Reads the claimed repository `repo_id` (its settings may have changed while the sync
     /// waited for its slot), plans the run by `trigger` in `scope` and inserts it, held by
-    /// `holder`; with the enabled push mirrors it goes to. `None` when the repository or its
+    /// `holder`; with the push mirrors it goes to. `None` when the repository or its
     /// owner is gone (the claim went with the row) or the database failed (then the claim is
     /// released, the error logged).
     pub(super) async fn start(
@@ -141,8 +151,9 @@ impl Run {
         repo_id: i64,
         trigger: Trigger,
         scope: &Scope,
-    ) -> Option<(Self, Vec<push_mirror::Model>)> {
+    ) -> Option<(Self, PushTargets)> {
         let (repo, owner, targets) = load(db, holder, repo_id).await?;
+        let none_because = state::nowhere_to_push(&targets);
         // Every line the sync logs from here on names the repository.
         tracing::Span::current().record(
             "repo",
@@ -168,7 +179,13 @@ impl Run {
                     repo,
                     owner,
                 };
-                Some((run, enabled))
+                Some((
+                    run,
+                    PushTargets {
+                        enabled,
+                        none_because,
+                    },
+                ))
             }
             Err(e) => {
                 tracing::error!(error = %Error::from(e), "could not record a mirror run");

@@ -23,12 +23,15 @@ pub enum SyncError {
     /// The stored URL cannot be read.
     #[error(transparent)]
     Url(#[from] UrlError),
+    /// The repository has no upstream URL to pull from.
+    #[error("no upstream URL is set")]
+    NoUpstream,
     /// The URL names no host to connect to.
     #[error("URL has no host")]
     NoHost,
     /// The database failed (reading the pinned host keys).
     #[error("{0}")]
-    Database(String),
+    Database(#[source] crate::error::Error),
 }
 
 impl SyncError {
@@ -88,10 +91,10 @@ pub enum LfsObjectsError {
     NotOurs(Oid),
     /// The objects that arrived could not be linked to the repository.
     #[error("LFS objects could not be recorded: {0}")]
-    Record(String),
+    Record(#[source] crate::error::Error),
     /// The links could not be read.
     #[error("{0}")]
-    Database(String),
+    Database(#[source] crate::error::Error),
     /// The LFS password will not decrypt.
     #[error(transparent)]
     Decrypt(#[from] DecryptError),

@@ -197,7 +197,7 @@ impl LfsObjects<'_> {
             drop(downloads);
             links::link_all(self.db, self.repo.id, &arrived)
                 .await
-                .map_err(|e| LfsObjectsError::Record(e.to_string()))?;
+                .map_err(LfsObjectsError::Record)?;
             objects += arrived.len() as u64;
             if let Some(e) = failure {
                 return Err(e.into());
@@ -266,7 +266,7 @@ impl LfsObjects<'_> {
         let oids: Vec<Oid> = objects.iter().map(|(oid, _)| oid.clone()).collect();
         let linked = links::linked_among(self.db, self.repo.id, &oids)
             .await
-            .map_err(|e| LfsObjectsError::Database(e.to_string()))?;
+            .map_err(LfsObjectsError::Database)?;
         Ok(Wanted {
             store: LfsStore::new(&self.config.data_dir),
             objects,

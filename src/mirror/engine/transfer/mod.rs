@@ -15,11 +15,12 @@ use tracing::Instrument;
 use self::{
     error::{LfsObjectsError, SyncError},
     lfs_objects::LfsObjects,
-    remote::{Remote, pin_host_key},
+    remote::{Remote, pin_host_key, push_login, upstream_login},
 };
+use super::OneTimeClone;
 use crate::{
     config::Config,
-    entities::repository,
+    entities::{push_mirror, repository},
     git::mirror::{
         self as git_mirror, Limits, Progress, PushRules, TransferOutcome, error::TransferError,
         filter::RefFilter, transport::Transfer,
@@ -29,7 +30,7 @@ use crate::{
 
 /// Which way one transfer goes.
 #[derive(Debug, Clone)]
-pub(super) enum Way {
+enum Way {
     /// A pull, of the refs its filter selects.
     Pull(RefFilter),
     /// A push, with its target's rules.
@@ -37,7 +38,7 @@ pub(super) enum Way {
 }
 
 /// What the transfers of one sync share.
-pub(super) struct Transfers<'a> {
+pub(in crate::mirror::engine) struct Transfers<'a> {
     /// The pinned host keys and the LFS links.
     pub db: &'a DatabaseConnection,
     /// Limits, the address policy, the data directory.
@@ -49,13 +50,63 @@ pub(super) struct Transfers<'a> {
 }
 
 impl Transfers<'_> {
+    /// The pull of `repo` (at `repo_path`) from its upstream with its stored login and ref
+    /// filter; or, for an import that keeps no mirror, from `one_time`'s URL with its login,
+    /// taking every ref.
+    ///
+    /// # Errors
+    /// The login does not decrypt, no upstream is set, or the transfer failed.
+    pub(in crate::mirror::engine) async fn pull_upstream(
+        &self,
+        repo: &repository::Model,
+        one_time: Option<&OneTimeClone>,
+        repo_path: PathBuf,
+        progress: &Arc<Progress>,
+    ) -> Result<TransferOutcome, SyncError> {
+        let (url, login, filter) = match one_time {
+            Some(clone) => (
+                clone.url.as_str(),
+                clone.credentials.clone(),
+                RefFilter::default(),
+            ),
+            None => {
+                let login = upstream_login(self.secrets, repo)?;
+                let url = repo.upstream_url.as_deref().ok_or(SyncError::NoUpstream)?;
+                (url, login, RefFilter::from_json(&repo.upstream_ref_filter))
+            }
+        };
+        self.run(repo, Way::Pull(filter), url, login, repo_path, progress)
+            .await
+    }
+
+    /// The push of `repo` (at `repo_path`) to `target`, with its stored login and its rules.
+    ///
+    /// # Errors
+    /// The login does not decrypt, or the transfer failed.
+    pub(in crate::mirror::engine) async fn push_to(
+        &self,
+        repo: &repository::Model,
+        target: &push_mirror::Model,
+        repo_path: PathBuf,
+        progress: &Arc<Progress>,
+    ) -> Result<TransferOutcome, SyncError> {
+        let login = push_login(self.secrets, target)?;
+        let rules = PushRules {
+            filter: RefFilter::from_json(&target.ref_filter),
+            keep_divergent: target.keep_divergent_refs,
+        };
+        let url = target.remote_url.as_str();
+        self.run(repo, Way::Push(rules), url, login, repo_path, progress)
+            .await
+    }
+
     /// One fetch or push of `repo` (at `repo_path`) with the remote at `url` (as stored), over
     /// its own HTTP or SSH connection (addresses checked when connecting, no redirect
     /// followed); an SSH host key met for the first time is pinned, whatever the outcome.
     ///
     /// # Errors
     /// The remote cannot be opened, or the transfer failed.
-    pub(super) async fn run(
+    async fn run(
         &self,
         repo: &repository::Model,
         way: Way,

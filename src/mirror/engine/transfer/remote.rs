@@ -82,7 +82,7 @@ impl SshAccess {
         let key = ssh_key::private_key_of(secrets, repo)?;
         let pinned = host_keys::pinned(db, repo.id)
             .await
-            .map_err(|e| SyncError::Database(e.to_string()))?;
+            .map_err(SyncError::Database)?;
         Ok(Self { key, pinned })
     }
 }
