@@ -19,13 +19,13 @@ use super::{
     page::{Layout, TimeView, set_flash},
 };
 use crate::{
-    auth::csrf::CsrfForm,
     error::{Error, PageError},
     mirror::overview::{
         self, ListQuery, MirrorItem, StatusFilter,
         batch::{self, Action, Batch},
     },
     state::AppState,
+    web::extract::CsrfForm,
     web::extract::{WebUser, caller::urlencode},
 };
 
