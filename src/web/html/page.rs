@@ -1,5 +1,6 @@
 //! What every page shares: the layout's data (who is logged in, the CSRF token, a one-time
-//! notice, and the redirect that leaves one), inline form errors, and times shown as "3 hours ago".
+//! notice, and the redirect that leaves one), inline form errors, and times shown as
+//! "3 hours ago".
 
 use axum::{
     http::StatusCode,
