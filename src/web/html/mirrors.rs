@@ -15,8 +15,8 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
-    mirror::sync_widget::status_label,
     page::{Layout, TimeView, set_flash},
+    repo_mirror::sync_widget::status_label,
 };
 use crate::{
     error::{Error, PageError},

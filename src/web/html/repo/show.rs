@@ -27,8 +27,8 @@ use crate::{
         extract::{BaseUrl, PageRepo, Read},
         html::{
             forms::{from_htmx, no_store},
-            mirror::sync_widget::{SyncWidget, WidgetPlace, human_bytes},
             page::{Layout, TimeView},
+            repo_mirror::sync_widget::{SyncWidget, WidgetPlace, human_bytes},
         },
     },
 };

@@ -1,7 +1,8 @@
-//! The push mirrors of the mirror settings page: the list (URL, last result, what a sync does
-//! there, "Sync now", edit, remove), the "Add push mirror" form, and the edit page. Every form
-//! works without JavaScript (a plain POST, then back to the settings page) and goes through
-//! the same checks as the API (`mirror::push_mirrors::change`).
+//! The push mirrors section's handlers: add (shown again inside the settings page when it does
+//! not validate), the edit page and its save, remove and "Sync now". Every form works without
+//! JavaScript (a plain POST, then back to the settings page) and goes through the same checks
+//! as the API (`mirror::push_mirrors::change`); a push mirror named by `{id}` comes checked by
+//! `PushMirrorAccess<Admin>`.
 
 use askama::Template;
 use askama_web::WebTemplate;

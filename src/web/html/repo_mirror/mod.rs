@@ -1,8 +1,9 @@
-//! The mirror pages: the settings page ([`settings`]) composed of its [`sections`], the
-//! handlers of each section's forms ([`settings_form`], [`push_targets`], [`event_keys`],
-//! [`ssh`]), the preview of the next sync ([`sync_preview`]), the sync widget shown on the
-//! repository and settings pages ([`sync_widget`]) and the run history ([`history`]) with its
-//! chart ([`run_chart`]), each live piece a partial with a fragment route of its own.
+//! The repository's mirror pages: the settings page ([`settings`]) composed of its
+//! [`sections`], the handlers of each section's forms ([`settings_form`], [`push_targets`],
+//! [`event_keys`], [`ssh`]), the preview of the next sync ([`sync_preview`]), the sync widget
+//! shown on the repository and settings pages ([`sync_widget`]) and the run history
+//! ([`history`]) with its chart ([`run_chart`]), each live piece a partial with a fragment
+//! route of its own.
 
 pub mod event_keys;
 pub mod history;

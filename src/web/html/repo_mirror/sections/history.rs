@@ -3,7 +3,7 @@
 
 use askama::Template;
 
-use crate::web::html::mirror::{history::RunHistory, run_chart::RunChart};
+use crate::web::html::repo_mirror::{history::RunHistory, run_chart::RunChart};
 
 /// The chart and the run history, ready to be put into the page.
 #[derive(Template)]
