@@ -1,11 +1,8 @@
-//! CSRF tokens: one random token per session, required in every state-changing form.
+//! CSRF tokens: one random token per session, required in every state-changing form (checked
+//! by `web::extract::CsrfForm`).
 
-use axum::{
-    extract::{FromRequest, FromRequestParts, Request},
-    http::request::Parts,
-};
+use axum::{extract::FromRequestParts, http::request::Parts};
 use rand::Rng;
-use serde::{Deserialize, de::DeserializeOwned};
 use tower_sessions::Session;
 
 use crate::error::{Error, PageError};
@@ -64,59 +61,11 @@ pub async fn rotate(session: &Session) -> Result<(), Error> {
     Ok(())
 }
 
-/// Constant-time comparison of the submitted token with the session's.
-async fn verify(session: &Session, submitted: &str) -> bool {
+/// Whether `submitted` is the session's token (compared with [`super::same_secret`]); a
+/// session without a token matches nothing.
+pub async fn verify(session: &Session, submitted: &str) -> bool {
     let Ok(Some(expected)) = session.get::<String>(SESSION_KEY).await else {
         return false;
     };
-    expected.len() == submitted.len()
-        && expected
-            .bytes()
-            .zip(submitted.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-}
-
-#[derive(Deserialize)]
-struct TokenField {
-    #[serde(default)]
-    csrf_token: String,
-}
-
-/// A url-encoded form whose CSRF token was checked; a missing or wrong token is 403.
-#[derive(Debug)]
-pub struct CsrfForm<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
-    type Rejection = PageError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let (mut parts, body) = req.into_parts();
-        let session = Session::from_request_parts(&mut parts, state)
-            .await
-            .map_err(|(_, msg)| Error::internal_msg(msg))?;
-        let header_token = parts
-            .headers
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let bytes = axum::body::to_bytes(body, 1024 * 1024)
-            .await
-            .map_err(|_| Error::BadRequest("form body too large".to_owned()))?;
-        let submitted = match header_token {
-            Some(token) => token,
-            None => serde_urlencoded::from_bytes::<TokenField>(&bytes)
-                .map(|f| f.csrf_token)
-                .unwrap_or_default(),
-        };
-        if !verify(&session, &submitted).await {
-            return Err(PageError(Error::Forbidden(
-                "the form has expired or did not come from this site; reload the page and try again"
-                    .to_owned(),
-            )));
-        }
-        let value = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| Error::BadRequest(format!("malformed form: {e}")))?;
-        Ok(Self(value))
-    }
+    super::same_secret(expected.as_bytes(), submitted.as_bytes())
 }

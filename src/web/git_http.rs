@@ -19,7 +19,7 @@ use crate::{
     state::AppState,
     web::extract::{
         ClientAddr,
-        git_access::{self, Access, Refusal},
+        git_access::{self, Access, GitRefusal},
     },
 };
 
@@ -61,15 +61,8 @@ async fn authorize(
     git_access::authorize(state, headers, client, owner, repo, access)
         .await
         .map_err(|refusal| match refusal {
-            Refusal::Mirror(repo) => mirror_refusal(&repo),
-            Refusal::Throttled(retry_after_secs) => {
-                let mut response = refuse(refusal.status(), &refusal.message());
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-                response
-            }
-            refusal => refuse(refusal.status(), &refusal.message()),
+            GitRefusal::Mirror(repo) => mirror_refusal(&repo),
+            refusal => refusal.respond_with(refuse),
         })
 }
 

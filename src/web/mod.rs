@@ -6,7 +6,7 @@ pub mod body;
 pub mod extract;
 pub mod git_http;
 pub mod html;
-pub mod lfs;
+pub mod lfs_api;
 pub mod ops;
 pub mod swagger;
 
@@ -36,13 +36,13 @@ pub fn app(state: AppState, store: DbSessionStore) -> Router {
     let read_whole = Router::new()
         .merge(api::router())
         .merge(swagger::router())
-        .merge(lfs::router())
+        .merge(lfs_api::router())
         .merge(html::router())
         .merge(ops::router())
         .fallback(not_found);
     body::timed(read_whole, state.config.body_idle_timeout)
         .merge(git_http::router())
-        .merge(lfs::transfers())
+        .merge(lfs_api::transfers())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::count_requests,

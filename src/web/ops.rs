@@ -19,7 +19,7 @@ use crate::{
     error::{ApiError, Error},
     mirror::stats,
     state::AppState,
-    web::extract::caller::{Credentials, credentials},
+    web::extract::caller::{PresentedCredentials, credentials},
 };
 
 /// How long `/readyz` waits for the database.
@@ -68,7 +68,7 @@ fn unavailable() -> Response {
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = &state.config.metrics_token {
         let given = match credentials(&headers) {
-            Some(Credentials::Token(given)) => given,
+            Some(PresentedCredentials::Token(given)) => given,
             _ => String::new(),
         };
         if !same_secret(given.as_bytes(), token.as_bytes()) {

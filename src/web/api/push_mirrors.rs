@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    super::extract::{Admin, ApiJson, ApiRepo},
+    super::extract::{Admin, ApiJson, ApiPushMirror, ApiRepo},
     doc::RepoPath,
 };
 use crate::{
@@ -98,10 +98,9 @@ struct PushStarted {
 )]
 async fn sync_one(
     State(state): State<AppState>,
-    Path(path): Path<PushMirrorPath>,
-    access: ApiRepo<Admin>,
+    access: ApiPushMirror<Admin>,
 ) -> Result<(StatusCode, Json<PushStarted>), ApiError> {
-    let target = push_mirrors::change::find(&state.db, &access.repo.repo, path.id()?).await?;
+    let target = access.mirror;
     match state
         .engine
         .request_push_to(&access.repo.repo, &target)
@@ -130,10 +129,10 @@ async fn sync_one(
 #[into_params(parameter_in = Path)]
 struct PushMirrorPath {
     /// The owner's username.
-    #[allow(dead_code)] // Read by the `ApiRepo` extractor.
+    #[allow(dead_code)] // Read by the `ApiRepo` and `ApiPushMirror` extractors.
     owner: String,
     /// The repository's name.
-    #[allow(dead_code)] // Read by the `ApiRepo` extractor.
+    #[allow(dead_code)] // Read by the `ApiRepo` and `ApiPushMirror` extractors.
     repo: String,
     /// The push mirror's id.
     #[param(value_type = i64)]

@@ -14,7 +14,7 @@ use crate::{
     state::AppState,
     web::extract::{
         ApiJson, ApiUser, BaseUrl, ClientAddr,
-        caller::{Credentials, credentials},
+        caller::{PresentedCredentials, credentials},
     },
 };
 
@@ -100,7 +100,7 @@ async fn create_token(
     headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<TokenJson>), ApiError> {
-    let Some(Credentials::Basic(username, password)) = credentials(&headers) else {
+    let Some(PresentedCredentials::Basic(username, password)) = credentials(&headers) else {
         return Err(Error::Unauthorized.into());
     };
     let user = users::authenticate(&state.db, &state.throttle, client, &username, &password)

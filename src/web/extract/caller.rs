@@ -21,7 +21,7 @@ use crate::{
 
 /// Credentials found in an `Authorization` header.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Credentials {
+pub enum PresentedCredentials {
     /// `Bearer <token>` or `token <token>`.
     Token(String),
     /// `Basic base64(user:password)`.
@@ -31,19 +31,24 @@ pub enum Credentials {
 /// Reads the `Authorization` header, its scheme name in any case; `None` when absent or
 /// unreadable.
 #[must_use]
-pub fn credentials(headers: &HeaderMap) -> Option<Credentials> {
+pub fn credentials(headers: &HeaderMap) -> Option<PresentedCredentials> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, rest) = value.split_once(' ')?;
     let rest = rest.trim();
     match scheme.to_ascii_lowercase().as_str() {
-        "bearer" | "token" if !rest.is_empty() => Some(Credentials::Token(rest.to_owned())),
+        "bearer" | "token" if !rest.is_empty() => {
+            Some(PresentedCredentials::Token(rest.to_owned()))
+        }
         "basic" => {
             let decoded = base64::engine::general_purpose::STANDARD
                 .decode(rest)
                 .ok()?;
             let text = String::from_utf8(decoded).ok()?;
             let (user, password) = text.split_once(':')?;
-            Some(Credentials::Basic(user.to_owned(), password.to_owned()))
+            Some(PresentedCredentials::Basic(
+                user.to_owned(),
+                password.to_owned(),
+            ))
         }
         _ => None,
     }
@@ -55,12 +60,12 @@ pub fn credentials(headers: &HeaderMap) -> Option<Credentials> {
 /// [`Error::TooManyRequests`] when a password is throttled, or the database failed.
 pub async fn resolve(
     state: &AppState,
-    creds: &Credentials,
+    creds: &PresentedCredentials,
     client: IpAddr,
 ) -> Result<Option<user::Model>, Error> {
     match creds {
-        Credentials::Token(token) => state.accounts.by_token(&state.db, token).await,
-        Credentials::Basic(name, password) => {
+        PresentedCredentials::Token(token) => state.accounts.by_token(&state.db, token).await,
+        PresentedCredentials::Basic(name, password) => {
             users::authenticate_basic(&state.db, &state.throttle, client, name, password).await
         }
     }
@@ -207,28 +212,28 @@ mod tests {
     fn reads_each_scheme() {
         assert_eq!(
             credentials(&header("Bearer abc")),
-            Some(Credentials::Token("abc".into()))
+            Some(PresentedCredentials::Token("abc".into()))
         );
         assert_eq!(
             credentials(&header("token abc")),
-            Some(Credentials::Token("abc".into()))
+            Some(PresentedCredentials::Token("abc".into()))
         );
         assert_eq!(
             credentials(&header("Basic YWxpY2U6czNjcjN0")),
-            Some(Credentials::Basic("alice".into(), "s3cr3t".into()))
+            Some(PresentedCredentials::Basic("alice".into(), "s3cr3t".into()))
         );
         // Scheme names are case-insensitive (RFC 9110 §11.1).
         for scheme in ["bearer", "BEARER", "Token", "TOKEN"] {
             assert_eq!(
                 credentials(&header(&format!("{scheme} abc"))),
-                Some(Credentials::Token("abc".into())),
+                Some(PresentedCredentials::Token("abc".into())),
                 "{scheme}"
             );
         }
         for scheme in ["basic", "BASIC", "bAsIc"] {
             assert_eq!(
                 credentials(&header(&format!("{scheme} YWxpY2U6czNjcjN0"))),
-                Some(Credentials::Basic("alice".into(), "s3cr3t".into())),
+                Some(PresentedCredentials::Basic("alice".into(), "s3cr3t".into())),
                 "{scheme}"
             );
         }

@@ -1,10 +1,13 @@
 //! Who may use a repository over git's HTTP protocols, smart HTTP and Git LFS alike: the same
 //! credentials (Basic with a password or a token, Bearer), the same throttling of passwords,
-//! the same read and write rules. Each protocol words a [`Refusal`] its own way.
+//! the same read and write rules. Each protocol words a [`GitRefusal`] its own way.
 
 use std::net::IpAddr;
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::{
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::Response,
+};
 
 use super::caller::{credentials, resolve};
 use crate::{
@@ -27,7 +30,7 @@ pub enum Access {
 
 /// Why a client is turned away.
 #[derive(Debug)]
-pub enum Refusal {
+pub enum GitRefusal {
     /// No credentials, or wrong ones: ask for them (401 with `WWW-Authenticate`).
     Unauthorized(&'static str),
     /// Too many wrong passwords from this address for this account: seconds to wait.
@@ -42,7 +45,7 @@ pub enum Refusal {
     Internal,
 }
 
-impl Refusal {
+impl GitRefusal {
     /// The status every protocol answers with (git's refusal of a push into a mirror is the
     /// exception: it must answer 200 with an `ERR` line for git to show it).
     #[must_use]
@@ -72,6 +75,20 @@ impl Refusal {
     }
 }
 
+impl GitRefusal {
+    /// This refusal in a protocol's words: `respond` makes its status and sentence into the
+    /// protocol's answer, and a throttled caller also gets `Retry-After`.
+    pub fn respond_with(&self, respond: impl FnOnce(StatusCode, &str) -> Response) -> Response {
+        let mut response = respond(self.status(), &self.message());
+        if let Self::Throttled(retry_after_secs) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        response
+    }
+}
+
 /// Why a push into a repository that pulls from elsewhere is refused, naming the source
 /// without its credentials.
 #[must_use]
@@ -92,7 +109,7 @@ pub fn mirror_refusal(repo: &Repo) -> String {
 /// in `headers`, from `client`) may have `access` to it: [`caller`], then [`permit`].
 ///
 /// # Errors
-/// The [`Refusal`] to answer with.
+/// The [`GitRefusal`] to answer with.
 pub async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
@@ -100,7 +117,7 @@ pub async fn authorize(
     owner: &str,
     repo: &str,
     access: Access,
-) -> Result<Repo, Refusal> {
+) -> Result<Repo, GitRefusal> {
     let viewer = caller(state, headers, client).await?;
     permit(state, viewer.as_ref(), owner, repo, access).await
 }
@@ -114,14 +131,14 @@ pub async fn caller(
     state: &AppState,
     headers: &HeaderMap,
     client: IpAddr,
-) -> Result<Option<user::Model>, Refusal> {
+) -> Result<Option<user::Model>, GitRefusal> {
     match credentials(headers) {
         None => Ok(None),
         Some(creds) => match resolve(state, &creds, client).await {
             Ok(Some(user)) => Ok(Some(user)),
-            Ok(None) => Err(Refusal::Unauthorized("authentication failed")),
+            Ok(None) => Err(GitRefusal::Unauthorized("authentication failed")),
             Err(Error::TooManyRequests { retry_after_secs }) => {
-                Err(Refusal::Throttled(retry_after_secs))
+                Err(GitRefusal::Throttled(retry_after_secs))
             }
             Err(e) => Err(internal(e)),
         },
@@ -132,22 +149,22 @@ pub async fn caller(
 /// ([`allows`]).
 ///
 /// # Errors
-/// The [`Refusal`] to answer with.
+/// The [`GitRefusal`] to answer with.
 pub async fn permit(
     state: &AppState,
     viewer: Option<&user::Model>,
     owner: &str,
     repo: &str,
     access: Access,
-) -> Result<Repo, Refusal> {
+) -> Result<Repo, GitRefusal> {
     let name = repo.strip_suffix(".git").unwrap_or(repo);
     match repos::find(&state.db, owner, name)
         .await
         .map_err(internal)?
     {
         Some(repo) => allows(repo, viewer, access),
-        None if viewer.is_none() => Err(Refusal::Unauthorized("authentication required")),
-        None => Err(Refusal::NotFound),
+        None if viewer.is_none() => Err(GitRefusal::Unauthorized("authentication required")),
+        None => Err(GitRefusal::NotFound),
     }
 }
 
@@ -157,30 +174,34 @@ pub async fn permit(
 /// from elsewhere refuses it.
 ///
 /// # Errors
-/// The [`Refusal`] to answer with.
-pub fn allows(repo: Repo, viewer: Option<&user::Model>, access: Access) -> Result<Repo, Refusal> {
+/// The [`GitRefusal`] to answer with.
+pub fn allows(
+    repo: Repo,
+    viewer: Option<&user::Model>,
+    access: Access,
+) -> Result<Repo, GitRefusal> {
     let needs_write = access == Access::Write;
     let decision = match viewer {
         None if !needs_write && repo.can_read(None) => Ok(repo),
-        None => Err(Refusal::Unauthorized("authentication required")),
+        None => Err(GitRefusal::Unauthorized("authentication required")),
         Some(user) if repo.can_read(Some(user)) => {
             if needs_write && !repo.can_admin(Some(user)) {
-                Err(Refusal::Forbidden(
+                Err(GitRefusal::Forbidden(
                     "only the owner or an administrator may push to this repository",
                 ))
             } else {
                 Ok(repo)
             }
         }
-        Some(_) => Err(Refusal::NotFound),
+        Some(_) => Err(GitRefusal::NotFound),
     }?;
     if needs_write && rejects_push(&decision.repo) {
-        return Err(Refusal::Mirror(Box::new(decision)));
+        return Err(GitRefusal::Mirror(Box::new(decision)));
     }
     Ok(decision)
 }
 
-fn internal(e: Error) -> Refusal {
+fn internal(e: Error) -> GitRefusal {
     tracing::error!(error = %e, "git request failed");
-    Refusal::Internal
+    GitRefusal::Internal
 }

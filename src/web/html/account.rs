@@ -15,11 +15,12 @@ use tower_sessions::{Expiry, Session};
 use super::page::{CsrfOnly, FormErrors, Layout, set_flash};
 use crate::{
     accounts::users::{self, NewUser},
-    auth::{SESSION_LIFETIME, SESSION_USER_ID, csrf, csrf::CsrfForm},
+    auth::{SESSION_LIFETIME, SESSION_USER_ID, csrf},
     config::Registration,
     entities::user,
     error::{Error, PageError, in_words},
     state::AppState,
+    web::extract::CsrfForm,
     web::extract::{ClientAddr, WebUser},
 };
 

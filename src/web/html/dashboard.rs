@@ -7,8 +7,8 @@ use chrono::Utc;
 use tower_sessions::Session;
 
 use super::{
-    mirror::sync_widget::status_label,
     page::{Layout, TimeView},
+    repo_mirror::sync_widget::status_label,
 };
 use crate::{error::PageError, repos, state::AppState, web::extract::WebUser};
 

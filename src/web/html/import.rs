@@ -17,7 +17,7 @@ use super::{
     page::{FormErrors, Layout},
 };
 use crate::{
-    auth::csrf::CsrfForm, error::PageError, mirror::import::ImportRequest, state::AppState,
+    error::PageError, mirror::import::ImportRequest, state::AppState, web::extract::CsrfForm,
     web::extract::WebUser,
 };
 

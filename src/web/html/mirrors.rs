@@ -15,17 +15,17 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
-    mirror::sync_widget::status_label,
     page::{Layout, TimeView, set_flash},
+    repo_mirror::sync_widget::status_label,
 };
 use crate::{
-    auth::csrf::CsrfForm,
     error::{Error, PageError},
     mirror::overview::{
         self, ListQuery, MirrorItem, StatusFilter,
         bulk::{self, BulkAction, BulkRequest},
     },
     state::AppState,
+    web::extract::CsrfForm,
     web::extract::{WebUser, caller::urlencode},
 };
 

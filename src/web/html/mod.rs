@@ -5,10 +5,10 @@ mod account;
 mod dashboard;
 pub mod forms;
 mod import;
-mod mirror;
 mod mirrors;
 pub mod page;
 mod repo;
+mod repo_mirror;
 mod tokens;
 
 use axum::Router;
@@ -22,7 +22,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(tokens::router())
         .merge(repo::router())
-        .merge(mirror::router())
+        .merge(repo_mirror::router())
         .merge(mirrors::router())
         .merge(import::router())
 }

@@ -1,7 +1,11 @@
 //! What every page shares: the layout's data (who is logged in, the CSRF token, a one-time
-//! notice), inline form errors, and times shown as "3 hours ago".
+//! notice, and the redirect that leaves one), inline form errors, and times shown as
+//! "3 hours ago".
 
-use axum::http::StatusCode;
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tower_sessions::{Expiry, Session};
@@ -105,6 +109,20 @@ pub async fn set_flash(session: &Session, message: impl Into<String>) -> Result<
         .insert(FLASH_KEY, message.into())
         .await
         .map_err(Error::internal)
+}
+
+/// Leaves `message` for the next page this session sees and sends the browser to `to` (a path
+/// on this server, with an `#anchor` when the notice is about one part of the page).
+///
+/// # Errors
+/// The session store failed.
+pub async fn flash_redirect(
+    session: &Session,
+    message: impl Into<String>,
+    to: &str,
+) -> Result<Response, Error> {
+    set_flash(session, message).await?;
+    Ok(Redirect::to(to).into_response())
 }
 
 /// The body of a form whose only field is the CSRF token (log out, revoke).

@@ -16,10 +16,10 @@ use tower_sessions::Session;
 use super::page::{CsrfOnly, FormErrors, Layout, TimeView, set_flash};
 use crate::{
     accounts::tokens,
-    auth::csrf::CsrfForm,
     entities::user,
     error::{Error, PageError},
     state::AppState,
+    web::extract::CsrfForm,
     web::extract::WebUser,
 };
 

@@ -12,10 +12,10 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::{
-    auth::csrf::CsrfForm,
     error::PageError,
     repos::{self, NewRepo},
     state::AppState,
+    web::extract::CsrfForm,
     web::{
         extract::WebUser,
         html::page::{FormErrors, Layout},

@@ -13,10 +13,10 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::{
-    auth::csrf::CsrfForm,
     error::PageError,
     repos,
     state::AppState,
+    web::extract::CsrfForm,
     web::{
         extract::{Admin, PageRepo},
         html::page::{FormErrors, Layout, set_flash},

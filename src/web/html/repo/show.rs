@@ -27,8 +27,8 @@ use crate::{
         extract::{BaseUrl, PageRepo, Read},
         html::{
             forms::{from_htmx, no_store},
-            mirror::sync_widget::{Place, SyncWidget, human_bytes},
             page::{Layout, TimeView},
+            repo_mirror::sync_widget::{SyncWidget, WidgetPlace, human_bytes},
         },
     },
 };
@@ -186,7 +186,7 @@ async fn show(
     let (repo, viewer) = (access.repo, access.viewer);
     let layout = Layout::new(&state, &session, viewer.as_ref()).await?;
     let widget = shows_widget(&repo, viewer.as_ref())
-        .then(|| SyncWidget::new(&state, &repo, layout.csrf_token.clone(), Place::Repo));
+        .then(|| SyncWidget::new(&state, &repo, layout.csrf_token.clone(), WidgetPlace::Repo));
     let contents = RepoContents::load(&state.config, &base, &repo, widget.is_some()).await?;
     Ok(RepoTemplate {
         failure: ImportFailure::of(&repo.repo, contents.empty),

@@ -28,7 +28,7 @@ use crate::{
         body::{ReadError, read_whole},
         extract::{
             ClientAddr,
-            git_access::{self, Access, Refusal},
+            git_access::{self, Access},
         },
     },
 };
@@ -109,18 +109,7 @@ async fn authorize(
 ) -> Result<Repo, Response> {
     git_access::authorize(state, headers, client, owner, repo, access)
         .await
-        .map_err(|refusal| refusal_response(&refusal))
-}
-
-/// A [`Refusal`] in LFS's words, with `Retry-After` when the caller is throttled.
-fn refusal_response(refusal: &Refusal) -> Response {
-    let mut response = lfs_error(refusal.status(), &refusal.message());
-    if let Refusal::Throttled(retry_after_secs) = refusal {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
-    }
-    response
+        .map_err(|refusal| refusal.respond_with(lfs_error))
 }
 
 async fn batch(
@@ -143,12 +132,12 @@ async fn batch(
     // turned away without the server holding what they send.
     let viewer = match git_access::caller(&state, &headers, client).await {
         Ok(viewer) => viewer,
-        Err(refusal) => return refusal_response(&refusal),
+        Err(refusal) => return refusal.respond_with(lfs_error),
     };
     let (owner, name) = &names;
     let repo = match git_access::permit(&state, viewer.as_ref(), owner, name, Access::Read).await {
         Ok(repo) => repo,
-        Err(refusal) => return refusal_response(&refusal),
+        Err(refusal) => return refusal.respond_with(lfs_error),
     };
     let request: BatchRequest = match read_whole(body, batch::MAX_REQUEST_BYTES).await {
         Ok(bytes) => match serde_json::from_slice(&bytes) {
@@ -172,7 +161,7 @@ async fn batch(
         Operation::Download => repo,
         Operation::Upload => match git_access::allows(repo, viewer.as_ref(), Access::Write) {
             Ok(repo) => repo,
-            Err(refusal) => return refusal_response(&refusal),
+            Err(refusal) => return refusal.respond_with(lfs_error),
         },
     };
     // The transfers authenticate as this request did.

@@ -18,12 +18,13 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::{
-    auth::{csrf, csrf::CsrfForm},
+    auth::csrf,
     entities::mirror_enums::{MirrorDirection, RunStatus, SyncStatus},
     error::{Error, PageError},
     mirror::{engine::SyncRequest, state},
     repos::{self, Repo},
     state::AppState,
+    web::extract::CsrfForm,
     web::{
         extract::{Admin, PageRepo},
         html::{
@@ -44,7 +45,7 @@ pub fn router() -> Router<AppState> {
 /// Which page the widget sits on, so a plain (JavaScript-free) "Sync now" returns there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Place {
+pub enum WidgetPlace {
     /// The repository page.
     #[default]
     Repo,
@@ -52,7 +53,7 @@ pub enum Place {
     Settings,
 }
 
-impl Place {
+impl WidgetPlace {
     /// The word used in the `on` query parameter and form field.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -139,7 +140,7 @@ pub struct SyncWidget {
     /// For the JavaScript-free "Sync now" form (htmx sends the header instead).
     pub csrf_token: String,
     /// The page it sits on.
-    pub on: Place,
+    pub on: WidgetPlace,
     /// A one-off line about the last press of "Sync now" ("A sync is already running.").
     pub notice: Option<String>,
     /// The last sync found nothing to change.
@@ -153,7 +154,7 @@ pub struct SyncWidget {
 impl SyncWidget {
     /// The widget for `repo` as it stands now.
     #[must_use]
-    pub fn new(state: &AppState, repo: &Repo, csrf_token: String, on: Place) -> Self {
+    pub fn new(state: &AppState, repo: &Repo, csrf_token: String, on: WidgetPlace) -> Self {
         let now = Utc::now();
         let r = &repo.repo;
         let syncing = r.sync_status == SyncStatus::Syncing;
@@ -214,7 +215,7 @@ impl SyncWidget {
     /// Shown on the repository page (which links to the settings).
     #[must_use]
     pub fn on_repo_page(&self) -> bool {
-        self.on == Place::Repo
+        self.on == WidgetPlace::Repo
     }
 
     /// What the mirror does, in words for the heading.
@@ -292,7 +293,7 @@ pub struct SyncWidgetFragment {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct OnQuery {
-    on: Place,
+    on: WidgetPlace,
 }
 
 /// The fragment: only for htmx (a plain visit goes to the page it belongs to). When the sync
@@ -326,7 +327,7 @@ async fn fragment(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct SyncForm {
-    on: Place,
+    on: WidgetPlace,
 }
 
 /// "Sync now". For htmx: 202 with the widget syncing, 409 when a sync already runs, 422 when

@@ -2,23 +2,18 @@
 //! added at the remote as a deploy key; and the host keys the mirrors pinned, forgotten on
 //! request.
 
-use axum::{
-    Router,
-    extract::State,
-    response::{IntoResponse, Redirect, Response},
-    routing::post,
-};
+use axum::{Router, extract::State, response::Response, routing::post};
 use tower_sessions::Session;
 
-use super::sync_widget::Place;
+use super::sync_widget::WidgetPlace;
 use crate::{
-    auth::csrf::CsrfForm,
     error::PageError,
     mirror::{host_keys, ssh_key},
     state::AppState,
+    web::extract::CsrfForm,
     web::{
         extract::{Admin, PageRepo},
-        html::page::{CsrfOnly, set_flash},
+        html::page::{CsrfOnly, flash_redirect},
     },
 };
 
@@ -42,13 +37,13 @@ async fn replace(
     let repo = access.repo;
     ssh_key::replace(&state.db, &state.secrets, &repo.repo, &repo.owner.username).await?;
     tracing::info!(repo = %repo.full_name(), "SSH key made");
-    set_flash(
+    let page = WidgetPlace::Settings.path(&repo.owner.username, &repo.repo.name);
+    Ok(flash_redirect(
         &session,
         "New SSH key made: add its public key at the remote (the old key no longer works).",
+        &format!("{page}#ssh-key"),
     )
-    .await?;
-    let page = Place::Settings.path(&repo.owner.username, &repo.repo.name);
-    Ok(Redirect::to(&format!("{page}#ssh-key")).into_response())
+    .await?)
 }
 
 /// Forgets the pinned host keys (the next key each host presents is trusted) and goes back to
@@ -62,11 +57,6 @@ async fn forget_host_keys(
     let repo = access.repo;
     let forgotten = host_keys::forget(&state.db, repo.repo.id).await?;
     tracing::info!(repo = %repo.full_name(), forgotten, "SSH host keys forgotten");
-    set_flash(
-        &session,
-        "SSH host keys forgotten: the next SSH connection trusts and records the key the remote presents.",
-    )
-    .await?;
-    let page = Place::Settings.path(&repo.owner.username, &repo.repo.name);
-    Ok(Redirect::to(&format!("{page}#ssh-host-keys")).into_response())
+    let page = WidgetPlace::Settings.path(&repo.owner.username, &repo.repo.name);
+    Ok(flash_redirect(&session, "SSH host keys forgotten: the next SSH connection trusts and records the key the remote presents.", &format!("{page}#ssh-host-keys")).await?)
 }

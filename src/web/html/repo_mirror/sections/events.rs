@@ -1,0 +1,27 @@
+//! The events section of the mirror settings page: the webhook a forge calls on every push
+//! (its URL, whether a secret is set, the secret itself right after it was made) and the key
+//! that signs the notifications this server sends.
+
+use askama::Template;
+
+/// The webhook and the notification key, ready to be put into the page.
+#[derive(Template)]
+#[template(path = "mirror/partials/events.html")]
+pub struct EventsSection {
+    /// Owner's username.
+    pub owner: String,
+    /// Repository name.
+    pub name: String,
+    /// The session's CSRF token.
+    pub csrf_token: String,
+    /// Whether a webhook secret is set.
+    pub webhook_set: bool,
+    /// Where a forge sends the webhook.
+    pub webhook_url: String,
+    /// A secret just made, shown this once.
+    pub webhook_secret: Option<String>,
+    /// Whether a notification key is set.
+    pub notify_key_set: bool,
+    /// A notification key just made, shown this once.
+    pub notify_key: Option<String>,
+}

@@ -1,0 +1,179 @@
+//! The push mirrors section of the mirror settings page: the list (URL, last result, what a
+//! sync does there, "Sync now", edit, remove) and the "Add push mirror" form, which a push
+//! mirror's own page shares.
+
+use askama::Template;
+use chrono::Utc;
+
+use crate::{
+    entities::{mirror_enums::SyncStatus, push_mirror},
+    error::Error,
+    git::mirror::filter::RefFilter,
+    mirror::push_mirrors,
+    state::AppState,
+    web::html::page::{FormErrors, TimeView},
+};
+
+/// One push mirror in the list.
+pub struct PushRow {
+    /// Its id.
+    pub id: i64,
+    /// Where it pushes.
+    pub url: String,
+    /// `idle`, `success` or `failed` (a class name).
+    pub status: &'static str,
+    /// Readable status.
+    pub status_label: &'static str,
+    /// When it was last pushed to successfully.
+    pub last_synced: Option<TimeView>,
+    /// Why its last push failed ("" when it did not).
+    pub last_error: String,
+    /// Pushed by syncs.
+    pub enabled: bool,
+    /// Pushed after every `git push`.
+    pub sync_on_push: bool,
+    /// Which refs it carries, in words.
+    pub refs: String,
+    /// What a sync does there, in plain words.
+    pub effect: &'static str,
+}
+
+impl PushRow {
+    fn new(m: &push_mirror::Model) -> Self {
+        let filter = RefFilter::from_json(&m.ref_filter);
+        let (status, status_label) = match m.last_status {
+            SyncStatus::Success => ("success", "Pushed"),
+            SyncStatus::Failed => ("failed", "Failed"),
+            SyncStatus::Syncing => ("syncing", "Syncing"),
+            SyncStatus::Idle => ("idle", "Not pushed yet"),
+        };
+        Self {
+            id: m.id,
+            url: m.remote_url.clone(),
+            status,
+            status_label,
+            last_synced: m.last_synced_at.map(|t| TimeView::new(t, Utc::now())),
+            last_error: m.last_error.clone().unwrap_or_default(),
+            enabled: m.enabled,
+            sync_on_push: m.sync_on_push,
+            refs: if filter.is_empty() {
+                "every branch and tag".to_owned()
+            } else {
+                filter.patterns().join(", ")
+            },
+            effect: if m.keep_divergent_refs {
+                "Keeps divergent refs: a sync only adds and fast-forwards there. A ref changed \
+                 there in another way, or deleted here, is left as it is there."
+            } else {
+                "A sync overwrites every ref it carries there with this repository's (even \
+                 commits made only there are lost) and deletes there what was deleted here."
+            },
+        }
+    }
+}
+
+/// What the push mirror form shows: stored or typed values, never a password.
+#[derive(Debug, Clone)]
+pub struct PushValues {
+    /// The URL.
+    pub url: String,
+    /// The username.
+    pub username: String,
+    /// Whether a password is stored (editing).
+    pub password_set: bool,
+    /// Whether "remove the stored password" was ticked.
+    pub password_clear: bool,
+    /// Pushed by syncs.
+    pub enabled: bool,
+    /// Pushed after every `git push`.
+    pub sync_on_push: bool,
+    /// Divergent refs kept there.
+    pub keep_divergent: bool,
+    /// The ref filter, one pattern a line.
+    pub filter: String,
+}
+
+impl Default for PushValues {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            username: String::new(),
+            password_set: false,
+            password_clear: false,
+            enabled: true,
+            sync_on_push: false,
+            keep_divergent: false,
+            filter: String::new(),
+        }
+    }
+}
+
+impl PushValues {
+    /// The form filled in from what is stored.
+    #[must_use]
+    pub fn stored(m: &push_mirror::Model) -> Self {
+        Self {
+            url: m.remote_url.clone(),
+            username: m.remote_username.clone().unwrap_or_default(),
+            password_set: m.remote_password.is_some(),
+            password_clear: false,
+            enabled: m.enabled,
+            sync_on_push: m.sync_on_push,
+            keep_divergent: m.keep_divergent_refs,
+            filter: RefFilter::from_json(&m.ref_filter).patterns().join("\n"),
+        }
+    }
+}
+
+/// The push mirror form: to add one (on the settings page) or to edit one (its own page).
+pub struct PushForm {
+    /// Where it is sent.
+    pub action: String,
+    /// The submit button's words.
+    pub submit: &'static str,
+    /// What it shows.
+    pub values: PushValues,
+    /// Inline messages.
+    pub errors: FormErrors,
+}
+
+impl PushForm {
+    /// The empty "Add push mirror" form of `owner/name`.
+    #[must_use]
+    pub fn adding(owner: &str, name: &str) -> Self {
+        Self {
+            action: format!("/{owner}/{name}/settings/mirror/push"),
+            submit: "Add push mirror",
+            values: PushValues::default(),
+            errors: FormErrors::default(),
+        }
+    }
+}
+
+/// The list of `repo_id`'s push mirrors, oldest first.
+///
+/// # Errors
+/// The database failed.
+pub async fn rows(state: &AppState, repo_id: i64) -> Result<Vec<PushRow>, Error> {
+    Ok(push_mirrors::list(&state.db, repo_id)
+        .await?
+        .iter()
+        .map(PushRow::new)
+        .collect())
+}
+
+/// The push mirrors, ready to be put into the page.
+#[derive(Template)]
+#[template(path = "mirror/partials/push_mirrors.html")]
+pub struct PushSection {
+    /// Owner's username.
+    pub owner: String,
+    /// Repository name.
+    pub name: String,
+    /// The session's CSRF token.
+    pub csrf_token: String,
+    /// The push mirrors, oldest first.
+    pub push_rows: Vec<PushRow>,
+    /// The "Add push mirror" form.
+    pub push_form: PushForm,
+}
