@@ -6,7 +6,7 @@
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use mirrorforge::{
-    git::mirror::{
+    git::fetch_push::{
         self, Limits, Progress,
         transport::{Transfer, Wire},
     },
@@ -33,13 +33,18 @@ fn main() {
         .block_on(runtime.spawn_blocking(move || {
             let progress = Arc::new(Progress::default());
             if push {
-                mirror::push_mirror(&repo, &transfer, &progress, &mirror::PushRules::default())
-            } else {
-                mirror::fetch_objects(
+                fetch_push::push_mirror(
                     &repo,
                     &transfer,
                     &progress,
-                    &mirror::filter::RefFilter::default(),
+                    &fetch_push::PushRules::default(),
+                )
+            } else {
+                fetch_push::fetch_objects(
+                    &repo,
+                    &transfer,
+                    &progress,
+                    &fetch_push::filter::RefFilter::default(),
                 )
                 .and_then(|staged| staged.apply(&repo, (0, 0)))
             }

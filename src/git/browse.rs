@@ -125,7 +125,7 @@ fn lfs_files(repo: &git2::Repository, reference: &str) -> Result<Vec<(String, u6
         if entry.kind() == Some(git2::ObjectType::Blob)
             && matches!(odb.read_header(entry.id()), Ok((size, _)) if size < 1024)
             && let Ok(blob) = repo.find_blob(entry.id())
-            && let Some(pointer) = super::mirror::lfs_pointers::parse(blob.content())
+            && let Some(pointer) = super::fetch_push::lfs_pointers::parse(blob.content())
         {
             let path = format!("{dir}{}", entry.name().unwrap_or("?"));
             if attributes.is_lfs(&tree, path.as_bytes()) {

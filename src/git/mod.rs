@@ -1,9 +1,10 @@
-//! All git I/O: repositories on disk, browsing them, and serving the smart HTTP protocol.
+//! All git I/O: repositories on disk, browsing them, serving the smart HTTP protocol, and
+//! the libgit2 fetch and push of mirror transfers ([`fetch_push`]).
 
 pub mod attributes;
 pub mod browse;
+pub mod fetch_push;
 pub mod maintenance;
-pub mod mirror;
 pub mod serve;
 pub mod storage;
 pub mod wildmatch;

@@ -15,7 +15,7 @@ use crate::{
     config::Config,
     entities::{mirror_enums::MirrorDirection, user},
     error::{Error, FieldErrors, Result},
-    git::mirror::RemoteLogin,
+    git::fetch_push::RemoteLogin,
     net::{remote_url::RemoteUrl, ssh_url::SshUrl},
     repos::{self, NewRepo, Repo},
 };

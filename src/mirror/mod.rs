@@ -3,7 +3,7 @@
 //! import, the run history (`runs`), each repository's derived state (`state`), schedules
 //! (`schedule`: cron, gaps, words), the mirrors overview and its bulk actions (`overview`),
 //! webhooks and notifications, a remote's `preview`, the gauges (`stats`), and the sync `engine` (claims, fair slots, the scheduler, a
-//! run's record). The transfers themselves are `git::mirror`'s, the way out to remotes is
+//! run's record). The transfers themselves are `git::fetch_push`'s, the way out to remotes is
 //! `net`'s.
 
 pub mod engine;

@@ -19,7 +19,7 @@ use crate::{
     config::Config,
     entities::{mirror_enums::RefAction, repository},
     error::{Error, Result},
-    git::mirror::{
+    git::fetch_push::{
         Limits, PushRules, RefChange, RemoteLogin, error::TransferError, filter::RefFilter,
         ref_preview as preview, transport::Transfer,
     },

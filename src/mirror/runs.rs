@@ -12,7 +12,7 @@ use crate::{
         mirror_ref_update, mirror_run,
     },
     error::Result,
-    git::mirror::RefChange,
+    git::fetch_push::RefChange,
 };
 
 /// What a transfer did (or would do) to one ref.

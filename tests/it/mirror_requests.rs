@@ -106,7 +106,7 @@ async fn a_first_push_to_an_empty_remote_is_complete_either_way(db: Db) {
         "the import was repacked for clones"
     );
     assert!(
-        mirrorforge::git::mirror::pack_push::single_pack(&local).is_some(),
+        mirrorforge::git::fetch_push::pack_push::single_pack(&local).is_some(),
         "one pack after an import"
     );
     let backups = GitBackend::start().await;
@@ -128,7 +128,7 @@ async fn a_first_push_to_an_empty_remote_is_complete_either_way(db: Db) {
             git.ok(&local, &["update-ref", "refs/pull/1/head", &hidden])
                 .await;
             git.ok(&local, &["gc", "-q"]).await;
-            assert!(mirrorforge::git::mirror::pack_push::single_pack(&local).is_some());
+            assert!(mirrorforge::git::fetch_push::pack_push::single_pack(&local).is_some());
         }
         if loose {
             // A loose object of its own: the pack no longer holds everything.
@@ -144,7 +144,7 @@ async fn a_first_push_to_an_empty_remote_is_complete_either_way(db: Db) {
                 ],
             )
             .await;
-            assert!(mirrorforge::git::mirror::pack_push::single_pack(&local).is_none());
+            assert!(mirrorforge::git::fetch_push::pack_push::single_pack(&local).is_none());
         }
         backups.create(name).await;
         patch(

@@ -49,7 +49,7 @@ use crate::{
     config::Config,
     entities::{mirror_enums::Trigger, push_mirror, repository},
     error::{Error, Result},
-    git::mirror::Progress,
+    git::fetch_push::Progress,
     metrics::Metrics,
 };
 

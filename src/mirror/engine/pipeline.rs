@@ -11,7 +11,7 @@ use super::{OneTimeClone, RunResult, Target, record::PushTargets, transfer::Tran
 use crate::{
     config::Config,
     entities::{mirror_enums::MirrorDirection, repository},
-    git::mirror::Progress,
+    git::fetch_push::Progress,
     mirror::secrets::SecretBox,
 };
 

@@ -1,7 +1,7 @@
 //! What a sync is asked to do ([`Scope`], with a [`OneTimeClone`] for an import that keeps no
 //! mirror) and the answer to "sync now" ([`SyncRequest`]).
 
-use crate::git::mirror::RemoteLogin;
+use crate::git::fetch_push::RemoteLogin;
 
 /// A one-time clone for an import without mirroring: the credentials live only in memory.
 #[derive(Debug, Clone)]

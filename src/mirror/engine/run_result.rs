@@ -1,7 +1,7 @@
 //! How a run ended ([`RunResult`]), transfer by transfer ([`Target`]): what the pipeline
 //! hands back and the run's record writes down.
 
-use crate::git::mirror::TransferOutcome;
+use crate::git::fetch_push::TransferOutcome;
 
 /// Where one transfer of a run went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use crate::{
         push_mirror, repository,
     },
     error::{Error, FieldErrors, Result},
-    git::mirror::filter::RefFilter,
+    git::fetch_push::filter::RefFilter,
     mirror::{
         secrets::SecretBox,
         settings::{check_password, check_username},

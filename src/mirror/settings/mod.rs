@@ -27,7 +27,7 @@ use crate::{
         push_mirror, repository,
     },
     error::Result,
-    git::mirror::filter::RefFilter,
+    git::fetch_push::filter::RefFilter,
     net::ssh_host_key::HostKey,
 };
 

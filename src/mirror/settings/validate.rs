@@ -6,7 +6,7 @@ use crate::{
     config::Config,
     entities::{mirror_enums::MirrorDirection, push_mirror, repository},
     error::{Error, FieldErrors, Result},
-    git::mirror::filter::RefFilter,
+    git::fetch_push::filter::RefFilter,
     mirror::schedule::Schedule,
     net::{git_remote::GitRemote, remote_url::RemoteUrl},
 };

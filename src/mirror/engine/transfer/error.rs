@@ -2,7 +2,7 @@
 //! built once, from the type, where it is shown.
 
 use crate::{
-    git::mirror::error::TransferError,
+    git::fetch_push::error::TransferError,
     lfs::{client::LfsError, ssh_access::LfsAccessError, store::Oid},
     mirror::secrets::DecryptError,
     net::error::UrlError,

@@ -15,7 +15,7 @@ use super::{error::LfsObjectsError, remote::Remote};
 use crate::{
     config::Config,
     entities::repository,
-    git::mirror::{RemoteLogin, transport::Transfer},
+    git::fetch_push::{RemoteLogin, transport::Transfer},
     lfs::{
         batch::{ObjectAnswer, Operation},
         client::{BATCH_SIZE, LfsError, LfsRemote},

@@ -21,8 +21,8 @@ use super::OneTimeClone;
 use crate::{
     config::Config,
     entities::{push_mirror, repository},
-    git::mirror::{
-        self as git_mirror, Limits, Progress, PushRules, TransferOutcome, error::TransferError,
+    git::fetch_push::{
+        self as fetch_push, Limits, Progress, PushRules, TransferOutcome, error::TransferError,
         filter::RefFilter, transport::Transfer,
     },
     mirror::secrets::SecretBox,
@@ -111,7 +111,7 @@ impl Transfers<'_> {
         repo: &repository::Model,
         way: Way,
         url: &str,
-        login: git_mirror::RemoteLogin,
+        login: fetch_push::RemoteLogin,
         repo_path: PathBuf,
         progress: &Arc<Progress>,
     ) -> Result<TransferOutcome, SyncError> {
@@ -148,12 +148,12 @@ impl Transfers<'_> {
         if !repo.lfs_enabled {
             // Without LFS nothing comes between: objects and refs in one blocking call.
             return Ok(blocking(transfer, move |working| {
-                git_mirror::fetch_objects(&path, working, &progress, &filter)?.apply(&path, (0, 0))
+                fetch_push::fetch_objects(&path, working, &progress, &filter)?.apply(&path, (0, 0))
             })
             .await?);
         }
         let (staged, pointers) = blocking(transfer, move |working| {
-            let staged = git_mirror::fetch_objects(&path, working, &progress, &filter)?;
+            let staged = fetch_push::fetch_objects(&path, working, &progress, &filter)?;
             let pointers = staged.lfs_pointers(&path)?;
             Ok((staged, pointers))
         })
@@ -186,7 +186,7 @@ impl Transfers<'_> {
         if repo.lfs_enabled {
             let (path, rules) = (repo_path.clone(), rules.clone());
             let pointers = blocking(transfer, move |working| {
-                git_mirror::lfs_to_push(&path, working, &rules)
+                fetch_push::lfs_to_push(&path, working, &rules)
             })
             .await?;
             lfs_pushed = within(
@@ -197,7 +197,7 @@ impl Transfers<'_> {
         }
         let progress = Arc::clone(progress);
         let mut outcome = blocking(transfer, move |working| {
-            git_mirror::push_mirror(&repo_path, working, &progress, &rules)
+            fetch_push::push_mirror(&repo_path, working, &progress, &rules)
         })
         .await?;
         (outcome.lfs_objects, outcome.lfs_bytes) = lfs_pushed;

@@ -11,7 +11,7 @@ use super::error::SyncError;
 use crate::{
     config::Config,
     entities::{push_mirror, repository},
-    git::mirror::{
+    git::fetch_push::{
         Limits, RemoteLogin,
         transport::{Transfer, Wire},
     },

@@ -8,7 +8,7 @@ use chrono::Utc;
 use crate::{
     entities::{mirror_enums::SyncStatus, push_mirror},
     error::Error,
-    git::mirror::filter::RefFilter,
+    git::fetch_push::filter::RefFilter,
     mirror::push_mirrors,
     state::AppState,
     web::html::page::{FormErrors, TimeView},

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{GitService, HTTP_SCHEME, Transfer, ended, lookup};
 use crate::{
-    git::mirror::{
+    git::fetch_push::{
         advertisement::{self, Advertisement},
         error::TransferError,
     },
@@ -27,7 +27,10 @@ const POST_BUFFER: usize = 1024 * 1024;
 
 impl Transfer {
     /// The sentence for a refusal of our HTTP side.
-    pub(in crate::git::mirror) fn explain_refusal(&self, refusal: ConnectRefusal) -> TransferError {
+    pub(in crate::git::fetch_push) fn explain_refusal(
+        &self,
+        refusal: ConnectRefusal,
+    ) -> TransferError {
         match refusal {
             ConnectRefusal::Blocked(message) => TransferError::Other(message),
             ConnectRefusal::Unreachable(detail) => TransferError::Connect {
@@ -76,7 +79,7 @@ impl Transfer {
     }
 
     /// The whole body of an answer (an advertisement, a push's report: small ones).
-    pub(in crate::git::mirror) async fn read_whole(
+    pub(in crate::git::fetch_push) async fn read_whole(
         &self,
         response: Response<Incoming>,
     ) -> Result<Bytes, TransferError> {
@@ -92,7 +95,7 @@ impl Transfer {
     }
 
     /// Whether an answer is the smart-HTTP answer expected (`content_type`); else why not.
-    pub(in crate::git::mirror) fn check(
+    pub(in crate::git::fetch_push) fn check(
         &self,
         response: &Response<Incoming>,
         content_type: &str,

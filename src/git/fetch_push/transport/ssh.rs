@@ -13,7 +13,7 @@ use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream};
 
 use super::{GitService, SSH_SCHEME, Transfer, Wire, ended, lookup};
 use crate::{
-    git::mirror::{
+    git::fetch_push::{
         advertisement::{self, Advertisement},
         error::TransferError,
     },
