@@ -2,14 +2,17 @@
 //!
 //! Map, from the top down (a module uses only those below it):
 //! - [`cli`] parses the command line; [`server`] builds the [`state`] and serves HTTP;
-//! - [`web`] holds the routes (JSON API, HTML pages, git smart HTTP) and the extractors that
-//!   say who calls and which repository they may use;
-//! - [`mirror`] is mirroring: settings, credentials at rest, import, schedules, the sync engine
-//!   with its scheduler; [`repos`] and [`accounts`] are the other services;
+//! - [`web`] holds the routes (JSON API, HTML pages, git smart HTTP, Git LFS) and the
+//!   extractors that say who calls and which repository (or push mirror) they may use;
+//! - [`mirror`] is mirroring: settings, credentials at rest, import, schedules, each
+//!   repository's derived state, and the sync `engine` (claims, slots, the scheduler, a run's
+//!   record, and the `transfer` room: the remote made once and handed down by reference);
+//!   [`repos`] and [`accounts`] are the other services;
 //! - [`auth`] hashes passwords and tokens, keeps sessions and CSRF tokens, throttles guessing;
 //! - [`lfs`] is Git LFS: the objects on disk, the batch API both ways;
-//! - [`git`] does all git I/O (serving, browsing, storage, libgit2 fetch and push); [`net`] is
-//!   the way out to remotes (URL policy, parsed remote URLs, each transfer's own HTTP or SSH);
+//! - [`git`] does all git I/O (serving, browsing, storage, and `fetch_push`: libgit2 fetch and
+//!   push over our transports); [`net`] is the way out to remotes (URL policy, parsed remote
+//!   URLs, typed URL errors, each transfer's own HTTP or SSH);
 //! - [`entities`] are the tables, [`db`] opens and migrates them; [`config`], [`error`],
 //!   [`metrics`] and [`names`] are shared by all.
 

@@ -13,10 +13,10 @@ use super::{
     run_chart::{self, RunChart, RunPoint},
     sections::{
         events::EventsSection,
-        history::HistorySection,
         pull::{FormValues, PullSection},
         push::{self, PushForm, PushSection},
-        ssh::SshSection,
+        runs::HistorySection,
+        ssh_keys::SshSection,
     },
     sync_widget::{SyncWidget, WidgetPlace},
 };
