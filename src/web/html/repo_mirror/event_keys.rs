@@ -10,22 +10,16 @@ use axum::{
 };
 use tower_sessions::Session;
 
-use super::{
-    settings::{Sent, SettingsPage},
-    sync_widget::WidgetPlace,
-};
+use super::settings::{Sent, SettingsPage, back_to};
 use crate::{
     entities::user,
     error::{Error, PageError},
-    mirror::{notify::key, webhook},
+    mirror::{notify::key, repo_secret::RepoSecret, webhook},
     repos::{self, Repo},
     state::AppState,
     web::{
         extract::{Admin, CsrfForm, PageRepo},
-        html::{
-            forms::no_store,
-            page::{CsrfOnly, flash_redirect},
-        },
+        html::{forms::no_store, page::CsrfOnly},
     },
 };
 
@@ -47,27 +41,16 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// Makes (or replaces) the secret and answers with the settings page showing it this once;
-/// never stored in the session, never cached.
+/// Makes (or replaces) the webhook secret and answers with the settings page showing it this
+/// once; never stored in the session, never cached.
 async fn rotate(
     State(state): State<AppState>,
     session: Session,
     access: PageRepo<Admin>,
     CsrfForm(CsrfOnly {}): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let (repo, user) = (access.repo, access.viewer);
-    let secret = webhook::SECRET
-        .rotate(&state.db, &state.secrets, repo.repo.id)
-        .await?;
-    tracing::info!(repo = %repo.full_name(), user_id = user.id, "webhook secret made");
-    shown_once(
-        &state,
-        &session,
-        access_again(&state, &repo, &user).await?,
-        &user,
-        Sent::WebhookSecret(secret),
-    )
-    .await
+    let made = made_anew(&state, &access, webhook::SECRET, "webhook secret made").await?;
+    shown_once(&state, &session, access, Sent::WebhookSecret(made)).await
 }
 
 /// Makes (or replaces) the notification key and answers with the settings page showing it
@@ -78,19 +61,23 @@ async fn rotate_notify_key(
     access: PageRepo<Admin>,
     CsrfForm(CsrfOnly {}): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let (repo, user) = (access.repo, access.viewer);
-    let made = key::KEY
+    let made = made_anew(&state, &access, key::KEY, "notification key made").await?;
+    shown_once(&state, &session, access, Sent::NotifyKey(made)).await
+}
+
+/// `secret` of the repository made anew (replacing any), logged as `what`.
+async fn made_anew(
+    state: &AppState,
+    access: &PageRepo<Admin>,
+    secret: RepoSecret,
+    what: &'static str,
+) -> Result<String, Error> {
+    let (repo, user) = (&access.repo, &access.viewer);
+    let made = secret
         .rotate(&state.db, &state.secrets, repo.repo.id)
         .await?;
-    tracing::info!(repo = %repo.full_name(), user_id = user.id, "notification key made");
-    shown_once(
-        &state,
-        &session,
-        access_again(&state, &repo, &user).await?,
-        &user,
-        Sent::NotifyKey(made),
-    )
-    .await
+    tracing::info!(repo = %repo.full_name(), user_id = user.id, "{what}");
+    Ok(made)
 }
 
 /// `repo` read again, with the key just stored.
@@ -100,15 +87,17 @@ async fn access_again(state: &AppState, repo: &Repo, user: &user::Model) -> Resu
         .map_err(|_| Error::NotFound("repository"))
 }
 
-/// The settings page of `repo` showing `sent` (a secret just made), marked never to be stored.
+/// The settings page of the repository, read again with the secret just stored, showing
+/// `sent` (that secret) and marked never to be stored.
 async fn shown_once(
     state: &AppState,
     session: &Session,
-    repo: Repo,
-    user: &user::Model,
+    access: PageRepo<Admin>,
     sent: Sent,
 ) -> Result<Response, PageError> {
-    let page = SettingsPage::build(state, session, user, &repo, sent, 1).await?;
+    let (repo, user) = (access.repo, access.viewer);
+    let repo = access_again(state, &repo, &user).await?;
+    let page = SettingsPage::build(state, session, &user, &repo, sent, 1).await?;
     let mut response = page.into_response();
     no_store(&mut response);
     Ok(response)
@@ -124,13 +113,13 @@ async fn remove(
     let repo = access.repo;
     webhook::SECRET.remove(&state.db, repo.repo.id).await?;
     tracing::info!(repo = %repo.full_name(), "webhook secret removed");
-    let page = WidgetPlace::Settings.path(&repo.owner.username, &repo.repo.name);
-    Ok(flash_redirect(
+    back_to(
         &session,
+        &repo,
+        "webhook",
         "Webhook secret removed: calls to the webhook are refused now.",
-        &format!("{page}#webhook"),
     )
-    .await?)
+    .await
 }
 
 /// Removes the notification key: notifications go unsigned.
@@ -143,11 +132,11 @@ async fn remove_notify_key(
     let repo = access.repo;
     key::KEY.remove(&state.db, repo.repo.id).await?;
     tracing::info!(repo = %repo.full_name(), "notification key removed");
-    let page = WidgetPlace::Settings.path(&repo.owner.username, &repo.repo.name);
-    Ok(flash_redirect(
+    back_to(
         &session,
+        &repo,
+        "notify-key",
         "Notification key removed: notifications go unsigned now.",
-        &format!("{page}#notify-key"),
     )
-    .await?)
+    .await
 }

@@ -17,7 +17,7 @@ use tower_sessions::Session;
 
 use super::{
     sections::push::{PushForm, PushValues},
-    settings::{Sent, SettingsPage},
+    settings::{Sent, SettingsPage, back_to},
 };
 use crate::{
     entities::{push_mirror, user},
@@ -30,7 +30,7 @@ use crate::{
     state::AppState,
     web::{
         extract::{Admin, CsrfForm, PageRepo, PushMirrorAccess},
-        html::page::{CsrfOnly, FormErrors, Layout, flash_redirect},
+        html::page::{CsrfOnly, FormErrors, Layout},
     },
 };
 
@@ -114,14 +114,6 @@ impl PushFormInput {
     }
 }
 
-/// The settings page, where every push mirror action returns.
-fn settings_page(repo: &Repo) -> String {
-    format!(
-        "/{}/{}/settings/mirror#push-mirrors",
-        repo.owner.username, repo.repo.name
-    )
-}
-
 async fn add(
     State(state): State<AppState>,
     session: Session,
@@ -149,7 +141,7 @@ async fn add(
                 notice.push(' ');
                 notice.push_str(change.sentence());
             }
-            Ok(flash_redirect(&session, notice, &settings_page(&repo)).await?)
+            back_to(&session, &repo, "push-mirrors", notice).await
         }
         Err(err) => {
             let (status, errors) = FormErrors::from_service(err, FIELDS, "remote_url")?;
@@ -253,7 +245,7 @@ async fn save(
                 notice.push(' ');
                 notice.push_str(change.sentence());
             }
-            Ok(flash_redirect(&session, notice, &settings_page(&repo)).await?)
+            back_to(&session, &repo, "push-mirrors", notice).await
         }
         Err(err) => {
             let (status, errors) = FormErrors::from_service(err, FIELDS, "remote_url")?;
@@ -278,7 +270,7 @@ async fn remove(
         Err(Error::Conflict(message)) => format!("Push mirror {url} was not removed: {message}."),
         Err(e) => return Err(e.into()),
     };
-    Ok(flash_redirect(&session, notice, &settings_page(&repo)).await?)
+    back_to(&session, &repo, "push-mirrors", notice).await
 }
 
 async fn sync_now(
@@ -301,5 +293,5 @@ async fn sync_now(
             "Mirroring is off for this repository: switch it on to push.".to_owned()
         }
     };
-    Ok(flash_redirect(&session, notice, &settings_page(&repo)).await?)
+    back_to(&session, &repo, "push-mirrors", notice).await
 }

@@ -28,7 +28,7 @@ use crate::{
     state::AppState,
     web::{
         extract::{Admin, PageRepo},
-        html::page::{FormErrors, Layout},
+        html::page::{FormErrors, Layout, flash_redirect},
     },
 };
 
@@ -68,6 +68,20 @@ pub enum Sent {
     WebhookSecret(String),
     /// A notification key just made, to show once.
     NotifyKey(String),
+}
+
+/// Back to `repo`'s settings page at `section` (an element id), `notice` shown there once.
+///
+/// # Errors
+/// The session store failed.
+pub async fn back_to(
+    session: &Session,
+    repo: &Repo,
+    section: &str,
+    notice: impl Into<String>,
+) -> Result<axum::response::Response, PageError> {
+    let page = WidgetPlace::Settings.path(&repo.owner.username, &repo.repo.name);
+    Ok(flash_redirect(session, notice, &format!("{page}#{section}")).await?)
 }
 
 impl SettingsPage {

@@ -5,7 +5,7 @@
 use axum::{Router, extract::State, response::Response, routing::post};
 use tower_sessions::Session;
 
-use super::sync_widget::WidgetPlace;
+use super::settings::back_to;
 use crate::{
     error::PageError,
     mirror::{host_keys, ssh_key},
@@ -13,7 +13,7 @@ use crate::{
     web::extract::CsrfForm,
     web::{
         extract::{Admin, PageRepo},
-        html::page::{CsrfOnly, flash_redirect},
+        html::page::CsrfOnly,
     },
 };
 
@@ -37,13 +37,13 @@ async fn replace(
     let repo = access.repo;
     ssh_key::replace(&state.db, &state.secrets, &repo.repo, &repo.owner.username).await?;
     tracing::info!(repo = %repo.full_name(), "SSH key made");
-    let page = WidgetPlace::Settings.path(&repo.owner.username, &repo.repo.name);
-    Ok(flash_redirect(
+    back_to(
         &session,
+        &repo,
+        "ssh-key",
         "New SSH key made: add its public key at the remote (the old key no longer works).",
-        &format!("{page}#ssh-key"),
     )
-    .await?)
+    .await
 }
 
 /// Forgets the pinned host keys (the next key each host presents is trusted) and goes back to
@@ -57,6 +57,5 @@ async fn forget_host_keys(
     let repo = access.repo;
     let forgotten = host_keys::forget(&state.db, repo.repo.id).await?;
     tracing::info!(repo = %repo.full_name(), forgotten, "SSH host keys forgotten");
-    let page = WidgetPlace::Settings.path(&repo.owner.username, &repo.repo.name);
-    Ok(flash_redirect(&session, "SSH host keys forgotten: the next SSH connection trusts and records the key the remote presents.", &format!("{page}#ssh-host-keys")).await?)
+    back_to(&session, &repo, "ssh-host-keys", "SSH host keys forgotten: the next SSH connection trusts and records the key the remote presents.").await
 }
