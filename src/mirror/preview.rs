@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    engine::transfer::remote::{Remote, push_login, upstream_login},
+    engine::transfer::remote::{Remote, Side, Way},
     push_mirrors,
     runs::action_of,
     secrets::SecretBox,
@@ -20,8 +20,7 @@ use crate::{
     entities::{mirror_enums::RefAction, repository},
     error::{Error, Result},
     git::fetch_push::{
-        Limits, PushRules, RefChange, RemoteLogin, error::TransferError, filter::RefFilter,
-        ref_preview as preview, transport::Transfer,
+        Limits, RefChange, error::TransferError, ref_preview as preview, transport::Transfer,
     },
     repos::Repo,
 };
@@ -101,10 +100,10 @@ pub async fn preview(
         (false, _) => None,
         (true, None) => return Err(Error::Remote("no upstream URL is set".to_owned())),
         (true, Some(url)) => {
-            let creds = upstream_login(secrets, row)
-                .map_err(|e| Error::Remote(format!("upstream {url}: {e}")))?;
-            let transfer = look(db, config, secrets, row, &url, creds, "upstream").await?;
-            let filter = RefFilter::from_json(&row.upstream_ref_filter);
+            let (transfer, way) = look(db, config, secrets, row, Side::Upstream, &url).await?;
+            let Way::Pull(filter) = way else {
+                return Err(Error::internal_msg("an upstream that pushes"));
+            };
             let plan = blocking(path.clone(), move |path| {
                 let plan = preview::pull(&path, &transfer, &filter);
                 transfer.finish();
@@ -135,11 +134,10 @@ pub async fn preview(
             let url = target.remote_url.clone();
             let named =
                 |e: &dyn std::fmt::Display| Error::Remote(format!("push mirror {url}: {e}"));
-            let creds = push_login(secrets, &target).map_err(|e| named(&e))?;
-            let transfer = look(db, config, secrets, row, &url, creds, "push mirror").await?;
-            let rules = PushRules {
-                filter: RefFilter::from_json(&target.ref_filter),
-                keep_divergent: target.keep_divergent_refs,
+            let side = Side::PushMirror(&target);
+            let (transfer, way) = look(db, config, secrets, row, side, &url).await?;
+            let Way::Push(rules) = way else {
+                return Err(Error::internal_msg("a push mirror that pulls"));
             };
             let local = Arc::clone(&local);
             let changes = blocking(path.clone(), move |path| {
@@ -162,22 +160,25 @@ pub async fn preview(
     })
 }
 
-/// A transfer of `repo` for one look at `url`'s refs.
+/// A transfer of `repo` for one look at the refs of its remote on `side` (at `url`), and what
+/// a sync would carry there.
 async fn look(
     db: &DatabaseConnection,
     config: &Config,
     secrets: &SecretBox,
     repo: &repository::Model,
+    side: Side<'_>,
     url: &str,
-    login: RemoteLogin,
-    side: &str,
-) -> Result<Arc<Transfer>> {
-    let failed = |e: &dyn std::fmt::Display| Error::Remote(format!("{side} {url}: {e}"));
-    let remote = Remote::open(db, config, secrets, repo, url, login)
-        .await
-        .map_err(|e| failed(&e))?;
+) -> Result<(Arc<Transfer>, Way)> {
+    let named = match side {
+        Side::PushMirror(_) => "push mirror",
+        Side::Upstream | Side::OneTime(_) => "upstream",
+    };
     let limits = Limits::new(LOOK_TIMEOUT_SECS, CancellationToken::new());
-    remote.connect(config, limits).map_err(|e| failed(&e))
+    let connected = Remote::connect(db, config, secrets, repo, side, limits)
+        .await
+        .map_err(|e| Error::Remote(format!("{named} {url}: {e}")))?;
+    Ok((connected.transfer, connected.way))
 }
 
 /// Runs `work` on the blocking pool (it opens the repository and waits for the remote).

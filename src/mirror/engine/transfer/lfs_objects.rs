@@ -37,6 +37,8 @@ pub struct LfsObjects<'a> {
     pub db: &'a DatabaseConnection,
     /// The data directory, the address policy and the limits.
     pub config: &'a Config,
+    /// Opens the repository's LFS login.
+    pub secrets: &'a SecretBox,
     /// The repository.
     pub repo: &'a repository::Model,
     /// The git remote of the transfer.
@@ -56,7 +58,7 @@ struct Wanted {
 /// Where a pull's LFS objects come from: the repository's `lfs_endpoint` when set (parsed
 /// once, here; refused only when it is asked), else the remote's own LFS server; and the login
 /// for it.
-pub struct PullSource {
+struct PullSource {
     /// The `lfs_endpoint`, when set.
     endpoint: Option<Result<RemoteUrl, UrlError>>,
     /// The login sent to the LFS server.
@@ -70,7 +72,7 @@ pub struct PullSource {
 ///
 /// # Errors
 /// The stored LFS password cannot be decrypted (the secret key changed).
-pub fn pull_source(
+fn pull_source(
     secrets: &SecretBox,
     config: &Config,
     repo: &repository::Model,
@@ -115,9 +117,9 @@ impl LfsObjects<'_> {
     /// arrive whole.
     pub async fn pull(
         &self,
-        source: &PullSource,
         pointers: &BTreeMap<String, u64>,
     ) -> Result<(u64, u64), LfsObjectsError> {
+        let source = &pull_source(self.secrets, self.config, self.repo, self.remote)?;
         let Wanted {
             store,
             objects,

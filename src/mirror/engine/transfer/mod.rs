@@ -15,7 +15,7 @@ use tracing::Instrument;
 use self::{
     error::{LfsObjectsError, SyncError},
     lfs_objects::LfsObjects,
-    remote::{Remote, pin_host_key, push_login, upstream_login},
+    remote::{Connected, Remote, Side, Way},
 };
 use super::OneTimeClone;
 use crate::{
@@ -25,17 +25,8 @@ use crate::{
         self as fetch_push, Limits, Progress, PushRules, TransferOutcome, error::TransferError,
         filter::RefFilter, transport::Transfer,
     },
-    mirror::secrets::SecretBox,
+    mirror::{host_keys, secrets::SecretBox},
 };
-
-/// Which way one transfer goes.
-#[derive(Debug, Clone)]
-enum Way {
-    /// A pull, of the refs its filter selects.
-    Pull(RefFilter),
-    /// A push, with its target's rules.
-    Push(PushRules),
-}
 
 /// What the transfers of one sync share.
 pub(in crate::mirror::engine) struct Transfers<'a> {
@@ -63,20 +54,8 @@ impl Transfers<'_> {
         repo_path: PathBuf,
         progress: &Arc<Progress>,
     ) -> Result<TransferOutcome, SyncError> {
-        let (url, login, filter) = match one_time {
-            Some(clone) => (
-                clone.url.as_str(),
-                clone.credentials.clone(),
-                RefFilter::default(),
-            ),
-            None => {
-                let login = upstream_login(self.secrets, repo)?;
-                let url = repo.upstream_url.as_deref().ok_or(SyncError::NoUpstream)?;
-                (url, login, RefFilter::from_json(&repo.upstream_ref_filter))
-            }
-        };
-        self.run(repo, Way::Pull(filter), url, login, repo_path, progress)
-            .await
+        let side = one_time.map_or(Side::Upstream, Side::OneTime);
+        self.run(repo, side, repo_path, progress).await
     }
 
     /// The push of `repo` (at `repo_path`) to `target`, with its stored login and its rules.
@@ -90,34 +69,29 @@ impl Transfers<'_> {
         repo_path: PathBuf,
         progress: &Arc<Progress>,
     ) -> Result<TransferOutcome, SyncError> {
-        let login = push_login(self.secrets, target)?;
-        let rules = PushRules {
-            filter: RefFilter::from_json(&target.ref_filter),
-            keep_divergent: target.keep_divergent_refs,
-        };
-        let url = target.remote_url.as_str();
-        self.run(repo, Way::Push(rules), url, login, repo_path, progress)
+        self.run(repo, Side::PushMirror(target), repo_path, progress)
             .await
     }
 
-    /// One fetch or push of `repo` (at `repo_path`) with the remote at `url` (as stored), over
-    /// its own HTTP or SSH connection (addresses checked when connecting, no redirect
-    /// followed); an SSH host key met for the first time is pinned, whatever the outcome.
+    /// One fetch or push of `repo` (at `repo_path`) with its remote on `side`, over its own
+    /// HTTP or SSH connection (addresses checked when connecting, no redirect followed); an
+    /// SSH host key met for the first time is pinned, whatever the outcome.
     ///
     /// # Errors
     /// The remote cannot be opened, or the transfer failed.
     async fn run(
         &self,
         repo: &repository::Model,
-        way: Way,
-        url: &str,
-        login: fetch_push::RemoteLogin,
+        side: Side<'_>,
         repo_path: PathBuf,
         progress: &Arc<Progress>,
     ) -> Result<TransferOutcome, SyncError> {
-        let remote = Remote::open(self.db, self.config, self.secrets, repo, url, login).await?;
         let limits = Limits::new(self.config.sync_timeout, self.cancel.clone());
-        let transfer = remote.connect(self.config, limits)?;
+        let Connected {
+            remote,
+            transfer,
+            way,
+        } = Remote::connect(self.db, self.config, self.secrets, repo, side, limits).await?;
         let outcome = match way {
             Way::Pull(filter) => {
                 self.pull(repo, &remote, &transfer, filter, repo_path, progress)
@@ -128,7 +102,12 @@ impl Transfers<'_> {
                     .await
             }
         };
-        pin_host_key(self.db, repo.id, &transfer).await;
+        if let Some(key) = transfer.host_key_to_pin() {
+            tracing::info!(host = %key.host, key_type = %key.key_type, fingerprint = %key.fingerprint_sha256, "Pinned the SSH host key on first use");
+            if let Err(e) = host_keys::pin(self.db, repo.id, &[key]).await {
+                tracing::warn!(error = %e, "Could not pin the SSH host key");
+            }
+        }
         outcome
     }
 
@@ -158,10 +137,9 @@ impl Transfers<'_> {
             Ok((staged, pointers))
         })
         .await?;
-        let source = lfs_objects::pull_source(self.secrets, self.config, repo, remote)?;
         let fetched = within(
             transfer.limits(),
-            self.lfs(repo, remote, transfer).pull(&source, &pointers),
+            self.lfs(repo, remote, transfer).pull(&pointers),
         )
         .await?;
         Ok(
@@ -214,6 +192,7 @@ impl Transfers<'_> {
         LfsObjects {
             db: self.db,
             config: self.config,
+            secrets: self.secrets,
             repo,
             remote,
             transfer,

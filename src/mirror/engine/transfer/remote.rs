@@ -12,9 +12,11 @@ use crate::{
     config::Config,
     entities::{push_mirror, repository},
     git::fetch_push::{
-        Limits, RemoteLogin,
+        Limits, PushRules, RemoteLogin,
+        filter::RefFilter,
         transport::{Transfer, Wire},
     },
+    mirror::engine::OneTimeClone,
     mirror::{host_keys, push_mirrors, secrets::SecretBox, ssh_key},
     net::{
         git_remote::GitRemote, remote_http::RemoteHttp, remote_ssh::RemoteSsh,
@@ -22,38 +24,73 @@ use crate::{
     },
 };
 
-/// The upstream's stored username and decrypted password.
-///
-/// # Errors
-/// The stored password cannot be decrypted (the secret key changed).
-pub fn upstream_login(
-    secrets: &SecretBox,
-    repo: &repository::Model,
-) -> Result<RemoteLogin, SyncError> {
-    let password = repo
-        .upstream_password
-        .as_ref()
-        .map(|sealed| secrets.decrypt(repo.id, "upstream_password", sealed))
-        .transpose()?;
-    Ok(RemoteLogin {
-        username: repo.upstream_username.clone(),
-        password,
-    })
+/// Which remote of a repository a transfer goes to.
+#[derive(Debug, Clone, Copy)]
+pub enum Side<'a> {
+    /// Its upstream, with the stored login, pulling the refs its filter selects.
+    Upstream,
+    /// The URL and login of a one-time clone (an import that keeps no mirror), taking every
+    /// ref.
+    OneTime(&'a OneTimeClone),
+    /// One of its push mirrors, with the stored login and the mirror's rules.
+    PushMirror(&'a push_mirror::Model),
 }
 
-/// A push mirror's stored username and decrypted password.
-///
-/// # Errors
-/// The stored password cannot be decrypted (the secret key changed).
-pub fn push_login(
-    secrets: &SecretBox,
-    target: &push_mirror::Model,
-) -> Result<RemoteLogin, SyncError> {
-    let password = push_mirrors::password(secrets, target)?;
-    Ok(RemoteLogin {
-        username: target.remote_username.clone(),
-        password,
-    })
+/// What a transfer carries: a pull of the refs a filter selects, or a push with its rules.
+#[derive(Debug, Clone)]
+pub enum Way {
+    /// A pull, of the refs its filter selects.
+    Pull(RefFilter),
+    /// A push, with its target's rules.
+    Push(PushRules),
+}
+
+impl Side<'_> {
+    /// The stored URL of this side of `repo`, its login (decrypted) and what goes there.
+    ///
+    /// # Errors
+    /// No upstream is set, or the stored password does not decrypt (the secret key changed).
+    fn read<'r>(
+        self,
+        secrets: &SecretBox,
+        repo: &'r repository::Model,
+    ) -> Result<(&'r str, RemoteLogin, Way), SyncError>
+    where
+        Self: 'r,
+    {
+        Ok(match self {
+            Self::Upstream => {
+                let password = repo
+                    .upstream_password
+                    .as_ref()
+                    .map(|sealed| secrets.decrypt(repo.id, "upstream_password", sealed))
+                    .transpose()?;
+                let login = RemoteLogin {
+                    username: repo.upstream_username.clone(),
+                    password,
+                };
+                let url = repo.upstream_url.as_deref().ok_or(SyncError::NoUpstream)?;
+                let filter = RefFilter::from_json(&repo.upstream_ref_filter);
+                (url, login, Way::Pull(filter))
+            }
+            Self::OneTime(clone) => (
+                clone.url.as_str(),
+                clone.credentials.clone(),
+                Way::Pull(RefFilter::default()),
+            ),
+            Self::PushMirror(target) => {
+                let login = RemoteLogin {
+                    username: target.remote_username.clone(),
+                    password: push_mirrors::password(secrets, target)?,
+                };
+                let rules = PushRules {
+                    filter: RefFilter::from_json(&target.ref_filter),
+                    keep_divergent: target.keep_divergent_refs,
+                };
+                (target.remote_url.as_str(), login, Way::Push(rules))
+            }
+        })
+    }
 }
 
 /// What an SSH transfer of a repository needs: its key and its pinned host keys.
@@ -98,30 +135,49 @@ pub struct Remote {
     pub ssh: SshAccess,
 }
 
+/// A remote opened and connected: the connection of one transfer, and what it carries.
+pub struct Connected {
+    /// The remote, for LFS and for what is shown.
+    pub remote: Remote,
+    /// The transfer's own HTTP or SSH connection.
+    pub transfer: Arc<Transfer>,
+    /// What goes over it.
+    pub way: Way,
+}
+
 impl Remote {
-    /// The remote at `url` (as stored) of `repo`, with `login`: the URL parsed (its form only,
-    /// its addresses are checked at the moment of connecting), the SSH key and pins read.
+    /// Opens `side` of `repo` and connects to it within `limits`: its URL parsed once (its
+    /// form only; its addresses are checked at the moment of connecting), its login decrypted,
+    /// its SSH key and pins read; the connection's async work on the current runtime.
     ///
     /// # Errors
-    /// The URL cannot be read, the key does not decrypt, or the database failed.
-    pub async fn open(
+    /// No upstream is set, the URL cannot be read or has no host, a login or the key does not
+    /// decrypt, or the database failed.
+    pub async fn connect(
         db: &DatabaseConnection,
         config: &Config,
         secrets: &SecretBox,
         repo: &repository::Model,
-        url: &str,
-        login: RemoteLogin,
-    ) -> Result<Self, SyncError> {
+        side: Side<'_>,
+        limits: Limits,
+    ) -> Result<Connected, SyncError> {
+        let (url, login, way) = side.read(secrets, repo)?;
         let url = GitRemote::parse(url, config.allow_local_networks)?;
         let ssh = SshAccess::for_remote(db, secrets, repo, &url).await?;
-        Ok(Self { url, login, ssh })
+        let remote = Self { url, login, ssh };
+        let transfer = remote.wire(config, limits)?;
+        Ok(Connected {
+            remote,
+            transfer,
+            way,
+        })
     }
 
     /// A transfer to this remote within `limits`, its async work on the current runtime.
     ///
     /// # Errors
     /// The URL has no host.
-    pub fn connect(&self, config: &Config, limits: Limits) -> Result<Arc<Transfer>, SyncError> {
+    fn wire(&self, config: &Config, limits: Limits) -> Result<Arc<Transfer>, SyncError> {
         let allow_local = config.allow_local_networks;
         let runtime = tokio::runtime::Handle::current();
         let wire = match &self.url {
@@ -146,16 +202,5 @@ impl Remote {
             ))),
         };
         Ok(Arc::new(Transfer::new(wire, runtime, limits)))
-    }
-}
-
-/// Pins the SSH host key `transfer` met on a host the repository had none for (trust on
-/// first use); a failure is logged, not fatal.
-pub async fn pin_host_key(db: &DatabaseConnection, repo_id: i64, transfer: &Transfer) {
-    if let Some(key) = transfer.host_key_to_pin() {
-        tracing::info!(host = %key.host, key_type = %key.key_type, fingerprint = %key.fingerprint_sha256, "Pinned the SSH host key on first use");
-        if let Err(e) = host_keys::pin(db, repo_id, &[key]).await {
-            tracing::warn!(error = %e, "Could not pin the SSH host key");
-        }
     }
 }
