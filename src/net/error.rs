@@ -3,7 +3,8 @@
 
 use std::net::IpAddr;
 
-use super::url_policy::{MAX_URL_LEN, ResolveError};
+/// Longest URL accepted.
+pub const MAX_URL_LEN: usize = 500;
 
 /// The schemes a refusal names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,4 +96,15 @@ fn scheme_sentence(schemes: Schemes) -> &'static str {
             "URL must start with http://, https:// or ssh:// (or be user@host:path)"
         }
     }
+}
+
+/// Why a host's addresses may not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// The name did not resolve (DNS trouble is often passing).
+    #[error("{0}")]
+    Unresolved(String),
+    /// An address is local or private and local networks are not allowed.
+    #[error("{0}")]
+    Blocked(String),
 }

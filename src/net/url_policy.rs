@@ -7,13 +7,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use url::{Host, Url};
 
+pub use super::error::{MAX_URL_LEN, ResolveError};
 use super::{
     error::{Schemes, UrlError},
     ssh_url::SshUrl,
 };
-
-/// Longest URL accepted.
-pub const MAX_URL_LEN: usize = 500;
 
 /// Checks the form of a URL (no DNS); the error says what is wrong.
 ///
@@ -72,17 +70,6 @@ pub async fn check(raw: &str, allow_local: bool) -> Result<Url, UrlError> {
     let port = url.port_or_known_default().unwrap_or(443);
     resolve_allowed(domain, port, false).await?;
     Ok(url)
-}
-
-/// Why a host's addresses may not be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ResolveError {
-    /// The name did not resolve (DNS trouble is often passing).
-    #[error("{0}")]
-    Unresolved(String),
-    /// An address is local or private and local networks are not allowed.
-    #[error("{0}")]
-    Blocked(String),
 }
 
 /// Resolves `host` (a name or an address) and returns its addresses; fails when it does not

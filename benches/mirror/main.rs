@@ -1,0 +1,300 @@
+//! `make bench`: mirrorforge's mirror transfers and HTTP side by side with stock git, every row
+//! of the table in BENCHMARKS.md. The remote is lighttpd with git's own `git http-backend` on
+//! 127.0.0.1; each pair runs ours then git's (interleaved), and a row prints the median, min
+//! and max of each side and the median of the pairwise ratios. Our figures are run durations
+//! as the runs table records them (what a user sees in the history), git's whole commands.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
+
+mod lfs_row;
+mod measure;
+mod remote;
+mod scale;
+
+use std::{path::Path, process::Command};
+
+use mirrorforge::{
+    accounts::tokens,
+    entities::repository,
+    mirror::{import::ImportRequest, settings},
+    repos::{self, NewRepo},
+    server,
+};
+use sea_orm::EntityTrait;
+
+use self::{lfs_row::*, measure::*, remote::*, scale::*};
+
+/// Pairs per row.
+pub(crate) const RUNS: usize = 7;
+/// Commits in the synthetic source.
+pub(crate) const COMMITS: usize = 3000;
+/// Files in the synthetic source.
+pub(crate) const FILES: usize = 300;
+/// Mirrors in the scheduler row.
+pub(crate) const MIRRORS: usize = 1000;
+
+#[tokio::main]
+async fn main() {
+    let started = cpu_times();
+    let work = tempfile::tempdir().unwrap();
+    let w = |p: &str| work.path().join(p);
+    // `MIRRORFORGE_BENCH_ONLY=lfs`: the Git LFS row alone.
+    if std::env::var("MIRRORFORGE_BENCH_ONLY").as_deref() == Ok("lfs") {
+        println!("{RUNS} pairs per row, ours then git's\n");
+        print_head();
+        lfs_row(&w("lfs")).await.print();
+        println!("{}", steal_line(started));
+        return;
+    }
+    let served = w("served");
+    std::fs::create_dir_all(&served).unwrap();
+    match std::env::var_os("MIRRORFORGE_BENCH_SOURCE") {
+        Some(source) => copy_source(Path::new(&source), &served.join("src.git")),
+        None => make_source(&served.join("src.git")),
+    }
+    let count = Command::new("git")
+        .arg("--git-dir")
+        .arg(served.join("src.git"))
+        .args(["count-objects", "-v"])
+        .output()
+        .unwrap();
+    let refs = Command::new("git")
+        .arg("--git-dir")
+        .arg(served.join("src.git"))
+        .arg("for-each-ref")
+        .output()
+        .unwrap()
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    let lighttpd = Lighttpd::start(work.path(), &served);
+    let upstream = lighttpd.url("src");
+    println!(
+        "source: {}, {refs} refs (branches and tags), packed with `git gc`; {}",
+        std::env::var("MIRRORFORGE_BENCH_SOURCE")
+            .unwrap_or_else(|_| format!("synthetic, {COMMITS} commits")),
+        String::from_utf8_lossy(&count.stdout).replace('\n', " ")
+    );
+    println!(
+        "remote: lighttpd + git http-backend on 127.0.0.1; {RUNS} pairs per row, ours then git's\n"
+    );
+    print_head();
+
+    let state = server::build_state(config(&w("data"), "0 0 0 1 1 *"))
+        .await
+        .unwrap();
+    let owner = new_user(&state, "bench").await;
+
+    // Import (full fetch) vs `git clone --mirror`.
+    let mut import = Row {
+        name: "import, full fetch",
+        ours: Vec::new(),
+        theirs: Vec::new(),
+        git: "`git clone --mirror`",
+        goal: "≤ 1.2",
+    };
+    let mut imported = Vec::new();
+    for run in 0..RUNS {
+        let repo = state
+            .importer()
+            .import(
+                &owner,
+                ImportRequest {
+                    name: format!("import-{run}"),
+                    clone_url: upstream.clone(),
+                    mirror: true,
+                    sync_interval: Some(3600),
+                    ..ImportRequest::default()
+                },
+            )
+            .await
+            .unwrap();
+        import
+            .ours
+            .push(newest_run(&state, repo.repo.id, 0).await.1);
+        imported.push(repo.repo.id);
+        // The import's background repack must not slow git's turn.
+        mirrorforge::git::maintenance::settled().await;
+        let clone = w(&format!("clone-{run}.git"));
+        import.theirs.push(
+            time_git(&[
+                "clone",
+                "-q",
+                "--mirror",
+                &upstream,
+                clone.to_str().unwrap(),
+            ])
+            .await,
+        );
+    }
+    mirrorforge::git::maintenance::settled().await;
+    let mirror = imported[0];
+    let git_mirror = w("clone-0.git");
+
+    // No-op sync vs `git fetch` that brings nothing.
+    let mut noop = Row {
+        name: "no-op sync",
+        ours: Vec::new(),
+        theirs: Vec::new(),
+        git: "`git fetch`",
+        goal: "≤ 0.5",
+    };
+    for _ in 0..RUNS {
+        noop.ours.push(sync(&state, mirror).await);
+        noop.theirs
+            .push(time_git(&["--git-dir", git_mirror.to_str().unwrap(), "fetch", "-q"]).await);
+    }
+
+    // Incremental pull of one new commit vs `git fetch` of it.
+    let mut incremental = Row {
+        name: "incremental pull, 1 new commit",
+        ours: Vec::new(),
+        theirs: Vec::new(),
+        git: "`git fetch`",
+        goal: "≤ 1.0",
+    };
+    let author = w("author");
+    git(&[
+        "clone",
+        "-q",
+        served.join("src.git").to_str().unwrap(),
+        author.to_str().unwrap(),
+    ]);
+    let author_git = |args: &[&str]| {
+        let mut all = vec![
+            "-C",
+            author.to_str().unwrap(),
+            "-c",
+            "user.name=B",
+            "-c",
+            "user.email=b@example.com",
+        ];
+        all.extend_from_slice(args);
+        git(&all);
+    };
+    for run in 0..RUNS {
+        std::fs::write(author.join("new.txt"), format!("change {run}\n")).unwrap();
+        author_git(&["add", "new.txt"]);
+        author_git(&["commit", "-q", "-m", &format!("new {run}")]);
+        author_git(&["push", "-q", "origin", "HEAD"]);
+        incremental.ours.push(sync(&state, mirror).await);
+        mirrorforge::git::maintenance::settled().await;
+        incremental
+            .theirs
+            .push(time_git(&["--git-dir", git_mirror.to_str().unwrap(), "fetch", "-q"]).await);
+    }
+
+    // Full push to an empty remote vs `git push --mirror`, of the same repository (the
+    // second import, as a fetch left it).
+    let mut push = Row {
+        name: "full push to an empty remote",
+        ours: Vec::new(),
+        theirs: Vec::new(),
+        git: "`git push --mirror`",
+        goal: "≤ 1.2",
+    };
+    let pusher = repository::Entity::find_by_id(imported[1])
+        .one(&state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let pusher_path = w("data/repos/bench/import-1.git");
+    let mut pusher = pusher;
+    for run in 0..RUNS {
+        let target = format!("ours-{run}");
+        empty_remote(&served, &target);
+        pusher = settings::apply(
+            &state.db,
+            &state.config,
+            &state.secrets,
+            pusher,
+            settings::SettingsPatch {
+                mirror_direction: Some("downstream".to_owned()),
+                downstream_url: Some(lighttpd.url(&target)),
+                ..settings::SettingsPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+        push.ours.push(sync(&state, pusher.id).await);
+        let theirs = format!("theirs-{run}");
+        empty_remote(&served, &theirs);
+        push.theirs.push(
+            time_git(&[
+                "--git-dir",
+                pusher_path.to_str().unwrap(),
+                "push",
+                "-q",
+                "--mirror",
+                &lighttpd.url(&theirs),
+            ])
+            .await,
+        );
+    }
+
+    // Clone through our smart HTTP vs lighttpd's git http-backend.
+    let running = server::start(config(&w("served-data"), "0 0 0 1 1 *"))
+        .await
+        .unwrap();
+    let ours_state = server::build_state(config(&w("served-data"), "0 0 0 1 1 *"))
+        .await
+        .unwrap();
+    let served_owner = new_user(&ours_state, "alice").await;
+    repos::create(
+        &ours_state.db,
+        &ours_state.config,
+        &served_owner,
+        NewRepo {
+            name: "src".to_owned(),
+            description: String::new(),
+            private: false,
+        },
+    )
+    .await
+    .unwrap();
+    let token = tokens::create(&ours_state.db, served_owner.id, "bench")
+        .await
+        .unwrap()
+        .secret;
+    let ours_url = format!("http://alice:{token}@{}/alice/src.git", running.addr);
+    git(&[
+        "--git-dir",
+        served.join("src.git").to_str().unwrap(),
+        "push",
+        "-q",
+        "--mirror",
+        &ours_url,
+    ]);
+    // Our server repacks what was pushed (with a bitmap), as it does after every push.
+    mirrorforge::git::maintenance::settled().await;
+    let mut clone = Row {
+        name: "clone through our smart HTTP",
+        ours: Vec::new(),
+        theirs: Vec::new(),
+        git: "lighttpd + http-backend",
+        goal: "≤ 1.1",
+    };
+    let public = format!("http://{}/alice/src.git", running.addr);
+    for run in 0..RUNS {
+        let a = w(&format!("ours-clone-{run}"));
+        clone
+            .ours
+            .push(time_git(&["clone", "-q", "--bare", &public, a.to_str().unwrap()]).await);
+        let b = w(&format!("theirs-clone-{run}"));
+        clone
+            .theirs
+            .push(time_git(&["clone", "-q", "--bare", &upstream, b.to_str().unwrap()]).await);
+    }
+
+    for row in [&incremental, &noop, &import, &push, &clone] {
+        row.print();
+    }
+
+    scheduler_row(&w("fleet"), &lighttpd, &served).await;
+    tick_row(&w("tick")).await;
+    http_rows(&running, &ours_state, &served_owner, &token).await;
+    lfs_row(&w("lfs")).await.print();
+    idle_rss(&w("idle"));
+    println!("{}", steal_line(started));
+}

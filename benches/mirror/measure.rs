@@ -1,0 +1,160 @@
+//! What a row measures and prints: pairs of samples, our runs as the history records them, a
+//! server state on a temporary directory, the CPU time stolen meanwhile.
+
+use std::{path::Path, time::Duration};
+
+use mirrorforge::{
+    accounts::users,
+    config::Config,
+    entities::{mirror_run, repository, user},
+    mirror::engine::SyncRequest,
+    state::AppState,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+pub(crate) fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// One row: our samples, git's, paired in order.
+pub(crate) struct Row {
+    pub(crate) name: &'static str,
+    pub(crate) ours: Vec<Duration>,
+    pub(crate) theirs: Vec<Duration>,
+    pub(crate) git: &'static str,
+    pub(crate) goal: &'static str,
+}
+
+impl Row {
+    pub(crate) fn print(&self) {
+        let stats = |d: &[Duration]| {
+            let ms: Vec<f64> = d.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+            let min = ms.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = ms.iter().copied().fold(0.0, f64::max);
+            format!("{:.1} ms ({min:.1}–{max:.1})", median(ms.clone()))
+        };
+        let ratios: Vec<f64> = self
+            .ours
+            .iter()
+            .zip(&self.theirs)
+            .map(|(a, b)| a.as_secs_f64() / b.as_secs_f64())
+            .collect();
+        println!(
+            "| {} | {} | {} {} | **{:.2}** | {} |",
+            self.name,
+            stats(&self.ours),
+            self.git,
+            stats(&self.theirs),
+            median(ratios),
+            self.goal
+        );
+    }
+}
+
+/// Waits for the newest run of `repo_id` to end; its duration as recorded.
+pub(crate) async fn newest_run(
+    state: &AppState,
+    repo_id: i64,
+    after: i64,
+) -> (mirror_run::Model, Duration) {
+    for _ in 0..6000 {
+        let run = mirror_run::Entity::find()
+            .filter(mirror_run::Column::RepositoryId.eq(repo_id))
+            .filter(mirror_run::Column::Id.gt(after))
+            .order_by_desc(mirror_run::Column::Id)
+            .one(&state.db)
+            .await
+            .unwrap();
+        if let Some(run) = run
+            && let Some(end) = run.finished_at
+        {
+            assert!(run.error.is_none(), "run failed: {:?}", run.error);
+            let took = (end - run.started_at).to_std().unwrap_or_default();
+            return (run, took);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("no run of {repo_id} ended");
+}
+
+/// The id of the newest run of `repo_id` so far (0 for none).
+pub(crate) async fn last_run_id(state: &AppState, repo_id: i64) -> i64 {
+    mirror_run::Entity::find()
+        .filter(mirror_run::Column::RepositoryId.eq(repo_id))
+        .order_by_desc(mirror_run::Column::Id)
+        .one(&state.db)
+        .await
+        .unwrap()
+        .map_or(0, |r| r.id)
+}
+
+/// "Sync now" on `repo_id`; the run's recorded duration.
+pub(crate) async fn sync(state: &AppState, repo_id: i64) -> Duration {
+    let after = last_run_id(state, repo_id).await;
+    let repo = repository::Entity::find_by_id(repo_id)
+        .one(&state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        state.engine.request_sync(&repo).await.unwrap(),
+        SyncRequest::Started
+    );
+    newest_run(state, repo_id, after).await.1
+}
+
+/// A configuration on `dir` for mirrors of 127.0.0.1 remotes.
+pub(crate) fn config(dir: &Path, cron: &str) -> Config {
+    let mut config = Config::for_data_dir(dir.to_path_buf());
+    config.allow_local_networks = true;
+    config.scheduler_cron = cron.to_owned();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config
+}
+
+pub(crate) async fn new_user(state: &AppState, name: &str) -> user::Model {
+    users::create(
+        &state.db,
+        users::NewUser {
+            username: name.to_owned(),
+            email: format!("{name}@example.com"),
+            password: "Bench-Password-1".to_owned(),
+            is_admin: true,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// The machine's CPU time so far as `(steal, total)` jiffies, from `/proc/stat`: on a virtual
+/// machine, time the hypervisor gave to others while we wanted to run.
+pub(crate) fn cpu_times() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    (fields.get(7).copied().unwrap_or(0), fields.iter().sum())
+}
+
+/// The share of CPU time stolen by the hypervisor since `(steal, total)`, as a line.
+pub(crate) fn steal_line((steal_before, total_before): (u64, u64)) -> String {
+    let (steal_after, total_after) = cpu_times();
+    format!(
+        "\nCPU stolen by the hypervisor during the run: {:.0} % (noisy neighbours make every figure slower and wider)",
+        (steal_after - steal_before) as f64 * 100.0 / (total_after - total_before).max(1) as f64
+    )
+}
+
+/// The table's head.
+pub(crate) fn print_head() {
+    println!(
+        "| operation | mirrorforge: median (min–max) | stock git: median (min–max) | ratio (median of pairs) | goal |"
+    );
+    println!("|---|---|---|---|---|");
+}

@@ -1,0 +1,338 @@
+//! The rows at scale: 1,000 due no-op mirrors through the scheduler, and one scheduler tick
+//! over 100,000 mirror rows.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use chrono::Utc;
+use mirrorforge::{
+    entities::{mirror_enums::Trigger, mirror_run, repository, session, user},
+    mirror::{import::ImportRequest, settings},
+    repos::{self, NewRepo},
+    server,
+    state::AppState,
+};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
+
+use super::{
+    MIRRORS,
+    measure::{config, median, new_user},
+    remote::{Lighttpd, git},
+};
+
+/// 1,000 mirrors due at once, each a no-op, with the default scheduler and slots: syncs per
+/// minute from the first scheduled run's start to the last one's end.
+pub(crate) async fn scheduler_row(dir: &Path, lighttpd: &Lighttpd, served: &Path) {
+    let tiny = served.join("tiny.git");
+    git(&["init", "-q", "--bare", "-b", "main", tiny.to_str().unwrap()]);
+    let seed = dir.with_extension("seed");
+    git(&["init", "-q", "-b", "main", seed.to_str().unwrap()]);
+    git(&[
+        "-C",
+        seed.to_str().unwrap(),
+        "-c",
+        "user.name=B",
+        "-c",
+        "user.email=b@example.com",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "one",
+    ]);
+    git(&[
+        "-C",
+        seed.to_str().unwrap(),
+        "push",
+        "-q",
+        tiny.to_str().unwrap(),
+        "main",
+    ]);
+    // Defaults: cron every minute, 4 slots, 2 per owner; ten owners of 100 mirrors each. The
+    // imports run first, on an engine of their own; then all are made due and the server
+    // (with its scheduler) starts.
+    let state = server::build_state(config(dir, "0 0 0 1 1 *"))
+        .await
+        .unwrap();
+    let mut owners = Vec::new();
+    for o in 0..10 {
+        owners.push(new_user(&state, &format!("owner{o}")).await);
+    }
+    for i in 0..MIRRORS {
+        state
+            .importer()
+            .import(
+                &owners[i % owners.len()],
+                ImportRequest {
+                    name: format!("m{i}"),
+                    clone_url: lighttpd.url("tiny"),
+                    mirror: true,
+                    sync_interval: Some(3600),
+                    ..ImportRequest::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    loop {
+        let pending = repository::Entity::find()
+            .filter(repository::Column::SyncClaimedBy.is_not_null())
+            .count(&state.db)
+            .await
+            .unwrap();
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    repository::Entity::update_many()
+        .col_expr(repository::Column::NextSyncAt, Expr::value(Utc::now()))
+        .exec(&state.db)
+        .await
+        .unwrap();
+    let running = server::start(config(dir, "0 * * * * *")).await.unwrap();
+    let started = Instant::now();
+    loop {
+        let done = mirror_run::Entity::find()
+            .filter(mirror_run::Column::Trigger.eq(Trigger::Scheduled))
+            .filter(mirror_run::Column::FinishedAt.is_not_null())
+            .count(&state.db)
+            .await
+            .unwrap();
+        if done as usize >= MIRRORS {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the scheduler did not sync them"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let runs = mirror_run::Entity::find()
+        .filter(mirror_run::Column::Trigger.eq(Trigger::Scheduled))
+        .all(&state.db)
+        .await
+        .unwrap();
+    let first = runs.iter().map(|r| r.started_at).min().unwrap();
+    let last = runs.iter().filter_map(|r| r.finished_at).max().unwrap();
+    let seconds = (last - first).num_milliseconds() as f64 / 1000.0;
+    println!(
+        "| {MIRRORS} due no-op mirrors, defaults (10 owners) | {seconds:.1} s from first start to last end, **{:.0} syncs/min** | — | — | ≥ 5,000 syncs/min |",
+        MIRRORS as f64 / seconds * 60.0
+    );
+    drop(running);
+}
+
+/// Mirror rows in the tick row.
+pub(crate) const TICK_ROWS: usize = 100_000;
+
+/// What a scheduler tick asks of the database with [`TICK_ROWS`] mirrors, 1 % of them due:
+/// recovering dead claims, then the due list one look reads (free slots plus the margin, eight
+/// candidates each). Median, min and max of 7 ticks.
+pub(crate) async fn tick_row(dir: &Path) {
+    let state = server::build_state(config(dir, "0 0 0 1 1 *"))
+        .await
+        .unwrap();
+    let owner = new_user(&state, "fleet").await;
+    let template = repos::create(
+        &state.db,
+        &state.config,
+        &owner,
+        NewRepo {
+            name: "template".to_owned(),
+            description: String::new(),
+            private: false,
+        },
+    )
+    .await
+    .unwrap()
+    .repo;
+    let now = Utc::now();
+    // SQLite binds at most 32,766 values in one statement: 400 rows of a repository (about 60
+    // columns) stay under it as the table grows.
+    const INSERT_BATCH: usize = 400;
+    for batch in 0..TICK_ROWS / INSERT_BATCH {
+        let rows = (0..INSERT_BATCH).map(|i| {
+            let n = batch * INSERT_BATCH + i;
+            let mut row: repository::ActiveModel = template.clone().into();
+            row.id = sea_orm::ActiveValue::NotSet;
+            row.name = sea_orm::ActiveValue::Set(format!("m{n}"));
+            row.lower_name = sea_orm::ActiveValue::Set(format!("m{n}"));
+            row.mirror_enabled = sea_orm::ActiveValue::Set(true);
+            row.upstream_url =
+                sea_orm::ActiveValue::Set(Some("http://127.0.0.1:9/x.git".to_owned()));
+            // One in a hundred due now, the rest spread over the next hour.
+            let offset = if n.is_multiple_of(100) {
+                -60
+            } else {
+                i64::try_from(n % 3600).unwrap() + 1
+            };
+            row.next_sync_at =
+                sea_orm::ActiveValue::Set(Some(now + chrono::Duration::seconds(offset)));
+            row
+        });
+        repository::Entity::insert_many(rows)
+            .exec(&state.db)
+            .await
+            .unwrap();
+    }
+    let mut ticks = Vec::new();
+    for _ in 0..7 {
+        let started = Instant::now();
+        state.engine.recover().await.unwrap();
+        let due = state.engine.due(40).await.unwrap();
+        ticks.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(due.len(), 40);
+    }
+    let min = ticks.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = ticks.iter().copied().fold(0.0, f64::max);
+    println!(
+        "| scheduler tick at {TICK_ROWS} mirror rows (recover + due list), SQLite | {:.1} ms ({min:.1}–{max:.1}) | — | — | < 50 ms |",
+        median(ticks)
+    );
+}
+
+/// `wrk -t2 -c50 -d10s --latency` against `path`; requests per second and the 99th percentile.
+pub(crate) async fn wrk(url: &str, headers: &[String]) -> (f64, String) {
+    let mut command = tokio::process::Command::new("wrk");
+    command.args(["-t2", "-c50", "-d10s", "--latency"]);
+    for header in headers {
+        command.arg("-H").arg(header);
+    }
+    let output = command
+        .arg(url)
+        .output()
+        .await
+        .expect("wrk (make deps installs it)");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let rate = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0);
+    let p99 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("99%"))
+        .map_or_else(|| "?".to_owned(), |v| v.trim().to_owned());
+    assert!(
+        !text.contains("Non-2xx"),
+        "wrk saw errors against {url}:\n{text}"
+    );
+    (rate, p99)
+}
+
+pub(crate) async fn http_rows(
+    running: &server::RunningServer,
+    state: &AppState,
+    owner: &user::Model,
+    token: &str,
+) {
+    let base = format!("http://{}", running.addr);
+    settings::apply(
+        &state.db,
+        &state.config,
+        &state.secrets,
+        repos::find(&state.db, &owner.username, "src")
+            .await
+            .unwrap()
+            .unwrap()
+            .repo,
+        settings::SettingsPatch {
+            mirror_enabled: Some(true),
+            mirror_direction: Some("downstream".to_owned()),
+            downstream_url: Some("http://127.0.0.1:9/unused.git".to_owned()),
+            ..settings::SettingsPatch::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (rate, p99) = wrk(
+        &format!("{base}/api/v1/repos/alice/src/mirror/status"),
+        &[format!("Authorization: Bearer {token}")],
+    )
+    .await;
+    println!(
+        "| status JSON, `wrk -c50` | {rate:.0} req/s, p99 {p99} | — | — | ≥ 8,000 req/s, p99 < 10 ms |"
+    );
+    let cookie = log_in(&base).await;
+    let (rate, p99) = wrk(
+        &format!("{base}/alice/src/mirror/widget"),
+        &[format!("Cookie: {cookie}"), "HX-Request: true".to_owned()],
+    )
+    .await;
+    println!(
+        "| sync widget fragment, `wrk -c50` | {rate:.0} req/s, p99 {p99} | — | — | ≥ 8,000 req/s, p99 < 10 ms |"
+    );
+    let before = session::Entity::find().count(&state.db).await.unwrap();
+    let (rate, p99) = wrk(&format!("{base}/"), &[]).await;
+    let after = session::Entity::find().count(&state.db).await.unwrap();
+    println!(
+        "| anonymous `GET /`, `wrk -c50` | {rate:.0} req/s, p99 {p99}, {} session rows written | — | — | no rows written |",
+        after - before
+    );
+}
+
+/// Logs alice in through the form; the session cookie.
+pub(crate) async fn log_in(base: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client.get(format!("{base}/login")).send().await.unwrap();
+    let cookie = page
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    let token = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let done = client
+        .post(format!("{base}/login"))
+        .header("Cookie", &cookie)
+        .form(&[
+            ("username", "alice"),
+            ("password", "Bench-Password-1"),
+            ("csrf_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    done.headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map_or(cookie, str::to_owned)
+}
+
+/// The release binary's resident memory after start-up, idle.
+pub(crate) fn idle_rss(dir: &PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mirrorforge"))
+        .arg("serve")
+        .env("MIRRORFORGE_DATA_DIR", dir)
+        .env("MIRRORFORGE_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .map_or_else(|| "?".to_owned(), |v| v.trim().to_owned());
+    let _ = child.kill();
+    let _ = child.wait();
+    println!("| idle server, resident memory | {rss} | — | — | < 30 MB |");
+}
