@@ -2,16 +2,11 @@
 
 use std::{path::Path, process::Stdio, time::Instant};
 
-use mirrorforge::{
-    accounts::tokens,
-    mirror::import::ImportRequest,
-    repos::{self, NewRepo},
-    server,
-};
+use mirrorforge::{mirror::import::ImportRequest, server};
 
 use super::{
     RUNS,
-    measure::{Row, config, new_user, newest_run},
+    measure::{Row, config, new_user, newest_run, repo_with_token},
 };
 
 /// LFS objects in the LFS row's repository.
@@ -73,23 +68,7 @@ pub(crate) async fn lfs_row(dir: &Path) -> Row {
     let upstream = server::build_state(config(&upstream_dir, "0 0 0 1 1 *"))
         .await
         .unwrap();
-    let carol = new_user(&upstream, "carol").await;
-    repos::create(
-        &upstream.db,
-        &upstream.config,
-        &carol,
-        NewRepo {
-            name: "media".to_owned(),
-            description: String::new(),
-            private: true,
-        },
-    )
-    .await
-    .unwrap();
-    let token = tokens::create(&upstream.db, carol.id, "bench")
-        .await
-        .unwrap()
-        .secret;
+    let (_, token) = repo_with_token(&upstream, "carol", "media", true).await;
     let url = format!("http://{}/carol/media.git", running.addr);
     let with_token = format!("http://carol:{token}@{}/carol/media.git", running.addr);
 

@@ -14,10 +14,8 @@ mod scale;
 use std::{path::Path, process::Command};
 
 use mirrorforge::{
-    accounts::tokens,
     entities::repository,
     mirror::{import::ImportRequest, settings},
-    repos::{self, NewRepo},
     server,
 };
 use sea_orm::EntityTrait;
@@ -240,23 +238,7 @@ async fn main() {
     let ours_state = server::build_state(config(&w("served-data"), "0 0 0 1 1 *"))
         .await
         .unwrap();
-    let served_owner = new_user(&ours_state, "alice").await;
-    repos::create(
-        &ours_state.db,
-        &ours_state.config,
-        &served_owner,
-        NewRepo {
-            name: "src".to_owned(),
-            description: String::new(),
-            private: false,
-        },
-    )
-    .await
-    .unwrap();
-    let token = tokens::create(&ours_state.db, served_owner.id, "bench")
-        .await
-        .unwrap()
-        .secret;
+    let (served_owner, token) = repo_with_token(&ours_state, "alice", "src", false).await;
     let ours_url = format!("http://alice:{token}@{}/alice/src.git", running.addr);
     git(&[
         "--git-dir",

@@ -4,10 +4,11 @@
 use std::{path::Path, time::Duration};
 
 use mirrorforge::{
-    accounts::users,
+    accounts::{tokens, users},
     config::Config,
     entities::{mirror_run, repository, user},
     mirror::engine::SyncRequest,
+    repos::{self, NewRepo},
     state::AppState,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -125,6 +126,30 @@ pub(crate) async fn new_user(state: &AppState, name: &str) -> user::Model {
     )
     .await
     .unwrap()
+}
+
+/// A new user `owner` on `state` with a repository `name` (private or not), and a token of
+/// theirs.
+pub(crate) async fn repo_with_token(
+    state: &AppState,
+    owner: &str,
+    name: &str,
+    private: bool,
+) -> (user::Model, String) {
+    let owner = new_user(state, owner).await;
+    let repo = NewRepo {
+        name: name.to_owned(),
+        description: String::new(),
+        private,
+    };
+    repos::create(&state.db, &state.config, &owner, repo)
+        .await
+        .unwrap();
+    let token = tokens::create(&state.db, owner.id, "bench")
+        .await
+        .unwrap()
+        .secret;
+    (owner, token)
 }
 
 /// The machine's CPU time so far as `(steal, total)` jiffies, from `/proc/stat`: on a virtual

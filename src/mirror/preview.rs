@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    engine::transfer::remote::{Remote, Side, Way},
+    engine::transfer::remote::{Remote, Side, push_rules},
     push_mirrors,
     runs::action_of,
     secrets::SecretBox,
@@ -20,7 +20,8 @@ use crate::{
     entities::{mirror_enums::RefAction, repository},
     error::{Error, Result},
     git::fetch_push::{
-        Limits, RefChange, error::TransferError, ref_preview as preview, transport::Transfer,
+        Limits, RefChange, error::TransferError, filter::RefFilter, ref_preview as preview,
+        transport::Transfer,
     },
     repos::Repo,
 };
@@ -100,10 +101,8 @@ pub async fn preview(
         (false, _) => None,
         (true, None) => return Err(Error::Remote("no upstream URL is set".to_owned())),
         (true, Some(url)) => {
-            let (transfer, way) = look(db, config, secrets, row, Side::Upstream, &url).await?;
-            let Way::Pull(filter) = way else {
-                return Err(Error::internal_msg("an upstream that pushes"));
-            };
+            let transfer = look(db, config, secrets, row, Side::Upstream, &url).await?;
+            let filter = RefFilter::from_json(&row.upstream_ref_filter);
             let plan = blocking(path.clone(), move |path| {
                 let plan = preview::pull(&path, &transfer, &filter);
                 transfer.finish();
@@ -135,10 +134,8 @@ pub async fn preview(
             let named =
                 |e: &dyn std::fmt::Display| Error::Remote(format!("push mirror {url}: {e}"));
             let side = Side::PushMirror(&target);
-            let (transfer, way) = look(db, config, secrets, row, side, &url).await?;
-            let Way::Push(rules) = way else {
-                return Err(Error::internal_msg("a push mirror that pulls"));
-            };
+            let transfer = look(db, config, secrets, row, side, &url).await?;
+            let rules = push_rules(&target);
             let local = Arc::clone(&local);
             let changes = blocking(path.clone(), move |path| {
                 let changes = preview::push(&path, &transfer, &rules, &local);
@@ -160,8 +157,7 @@ pub async fn preview(
     })
 }
 
-/// A transfer of `repo` for one look at the refs of its remote on `side` (at `url`), and what
-/// a sync would carry there.
+/// A transfer of `repo` for one look at the refs of its remote on `side` (at `url`).
 async fn look(
     db: &DatabaseConnection,
     config: &Config,
@@ -169,7 +165,7 @@ async fn look(
     repo: &repository::Model,
     side: Side<'_>,
     url: &str,
-) -> Result<(Arc<Transfer>, Way)> {
+) -> Result<Arc<Transfer>> {
     let named = match side {
         Side::PushMirror(_) => "push mirror",
         Side::Upstream | Side::OneTime(_) => "upstream",
@@ -178,7 +174,7 @@ async fn look(
     let connected = Remote::connect(db, config, secrets, repo, side, limits)
         .await
         .map_err(|e| Error::Remote(format!("{named} {url}: {e}")))?;
-    Ok((connected.transfer, connected.way))
+    Ok(connected.transfer)
 }
 
 /// Runs `work` on the blocking pool (it opens the repository and waits for the remote).

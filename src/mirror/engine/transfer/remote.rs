@@ -83,13 +83,20 @@ impl Side<'_> {
                     username: target.remote_username.clone(),
                     password: push_mirrors::password(secrets, target)?,
                 };
-                let rules = PushRules {
-                    filter: RefFilter::from_json(&target.ref_filter),
-                    keep_divergent: target.keep_divergent_refs,
-                };
-                (target.remote_url.as_str(), login, Way::Push(rules))
+                let url = target.remote_url.as_str();
+                (url, login, Way::Push(push_rules(target)))
             }
         })
+    }
+}
+
+/// The rules of a push to `target`: the refs its filter selects, and whether divergent refs
+/// there are kept.
+#[must_use]
+pub fn push_rules(target: &push_mirror::Model) -> PushRules {
+    PushRules {
+        filter: RefFilter::from_json(&target.ref_filter),
+        keep_divergent: target.keep_divergent_refs,
     }
 }
 
