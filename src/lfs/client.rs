@@ -24,6 +24,7 @@ use super::{
     store::{LfsStore, Oid, READ_CHUNK},
 };
 use crate::net::{
+    error::UrlError,
     remote_http::{ConnectRefusal, RemoteHttp, RequestBody, SizedBody},
     remote_url::RemoteUrl,
 };
@@ -49,6 +50,9 @@ pub enum LfsError {
     /// The batch API or the connection failed.
     #[error("LFS: {0}")]
     Remote(String),
+    /// An LFS server's URL (the endpoint, or an href handed out) is refused.
+    #[error("LFS: {0}")]
+    Url(#[from] UrlError),
     /// The batch API refused the login sent (or the lack of one): 401 or 403.
     #[error("LFS: {0}")]
     Refused(String),
@@ -147,8 +151,7 @@ impl LfsRemote {
         {
             return Ok(Arc::clone(idle));
         }
-        let remote = RemoteUrl::parse(url.as_str(), self.allow_local)
-            .map_err(|e| LfsError::Remote(e.to_string()))?;
+        let remote = RemoteUrl::parse(url.as_str(), self.allow_local)?;
         let home = url.scheme() == self.endpoint.scheme()
             && url.host_str() == self.endpoint.host_str()
             && url.port_or_known_default() == self.endpoint.port_or_known_default();

@@ -294,9 +294,8 @@ impl LfsObjects<'_> {
             .deadline
             .saturating_duration_since(Instant::now());
         let silence = self.config.remote_silence_limit;
-        let refused = |e: &UrlError| LfsError::Remote(e.to_string());
         let (endpoint, login) = match (endpoint, &self.remote.url) {
-            (Some(endpoint), _) => (endpoint.clone().map_err(|e| refused(&e))?, owned(login)),
+            (Some(endpoint), _) => (endpoint.clone().map_err(LfsError::Url)?, owned(login)),
             (None, GitRemote::Http(url)) => (LfsRemote::endpoint_of(url), owned(login)),
             (None, GitRemote::Ssh(_)) => {
                 let working = Arc::clone(self.transfer);
@@ -309,7 +308,7 @@ impl LfsObjects<'_> {
                     .map_err(|e| LfsObjectsError::Internal(e.to_string()))??;
                 let access = SshLfsAccess::parse(&said)?;
                 // The href is another URL, handed out now: parsed once, here.
-                let href = RemoteUrl::parse(&access.href, allow_local).map_err(|e| refused(&e))?;
+                let href = RemoteUrl::parse(&access.href, allow_local).map_err(LfsError::Url)?;
                 let remote = LfsRemote::new(&href, allow_local, timeout, None)
                     .with_silence_limit(silence)
                     .with_endpoint_headers(&access.header);
