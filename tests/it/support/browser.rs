@@ -209,6 +209,43 @@ impl Browser {
         panic!("no screenshot of {css}: {last_error}");
     }
 
+    /// Logs in as `user` through the login page at `base` (the server's root URL) and waits
+    /// until the header names them.
+    pub async fn log_in(&self, base: &str, user: &str, password: &str) {
+        self.goto(&format!("{}/login", base.trim_end_matches('/'))).await;
+        self.fill("#username", user).await;
+        self.fill("#password", password).await;
+        self.click("form.stacked-form button[type=submit]").await;
+        self.wait_until("logged in", 10, || async {
+            self.text(".nav-user").await.contains(user)
+        })
+        .await;
+    }
+
+    /// Resizes the window to `width` x `height`, then asserts the page `what` does not scroll
+    /// sideways (`document.documentElement.scrollWidth <= width`), naming the elements that
+    /// reach past the edge when it does.
+    pub async fn assert_fits(&self, what: &str, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("resize the window");
+        let wide = self.eval("return document.documentElement.scrollWidth;").await;
+        let culprits = self
+            .eval(&format!(
+                "var out = []; document.querySelectorAll('body *').forEach(function (e) {{ \
+                 var r = e.getBoundingClientRect(); if (r.right > {edge}) {{ \
+                 out.push(e.tagName + '.' + e.className + '#' + e.id + ':' + Math.round(r.right)); }} }}); \
+                 return out.slice(0, 12).join(' | ');",
+                edge = width + 1
+            ))
+            .await;
+        assert!(
+            wide.as_u64().is_some_and(|w| w <= u64::from(width)),
+            "{what}: no sideways scroll at {width} px, but scrollWidth is {wide}; wider: {culprits}"
+        );
+    }
+
     /// Runs `script` (a function body that returns a value) in the page, in one step, so
     /// an htmx swap cannot come between finding an element and reading it.
     pub async fn eval(&self, script: &str) -> serde_json::Value {
