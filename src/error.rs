@@ -230,12 +230,23 @@ impl<E: Into<Error>> From<E> for PageError {
     }
 }
 
+/// What an error page said, left on its response so the page layer
+/// (`web::html::error_page`) can show it again inside the site's header and navigation.
+#[derive(Debug, Clone)]
+pub struct ErrorPageText {
+    /// The sentence shown, unescaped.
+    pub message: String,
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let err = self.0;
         err.log_if_internal();
         let status = err.status();
-        let message = html_escape(&err.public_message());
+        let text = ErrorPageText {
+            message: err.public_message(),
+        };
+        let message = html_escape(&text.message);
         let body = format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{code} · mirrorforge</title>\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -245,7 +256,9 @@ impl IntoResponse for PageError {
             code = status.as_u16(),
             reason = status.canonical_reason().unwrap_or(""),
         );
-        with_retry_after(&err, (status, Html(body)).into_response())
+        let mut response = (status, Html(body)).into_response();
+        response.extensions_mut().insert(text);
+        with_retry_after(&err, response)
     }
 }
 

@@ -39,7 +39,11 @@ pub fn app(state: AppState, store: DbSessionStore) -> Router {
         .merge(lfs_api::router())
         .merge(html::router())
         .merge(ops::router())
-        .fallback(not_found);
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            html::error_page::dress,
+        ));
     body::timed(read_whole, state.config.body_idle_timeout)
         .merge(git_http::router())
         .merge(lfs_api::transfers())

@@ -110,6 +110,17 @@ async fn session_user(parts: &mut Parts, state: &AppState) -> Result<Option<user
     let session = Session::from_request_parts(parts, state)
         .await
         .map_err(|(_, msg)| Error::internal_msg(msg))?;
+    user_of_session(&session, state).await
+}
+
+/// The user logged in on `session`, if any (a deleted account is forgotten).
+///
+/// # Errors
+/// The session store or the database failed.
+pub async fn user_of_session(
+    session: &Session,
+    state: &AppState,
+) -> Result<Option<user::Model>, Error> {
     let Some(id) = session
         .get::<i64>(SESSION_USER_ID)
         .await

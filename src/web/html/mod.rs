@@ -3,6 +3,7 @@
 
 mod account;
 mod dashboard;
+pub mod error_page;
 pub mod forms;
 mod import;
 mod mirrors;
