@@ -4,7 +4,7 @@
 
 use base64::{Engine, engine::general_purpose::STANDARD, engine::general_purpose::STANDARD_NO_PAD};
 
-use super::ssh_host_key::{HostKey, fingerprint};
+use super::ssh_host_key::HostKey;
 
 /// The key types a fingerprint may be pinned for (what `ssh-keygen -l` names in brackets).
 pub const KEY_TYPES: &[&str] = &[
@@ -158,6 +158,16 @@ fn known_hosts_line(raw: &str, line: usize) -> Result<Vec<HostKey>, PastedKeyErr
     let (Some(hosts), Some(said), Some(key)) = (words.next(), words.next(), words.next()) else {
         return Err(PastedKeyError::NotALine { line });
     };
+    let mut names = Vec::new();
+    for host in hosts.split(',') {
+        if host.starts_with("|1|") {
+            return Err(PastedKeyError::HashedHost { line });
+        }
+        if host.contains(['*', '?', '!']) {
+            return Err(PastedKeyError::Pattern { line });
+        }
+        names.push(host_name(host).ok_or(PastedKeyError::NotALine { line })?);
+    }
     let blob = STANDARD
         .decode(key)
         .or_else(|_| STANDARD_NO_PAD.decode(key))
@@ -173,21 +183,14 @@ fn known_hosts_line(raw: &str, line: usize) -> Result<Vec<HostKey>, PastedKeyErr
             is: found.key_type,
         });
     }
-    let mut keys = Vec::new();
-    for host in hosts.split(',') {
-        if host.starts_with("|1|") {
-            return Err(PastedKeyError::HashedHost { line });
-        }
-        if host.contains(['*', '?', '!']) {
-            return Err(PastedKeyError::Pattern { line });
-        }
-        let host = host_name(host).ok_or(PastedKeyError::NotALine { line })?;
-        keys.push(HostKey {
+    let keys = names
+        .into_iter()
+        .map(|host| HostKey {
             host,
             key_type: found.key_type.clone(),
-            fingerprint_sha256: fingerprint(&blob),
-        });
-    }
+            fingerprint_sha256: found.fingerprint_sha256.clone(),
+        })
+        .collect();
     Ok(keys)
 }
 
@@ -212,6 +215,7 @@ pub fn host_name(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::ssh_host_key::fingerprint;
 
     /// An ed25519 public key as `ssh-keygen` writes it.
     const ED: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIKoS1IFxVgF6gkT69pr6jU9mbMM5J95+0gy3F6c0OEEZ";
@@ -279,6 +283,11 @@ mod tests {
         assert_eq!(
             one(&format!("|1|abc=|def= ssh-ed25519 {ED}")),
             Err(PastedKeyError::HashedHost { line: 1 })
+        );
+        assert_eq!(
+            one("|1|abc=|def= ssh-ed25519 AAAA"),
+            Err(PastedKeyError::HashedHost { line: 1 }),
+            "the hashed name is what to fix first"
         );
         assert_eq!(
             one(&format!("h ssh-ed25519 {ED}\n*.example ssh-ed25519 {ED}")),
