@@ -98,6 +98,16 @@ async fn confirmations_and_copy_buttons_in_a_real_browser() {
         "{}",
         b.text("#webhook").await
     );
+    b.click(".webhook-howto summary").await;
+    let howto = b.text(".webhook-howto").await;
+    for needed in [
+        "ALLOWED_HOST_LIST = loopback, private",
+        "Admin → Settings → Network → Outbound requests → “Allow requests to the local network from webhooks and integrations”",
+        "GitHub calls from the internet, so it can only reach a public URL",
+    ] {
+        assert!(howto.contains(needed), "{needed}: {howto}");
+    }
+    b.screenshot_of("#webhook", "webhook-local-howto").await;
     let url = b.text("#webhook-url").await;
     assert_eq!(copy(&b, "webhook-url").await, url);
 
