@@ -1,10 +1,12 @@
 //! A repository's pinned SSH host keys (trust on first use): read before an SSH connection is
-//! judged, recorded after the first one to a host, forgotten on the owner's request so the
-//! next key seen is trusted again. Judging a presented key is `net::ssh_host_key`'s.
+//! judged, recorded after the first one to a host or pinned by hand by the owner (then checked
+//! from the first connection), forgotten on the owner's request so the next key seen is
+//! trusted again. Judging a presented key is `net::ssh_host_key`'s.
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 
 use crate::{entities::ssh_host_key, error::Result, net::ssh_host_key::HostKey};
@@ -37,7 +39,7 @@ pub async fn pinned(db: &DatabaseConnection, repository_id: i64) -> Result<Vec<H
 ///
 /// # Errors
 /// The database failed (for instance, the repository is gone).
-pub async fn pin(db: &DatabaseConnection, repository_id: i64, keys: &[HostKey]) -> Result<()> {
+pub async fn pin(db: &impl ConnectionTrait, repository_id: i64, keys: &[HostKey]) -> Result<()> {
     let now = Utc::now();
     let rows = keys.iter().map(|key| ssh_host_key::ActiveModel {
         repository_id: Set(repository_id),
@@ -70,4 +72,65 @@ pub async fn forget(db: &DatabaseConnection, repository_id: i64) -> Result<u64> 
         .exec(db)
         .await?;
     Ok(deleted.rows_affected)
+}
+
+/// What pinning by hand did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ByHand {
+    /// The keys are pinned now (some may have been pinned already).
+    Pinned,
+    /// Nothing was stored: these pins hold another key for a host and type being pinned, and
+    /// replacing them was not asked for.
+    Conflicts(Vec<HostKey>),
+}
+
+/// Pins `keys` for `repository_id` by the owner's hand. A pin that holds another key for the
+/// same host and key type is replaced only when `replace` is set; otherwise nothing at all is
+/// stored and the conflicting pins are returned. A new key type for a pinned host is pinned
+/// beside the others.
+///
+/// # Errors
+/// The database failed.
+pub async fn pin_by_hand(
+    db: &DatabaseConnection,
+    repository_id: i64,
+    keys: &[HostKey],
+    replace: bool,
+) -> Result<ByHand> {
+    let txn = db.begin().await?;
+    let rows = ssh_host_key::Entity::find()
+        .filter(ssh_host_key::Column::RepositoryId.eq(repository_id))
+        .all(&txn)
+        .await?;
+    let conflicts: Vec<&ssh_host_key::Model> = rows
+        .iter()
+        .filter(|row| {
+            keys.iter().any(|k| {
+                k.host == row.host
+                    && k.key_type == row.key_type
+                    && k.fingerprint_sha256 != row.fingerprint_sha256
+            })
+        })
+        .collect();
+    if !conflicts.is_empty() && !replace {
+        return Ok(ByHand::Conflicts(
+            conflicts
+                .into_iter()
+                .map(|row| HostKey {
+                    host: row.host.clone(),
+                    key_type: row.key_type.clone(),
+                    fingerprint_sha256: row.fingerprint_sha256.clone(),
+                })
+                .collect(),
+        ));
+    }
+    if !conflicts.is_empty() {
+        ssh_host_key::Entity::delete_many()
+            .filter(ssh_host_key::Column::Id.is_in(conflicts.iter().map(|row| row.id)))
+            .exec(&txn)
+            .await?;
+    }
+    pin(&txn, repository_id, keys).await?;
+    txn.commit().await?;
+    Ok(ByHand::Pinned)
 }

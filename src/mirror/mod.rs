@@ -2,11 +2,13 @@
 //! `push_mirrors`), credentials at rest (`secrets`, `repo_secret`, `ssh_key`, `host_keys`),
 //! import, the run history (`runs`), each repository's derived state (`state`), schedules
 //! (`schedule`: cron, gaps, words), the mirrors overview and its bulk actions (`overview`),
-//! webhooks and notifications, a remote's `preview`, the gauges (`stats`), and the sync
-//! `engine` (claims, fair slots, the scheduler, a run's record, its transfers). The libgit2
-//! fetch and push are `git::fetch_push`'s, the connections to remotes `net`'s.
+//! webhooks and notifications, a remote's `preview` and its SSH host key (`host_key_check`),
+//! the gauges (`stats`), and the sync `engine` (claims, fair slots, the scheduler, a run's
+//! record, its transfers). The libgit2 fetch and push are `git::fetch_push`'s, the
+//! connections to remotes `net`'s.
 
 pub mod engine;
+pub mod host_key_check;
 pub mod host_keys;
 pub mod import;
 pub mod notify;

@@ -3,10 +3,12 @@
 //! address, [`ssh_url`]) and carried by reference to the connection; why a URL is refused,
 //! typed ([`error`]); the HTTP ([`remote_http`]) and SSH ([`remote_ssh`]) connection of each
 //! transfer, to checked addresses only; and the SSH host keys a repository pins
-//! ([`ssh_host_key`]).
+//! ([`ssh_host_key`]), also by hand from a pasted fingerprint or `known_hosts` line
+//! ([`known_hosts`]).
 
 pub mod error;
 pub mod git_remote;
+pub mod known_hosts;
 pub mod remote_http;
 pub mod remote_ssh;
 pub mod remote_url;

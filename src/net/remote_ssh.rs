@@ -48,7 +48,7 @@ pub enum SshFailure {
     Unreachable(String),
     /// The host presented a key other than the pinned one.
     #[error(
-        "the remote's SSH host key changed: {host} now presents {key_type} {fingerprint}; nothing was sent. If the change is expected, forget the host keys in the mirror settings"
+        "the remote's SSH host key changed: {host} now presents {key_type} {fingerprint}; nothing was sent. If the change is expected, replace the pin with “Check or pin a host key” in the mirror settings"
     )]
     HostKeyChanged {
         /// The host as pinned.
@@ -183,14 +183,27 @@ impl RemoteSsh {
         self.exec(program, &command, deadline, cancel)
     }
 
-    /// Connects, checks the host key, signs in and runs `command` (of `program`).
-    fn exec(
+    /// Connects and exchanges keys only (no sign-in, no command): the host key the remote
+    /// presents, of the type its pins (or the forge's published keys) ask for first. Within the
+    /// same address policy, deadline and silence limit as a transfer.
+    ///
+    /// # Errors
+    /// An [`SshFailure`] saying how far it got.
+    pub fn host_key(
         &self,
-        program: &str,
-        command: &str,
         deadline: Instant,
         cancel: &CancellationToken,
-    ) -> Result<SshChannel, SshFailure> {
+    ) -> Result<HostKey, SshFailure> {
+        let (_session, _watch, presented) = self.handshake(deadline, cancel)?;
+        Ok(presented)
+    }
+
+    /// Connects and exchanges keys: the session, its watch, and the host key presented.
+    fn handshake(
+        &self,
+        deadline: Instant,
+        cancel: &CancellationToken,
+    ) -> Result<(Session, Watch, HostKey), SshFailure> {
         let tcp = self.connect(deadline, cancel)?;
         let watch = Watch::start(&tcp, deadline, self.silence, cancel, &self.runtime)?;
         let failed = |detail: String| watch.reason().unwrap_or(SshFailure::Protocol(detail));
@@ -207,6 +220,19 @@ impl RemoteSsh {
             .host_key()
             .ok_or_else(|| failed("the server sent no host key".to_owned()))?;
         let presented = HostKey::of_blob(label, blob);
+        Ok((session, watch, presented))
+    }
+
+    /// Connects, checks the host key, signs in and runs `command` (of `program`).
+    fn exec(
+        &self,
+        program: &str,
+        command: &str,
+        deadline: Instant,
+        cancel: &CancellationToken,
+    ) -> Result<SshChannel, SshFailure> {
+        let (session, watch, presented) = self.handshake(deadline, cancel)?;
+        let failed = |detail: String| watch.reason().unwrap_or(SshFailure::Protocol(detail));
         match verdict(&presented, &self.pinned) {
             Verdict::Known => {}
             Verdict::FirstUse | Verdict::Published => {

@@ -511,6 +511,12 @@ async fn a_push_mirror_added_synced_and_removed_in_a_real_browser() {
         b.text("main").await.contains("Mirror settings saved.")
     })
     .await;
+    // Removing asks first: the first click only opens the confirmation.
+    b.click(".push-mirror summary[id^='push-remove-']").await;
+    assert!(
+        b.text(".push-list").await.contains(&remote.url("backup")),
+        "still listed after the first click"
+    );
     b.click(".push-mirror form[action$='/delete'] button").await;
     b.wait_until("the push mirror gone", 10, || async {
         b.text("#push-mirrors")
@@ -586,7 +592,9 @@ async fn a_webhook_secret_rotated_a_preview_opened_and_a_sync_cancelled_in_a_rea
     b.goto(&settings).await;
     assert!(!b.text("main").await.contains(&first));
     assert!(b.text("#webhook-state").await.starts_with("set"));
+    // Rotating asks first: the first click only opens the confirmation.
     b.click("#webhook-rotate").await;
+    b.click("#webhook-rotate-confirm").await;
     b.wait_until("the new secret shown", 10, || async {
         b.text("main").await.contains("shown only this once")
     })
@@ -877,6 +885,7 @@ async fn an_ssh_mirror_set_up_with_its_own_key_in_a_real_browser() {
     b.screenshot_of("#ssh-key", "ssh-host-key-pinned").await;
 
     b.click("#ssh-host-keys-forget").await;
+    b.click("#ssh-host-keys-forget-confirm").await;
     b.wait_until("the host keys forgotten", 10, || async {
         b.text("#ssh-host-keys-none")
             .await

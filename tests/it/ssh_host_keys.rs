@@ -274,7 +274,7 @@ async fn the_settings_page_lists_the_host_keys_and_forgets_them(db: Db) {
     assert!(page.body.contains("Known host keys"));
     assert!(
         page.body
-            .contains("No host key recorded yet: the first SSH connection records it."),
+            .contains("No host key recorded yet: the first SSH connection records it, unless you pin one first."),
         "{}",
         page.body
     );

@@ -132,7 +132,16 @@ async fn the_settings_page_shows_the_key_and_replaces_it(db: Db) {
             page.body.contains(&public),
             "round {round}: the page shows the key"
         );
-        assert!(page.body.contains("deploy key with write access"));
+        // Read access is enough to pull; write access only where this repository pushes.
+        assert!(
+            page.body
+                .contains("<strong>Read access</strong> is enough for pulling from the upstream")
+        );
+        assert!(
+            page.body
+                .contains("tick <strong>write access</strong> only where this repository pushes")
+        );
+        assert!(!page.body.contains("deploy key with write access"));
         assert!(page.body.contains("Replace key"));
         assert!(!page.body.contains("PRIVATE KEY"));
     }

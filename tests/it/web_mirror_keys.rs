@@ -301,7 +301,10 @@ async fn the_lfs_login_and_the_notification_key_in_a_real_browser() {
             json!(0),
             "the page scrolls sideways at {width} px: {wider}"
         );
+        // Removing asks first: the first click only opens the confirmation.
         b.click("#notify-key-remove").await;
+        assert!(b.text("#notify-key-state").await.starts_with("set"));
+        b.click("#notify-key-remove-confirm").await;
         b.wait_until("removed", 10, || async {
             b.text("#notify-key-state").await.contains("No key")
         })

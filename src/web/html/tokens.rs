@@ -167,6 +167,7 @@ async fn create(
     }
 }
 
+/// Revokes one of the user's tokens and comes back to the list, naming it in the notice.
 async fn revoke(
     State(state): State<AppState>,
     session: Session,
@@ -175,8 +176,18 @@ async fn revoke(
     CsrfForm(CsrfOnly {}): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound("token"))?;
+    let name = tokens::list(&state.db, user.id)
+        .await?
+        .into_iter()
+        .find(|t| t.id == id)
+        .map(|t| t.name)
+        .ok_or(Error::NotFound("token"))?;
     tokens::revoke(&state.db, &state.accounts, user.id, id).await?;
     tracing::info!(user_id = user.id, token_id = id, "token revoked");
-    set_flash(&session, "Token revoked.").await?;
+    set_flash(
+        &session,
+        format!("Token “{name}” revoked: scripts using it now get 401."),
+    )
+    .await?;
     Ok(Redirect::to(PAGE).into_response())
 }

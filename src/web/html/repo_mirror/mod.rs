@@ -1,12 +1,13 @@
 //! The repository's mirror pages: the settings page ([`settings`]) composed of its
 //! [`sections`], the handlers of each section's forms ([`settings_form`], [`push_targets`],
-//! [`event_keys`], [`ssh`]), the preview of the next sync ([`sync_preview`]), the sync widget
-//! shown on the repository and settings pages ([`sync_widget`]) and the run history
-//! ([`history`]) with its chart ([`run_chart`]), each live piece a partial with a fragment
-//! route of its own.
+//! [`event_keys`], [`ssh`]), the SSH host keys checked and pinned by hand ([`host_keys`]),
+//! the preview of the next sync ([`sync_preview`]), the sync widget shown on the repository
+//! and settings pages ([`sync_widget`]) and the run history ([`history`]) with its chart
+//! ([`run_chart`]), each live piece a partial with a fragment route of its own.
 
 pub mod event_keys;
 pub mod history;
+pub mod host_keys;
 pub mod push_targets;
 pub mod run_chart;
 pub mod sections;
@@ -33,4 +34,5 @@ pub fn router() -> Router<AppState> {
         .merge(event_keys::router())
         .merge(sync_preview::router())
         .merge(ssh::router())
+        .merge(host_keys::router())
 }

@@ -266,7 +266,9 @@ async fn remove(
 ) -> Result<Response, PageError> {
     let (repo, id, url) = (access.repo, access.mirror.id, access.mirror.remote_url);
     let notice = match change::remove(&state.db, &repo.repo, id).await {
-        Ok(()) => format!("Push mirror {url} removed."),
+        Ok(()) => {
+            format!("Push mirror {url} removed: syncs no longer push there (what it holds stays).")
+        }
         Err(Error::Conflict(message)) => format!("Push mirror {url} was not removed: {message}."),
         Err(e) => return Err(e.into()),
     };
