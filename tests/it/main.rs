@@ -43,6 +43,7 @@ mod web_auth;
 mod web_headers;
 mod web_mirror;
 mod web_mirror_keys;
+mod web_mirror_sections;
 mod web_operations;
 mod web_push_mirrors;
 mod web_repo;
