@@ -12,6 +12,7 @@ mod auth_schemes;
 mod cli;
 mod e2e_browser;
 mod e2e_page_style;
+mod e2e_sections;
 mod events;
 mod git_http;
 mod hot_paths;
