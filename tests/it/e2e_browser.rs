@@ -87,8 +87,35 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
     git.seed(&s.git_url(Some((USER, &token)), USER, "site"), &site)
         .await;
 
-    // Mirror settings: direction shows only the fields it needs.
+    // The schedule's section first (mirroring still off, so nothing is scheduled yet):
+    // presets, and the custom field only for "Custom".
     let settings = s.url(&format!("/{USER}/site/settings/mirror"));
+    b.goto(&s.url(&format!("/{USER}/site/settings/mirror/schedule")))
+        .await;
+    let interval = b.find("#sync_interval").await;
+    interval.select_by_value("custom").await.unwrap();
+    assert!(
+        b.find("#sync_interval_custom")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    interval.select_by_value("1800").await.unwrap();
+    assert!(
+        !b.find("#sync_interval_custom")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    b.click("#schedule-form button[type=submit]").await;
+    b.wait_until("the saved schedule", 10, || async {
+        b.text(".flash").await.contains("Schedule saved.")
+    })
+    .await;
+
+    // Mirror settings: direction shows only the fields it needs.
     b.goto(&settings).await;
     assert!(
         b.find("[data-side=upstream]")
@@ -123,24 +150,6 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
     );
     b.click("input[name=mirror_direction][value=downstream]")
         .await;
-    // Presets, and the custom field only for "Custom".
-    let interval = b.find("#sync_interval").await;
-    interval.select_by_value("custom").await.unwrap();
-    assert!(
-        b.find("#sync_interval_custom")
-            .await
-            .is_displayed()
-            .await
-            .unwrap()
-    );
-    interval.select_by_value("1800").await.unwrap();
-    assert!(
-        !b.find("#sync_interval_custom")
-            .await
-            .is_displayed()
-            .await
-            .unwrap()
-    );
     if !b.find("#mirror_enabled").await.is_selected().await.unwrap() {
         b.click("#mirror_enabled").await;
     }
@@ -156,13 +165,17 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
             .as_deref(),
         Some("idle")
     );
-    b.client.set_window_size(1280, 1900).await.unwrap();
-    b.screenshot("mirror-settings").await;
-    b.client.set_window_size(390, 2600).await.unwrap();
-    b.screenshot("mirror-settings-phone").await;
-    b.client.set_window_size(1280, 1000).await.unwrap();
 
-    // "Sync now": syncing, then success, without a page reload.
+    // "Sync now" on the history's section (reached through the section navigation): syncing,
+    // then success, and the history refreshed, without a page reload.
+    b.click(&format!(
+        "nav.section-nav a[href='/{USER}/site/settings/mirror/history']"
+    ))
+    .await;
+    b.wait_until("the history's section", 10, || async {
+        b.text("#history-title").await == "Sync history"
+    })
+    .await;
     b.eval("window.__sameDocument = 'yes'; return 1;").await;
     b.click("#sync-now").await;
     b.wait_until("the syncing badge", 10, || async {
@@ -220,6 +233,12 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
     assert!(pushed.contains("refs/tags/v1.0"), "{pushed}");
 
     // A wrong password: saved, synced, and the failure shows inline in the widget.
+    b.goto(&settings).await;
+    b.client.set_window_size(1280, 1900).await.unwrap();
+    b.screenshot("mirror-settings").await;
+    b.client.set_window_size(390, 2600).await.unwrap();
+    b.screenshot("mirror-settings-phone").await;
+    b.client.set_window_size(1280, 1000).await.unwrap();
     b.fill("#downstream_url", &guarded.url("locked")).await;
     b.fill("#downstream_username", "pusher").await;
     b.fill("#downstream_password", WRONG).await;
@@ -442,11 +461,17 @@ async fn a_push_mirror_added_synced_and_removed_in_a_real_browser() {
     })
     .await;
 
-    // The repository page leads to the mirror settings.
+    // The repository page leads to the mirror settings, their navigation to the push mirrors.
     b.goto(&s.url("/paula/site")).await;
     b.click(".repo-nav a[href='/paula/site/settings/mirror']")
         .await;
     b.wait_until("the mirror settings", 10, || async {
+        b.text("#settings-title").await == "Pull and push"
+    })
+    .await;
+    b.click("nav.section-nav a[href='/paula/site/settings/mirror/push']")
+        .await;
+    b.wait_until("the push mirrors' section", 10, || async {
         b.text("#push-title").await == "Push mirrors"
     })
     .await;
@@ -472,6 +497,9 @@ async fn a_push_mirror_added_synced_and_removed_in_a_real_browser() {
         "{}",
         b.text(".flash").await
     );
+    let pull = s.url("/paula/site/settings/mirror");
+    let settings = s.url("/paula/site/settings/mirror/push");
+    b.goto(&pull).await;
     assert_eq!(
         b.attr("#mirror_enabled", "checked").await.as_deref(),
         Some("true")
@@ -482,8 +510,8 @@ async fn a_push_mirror_added_synced_and_removed_in_a_real_browser() {
             .as_deref(),
         Some("true")
     );
+    b.goto(&settings).await;
     b.click(".push-mirror form[action$='/sync'] button").await;
-    let settings = s.url("/paula/site/settings/mirror");
     b.wait_until("the push reported on the list", 30, || async {
         b.goto(&settings).await;
         b.text(".push-mirror .badge-run").await == "Pushed"
@@ -504,13 +532,14 @@ async fn a_push_mirror_added_synced_and_removed_in_a_real_browser() {
     b.screenshot("push-mirror-edit").await;
 
     // Mirroring off (the last push mirror of a repository that pushes stays), then removed.
-    b.goto(&settings).await;
+    b.goto(&pull).await;
     b.click("#mirror_enabled").await;
     b.click("#mirror-form button[type=submit]").await;
     b.wait_until("mirroring off", 10, || async {
         b.text("main").await.contains("Mirror settings saved.")
     })
     .await;
+    b.goto(&settings).await;
     // Removing asks first: the first click only opens the confirmation.
     b.click(".push-mirror summary[id^='push-remove-']").await;
     assert!(
@@ -566,7 +595,8 @@ async fn a_webhook_secret_rotated_a_preview_opened_and_a_sync_cancelled_in_a_rea
     })
     .await;
     let settings = s.url("/wendy/m/settings/mirror");
-    b.goto(&settings).await;
+    let events = s.url("/wendy/m/settings/mirror/events");
+    b.goto(&events).await;
     assert!(b.text("#webhook-state").await.contains("none yet"));
 
     // Made: shown once, with the URL and the forges' fields.
@@ -589,7 +619,7 @@ async fn a_webhook_secret_rotated_a_preview_opened_and_a_sync_cancelled_in_a_rea
     );
     b.screenshot_of("#webhook", "webhook-secret-shown").await;
     // A reload shows that one is set, never the secret again.
-    b.goto(&settings).await;
+    b.goto(&events).await;
     assert!(!b.text("main").await.contains(&first));
     assert!(b.text("#webhook-state").await.starts_with("set"));
     // Rotating asks first: the first click only opens the confirmation.
@@ -762,7 +792,7 @@ async fn the_mirrors_overview_filters_failing_and_syncs_two_rows_in_a_real_brows
     }
     // The run chart of one of them: the import's run, then the bulk sync's (up to date, muted).
     b.client.set_window_size(1280, 1000).await.unwrap();
-    b.goto(&s.url("/olga/alpha/settings/mirror")).await;
+    b.goto(&s.url("/olga/alpha/settings/mirror/history")).await;
     let caption = b.text("#run-chart-caption").await;
     assert!(caption.contains("Last 2 runs"), "{caption}");
     let bars = b
@@ -801,7 +831,8 @@ async fn an_ssh_mirror_set_up_with_its_own_key_in_a_real_browser() {
 
     // Make the key; the page shows its public half and nothing of the private one.
     let settings = s.url("/sasha/docs/settings/mirror");
-    b.goto(&settings).await;
+    let ssh = s.url("/sasha/docs/settings/mirror/ssh");
+    b.goto(&ssh).await;
     assert!(
         b.text("#ssh-host-keys-none")
             .await
@@ -834,6 +865,7 @@ async fn an_ssh_mirror_set_up_with_its_own_key_in_a_real_browser() {
 
     // The scp-like form is taken by the field (the server then judges it). The mirror stays
     // off while the URL leads nowhere, so the minute's tick cannot start a sync to it.
+    b.goto(&settings).await;
     b.fill("#upstream_url", "git@203.0.113.9:team/handbook.git")
         .await;
     b.click("input[name=mirror_direction][value=upstream]")
@@ -870,7 +902,7 @@ async fn an_ssh_mirror_set_up_with_its_own_key_in_a_real_browser() {
     );
 
     // The host key it met is pinned and shown.
-    b.goto(&settings).await;
+    b.goto(&ssh).await;
     let fingerprint = sshd.fingerprint().await;
     b.wait_until("the pinned host key", 10, || async {
         b.text("#ssh-host-keys-table").await.contains(&fingerprint)
@@ -991,9 +1023,16 @@ async fn lfs_mirrored_through_the_pages_in_a_real_browser() {
     assert!(!b.text("#repo-content").await.contains("notes.txt"));
     b.screenshot("lfs-repo-page").await;
 
-    // The run history, on the mirror settings: the import's run counts both objects.
+    // The run history, on the mirror settings' history section: the import's run counts both
+    // objects.
     let settings = s.url("/lena/assets-mirror/settings/mirror");
     b.click(".repo-nav a[href='/lena/assets-mirror/settings/mirror']")
+        .await;
+    b.wait_until("the mirror settings", 10, || async {
+        b.text("#settings-title").await == "Pull and push"
+    })
+    .await;
+    b.click("nav.section-nav a[href='/lena/assets-mirror/settings/mirror/history']")
         .await;
     b.wait_until("the run history", 10, || async {
         b.text("#run-history").await.contains("Success")
@@ -1004,6 +1043,7 @@ async fn lfs_mirrored_through_the_pages_in_a_real_browser() {
     b.screenshot_of("#run-history", "lfs-run-history").await;
 
     // The settings say LFS is on, with no endpoint (the upstream's own LFS server).
+    b.goto(&settings).await;
     assert!(b.find("#lfs_enabled").await.is_selected().await.unwrap());
     assert_eq!(b.attr("#lfs_endpoint", "value").await.as_deref(), Some(""));
 
@@ -1151,7 +1191,7 @@ async fn a_failed_pull_beside_a_pushed_target_in_a_real_browser() {
         b.text(".nav-user").await.contains("petra")
     })
     .await;
-    b.goto(&s.url("/petra/docs/settings/mirror")).await;
+    b.goto(&s.url("/petra/docs/settings/mirror/push")).await;
     assert_eq!(
         b.attr("#mirror-sync-status", "data-status")
             .await

@@ -267,7 +267,7 @@ async fn the_settings_page_lists_the_host_keys_and_forgets_them(db: Db) {
     s.create_repo(&owner, "r", false).await;
     let id = repo_id(&s, "owner", "r").await;
     let browser = logged_in_as(&s, &owner).await;
-    let settings = "/owner/r/settings/mirror";
+    let settings = "/owner/r/settings/mirror/ssh";
     let forget = "/owner/r/settings/mirror/ssh_host_keys/forget";
 
     let (page, token) = form_page(&s, &browser, settings).await;
@@ -324,7 +324,7 @@ async fn the_settings_page_lists_the_host_keys_and_forgets_them(db: Db) {
     forgotten.expect(303);
     assert_eq!(
         forgotten.header("location"),
-        Some("/owner/r/settings/mirror#ssh-host-keys")
+        Some("/owner/r/settings/mirror/ssh")
     );
     assert!(host_keys::pinned(&s.conn, id).await.unwrap().is_empty());
     let page = get(&s, &browser, settings).await;

@@ -112,7 +112,7 @@ async fn the_settings_page_shows_the_key_and_replaces_it(db: Db) {
     let (s, owner) = start(&db).await;
     s.create_repo(&owner, "r", false).await;
     let browser = logged_in_as(&s, &owner).await;
-    let (page, token) = form_page(&s, &browser, "/owner/r/settings/mirror").await;
+    let (page, token) = form_page(&s, &browser, "/owner/r/settings/mirror/ssh").await;
     assert!(page.body.contains("Make SSH key"), "no key yet");
     assert!(!page.body.contains("id=\"ssh-public-key\""));
 
@@ -125,7 +125,11 @@ async fn the_settings_page_shows_the_key_and_replaces_it(db: Db) {
             )
             .await;
         made.expect(303);
-        let page = get(&s, &browser, "/owner/r/settings/mirror").await;
+        assert_eq!(
+            made.header("location"),
+            Some("/owner/r/settings/mirror/ssh")
+        );
+        let page = get(&s, &browser, "/owner/r/settings/mirror/ssh").await;
         page.expect(200);
         let public = shown_key(&s, &owner, "r").await;
         assert!(

@@ -120,13 +120,8 @@ async fn settings_form_saves_through_the_one_path_and_never_shows_a_password(db:
         r#"name="mirror_direction" value="downstream""#,
         r#"name="upstream_url""#,
         r#"name="downstream_password" type="password" value="""#,
-        r#"<option value="1800""#,
-        r#"<option value="86400""#,
-        r#"<option value="custom""#,
-        r#"name="sync_interval_custom""#,
         r#"<label for="downstream_url">"#,
         r#"id="mirror-sync""#,
-        "No sync has run yet.",
         "No password is set.",
     ] {
         assert!(
@@ -136,6 +131,27 @@ async fn settings_form_saves_through_the_one_path_and_never_shows_a_password(db:
         );
     }
     let token = input_value(&page.body, "csrf_token").unwrap();
+    // The interval has its own section, the history too.
+    let schedule = get(&s, &browser, "/alice/demo/settings/mirror/schedule").await;
+    for needle in [
+        r#"<option value="1800""#,
+        r#"<option value="86400""#,
+        r#"<option value="custom""#,
+        r#"name="sync_interval_custom""#,
+        r#"id="mirror-sync""#,
+    ] {
+        assert!(
+            schedule.body.contains(needle),
+            "{needle} missing:\n{}",
+            schedule.body
+        );
+    }
+    let history = get(&s, &browser, "/alice/demo/settings/mirror/history").await;
+    assert!(
+        history.body.contains("No sync has run yet."),
+        "{}",
+        history.body
+    );
 
     // Save a downstream mirror with a password: 303 back to the page, which confirms.
     let saved = post_settings(
@@ -168,8 +184,9 @@ async fn settings_form_saves_through_the_one_path_and_never_shows_a_password(db:
     );
     assert!(page.body.contains("A password is set."));
     assert!(page.body.contains(r#"value="pusher""#));
-    assert!(page.body.contains(r#"<option value="7200" selected>"#));
     assert!(page.body.contains(r#"name="downstream_password_clear""#));
+    let schedule = get(&s, &browser, "/alice/demo/settings/mirror/schedule").await;
+    assert!(schedule.body.contains(r#"<option value="7200" selected>"#));
     // The same settings through the API.
     let api = api_settings(&s, &alice, "demo").await;
     assert_eq!(api["mirror_enabled"], true);
@@ -197,7 +214,7 @@ async fn settings_form_saves_through_the_one_path_and_never_shows_a_password(db:
         api["downstream_username"], "",
         "an emptied username is cleared"
     );
-    let page = get(&s, &browser, "/alice/demo/settings/mirror").await;
+    let page = get(&s, &browser, "/alice/demo/settings/mirror/schedule").await;
     assert!(page.body.contains(r#"<option value="custom" selected>"#));
     assert!(page.body.contains(r#"value="900""#));
 
@@ -347,7 +364,8 @@ async fn settings_errors_show_inline_keep_what_was_typed_and_save_nothing(db: Db
         }
         assert!(resp.body.contains(r#"aria-invalid="true""#));
     }
-    // Several at once: each next to its own field.
+    // Several at once: each next to its own field in the section shown (the first with an
+    // error); the one of another section above the form, named, so none is lost.
     let resp = post_settings(
         &s,
         &browser,
@@ -367,7 +385,12 @@ async fn settings_errors_show_inline_keep_what_was_typed_and_save_nothing(db: Db
     resp.expect(422);
     assert!(resp.body.contains(r#"id="upstream_url-error""#));
     assert!(resp.body.contains(r#"id="downstream_url-error""#));
-    assert!(resp.body.contains(r#"id="sync_interval-error""#));
+    assert!(
+        resp.body
+            .contains("sync interval: must be between 60 and 31536000 seconds"),
+        "{}",
+        resp.body
+    );
     assert!(
         !resp.body.contains("<script>alert(1)"),
         "typed text is escaped"
@@ -632,7 +655,7 @@ async fn sync_now_polls_while_syncing_and_stops_when_done(db: Db) {
     assert!(done.body.contains("in 1 hour"), "{}", done.body);
 
     // The history shows the run and the refs it created.
-    let page = get(&s, &browser, "/alice/m/settings/mirror").await;
+    let page = get(&s, &browser, "/alice/m/settings/mirror/history").await;
     assert!(page.body.contains("manual · upstream"), "{}", page.body);
     assert!(page.body.contains("refs/heads/main"));
     assert!(page.body.contains("refs/tags/v1"));
@@ -731,7 +754,7 @@ async fn history_is_paged_and_marks_deletions(db: Db) {
         }
     }
     let browser = logged_in_as(&s, &alice).await;
-    let first = get(&s, &browser, "/alice/h/settings/mirror").await;
+    let first = get(&s, &browser, "/alice/h/settings/mirror/history").await;
     first.expect(200);
     assert_eq!(first.body.matches(r#"<li class="run run-"#).count(), 10);
     assert!(first.body.contains("Older →"));
@@ -760,14 +783,14 @@ async fn history_is_paged_and_marks_deletions(db: Db) {
             .contains(r#"<span class="ref-place">pushed</span>"#)
     );
 
-    let second = get(&s, &browser, "/alice/h/settings/mirror?page=2").await;
+    let second = get(&s, &browser, "/alice/h/settings/mirror/history?page=2").await;
     assert_eq!(second.body.matches(r#"<li class="run run-"#).count(), 2);
     assert!(second.body.contains("← Newer"));
     assert!(!second.body.contains("Older →"));
     assert!(second.body.contains("import · both"));
-    let beyond = get(&s, &browser, "/alice/h/settings/mirror?page=9").await;
+    let beyond = get(&s, &browser, "/alice/h/settings/mirror/history?page=9").await;
     assert!(beyond.body.contains("No older runs."));
-    let nonsense = get(&s, &browser, "/alice/h/settings/mirror?page=-3").await;
+    let nonsense = get(&s, &browser, "/alice/h/settings/mirror/history?page=-3").await;
     nonsense.expect(200);
 }
 
@@ -944,8 +967,9 @@ async fn import_page_lands_on_the_repository_with_the_first_sync_running(db: Db)
 }
 
 /// The run history and the repository's contents are partials with fragment routes of their
-/// own (the page never re-renders whole for a piece): each answers htmx alone, sends a plain
-/// visit to its page, is never cached, and checks who asks like its page.
+/// own (the page never re-renders whole for a piece): each answers htmx alone, is never cached,
+/// and checks who asks like its page; a plain visit gets the page (the history's route is its
+/// section's page, the contents' sends it to the repository page).
 async fn history_and_contents_are_partials_with_their_own_fragments(db: Db) {
     let (s, alice, bob) = start(&db).await;
     s.create_repo(&alice, "open", false).await;
@@ -961,7 +985,7 @@ async fn history_and_contents_are_partials_with_their_own_fragments(db: Db) {
     let owner = logged_in_as(&s, &alice).await;
     let other = logged_in_as(&s, &bob).await;
 
-    let settings = get(&s, &owner, "/alice/open/settings/mirror").await;
+    let settings = get(&s, &owner, "/alice/open/settings/mirror/history").await;
     assert!(
         settings
             .body
@@ -981,12 +1005,12 @@ async fn history_and_contents_are_partials_with_their_own_fragments(db: Db) {
         (
             "/alice/open/settings/mirror/history?page=2",
             r#"<section class="run-history""#,
-            "/alice/open/settings/mirror?page=2#run-history",
+            None,
         ),
         (
             "/alice/open/contents",
             r#"<div id="repo-content""#,
-            "/alice/open",
+            Some("/alice/open"),
         ),
     ] {
         let fragment = hx_get(&s, &owner, path).await;
@@ -1002,8 +1026,22 @@ async fn history_and_contents_are_partials_with_their_own_fragments(db: Db) {
         );
         assert_eq!(fragment.header("cache-control"), Some("no-store"), "{path}");
         let plain = get(&s, &owner, path).await;
-        assert_eq!(plain.status.as_u16(), 303, "{path}");
-        assert_eq!(plain.header("location"), Some(plain_goes_to), "{path}");
+        if let Some(page) = plain_goes_to {
+            assert_eq!(plain.status.as_u16(), 303, "{path}");
+            assert_eq!(plain.header("location"), Some(page), "{path}");
+        } else {
+            // The history section's page, at that page of the history.
+            assert_eq!(plain.status.as_u16(), 200, "{path}: {}", plain.body);
+            assert!(plain.body.contains("<html") && plain.body.contains("No older runs."));
+            assert!(
+                plain.body.contains(
+                    r#"<a href="/alice/open/settings/mirror/history" aria-current="page">History</a>"#
+                ),
+                "{}",
+                plain.body
+            );
+            assert_eq!(fragment.header("vary"), Some("HX-Request"), "{path}");
+        }
     }
     // Someone else: the history is the owner's (403 on a public repository, 404 on a private
     // one); public contents anyone may read, private ones are not found.

@@ -78,10 +78,12 @@ async fn the_settings_page_keeps_an_lfs_login_and_makes_a_notification_key(db: D
     for needle in [
         r#"name="lfs_username""#,
         r#"name="lfs_password" type="password" value="""#,
-        r#"id="notify-key""#,
-        r#"id="notify-key-state""#,
     ] {
         assert!(page.body.contains(needle), "{needle}:\n{}", page.body);
+    }
+    let events = get(&s, &browser, "/alice/demo/settings/mirror/events").await;
+    for needle in [r#"id="notify-key""#, r#"id="notify-key-state""#] {
+        assert!(events.body.contains(needle), "{needle}:\n{}", events.body);
     }
 
     // Saved with the endpoint's own login: the username shown, the password never.
@@ -162,7 +164,7 @@ async fn the_settings_page_keeps_an_lfs_login_and_makes_a_notification_key(db: D
     );
 
     // The notification key: made from the page and shown once, never cached, never again.
-    let (page, token) = form_page(&s, &browser, "/alice/demo/settings/mirror").await;
+    let (page, token) = form_page(&s, &browser, "/alice/demo/settings/mirror/events").await;
     assert!(page.body.contains("No key"), "{}", page.body);
     let made = s
         .send_allowing_secrets(
@@ -177,7 +179,7 @@ async fn the_settings_page_keeps_an_lfs_login_and_makes_a_notification_key(db: D
     assert!(key.len() >= 40, "{key}");
     s.forbid_in_answers(&key);
     assert_eq!(api(&s, &alice).await["notify_secret_set"], true);
-    let page = get(&s, &browser, "/alice/demo/settings/mirror").await;
+    let page = get(&s, &browser, "/alice/demo/settings/mirror/events").await;
     assert!(page.body.contains("Rotate key"), "{}", page.body);
     // Without the CSRF token nothing is made.
     let forged = s
@@ -273,6 +275,7 @@ async fn the_lfs_login_and_the_notification_key_in_a_real_browser() {
         );
         b.screenshot_of(".lfs-field", &format!("lfs-login-{width}"))
             .await;
+        b.goto(&s.url("/wendy/m/settings/mirror/events")).await;
         b.click("#notify-key-rotate").await;
         b.wait_until("the key shown", 10, || async {
             b.text("main").await.contains("shown only this once")

@@ -139,7 +139,7 @@ async fn a_failed_mirror_import_says_why_and_retry_recovers_it(db: Db) {
     // One more sync finds nothing to change: the chart shows failed, success, up to date.
     sync_now(&s, &alice, "m").await.expect(202);
     settle(&s, &alice, "m").await;
-    let settings = get(&s, &browser, "/alice/m/settings/mirror").await;
+    let settings = get(&s, &browser, "/alice/m/settings/mirror/history").await;
     settings.expect(200);
     assert_eq!(
         chart_bars(&settings.body),
@@ -203,7 +203,7 @@ async fn settings_page_charts_the_last_runs(db: Db) {
     let repo_id = repo["id"].as_i64().unwrap();
     let browser = logged_in_as(&s, &alice).await;
     // No runs: a sentence, no chart.
-    let empty = get(&s, &browser, "/alice/c/settings/mirror").await;
+    let empty = get(&s, &browser, "/alice/c/settings/mirror/history").await;
     empty.expect(200);
     assert!(empty.body.contains("No runs yet."), "{}", empty.body);
     assert!(!empty.body.contains("<svg"));
@@ -234,7 +234,7 @@ async fn settings_page_charts_the_last_runs(db: Db) {
         .await
         .unwrap();
     }
-    let page = get(&s, &browser, "/alice/c/settings/mirror").await;
+    let page = get(&s, &browser, "/alice/c/settings/mirror/history").await;
     page.expect(200);
     let body = &page.body;
     assert!(body.contains("<svg"), "{body}");

@@ -57,7 +57,8 @@ async fn push_mirrors_are_managed_on_the_settings_page_without_javascript(db: Db
     s.forbid_in_answers("web-Pw-42");
     let backup = remote.create("backup").await;
     let browser = logged_in_as(&s, &alice).await;
-    let page = "/alice/app/settings/mirror";
+    // The push mirrors' section: listed there, and its form posts to the same URL.
+    let page = "/alice/app/settings/mirror/push";
     let add = "/alice/app/settings/mirror/push";
 
     // A bad URL and a bad filter: named next to their fields, the rest kept, nothing saved.
@@ -114,6 +115,7 @@ async fn push_mirrors_are_managed_on_the_settings_page_without_javascript(db: Db
     )
     .await;
     assert_eq!(added.status.as_u16(), 303, "{}", added.body);
+    assert_eq!(added.header("location"), Some(page), "back to the section");
     let listed = get(&s, &browser, page).await;
     assert!(
         listed.body.contains(&remote.url("backup")),
@@ -155,8 +157,9 @@ async fn push_mirrors_are_managed_on_the_settings_page_without_javascript(db: Db
     );
     let after = get(&s, &browser, page).await;
     assert!(after.body.contains("Pushed"), "{}", after.body);
+    let history = get(&s, &browser, "/alice/app/settings/mirror/history").await;
     assert!(
-        after
+        history
             .body
             .contains(&format!("pushed to {}", remote.url("backup"))),
         "the history names the target"

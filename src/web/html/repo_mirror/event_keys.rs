@@ -10,7 +10,10 @@ use axum::{
 };
 use tower_sessions::Session;
 
-use super::settings::{Sent, SettingsPage, back_to};
+use super::{
+    section::Section,
+    settings::{Sent, SettingsPage, back_to},
+};
 use crate::{
     entities::user,
     error::{Error, PageError},
@@ -116,7 +119,7 @@ async fn remove(
     back_to(
         &session,
         &repo,
-        "webhook",
+        Section::Events,
         "Webhook secret removed: calls to the webhook are refused now.",
     )
     .await
@@ -135,7 +138,7 @@ async fn remove_notify_key(
     back_to(
         &session,
         &repo,
-        "notify-key",
+        Section::Events,
         "Notification key removed: notifications go unsigned now.",
     )
     .await

@@ -1,24 +1,25 @@
-//! The run history of the mirror settings page: each run with its trigger, direction,
-//! duration, result, error and the refs it changed, a page at a time. One partial,
-//! `mirror/partials/run_history.html`, is rendered inside the settings page and alone, for
-//! htmx, when a sync ends.
+//! The run history of the mirror settings: each run with its trigger, direction, duration,
+//! result, error and the refs it changed, a page at a time. One partial,
+//! `mirror/partials/run_history.html`, is rendered inside the history section's page and alone,
+//! for htmx, when a sync ends; both answer at `/{owner}/{repo}/settings/mirror/history`.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::Query,
-    http::HeaderMap,
-    response::{IntoResponse, Redirect, Response},
+    extract::{Query, State},
+    http::{HeaderMap, HeaderValue, header},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use std::collections::HashMap;
+use tower_sessions::Session;
 
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
-use super::sync_widget::human_bytes;
+use super::{section::Section, settings, sync_widget::human_bytes};
 use crate::{
     entities::mirror_enums::{RefAction, RefSide, RunStatus},
     error::{Error, PageError},
@@ -36,7 +37,7 @@ use crate::{
     },
 };
 
-/// The history's fragment route (htmx only).
+/// The history's route: the fragment for htmx, the history section's page for a plain visit.
 pub fn router() -> Router<AppState> {
     Router::new().route("/{owner}/{repo}/settings/mirror/history", get(fragment))
 }
@@ -216,10 +217,10 @@ impl RunHistory {
         })
     }
 
-    /// The settings page showing page `page` of the history.
+    /// The history section's page showing page `page` of the history.
     fn page_url(&self, page: u64) -> String {
         format!(
-            "/{}/{}/settings/mirror?page={page}#run-history",
+            "/{}/{}/settings/mirror/history?page={page}",
             self.owner, self.name
         )
     }
@@ -274,27 +275,36 @@ struct RunHistoryFragment {
     history: RunHistory,
 }
 
-/// The fragment: only for htmx (a plain visit goes to the settings page showing that page).
+/// The fragment for htmx; a plain visit gets the history section's page at that page.
 async fn fragment(
-    state: axum::extract::State<AppState>,
+    State(state): State<AppState>,
+    session: Session,
     access: PageRepo<Admin>,
     headers: HeaderMap,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, PageError> {
-    let repo = &access.repo;
-    let history = RunHistory::load(
-        &state.db,
-        &repo.owner.username,
-        &repo.repo.name,
-        repo.repo.id,
-        query.page(),
-    )
-    .await?;
-    if !from_htmx(&headers) {
-        return Ok(Redirect::to(&history.page_url(history.page)).into_response());
-    }
-    let mut response = RunHistoryFragment { history }.into_response();
-    no_store(&mut response);
+    let mut response = if from_htmx(&headers) {
+        let repo = &access.repo;
+        let history = RunHistory::load(
+            &state.db,
+            &repo.owner.username,
+            &repo.repo.name,
+            repo.repo.id,
+            query.page(),
+        )
+        .await?;
+        let mut response = RunHistoryFragment { history }.into_response();
+        no_store(&mut response);
+        response
+    } else {
+        settings::show(&state, &session, access, Section::History, query.page())
+            .await?
+            .into_response()
+    };
+    // One URL, two answers: a cache must tell them apart.
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("HX-Request"));
     Ok(response)
 }
 

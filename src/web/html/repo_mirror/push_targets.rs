@@ -16,8 +16,9 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
+    section::Section,
     sections::push::{PushForm, PushValues},
-    settings::{Sent, SettingsPage, back_to},
+    settings::{Sent, SettingsPage, back_to, page},
 };
 use crate::{
     entities::{push_mirror, user},
@@ -45,7 +46,10 @@ const FIELDS: &[&str] = &[
 /// The push mirror routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/{owner}/{repo}/settings/mirror/push", post(add))
+        .route(
+            "/{owner}/{repo}/settings/mirror/push",
+            page(Section::Push).post(add),
+        )
         .route(
             "/{owner}/{repo}/settings/mirror/push/{id}",
             get(edit_page).post(save),
@@ -141,7 +145,7 @@ async fn add(
                 notice.push(' ');
                 notice.push_str(change.sentence());
             }
-            back_to(&session, &repo, "push-mirrors", notice).await
+            back_to(&session, &repo, Section::Push, notice).await
         }
         Err(err) => {
             let (status, errors) = FormErrors::from_service(err, FIELDS, "remote_url")?;
@@ -245,7 +249,7 @@ async fn save(
                 notice.push(' ');
                 notice.push_str(change.sentence());
             }
-            back_to(&session, &repo, "push-mirrors", notice).await
+            back_to(&session, &repo, Section::Push, notice).await
         }
         Err(err) => {
             let (status, errors) = FormErrors::from_service(err, FIELDS, "remote_url")?;
@@ -272,7 +276,7 @@ async fn remove(
         Err(Error::Conflict(message)) => format!("Push mirror {url} was not removed: {message}."),
         Err(e) => return Err(e.into()),
     };
-    back_to(&session, &repo, "push-mirrors", notice).await
+    back_to(&session, &repo, Section::Push, notice).await
 }
 
 async fn sync_now(
@@ -295,5 +299,5 @@ async fn sync_now(
             "Mirroring is off for this repository: switch it on to push.".to_owned()
         }
     };
-    back_to(&session, &repo, "push-mirrors", notice).await
+    back_to(&session, &repo, Section::Push, notice).await
 }

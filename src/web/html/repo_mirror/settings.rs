@@ -1,21 +1,29 @@
-//! `/{owner}/{repo}/settings/mirror`: the mirror settings page, composed of its sections
-//! ([`super::sections`]: pull, push targets, events, SSH, history) under the sync widget. The
-//! handlers of each section's forms build the page here again when a form comes back with
-//! errors ([`Sent`]).
+//! `/{owner}/{repo}/settings/mirror[/section]`: the mirror settings pages, one per section
+//! ([`Section`]: pull, push mirrors, schedule, events, SSH, history), each under the sync widget
+//! and the section navigation. The handlers of each section's forms build the section's page
+//! here again when a form comes back with errors ([`Sent`]).
+
+use std::fmt;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::{
+    extract::State,
+    routing::{MethodRouter, get},
+};
+use chrono::Utc;
 use tower_sessions::Session;
 
 use super::{
-    history::{PageQuery, RunHistory},
+    history::RunHistory,
     run_chart::{self, RunChart, RunPoint},
+    section::{NavLink, Section, nav},
     sections::{
         events::EventsSection,
         pull::{FormValues, PullSection},
         push::{self, PushForm, PushSection},
         runs::HistorySection,
+        schedule::{Saved, ScheduleReading, ScheduleSection},
         ssh_keys::SshSection,
     },
     sync_widget::{SyncWidget, WidgetPlace},
@@ -23,7 +31,7 @@ use super::{
 use crate::{
     entities::user,
     error::{Error, PageError},
-    mirror::{host_keys, runs, schedule::Schedule, settings::MirrorSettings, webhook},
+    mirror::{host_keys, runs, settings::MirrorSettings, webhook},
     repos::Repo,
     state::AppState,
     web::{
@@ -32,7 +40,8 @@ use crate::{
     },
 };
 
-/// The mirror settings page.
+/// One section of the mirror settings page: the title, the repository navigation, the sync
+/// widget, the section navigation, then that section alone.
 #[derive(Template, WebTemplate)]
 #[template(path = "mirror/settings.html")]
 pub struct SettingsPage {
@@ -44,24 +53,57 @@ pub struct SettingsPage {
     name: String,
     /// The sync widget.
     widget: SyncWidget,
-    /// The settings form.
-    pull: PullSection,
-    /// The push mirrors and the "Add push mirror" form.
-    push: PushSection,
-    /// The webhook and the notification key.
-    events: EventsSection,
-    /// The SSH key and the known host keys.
-    ssh: SshSection,
-    /// The chart and the run history.
-    history: HistorySection,
+    /// The section shown.
+    section: Section,
+    /// The section navigation, the shown one marked.
+    nav: Vec<NavLink>,
+    /// The section itself.
+    shown: Shown,
+}
+
+impl SettingsPage {
+    /// Whether the pull section is shown (the preview is offered there).
+    fn is_pull(&self) -> bool {
+        self.section == Section::Pull
+    }
+}
+
+/// The section a page shows, built from the data it needs.
+enum Shown {
+    /// Enable, direction, upstream and downstream, LFS.
+    Pull(PullSection),
+    /// The push mirrors and "Add push mirror".
+    Push(PushSection),
+    /// Interval and schedule.
+    Schedule(ScheduleSection),
+    /// Webhook, notify URL, notification key.
+    Events(EventsSection),
+    /// SSH key and host keys.
+    Ssh(SshSection),
+    /// Chart and history.
+    History(HistorySection),
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Pull(s) => s.fmt(f),
+            Self::Push(s) => s.fmt(f),
+            Self::Schedule(s) => s.fmt(f),
+            Self::Events(s) => s.fmt(f),
+            Self::Ssh(s) => s.fmt(f),
+            Self::History(s) => s.fmt(f),
+        }
+    }
 }
 
 /// A form that came back with errors, shown again as it was typed, or a secret just made.
 pub enum Sent {
-    /// None: the page as stored.
-    Nothing,
-    /// The settings form.
-    Settings(FormValues, FormErrors),
+    /// None: the section as stored.
+    Nothing(Section),
+    /// A part of the settings form (pull, schedule or notify URL, shown in its section); the
+    /// values of the other parts are the stored ones.
+    Settings(Section, FormValues, FormErrors),
     /// The "Add push mirror" form.
     Push(PushForm),
     /// A webhook secret just made, to show once.
@@ -70,23 +112,35 @@ pub enum Sent {
     NotifyKey(String),
 }
 
-/// Back to `repo`'s settings page at `section` (an element id), `notice` shown there once.
+impl Sent {
+    /// The section that shows it.
+    #[must_use]
+    pub fn section(&self) -> Section {
+        match self {
+            Self::Nothing(section) | Self::Settings(section, ..) => *section,
+            Self::Push(_) => Section::Push,
+            Self::WebhookSecret(_) | Self::NotifyKey(_) => Section::Events,
+        }
+    }
+}
+
+/// Back to `repo`'s mirror settings at `section`, `notice` shown there once.
 ///
 /// # Errors
 /// The session store failed.
 pub async fn back_to(
     session: &Session,
     repo: &Repo,
-    section: &str,
+    section: Section,
     notice: impl Into<String>,
 ) -> Result<axum::response::Response, PageError> {
-    let page = WidgetPlace::Settings.path(&repo.owner.username, &repo.repo.name);
-    Ok(flash_redirect(session, notice, &format!("{page}#{section}")).await?)
+    let page = section.path(&repo.owner.username, &repo.repo.name);
+    Ok(flash_redirect(session, notice, &page).await?)
 }
 
 impl SettingsPage {
-    /// The page for `repo`, showing `sent` back when a form came back with errors, and page
-    /// `page` of the history.
+    /// The page of `repo` showing the section of `sent` (with what came back, when a form came
+    /// back with errors), at page `page` of the history.
     ///
     /// # Errors
     /// The database or the session store failed.
@@ -98,80 +152,198 @@ impl SettingsPage {
         sent: Sent,
         page: u64,
     ) -> Result<Self, Error> {
-        let (mut webhook_secret, mut notify_key) = (None, None);
-        let (form, errors, push_form) = match sent {
-            Sent::Nothing => (None, FormErrors::default(), None),
-            Sent::Settings(typed, errors) => (Some(typed), errors, None),
-            Sent::Push(push_form) => (None, FormErrors::default(), Some(push_form)),
-            Sent::WebhookSecret(secret) => {
-                webhook_secret = Some(secret);
-                (None, FormErrors::default(), None)
-            }
-            Sent::NotifyKey(key) => {
-                notify_key = Some(key);
-                (None, FormErrors::default(), None)
-            }
-        };
+        let section = sent.section();
         let layout = Layout::new(state, session, Some(user)).await?;
         let csrf_token = layout.csrf_token.clone();
         let widget = SyncWidget::new(state, repo, csrf_token.clone(), WidgetPlace::Settings);
         let (owner, name) = (repo.owner.username.clone(), repo.repo.name.clone());
-        let r = &repo.repo;
-        let webhook_url = webhook::url(&state.config.base_url(), &owner, &name);
-        let form = match form {
-            Some(typed) => typed,
-            None => {
-                FormValues::stored(&MirrorSettings::load(&state.db, r, webhook_url.clone()).await?)
-            }
-        };
-        let pull = PullSection {
-            owner: owner.clone(),
-            name: name.clone(),
-            csrf_token: csrf_token.clone(),
-            form,
-            errors,
-            min_interval: state.config.min_sync_interval,
-            schedule_reading: Schedule::stored(&r.sync_schedule).describe(r.sync_interval),
-            next_sync: widget.next_sync.clone().filter(|_| widget.enabled),
-        };
-        let push = PushSection {
-            owner: owner.clone(),
-            name: name.clone(),
-            csrf_token: csrf_token.clone(),
-            push_rows: push::rows(state, r.id).await?,
-            push_form: push_form.unwrap_or_else(|| PushForm::adding(&owner, &name)),
-        };
-        let events = EventsSection {
-            owner: owner.clone(),
-            name: name.clone(),
-            csrf_token: csrf_token.clone(),
-            webhook_set: r.webhook_secret.is_some(),
-            webhook_url,
-            webhook_secret,
-            notify_key_set: r.notify_secret.is_some(),
-            notify_key,
-        };
-        let ssh = SshSection {
+        let parts = Parts {
+            state,
+            repo,
             owner: owner.clone(),
             name: name.clone(),
             csrf_token,
-            ssh_public_key: r.ssh_public_key.clone(),
-            ssh_host_keys: host_keys::pinned(&state.db, r.id).await?,
         };
-        let history = HistorySection {
-            chart: RunChart::new(&last_runs(state, r.id).await?),
-            history: RunHistory::load(&state.db, &owner, &name, r.id, page).await?,
+        let shown = match sent {
+            Sent::Nothing(section) => parts.stored(section, page).await?,
+            Sent::Settings(section, typed, errors) => match section {
+                Section::Pull => Shown::Pull(parts.pull(Some(typed), errors).await?),
+                Section::Schedule => Shown::Schedule(parts.schedule(Some(typed), errors).await?),
+                Section::Events => {
+                    Shown::Events(parts.events(None, None, Some(typed), errors).await?)
+                }
+                other => parts.stored(other, page).await?,
+            },
+            Sent::Push(form) => Shown::Push(parts.push(Some(form)).await?),
+            Sent::WebhookSecret(secret) => Shown::Events(
+                parts
+                    .events(Some(secret), None, None, FormErrors::default())
+                    .await?,
+            ),
+            Sent::NotifyKey(key) => Shown::Events(
+                parts
+                    .events(None, Some(key), None, FormErrors::default())
+                    .await?,
+            ),
         };
         Ok(Self {
+            nav: nav(&owner, &name, section),
             layout,
             owner,
             name,
             widget,
-            pull,
-            push,
-            events,
-            ssh,
-            history,
+            section,
+            shown,
+        })
+    }
+}
+
+/// What every section is built from.
+struct Parts<'a> {
+    /// The server.
+    state: &'a AppState,
+    /// The repository, with its owner.
+    repo: &'a Repo,
+    /// Owner's username.
+    owner: String,
+    /// Repository name.
+    name: String,
+    /// The session's CSRF token.
+    csrf_token: String,
+}
+
+impl Parts<'_> {
+    /// Where forges send the webhook.
+    fn webhook_url(&self) -> String {
+        webhook::url(&self.state.config.base_url(), &self.owner, &self.name)
+    }
+
+    /// The settings form's values: `typed` when a part came back, else as stored.
+    async fn values(&self, typed: Option<FormValues>) -> Result<FormValues, Error> {
+        Ok(match typed {
+            Some(typed) => typed,
+            None => FormValues::stored(
+                &MirrorSettings::load(&self.state.db, &self.repo.repo, self.webhook_url()).await?,
+            ),
+        })
+    }
+
+    /// `section` as stored, at page `page` of the history.
+    async fn stored(&self, section: Section, page: u64) -> Result<Shown, Error> {
+        let none = FormErrors::default;
+        Ok(match section {
+            Section::Pull => Shown::Pull(self.pull(None, none()).await?),
+            Section::Push => Shown::Push(self.push(None).await?),
+            Section::Schedule => Shown::Schedule(self.schedule(None, none()).await?),
+            Section::Events => Shown::Events(self.events(None, None, None, none()).await?),
+            Section::Ssh => Shown::Ssh(self.ssh().await?),
+            Section::History => Shown::History(self.history(page).await?),
+        })
+    }
+
+    /// The pull section: the settings form's pull part.
+    async fn pull(
+        &self,
+        typed: Option<FormValues>,
+        errors: FormErrors,
+    ) -> Result<PullSection, Error> {
+        Ok(PullSection {
+            owner: self.owner.clone(),
+            name: self.name.clone(),
+            csrf_token: self.csrf_token.clone(),
+            form: self.values(typed).await?,
+            errors,
+        })
+    }
+
+    /// The push mirrors, with `form` as the "Add push mirror" form when it came back.
+    async fn push(&self, form: Option<PushForm>) -> Result<PushSection, Error> {
+        Ok(PushSection {
+            owner: self.owner.clone(),
+            name: self.name.clone(),
+            csrf_token: self.csrf_token.clone(),
+            push_rows: push::rows(self.state, self.repo.repo.id).await?,
+            push_form: form.unwrap_or_else(|| PushForm::adding(&self.owner, &self.name)),
+        })
+    }
+
+    /// The interval and the schedule, with their reading (of what was typed, when it came
+    /// back).
+    async fn schedule(
+        &self,
+        typed: Option<FormValues>,
+        errors: FormErrors,
+    ) -> Result<ScheduleSection, Error> {
+        let (r, now) = (&self.repo.repo, Utc::now());
+        let reading = match &typed {
+            Some(typed) => ScheduleReading::typed(
+                &self.state.config,
+                &typed.interval,
+                &typed.schedule,
+                Saved::of(r),
+                now,
+            ),
+            None => ScheduleReading::stored(r, now),
+        };
+        let form = self.values(typed).await?;
+        Ok(ScheduleSection {
+            owner: self.owner.clone(),
+            name: self.name.clone(),
+            csrf_token: self.csrf_token.clone(),
+            interval: form.interval,
+            schedule: form.schedule,
+            errors,
+            min_interval: self.state.config.min_sync_interval,
+            reading,
+        })
+    }
+
+    /// The webhook, the notify URL (as typed, when it came back) and the notification key;
+    /// a secret or key just made is shown this once.
+    async fn events(
+        &self,
+        webhook_secret: Option<String>,
+        notify_key: Option<String>,
+        typed: Option<FormValues>,
+        errors: FormErrors,
+    ) -> Result<EventsSection, Error> {
+        let r = &self.repo.repo;
+        let notify_url = match typed {
+            Some(typed) => typed.notify_url,
+            None => r.notify_url.clone(),
+        };
+        Ok(EventsSection {
+            owner: self.owner.clone(),
+            name: self.name.clone(),
+            csrf_token: self.csrf_token.clone(),
+            webhook_set: r.webhook_secret.is_some(),
+            webhook_url: self.webhook_url(),
+            webhook_secret,
+            notify_url,
+            errors,
+            notify_key_set: r.notify_secret.is_some(),
+            notify_key,
+        })
+    }
+
+    /// The SSH key and the known host keys.
+    async fn ssh(&self) -> Result<SshSection, Error> {
+        let r = &self.repo.repo;
+        Ok(SshSection {
+            owner: self.owner.clone(),
+            name: self.name.clone(),
+            csrf_token: self.csrf_token.clone(),
+            ssh_public_key: r.ssh_public_key.clone(),
+            ssh_host_keys: host_keys::pinned(&self.state.db, r.id).await?,
+        })
+    }
+
+    /// The chart and page `page` of the history.
+    async fn history(&self, page: u64) -> Result<HistorySection, Error> {
+        let (state, id) = (self.state, self.repo.repo.id);
+        Ok(HistorySection {
+            chart: RunChart::new(&last_runs(state, id).await?),
+            history: RunHistory::load(&state.db, &self.owner, &self.name, id, page).await?,
         })
     }
 }
@@ -190,20 +362,33 @@ async fn last_runs(state: &AppState, repo_id: i64) -> Result<Vec<RunPoint>, Erro
         .collect())
 }
 
-/// GET: the page as stored, at page `?page=N` of the history.
+/// A section's page of the repository in `access`, as stored (the history at page `page`).
+///
+/// # Errors
+/// The database or the session store failed.
 pub(super) async fn show(
-    State(state): State<AppState>,
-    session: Session,
+    state: &AppState,
+    session: &Session,
     access: PageRepo<Admin>,
-    Query(query): Query<PageQuery>,
+    section: Section,
+    page: u64,
 ) -> Result<SettingsPage, PageError> {
     Ok(SettingsPage::build(
-        &state,
-        &session,
+        state,
+        session,
         &access.viewer,
         &access.repo,
-        Sent::Nothing,
-        query.page(),
+        Sent::Nothing(section),
+        page,
     )
     .await?)
+}
+
+/// GET of `section`'s page, as stored (for the owner or an admin, as every section).
+pub(super) fn page(section: Section) -> MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>, session: Session, access: PageRepo<Admin>| async move {
+            show(&state, &session, access, section, 1).await
+        },
+    )
 }

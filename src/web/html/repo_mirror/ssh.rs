@@ -5,7 +5,7 @@
 use axum::{Router, extract::State, response::Response, routing::post};
 use tower_sessions::Session;
 
-use super::settings::back_to;
+use super::{section::Section, settings::back_to};
 use crate::{
     error::PageError,
     mirror::{host_keys, ssh_key},
@@ -40,7 +40,7 @@ async fn replace(
     back_to(
         &session,
         &repo,
-        "ssh-key",
+        Section::Ssh,
         "New SSH key made: add its public key at the remote (the old key no longer works).",
     )
     .await
@@ -57,5 +57,5 @@ async fn forget_host_keys(
     let repo = access.repo;
     let forgotten = host_keys::forget(&state.db, repo.repo.id).await?;
     tracing::info!(repo = %repo.full_name(), forgotten, "SSH host keys forgotten");
-    back_to(&session, &repo, "ssh-host-keys", "SSH host keys forgotten: the next SSH connection trusts and records the key the remote presents.").await
+    back_to(&session, &repo, Section::Ssh, "SSH host keys forgotten: the next SSH connection trusts and records the key the remote presents.").await
 }

@@ -1,10 +1,11 @@
 //! The events section of the mirror settings page: the webhook a forge calls on every push
-//! (its URL, whether a secret is set, the secret itself right after it was made) and the key
-//! that signs the notifications this server sends.
+//! (its URL, whether a secret is set, the secret itself right after it was made), the notify
+//! URL this server announces failures and recoveries to, and the key that signs them.
 
 use askama::Template;
 
 use crate::net::url_policy::is_blocked;
+use crate::web::html::page::FormErrors;
 
 /// The webhook and the notification key, ready to be put into the page.
 #[derive(Template)]
@@ -22,6 +23,10 @@ pub struct EventsSection {
     pub webhook_url: String,
     /// A secret just made, shown this once.
     pub webhook_secret: Option<String>,
+    /// The notify URL, stored or typed.
+    pub notify_url: String,
+    /// Inline messages of the notify URL form.
+    pub errors: FormErrors,
     /// Whether a notification key is set.
     pub notify_key_set: bool,
     /// A notification key just made, shown this once.
@@ -58,6 +63,8 @@ mod tests {
             webhook_set: false,
             webhook_url: webhook_url.into(),
             webhook_secret: None,
+            notify_url: String::new(),
+            errors: crate::web::html::page::FormErrors::default(),
             notify_key_set: false,
             notify_key: None,
         }

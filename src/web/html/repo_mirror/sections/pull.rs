@@ -1,14 +1,12 @@
-//! The pull section of the mirror settings page: the settings form (direction, the upstream and
-//! downstream, interval and schedule, notify URL, LFS), as stored or as just typed.
+//! The pull section of the mirror settings page: the settings form's pull part (on or off,
+//! direction, the upstream and downstream, LFS), as stored or as just typed. [`FormValues`]
+//! holds every part of the form (the schedule and events sections show theirs).
 
 use askama::Template;
 
 use crate::{
     mirror::settings::MirrorSettings,
-    web::html::{
-        forms::IntervalChoice,
-        page::{FormErrors, TimeView},
-    },
+    web::html::{forms::IntervalChoice, page::FormErrors},
 };
 
 /// One side of the mirror (or the LFS server) as the form shows it; the password itself never.
@@ -114,12 +112,6 @@ pub struct PullSection {
     pub form: FormValues,
     /// Inline messages next to the fields.
     pub errors: FormErrors,
-    /// The smallest interval the server accepts, for the custom field's hint.
-    pub min_interval: i64,
-    /// The stored schedule in words ("At 02:30 on Monday through Friday (UTC)").
-    pub schedule_reading: String,
-    /// When the next sync is due, when mirroring is on.
-    pub next_sync: Option<TimeView>,
 }
 
 impl PullSection {
@@ -139,7 +131,7 @@ impl PullSection {
             SideView {
                 key: "downstream",
                 title: "Downstream: push to",
-                help: "The first push mirror: branches and tags are pushed here, and refs deleted here are deleted there. More targets, filters and divergent refs: Push mirrors below.",
+                help: "The first push mirror: branches and tags are pushed here, and refs deleted here are deleted there. More targets, filters and divergent refs: the Push mirrors section.",
                 placeholder: "https://github.com/user/backup.git",
                 values: &self.form.downstream,
                 url_error: self.errors.of("downstream_url"),
