@@ -21,7 +21,7 @@ use crate::{
     auth::csrf,
     entities::mirror_enums::{MirrorDirection, RunStatus, SyncStatus},
     error::{Error, PageError},
-    mirror::{engine::SyncRequest, state},
+    mirror::{engine::SyncRequest, schedule::Schedule, state},
     repos::{self, Repo},
     state::AppState,
     web::extract::CsrfForm,
@@ -147,6 +147,15 @@ pub struct SyncWidget {
     pub up_to_date: bool,
     /// The last run was cancelled.
     pub cancelled: bool,
+    /// When it was cancelled, once [`SyncWidget::load`] has read it.
+    pub cancelled_at: Option<TimeView>,
+    /// Synced only on demand (schedule `manual`): the next sync says so.
+    pub manual: bool,
+    /// An upstream URL is kept (a paused mirror, rather than one never set up).
+    pub configured: bool,
+    /// The path of the page it is shown on, so it never links to that page: the page of `on`
+    /// unless a page that shows it elsewhere (a section of the mirror settings) sets it.
+    pub here: String,
     /// The pull's own state, when the repository pulls.
     pub pull: Option<PullView>,
 }
@@ -194,10 +203,52 @@ impl SyncWidget {
             up_to_date: r.sync_status == SyncStatus::Success
                 && r.last_run_status == Some(RunStatus::UpToDate),
             // A cancel is no result of its own: the badge says so unless a part failed.
-            cancelled: matches!(r.sync_status, SyncStatus::Idle | SyncStatus::Success)
-                && r.last_run_status == Some(RunStatus::Cancelled),
+            cancelled: state::shows_cancelled(r),
+            cancelled_at: None,
+            manual: matches!(Schedule::stored(&r.sync_schedule), Schedule::Manual),
+            configured: r.upstream_url.is_some(),
+            here: on.path(&repo.owner.username, &r.name),
             pull: PullView::of(r, now),
         }
+    }
+
+    /// The widget for `repo` as it stands now, with the time of its last cancel when the
+    /// badge says "Cancelled".
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn load(
+        app: &AppState,
+        repo: &Repo,
+        csrf_token: String,
+        on: WidgetPlace,
+    ) -> Result<Self, Error> {
+        let mut widget = Self::new(app, repo, csrf_token, on);
+        if widget.cancelled {
+            widget.cancelled_at = state::cancelled_at(&app.db, &[repo.repo.id])
+                .await?
+                .get(&repo.repo.id)
+                .map(|t| TimeView::new(*t, Utc::now()));
+        }
+        Ok(widget)
+    }
+
+    /// Where a pull is set up: the mirror settings' first section.
+    #[must_use]
+    pub fn pull_setup_url(&self) -> String {
+        format!("/{}/{}/settings/mirror", self.owner, self.name)
+    }
+
+    /// Where a push mirror is added: the push mirrors section.
+    #[must_use]
+    pub fn push_setup_url(&self) -> String {
+        format!("/{}/{}/settings/mirror/push", self.owner, self.name)
+    }
+
+    /// Mirroring is off and no sync runs: the widget offers the ways to start instead.
+    #[must_use]
+    pub fn off(&self) -> bool {
+        !self.enabled && !self.syncing()
     }
 
     /// A sync runs: the widget polls and the button is disabled.
@@ -231,7 +282,9 @@ impl SyncWidget {
     /// The badge's words ("Cancelled" after a cancel rather than "Not synced yet").
     #[must_use]
     pub fn status_label(&self) -> &'static str {
-        if self.cancelled {
+        if self.off() {
+            "Mirroring is off"
+        } else if self.cancelled {
             "Cancelled"
         } else {
             status_label(self.status)
@@ -310,7 +363,7 @@ async fn fragment(
         let page = on.path(&repo.owner.username, &repo.repo.name);
         return Ok(Redirect::to(&page).into_response());
     }
-    let widget = SyncWidget::new(&state, &repo, csrf::token_for(&session).await?, on);
+    let widget = SyncWidget::load(&state, &repo, csrf::token_for(&session).await?, on).await?;
     let done = !widget.syncing();
     let mut response = SyncWidgetFragment { widget }.into_response();
     if done {
@@ -365,7 +418,7 @@ async fn sync_now(
     let repo = repos::find_admin(&state.db, &repo.owner.username, &repo.repo.name, &user)
         .await
         .map_err(|_| Error::NotFound("repository"))?;
-    let mut widget = SyncWidget::new(&state, &repo, csrf::token_for(&session).await?, on);
+    let mut widget = SyncWidget::load(&state, &repo, csrf::token_for(&session).await?, on).await?;
     if status != StatusCode::ACCEPTED {
         widget.notice = Some(notice.to_owned());
     }
