@@ -212,7 +212,8 @@ impl Browser {
     /// Logs in as `user` through the login page at `base` (the server's root URL) and waits
     /// until the header names them.
     pub async fn log_in(&self, base: &str, user: &str, password: &str) {
-        self.goto(&format!("{}/login", base.trim_end_matches('/'))).await;
+        self.goto(&format!("{}/login", base.trim_end_matches('/')))
+            .await;
         self.fill("#username", user).await;
         self.fill("#password", password).await;
         self.click("form.stacked-form button[type=submit]").await;
@@ -230,7 +231,9 @@ impl Browser {
             .set_window_size(width, height)
             .await
             .expect("resize the window");
-        let wide = self.eval("return document.documentElement.scrollWidth;").await;
+        let wide = self
+            .eval("return document.documentElement.scrollWidth;")
+            .await;
         let culprits = self
             .eval(&format!(
                 "var out = []; document.querySelectorAll('body *').forEach(function (e) {{ \
