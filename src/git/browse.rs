@@ -32,8 +32,19 @@ pub struct Overview {
     pub tags: Vec<String>,
     /// Latest commits of the default branch, newest first.
     pub commits: Vec<CommitSummary>,
-    /// Files of the default branch stored with Git LFS (path, size), at most [`LFS_LISTED`].
-    pub lfs_files: Vec<(String, u64)>,
+    /// Files of the default branch stored with Git LFS, at most [`LFS_LISTED`].
+    pub lfs_files: Vec<LfsFile>,
+}
+
+/// A file kept with Git LFS, as its pointer in the tree names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LfsFile {
+    /// Its path in the tree.
+    pub path: String,
+    /// The object's SHA-256 (lower-case hex), as the pointer gives it.
+    pub oid: String,
+    /// The object's size as the pointer gives it (the object may not be stored here).
+    pub size: u64,
 }
 
 /// How many LFS files the repository page lists.
@@ -110,7 +121,7 @@ fn read_overview(path: &std::path::Path, limit: usize) -> Result<Overview> {
 
 /// The LFS files in the tree of `reference`: each small blob read as a pointer (a large one
 /// is never read) and kept when its path has `filter=lfs`, until [`LFS_LISTED`] are found.
-fn lfs_files(repo: &git2::Repository, reference: &str) -> Result<Vec<(String, u64)>> {
+fn lfs_files(repo: &git2::Repository, reference: &str) -> Result<Vec<LfsFile>> {
     let tree = repo
         .find_reference(reference)
         .and_then(|r| r.peel_to_tree())
@@ -129,7 +140,11 @@ fn lfs_files(repo: &git2::Repository, reference: &str) -> Result<Vec<(String, u6
         {
             let path = format!("{dir}{}", entry.name().unwrap_or("?"));
             if attributes.is_lfs(&tree, path.as_bytes()) {
-                found.push((path, pointer.size));
+                found.push(LfsFile {
+                    path,
+                    oid: pointer.oid,
+                    size: pointer.size,
+                });
             }
         }
         git2::TreeWalkResult::Ok

@@ -16,12 +16,57 @@ use crate::{
     entities::{mirror_enums::MirrorDirection, user},
     error::{Error, FieldErrors, Result},
     git::fetch_push::RemoteLogin,
-    net::{remote_url::RemoteUrl, ssh_url::SshUrl},
+    net::{
+        error::{Schemes, UrlError},
+        remote_url::RemoteUrl,
+        ssh_url::SshUrl,
+    },
     repos::{self, NewRepo, Repo},
 };
 
 /// Why an import does not take an SSH address, and the way to an SSH mirror instead.
 const SSH_IMPORT: &str = "an SSH address cannot be imported directly: an SSH mirror signs in with the repository's own key, which is made after the repository. Create the repository, make its SSH key in Settings → Mirror and add it at the remote as a deploy key, then set this address as the upstream URL";
+
+/// The clone URL left empty, named by the form's label.
+const CLONE_URL_MISSING: &str = "Clone URL is required: the address of the repository to copy, e.g. https://github.com/user/repo.git";
+
+/// No name given, and none could be taken from the clone URL.
+const NAME_MISSING: &str = "Repository name needed: no name could be taken from the clone URL, so type one (letters, digits, '.', '_' and '-')";
+
+/// Why `url` is not an http:// or https:// URL an import can fetch (the scheme only; the
+/// address policy is checked with the rest). `None` when it is one, or is no URL at all
+/// (which the full check explains).
+fn not_http(url: &str) -> Option<UrlError> {
+    let parsed = url::Url::parse(url).ok()?;
+    (!matches!(parsed.scheme(), "http" | "https")).then_some(UrlError::BadScheme(Schemes::Http))
+}
+
+/// The name a clone URL suggests: its last path segment without `.git`
+/// (`https://host/tools/ripgrep.git`, `git@host:tools/ripgrep.git` and `host/tools/ripgrep`
+/// all give `ripgrep`); empty when there is none.
+#[must_use]
+pub fn name_from_url(url: &str) -> String {
+    let url = url.trim();
+    let path = match url::Url::parse(url) {
+        Ok(parsed) if parsed.has_host() => parsed.path().to_owned(),
+        // `user@host:path` (scp-like) or `host/path` without a scheme.
+        _ => url
+            .split_once(':')
+            .filter(|(host, _)| !host.contains('/'))
+            .map_or(url, |(_, path)| path)
+            .split(['?', '#'])
+            .next()
+            .unwrap_or("")
+            .to_owned(),
+    };
+    let last = path.split('/').rfind(|segment| !segment.is_empty());
+    // Without a scheme a lone segment is the host, not a repository.
+    let schemeless_host = url::Url::parse(url).is_err() && !path.contains('/');
+    match last {
+        Some(last) if !schemeless_host => last.strip_suffix(".git").unwrap_or(last).to_owned(),
+        _ => String::new(),
+    }
+}
 
 /// What the import form and `POST /repos/import` ask for.
 #[derive(Debug, Clone, Default)]
@@ -80,15 +125,20 @@ impl Importer<'_> {
     pub async fn import(self, owner: &user::Model, req: ImportRequest) -> Result<Repo> {
         let config = self.config;
         let mut fields = FieldErrors::new();
-        if let Err(message) = crate::names::check_repo_name(&req.name) {
+        let clone_url = req.clone_url.trim().to_owned();
+        if req.name.trim().is_empty() {
+            fields.insert("name".to_owned(), NAME_MISSING.to_owned());
+        } else if let Err(message) = crate::names::check_repo_name(&req.name) {
             fields.insert("name".to_owned(), message);
         }
-        let clone_url = req.clone_url.trim().to_owned();
         if clone_url.is_empty() {
-            fields.insert("clone_url".to_owned(), "clone_url is required".to_owned());
+            fields.insert("clone_url".to_owned(), CLONE_URL_MISSING.to_owned());
         } else if SshUrl::looks_like(&clone_url) {
             // An SSH remote signs in with the repository's own key, which does not exist yet.
             fields.insert("clone_url".to_owned(), SSH_IMPORT.to_owned());
+        } else if let Some(refusal) = not_http(&clone_url) {
+            // An import takes only what it can fetch: the sentence lists no ssh:// (see above).
+            fields.insert("clone_url".to_owned(), refusal.to_string());
         } else if !req.mirror
             && let Err(message) = RemoteUrl::check(&clone_url, config.allow_local_networks).await
         {
@@ -169,5 +219,32 @@ impl Importer<'_> {
         // The scheduler may already have claimed a new mirror: then its sync is the first.
         self.engine.start_import(&row, one_time).await?;
         Ok(Repo { repo: row, owner })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_suggests_a_name() {
+        assert_eq!(name_from_url("https://host/tools/ripgrep.git"), "ripgrep");
+        assert_eq!(name_from_url("https://host/tools/ripgrep/"), "ripgrep");
+        assert_eq!(name_from_url("http://127.0.0.1:9/a.git?x=1"), "a");
+        assert_eq!(name_from_url("git@github.com:tools/ripgrep.git"), "ripgrep");
+        assert_eq!(name_from_url("github.com/tools/ripgrep"), "ripgrep");
+        assert_eq!(name_from_url("ftp://host/pub/app.git"), "app");
+        assert_eq!(name_from_url("https://host"), "");
+        assert_eq!(name_from_url("github.com"), "");
+        assert_eq!(name_from_url(""), "");
+    }
+
+    #[test]
+    fn only_http_is_named_for_an_import() {
+        let refusal = not_http("ftp://host/r.git").unwrap().to_string();
+        assert!(refusal.contains("http://") && refusal.contains("https://"));
+        assert!(!refusal.contains("ssh"), "{refusal}");
+        assert!(not_http("https://host/r.git").is_none());
+        assert!(not_http("not a url").is_none());
     }
 }

@@ -10,7 +10,10 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::{
-    entities::{mirror_enums::SyncStatus, push_mirror, repository},
+    entities::{
+        mirror_enums::{RunStatus, SyncStatus},
+        mirror_run, push_mirror, repository,
+    },
     error::Result,
 };
 
@@ -250,6 +253,44 @@ pub async fn record_push(conn: &impl ConnectionTrait, id: i64, attempt: &Attempt
     };
     update.exec(conn).await?;
     Ok(())
+}
+
+/// When the latest cancelled run of each of `repo_ids` ended (only those that have one): a
+/// cancel is no result of its own, so the pages say "Cancelled" with this time beside the
+/// last success.
+///
+/// # Errors
+/// The database failed.
+pub async fn cancelled_at(
+    conn: &impl ConnectionTrait,
+    repo_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, DateTime<Utc>>> {
+    use sea_orm::{QuerySelect, sea_query::Func};
+    if repo_ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let rows: Vec<(i64, Option<DateTime<Utc>>)> = mirror_run::Entity::find()
+        .select_only()
+        .column(mirror_run::Column::RepositoryId)
+        .expr(Func::max(Expr::col(mirror_run::Column::FinishedAt)))
+        .filter(mirror_run::Column::RepositoryId.is_in(repo_ids.iter().copied()))
+        .filter(mirror_run::Column::Status.eq(RunStatus::Cancelled))
+        .group_by(mirror_run::Column::RepositoryId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, at)| Some((id, at?)))
+        .collect())
+}
+
+/// Whether `repo`'s last run was cancelled and nothing failed: then its badge says
+/// "Cancelled" rather than what its parts last did ("Not synced yet", "Synced").
+#[must_use]
+pub fn shows_cancelled(repo: &repository::Model) -> bool {
+    matches!(repo.sync_status, SyncStatus::Idle | SyncStatus::Success)
+        && repo.last_run_status == Some(RunStatus::Cancelled)
 }
 
 /// The pull's own state, as the status API and the settings page show it.

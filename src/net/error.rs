@@ -108,3 +108,91 @@ pub enum ResolveError {
     #[error("{0}")]
     Blocked(String),
 }
+
+/// Why a connection to `addr` (`host:port`) failed, in words a user can act on and without
+/// the operating system's code ("connection refused by 127.0.0.1:9", never "(os error 111)").
+#[must_use]
+pub fn connect_failure(addr: &str, err: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match err.kind() {
+        ErrorKind::ConnectionRefused => format!("connection refused by {addr}"),
+        ErrorKind::TimedOut => format!("no answer from {addr} (the connection timed out)"),
+        ErrorKind::ConnectionReset => format!("connection reset by {addr}"),
+        ErrorKind::ConnectionAborted => format!("connection to {addr} aborted"),
+        ErrorKind::HostUnreachable => format!("{addr} is unreachable (no route to the host)"),
+        ErrorKind::NetworkUnreachable => {
+            format!("{addr} is unreachable (the network cannot be reached)")
+        }
+        ErrorKind::AddrNotAvailable => format!("{addr} is not an address this server can reach"),
+        _ => format!("could not connect to {addr}: {}", plain_io(err)),
+    }
+}
+
+/// An I/O error's message without the operating system's code and with a lower-case first
+/// letter, so it reads inside a sentence: "Connection refused (os error 111)" becomes
+/// "connection refused".
+#[must_use]
+pub fn plain_io(err: &std::io::Error) -> String {
+    let message = without_os_code(&err.to_string());
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) if chars.clone().next().is_some_and(char::is_lowercase) => {
+            first.to_lowercase().chain(chars).collect()
+        }
+        _ => message,
+    }
+}
+
+/// `message` without the operating system's error code (" (os error N)"), which tells a
+/// user nothing.
+#[must_use]
+pub fn without_os_code(message: &str) -> String {
+    const MARK: &str = " (os error ";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(MARK) {
+        let after = &rest[at + MARK.len()..];
+        match after.find(')') {
+            Some(end)
+                if end > 0 && after[..end].chars().all(|c| c.is_ascii_digit() || c == '-') =>
+            {
+                out.push_str(&rest[..at]);
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..at + MARK.len()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_failures_name_the_address_and_no_os_code() {
+        let refused = std::io::Error::from_raw_os_error(111);
+        let text = connect_failure("127.0.0.1:9", &refused);
+        if refused.kind() == std::io::ErrorKind::ConnectionRefused {
+            assert_eq!(text, "connection refused by 127.0.0.1:9");
+        }
+        assert!(!text.contains("os error"), "{text}");
+        assert_eq!(
+            plain_io(&std::io::Error::other("Broken pipe (os error 32)")),
+            "broken pipe"
+        );
+        assert_eq!(
+            without_os_code("a: Connection refused (os error 111); b (os error 2)"),
+            "a: Connection refused; b"
+        );
+        assert_eq!(
+            without_os_code("failed to lookup address information: Name or service not known"),
+            "failed to lookup address information: Name or service not known"
+        );
+        assert_eq!(without_os_code("TLS (os error x)"), "TLS (os error x)");
+    }
+}

@@ -331,7 +331,7 @@ impl RemoteSsh {
                     let _ = tcp.set_nodelay(true);
                     return Ok(tcp);
                 }
-                Err(e) => last = e.to_string(),
+                Err(e) => last = crate::net::error::connect_failure(&addr.to_string(), &e),
             }
         }
         Err(SshFailure::Unreachable(format!(

@@ -85,7 +85,12 @@ pub async fn resolve_allowed(
 ) -> Result<Vec<SocketAddr>, ResolveError> {
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|e| ResolveError::Unresolved(format!("could not resolve host {host}: {e}")))?
+        .map_err(|e| {
+            ResolveError::Unresolved(format!(
+                "could not resolve host {host}: {}",
+                crate::net::error::plain_io(&e)
+            ))
+        })?
         .collect();
     if addrs.is_empty() {
         return Err(ResolveError::Unresolved(format!(

@@ -1,7 +1,8 @@
 //! Every page of a mirrored repository at phone width (390 px) in headless Chromium: none
 //! scrolls sideways (`document.documentElement.scrollWidth <= 390`), with the longest values a
 //! mirror shows filled in: a long repository name, a long push-mirror URL, the webhook URL and
-//! secret, the SSH key, a run history with "pushed to URL" and the preview. Each page is also
+//! secret, the SSH key, a host key pinned for a long host name, a run history with "pushed to
+//! URL" and the preview. Each page is also
 //! shot at 1280 px. Screenshots: `phone-<page>` and `phone-<page>-390`. SQLite only: the
 //! pages are the same on both databases.
 
@@ -73,9 +74,32 @@ async fn every_mirror_page_fits_a_phone_in_a_real_browser() {
 
     b.log_in(&s.url("/"), "nina", &owner.password).await;
     let repo = format!("/nina/{REPO}");
+    // A host key pinned by hand, with a long host name, for the fingerprint column.
+    b.goto(&s.url(&format!("{repo}/settings/mirror/ssh_host_keys")))
+        .await;
+    b.fill(
+        "#key",
+        "[git.a-very-long-host-name-of-a-company-forge.example.com]:2222 ssh-ed25519 \
+         AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+    )
+    .await;
+    b.click("#host-key-paste button[type=submit]").await;
+    b.wait_until("the pasted key pinned", 10, || async {
+        b.text("#host-keys-pinned").await.contains("SHA256:")
+    })
+    .await;
     let pages = [
         ("repo", repo.clone()),
         ("mirror-settings", format!("{repo}/settings/mirror")),
+        ("section-push", format!("{repo}/settings/mirror/push")),
+        (
+            "section-schedule",
+            format!("{repo}/settings/mirror/schedule"),
+        ),
+        ("section-events", format!("{repo}/settings/mirror/events")),
+        ("section-ssh", format!("{repo}/settings/mirror/ssh")),
+        ("section-history", format!("{repo}/settings/mirror/history")),
+        ("host-keys", format!("{repo}/settings/mirror/ssh_host_keys")),
         ("preview", format!("{repo}/settings/mirror/preview")),
         (
             "push-edit",

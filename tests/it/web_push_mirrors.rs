@@ -155,7 +155,16 @@ async fn push_mirrors_are_managed_on_the_settings_page_without_javascript(db: Db
         refs_of(&backup).await,
         refs_of(&s.repo_dir("alice", "app")).await
     );
-    let after = get(&s, &browser, page).await;
+    // Switching mirroring on made it due: a scheduled sync may push again meanwhile, and the
+    // card says "Pushing…" until it ends.
+    let mut after = get(&s, &browser, page).await;
+    for _ in 0..300 {
+        if !after.body.contains("Pushing…") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        after = get(&s, &browser, page).await;
+    }
     assert!(after.body.contains("Pushed"), "{}", after.body);
     let history = get(&s, &browser, "/alice/app/settings/mirror/history").await;
     assert!(

@@ -2,7 +2,7 @@
 //! and how a libgit2 error becomes one.
 
 use super::Limits;
-use crate::net::url_policy::redact;
+use crate::net::{error::without_os_code, url_policy::redact};
 
 /// Why a transfer failed, each with a sentence a user can act on and no credential in it.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -27,7 +27,7 @@ pub enum TransferError {
     #[error("repository not found at {0}")]
     NotFound(String),
     /// The host could not be reached.
-    #[error("could not connect to {url}: {detail}")]
+    #[error("could not connect to {url}: {}", without_os_code(.detail))]
     Connect {
         /// The URL, without credentials.
         url: String,
@@ -57,7 +57,7 @@ pub enum TransferError {
     #[error("the sync was cancelled")]
     Cancelled,
     /// Anything else.
-    #[error("{0}")]
+    #[error("{}", without_os_code(.0))]
     Other(String),
 }
 

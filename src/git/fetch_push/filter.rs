@@ -43,29 +43,46 @@ impl RefFilter {
     /// Checks `patterns` against the rules.
     ///
     /// # Errors
-    /// The message for the field: an empty pattern, one not naming `refs/…`, one too long, or
-    /// too many of them.
+    /// The message for the field, naming every bad pattern (not only the first): the empty
+    /// ones and the too long ones by position, those not naming `refs/…` as written; or too
+    /// many of them.
     pub fn parse(patterns: &[String]) -> Result<Self, PatternError> {
         if patterns.len() > MAX_PATTERNS {
             return Err(PatternError::from(format!(
                 "at most {MAX_PATTERNS} patterns"
             )));
         }
-        for pattern in patterns {
+        let (mut empty, mut long, mut outside) = (Vec::new(), Vec::new(), Vec::new());
+        for (index, pattern) in patterns.iter().enumerate() {
             let name = pattern.strip_prefix('!').unwrap_or(pattern);
+            let position = (index + 1).to_string();
             if name.is_empty() {
-                return Err(PatternError::from("a pattern is empty".to_owned()));
+                empty.push(position);
+            } else if pattern.chars().count() > MAX_PATTERN_LEN {
+                long.push(position);
+            } else if !name.starts_with("refs/") {
+                outside.push(format!("{pattern:?}"));
             }
-            if pattern.chars().count() > MAX_PATTERN_LEN {
-                return Err(PatternError::from(format!(
-                    "a pattern is longer than {MAX_PATTERN_LEN} characters"
-                )));
-            }
-            if !name.starts_with("refs/") {
-                return Err(PatternError::from(format!(
-                    "{pattern:?} does not start with refs/ (after an optional !)"
-                )));
-            }
+        }
+        let mut problems = Vec::new();
+        if !empty.is_empty() {
+            problems.push(format!("{} empty", counted("pattern", "is", &empty)));
+        }
+        if !long.is_empty() {
+            problems.push(format!(
+                "{} longer than {MAX_PATTERN_LEN} characters",
+                counted("pattern", "is", &long)
+            ));
+        }
+        if !outside.is_empty() {
+            let verb = if outside.len() == 1 { "does" } else { "do" };
+            problems.push(format!(
+                "{} {verb} not start with refs/ (after an optional !)",
+                outside.join(", ")
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(PatternError::from(problems.join("; ")));
         }
         Ok(Self {
             patterns: patterns.to_vec(),
@@ -113,6 +130,15 @@ impl RefFilter {
                 .iter()
                 .filter_map(|p| p.strip_prefix('!'))
                 .any(|p| matches(p, name))
+    }
+}
+
+/// "pattern 2 is", "patterns 2, 5 are": the positions given, with their verb.
+fn counted(noun: &str, verb: &str, positions: &[String]) -> String {
+    if let [one] = positions {
+        format!("{noun} {one} {verb}")
+    } else {
+        format!("{noun}s {} are", positions.join(", "))
     }
 }
 
@@ -189,6 +215,12 @@ mod tests {
         assert!(bad(&[""]).contains("empty"));
         assert!(bad(&["!"]).contains("empty"));
         assert!(bad(&["heads/main"]).contains("refs/"));
+        // Every bad pattern is named, not only the first.
+        assert_eq!(
+            bad(&["heads/main", "refs/heads/ok", "tags/v1", ""]),
+            "pattern 4 is empty; \"heads/main\", \"tags/v1\" do not start with refs/ \
+             (after an optional !)"
+        );
         assert!(bad(&[&format!("refs/{}", "a".repeat(200))]).contains("longer"));
         let many: Vec<String> = (0..51).map(|i| format!("refs/heads/{i}")).collect();
         assert!(

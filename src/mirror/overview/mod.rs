@@ -105,6 +105,13 @@ pub struct MirrorItem {
     pub freshness: Freshness,
     /// Hidden from everyone but the owner and administrators.
     pub private: bool,
+    /// The repository's id (not part of the JSON).
+    #[serde(skip)]
+    pub id: i64,
+    /// Its last run was cancelled and nothing failed: the pages say "Cancelled" (not part of
+    /// the JSON, whose `sync_status` stays the contract's).
+    #[serde(skip)]
+    pub cancelled: bool,
 }
 
 impl MirrorItem {
@@ -126,6 +133,8 @@ impl MirrorItem {
             sync_schedule: r.sync_schedule.clone(),
             freshness: Freshness::of(&schedule, r.sync_interval, r.last_synced_at, now),
             private: r.is_private,
+            id: r.id,
+            cancelled: super::state::shows_cancelled(r),
         }
     }
 }

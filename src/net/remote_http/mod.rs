@@ -435,7 +435,7 @@ impl RemoteHttp {
                     let _ = stream.set_nodelay(true);
                     return Ok(stream);
                 }
-                Ok(Err(e)) => last = e.to_string(),
+                Ok(Err(e)) => last = crate::net::error::connect_failure(&addr.to_string(), &e),
                 Err(_) => last = format!("no answer from {addr}"),
             }
         }

@@ -10,7 +10,7 @@ use super::{
     page::{Layout, TimeView},
     repo_mirror::sync_widget::status_label,
 };
-use crate::{error::PageError, repos, state::AppState, web::extract::WebUser};
+use crate::{error::PageError, mirror::state, repos, state::AppState, web::extract::WebUser};
 
 /// The dashboard route.
 pub fn router() -> Router<AppState> {
@@ -73,8 +73,16 @@ async fn dashboard(
                 .map(|r| RepoRow {
                     mirror: r.repo.mirror_enabled.then(|| MirrorBadge {
                         direction: r.repo.mirror_direction.as_str(),
-                        status_label: status_label(r.repo.sync_status),
-                        status: r.repo.sync_status.as_str(),
+                        status_label: if state::shows_cancelled(&r.repo) {
+                            "Cancelled"
+                        } else {
+                            status_label(r.repo.sync_status)
+                        },
+                        status: if state::shows_cancelled(&r.repo) {
+                            "cancelled"
+                        } else {
+                            r.repo.sync_status.as_str()
+                        },
                         error: r.repo.sync_error.clone().unwrap_or_default(),
                         last_synced: r.repo.last_synced_at.map(|t| TimeView::new(t, now)),
                     }),

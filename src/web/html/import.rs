@@ -17,7 +17,10 @@ use super::{
     page::{FormErrors, Layout},
 };
 use crate::{
-    error::PageError, mirror::import::ImportRequest, state::AppState, web::extract::CsrfForm,
+    error::PageError,
+    mirror::import::{ImportRequest, name_from_url},
+    state::AppState,
+    web::extract::CsrfForm,
     web::extract::WebUser,
 };
 
@@ -101,19 +104,6 @@ struct ImportForm {
     lfs_endpoint: String,
 }
 
-/// The name a URL suggests: its last path segment without `.git` (`…/tools/ripgrep.git` →
-/// `ripgrep`); empty when there is none.
-fn name_from_url(url: &str) -> String {
-    url::Url::parse(url.trim())
-        .ok()
-        .and_then(|u| {
-            u.path_segments()?
-                .rfind(|segment| !segment.is_empty())
-                .map(|last| last.strip_suffix(".git").unwrap_or(last).to_owned())
-        })
-        .unwrap_or_default()
-}
-
 async fn submit(
     State(state): State<AppState>,
     session: Session,
@@ -165,19 +155,5 @@ async fn submit(
             };
             Ok((status, page).into_response())
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_url_suggests_a_name() {
-        assert_eq!(name_from_url("https://host/tools/ripgrep.git"), "ripgrep");
-        assert_eq!(name_from_url("https://host/tools/ripgrep/"), "ripgrep");
-        assert_eq!(name_from_url("http://127.0.0.1:9/a.git?x=1"), "a");
-        assert_eq!(name_from_url("https://host"), "");
-        assert_eq!(name_from_url(""), "");
     }
 }

@@ -7,7 +7,8 @@ use askama_web::WebTemplate;
 use axum::{
     Router,
     extract::{Query, State},
-    response::Redirect,
+    http::HeaderMap,
+    response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use chrono::Utc;
@@ -15,18 +16,23 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
+    forms::{from_htmx, no_store},
     page::{Layout, TimeView, set_flash},
     repo_mirror::sync_widget::status_label,
 };
 use crate::{
     error::{Error, PageError},
-    mirror::overview::{
-        self, ListQuery, MirrorItem, StatusFilter,
-        bulk::{self, BulkAction, BulkRequest},
+    mirror::{
+        overview::{
+            self, ListQuery, MirrorItem, StatusFilter,
+            bulk::{self, BulkAction, BulkRequest},
+        },
+        schedule::Schedule,
+        state as mirror_state,
     },
     state::AppState,
     web::extract::CsrfForm,
-    web::extract::{WebUser, caller::urlencode},
+    web::extract::{Admin, PageRepo, WebUser, caller::urlencode},
 };
 
 /// Mirrors shown on one page.
@@ -37,22 +43,55 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/mirrors", get(page))
         .route("/mirrors/batch", post(run_batch))
+        .route("/mirrors/row/{owner}/{repo}", get(row))
 }
 
-/// One mirror's row.
+/// One row of the overview alone.
+#[derive(Template, WebTemplate)]
+#[template(path = "mirrors/partials/row.html")]
+struct RowFragment {
+    /// The row.
+    row: Row,
+}
+
+/// A mirror's row, for htmx: polled every second while it syncs, the first copy that no
+/// longer syncs stops the polling. A plain visit goes to the overview.
+async fn row(
+    State(state): State<AppState>,
+    access: PageRepo<Admin>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    if !from_htmx(&headers) {
+        return Ok(Redirect::to("/mirrors").into_response());
+    }
+    let item = MirrorItem::of(&access.repo, Utc::now());
+    let row = rows_of(&state, vec![item])
+        .await?
+        .pop()
+        .ok_or(Error::NotFound("repository"))?;
+    let mut response = RowFragment { row }.into_response();
+    no_store(&mut response);
+    Ok(response)
+}
+
+/// One mirror's row; also the fragment htmx polls while it syncs.
 struct Row {
     /// `owner/name`, also the checkbox's value and the link's path.
     repository: String,
     /// `upstream`, `downstream` or `both`.
     direction: &'static str,
-    /// The badge's class word: `idle`, `syncing`, `success`, `failed` or `paused`.
+    /// The badge's class word: `idle`, `syncing`, `success`, `failed`, `cancelled` or `paused`.
     status: &'static str,
     /// The badge's words.
     status_label: &'static str,
+    /// When the last run was cancelled, when the badge says "Cancelled".
+    cancelled_at: Option<TimeView>,
     /// End of the last successful sync.
     last_synced: Option<TimeView>,
     /// When the scheduler syncs next.
     next_sync: Option<TimeView>,
+    /// What the next-sync cell says when there is no time: "manual", "paused" or "—".
+    no_next_sync: &'static str,
     /// Failed syncs in a row.
     failures: i32,
     /// The last failure's message, shown in the row ("" when none).
@@ -62,24 +101,71 @@ struct Row {
 }
 
 impl Row {
-    fn of(item: MirrorItem, now: chrono::DateTime<Utc>) -> Self {
-        let (status, label) = if item.mirror_enabled {
-            (item.sync_status.as_str(), status_label(item.sync_status))
-        } else {
+    fn of(
+        item: MirrorItem,
+        cancelled_at: Option<chrono::DateTime<Utc>>,
+        now: chrono::DateTime<Utc>,
+    ) -> Self {
+        let (status, label) = if !item.mirror_enabled {
             ("paused", "Paused")
+        } else if item.cancelled {
+            ("cancelled", "Cancelled")
+        } else {
+            (item.sync_status.as_str(), status_label(item.sync_status))
+        };
+        let no_next_sync = if !item.mirror_enabled {
+            "paused"
+        } else if matches!(Schedule::stored(&item.sync_schedule), Schedule::Manual) {
+            "manual"
+        } else {
+            "—"
         };
         Self {
             repository: item.repository,
             direction: item.mirror_direction.as_str(),
             status,
             status_label: label,
+            cancelled_at: cancelled_at
+                .filter(|_| item.cancelled)
+                .map(|t| TimeView::new(t, now)),
             last_synced: item.last_synced_at.map(|t| TimeView::new(t, now)),
             next_sync: item.next_sync_at.map(|t| TimeView::upcoming(t, now)),
+            no_next_sync,
             failures: item.consecutive_failures,
             error: item.sync_error,
             freshness: item.freshness.as_str(),
         }
     }
+
+    /// A sync runs: the row polls its fragment until it ends.
+    fn syncing(&self) -> bool {
+        self.status == "syncing"
+    }
+
+    /// The checkbox's id: the same in every copy of the row, so htmx keeps the ticked box
+    /// (`hx-preserve`) when the row is swapped.
+    fn select_id(&self) -> String {
+        format!("select-{}", self.repository.replace('/', "--"))
+    }
+
+    /// Where htmx fetches the row again.
+    fn fragment_url(&self) -> String {
+        format!("/mirrors/row/{}", self.repository)
+    }
+}
+
+/// `items` as rows, each cancelled one with the time of its cancel.
+async fn rows_of(state: &AppState, items: Vec<MirrorItem>) -> Result<Vec<Row>, Error> {
+    let cancelled: Vec<i64> = items.iter().filter(|i| i.cancelled).map(|i| i.id).collect();
+    let times = mirror_state::cancelled_at(&state.db, &cancelled).await?;
+    let now = Utc::now();
+    Ok(items
+        .into_iter()
+        .map(|item| {
+            let at = times.get(&item.id).copied();
+            Row::of(item, at, now)
+        })
+        .collect())
 }
 
 /// A status filter link.
@@ -166,12 +252,14 @@ async fn page(
     )
     .await?;
     let more = items.len() as u64 > PAGE_SIZE;
-    let now = Utc::now();
-    let rows = items
-        .into_iter()
-        .take(usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX))
-        .map(|item| Row::of(item, now))
-        .collect();
+    let rows = rows_of(
+        &state,
+        items
+            .into_iter()
+            .take(usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX))
+            .collect(),
+    )
+    .await?;
     let filters = [
         ("All", ""),
         ("Failing", "failed"),

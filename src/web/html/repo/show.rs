@@ -16,11 +16,13 @@ use chrono::Utc;
 use tower_sessions::Session;
 
 use super::empty_state::{EmptyState, ImportFailure};
+use std::collections::HashSet;
+
 use crate::{
-    config::Config,
     entities::{mirror_enums::SyncStatus, user},
     error::{Error, PageError},
     git::{browse, storage::DEFAULT_BRANCH},
+    lfs::{links, store::Oid},
     repos::Repo,
     state::AppState,
     web::{
@@ -81,16 +83,85 @@ struct RepoContents {
     tags: Vec<String>,
     /// The latest commits of the default branch, newest first.
     commits: Vec<CommitRow>,
-    /// Files of the default branch kept with Git LFS: path and size in words.
-    lfs_files: Vec<(String, String)>,
+    /// Files of the default branch kept with Git LFS.
+    lfs_files: Vec<LfsRow>,
+    /// Why some of their objects are not here, when some are not.
+    lfs_missing: Option<LfsMissing>,
+    /// Whether the viewer manages the repository (and is offered its settings).
+    can_admin: bool,
+}
+
+/// A file kept with Git LFS, as the repository page lists it.
+struct LfsRow {
+    /// Its path on the default branch.
+    path: String,
+    /// Its size in words ("1.4 MiB"), as its pointer gives it.
+    size: String,
+    /// Whether its object is stored here (else `git lfs pull` cannot get it).
+    stored: bool,
+}
+
+/// Why LFS objects the files point to are not stored here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LfsMissing {
+    /// A pull mirror that does not fetch LFS objects.
+    MirrorWithoutLfs,
+    /// A pull mirror that fetches them, whose sync has not brought them (yet).
+    NotYetSynced,
+    /// Not a pull mirror: the objects were never pushed (or imported) here.
+    NeverPushed,
+}
+
+impl LfsMissing {
+    /// Why `repo`'s missing objects are missing.
+    fn of(repo: &crate::entities::repository::Model) -> Self {
+        match (
+            repo.upstream_url.is_some() && repo.mirror_direction.pulls(),
+            repo.lfs_enabled,
+        ) {
+            (true, false) => Self::MirrorWithoutLfs,
+            (true, true) => Self::NotYetSynced,
+            (false, _) => Self::NeverPushed,
+        }
+    }
 }
 
 impl RepoContents {
-    /// Reads `repo`'s refs and recent commits from disk.
-    async fn load(config: &Config, base: &str, repo: &Repo, live: bool) -> Result<Self, Error> {
-        let overview = browse::overview(repo.path(config), COMMIT_LIMIT).await?;
+    /// Reads `repo`'s refs and recent commits from disk, and which of its LFS objects are
+    /// stored here.
+    async fn load(
+        state: &AppState,
+        base: &str,
+        repo: &Repo,
+        live: bool,
+        can_admin: bool,
+    ) -> Result<Self, Error> {
+        let overview = browse::overview(repo.path(&state.config), COMMIT_LIMIT).await?;
         let now = Utc::now();
         let empty = overview.is_empty();
+        let oids: Vec<Oid> = overview
+            .lfs_files
+            .iter()
+            .filter_map(|f| Oid::parse(&f.oid).ok())
+            .collect();
+        let stored = if oids.is_empty() {
+            HashSet::new()
+        } else {
+            links::linked_among(&state.db, repo.repo.id, &oids).await?
+        };
+        let lfs_files: Vec<LfsRow> = overview
+            .lfs_files
+            .into_iter()
+            .map(|f| LfsRow {
+                stored: Oid::parse(&f.oid).is_ok_and(|oid| stored.contains(&oid)),
+                path: f.path,
+                size: human_bytes(f.size),
+            })
+            .collect();
+        let lfs_missing = lfs_files
+            .iter()
+            .any(|f| !f.stored)
+            .then(|| LfsMissing::of(&repo.repo));
         Ok(Self {
             owner: repo.owner.username.clone(),
             name: repo.repo.name.clone(),
@@ -102,11 +173,9 @@ impl RepoContents {
             push_branch: DEFAULT_BRANCH,
             branches: overview.branches,
             tags: overview.tags,
-            lfs_files: overview
-                .lfs_files
-                .into_iter()
-                .map(|(path, size)| (path, human_bytes(size)))
-                .collect(),
+            lfs_files,
+            lfs_missing,
+            can_admin,
             commits: overview
                 .commits
                 .into_iter()
@@ -134,6 +203,21 @@ impl RepoContents {
     /// Empty because its import failed (the top of the page says why).
     fn failed(&self) -> bool {
         self.empty && self.state == EmptyState::Failed
+    }
+
+    /// LFS objects are missing because the mirror does not fetch them.
+    fn lfs_off(&self) -> bool {
+        self.lfs_missing == Some(LfsMissing::MirrorWithoutLfs)
+    }
+
+    /// LFS objects are missing although the mirror fetches them.
+    fn lfs_pending(&self) -> bool {
+        self.lfs_missing == Some(LfsMissing::NotYetSynced)
+    }
+
+    /// How many listed LFS files have no object here.
+    fn lfs_absent(&self) -> usize {
+        self.lfs_files.iter().filter(|f| !f.stored).count()
     }
 
     /// Where htmx fetches the contents again.
@@ -185,9 +269,13 @@ async fn show(
 ) -> Result<RepoTemplate, PageError> {
     let (repo, viewer) = (access.repo, access.viewer);
     let layout = Layout::new(&state, &session, viewer.as_ref()).await?;
-    let widget = shows_widget(&repo, viewer.as_ref())
-        .then(|| SyncWidget::new(&state, &repo, layout.csrf_token.clone(), WidgetPlace::Repo));
-    let contents = RepoContents::load(&state.config, &base, &repo, widget.is_some()).await?;
+    let widget = if shows_widget(&repo, viewer.as_ref()) {
+        Some(SyncWidget::load(&state, &repo, layout.csrf_token.clone(), WidgetPlace::Repo).await?)
+    } else {
+        None
+    };
+    let can_admin = repo.can_admin(viewer.as_ref());
+    let contents = RepoContents::load(&state, &base, &repo, widget.is_some(), can_admin).await?;
     Ok(RepoTemplate {
         failure: ImportFailure::of(&repo.repo, contents.empty),
         layout,
@@ -226,7 +314,8 @@ async fn contents(
         return Ok(Redirect::to(&format!("/{}", repo.full_name())).into_response());
     }
     let live = shows_widget(&repo, viewer.as_ref());
-    let contents = RepoContents::load(&state.config, &base, &repo, live).await?;
+    let can_admin = repo.can_admin(viewer.as_ref());
+    let contents = RepoContents::load(&state, &base, &repo, live, can_admin).await?;
     let mut response = ContentsFragment { contents }.into_response();
     no_store(&mut response);
     Ok(response)
@@ -261,6 +350,8 @@ mod tests {
                 tags: Vec::new(),
                 commits: Vec::new(),
                 lfs_files: Vec::new(),
+                lfs_missing: None,
+                can_admin: false,
             },
         }
         .render()
@@ -285,6 +376,8 @@ mod tests {
             tags: Vec::new(),
             commits: Vec::new(),
             lfs_files: Vec::new(),
+            lfs_missing: None,
+            can_admin: true,
         }
     }
 

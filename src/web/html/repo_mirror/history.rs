@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
-use super::{section::Section, settings, sync_widget::human_bytes};
+use super::{run_chart::duration_words, section::Section, settings, sync_widget::human_bytes};
 use crate::{
     entities::mirror_enums::{RefAction, RefSide, RunStatus},
     error::{Error, PageError},
@@ -71,7 +71,7 @@ pub struct RunRow {
     pub status_label: &'static str,
     /// Start.
     pub started: TimeView,
-    /// "12 s", "3 min 4 s"; "running" when not ended.
+    /// "15 ms", "12.3 s", "3 min 4 s", as the chart's median; "running" when not ended.
     pub duration: String,
     /// The failure, "" when none.
     pub error: String,
@@ -83,14 +83,6 @@ pub struct RunRow {
 
 fn short(id: Option<String>) -> Option<String> {
     id.map(|id| id.chars().take(7).collect())
-}
-
-fn duration_text(seconds: i64) -> String {
-    match seconds {
-        s if s < 60 => format!("{s} s"),
-        s if s < 3600 => format!("{} min {} s", s / 60, s % 60),
-        s => format!("{} h {} min", s / 3600, (s % 3600) / 60),
-    }
 }
 
 /// What happened to a ref, in words.
@@ -109,7 +101,7 @@ impl RunRow {
     fn new(run: RunView, now: DateTime<Utc>, targets: &HashMap<i64, String>) -> Self {
         let duration = run.finished_at.map_or_else(
             || "running".to_owned(),
-            |end| duration_text((end - run.started_at).num_seconds().max(0)),
+            |end| duration_words((end - run.started_at).num_milliseconds()),
         );
         let status_label = match run.status {
             RunStatus::Running => "Running",
@@ -323,8 +315,10 @@ mod tests {
 
     #[test]
     fn durations_read_naturally() {
-        assert_eq!(duration_text(4), "4 s");
-        assert_eq!(duration_text(184), "3 min 4 s");
-        assert_eq!(duration_text(7320), "2 h 2 min");
+        // Under a second in milliseconds, as the chart's median: never "0 s".
+        assert_eq!(duration_words(15), "15 ms");
+        assert_eq!(duration_words(4_000), "4.0 s");
+        assert_eq!(duration_words(184_000), "3 min 4 s");
+        assert_eq!(duration_words(7_320_000), "2 h 2 min");
     }
 }

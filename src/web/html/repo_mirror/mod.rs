@@ -9,6 +9,7 @@
 pub mod event_keys;
 pub mod history;
 pub mod host_keys;
+pub mod push_state;
 pub mod push_targets;
 pub mod run_chart;
 pub mod schedule_reading;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(sync_widget::router())
         .merge(history::router())
         .merge(push_targets::router())
+        .merge(push_state::router())
         .merge(event_keys::router())
         .merge(sync_preview::router())
         .merge(schedule_reading::router())

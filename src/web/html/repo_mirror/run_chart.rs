@@ -173,8 +173,8 @@ fn status_words(status: RunStatus) -> &'static str {
     }
 }
 
-/// "340 ms", "2.1 s", "3 min 4 s", "2 h 5 min".
-fn duration_words(ms: i64) -> String {
+/// "340 ms", "2.1 s", "3 min 4 s", "2 h 5 min" (the run history says it the same way).
+pub(super) fn duration_words(ms: i64) -> String {
     let ms = ms.max(0);
     match ms {
         m if m < 1_000 => format!("{m} ms"),

@@ -155,8 +155,10 @@ impl SettingsPage {
         let section = sent.section();
         let layout = Layout::new(state, session, Some(user)).await?;
         let csrf_token = layout.csrf_token.clone();
-        let widget = SyncWidget::new(state, repo, csrf_token.clone(), WidgetPlace::Settings);
         let (owner, name) = (repo.owner.username.clone(), repo.repo.name.clone());
+        let mut widget =
+            SyncWidget::load(state, repo, csrf_token.clone(), WidgetPlace::Settings).await?;
+        widget.here = section.path(&owner, &name);
         let parts = Parts {
             state,
             repo,

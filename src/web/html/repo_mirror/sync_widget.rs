@@ -17,11 +17,13 @@ use chrono::Utc;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::section::Section;
+use crate::web::extract::caller::urlencode;
 use crate::{
     auth::csrf,
     entities::mirror_enums::{MirrorDirection, RunStatus, SyncStatus},
     error::{Error, PageError},
-    mirror::{engine::SyncRequest, state},
+    mirror::{engine::SyncRequest, schedule::Schedule, state},
     repos::{self, Repo},
     state::AppState,
     web::extract::CsrfForm,
@@ -147,6 +149,15 @@ pub struct SyncWidget {
     pub up_to_date: bool,
     /// The last run was cancelled.
     pub cancelled: bool,
+    /// When it was cancelled, once [`SyncWidget::load`] has read it.
+    pub cancelled_at: Option<TimeView>,
+    /// Synced only on demand (schedule `manual`): the next sync says so.
+    pub manual: bool,
+    /// An upstream URL is kept (a paused mirror, rather than one never set up).
+    pub configured: bool,
+    /// The path of the page it is shown on, so it never links to that page: the page of `on`
+    /// unless a page that shows it elsewhere (a section of the mirror settings) sets it.
+    pub here: String,
     /// The pull's own state, when the repository pulls.
     pub pull: Option<PullView>,
 }
@@ -194,10 +205,52 @@ impl SyncWidget {
             up_to_date: r.sync_status == SyncStatus::Success
                 && r.last_run_status == Some(RunStatus::UpToDate),
             // A cancel is no result of its own: the badge says so unless a part failed.
-            cancelled: matches!(r.sync_status, SyncStatus::Idle | SyncStatus::Success)
-                && r.last_run_status == Some(RunStatus::Cancelled),
+            cancelled: state::shows_cancelled(r),
+            cancelled_at: None,
+            manual: matches!(Schedule::stored(&r.sync_schedule), Schedule::Manual),
+            configured: r.upstream_url.is_some(),
+            here: on.path(&repo.owner.username, &r.name),
             pull: PullView::of(r, now),
         }
+    }
+
+    /// The widget for `repo` as it stands now, with the time of its last cancel when the
+    /// badge says "Cancelled".
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn load(
+        app: &AppState,
+        repo: &Repo,
+        csrf_token: String,
+        on: WidgetPlace,
+    ) -> Result<Self, Error> {
+        let mut widget = Self::new(app, repo, csrf_token, on);
+        if widget.cancelled {
+            widget.cancelled_at = state::cancelled_at(&app.db, &[repo.repo.id])
+                .await?
+                .get(&repo.repo.id)
+                .map(|t| TimeView::new(*t, Utc::now()));
+        }
+        Ok(widget)
+    }
+
+    /// Where a pull is set up: the mirror settings' first section.
+    #[must_use]
+    pub fn pull_setup_url(&self) -> String {
+        format!("/{}/{}/settings/mirror", self.owner, self.name)
+    }
+
+    /// Where a push mirror is added: the push mirrors section.
+    #[must_use]
+    pub fn push_setup_url(&self) -> String {
+        format!("/{}/{}/settings/mirror/push", self.owner, self.name)
+    }
+
+    /// Mirroring is off and no sync runs: the widget offers the ways to start instead.
+    #[must_use]
+    pub fn off(&self) -> bool {
+        !self.enabled && !self.syncing()
     }
 
     /// A sync runs: the widget polls and the button is disabled.
@@ -231,7 +284,9 @@ impl SyncWidget {
     /// The badge's words ("Cancelled" after a cancel rather than "Not synced yet").
     #[must_use]
     pub fn status_label(&self) -> &'static str {
-        if self.cancelled {
+        if self.off() {
+            "Mirroring is off"
+        } else if self.cancelled {
             "Cancelled"
         } else {
             status_label(self.status)
@@ -242,10 +297,11 @@ impl SyncWidget {
     #[must_use]
     pub fn fragment_url(&self) -> String {
         format!(
-            "/{}/{}/mirror/widget?on={}",
+            "/{}/{}/mirror/widget?on={}&back={}",
             self.owner,
             self.name,
-            self.on.as_str()
+            self.on.as_str(),
+            urlencode(&self.here)
         )
     }
 }
@@ -289,13 +345,6 @@ pub struct SyncWidgetFragment {
     pub widget: SyncWidget,
 }
 
-/// `?on=` of the fragment route.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct OnQuery {
-    on: WidgetPlace,
-}
-
 /// The fragment: only for htmx (a plain visit goes to the page it belongs to). When the sync
 /// is over it also fires `mirror-sync-done`, so the page refreshes what the sync changed.
 async fn fragment(
@@ -303,14 +352,15 @@ async fn fragment(
     session: Session,
     access: PageRepo<Admin>,
     headers: HeaderMap,
-    Query(OnQuery { on }): Query<OnQuery>,
+    Query(place): Query<SyncForm>,
 ) -> Result<Response, PageError> {
     let repo = access.repo;
     if !from_htmx(&headers) {
-        let page = on.path(&repo.owner.username, &repo.repo.name);
-        return Ok(Redirect::to(&page).into_response());
+        return Ok(Redirect::to(&place.page(&repo)).into_response());
     }
-    let widget = SyncWidget::new(&state, &repo, csrf::token_for(&session).await?, on);
+    let mut widget =
+        SyncWidget::load(&state, &repo, csrf::token_for(&session).await?, place.on).await?;
+    widget.here = place.page(&repo);
     let done = !widget.syncing();
     let mut response = SyncWidgetFragment { widget }.into_response();
     if done {
@@ -323,11 +373,29 @@ async fn fragment(
     Ok(response)
 }
 
-/// The "Sync now" form: only the CSRF token and the page it was on.
+/// The "Sync now" and "Cancel" forms (and the fragment's query): the page the widget is on.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct SyncForm {
     on: WidgetPlace,
+    /// The section of the mirror settings the widget was on (its path), to come back to.
+    back: String,
+}
+
+impl SyncForm {
+    /// The page to return to: the section the form came from when it is one of `repo`'s
+    /// mirror settings sections, else the page of `on` (never anywhere else).
+    fn page(&self, repo: &Repo) -> String {
+        let (owner, name) = (&repo.owner.username, &repo.repo.name);
+        if self.on == WidgetPlace::Settings
+            && let Some(section) = Section::ALL
+                .into_iter()
+                .find(|section| section.path(owner, name) == self.back)
+        {
+            return section.path(owner, name);
+        }
+        self.on.path(owner, name)
+    }
 }
 
 /// "Sync now". For htmx: 202 with the widget syncing, 409 when a sync already runs, 422 when
@@ -338,9 +406,10 @@ async fn sync_now(
     session: Session,
     access: PageRepo<Admin>,
     headers: HeaderMap,
-    CsrfForm(SyncForm { on }): CsrfForm<SyncForm>,
+    CsrfForm(form): CsrfForm<SyncForm>,
 ) -> Result<Response, PageError> {
     let (repo, user) = (access.repo, access.viewer);
+    let on = form.on;
     let (status, notice) = match state.engine.request_sync(&repo.repo).await? {
         SyncRequest::Started => {
             tracing::info!(
@@ -358,14 +427,14 @@ async fn sync_now(
     };
     if !from_htmx(&headers) {
         set_flash(&session, notice).await?;
-        let page = on.path(&repo.owner.username, &repo.repo.name);
-        return Ok(Redirect::to(&page).into_response());
+        return Ok(Redirect::to(&form.page(&repo)).into_response());
     }
     // Read the row again: the claim has just set `syncing`.
     let repo = repos::find_admin(&state.db, &repo.owner.username, &repo.repo.name, &user)
         .await
         .map_err(|_| Error::NotFound("repository"))?;
-    let mut widget = SyncWidget::new(&state, &repo, csrf::token_for(&session).await?, on);
+    let mut widget = SyncWidget::load(&state, &repo, csrf::token_for(&session).await?, on).await?;
+    widget.here = form.page(&repo);
     if status != StatusCode::ACCEPTED {
         widget.notice = Some(notice.to_owned());
     }
@@ -381,9 +450,10 @@ async fn cancel(
     session: Session,
     access: PageRepo<Admin>,
     headers: HeaderMap,
-    CsrfForm(SyncForm { on }): CsrfForm<SyncForm>,
+    CsrfForm(form): CsrfForm<SyncForm>,
 ) -> Result<Response, PageError> {
     let (repo, user) = (access.repo, access.viewer);
+    let on = form.on;
     let (status, notice) = if state.engine.cancel(repo.repo.id).await? {
         tracing::info!(
             repo = %repo.full_name(),
@@ -396,10 +466,10 @@ async fn cancel(
     };
     if !from_htmx(&headers) {
         set_flash(&session, notice).await?;
-        let page = on.path(&repo.owner.username, &repo.repo.name);
-        return Ok(Redirect::to(&page).into_response());
+        return Ok(Redirect::to(&form.page(&repo)).into_response());
     }
     let mut widget = SyncWidget::new(&state, &repo, csrf::token_for(&session).await?, on);
+    widget.here = form.page(&repo);
     widget.notice = Some(notice.to_owned());
     let mut response = (status, SyncWidgetFragment { widget }).into_response();
     no_store(&mut response);

@@ -4,9 +4,10 @@
 
 use askama::Template;
 use chrono::Utc;
+use sea_orm::EntityTrait;
 
 use crate::{
-    entities::{mirror_enums::SyncStatus, push_mirror},
+    entities::{mirror_enums::SyncStatus, push_mirror, repository},
     error::Error,
     git::fetch_push::filter::RefFilter,
     mirror::push_mirrors,
@@ -20,7 +21,9 @@ pub struct PushRow {
     pub id: i64,
     /// Where it pushes.
     pub url: String,
-    /// `idle`, `success` or `failed` (a class name).
+    /// A sync of the repository runs that pushes here: the card polls until it ends.
+    pub pushing: bool,
+    /// `idle`, `syncing`, `success` or `failed` (a class name).
     pub status: &'static str,
     /// Readable status.
     pub status_label: &'static str,
@@ -39,17 +42,21 @@ pub struct PushRow {
 }
 
 impl PushRow {
-    fn new(m: &push_mirror::Model) -> Self {
+    /// `m` as its card shows it; `pushing` while a sync of the repository runs that pushes
+    /// to it (then the card says so, and polls until it ends).
+    fn new(m: &push_mirror::Model, pushing: bool) -> Self {
         let filter = RefFilter::from_json(&m.ref_filter);
         let (status, status_label) = match m.last_status {
+            _ if pushing => ("syncing", "Pushing…"),
             SyncStatus::Success => ("success", "Pushed"),
             SyncStatus::Failed => ("failed", "Failed"),
-            SyncStatus::Syncing => ("syncing", "Syncing"),
+            SyncStatus::Syncing => ("syncing", "Pushing…"),
             SyncStatus::Idle => ("idle", "Not pushed yet"),
         };
         Self {
             id: m.id,
             url: m.remote_url.clone(),
+            pushing,
             status,
             status_label,
             last_synced: m.last_synced_at.map(|t| TimeView::new(t, Utc::now())),
@@ -155,10 +162,18 @@ impl PushForm {
 /// # Errors
 /// The database failed.
 pub async fn rows(state: &AppState, repo_id: i64) -> Result<Vec<PushRow>, Error> {
+    // While the repository syncs (a whole run or this target's own "Sync now"), each enabled
+    // push mirror of a repository that pushes is being pushed to, or is next.
+    let pushing = repository::Entity::find_by_id(repo_id)
+        .one(&state.db)
+        .await?
+        .is_some_and(|r| {
+            r.sync_status == SyncStatus::Syncing && r.mirror_enabled && r.mirror_direction.pushes()
+        });
     Ok(push_mirrors::list(&state.db, repo_id)
         .await?
         .iter()
-        .map(PushRow::new)
+        .map(|m| PushRow::new(m, pushing && m.enabled))
         .collect())
 }
 
