@@ -87,7 +87,7 @@ async fn confirmations_and_copy_buttons_in_a_real_browser() {
         .repo
         .id;
     b.log_in(&s.url("/"), "wendy", &owner.password).await;
-    let settings = s.url("/wendy/m/settings/mirror");
+    let settings = s.url("/wendy/m/settings/mirror/events");
     b.goto(&settings).await;
 
     // The webhook URL points at 127.0.0.1 here: the page says so, and what each forge needs.
@@ -197,6 +197,8 @@ async fn confirmations_and_copy_buttons_in_a_real_browser() {
 
     // SSH: the public key copyable, the deploy key's access said per direction; forgetting
     // the host keys asks first.
+    let settings = s.url("/wendy/m/settings/mirror/ssh");
+    b.goto(&settings).await;
     b.click("#ssh-key form button[type=submit]").await;
     b.wait_until("the public key", 10, || async {
         b.text("#ssh-public-key").await.starts_with("ssh-ed25519 ")
@@ -287,7 +289,7 @@ async fn confirmations_and_copy_buttons_in_a_real_browser() {
     )
     .await
     .expect(200);
-    b.goto(&settings).await;
+    b.goto(&s.url("/wendy/m/settings/mirror/push")).await;
     b.click(".push-mirror summary[id^='push-remove-']").await;
     assert!(
         b.text(".push-mirror .confirm-box")
@@ -392,7 +394,7 @@ async fn a_host_key_checked_and_trusted_in_a_real_browser() {
     .await
     .expect(200);
     b.log_in(&s.url("/"), "owner", &owner.password).await;
-    b.goto(&s.url("/owner/m/settings/mirror")).await;
+    b.goto(&s.url("/owner/m/settings/mirror/ssh")).await;
     b.click("#ssh-host-keys-check").await;
     b.wait_until("the upstream to check", 10, || async {
         b.text("#host-key-check").await.contains(&sshd.url("up"))

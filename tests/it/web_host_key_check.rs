@@ -327,7 +327,7 @@ async fn check_host_key_shows_the_sshd_key_and_trust_pins_it(db: Db) {
     let host = format!("[127.0.0.1]:{}", sshd.port());
 
     // The settings page leads here; the page offers the upstream to check.
-    let settings = get(&s, &browser, "/owner/m/settings/mirror").await;
+    let settings = get(&s, &browser, "/owner/m/settings/mirror/ssh").await;
     assert!(
         settings.body.contains(&format!(r#"href="{page}""#)),
         "the link"

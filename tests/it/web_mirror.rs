@@ -617,7 +617,9 @@ async fn sync_now_polls_while_syncing_and_stops_when_done(db: Db) {
     assert!(
         started
             .body
-            .contains(r#"hx-get="/alice/m/mirror/widget?on=settings""#)
+            .contains(r#"hx-get="/alice/m/mirror/widget?on=settings&#38;back=%2Falice%2Fm%2Fsettings%2Fmirror""#),
+        "{}",
+        started.body
     );
     assert!(
         started.body.contains("disabled>Syncing…<"),

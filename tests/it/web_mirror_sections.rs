@@ -17,6 +17,7 @@ on_both_databases!(
     each_section_has_its_own_page_for_the_owner_and_no_one_else,
     a_part_of_the_settings_form_leaves_the_other_parts_as_stored,
     the_schedule_reading_follows_what_is_typed,
+    a_plain_sync_now_comes_back_to_its_section_and_nowhere_else,
 );
 
 /// Each section: its path under `/alice/demo/settings/mirror`, its label in the navigation,
@@ -426,4 +427,65 @@ async fn the_schedule_reading_follows_what_is_typed(db: Db) {
         plain.header("location"),
         Some("/alice/demo/settings/mirror/schedule")
     );
+}
+
+/// "Sync now" and "Cancel" without JavaScript come back to the section they were pressed on;
+/// a `back` that is not one of this repository's sections (another site, another repository)
+/// sends them to the first section instead.
+async fn a_plain_sync_now_comes_back_to_its_section_and_nowhere_else(db: Db) {
+    let (s, alice) = start(&db).await;
+    patch(
+        &s,
+        &alice,
+        "demo",
+        json!({"mirror_enabled": true, "mirror_direction": "upstream",
+        "upstream_url": "http://127.0.0.1:9/nowhere.git", "sync_schedule": "manual"}),
+    )
+    .await
+    .expect(200);
+    let browser = logged_in_as(&s, &alice).await;
+    let (page, token) = form_page(&s, &browser, "/alice/demo/settings/mirror/history").await;
+    assert!(
+        page.body
+            .contains(r#"name="back" value="/alice/demo/settings/mirror/history""#),
+        "the widget's form says where it is"
+    );
+    let cases = [
+        (
+            "/alice/demo/settings/mirror/history",
+            "/alice/demo/settings/mirror/history",
+        ),
+        (
+            "/alice/demo/settings/mirror/push",
+            "/alice/demo/settings/mirror/push",
+        ),
+        ("https://evil.example/phish", "/alice/demo/settings/mirror"),
+        ("//evil.example/phish", "/alice/demo/settings/mirror"),
+        (
+            "/root/other/settings/mirror/push",
+            "/alice/demo/settings/mirror",
+        ),
+    ];
+    for action in ["sync", "cancel"] {
+        for (back, to) in cases {
+            let done = s
+                .send(
+                    browser
+                        .post(s.url(&format!("/alice/demo/mirror/{action}")))
+                        .form(&[
+                            ("csrf_token", token.as_str()),
+                            ("on", "settings"),
+                            ("back", back),
+                        ]),
+                )
+                .await;
+            assert_eq!(
+                done.status.as_u16(),
+                303,
+                "{action} back={back}: {}",
+                done.body
+            );
+            assert_eq!(done.header("location"), Some(to), "{action} back={back}");
+        }
+    }
 }
