@@ -82,8 +82,16 @@ impl SecretBox {
             Ok(text) => Ok(Self::from_key(&decode_key(text.trim(), "the key file")?)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key: [u8; 32] = rand::rng().random();
-                write_key_file(&path, &STANDARD.encode(key)).map_err(file_error)?;
-                Ok(Self::from_key(&key))
+                match write_key_file(&path, &STANDARD.encode(key)) {
+                    Ok(()) => Ok(Self::from_key(&key)),
+                    // Another process (`serve` and an `admin` command starting together) made
+                    // it first: its key is the one.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        let text = std::fs::read_to_string(&path).map_err(file_error)?;
+                        Ok(Self::from_key(&decode_key(text.trim(), "the key file")?))
+                    }
+                    Err(e) => Err(file_error(e)),
+                }
             }
             Err(e) => Err(file_error(e)),
         }
@@ -197,10 +205,15 @@ fn decode_key(encoded: &str, source: &'static str) -> Result<[u8; 32], KeyError>
         .ok_or(KeyError::Malformed(source))
 }
 
+/// Writes the key file whole before it appears under its name: written to a file of this
+/// process's own beside it, then hard-linked into place, which fails with `AlreadyExists` when
+/// another process got there first (never overwriting its key) and never shows a reader a
+/// half-written file.
 fn write_key_file(path: &Path, contents: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let nonce: u64 = rand::rng().random();
+    let staged = dir.join(format!(".secret.key.{}.{nonce:016x}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -208,10 +221,14 @@ fn write_key_file(path: &Path, contents: &str) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.write_all(b"\n")?;
-    file.sync_all()
+    let written = options.open(&staged).and_then(|mut file| {
+        file.write_all(contents.as_bytes())?;
+        file.write_all(b"\n")?;
+        file.sync_all()
+    });
+    let placed = written.and_then(|()| std::fs::hard_link(&staged, path));
+    let _ = std::fs::remove_file(&staged);
+    placed
 }
 
 #[cfg(test)]
@@ -270,6 +287,32 @@ mod tests {
                 .permissions()
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn processes_starting_together_agree_on_one_key() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let config = Config::for_data_dir(dir.path().to_path_buf());
+            let loaded: Vec<SecretBox> = std::thread::scope(|scope| {
+                let racers: Vec<_> = (0..8)
+                    .map(|_| scope.spawn(|| SecretBox::load(&config)))
+                    .collect();
+                racers
+                    .into_iter()
+                    .map(|racer| racer.join().unwrap().expect("every racer loads the key"))
+                    .collect()
+            });
+            let sealed = loaded[0].encrypt(1, "f", "same key");
+            for other in &loaded {
+                assert_eq!(other.decrypt(1, "f", &sealed).unwrap(), "same key");
+            }
+            let names: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(names, ["secret.key"], "no staged file is left behind");
         }
     }
 
