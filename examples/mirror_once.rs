@@ -46,7 +46,7 @@ fn main() {
                     &progress,
                     &fetch_push::filter::RefFilter::default(),
                 )
-                .and_then(|staged| staged.apply(&repo, (0, 0)))
+                .and_then(|staged| staged.apply(&repo, (0, 0), 0))
             }
         }))
         .unwrap()

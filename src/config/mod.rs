@@ -45,6 +45,8 @@ pub struct Config {
     pub max_syncs_per_owner: usize,
     /// Seconds after which a sync is aborted.
     pub sync_timeout: u64,
+    /// Days a kept ref (the old value of a ref a sync overwrote or deleted) lives; 0: for ever.
+    pub keep_days: u32,
     /// Whether the registration form is open.
     pub registration: Registration,
     /// How long a connection may take to send a request's line and headers (also the idle
@@ -138,6 +140,7 @@ struct FileConfig {
     max_concurrent_syncs: Option<usize>,
     max_syncs_per_owner: Option<usize>,
     sync_timeout: Option<u64>,
+    keep_days: Option<u32>,
     registration: Option<String>,
     max_git_processes: Option<usize>,
     max_connections: Option<usize>,
@@ -235,6 +238,12 @@ impl Config {
             file.sync_timeout,
             3600,
         )?;
+        let keep_days = parse_num(
+            "MIRRORFORGE_KEEP_DAYS",
+            env("MIRRORFORGE_KEEP_DAYS"),
+            file.keep_days,
+            DEFAULT_KEEP_DAYS,
+        )?;
         let max_git_processes = parse_num(
             "MIRRORFORGE_MAX_GIT_PROCESSES",
             env("MIRRORFORGE_MAX_GIT_PROCESSES"),
@@ -311,6 +320,7 @@ impl Config {
             max_concurrent_syncs,
             max_syncs_per_owner,
             sync_timeout,
+            keep_days,
             registration,
             header_read_timeout: Duration::from_secs(30),
             body_idle_timeout: Duration::from_secs(30),
@@ -369,6 +379,9 @@ impl Config {
 
 /// 5 GiB: the default bound on one Git LFS object.
 const DEFAULT_LFS_MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
+/// Days a kept ref lives, unless `MIRRORFORGE_KEEP_DAYS` says otherwise.
+const DEFAULT_KEEP_DAYS: u32 = 90;
 
 /// Connections open at once, unless `MIRRORFORGE_MAX_CONNECTIONS` says otherwise.
 const DEFAULT_MAX_CONNECTIONS: usize = 1024;

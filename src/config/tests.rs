@@ -24,6 +24,12 @@ fn defaults_match_the_contract() {
     assert!(!c.allow_local_networks);
     assert_eq!(c.lfs_max_object_size, 5 * 1024 * 1024 * 1024);
     assert_eq!(c.max_connections, 1024);
+    assert_eq!(c.keep_days, 90);
+    assert_eq!(
+        with(&[("MIRRORFORGE_KEEP_DAYS", "0")]).unwrap().keep_days,
+        0
+    );
+    assert!(with(&[("MIRRORFORGE_KEEP_DAYS", "-1")]).is_err());
     assert_eq!(
         with(&[("MIRRORFORGE_MAX_CONNECTIONS", "64")])
             .unwrap()

@@ -20,6 +20,8 @@ pub struct Model {
     pub action: Option<RefAction>,
     /// The push mirror a pushed ref went to (None for a pull, and on older rows).
     pub push_mirror_id: Option<i64>,
+    /// Its old value was kept as a kept ref (`refs/mirrorforge/kept/<run id>/<ref>`).
+    pub kept: bool,
 }
 
 /// A ref update belongs to a run.

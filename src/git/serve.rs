@@ -97,9 +97,13 @@ fn sanitize_protocol(header: Option<&str>) -> Option<String> {
     ok.then(|| value.to_owned())
 }
 
+/// `git upload-pack` or `git receive-pack` for a client: our own refs (kept refs, under
+/// `refs/mirrorforge`) are hidden from it, neither advertised nor writable, in every repository.
 fn git_command(service: Service, protocol: Option<&str>) -> Command {
     let mut cmd = Command::new("git");
-    cmd.arg(service.subcommand())
+    cmd.arg("-c")
+        .arg(format!("transfer.hideRefs={}", crate::git::kept::HIDDEN))
+        .arg(service.subcommand())
         .arg("--stateless-rpc")
         .env_remove("GIT_PROTOCOL")
         .env("GIT_TERMINAL_PROMPT", "0");

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 /// The branch a new repository's HEAD points at.
 pub const DEFAULT_BRANCH: &str = "main";
 
-/// Creates an empty bare repository whose HEAD names `main`.
+/// Creates an empty bare repository whose HEAD names `main`, hiding our own refs from clients.
 ///
 /// # Errors
 /// The directory exists already or cannot be written.
@@ -26,7 +26,12 @@ pub async fn init_bare(path: PathBuf) -> Result<()> {
             .mkdir(true)
             .mkpath(true)
             .initial_head(DEFAULT_BRANCH);
-        git2::Repository::init_opts(&path, &options).map_err(Error::internal)?;
+        let repo = git2::Repository::init_opts(&path, &options).map_err(Error::internal)?;
+        // Our own refs stay ours also for a stock git serving this directory directly (the
+        // server passes the same setting on every git command line).
+        repo.config()
+            .and_then(|mut config| config.set_str("transfer.hideRefs", crate::git::kept::HIDDEN))
+            .map_err(Error::internal)?;
         Ok(())
     })
     .await

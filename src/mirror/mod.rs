@@ -1,6 +1,6 @@
 //! Mirroring, the heart of mirrorforge: settings and their one write path (`settings`,
 //! `push_mirrors`), credentials at rest (`secrets`, `repo_secret`, `ssh_key`, `host_keys`),
-//! import, the run history (`runs`), each repository's derived state (`state`), schedules
+//! import, the run history (`runs`), what syncs overwrote and kept (`kept`), each repository's derived state (`state`), schedules
 //! (`schedule`: cron, gaps, words), the mirrors overview and its bulk actions (`overview`),
 //! webhooks and notifications, a remote's `preview` and its SSH host key (`host_key_check`),
 //! the gauges (`stats`), and the sync `engine` (claims, fair slots, the scheduler, a run's
@@ -11,6 +11,7 @@ pub mod engine;
 pub mod host_key_check;
 pub mod host_keys;
 pub mod import;
+pub mod kept;
 pub mod notify;
 pub mod overview;
 pub mod preview;

@@ -44,6 +44,8 @@ pub struct RefUpdateView {
     /// For a push: the push mirror it went to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub push_mirror_id: Option<i64>,
+    /// Its old value is kept here (`GET …/mirror/kept`): it was overwritten or deleted.
+    pub kept: bool,
 }
 
 /// One run as the API and the history page show it.
@@ -132,6 +134,7 @@ pub async fn list(
                 side: u.side,
                 action,
                 push_mirror_id: u.push_mirror_id,
+                kept: u.kept,
             });
         }
     }

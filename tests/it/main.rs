@@ -19,6 +19,7 @@ mod e2e_status_words;
 mod events;
 mod git_http;
 mod hot_paths;
+mod kept_refs;
 mod lfs;
 mod lfs_mirror;
 mod lfs_ssh;

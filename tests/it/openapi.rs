@@ -30,7 +30,6 @@ const NOT_YET_BUILT: &[&str] = &[
     "GET /api/v1/orgs/{}/members",
     "GET /api/v1/orgs/{}/repos",
     "GET /api/v1/repos/search",
-    "GET /api/v1/repos/{}/{}/mirror/kept",
     "GET /api/v1/user/orgs",
     "GET /api/v1/users/{}",
     "GET /api/v1/users/{}/repos",

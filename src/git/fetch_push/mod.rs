@@ -13,6 +13,7 @@ pub mod filter;
 pub mod lfs_pointers;
 pub mod pack_push;
 pub mod ref_preview;
+mod ref_write;
 pub mod refs;
 pub mod session;
 pub mod transport;
@@ -207,6 +208,8 @@ impl StagedPull {
 
     /// Moves the refs to the remote's (deleting those it no longer has), points `HEAD` where
     /// the remote's does, and says what changed; `lfs` counts the LFS objects that came along.
+    /// The old value of each ref deleted or moved to a commit that does not contain it is kept
+    /// as a kept ref of run `run_id`, in the same ref transaction (`ref_write`).
     ///
     /// # Errors
     /// A ref cannot be written.
@@ -214,6 +217,7 @@ impl StagedPull {
         self,
         repo_path: &Path,
         lfs: (u64, u64),
+        run_id: i64,
     ) -> Result<TransferOutcome, TransferError> {
         let repo =
             Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
@@ -221,26 +225,26 @@ impl StagedPull {
             TransferError::Other(format!("could not write the refs: {e}"))
         };
         let mut outcome = self.outcome;
+        let mut kept = std::collections::BTreeSet::new();
         if !outcome.up_to_date {
-            // Deletions first: `refs/heads/a` may be going where `refs/heads/a/b` comes.
-            for name in self
-                .before
-                .keys()
-                .filter(|n| !self.advertised.contains_key(*n))
-            {
-                if let Ok(mut reference) = repo.find_reference(name) {
-                    reference.delete().map_err(|e| written(&e))?;
-                }
-            }
             if self.first {
                 refs::create_packed(&repo, &self.advertised).map_err(|e| written(&e))?;
             } else {
-                for (name, oid) in &self.advertised {
-                    if self.before.get(name) != Some(oid) {
-                        repo.reference(name, *oid, true, "mirror: pull")
-                            .map_err(|e| written(&e))?;
-                    }
-                }
+                let writes = ref_write::RefWrites {
+                    deletes: self
+                        .before
+                        .iter()
+                        .filter(|(n, _)| !self.advertised.contains_key(*n))
+                        .map(|(n, oid)| (n.clone(), *oid))
+                        .collect(),
+                    sets: self
+                        .advertised
+                        .iter()
+                        .filter(|(n, oid)| self.before.get(*n) != Some(*oid))
+                        .map(|(n, oid)| (n.clone(), self.before.get(n).copied(), *oid))
+                        .collect(),
+                };
+                kept = writes.write(&repo, run_id).map_err(|e| written(&e))?;
             }
         }
         if let Some(branch) = self.head.filter(|b| b.starts_with("refs/heads/"))
@@ -255,6 +259,9 @@ impl StagedPull {
             .filter(|c| before_all.contains_key(&c.name) || self.advertised.contains_key(&c.name))
             .collect();
         refs::mark_forced(&repo, &mut outcome.changes);
+        for change in &mut outcome.changes {
+            change.kept = kept.contains(&change.name);
+        }
         (outcome.lfs_objects, outcome.lfs_bytes) = lfs;
         Ok(outcome)
     }

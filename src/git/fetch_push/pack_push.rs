@@ -51,7 +51,7 @@ pub fn single_pack(repo: &Path) -> Option<PathBuf> {
     }
 }
 
-/// Whether `repo` has no ref beyond the `pushed` ones (notes, `refs/pull/*`, …): else its
+/// Whether `repo` has no ref beyond the `pushed` ones (notes, kept refs, `refs/pull/*`, …): else its
 /// pack holds objects that only those refs reach, which the remote must not get.
 #[must_use]
 pub fn every_ref_pushed(repo: &git2::Repository, pushed: usize) -> bool {
@@ -252,6 +252,7 @@ mod tests {
                 new: Some("1".repeat(40)),
                 forced: false,
                 diverged: false,
+                kept: false,
             },
             RefChange {
                 name: "refs/tags/v1".to_owned(),
@@ -259,6 +260,7 @@ mod tests {
                 new: Some("2".repeat(40)),
                 forced: false,
                 diverged: false,
+                kept: false,
             },
         ];
         let text = String::from_utf8(commands(&creates, true)).unwrap();

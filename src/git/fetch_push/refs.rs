@@ -17,6 +17,9 @@ pub struct RefChange {
     pub forced: bool,
     /// Left as it was on the remote, which keeps divergent refs: not pushed.
     pub diverged: bool,
+    /// Its old value was kept here as a kept ref ([`crate::git::kept`]) when it was
+    /// overwritten or deleted.
+    pub kept: bool,
 }
 
 /// Refs a mirror carries: branches, tags and notes (never host-internal ones such as
@@ -119,6 +122,7 @@ pub(super) fn diff(
                 new: new.map(Oid::to_string),
                 forced: false,
                 diverged: false,
+                kept: false,
             }),
         }
     }
@@ -130,6 +134,7 @@ pub(super) fn diff(
                 new: Some(new.to_string()),
                 forced: false,
                 diverged: false,
+                kept: false,
             });
         }
     }

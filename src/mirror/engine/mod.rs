@@ -336,6 +336,7 @@ impl Engine {
             map.insert(repo.id, Arc::clone(&progress));
         }
         let path = crate::repos::repo_path(&self.config, &owner.username, &repo.name);
+        let run_id = run.row.id;
         let worker = {
             let engine = Arc::clone(&self);
             let repo = repo.clone();
@@ -347,6 +348,7 @@ impl Engine {
                         config: &engine.config,
                         secrets: &engine.secrets,
                         cancel,
+                        run_id,
                     };
                     let one_time = match scope {
                         Scope::OneTime(clone) => Some(clone),

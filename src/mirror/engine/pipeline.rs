@@ -22,6 +22,8 @@ pub(super) struct Pipeline<'a> {
     pub secrets: &'a SecretBox,
     /// Stops every transfer of the sync; what ended before is kept.
     pub cancel: CancellationToken,
+    /// The run's id (what a pull overwrites is kept under it).
+    pub run_id: i64,
 }
 
 impl Pipeline<'_> {
@@ -47,6 +49,7 @@ impl Pipeline<'_> {
             config: self.config,
             secrets: self.secrets,
             cancel: &self.cancel,
+            run_id: self.run_id,
         };
         if direction.pulls() {
             let pulled = transfers

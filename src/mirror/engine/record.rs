@@ -420,6 +420,7 @@ async fn record(
                     new_id: Set(c.new.clone()),
                     action: Set(Some(action_of(c))),
                     push_mirror_id: Set(push_mirror_id),
+                    kept: Set(c.kept),
                     ..Default::default()
                 })
         })
@@ -431,7 +432,6 @@ async fn record(
     }
     run_row.update(&txn).await?;
     let before = record_parts(&txn, repo.id, asked, result, now).await?;
-
     // Read the settings again: they may have changed while the sync ran.
     let bytes: u64 = transferred.iter().map(|(_, o)| o.bytes).sum();
     let (Some(before), Some(current)) = (

@@ -2,7 +2,8 @@
 //! more than can start (free slots plus a small margin, each owner within their share), so a
 //! large backlog flows evenly instead of in per-tick batches. It looks on every
 //! `MIRRORFORGE_SCHEDULER_CRON` tick (which also recovers claims of dead processes) and
-//! whenever a sync ends; what it does not claim stays due and visible as such.
+//! whenever a sync ends; what it does not claim stays due and visible as such. Once a day it
+//! also removes the kept refs older than `MIRRORFORGE_KEEP_DAYS`.
 
 use std::sync::Arc;
 
@@ -121,7 +122,25 @@ impl Scheduler {
     }
 }
 
-/// Starts the scheduler: a look on every cron tick and whenever a sync ends.
+/// When the kept refs older than `MIRRORFORGE_KEEP_DAYS` are removed: daily, 03:17 UTC.
+const KEPT_EXPIRY_CRON: &str = "0 17 3 * * *";
+
+/// The daily job removing expired kept refs.
+fn expiry_job(engine: &Arc<Engine>) -> anyhow::Result<Job> {
+    let engine = Arc::clone(engine);
+    Ok(Job::new_async(KEPT_EXPIRY_CRON, move |_id, _lock| {
+        let engine = Arc::clone(&engine);
+        Box::pin(async move {
+            let now = chrono::Utc::now();
+            if let Err(e) = crate::mirror::kept::expire(&engine.db, &engine.config, now).await {
+                tracing::warn!(error = %e, "could not remove expired kept refs");
+            }
+        })
+    })?)
+}
+
+/// Starts the scheduler: a look on every cron tick and whenever a sync ends, and the daily
+/// removal of expired kept refs.
 ///
 /// # Errors
 /// The cron expression is invalid or the scheduler cannot start.
@@ -149,6 +168,7 @@ pub async fn start(engine: Arc<Engine>, cron: &str) -> anyhow::Result<Scheduler>
         anyhow::anyhow!("MIRRORFORGE_SCHEDULER_CRON {cron:?} is not a valid schedule: {e}")
     })?;
     scheduler.add(job).await?;
+    scheduler.add(expiry_job(&engine)?).await?;
     scheduler.start().await?;
     // One looker, so looks never overlap.
     let looker = tokio::spawn(async move {

@@ -13,6 +13,7 @@ use crate::{
     mirror::{
         engine::{SyncRequest, already_running},
         import::ImportRequest,
+        kept::{self, KeptView},
         preview::{self, Preview},
         push_mirrors,
         runs::{self, RunView},
@@ -33,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(preview))
         .routes(routes!(status))
         .routes(routes!(list_runs))
+        .routes(routes!(list_kept))
 }
 
 /// The mirror settings (never a password).
@@ -278,6 +280,29 @@ async fn list_runs(
     let (limit, offset) = paging.window()?;
     let list = runs::list(&state.db, access.repo.repo.id, limit, offset).await?;
     Ok(Json(list))
+}
+
+/// The old values of refs syncs overwrote or deleted here, kept (hidden from clients) until
+/// they expire; newest first.
+#[utoipa::path(
+    get,
+    path = "/repos/{owner}/{repo}/mirror/kept",
+    tag = "mirror",
+    params(RepoPath),
+    responses(
+        (status = 200, description = "Kept refs, newest first", body = Vec<KeptView>),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not the owner or an admin", body = ErrorBody),
+        (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
+    )
+)]
+async fn list_kept(
+    State(state): State<AppState>,
+    access: ApiRepo<Admin>,
+) -> Result<Json<Vec<KeptView>>, ApiError> {
+    Ok(Json(
+        kept::list(&state.db, &state.config, &access.repo).await?,
+    ))
 }
 
 /// A repository to import, once or as an upstream mirror.

@@ -38,6 +38,8 @@ pub(in crate::mirror::engine) struct Transfers<'a> {
     pub secrets: &'a SecretBox,
     /// Stops every transfer of the sync.
     pub cancel: &'a CancellationToken,
+    /// The run they belong to: what a pull overwrites is kept under its id.
+    pub run_id: i64,
 }
 
 impl Transfers<'_> {
@@ -124,10 +126,15 @@ impl Transfers<'_> {
     ) -> Result<TransferOutcome, SyncError> {
         let progress = Arc::clone(progress);
         let path = repo_path.clone();
+        let run_id = self.run_id;
         if !repo.lfs_enabled {
             // Without LFS nothing comes between: objects and refs in one blocking call.
             return Ok(blocking(transfer, move |working| {
-                fetch_push::fetch_objects(&path, working, &progress, &filter)?.apply(&path, (0, 0))
+                fetch_push::fetch_objects(&path, working, &progress, &filter)?.apply(
+                    &path,
+                    (0, 0),
+                    run_id,
+                )
             })
             .await?);
         }
@@ -143,7 +150,7 @@ impl Transfers<'_> {
         )
         .await?;
         Ok(
-            tokio::task::spawn_blocking(move || staged.apply(&repo_path, fetched))
+            tokio::task::spawn_blocking(move || staged.apply(&repo_path, fetched, run_id))
                 .await
                 .unwrap_or_else(|e| Err(internal(&e)))?,
         )
