@@ -170,7 +170,33 @@ async fn overwritten_and_deleted_refs_are_kept_hidden_listed_and_expire(db: Db) 
     assert_eq!(theirs.status, settings.status);
     assert_ne!(theirs.status.as_u16(), 200);
 
-    // Kept refs are no change: the next sync is up to date, pull and push alike.
+    // Kept refs are no change, nor a branch: the preview is empty, the repository page lists
+    // none, and the next sync is up to date, pull and push alike.
+    let preview = call(
+        &s,
+        "GET",
+        "/api/v1/repos/owner/src/mirror/preview",
+        &owner,
+        None,
+    )
+    .await;
+    preview.expect(200);
+    assert_eq!(
+        preview.json()["upstream"]["updates"],
+        json!([]),
+        "{}",
+        preview.body
+    );
+    assert_eq!(
+        preview.json()["push_mirrors"][0]["updates"],
+        json!([]),
+        "{}",
+        preview.body
+    );
+    let page = s.send(s.http.get(s.url("/owner/src"))).await;
+    page.expect(200);
+    assert!(page.body.contains("feature"), "{}", page.body);
+    assert!(!page.body.contains("mirrorforge/kept"), "{}", page.body);
     sync_now(&s, &owner, "src").await.expect(202);
     settle(&s, &owner, "src").await;
     let noop = &runs(&s, &owner, "src").await[0];
