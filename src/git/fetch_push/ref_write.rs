@@ -30,6 +30,9 @@ pub(super) enum RefWriteError {
     /// `git update-ref` could not run or refused the transaction (nothing was written).
     #[error("git update-ref: {0}")]
     UpdateRef(String),
+    /// A ref name the remote sent is not a valid ref name (nothing was written).
+    #[error("the remote sent an invalid ref name: {0:?}")]
+    BadName(String),
 }
 
 /// Whether moving a ref from `old` to `new` loses what `old` reached (not a fast-forward).
@@ -67,6 +70,19 @@ impl RefWrites {
         repo: &Repository,
         run_id: i64,
     ) -> Result<BTreeSet<String>, RefWriteError> {
+        // Names come from the remote: each must be a ref name git accepts before one of them
+        // goes into a line of `update-ref --stdin` (a space or a newline would start another
+        // command there).
+        let names = self
+            .deletes
+            .iter()
+            .map(|(name, _)| name)
+            .chain(self.sets.iter().map(|(name, _, _)| name));
+        for name in names {
+            if !git2::Reference::is_valid_name(name) {
+                return Err(RefWriteError::BadName(name.clone()));
+            }
+        }
         let keep = self.to_keep(repo);
         if keep.is_empty() {
             // Deletions first: `refs/heads/a` may be going where `refs/heads/a/b` comes.
@@ -201,6 +217,34 @@ mod tests {
             target(&repo, "refs/mirrorforge/kept/7/refs/heads/gone"),
             Some(base)
         );
+    }
+
+    #[test]
+    fn a_remote_ref_name_cannot_smuggle_a_command_into_the_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        let base = commit(&repo, &[], "base");
+        let other = commit(&repo, &[], "other");
+        repo.reference("refs/heads/main", base, false, "test")
+            .unwrap();
+        repo.reference("refs/heads/keep", base, false, "test")
+            .unwrap();
+        let hostile = RefWrites {
+            deletes: Vec::new(),
+            sets: vec![
+                ("refs/heads/main".to_owned(), Some(base), other),
+                (
+                    format!("refs/heads/x {other}\ndelete refs/heads/keep"),
+                    None,
+                    other,
+                ),
+            ],
+        };
+        let refused = hostile.write(&repo, 9).unwrap_err();
+        assert!(matches!(refused, RefWriteError::BadName(_)), "{refused}");
+        assert_eq!(target(&repo, "refs/heads/keep"), Some(base));
+        assert_eq!(target(&repo, "refs/heads/main"), Some(base));
+        assert!(kept::list(dir.path()).unwrap().is_empty());
     }
 
     #[test]
