@@ -22,6 +22,8 @@ pub(super) struct Pipeline<'a> {
     pub secrets: &'a SecretBox,
     /// Stops every transfer of the sync; what ended before is kept.
     pub cancel: CancellationToken,
+    /// The pull goes without the mass-deletion guard this once.
+    pub allow_mass_delete: bool,
 }
 
 impl Pipeline<'_> {
@@ -47,6 +49,7 @@ impl Pipeline<'_> {
             config: self.config,
             secrets: self.secrets,
             cancel: &self.cancel,
+            allow_mass_delete: self.allow_mass_delete,
         };
         if direction.pulls() {
             let pulled = transfers
@@ -61,10 +64,7 @@ impl Pipeline<'_> {
                     done.push((Target::Upstream, outcome));
                 }
                 Err(e) if e.is_cancelled() => return RunResult::Cancelled(done),
-                Err(e) => {
-                    let pushes = direction.pushes();
-                    return RunResult::pull_failed(e.to_string(), e.is_transient(), pushes);
-                }
+                Err(e) => return RunResult::pull_failed(&e, direction.pushes()),
             }
         }
         if direction.pushes() {
