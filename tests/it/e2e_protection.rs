@@ -1,5 +1,6 @@
 //! In headless Chromium: a pull the mass-deletion guard stopped offers “Sync anyway” next to
-//! its error, and pressing it applies the deletion. Screenshots at 1280 and 390 px of the
+//! its error, and pressing it applies the deletion; the Pull section's form saves the
+//! overwrite choice and the guard. Screenshots at 1280 and 390 px of the
 //! settings page with the guard's failure (`protection-guard`, `-390`). SQLite only: the page
 //! is the same on both databases.
 
@@ -9,7 +10,7 @@ use crate::{
         Db,
         browser::Browser,
         git_backend::{GitBackend, refs_of},
-        mirror::{local_server, settle, sync_now},
+        mirror::{call, local_server, settle, sync_now},
     },
 };
 
@@ -68,5 +69,23 @@ async fn sync_anyway_applies_what_the_guard_stopped() {
         .eval("return document.getElementById('sync-anyway') === null;")
         .await;
     assert_eq!(gone, true, "“Sync anyway” is offered no more");
+
+    // The Pull section's form saves both settings (the one write path, as the API).
+    b.click("#upstream_overwrite-fast_forward").await;
+    b.click("#mass_delete_guard").await;
+    b.click("#mirror-form button[type=submit]").await;
+    b.wait_until("the settings saved", 10, || async {
+        b.text("main").await.contains("Mirror settings saved.")
+    })
+    .await;
+    let saved = call(&s, "GET", "/api/v1/repos/owner/m/mirror", &owner, None).await;
+    saved.expect(200);
+    let saved = saved.json();
+    assert_eq!(saved["upstream_overwrite"], "fast_forward", "{saved}");
+    assert_eq!(saved["mass_delete_guard"], false, "{saved}");
+    let ticked = b
+        .eval("return document.getElementById('mass_delete_guard').checked;")
+        .await;
+    assert_eq!(ticked, false, "the page shows what was saved");
     b.finish().await;
 }
