@@ -294,4 +294,24 @@ async fn overwrite_and_guard_are_settings_with_validation(db: Db) {
     let set = set.json();
     assert_eq!(set["upstream_overwrite"], "fast_forward", "{set}");
     assert_eq!(set["mass_delete_guard"], false, "{set}");
+
+    // The OpenAPI document describes the optional sync body and both settings.
+    let doc = s.get("/api/v1/openapi.json", None).await;
+    doc.expect(200);
+    let doc = doc.json();
+    let sync = &doc["paths"]["/api/v1/repos/{owner}/{repo}/sync"]["post"];
+    let body = &sync["requestBody"];
+    assert!(
+        body["content"]["application/json"].is_object(),
+        "a JSON body is described: {sync}"
+    );
+    assert_ne!(body["required"], true, "and optional: {sync}");
+    let text = doc.to_string();
+    for word in [
+        "allow_mass_delete",
+        "upstream_overwrite",
+        "mass_delete_guard",
+    ] {
+        assert!(text.contains(word), "{word} in the OpenAPI document");
+    }
 }
