@@ -44,7 +44,7 @@ fn main() {
                     &repo,
                     &transfer,
                     &progress,
-                    &fetch_push::filter::RefFilter::default(),
+                    &fetch_push::PullRules::default(),
                 )
                 .and_then(|staged| staged.apply(&repo, (0, 0), 0))
             }

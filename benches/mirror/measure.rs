@@ -99,7 +99,7 @@ pub(crate) async fn sync(state: &AppState, repo_id: i64) -> Duration {
         .unwrap()
         .unwrap();
     assert_eq!(
-        state.engine.request_sync(&repo).await.unwrap(),
+        state.engine.request_sync(&repo, false).await.unwrap(),
         SyncRequest::Started
     );
     newest_run(state, repo_id, after).await.1

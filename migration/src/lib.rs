@@ -23,6 +23,7 @@ mod m20261202_000008_create_lfs_objects;
 mod m20261202_000009_add_lfs_mirroring;
 mod m20261206_000001_add_part_state;
 mod m20261206_000002_lfs_and_notify_credentials;
+mod m20261206_000010_pull_protection;
 mod m20261206_000011_ref_update_kept;
 
 /// Runs every migration of the schema in order.
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_add_lfs_mirroring::Migration),
             Box::new(m20261206_000001_add_part_state::Migration),
             Box::new(m20261206_000002_lfs_and_notify_credentials::Migration),
+            Box::new(m20261206_000010_pull_protection::Migration),
             Box::new(m20261206_000011_ref_update_kept::Migration),
         ]
     }

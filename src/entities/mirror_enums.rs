@@ -238,6 +238,40 @@ pub enum SealedFor {
     Repository,
 }
 
+/// What a pull may do to refs here (`repositories.upstream_overwrite`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamOverwrite {
+    /// An exact copy: every move and deletion upstream is applied.
+    #[default]
+    #[sea_orm(string_value = "all")]
+    All,
+    /// Only fast-forwards: a ref the upstream rewrote or deleted stays as it is here.
+    #[sea_orm(string_value = "fast_forward")]
+    FastForward,
+}
+
+impl UpstreamOverwrite {
+    /// The value of a stored or typed word, `None` for any other.
+    #[must_use]
+    pub fn parse(word: &str) -> Option<Self> {
+        <Self as sea_orm::Iterable>::iter().find(|v| v.as_str() == word)
+    }
+}
+
 /// `as_str` (the stored word, as pages show it) and `Display` for the enums above; the test
 /// below holds each word to its `string_value`.
 macro_rules! words {
@@ -282,6 +316,7 @@ words! {
         Diverged => "diverged",
     }
     SealedFor { PushMirror => "push_mirror", Repository => "repository" }
+    UpstreamOverwrite { All => "all", FastForward => "fast_forward" }
 }
 
 #[cfg(test)]
@@ -314,6 +349,12 @@ mod tests {
         same_word::<RefSide>();
         same_word::<RefAction>();
         same_word::<SealedFor>();
+        same_word::<UpstreamOverwrite>();
+        assert_eq!(
+            UpstreamOverwrite::parse("fast_forward"),
+            Some(UpstreamOverwrite::FastForward)
+        );
+        assert_eq!(UpstreamOverwrite::parse("some"), None);
         assert_eq!(RunStatus::UpToDate.as_str(), "up_to_date");
         for direction in MirrorDirection::iter() {
             assert_eq!(MirrorDirection::parse(direction.as_str()), Some(direction));

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use super::mirror_enums::{MirrorDirection, RunStatus, SyncStatus, Trigger};
+use super::mirror_enums::{MirrorDirection, RunStatus, SyncStatus, Trigger, UpstreamOverwrite};
 
 /// One repository.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -78,6 +78,13 @@ pub struct Model {
     pub lfs_password: Option<String>,
     /// The key that signs notifications, sealed (see `mirror::secrets`); `None`: unsigned.
     pub notify_secret: Option<String>,
+    /// `all` (an exact copy) or `fast_forward` (history rewritten or refs deleted upstream are
+    /// left as they are here).
+    pub upstream_overwrite: UpstreamOverwrite,
+    /// A pull that would delete most refs changes nothing and fails.
+    pub mass_delete_guard: bool,
+    /// The pull's last attempt was stopped by the mass-deletion guard.
+    pub upstream_held: bool,
 }
 
 /// A repository belongs to its owner.

@@ -1,5 +1,5 @@
 //! Preview: what the next sync of a repository would change, on each side and for each push
-//! mirror, with the filters and `keep_divergent_refs` applied — read from the remotes' ref
+//! mirror, with the filters, `upstream_overwrite` and `keep_divergent_refs` applied — read from the remotes' ref
 //! advertisements, with nothing fetched, pushed or written.
 
 use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    engine::transfer::remote::{Remote, Side, push_rules},
+    engine::transfer::remote::{Remote, Side, pull_rules, push_rules},
     push_mirrors,
     runs::action_of,
     secrets::SecretBox,
@@ -20,8 +20,7 @@ use crate::{
     entities::{mirror_enums::RefAction, repository},
     error::{Error, Result},
     git::fetch_push::{
-        Limits, RefChange, error::TransferError, filter::RefFilter, ref_preview as preview,
-        transport::Transfer,
+        Limits, RefChange, error::TransferError, ref_preview as preview, transport::Transfer,
     },
     repos::Repo,
 };
@@ -102,9 +101,9 @@ pub async fn preview(
         (true, None) => return Err(Error::Remote("no upstream URL is set".to_owned())),
         (true, Some(url)) => {
             let transfer = look(db, config, secrets, row, Side::Upstream, &url).await?;
-            let filter = RefFilter::from_json(&row.upstream_ref_filter);
+            let rules = pull_rules(row);
             let plan = blocking(path.clone(), move |path| {
-                let plan = preview::pull(&path, &transfer, &filter);
+                let plan = preview::pull(&path, &transfer, &rules);
                 transfer.finish();
                 plan
             })

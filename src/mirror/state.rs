@@ -175,6 +175,9 @@ pub enum Attempt {
     Succeeded(DateTime<Utc>),
     /// It failed with this sentence (free of credentials).
     Failed(String),
+    /// The mass-deletion guard stopped it, nothing changed: a failure whose sentence says
+    /// how many refs the upstream dropped (the pages then offer "Sync anyway").
+    Held(String),
 }
 
 /// Records an attempt of `repo_id`'s pull.
@@ -199,8 +202,9 @@ pub async fn record_pull(
                 repository::Column::UpstreamError,
                 Expr::value(Option::<String>::None),
             )
-            .col_expr(repository::Column::UpstreamFailures, Expr::value(0)),
-        Attempt::Failed(sentence) => update
+            .col_expr(repository::Column::UpstreamFailures, Expr::value(0))
+            .col_expr(repository::Column::UpstreamHeld, Expr::value(false)),
+        Attempt::Failed(sentence) | Attempt::Held(sentence) => update
             .col_expr(
                 repository::Column::UpstreamStatus,
                 Expr::value(SyncStatus::Failed),
@@ -212,6 +216,10 @@ pub async fn record_pull(
             .col_expr(
                 repository::Column::UpstreamFailures,
                 Expr::col(repository::Column::UpstreamFailures).add(1),
+            )
+            .col_expr(
+                repository::Column::UpstreamHeld,
+                Expr::value(matches!(attempt, Attempt::Held(_))),
             ),
     };
     update.exec(conn).await?;
@@ -237,7 +245,7 @@ pub async fn record_push(conn: &impl ConnectionTrait, id: i64, attempt: &Attempt
                 Expr::value(Option::<String>::None),
             )
             .col_expr(push_mirror::Column::ConsecutiveFailures, Expr::value(0)),
-        Attempt::Failed(sentence) => update
+        Attempt::Failed(sentence) | Attempt::Held(sentence) => update
             .col_expr(
                 push_mirror::Column::LastStatus,
                 Expr::value(SyncStatus::Failed),
@@ -396,6 +404,9 @@ mod tests {
             lfs_username: None,
             lfs_password: None,
             notify_secret: None,
+            upstream_overwrite: crate::entities::mirror_enums::UpstreamOverwrite::All,
+            mass_delete_guard: true,
+            upstream_held: false,
         }
     }
 

@@ -56,6 +56,9 @@ pub enum TransferError {
     /// Someone cancelled the sync.
     #[error("the sync was cancelled")]
     Cancelled,
+    /// The mass-deletion guard stopped a pull that would delete most refs here.
+    #[error("{0}")]
+    MassDeletion(super::MassDeletion),
     /// Anything else.
     #[error("{}", without_os_code(.0))]
     Other(String),

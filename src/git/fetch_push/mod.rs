@@ -12,6 +12,7 @@ pub mod error;
 pub mod filter;
 pub mod lfs_pointers;
 pub mod pack_push;
+pub mod pull_plan;
 pub mod ref_preview;
 mod ref_write;
 pub mod refs;
@@ -29,6 +30,7 @@ use self::{
     transport::{GitService, Registered, Transfer},
 };
 pub use self::{
+    pull_plan::{MassDeletion, PullRules},
     refs::{RefChange, is_mirrored_ref},
     session::{Limits, Progress, RemoteLogin},
 };
@@ -125,28 +127,40 @@ pub struct StagedPull {
     head: Option<String>,
     first: bool,
     outcome: TransferOutcome,
+    /// The upstream's changes left as they are here (only fast-forwards are applied).
+    diverged: Vec<RefChange>,
 }
 
-/// Fetches the objects of the refs `filter` selects without moving a ref (one request when
+/// Fetches the objects of the refs `rules` select without moving a ref (one request when
 /// the refs already match); [`StagedPull::apply`] then moves them. This is the one way a pull
-/// goes: with LFS, the LFS objects are fetched between the two.
+/// goes: with LFS, the LFS objects are fetched between the two. With only fast-forwards, the
+/// refs the upstream rewrote or deleted are planned to stay; with the mass-deletion guard, a
+/// pull that would delete most refs here stops before anything is fetched.
 ///
 /// # Errors
-/// A [`TransferError`] describing what went wrong.
+/// A [`TransferError`] describing what went wrong ([`TransferError::MassDeletion`] from the
+/// guard).
 pub fn fetch_objects(
     repo_path: &Path,
     transfer: &Arc<Transfer>,
     progress: &Arc<Progress>,
-    filter: &filter::RefFilter,
+    rules: &PullRules,
 ) -> Result<StagedPull, TransferError> {
+    let filter = &rules.filter;
     let repo = Repository::open_bare(repo_path).map_err(|e| TransferError::Other(e.to_string()))?;
     let fail = |e: git2::Error| failure(transfer, &e);
     let PullSides {
         before,
         first,
         listed,
-        advertised,
+        mut advertised,
     } = pull_sides(&repo, transfer, filter)?;
+    if rules.mass_delete_guard
+        && !rules.fast_forward_only
+        && let Some(held) = pull_plan::mass_deletion(&before, &advertised)
+    {
+        return Err(TransferError::MassDeletion(held));
+    }
     let mut outcome = TransferOutcome::default();
     if advertised == before {
         outcome.up_to_date = true;
@@ -176,6 +190,16 @@ pub fn fetch_objects(
         outcome.objects = stats.received_objects() as u64;
         outcome.bytes = stats.received_bytes() as u64;
     }
+    // With the objects here, what rewrites history shows; held back, those refs stay.
+    let mut diverged = Vec::new();
+    if rules.fast_forward_only && !outcome.up_to_date {
+        let mut changes = diff(&before, &advertised);
+        refs::mark_forced(&repo, &mut changes);
+        pull_plan::hold_back(&mut changes, true);
+        diverged = changes.into_iter().filter(|c| c.diverged).collect();
+        pull_plan::keep_diverged(&mut advertised, &before, &diverged);
+        outcome.up_to_date = advertised == before;
+    }
     outcome.requests = transfer.requests();
     Ok(StagedPull {
         before,
@@ -183,6 +207,7 @@ pub fn fetch_objects(
         head: listed.head,
         first,
         outcome,
+        diverged,
     })
 }
 
@@ -262,6 +287,7 @@ impl StagedPull {
         for change in &mut outcome.changes {
             change.kept = kept.contains(&change.name);
         }
+        outcome.changes.extend(self.diverged);
         (outcome.lfs_objects, outcome.lfs_bytes) = lfs;
         Ok(outcome)
     }

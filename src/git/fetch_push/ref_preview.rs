@@ -7,10 +7,9 @@ use std::{collections::BTreeMap, path::Path, sync::Arc};
 use git2::{Oid, Repository};
 
 use super::{
-    PushRules, RefChange,
+    PullRules, PushRules, RefChange,
     error::TransferError,
-    filter::RefFilter,
-    mirrored, plan_push,
+    mirrored, plan_push, pull_plan,
     refs::{diff, local_refs, mark_forced},
     transport::{GitService, Transfer},
 };
@@ -37,17 +36,19 @@ pub fn local(repo_path: &Path) -> Result<BTreeMap<String, Oid>, TransferError> {
     local_refs(&repo, true).map_err(|e| TransferError::Other(e.to_string()))
 }
 
-/// What a pull through `transfer` with `filter` would change here (one request: the
-/// upstream's advertisement). A move to a commit not here yet reads as an update: whether it
-/// rewrites history shows only once it is fetched.
+/// What a pull through `transfer` by `rules` would change here (one request: the
+/// upstream's advertisement); with only fast-forwards, deletions and moves that rewrite
+/// history are listed diverged and stay. A move to a commit not here yet reads as an update:
+/// whether it rewrites history shows only once it is fetched.
 ///
 /// # Errors
 /// The upstream cannot be read, or the repository here.
 pub fn pull(
     repo_path: &Path,
     transfer: &Arc<Transfer>,
-    filter: &RefFilter,
+    rules: &PullRules,
 ) -> Result<PullPlan, TransferError> {
+    let filter = &rules.filter;
     let repo = open(repo_path)?;
     let here = local_refs(&repo, true).map_err(|e| TransferError::Other(e.to_string()))?;
     let listed = transfer.advertise(GitService::UploadPack)?;
@@ -61,11 +62,13 @@ pub fn pull(
     let advertised = selected(&mirrored(&listed.refs, true));
     let mut changes = diff(&before, &advertised);
     mark_forced(&repo, &mut changes);
+    pull_plan::hold_back(&mut changes, rules.fast_forward_only);
     let mut after: BTreeMap<String, Oid> = here
         .into_iter()
         .filter(|(name, _)| !filter.selects(name))
         .collect();
     after.extend(advertised);
+    pull_plan::keep_diverged(&mut after, &before, &changes);
     Ok(PullPlan { changes, after })
 }
 

@@ -152,19 +152,29 @@ impl Engine {
         self.claim(repo_id, true).await
     }
 
-    /// "Sync now" for `repo`: started, refused because one runs, or refused because
-    /// mirroring is off.
+    /// "Sync now" for `repo` (with `allow_mass_delete`, its pull once without the
+    /// mass-deletion guard): started, refused because one runs, or refused because mirroring
+    /// is off.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn request_sync(self: &Arc<Self>, repo: &repository::Model) -> Result<SyncRequest> {
+    pub async fn request_sync(
+        self: &Arc<Self>,
+        repo: &repository::Model,
+        allow_mass_delete: bool,
+    ) -> Result<SyncRequest> {
         if !repo.mirror_enabled {
             return Ok(SyncRequest::Disabled);
         }
         if !self.claim_now(repo.id).await? {
             return Ok(SyncRequest::AlreadyRunning);
         }
-        self.spawn_claimed(repo, Trigger::Manual, Scope::Mirror);
+        let scope = if allow_mass_delete {
+            Scope::Unguarded
+        } else {
+            Scope::Mirror
+        };
+        self.spawn_claimed(repo, Trigger::Manual, scope);
         Ok(SyncRequest::Started)
     }
 
@@ -349,6 +359,7 @@ impl Engine {
                         secrets: &engine.secrets,
                         cancel,
                         run_id,
+                        allow_mass_delete: matches!(scope, Scope::Unguarded),
                     };
                     let one_time = match scope {
                         Scope::OneTime(clone) => Some(clone),

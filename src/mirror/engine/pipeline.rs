@@ -24,6 +24,8 @@ pub(super) struct Pipeline<'a> {
     pub cancel: CancellationToken,
     /// The run's id (what a pull overwrites is kept under it).
     pub run_id: i64,
+    /// The pull goes without the mass-deletion guard this once.
+    pub allow_mass_delete: bool,
 }
 
 impl Pipeline<'_> {
@@ -50,6 +52,7 @@ impl Pipeline<'_> {
             secrets: self.secrets,
             cancel: &self.cancel,
             run_id: self.run_id,
+            allow_mass_delete: self.allow_mass_delete,
         };
         if direction.pulls() {
             let pulled = transfers
@@ -64,10 +67,7 @@ impl Pipeline<'_> {
                     done.push((Target::Upstream, outcome));
                 }
                 Err(e) if e.is_cancelled() => return RunResult::Cancelled(done),
-                Err(e) => {
-                    let pushes = direction.pushes();
-                    return RunResult::pull_failed(e.to_string(), e.is_transient(), pushes);
-                }
+                Err(e) => return RunResult::pull_failed(&e, direction.pushes()),
             }
         }
         if direction.pushes() {

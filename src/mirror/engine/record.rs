@@ -87,8 +87,8 @@ impl Asked {
         let direction = match scope {
             Scope::OneTime(_) => MirrorDirection::Upstream,
             Scope::PushTo(_) => MirrorDirection::Downstream,
-            Scope::Mirror if trigger == Trigger::Push => MirrorDirection::Downstream,
-            Scope::Mirror => repo.mirror_direction,
+            _ if trigger == Trigger::Push => MirrorDirection::Downstream,
+            Scope::Mirror | Scope::Unguarded => repo.mirror_direction,
         };
         // Only a run that does what the schedule does moves the next sync.
         let whole = !matches!(scope, Scope::PushTo(_)) && trigger != Trigger::Push;
@@ -294,8 +294,8 @@ async fn record_parts(
     for (id, sentence) in failed_pushes {
         state::record_push(txn, *id, &Attempt::Failed(sentence.clone())).await?;
     }
-    if let Some(sentence) = pull_error {
-        state::record_pull(txn, repo_id, &Attempt::Failed(sentence.clone())).await?;
+    if let Some(attempt) = pull_error {
+        state::record_pull(txn, repo_id, attempt).await?;
     } else if failed_pushes.is_empty() {
         let pulled = done.iter().any(|(t, _)| *t == Target::Upstream);
         let failed = Attempt::Failed(message.clone());

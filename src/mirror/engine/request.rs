@@ -17,6 +17,9 @@ pub struct OneTimeClone {
 pub enum Scope {
     /// What the repository's settings say.
     Mirror,
+    /// What the repository's settings say, the pull once without the mass-deletion guard
+    /// ("Sync anyway", `allow_mass_delete`).
+    Unguarded,
     /// An import that keeps no mirror: one clone with credentials held only in memory.
     OneTime(OneTimeClone),
     /// A push to this one push mirror ("Sync now" next to it).

@@ -1,7 +1,8 @@
 //! How a run ended ([`RunResult`]), transfer by transfer ([`Target`]): what the pipeline
 //! hands back and the run's record writes down.
 
-use crate::git::fetch_push::TransferOutcome;
+use super::transfer::error::SyncError;
+use crate::{git::fetch_push::TransferOutcome, mirror::state::Attempt};
 
 /// Where one transfer of a run went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,8 +30,9 @@ pub enum RunResult {
         done: Vec<(Target, TransferOutcome)>,
         /// Each push mirror that failed, with its sentence.
         failed_pushes: Vec<(i64, String)>,
-        /// The pull's own sentence when the pull failed.
-        pull_error: Option<String>,
+        /// The pull's own failed attempt (its sentence; held by the mass-deletion guard or
+        /// not) when the pull failed.
+        pull_error: Option<Attempt>,
     },
 }
 
@@ -47,9 +49,11 @@ impl RunResult {
         }
     }
 
-    /// The pull failed with `sentence` (and the pushes that were to follow were skipped).
+    /// The pull failed with `error` (and the pushes that were to follow were skipped).
     #[must_use]
-    pub fn pull_failed(sentence: String, transient: bool, pushes_skipped: bool) -> Self {
+    pub fn pull_failed(error: &SyncError, pushes_skipped: bool) -> Self {
+        let sentence = error.to_string();
+        let transient = error.is_transient();
         let mut message = format!("upstream: {sentence}");
         if pushes_skipped {
             message.push_str("; the push to the downstream was skipped");
@@ -59,7 +63,11 @@ impl RunResult {
             transient,
             done: Vec::new(),
             failed_pushes: Vec::new(),
-            pull_error: Some(sentence),
+            pull_error: Some(if error.is_mass_deletion() {
+                Attempt::Held(sentence)
+            } else {
+                Attempt::Failed(sentence)
+            }),
         }
     }
 }

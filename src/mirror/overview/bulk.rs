@@ -128,7 +128,7 @@ impl BulkRequest<'_> {
         }
         let patch = match action {
             BulkAction::Sync => {
-                return match self.engine.request_sync(&repo.repo).await? {
+                return match self.engine.request_sync(&repo.repo, false).await? {
                     SyncRequest::Started => {
                         tracing::info!(repo = %repo.full_name(), user_id = viewer.id, "sync started by a batch");
                         Ok(Done::Started)

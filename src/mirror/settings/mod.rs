@@ -23,7 +23,7 @@ use super::{host_keys, push_mirrors, secrets::SecretBox};
 use crate::{
     config::Config,
     entities::{
-        mirror_enums::{MirrorDirection, SyncStatus},
+        mirror_enums::{MirrorDirection, SyncStatus, UpstreamOverwrite},
         push_mirror, repository,
     },
     error::Result,
@@ -52,6 +52,12 @@ pub struct MirrorSettings {
     pub upstream_password_set: bool,
     /// The refs a pull carries (`[]`: every branch and tag).
     pub upstream_ref_filter: Vec<String>,
+    /// `all` (an exact copy) or `fast_forward`: a ref the upstream moved to a commit that
+    /// does not contain ours, or deleted, stays as it is here (listed `diverged`).
+    pub upstream_overwrite: UpstreamOverwrite,
+    /// A pull that would delete every branch here, or more than half of the refs when there
+    /// are more than 10, changes nothing and fails.
+    pub mass_delete_guard: bool,
     /// Where to push to ("" when unset).
     pub downstream_url: String,
     /// Username for the downstream ("" when unset).
@@ -128,6 +134,8 @@ impl MirrorSettings {
             upstream_ref_filter: RefFilter::from_json(&r.upstream_ref_filter)
                 .patterns()
                 .to_vec(),
+            upstream_overwrite: r.upstream_overwrite,
+            mass_delete_guard: r.mass_delete_guard,
             downstream_url: downstream.map(|d| d.remote_url.clone()).unwrap_or_default(),
             downstream_username: downstream
                 .and_then(|d| d.remote_username.clone())
@@ -169,6 +177,10 @@ pub struct SettingsPatch {
     pub upstream_password: Option<String>,
     /// New upstream ref filter.
     pub upstream_ref_filter: Option<Vec<String>>,
+    /// `all` or `fast_forward` (validated).
+    pub upstream_overwrite: Option<String>,
+    /// Switch the mass-deletion guard on or off.
+    pub mass_delete_guard: Option<bool>,
     /// New downstream URL.
     pub downstream_url: Option<String>,
     /// New downstream username.

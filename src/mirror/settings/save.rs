@@ -154,6 +154,7 @@ async fn save_repository(
         sync_schedule,
         notify_url,
         lfs_endpoint,
+        upstream_overwrite,
         ..
     } = checked;
     let now = Utc::now();
@@ -235,6 +236,12 @@ async fn save_repository(
     }
     if let Some(url) = lfs_endpoint {
         active.lfs_endpoint = Set(url);
+    }
+    if let Some(overwrite) = upstream_overwrite {
+        active.upstream_overwrite = Set(overwrite);
+    }
+    if let Some(guard) = patch.mass_delete_guard {
+        active.mass_delete_guard = Set(guard);
     }
     active.updated_at = Set(now);
     Ok(active.update(txn).await?)

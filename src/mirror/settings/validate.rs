@@ -4,7 +4,10 @@
 use super::{DEFAULT_SYNC_INTERVAL, SettingsPatch, check_interval, check_password, check_username};
 use crate::{
     config::Config,
-    entities::{mirror_enums::MirrorDirection, push_mirror, repository},
+    entities::{
+        mirror_enums::{MirrorDirection, UpstreamOverwrite},
+        push_mirror, repository,
+    },
     error::{Error, FieldErrors, Result},
     git::fetch_push::filter::RefFilter,
     mirror::schedule::Schedule,
@@ -90,6 +93,8 @@ pub struct Checked {
     pub(super) notify_url: Option<String>,
     /// The new LFS endpoint as parsed (`""`: derived), when the patch sets one.
     pub(super) lfs_endpoint: Option<String>,
+    /// What a pull may overwrite, when the patch sets it.
+    pub(super) upstream_overwrite: Option<UpstreamOverwrite>,
 }
 
 /// Checks every field of `patch` against `current`: 422 names each bad one.
@@ -227,10 +232,21 @@ pub async fn validate(
             }
         },
     };
+    let upstream_overwrite = patch.upstream_overwrite.as_deref().and_then(|word| {
+        let parsed = UpstreamOverwrite::parse(word);
+        if parsed.is_none() {
+            fields.insert(
+                "upstream_overwrite".to_owned(),
+                "must be one of all, fast_forward".to_owned(),
+            );
+        }
+        parsed
+    });
     if !fields.is_empty() {
         return Err(Error::Validation(fields));
     }
     Ok(Checked {
+        upstream_overwrite,
         sync_schedule,
         notify_url,
         lfs_endpoint,

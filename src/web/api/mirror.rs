@@ -22,7 +22,7 @@ use crate::{
         webhook,
     },
     state::AppState,
-    web::extract::{Admin, ApiJson, ApiQuery, ApiRepo, ApiUser, BaseUrl},
+    web::extract::{Admin, ApiJson, ApiQuery, ApiRepo, ApiUser, BaseUrl, OptionalApiJson},
 };
 
 /// Mirror routes under `/repos`.
@@ -101,14 +101,26 @@ struct SyncStarted {
     status: SyncStatus,
 }
 
-/// "Sync now".
+/// What "Sync now" may be asked beyond a plain sync (the body is optional).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SyncBody {
+    /// Run the pull once without the mass-deletion guard ("Sync anyway").
+    #[serde(default)]
+    allow_mass_delete: bool,
+}
+
+/// "Sync now"; with `{"allow_mass_delete": true}` the pull runs once without the
+/// mass-deletion guard.
 #[utoipa::path(
     post,
     path = "/repos/{owner}/{repo}/sync",
     tag = "mirror",
     params(RepoPath),
+    request_body(content = Option<SyncBody>, description = "Optional; no body is a plain sync", content_type = "application/json"),
     responses(
         (status = 202, description = "Started", body = SyncStarted),
+        (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "No or invalid credentials", body = ErrorBody),
         (status = 403, description = "Not the owner or an admin", body = ErrorBody),
         (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
@@ -119,8 +131,10 @@ struct SyncStarted {
 async fn sync_now(
     State(state): State<AppState>,
     access: ApiRepo<Admin>,
+    OptionalApiJson(body): OptionalApiJson<SyncBody>,
 ) -> Result<(StatusCode, Json<SyncStarted>), ApiError> {
-    match state.engine.request_sync(&access.repo.repo).await? {
+    let allow = body.allow_mass_delete;
+    match state.engine.request_sync(&access.repo.repo, allow).await? {
         SyncRequest::Started => Ok((
             StatusCode::ACCEPTED,
             Json(SyncStarted {

@@ -33,6 +33,30 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// An optional JSON body: none at all (no bytes) reads as `T::default()`; any other body
+/// must be JSON as for [`ApiJson`].
+#[derive(Debug)]
+pub struct OptionalApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        let bytes =
+            axum::body::Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+                .await
+                .map_err(|rejection| ApiError(Error::BadRequest(rejection.body_text())))?;
+        if bytes.is_empty() {
+            return Ok(Self(T::default()));
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+        ApiJson::<T>::from_request(req, state)
+            .await
+            .map(|ApiJson(value)| Self(value))
+    }
+}
+
 /// A query string whose rejections use the contract's error shape (400, the parameter named).
 #[derive(Debug)]
 pub struct ApiQuery<T>(pub T);

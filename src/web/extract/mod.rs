@@ -14,7 +14,7 @@ pub mod repo_access;
 
 pub use caller::{ApiUser, WebUser};
 pub use csrf_form::CsrfForm;
-pub use input::{ApiJson, ApiQuery};
+pub use input::{ApiJson, ApiQuery, OptionalApiJson};
 pub use origin::{BaseUrl, ClientAddr};
 pub use push_mirror_access::{ApiPushMirror, PushMirrorAccess};
 pub use repo_access::{Admin, ApiRepo, PageRepo, Read};

@@ -41,6 +41,12 @@ impl SyncError {
         matches!(self, Self::Transfer(TransferError::Cancelled))
     }
 
+    /// Whether the mass-deletion guard stopped the pull (nothing was changed).
+    #[must_use]
+    pub fn is_mass_deletion(&self) -> bool {
+        matches!(self, Self::Transfer(TransferError::MassDeletion(_)))
+    }
+
     /// Network trouble, timeouts and server errors of the git transfer are worth retrying
     /// sooner.
     #[must_use]

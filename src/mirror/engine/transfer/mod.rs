@@ -22,8 +22,8 @@ use crate::{
     config::Config,
     entities::{push_mirror, repository},
     git::fetch_push::{
-        self as fetch_push, Limits, Progress, PushRules, TransferOutcome, error::TransferError,
-        filter::RefFilter, transport::Transfer,
+        self as fetch_push, Limits, Progress, PullRules, PushRules, TransferOutcome,
+        error::TransferError, transport::Transfer,
     },
     mirror::{host_keys, secrets::SecretBox},
 };
@@ -40,6 +40,8 @@ pub(in crate::mirror::engine) struct Transfers<'a> {
     pub cancel: &'a CancellationToken,
     /// The run they belong to: what a pull overwrites is kept under its id.
     pub run_id: i64,
+    /// This run's pull goes without the mass-deletion guard ("Sync anyway").
+    pub allow_mass_delete: bool,
 }
 
 impl Transfers<'_> {
@@ -95,8 +97,9 @@ impl Transfers<'_> {
             way,
         } = Remote::connect(self.db, self.config, self.secrets, repo, side, limits).await?;
         let outcome = match way {
-            Way::Pull(filter) => {
-                self.pull(repo, &remote, &transfer, filter, repo_path, progress)
+            Way::Pull(mut rules) => {
+                rules.mass_delete_guard &= !self.allow_mass_delete;
+                self.pull(repo, &remote, &transfer, rules, repo_path, progress)
                     .await
             }
             Way::Push(rules) => {
@@ -120,7 +123,7 @@ impl Transfers<'_> {
         repo: &repository::Model,
         remote: &Remote,
         transfer: &Arc<Transfer>,
-        filter: RefFilter,
+        rules: PullRules,
         repo_path: PathBuf,
         progress: &Arc<Progress>,
     ) -> Result<TransferOutcome, SyncError> {
@@ -130,7 +133,7 @@ impl Transfers<'_> {
         if !repo.lfs_enabled {
             // Without LFS nothing comes between: objects and refs in one blocking call.
             return Ok(blocking(transfer, move |working| {
-                fetch_push::fetch_objects(&path, working, &progress, &filter)?.apply(
+                fetch_push::fetch_objects(&path, working, &progress, &rules)?.apply(
                     &path,
                     (0, 0),
                     run_id,
@@ -139,7 +142,7 @@ impl Transfers<'_> {
             .await?);
         }
         let (staged, pointers) = blocking(transfer, move |working| {
-            let staged = fetch_push::fetch_objects(&path, working, &progress, &filter)?;
+            let staged = fetch_push::fetch_objects(&path, working, &progress, &rules)?;
             let pointers = staged.lfs_pointers(&path)?;
             Ok((staged, pointers))
         })

@@ -10,9 +10,10 @@ use zeroize::Zeroizing;
 use super::error::SyncError;
 use crate::{
     config::Config,
+    entities::mirror_enums::UpstreamOverwrite,
     entities::{push_mirror, repository},
     git::fetch_push::{
-        Limits, PushRules, RemoteLogin,
+        Limits, PullRules, PushRules, RemoteLogin,
         filter::RefFilter,
         transport::{Transfer, Wire},
     },
@@ -36,11 +37,11 @@ pub enum Side<'a> {
     PushMirror(&'a push_mirror::Model),
 }
 
-/// What a transfer carries: a pull of the refs a filter selects, or a push with its rules.
+/// What a transfer carries: a pull with its rules, or a push with its rules.
 #[derive(Debug, Clone)]
 pub enum Way {
-    /// A pull, of the refs its filter selects.
-    Pull(RefFilter),
+    /// A pull, of the refs its filter selects, overwriting and deleting as its rules say.
+    Pull(PullRules),
     /// A push, with its target's rules.
     Push(PushRules),
 }
@@ -70,13 +71,12 @@ impl Side<'_> {
                     password,
                 };
                 let url = repo.upstream_url.as_deref().ok_or(SyncError::NoUpstream)?;
-                let filter = RefFilter::from_json(&repo.upstream_ref_filter);
-                (url, login, Way::Pull(filter))
+                (url, login, Way::Pull(pull_rules(repo)))
             }
             Self::OneTime(clone) => (
                 clone.url.as_str(),
                 clone.credentials.clone(),
-                Way::Pull(RefFilter::default()),
+                Way::Pull(PullRules::default()),
             ),
             Self::PushMirror(target) => {
                 let login = RemoteLogin {
@@ -87,6 +87,17 @@ impl Side<'_> {
                 (url, login, Way::Push(push_rules(target)))
             }
         })
+    }
+}
+
+/// The rules of `repo`'s pull: the refs its filter selects, whether only fast-forwards are
+/// applied, and whether the mass-deletion guard is on.
+#[must_use]
+pub fn pull_rules(repo: &repository::Model) -> PullRules {
+    PullRules {
+        filter: RefFilter::from_json(&repo.upstream_ref_filter),
+        fast_forward_only: repo.upstream_overwrite == UpstreamOverwrite::FastForward,
+        mass_delete_guard: repo.mass_delete_guard,
     }
 }
 

@@ -148,6 +148,9 @@ mod tests {
             lfs_username: None,
             lfs_password: None,
             notify_secret: None,
+            upstream_overwrite: crate::entities::mirror_enums::UpstreamOverwrite::All,
+            mass_delete_guard: true,
+            upstream_held: false,
         }
     }
 

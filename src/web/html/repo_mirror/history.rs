@@ -51,7 +51,8 @@ pub struct RefRow {
     pub name: String,
     /// `pulled` (changed here by a fetch), or `pushed to URL` (changed on a push mirror).
     pub place: String,
-    /// `created`, `updated`, `forced`, `deleted` or `diverged (left as it was there)`.
+    /// `created`, `updated`, `forced`, `deleted` or `diverged` (left as it was there, or here
+    /// for a pull that applies only fast-forwards).
     pub action: &'static str,
     /// Seven characters of the old id; `None` when created.
     pub old: Option<String>,
@@ -85,9 +86,10 @@ fn short(id: Option<String>) -> Option<String> {
     id.map(|id| id.chars().take(7).collect())
 }
 
-/// What happened to a ref, in words.
-fn action_words(action: RefAction) -> &'static str {
+/// What happened to a ref on `side`, in words.
+fn action_words(action: RefAction, side: RefSide) -> &'static str {
     match action {
+        RefAction::Diverged if side == RefSide::Upstream => "diverged: left as it was here",
         RefAction::Create => "created",
         RefAction::Update => "updated",
         RefAction::Force => "forced",
@@ -145,7 +147,7 @@ impl RunRow {
                         },
                         (RefSide::Downstream, None) => "pushed".to_owned(),
                     },
-                    action: action_words(u.action),
+                    action: action_words(u.action, u.side),
                     name: u.ref_name,
                     old: short(u.old),
                     new: short(u.new),

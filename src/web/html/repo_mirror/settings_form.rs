@@ -18,6 +18,7 @@ use super::{
     settings::{Sent, SettingsPage, back_to},
 };
 use crate::{
+    entities::mirror_enums::UpstreamOverwrite,
     error::{Error, PageError},
     mirror::{
         settings::{self, MirrorSettings, SettingsPatch},
@@ -43,6 +44,8 @@ const PULL_FIELDS: &[&str] = &[
     "lfs_endpoint",
     "lfs_username",
     "lfs_password",
+    "upstream_overwrite",
+    "mass_delete_guard",
 ];
 
 /// The fields the schedule section shows.
@@ -140,6 +143,11 @@ pub(super) struct SettingsForm {
     lfs_username: Option<String>,
     lfs_password: String,
     lfs_password_clear: Option<String>,
+    /// `all` or `fast_forward`; absent (an older form): the stored choice stays.
+    upstream_overwrite: Option<String>,
+    /// The mass-deletion guard's checkbox (read from the pull part only, so a form without
+    /// `part` never switches the guard off).
+    mass_delete_guard: Option<String>,
 }
 
 /// The password part of the patch: clear, replace, or keep.
@@ -168,6 +176,8 @@ fn patch(form: &SettingsForm, part: Part, interval: &IntervalChoice) -> Settings
         )
         .filter(|_| pull),
         upstream_ref_filter: None,
+        upstream_overwrite: form.upstream_overwrite.clone().filter(|_| pull),
+        mass_delete_guard: (part == Part::Pull).then_some(form.mass_delete_guard.is_some()),
         downstream_url: text(&form.downstream_url),
         downstream_username: text(&form.downstream_username),
         downstream_password: password_patch(
@@ -210,6 +220,16 @@ fn typed(
             password_clear: form.downstream_password_clear.is_some(),
         };
         values.lfs_enabled = form.lfs_enabled.is_some();
+        if let Some(overwrite) = form
+            .upstream_overwrite
+            .as_deref()
+            .and_then(UpstreamOverwrite::parse)
+        {
+            values.overwrite = overwrite;
+        }
+        if part == Part::Pull {
+            values.mass_delete_guard = form.mass_delete_guard.is_some();
+        }
         values.lfs = SideValues {
             url: form.lfs_endpoint.unwrap_or(values.lfs.url),
             username: form.lfs_username.unwrap_or(values.lfs.username),

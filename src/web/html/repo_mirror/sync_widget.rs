@@ -160,6 +160,8 @@ pub struct SyncWidget {
     pub here: String,
     /// The pull's own state, when the repository pulls.
     pub pull: Option<PullView>,
+    /// The pull was last stopped by the mass-deletion guard ("Sync anyway" is offered).
+    pub held: bool,
 }
 
 impl SyncWidget {
@@ -211,6 +213,7 @@ impl SyncWidget {
             configured: r.upstream_url.is_some(),
             here: on.path(&repo.owner.username, &r.name),
             pull: PullView::of(r, now),
+            held: r.upstream_held && r.mirror_direction.pulls(),
         }
     }
 
@@ -380,6 +383,8 @@ struct SyncForm {
     on: WidgetPlace,
     /// The section of the mirror settings the widget was on (its path), to come back to.
     back: String,
+    /// "Sync anyway": the pull goes once without the mass-deletion guard.
+    allow_mass_delete: Option<String>,
 }
 
 impl SyncForm {
@@ -398,9 +403,9 @@ impl SyncForm {
     }
 }
 
-/// "Sync now". For htmx: 202 with the widget syncing, 409 when a sync already runs, 422 when
-/// mirroring is off — each with the widget, which says so. Without JavaScript: a notice and
-/// back to the page (303).
+/// "Sync now", and "Sync anyway" (`allow_mass_delete`). For htmx: 202 with the widget syncing,
+/// 409 when a sync already runs, 422 when mirroring is off — each with the widget, which says
+/// so. Without JavaScript: a notice and back to the page (303).
 async fn sync_now(
     State(state): State<AppState>,
     session: Session,
@@ -410,7 +415,8 @@ async fn sync_now(
 ) -> Result<Response, PageError> {
     let (repo, user) = (access.repo, access.viewer);
     let on = form.on;
-    let (status, notice) = match state.engine.request_sync(&repo.repo).await? {
+    let allow = form.allow_mass_delete.is_some();
+    let (status, notice) = match state.engine.request_sync(&repo.repo, allow).await? {
         SyncRequest::Started => {
             tracing::info!(
                 repo = %repo.full_name(),

@@ -5,6 +5,7 @@
 use askama::Template;
 
 use crate::{
+    entities::mirror_enums::UpstreamOverwrite,
     mirror::settings::MirrorSettings,
     web::html::{forms::IntervalChoice, page::FormErrors},
 };
@@ -43,6 +44,10 @@ pub struct FormValues {
     pub lfs_enabled: bool,
     /// The upstream's LFS server (its URL: the endpoint, when not derived) and its own login.
     pub lfs: SideValues,
+    /// An exact copy, or only fast-forwards (rewritten and deleted refs stay here).
+    pub overwrite: UpstreamOverwrite,
+    /// Whether the mass-deletion guard is on.
+    pub mass_delete_guard: bool,
 }
 
 impl FormValues {
@@ -74,6 +79,8 @@ impl FormValues {
                 password_set: s.lfs_password_set,
                 password_clear: false,
             },
+            overwrite: s.upstream_overwrite,
+            mass_delete_guard: s.mass_delete_guard,
         }
     }
 }
