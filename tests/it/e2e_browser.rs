@@ -109,6 +109,9 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
             .await
             .unwrap()
     );
+    // `manual`, so the scheduler cannot start a sync of its own between switching mirroring
+    // on and "Sync now" below (switching on makes an interval mirror due at once).
+    b.fill("#sync_schedule", "manual").await;
     b.click("#schedule-form button[type=submit]").await;
     b.wait_until("the saved schedule", 10, || async {
         b.text(".flash").await.contains("Schedule saved.")

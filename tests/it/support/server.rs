@@ -114,6 +114,12 @@ impl TestServer {
 
     /// Starts a server after `adjust` has changed its configuration.
     pub async fn start_with(db: &Db, adjust: impl FnOnce(&mut Config)) -> Self {
+        // The servers' errors (what a 500 hides from its answer) land in the output of the
+        // test that failed, where libtest shows them.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_max_level(tracing::Level::ERROR)
+            .try_init();
         let data_dir = tempfile::Builder::new()
             .prefix("mf-it-")
             .tempdir()
