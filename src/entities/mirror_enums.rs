@@ -153,6 +153,9 @@ pub enum Trigger {
     /// A signed webhook call from the forge the repository mirrors.
     #[sea_orm(string_value = "webhook")]
     Webhook,
+    /// A restore of an earlier run: its ref changes here put back.
+    #[sea_orm(string_value = "restore")]
+    Restore,
 }
 
 /// Where a run changed a ref (`mirror_ref_updates.side`): here (pulled from the upstream) or
@@ -306,7 +309,7 @@ words! {
     }
     MirrorDirection { Upstream => "upstream", Downstream => "downstream", Both => "both" }
     Trigger { Manual => "manual", Scheduled => "scheduled", Import => "import", Push => "push",
-        Webhook => "webhook" }
+        Webhook => "webhook", Restore => "restore" }
     RefSide { Upstream => "upstream", Downstream => "downstream" }
     RefAction {
         Create => "create",

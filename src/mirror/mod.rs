@@ -17,6 +17,7 @@ pub mod overview;
 pub mod preview;
 pub mod push_mirrors;
 pub mod repo_secret;
+pub mod restore;
 pub mod runs;
 pub mod schedule;
 pub mod secrets;

@@ -41,6 +41,7 @@ mod part_state;
 mod push_mirror_off;
 mod push_mirrors;
 mod races;
+mod restore;
 mod scheduler;
 mod ssh_host_keys;
 mod ssh_keys;

@@ -43,7 +43,6 @@ const NOT_YET_BUILT: &[&str] = &[
     "POST /api/v1/orgs/{}/repos",
     "POST /api/v1/repos/migrate",
     "POST /api/v1/repos/{}/{}/mirror-sync",
-    "POST /api/v1/repos/{}/{}/mirror/runs/{}/restore",
     "POST /api/v1/repos/{}/{}/push_mirrors-sync",
     "POST /api/v1/user/password",
     "PUT /api/v1/orgs/{}/members/{}",

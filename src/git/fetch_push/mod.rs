@@ -16,6 +16,7 @@ pub mod pull_plan;
 pub mod ref_preview;
 mod ref_write;
 pub mod refs;
+pub mod restore;
 pub mod session;
 pub mod transport;
 

@@ -12,6 +12,7 @@ mod claims;
 mod pipeline;
 mod record;
 mod request;
+mod restore;
 mod run_result;
 pub mod scheduler;
 pub mod slots;

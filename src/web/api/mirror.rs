@@ -1,6 +1,10 @@
 //! Mirror routes: settings, "Sync now", status, run history and import.
 
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -35,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(status))
         .routes(routes!(list_runs))
         .routes(routes!(list_kept))
+        .routes(routes!(restore_run))
 }
 
 /// The mirror settings (never a password).
@@ -317,6 +322,55 @@ async fn list_kept(
     Ok(Json(
         kept::list(&state.db, &state.config, &access.repo).await?,
     ))
+}
+
+/// The path of one run.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+struct RunPath {
+    /// The owner's username.
+    #[allow(dead_code)] // Read by the `ApiRepo` extractor.
+    owner: String,
+    /// The repository's name.
+    #[allow(dead_code)] // Read by the `ApiRepo` extractor.
+    repo: String,
+    /// The run's id.
+    #[param(value_type = i64)]
+    id: String,
+}
+
+/// The run a restore started.
+#[derive(Serialize, ToSchema)]
+struct RestoreStarted {
+    /// The new run (trigger `restore`), already finished.
+    run_id: i64,
+}
+
+/// Puts back every ref run `id` changed here (refs it created are deleted, refs it deleted
+/// come back) as one new run with trigger `restore`, and pauses the pull
+/// (`mirror_enabled: false`) so the next sync does not undo it.
+#[utoipa::path(
+    post,
+    path = "/repos/{owner}/{repo}/mirror/runs/{id}/restore",
+    tag = "mirror",
+    params(RunPath),
+    responses(
+        (status = 202, description = "Restored by the new run", body = RestoreStarted),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not the owner or an admin", body = ErrorBody),
+        (status = 404, description = "No such repository or run", body = ErrorBody),
+        (status = 409, description = "A sync is running", body = ErrorBody),
+        (status = 422, description = "The run changed nothing here, or what it overwrote is no longer kept", body = ErrorBody),
+    )
+)]
+async fn restore_run(
+    State(state): State<AppState>,
+    access: ApiRepo<Admin>,
+    Path(path): Path<RunPath>,
+) -> Result<(StatusCode, Json<RestoreStarted>), ApiError> {
+    let id: i64 = path.id.parse().map_err(|_| Error::NotFound("run"))?;
+    let run_id = state.engine.restore(&access.repo, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(RestoreStarted { run_id })))
 }
 
 /// A repository to import, once or as an upstream mirror.
