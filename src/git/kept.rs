@@ -66,6 +66,46 @@ pub fn list(path: &Path) -> Result<Vec<KeptRef>, git2::Error> {
     Ok(kept)
 }
 
+/// What a kept commit says about itself: its message's first line, its author and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptCommit {
+    /// The first line of its message.
+    pub summary: String,
+    /// Its author's name.
+    pub author: String,
+    /// Its author date, seconds since the epoch.
+    pub time: i64,
+}
+
+/// The commits `shas` name in the repository at `path`, by id; ids that are no commit here
+/// are left out.
+///
+/// # Errors
+/// The repository cannot be opened.
+pub fn commits(
+    path: &Path,
+    shas: &[String],
+) -> Result<std::collections::HashMap<String, KeptCommit>, git2::Error> {
+    let repo = Repository::open_bare(path)?;
+    let mut found = std::collections::HashMap::new();
+    for sha in shas {
+        let Ok(commit) = git2::Oid::from_str(sha).and_then(|oid| repo.find_commit(oid)) else {
+            continue;
+        };
+        let author = commit.author();
+        found.insert(
+            sha.clone(),
+            KeptCommit {
+                summary: String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default())
+                    .into_owned(),
+                author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+                time: author.when().seconds(),
+            },
+        );
+    }
+    Ok(found)
+}
+
 /// Deletes the kept refs of the repository at `path` whose run `expired` selects; how many
 /// went.
 ///

@@ -82,6 +82,23 @@ pub async fn list(db: &DatabaseConnection, config: &Config, repo: &Repo) -> Resu
         .collect())
 }
 
+/// The commits of `kept` in `repo`, by id (what each one's first line, author and date are).
+///
+/// # Errors
+/// The repository cannot be read.
+pub async fn commits(
+    config: &Config,
+    repo: &Repo,
+    kept: &[KeptView],
+) -> Result<HashMap<String, kept::KeptCommit>> {
+    let path = repo.path(config);
+    let shas: Vec<String> = kept.iter().map(|k| k.sha.clone()).collect();
+    tokio::task::spawn_blocking(move || kept::commits(&path, &shas))
+        .await
+        .map_err(Error::internal)?
+        .map_err(Error::internal)
+}
+
 /// Removes every kept ref older than `MIRRORFORGE_KEEP_DAYS` at `now` (nothing when it is 0):
 /// the daily job, callable directly. Returns how many went; a repository that cannot be
 /// cleaned is logged and skipped.

@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use super::{run_chart::duration_words, section::Section, settings, sync_widget::human_bytes};
 use crate::{
-    entities::mirror_enums::{RefAction, RefSide, RunStatus},
+    entities::mirror_enums::{RefAction, RefSide, RunStatus, Trigger},
     error::{Error, PageError},
     mirror::{
         push_mirrors,
@@ -49,7 +49,8 @@ pub const RUNS_PER_PAGE: u64 = 10;
 pub struct RefRow {
     /// Full ref name.
     pub name: String,
-    /// `pulled` (changed here by a fetch), or `pushed to URL` (changed on a push mirror).
+    /// `pulled` (changed here by a fetch), `restored here` (by a restore), or `pushed to URL`
+    /// (changed on a push mirror).
     pub place: String,
     /// `created`, `updated`, `forced`, `deleted` or `diverged` (left as it was there, or here
     /// for a pull that applies only fast-forwards).
@@ -62,7 +63,11 @@ pub struct RefRow {
 
 /// One run in the history.
 pub struct RunRow {
-    /// `manual`, `scheduled` or `import`.
+    /// The run's id.
+    pub id: i64,
+    /// It changed refs here (not only on push mirrors): "Restore…" is offered.
+    pub restorable: bool,
+    /// `manual`, `scheduled`, `import`, `push`, `webhook` or `restore`.
     pub trigger: &'static str,
     /// `upstream`, `downstream` or `both`.
     pub direction: &'static str,
@@ -113,7 +118,14 @@ impl RunRow {
             RunStatus::Interrupted => "Interrupted",
             RunStatus::Cancelled => "Cancelled",
         };
+        let restorable = run
+            .ref_updates
+            .iter()
+            .any(|u| u.side == RefSide::Upstream && u.action != RefAction::Diverged);
+        let restore = run.trigger == Trigger::Restore;
         Self {
+            id: run.id,
+            restorable,
             trigger: run.trigger.as_str(),
             direction: run.direction.as_str(),
             status_label,
@@ -140,6 +152,7 @@ impl RunRow {
                 .into_iter()
                 .map(|u| RefRow {
                     place: match (u.side, u.push_mirror_id) {
+                        (RefSide::Upstream, _) if restore => "restored here".to_owned(),
                         (RefSide::Upstream, _) => "pulled".to_owned(),
                         (RefSide::Downstream, Some(id)) => match targets.get(&id) {
                             Some(url) => format!("pushed to {url}"),
@@ -225,6 +238,15 @@ impl RunHistory {
         format!(
             "/{}/{}/settings/mirror/history?page={}",
             self.owner, self.name, self.page
+        )
+    }
+
+    /// The confirmation page that restores run `id`.
+    #[must_use]
+    pub fn restore_url(&self, id: &i64) -> String {
+        format!(
+            "/{}/{}/settings/mirror/runs/{id}/restore",
+            self.owner, self.name
         )
     }
 

@@ -3,7 +3,8 @@
 //! [`push_targets`], [`event_keys`], [`ssh`]); the SSH host keys checked and pinned by hand
 //! ([`host_keys`]); the schedule's live reading ([`schedule_reading`]); the preview of the next
 //! sync ([`sync_preview`]); the sync widget shown on the repository and settings pages
-//! ([`sync_widget`]); and the run history ([`history`]) with its chart ([`run_chart`]). Each
+//! ([`sync_widget`]); and the run history ([`history`]) with its chart ([`run_chart`]) and the
+//! confirmation page that restores a run ([`restore_page`]). Each
 //! live piece is a partial with a fragment route of its own.
 
 pub mod event_keys;
@@ -11,6 +12,7 @@ pub mod history;
 pub mod host_keys;
 pub mod push_state;
 pub mod push_targets;
+pub mod restore_page;
 pub mod run_chart;
 pub mod schedule_reading;
 pub mod section;
@@ -45,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/{owner}/{repo}/settings/mirror/ssh", page(Section::Ssh))
         .merge(sync_widget::router())
         .merge(history::router())
+        .merge(restore_page::router())
         .merge(push_targets::router())
         .merge(push_state::router())
         .merge(event_keys::router())

@@ -22,7 +22,7 @@ use super::{
         events::EventsSection,
         pull::{FormValues, PullSection},
         push::{self, PushForm, PushSection},
-        runs::HistorySection,
+        runs::{HistorySection, KeptRow},
         schedule::{Saved, ScheduleReading, ScheduleSection},
         ssh_keys::SshSection,
     },
@@ -31,7 +31,7 @@ use super::{
 use crate::{
     entities::user,
     error::{Error, PageError},
-    mirror::{host_keys, runs, settings::MirrorSettings, webhook},
+    mirror::{host_keys, kept, restore, runs, settings::MirrorSettings, webhook},
     repos::Repo,
     state::AppState,
     web::{
@@ -59,6 +59,9 @@ pub struct SettingsPage {
     nav: Vec<NavLink>,
     /// The section itself.
     shown: Shown,
+    /// The restore run that paused mirroring, while the last run is that restore and
+    /// mirroring is still off.
+    paused_by: Option<i64>,
 }
 
 impl SettingsPage {
@@ -188,7 +191,10 @@ impl SettingsPage {
                     .await?,
             ),
         };
+        let last = runs::latest(&state.db, repo.repo.id, 1).await?;
+        let paused_by = restore::paused_because(last.first(), repo.repo.mirror_enabled);
         Ok(Self {
+            paused_by,
             nav: nav(&owner, &name, section),
             layout,
             owner,
@@ -346,6 +352,11 @@ impl Parts<'_> {
         Ok(HistorySection {
             chart: RunChart::new(&last_runs(state, id).await?),
             history: RunHistory::load(&state.db, &self.owner, &self.name, id, page).await?,
+            kept: {
+                let listed = kept::list(&state.db, &state.config, self.repo).await?;
+                let commits = kept::commits(&state.config, self.repo, &listed).await?;
+                KeptRow::all(listed, &commits)
+            },
         })
     }
 }
