@@ -166,3 +166,92 @@ pub fn restore(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::kept;
+
+    fn commit(repo: &Repository, parents: &[Oid], message: &str) -> Oid {
+        let tree = repo.treebuilder(None).unwrap().write().unwrap();
+        let tree = repo.find_tree(tree).unwrap();
+        let signature = git2::Signature::now("T", "t@example.com").unwrap();
+        let parents: Vec<git2::Commit> = parents
+            .iter()
+            .map(|p| repo.find_commit(*p).unwrap())
+            .collect();
+        let parents: Vec<&git2::Commit> = parents.iter().collect();
+        repo.commit(None, &signature, &signature, message, &tree, &parents)
+            .unwrap()
+    }
+
+    fn want(name: &str, back_to: Option<Oid>) -> Wanted {
+        Wanted {
+            name: name.to_owned(),
+            back_to: back_to.map(|o| o.to_string()),
+        }
+    }
+
+    #[test]
+    fn moved_created_and_deleted_refs_go_back_and_what_is_overwritten_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        let old = commit(&repo, &[], "old");
+        let new = commit(&repo, &[], "new");
+        repo.reference("refs/heads/main", new, false, "t").unwrap();
+        repo.reference("refs/heads/created", new, false, "t")
+            .unwrap();
+        repo.reference("refs/heads/same", old, false, "t").unwrap();
+        let wanted = [
+            want("refs/heads/main", Some(old)),
+            want("refs/heads/created", None),
+            want("refs/heads/deleted", Some(old)),
+            want("refs/heads/same", Some(old)),
+        ];
+        assert_eq!(
+            plan(dir.path(), &wanted).unwrap().len(),
+            3,
+            "same is left out"
+        );
+        let changes = restore(dir.path(), &wanted, 5).unwrap();
+        let target = |name: &str| repo.find_reference(name).ok().and_then(|r| r.target());
+        assert_eq!(target("refs/heads/main"), Some(old));
+        assert_eq!(target("refs/heads/created"), None);
+        assert_eq!(target("refs/heads/deleted"), Some(old));
+        let main = changes
+            .iter()
+            .find(|c| c.name == "refs/heads/main")
+            .unwrap();
+        assert!(main.forced && main.kept);
+        assert_eq!(main.old.as_deref(), Some(new.to_string().as_str()));
+        let kept_names: Vec<String> = kept::list(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|k| k.reference)
+            .collect();
+        assert_eq!(kept_names, ["refs/heads/created", "refs/heads/main"]);
+        // Again: nothing left to change.
+        assert!(restore(dir.path(), &wanted, 6).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_commit_no_longer_here_refuses_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(dir.path()).unwrap();
+        let new = commit(&repo, &[], "new");
+        repo.reference("refs/heads/main", new, false, "t").unwrap();
+        let gone = "1234567890123456789012345678901234567890";
+        let wanted = [
+            want("refs/heads/extra", None),
+            Wanted {
+                name: "refs/heads/main".to_owned(),
+                back_to: Some(gone.to_owned()),
+            },
+        ];
+        let refused = restore(dir.path(), &wanted, 7).unwrap_err();
+        assert!(matches!(refused, RestoreError::Gone { .. }), "{refused}");
+        assert!(refused.to_string().contains("no longer kept"));
+        let target = repo.find_reference("refs/heads/main").unwrap().target();
+        assert_eq!(target, Some(new));
+    }
+}

@@ -29,6 +29,14 @@ use crate::{
     repos::Repo,
 };
 
+/// A restore's failure in words for its run: a refusal's own sentence, else the error.
+fn sentence(e: &Error) -> String {
+    match e {
+        Error::Validation(fields) => fields.values().cloned().collect::<Vec<_>>().join("; "),
+        other => other.to_string(),
+    }
+}
+
 impl Engine {
     /// Restores run `run_id` of `repo` as a new run with trigger `restore` and pauses the
     /// pull; the new run's id. 404 for an unknown run, 409 while a sync runs, 422 when the run
@@ -56,7 +64,7 @@ impl Engine {
         let row = match row {
             Ok(row) => row,
             Err(e) => {
-                self.release_restore(repo.repo.id, &holder, None, Ok(Vec::new()))
+                self.release_restore(repo.repo.id, &holder, None, &Ok(Vec::new()))
                     .await?;
                 return Err(e.into());
             }
@@ -69,12 +77,11 @@ impl Engine {
         })
         .await
         .unwrap_or_else(|e| Err(Error::internal(e)));
-        let failure = written.as_ref().err().map(ToString::to_string);
-        self.release_restore(repo.repo.id, &holder, Some(row), written)
+        self.release_restore(repo.repo.id, &holder, Some(row), &written)
             .await?;
-        if let Some(message) = failure {
-            tracing::error!(run_id = new_id, error = %message, "restore failed");
-            return Err(Error::internal_msg(message));
+        if let Err(e) = written {
+            tracing::error!(run_id = new_id, error = %e, "restore failed");
+            return Err(e);
         }
         tracing::info!(
             restored = run_id,
@@ -103,7 +110,7 @@ impl Engine {
         repo_id: i64,
         holder: &str,
         row: Option<mirror_run::Model>,
-        written: Result<Vec<RefChange>>,
+        written: &Result<Vec<RefChange>>,
     ) -> Result<()> {
         let txn = crate::db::begin_write(&self.db).await?;
         let mut run_status = None;
@@ -111,11 +118,11 @@ impl Engine {
             let run_id = row.id;
             let mut run: mirror_run::ActiveModel = row.into();
             run.finished_at = Set(Some(Utc::now()));
-            let status = match &written {
+            let status = match written {
                 Ok(changes) if changes.is_empty() => RunStatus::UpToDate,
                 Ok(_) => RunStatus::Success,
                 Err(e) => {
-                    run.error = Set(Some(format!("the restore failed: {e}")));
+                    run.error = Set(Some(format!("the restore failed: {}", sentence(e))));
                     RunStatus::Failed
                 }
             };
