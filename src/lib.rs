@@ -5,8 +5,9 @@
 //! - [`web`] holds the routes (JSON API, HTML pages, git smart HTTP, Git LFS) and the
 //!   extractors that say who calls and which repository (or push mirror) they may use;
 //! - [`mirror`] is mirroring: settings, credentials at rest, import, schedules, each
-//!   repository's derived state, and the sync `engine` (claims, slots, the scheduler, a run's
-//!   record, and the `transfer` room: the remote made once and handed down by reference);
+//!   repository's derived state, kept refs and restores, and the sync `engine` (claims,
+//!   slots, the scheduler, a run's record, and the `transfer` room: the remote made once and
+//!   handed down by reference);
 //!   [`repos`] and [`accounts`] are the other services;
 //! - [`auth`] hashes passwords and tokens, keeps sessions and CSRF tokens, throttles guessing;
 //! - [`lfs`] is Git LFS: the objects on disk, the batch API both ways;
