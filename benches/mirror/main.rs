@@ -183,6 +183,33 @@ async fn main() {
             .push(time_git(&["--git-dir", git_mirror.to_str().unwrap(), "fetch", "-q"]).await);
     }
 
+    // A force-push of one branch upstream (its last commit rewritten) vs `git fetch` with a
+    // `+` refspec: our pull keeps the old value as a kept ref in the same transaction.
+    let mut forced = Row {
+        name: "pull of a force-pushed branch (old value kept)",
+        ours: Vec::new(),
+        theirs: Vec::new(),
+        git: "`git fetch +refs/heads/*:refs/heads/*`",
+        goal: "≤ 1.0",
+    };
+    for run in 0..RUNS {
+        author_git(&["commit", "-q", "--amend", "-m", &format!("rewritten {run}")]);
+        author_git(&["push", "-q", "--force", "origin", "HEAD"]);
+        forced.ours.push(sync(&state, mirror).await);
+        mirrorforge::git::maintenance::settled().await;
+        forced.theirs.push(
+            time_git(&[
+                "--git-dir",
+                git_mirror.to_str().unwrap(),
+                "fetch",
+                "-q",
+                "origin",
+                "+refs/heads/*:refs/heads/*",
+            ])
+            .await,
+        );
+    }
+
     // Full push to an empty remote vs `git push --mirror`, of the same repository (the
     // second import, as a fetch left it).
     let mut push = Row {
@@ -269,7 +296,7 @@ async fn main() {
             .push(time_git(&["clone", "-q", "--bare", &upstream, b.to_str().unwrap()]).await);
     }
 
-    for row in [&incremental, &noop, &import, &push, &clone] {
+    for row in [&incremental, &noop, &forced, &import, &push, &clone] {
         row.print();
     }
 
