@@ -25,6 +25,10 @@ pub struct Model {
     pub lfs_bytes_transferred: i64,
     /// Instance id of the process that ran it.
     pub claimed_by: String,
+    /// For a restore run: the run it put back.
+    pub restored_run_id: Option<i64>,
+    /// Whether kept refs of this run are still in the repository (until they expire).
+    pub holds_kept_refs: bool,
 }
 
 /// A run belongs to a repository and has ref updates.

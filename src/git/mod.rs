@@ -7,5 +7,6 @@ pub mod fetch_push;
 pub mod kept;
 pub mod maintenance;
 pub mod serve;
+pub mod stale_locks;
 pub mod storage;
 pub mod wildmatch;

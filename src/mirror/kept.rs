@@ -5,12 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr};
 use serde::Serialize;
 
 use crate::{
     config::Config,
-    entities::{mirror_ref_update, mirror_run, repository, user},
+    entities::{mirror_run, repository, user},
     error::{Error, Result},
     git::kept,
     repos::{Repo, repo_path},
@@ -110,26 +110,17 @@ pub async fn expire(db: &DatabaseConnection, config: &Config, now: DateTime<Utc>
         return Ok(0);
     };
     let cutoff = now - lifetime;
-    // Runs that kept something and started before the cutoff; their end decides.
-    let kept_by: Vec<i64> = mirror_ref_update::Entity::find()
-        .select_only()
-        .column(mirror_ref_update::Column::RunId)
-        .filter(mirror_ref_update::Column::Kept.eq(true))
-        .distinct()
-        .into_tuple()
-        .all(db)
-        .await?;
+    // Runs whose kept refs are still here and started before the cutoff (the index); their
+    // end decides.
     let mut expired: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
-    for chunk in kept_by.chunks(500) {
-        for run in mirror_run::Entity::find()
-            .filter(mirror_run::Column::Id.is_in(chunk.to_vec()))
-            .filter(mirror_run::Column::StartedAt.lt(cutoff))
-            .all(db)
-            .await?
-        {
-            if kept_at(&run) < cutoff {
-                expired.entry(run.repository_id).or_default().insert(run.id);
-            }
+    for run in mirror_run::Entity::find()
+        .filter(mirror_run::Column::HoldsKeptRefs.eq(true))
+        .filter(mirror_run::Column::StartedAt.lt(cutoff))
+        .all(db)
+        .await?
+    {
+        if kept_at(&run) < cutoff {
+            expired.entry(run.repository_id).or_default().insert(run.id);
         }
     }
     let mut removed = 0;
@@ -142,11 +133,19 @@ pub async fn expire(db: &DatabaseConnection, config: &Config, now: DateTime<Utc>
             continue;
         };
         let path = repo_path(config, &owner.username, &repo.name);
+        let ids: Vec<i64> = runs.iter().copied().collect();
         let gone =
             tokio::task::spawn_blocking(move || kept::remove(&path, |run| runs.contains(&run)))
                 .await;
         match gone {
-            Ok(Ok(count)) => removed += count,
+            Ok(Ok(count)) => {
+                removed += count;
+                mirror_run::Entity::update_many()
+                    .col_expr(mirror_run::Column::HoldsKeptRefs, Expr::value(false))
+                    .filter(mirror_run::Column::Id.is_in(ids))
+                    .exec(db)
+                    .await?;
+            }
             Ok(Err(e)) => tracing::warn!(repo_id, error = %e, "could not remove expired kept refs"),
             Err(e) => tracing::warn!(repo_id, error = %e, "could not remove expired kept refs"),
         }

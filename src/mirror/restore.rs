@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use crate::{
     config::Config,
     entities::{
-        mirror_enums::{RefAction, RefSide, Trigger},
+        mirror_enums::{RefAction, RefSide, RunStatus, Trigger},
         mirror_ref_update, mirror_run,
     },
     error::{Error, Result},
@@ -102,10 +102,25 @@ pub async fn plan(
     Ok(RestorePlan { run, wanted, steps })
 }
 
-/// The sentence shown while the pull stays paused after a restore: `Some` when the last run
+/// Why the pull stays paused: a restore was the last run and mirroring is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PausedBy {
+    /// The restore run.
+    pub run: i64,
+    /// The run it put back (unknown for restores recorded before it was stored).
+    pub restored: Option<i64>,
+    /// Whether the restore was cut short (the server stopped while it ran).
+    pub cut_short: bool,
+}
+
+/// What the page says while the pull stays paused after a restore: `Some` when the last run
 /// (`last`) was a restore and mirroring is off.
 #[must_use]
-pub fn paused_because(last: Option<&mirror_run::Model>, mirror_enabled: bool) -> Option<i64> {
+pub fn paused_because(last: Option<&mirror_run::Model>, mirror_enabled: bool) -> Option<PausedBy> {
     let last = last?;
-    (last.trigger == Trigger::Restore && !mirror_enabled).then_some(last.id)
+    (last.trigger == Trigger::Restore && !mirror_enabled).then_some(PausedBy {
+        run: last.id,
+        restored: last.restored_run_id,
+        cut_short: last.status == RunStatus::Interrupted,
+    })
 }

@@ -73,6 +73,8 @@ pub struct RunView {
     pub lfs_objects_transferred: i64,
     /// LFS bytes transferred.
     pub lfs_bytes_transferred: i64,
+    /// For a restore run, the run whose changes it put back (null otherwise).
+    pub restored_run_id: Option<i64>,
     /// Refs changed.
     pub ref_updates: Vec<RefUpdateView>,
 }
@@ -153,6 +155,7 @@ pub async fn list(
             bytes_transferred: r.bytes_transferred,
             lfs_objects_transferred: r.lfs_objects_transferred,
             lfs_bytes_transferred: r.lfs_bytes_transferred,
+            restored_run_id: r.restored_run_id,
         })
         .collect())
 }

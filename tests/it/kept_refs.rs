@@ -5,6 +5,8 @@
 use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use mirrorforge::entities::mirror_run;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::support::{
@@ -217,7 +219,21 @@ async fn overwritten_and_deleted_refs_are_kept_hidden_listed_and_expire(db: Db) 
             .count(),
         2
     );
+    // The runs that kept them are marked until then (the expiry reads only those).
+    let ids: Vec<i64> = runs(&s, &owner, "src")
+        .await
+        .iter()
+        .filter_map(|r| r["id"].as_i64())
+        .collect();
+    let holding = || {
+        mirror_run::Entity::find()
+            .filter(mirror_run::Column::Id.is_in(ids.clone()))
+            .filter(mirror_run::Column::HoldsKeptRefs.eq(true))
+            .count(&s.conn)
+    };
+    assert!(holding().await.unwrap() >= 1);
     assert_eq!(expire(&s.conn, &s.config, later).await.unwrap(), 2);
+    assert_eq!(holding().await.unwrap(), 0);
     assert_eq!(refs_under(&git, &here, "refs/mirrorforge/").await, "");
     let listed = call(&s, "GET", path, &owner, None).await;
     assert_eq!(listed.json(), json!([]));

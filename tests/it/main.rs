@@ -43,6 +43,7 @@ mod push_mirror_off;
 mod push_mirrors;
 mod races;
 mod restore;
+mod restore_killed;
 mod scheduler;
 mod ssh_host_keys;
 mod ssh_keys;

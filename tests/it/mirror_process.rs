@@ -12,7 +12,7 @@ use crate::support::{
     git_backend::{GitBackend, HungRemote, refs_of},
     mirror::{seed, settle_process},
     on_both_databases,
-    process::{ServerProcess, cli_user_with_token},
+    process::{Home, ServerProcess},
     tls_front::TlsFront,
 };
 
@@ -23,35 +23,6 @@ on_both_databases!(
     sigterm_lets_a_running_sync_finish,
     sigterm_lets_a_running_scheduled_sync_finish,
 );
-
-/// A data directory and its database, for one server process after another.
-struct Home {
-    dir: tempfile::TempDir,
-    url: String,
-}
-
-impl Home {
-    /// A new data directory on `db` with the user `owner` (password `password`), made through
-    /// the command line; returns it and a token of `owner`'s.
-    async fn with_owner(db: &Db, password: &str) -> (Self, String) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = db.database_url(dir.path());
-        let token = cli_user_with_token(dir.path(), &url, "owner", password).await;
-        (Self { dir, url }, token)
-    }
-
-    /// The data directory.
-    fn path(&self) -> &std::path::Path {
-        self.dir.path()
-    }
-
-    /// Starts a server process on it that mirrors 127.0.0.1 remotes, with `env` besides.
-    async fn serve(&self, env: &[(&str, &str)]) -> ServerProcess {
-        let mut all = vec![("MIRRORFORGE_ALLOW_LOCAL_NETWORKS", "true")];
-        all.extend_from_slice(env);
-        ServerProcess::start(self.path(), &self.url, &all).await
-    }
-}
 
 /// Imports `body` as `owner` through a server process (201), then waits up to `wait` for the
 /// import's sync to end; returns its status.

@@ -133,6 +133,7 @@ async fn a_force_push_and_a_deletion_are_restored_and_the_pull_paused(db: Db) {
     let run = &all[0];
     assert_eq!(run["id"], restore_id, "{run}");
     assert_eq!(run["trigger"], "restore", "{run}");
+    assert_eq!(run["restored_run_id"], bad, "{run}");
     assert_eq!(run["status"], "success", "{run}");
     let update = |name: &str| -> Value {
         run["ref_updates"]

@@ -31,6 +31,11 @@ const CHECKS_PER_HEARTBEAT: u32 = 5;
 /// A claim whose heartbeat is older than this belongs to a process that died.
 const STALE_AFTER: TimeDelta = TimeDelta::seconds(30);
 
+/// What an interrupted restore's run says: each ref is at its old or its restored value, and
+/// restoring again finishes it.
+const RESTORE_INTERRUPTED: &str = "the restore was interrupted because the server running it \
+     stopped; each ref is either back or as it was, and restoring the run again finishes it";
+
 /// A claimed repository as recovery reads it: id, holder, heartbeat, name, owner's username.
 type Claimed = (i64, Option<String>, Option<DateTime<Utc>>, String, String);
 
@@ -303,8 +308,9 @@ impl Claims {
     }
 
     /// Takes over claims whose process died (stale heartbeat, or a dead pid on this host):
-    /// their runs are recorded as interrupted and the repository is due again at once.
-    pub(super) async fn recover(&self) -> Result<usize> {
+    /// their runs are recorded as interrupted and the repository is due again at once. The
+    /// repositories taken over, as (owner, name).
+    pub(super) async fn recover(&self) -> Result<Vec<(String, String)>> {
         let stale_before = Utc::now() - STALE_AFTER;
         // With the names, so the log says which repository (`repo = "owner/name"`).
         let claimed: Vec<Claimed> = repository::Entity::find()
@@ -321,7 +327,7 @@ impl Claims {
             .into_tuple()
             .all(&self.db)
             .await?;
-        let mut recovered = 0;
+        let mut recovered = Vec::new();
         for (repo_id, holder, heartbeat, name, owner) in claimed {
             let Some(holder) = holder else { continue };
             let stale = heartbeat.is_none_or(|t| t < stale_before);
@@ -337,7 +343,7 @@ impl Claims {
                     repo_id,
                     "recovered an interrupted mirror sync"
                 );
-                recovered += 1;
+                recovered.push((owner, name));
             }
         }
         Ok(recovered)
@@ -358,17 +364,23 @@ impl Claims {
         }
         // The part the interrupted run was for; a claim still waiting for its slot had not
         // tried any part yet.
-        let running: Option<MirrorDirection> = mirror_run::Entity::find()
+        let running: Option<(MirrorDirection, Trigger)> = mirror_run::Entity::find()
             .select_only()
             .column(mirror_run::Column::Direction)
+            .column(mirror_run::Column::Trigger)
             .filter(mirror_run::Column::RepositoryId.eq(repo_id))
             .filter(mirror_run::Column::ClaimedBy.eq(holder))
             .filter(mirror_run::Column::Status.eq(RunStatus::Running))
             .into_tuple()
             .one(&txn)
             .await?;
+        // A restore is not retried by itself (the pull stays paused): the person restores again.
+        let message = match running {
+            Some((_, Trigger::Restore)) => RESTORE_INTERRUPTED,
+            _ => message,
+        };
         let released = match running {
-            Some(direction) => {
+            Some((direction, _)) => {
                 Self::release_failed(&txn, repo_id, holder, direction.pulls(), message, now).await?
             }
             None => match state::current(&txn, repo_id).await? {

@@ -50,8 +50,9 @@ use crate::{
     config::Config,
     entities::{mirror_enums::Trigger, push_mirror, repository},
     error::{Error, Result},
-    git::fetch_push::Progress,
+    git::{fetch_push::Progress, stale_locks},
     metrics::Metrics,
+    repos::repo_path,
 };
 
 /// How long shutdown waits for running syncs.
@@ -383,12 +384,37 @@ impl Engine {
     }
 
     /// Takes over claims whose process died (stale heartbeat, or a dead pid on this host):
-    /// their runs are recorded as interrupted and the repository is due again at once.
+    /// their runs are recorded as interrupted and the repository is due again at once; the
+    /// ref locks its git may have left there are removed once they are old enough
+    /// ([`stale_locks`]). How many were taken over.
     ///
     /// # Errors
     /// The database failed.
     pub async fn recover(&self) -> Result<usize> {
-        self.claims.recover().await
+        let recovered = self.claims.recover().await?;
+        for (owner, name) in &recovered {
+            let path = repo_path(&self.config, owner, name);
+            let repo = format!("{owner}/{name}");
+            tokio::spawn(async move {
+                // Every lock of the dead process is older than this by then.
+                tokio::time::sleep(stale_locks::GRACE).await;
+                let removed = tokio::task::spawn_blocking(move || {
+                    stale_locks::remove(&path, stale_locks::GRACE, std::time::SystemTime::now())
+                })
+                .await;
+                match removed {
+                    Ok(Ok(paths)) if !paths.is_empty() => {
+                        tracing::warn!(repo, locks = ?paths, "removed ref locks a stopped sync left behind");
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => {
+                        tracing::warn!(repo, error = %e, "could not remove stale ref locks")
+                    }
+                    Err(e) => tracing::warn!(repo, error = %e, "could not remove stale ref locks"),
+                }
+            });
+        }
+        Ok(recovered.len())
     }
 
     /// Mirrors that are due, oldest first (the indexed query), at most `limit`.

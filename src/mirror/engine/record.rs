@@ -402,6 +402,13 @@ async fn record(
         tracing::info!("Mirror sync cancelled");
         run_row.error = Set(Some("the sync was cancelled".to_owned()));
     }
+    // Marked so the daily expiry finds the run's kept refs through its index.
+    if transferred
+        .iter()
+        .any(|(_, o)| o.changes.iter().any(|c| c.kept))
+    {
+        run_row.holds_kept_refs = Set(true);
+    }
     let updates: Vec<mirror_ref_update::ActiveModel> = transferred
         .iter()
         .flat_map(|(target, outcome)| {

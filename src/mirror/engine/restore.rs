@@ -57,6 +57,9 @@ impl Engine {
             status: Set(RunStatus::Running),
             started_at: Set(Utc::now()),
             claimed_by: Set(holder.clone()),
+            restored_run_id: Set(Some(run_id)),
+            // Until it ends: a restore killed midway may already have kept refs.
+            holds_kept_refs: Set(true),
             ..Default::default()
         }
         .insert(&self.db)
@@ -70,6 +73,19 @@ impl Engine {
             }
         };
         let new_id = row.id;
+        // Paused before any ref moves, so a sync after a restore cut short (a crash) does not
+        // undo what it put back; resumed below only when the restore wrote nothing.
+        let was_enabled = match self.set_pull_enabled(repo.repo.id, false).await {
+            Ok(was) => was,
+            Err(e) => {
+                let failed = Err(Error::internal_msg(format!(
+                    "the pull could not be paused first: {e}"
+                )));
+                self.release_restore(repo.repo.id, &holder, Some(row), &failed)
+                    .await?;
+                return Err(e);
+            }
+        };
         let path = repo.path(&self.config);
         let wanted = plan.wanted;
         let written = tokio::task::spawn_blocking(move || {
@@ -81,6 +97,9 @@ impl Engine {
             .await?;
         if let Err(e) = written {
             tracing::error!(run_id = new_id, error = %e, "restore failed");
+            if was_enabled {
+                self.set_pull_enabled(repo.repo.id, true).await?;
+            }
             return Err(e);
         }
         tracing::info!(
@@ -88,19 +107,25 @@ impl Engine {
             run_id = new_id,
             "run restored; pull paused"
         );
-        // Paused through the settings service, so the next sync does not undo the restore.
-        let current = repository::Entity::find_by_id(repo.repo.id)
+        Ok(new_id)
+    }
+
+    /// Switches mirroring of `repo_id` on or off through the settings service; whether it
+    /// was on before.
+    async fn set_pull_enabled(&self, repo_id: i64, enabled: bool) -> Result<bool> {
+        let current = repository::Entity::find_by_id(repo_id)
             .one(&self.db)
             .await?
             .ok_or(Error::NotFound("repository"))?;
-        if current.mirror_enabled {
+        let was = current.mirror_enabled;
+        if was != enabled {
             let patch = SettingsPatch {
-                mirror_enabled: Some(false),
+                mirror_enabled: Some(enabled),
                 ..SettingsPatch::default()
             };
             settings::apply(&self.db, &self.config, &self.secrets, current, patch).await?;
         }
-        Ok(new_id)
+        Ok(was)
     }
 
     /// Records the restore run `row` as `written` ended (its ref updates, its status) and
@@ -127,6 +152,9 @@ impl Engine {
                 }
             };
             run.status = Set(status);
+            if let Ok(changes) = written {
+                run.holds_kept_refs = Set(changes.iter().any(|c| c.kept));
+            }
             run_status = Some(status);
             let updates: Vec<mirror_ref_update::ActiveModel> = written
                 .iter()

@@ -155,6 +155,35 @@ impl ServerProcess {
     }
 }
 
+/// A data directory and its database, for one server process after another.
+pub struct Home {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Home {
+    /// A new data directory on `db` with the user `owner` (password `password`), made through
+    /// the command line; returns it and a token of `owner`'s.
+    pub async fn with_owner(db: &crate::support::Db, password: &str) -> (Self, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = db.database_url(dir.path());
+        let token = cli_user_with_token(dir.path(), &url, "owner", password).await;
+        (Self { dir, url }, token)
+    }
+
+    /// The data directory.
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Starts a server process on it that mirrors 127.0.0.1 remotes, with `env` besides.
+    pub async fn serve(&self, env: &[(&str, &str)]) -> ServerProcess {
+        let mut all = vec![("MIRRORFORGE_ALLOW_LOCAL_NETWORKS", "true")];
+        all.extend_from_slice(env);
+        ServerProcess::start(self.path(), &self.url, &all).await
+    }
+}
+
 /// Creates a user and a token in `data_dir` through the command line; returns the token.
 pub async fn cli_user_with_token(
     data_dir: &Path,

@@ -67,6 +67,8 @@ pub struct RunRow {
     pub id: i64,
     /// It changed refs here (not only on push mirrors): "Restore…" is offered.
     pub restorable: bool,
+    /// For a restore run, the run it put back.
+    pub restored_run: Option<i64>,
     /// `manual`, `scheduled`, `import`, `push`, `webhook` or `restore`.
     pub trigger: &'static str,
     /// `upstream`, `downstream` or `both`.
@@ -126,6 +128,7 @@ impl RunRow {
         Self {
             id: run.id,
             restorable,
+            restored_run: run.restored_run_id,
             trigger: run.trigger.as_str(),
             direction: run.direction.as_str(),
             status_label,

@@ -61,7 +61,7 @@ pub struct SettingsPage {
     shown: Shown,
     /// The restore run that paused mirroring, while the last run is that restore and
     /// mirroring is still off.
-    paused_by: Option<i64>,
+    paused_by: Option<restore::PausedBy>,
 }
 
 impl SettingsPage {
