@@ -2,7 +2,8 @@
 //! "Restore…" on that run, its confirmation page lists `main` and what it goes back to, and
 //! confirming puts `main` back on the repository page. Screenshots at 1280 and 390 px of the
 //! confirmation (`restore-confirm`, `-390`) and of the history after it (`restore-done`,
-//! `-390`) and of its kept refs (`restore-kept`, `-390`). SQLite only: the pages are the same on both databases.
+//! `-390`) and of its kept refs (`restore-kept`, `-390`), and of the warning before restoring
+//! the import (`restore-import`, `-390`). SQLite only: the pages are the same on both databases.
 
 use serde_json::json;
 
@@ -85,8 +86,14 @@ async fn restore_from_the_history_puts_main_back() {
     .await;
     let paused = b.text("#paused-by-restore").await;
     assert!(
-        paused.contains("so the next sync does not undo it"),
+        paused.contains(&format!("put back what run {forced} changed"))
+            && paused.contains("so the next sync does not undo it"),
         "{paused}"
+    );
+    let history = b.text("#run-history").await;
+    assert!(
+        history.contains(&format!("restore of run {forced}")),
+        "{history}"
     );
     let settings = call(&s, "GET", "/api/v1/repos/owner/src/mirror", &owner, None).await;
     assert_eq!(
@@ -111,5 +118,19 @@ async fn restore_from_the_history_puts_main_back() {
     let tip = b.attr(".commit-list .sha", "title").await;
     assert_eq!(tip.as_deref(), Some(old_main.as_str()));
     assert!(b.text(".commit-list").await.contains("Only on main"));
+
+    // Restoring the import would delete every ref it made: the page says so first.
+    let all = runs(&s, &owner, "src").await;
+    let import = all.last().unwrap()["id"].as_i64().unwrap();
+    b.goto(&s.url(&format!("/owner/src/settings/mirror/runs/{import}/restore")))
+        .await;
+    let warning = b.text("#restore-deletes").await;
+    assert!(
+        warning.contains(&format!("Run {import} was the import")) && warning.contains("empty"),
+        "{warning}"
+    );
+    b.screenshot("restore-import").await;
+    b.assert_fits("restore of the import", 390, 1400).await;
+    b.screenshot("restore-import-390").await;
     b.finish().await;
 }

@@ -15,6 +15,7 @@ use tower_sessions::Session;
 
 use super::{section::Section, settings::back_to};
 use crate::{
+    entities::mirror_enums::Trigger,
     error::{Error, PageError},
     mirror::restore,
     state::AppState,
@@ -70,6 +71,10 @@ struct RestorePage {
     run_id: i64,
     /// Each ref it changes.
     steps: Vec<StepRow>,
+    /// How many of them are deleted (the run created them).
+    deletes: usize,
+    /// Whether the run was the import: restoring it empties the repository.
+    from_import: bool,
     /// Why it cannot be restored, when it cannot.
     refused: Option<String>,
     /// Where the form posts.
@@ -99,20 +104,22 @@ async fn confirm(
 ) -> Result<Response, PageError> {
     let run_id = path.id()?;
     let repo = &access.repo;
-    let (steps, refused) = match restore::plan(&state.db, &state.config, repo, run_id).await {
-        Ok(plan) => (
-            plan.steps
-                .into_iter()
-                .map(|s| StepRow {
-                    name: s.name,
-                    now: short(s.now),
-                    back_to: short(s.back_to),
-                })
-                .collect(),
-            None,
-        ),
-        Err(e) => (Vec::new(), Some(refusal(e)?)),
-    };
+    let (steps, refused, from_import) =
+        match restore::plan(&state.db, &state.config, repo, run_id).await {
+            Ok(plan) => (
+                plan.steps
+                    .into_iter()
+                    .map(|s| StepRow {
+                        name: s.name,
+                        now: short(s.now),
+                        back_to: short(s.back_to),
+                    })
+                    .collect::<Vec<_>>(),
+                None,
+                plan.run.trigger == Trigger::Import,
+            ),
+            Err(e) => (Vec::new(), Some(refusal(e)?), false),
+        };
     let (owner, name) = (repo.owner.username.clone(), repo.repo.name.clone());
     Ok(RestorePage {
         layout: Layout::new(&state, &session, Some(&access.viewer)).await?,
@@ -121,6 +128,8 @@ async fn confirm(
         owner,
         name,
         run_id,
+        deletes: steps.iter().filter(|s| s.back_to.is_none()).count(),
+        from_import,
         steps,
         refused,
     }
