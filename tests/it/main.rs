@@ -49,6 +49,7 @@ mod ssh_host_keys;
 mod ssh_keys;
 mod ssh_remotes;
 mod stalled_bodies;
+mod sync_priority;
 mod timeouts;
 mod web_auth;
 mod web_headers;

@@ -43,7 +43,7 @@ use self::{
     claims::Claims,
     pipeline::Pipeline,
     record::{PushTargets, Run},
-    slots::{Queued, Slots},
+    slots::{Place, Queued, Slots, Urgency},
 };
 use super::{notify::Notifier, secrets::SecretBox};
 use crate::{
@@ -228,7 +228,16 @@ impl Engine {
         scope: Scope,
     ) -> tokio::task::JoinHandle<Option<RunResult>> {
         let engine = Arc::clone(self);
-        let queued = self.slots.queue(repo.owner_id);
+        let urgency = if trigger == Trigger::Scheduled {
+            Urgency::Scheduled
+        } else {
+            Urgency::Asked
+        };
+        let queued = self.slots.queue(Place {
+            owner: repo.owner_id,
+            repo_id: repo.id,
+            urgency,
+        });
         let repo_id = repo.id;
         let cancel = CancellationToken::new();
         if let Ok(mut cancels) = self.cancels.lock() {
@@ -281,6 +290,13 @@ impl Engine {
             cancel.cancel();
         }
         Ok(true)
+    }
+
+    /// The place in line of `repo_id`'s sync while it waits for a slot in this process (1:
+    /// the next to start); `None` when it does not wait here.
+    #[must_use]
+    pub fn queue_position(&self, repo_id: i64) -> Option<usize> {
+        self.slots.position(repo_id)
     }
 
     /// How many more syncs could start now in this process.

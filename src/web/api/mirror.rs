@@ -245,6 +245,9 @@ struct StatusJson {
     upstream: Option<PullState>,
     /// Each enabled push mirror's own state, oldest first.
     push_mirrors: Vec<PushState>,
+    /// The sync's place in line while it waits for a free slot (1: the next to start);
+    /// `null` unless it waits.
+    queue_position: Option<usize>,
 }
 
 /// The mirror's status.
@@ -274,6 +277,7 @@ async fn status(
         next_sync_at: repo.next_sync_at,
         sync_error: repo.sync_error.unwrap_or_default(),
         consecutive_failures: repo.consecutive_failures,
+        queue_position: state.engine.queue_position(repo.id),
     }))
 }
 

@@ -98,16 +98,21 @@ struct Row {
     error: String,
     /// `fresh`, `late` or `stale`.
     freshness: &'static str,
+    /// Its place in line while it waits for a free slot (1: the next to start).
+    queue_position: Option<usize>,
 }
 
 impl Row {
     fn of(
         item: MirrorItem,
         cancelled_at: Option<chrono::DateTime<Utc>>,
+        queue_position: Option<usize>,
         now: chrono::DateTime<Utc>,
     ) -> Self {
         let (status, label) = if !item.mirror_enabled {
             ("paused", "Paused")
+        } else if queue_position.is_some() {
+            ("waiting", "Waiting")
         } else if item.cancelled {
             ("cancelled", "Cancelled")
         } else {
@@ -134,12 +139,13 @@ impl Row {
             failures: item.consecutive_failures,
             error: item.sync_error,
             freshness: item.freshness.as_str(),
+            queue_position,
         }
     }
 
-    /// A sync runs: the row polls its fragment until it ends.
+    /// A sync runs or waits for a slot: the row polls its fragment until it ends.
     fn syncing(&self) -> bool {
-        self.status == "syncing"
+        matches!(self.status, "syncing" | "waiting")
     }
 
     /// The checkbox's id: the same in every copy of the row, so htmx keeps the ticked box
@@ -163,7 +169,8 @@ async fn rows_of(state: &AppState, items: Vec<MirrorItem>) -> Result<Vec<Row>, E
         .into_iter()
         .map(|item| {
             let at = times.get(&item.id).copied();
-            Row::of(item, at, now)
+            let place = state.engine.queue_position(item.id);
+            Row::of(item, at, place, now)
         })
         .collect())
 }
