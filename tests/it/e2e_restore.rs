@@ -5,6 +5,8 @@
 //! `-390`) and of its kept refs (`restore-kept`, `-390`), and of the warning before restoring
 //! the import (`restore-import`, `-390`). SQLite only: the pages are the same on both databases.
 
+use mirrorforge::entities::{mirror_enums::RunStatus, mirror_run};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::json;
 
 use crate::support::{
@@ -118,6 +120,31 @@ async fn restore_from_the_history_puts_main_back() {
     let tip = b.attr(".commit-list .sha", "title").await;
     assert_eq!(tip.as_deref(), Some(old_main.as_str()));
     assert!(b.text(".commit-list").await.contains("Only on main"));
+
+    // Had the server stopped during the restore, its run would read "interrupted": the page
+    // says so, and offers to restore again.
+    let restore_run = runs(&s, &owner, "src").await[0]["id"].as_i64().unwrap();
+    mirror_run::Entity::update_many()
+        .col_expr(
+            mirror_run::Column::Status,
+            Expr::value(RunStatus::Interrupted),
+        )
+        .filter(mirror_run::Column::Id.eq(restore_run))
+        .exec(&s.conn)
+        .await
+        .unwrap();
+    b.goto(&s.url("/owner/src/settings/mirror/history")).await;
+    let cut = b.text("#paused-by-restore").await;
+    assert!(
+        cut.contains("was cut short") && cut.contains(&format!("Restore run {forced} again")),
+        "{cut}"
+    );
+    b.screenshot_of("#paused-by-restore", "restore-cut-short")
+        .await;
+    b.assert_fits("a restore cut short", 390, 1400).await;
+    b.screenshot_of("#paused-by-restore", "restore-cut-short-390")
+        .await;
+    b.client.set_window_size(1280, 1400).await.unwrap();
 
     // Restoring the import would delete every ref it made: the page says so first.
     let all = runs(&s, &owner, "src").await;
