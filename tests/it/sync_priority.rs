@@ -50,8 +50,9 @@ async fn row(s: &TestServer, name: &str) -> repository::Model {
         .expect("the repository")
 }
 
-/// One slot, a slow upstream, and no scheduler tick during the test.
-async fn one_slot_server(db: &Db) -> (TestServer, TestUser, GitBackend) {
+/// One slot, an upstream that answers each request `delay` late, and no scheduler tick
+/// during the test.
+async fn one_slot_server(db: &Db, delay: Duration) -> (TestServer, TestUser, GitBackend) {
     let s = local_server(db, |c| {
         c.max_concurrent_syncs = 1;
         c.max_syncs_per_owner = 10;
@@ -59,14 +60,14 @@ async fn one_slot_server(db: &Db) -> (TestServer, TestUser, GitBackend) {
     })
     .await;
     let owner = s.create_admin("owner").await;
-    let upstream = GitBackend::slow(Duration::from_millis(150)).await;
+    let upstream = GitBackend::slow(delay).await;
     upstream.create("src").await;
     seed(&Git::new(), upstream.path("src").to_str().unwrap()).await;
     (s, owner, upstream)
 }
 
 async fn a_sync_now_runs_before_the_scheduled_syncs_that_wait(db: Db) {
-    let (s, owner, upstream) = one_slot_server(&db).await;
+    let (s, owner, upstream) = one_slot_server(&db, Duration::from_millis(150)).await;
     mirrors(&s, &owner, &upstream, 7).await;
     // An engine of its own on the same database, driven here as the scheduler drives it:
     // six scheduled syncs claimed, one runs, five wait.
@@ -119,7 +120,7 @@ async fn a_sync_now_runs_before_the_scheduled_syncs_that_wait(db: Db) {
 }
 
 async fn a_waiting_sync_says_its_place_in_line(db: Db) {
-    let (s, owner, upstream) = one_slot_server(&db).await;
+    let (s, owner, upstream) = one_slot_server(&db, Duration::from_millis(150)).await;
     mirrors(&s, &owner, &upstream, 2).await;
     let status = |name: &'static str| {
         let (s, owner) = (&s, &owner);
@@ -160,15 +161,7 @@ async fn the_overview_shows_a_waiting_sync_in_a_real_browser() {
     let Some(b) = crate::support::browser::Browser::start(1280, 900).await else {
         return;
     };
-    let s = local_server(&Db::Sqlite, |c| {
-        c.max_concurrent_syncs = 1;
-        c.scheduler_cron = "0 0 0 1 1 *".to_owned();
-    })
-    .await;
-    let owner = s.create_admin("owner").await;
-    let upstream = GitBackend::slow(Duration::from_millis(1500)).await;
-    upstream.create("src").await;
-    seed(&Git::new(), upstream.path("src").to_str().unwrap()).await;
+    let (s, owner, upstream) = one_slot_server(&Db::Sqlite, Duration::from_millis(1500)).await;
     mirrors(&s, &owner, &upstream, 2).await;
     b.log_in(&s.base(), &owner.username, &owner.password).await;
     sync_now(&s, &owner, "m0").await.expect(202);
