@@ -42,6 +42,7 @@ mod part_state;
 mod push_mirror_off;
 mod push_mirrors;
 mod races;
+mod ref_map;
 mod restore;
 mod restore_killed;
 mod scheduler;

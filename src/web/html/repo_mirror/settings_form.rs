@@ -176,6 +176,7 @@ fn patch(form: &SettingsForm, part: Part, interval: &IntervalChoice) -> Settings
         )
         .filter(|_| pull),
         upstream_ref_filter: None,
+        upstream_ref_map: None,
         upstream_overwrite: form.upstream_overwrite.clone().filter(|_| pull),
         mass_delete_guard: (part == Part::Pull).then_some(form.mass_delete_guard.is_some()),
         downstream_url: text(&form.downstream_url),
