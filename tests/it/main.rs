@@ -15,6 +15,7 @@ mod e2e_confirmations;
 mod e2e_page_style;
 mod e2e_phone_width;
 mod e2e_protection;
+mod e2e_ref_map;
 mod e2e_restore;
 mod e2e_sections;
 mod e2e_status_words;
