@@ -17,6 +17,7 @@ on_both_databases!(
     master_is_pulled_as_main_and_pushed_back_as_master,
     a_prefix_map_both_ways_prunes_mapped_names_and_keeps_them,
     two_refs_landing_on_one_name_fail_the_run_with_nothing_changed,
+    two_refs_landing_on_one_name_there_fail_the_push_with_nothing_pushed,
     bad_maps_are_refused_naming_the_field,
 );
 
@@ -350,6 +351,38 @@ async fn two_refs_landing_on_one_name_fail_the_run_with_nothing_changed(db: Db) 
     let run = runs(&s, &owner, "c").await[0].clone();
     assert_eq!(run["status"], "failed");
     assert_eq!(run["ref_updates"], json!([]), "{run}");
+}
+
+async fn two_refs_landing_on_one_name_there_fail_the_push_with_nothing_pushed(db: Db) {
+    let (s, owner) = start(&db).await;
+    let targets = GitBackend::start().await;
+    let backup = targets.create("backup").await;
+    let git = Git::new();
+    s.create_repo(&owner, "d", false).await;
+    let push_url = s.git_url(Some(("owner", &owner.token)), "owner", "d");
+    let work = git.init("work-d").await;
+    git.commit_file(&work, "a.txt", "a\n", "one").await;
+    git.ok(&work, &["push", "-q", &push_url, "main", "main:master"])
+        .await;
+    call(
+        &s,
+        "POST",
+        "/api/v1/repos/owner/d/push_mirrors",
+        &owner,
+        Some(json!({"remote_url": targets.url("backup"),
+                    "ref_map": [{"from": "refs/heads/master", "to": "refs/heads/main"}]})),
+    )
+    .await
+    .expect(201);
+    sync_now(&s, &owner, "d").await.expect(202);
+    let status = settle(&s, &owner, "d").await;
+    assert_eq!(status["sync_status"], "failed", "{status}");
+    let error = status["sync_error"].as_str().unwrap();
+    assert!(
+        error.contains("refs/heads/main and refs/heads/master both map to refs/heads/main"),
+        "{error}"
+    );
+    assert_eq!(refs_of(&backup).await, "", "nothing pushed");
 }
 
 async fn bad_maps_are_refused_naming_the_field(db: Db) {
