@@ -1,9 +1,9 @@
 //! In headless Chromium: the branch map of the pull is edited as rows "from" → "to" in the
 //! Pull and push section (a bad rule is named inline and the rows keep what was typed; a row
-//! emptied is removed), and the history shows where a renamed ref came from. Screenshots at
-//! 1280 and 390 px of the rows with their error (`ref-map-error`, `-390`), saved
-//! (`ref-map-saved`, `-390`) and of the history (`ref-map-history`, `-390`). SQLite only: the
-//! pages are the same on both databases.
+//! emptied is removed), and the preview and the history show where a renamed ref comes from.
+//! Screenshots at 1280 and 390 px of the rows with their error (`ref-map-error`, `-390`), saved
+//! (`ref-map-saved`, `-390`), of the preview (`ref-map-preview`, `-390`) and of the history
+//! (`ref-map-history`, `-390`). SQLite only: the pages are the same on both databases.
 
 use serde_json::json;
 
@@ -98,6 +98,27 @@ async fn the_branch_map_is_edited_as_rows_and_the_history_names_sources() {
     b.screenshot("ref-map-saved-390").await;
     b.client.set_window_size(1280, 1400).await.unwrap();
 
+    // The preview says where each renamed ref would come from.
+    b.click("#preview-button").await;
+    b.wait_until("the preview in the page", 15, || async {
+        b.text("#preview-result")
+            .await
+            .contains("refs/heads/upstream/feature")
+    })
+    .await;
+    let preview = b.text("#preview-result").await;
+    assert!(
+        preview.contains("renamed from refs/heads/feature"),
+        "{preview}"
+    );
+    b.eval("document.getElementById('preview-result').scrollIntoView(); return 0;")
+        .await;
+    b.screenshot_of("#preview-result", "ref-map-preview").await;
+    b.assert_fits("preview with renamed refs", 390, 1400).await;
+    b.screenshot_of("#preview-result", "ref-map-preview-390")
+        .await;
+    b.client.set_window_size(1280, 1400).await.unwrap();
+
     // The pull under the map: the history says where each renamed ref came from.
     sync_now(&s, &owner, "src").await.expect(202);
     assert_eq!(settle(&s, &owner, "src").await["sync_status"], "success");
@@ -105,7 +126,7 @@ async fn the_branch_map_is_edited_as_rows_and_the_history_names_sources() {
     let history = b.text(".ref-changes").await;
     assert!(
         history.contains("refs/heads/upstream/feature")
-            && history.contains("from refs/heads/feature"),
+            && history.contains("renamed from refs/heads/feature"),
         "{history}"
     );
     b.screenshot("ref-map-history").await;
