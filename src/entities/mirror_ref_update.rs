@@ -22,6 +22,8 @@ pub struct Model {
     pub push_mirror_id: Option<i64>,
     /// Its old value was kept as a kept ref (`refs/mirrorforge/kept/<run id>/<ref>`).
     pub kept: bool,
+    /// The ref's name on the other side when a branch map renamed it (None: the same name).
+    pub source_ref: Option<String>,
 }
 
 /// A ref update belongs to a run.

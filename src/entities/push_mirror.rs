@@ -22,6 +22,8 @@ pub struct Model {
     pub sync_on_push: bool,
     /// The ref filter's patterns as a JSON list (`[]`: every branch and tag).
     pub ref_filter: String,
+    /// The branch map to the target's names, as a JSON list of `{"from","to"}` (`[]`: none).
+    pub ref_map: String,
     pub keep_divergent_refs: bool,
     pub last_synced_at: Option<ChronoDateTimeUtc>,
     /// `idle` until the first push, then `success` or `failed`.

@@ -43,6 +43,8 @@ pub struct Model {
     pub consecutive_failures: i32,
     /// The refs a pull carries, as a JSON list of patterns (`[]`: every branch, tag and note).
     pub upstream_ref_filter: String,
+    /// The pull's branch map, as a JSON list of `{"from","to"}` rules (`[]`: no renaming).
+    pub upstream_ref_map: String,
     /// The webhook secret, sealed (see `mirror::secrets`); `None`: the webhook is off.
     pub webhook_secret: Option<String>,
     /// A trigger that came while a sync ran: one more sync runs right after it.

@@ -69,6 +69,9 @@ pub struct UpdateView {
     pub new: Option<String>,
     /// `create`, `update`, `force`, `delete` or `diverged`.
     pub action: RefAction,
+    /// Its name on the other side when a branch map renames it; left out when the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_ref: Option<String>,
 }
 
 impl From<&RefChange> for UpdateView {
@@ -78,6 +81,7 @@ impl From<&RefChange> for UpdateView {
             old: change.old.clone(),
             new: change.new.clone(),
             action: action_of(change),
+            source_ref: change.source_ref.clone(),
         }
     }
 }

@@ -46,6 +46,10 @@ pub struct RefUpdateView {
     pub push_mirror_id: Option<i64>,
     /// Its old value is kept here (`GET …/mirror/kept`): it was overwritten or deleted.
     pub kept: bool,
+    /// Its name on the other side (the upstream's, or ours for a push) when a branch map
+    /// renamed it; left out when the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_ref: Option<String>,
 }
 
 /// One run as the API and the history page show it.
@@ -137,6 +141,7 @@ pub async fn list(
                 action,
                 push_mirror_id: u.push_mirror_id,
                 kept: u.kept,
+                source_ref: u.source_ref,
             });
         }
     }

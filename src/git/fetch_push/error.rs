@@ -59,6 +59,10 @@ pub enum TransferError {
     /// The mass-deletion guard stopped a pull that would delete most refs here.
     #[error("{0}")]
     MassDeletion(super::MassDeletion),
+    /// The branch map would land two refs on one name, or on a name that cannot be (each
+    /// named); nothing was changed.
+    #[error("{0}")]
+    Mapping(#[from] super::ref_map::MapError),
     /// Anything else.
     #[error("{}", without_os_code(.0))]
     Other(String),

@@ -13,6 +13,7 @@ pub mod filter;
 pub mod lfs_pointers;
 pub mod pack_push;
 pub mod pull_plan;
+pub mod ref_map;
 pub mod ref_preview;
 mod ref_write;
 pub mod refs;
@@ -43,6 +44,8 @@ pub use self::{
 pub struct PushRules {
     /// The refs to carry.
     pub filter: filter::RefFilter,
+    /// How their names change there (the filter judges the names here).
+    pub map: ref_map::RefMap,
     /// Never force or delete on the remote.
     pub keep_divergent: bool,
 }
@@ -84,37 +87,44 @@ fn mirrored(refs: &BTreeMap<String, Oid>, with_notes: bool) -> BTreeMap<String, 
         .collect()
 }
 
-/// Both sides of a pull before it: the refs here and there that `filter` selects.
+/// Both sides of a pull before it: the refs here the pull covers, and those there that the
+/// filter selects, by their names here.
 struct PullSides {
-    /// The selected refs here.
+    /// The covered refs here.
     before: BTreeMap<String, Oid>,
     /// Whether the repository has no ref at all yet.
     first: bool,
     /// The remote's advertisement (one request).
     listed: advertisement::Advertisement,
-    /// The selected refs a mirror carries from there.
-    advertised: BTreeMap<String, Oid>,
+    /// The selected refs a mirror carries from there, by their names there.
+    sources: BTreeMap<String, Oid>,
+    /// The same refs by their names here, with where each renamed one came from.
+    advertised: ref_map::Mapped,
 }
 
 fn pull_sides(
     repo: &Repository,
     transfer: &Arc<Transfer>,
-    filter: &filter::RefFilter,
+    rules: &PullRules,
 ) -> Result<PullSides, TransferError> {
     let fail = |e: git2::Error| failure(transfer, &e);
-    let selected = |refs: BTreeMap<String, Oid>| -> BTreeMap<String, Oid> {
-        refs.into_iter()
-            .filter(|(name, _)| filter.selects(name))
-            .collect()
-    };
-    let before = selected(local_refs(repo, true).map_err(fail)?);
+    let before = local_refs(repo, true)
+        .map_err(fail)?
+        .into_iter()
+        .filter(|(name, _)| rules.covers(name))
+        .collect();
     let first = refs::none_yet(repo).map_err(fail)?;
     let listed = transfer.advertise(GitService::UploadPack)?;
-    let advertised = selected(mirrored(&listed.refs, true));
+    let sources: BTreeMap<String, Oid> = mirrored(&listed.refs, true)
+        .into_iter()
+        .filter(|(name, _)| rules.filter.selects(name))
+        .collect();
+    let advertised = rules.map.apply(&sources, true)?;
     Ok(PullSides {
         before,
         first,
         listed,
+        sources,
         advertised,
     })
 }
@@ -125,6 +135,8 @@ fn pull_sides(
 pub struct StagedPull {
     before: BTreeMap<String, Oid>,
     advertised: BTreeMap<String, Oid>,
+    /// Mapped name → the upstream's name, for the refs a branch map renamed.
+    sources: BTreeMap<String, String>,
     head: Option<String>,
     first: bool,
     outcome: TransferOutcome,
@@ -154,8 +166,13 @@ pub fn fetch_objects(
         before,
         first,
         listed,
-        mut advertised,
-    } = pull_sides(&repo, transfer, filter)?;
+        sources: fetched,
+        advertised:
+            ref_map::Mapped {
+                refs: mut advertised,
+                sources,
+            },
+    } = pull_sides(&repo, transfer, rules)?;
     if rules.mass_delete_guard
         && !rules.fast_forward_only
         && let Some(held) = pull_plan::mass_deletion(&before, &advertised)
@@ -169,14 +186,15 @@ pub fn fetch_objects(
         let registered = Registered::new(Arc::clone(transfer))?;
         let mut remote = repo.remote_anonymous(&registered.url()).map_err(fail)?;
         // Without a filter, every mirrored ref by pattern (libgit2 matches each advertised ref
-        // against each refspec: one per ref would cost refs × refs); with one, by name.
+        // against each refspec: one per ref would cost refs × refs); with one, by name. Only
+        // objects are downloaded: the refs are named as the upstream names them.
         let refspecs: Vec<String> = if filter.is_empty() {
             ["refs/heads/*", "refs/tags/*", "refs/notes/*"]
                 .iter()
                 .map(|r| format!("+{r}:{r}"))
                 .collect()
         } else {
-            advertised.keys().map(|r| format!("+{r}:{r}")).collect()
+            fetched.keys().map(|r| format!("+{r}:{r}")).collect()
         };
         let mut options = FetchOptions::new();
         options
@@ -197,15 +215,18 @@ pub fn fetch_objects(
         let mut changes = diff(&before, &advertised);
         refs::mark_forced(&repo, &mut changes);
         pull_plan::hold_back(&mut changes, true);
+        pull_plan::name_sources(&mut changes, &sources);
         diverged = changes.into_iter().filter(|c| c.diverged).collect();
         pull_plan::keep_diverged(&mut advertised, &before, &diverged);
         outcome.up_to_date = advertised == before;
     }
     outcome.requests = transfer.requests();
+    let head = listed.head.map(|name| rules.map.name_of(&name));
     Ok(StagedPull {
         before,
         advertised,
-        head: listed.head,
+        sources,
+        head,
         first,
         outcome,
         diverged,
@@ -285,6 +306,7 @@ impl StagedPull {
             .filter(|c| before_all.contains_key(&c.name) || self.advertised.contains_key(&c.name))
             .collect();
         refs::mark_forced(&repo, &mut outcome.changes);
+        pull_plan::name_sources(&mut outcome.changes, &self.sources);
         for change in &mut outcome.changes {
             change.kept = kept.contains(&change.name);
         }
@@ -295,29 +317,41 @@ impl StagedPull {
 }
 
 /// What a push by `rules` of `local` (the refs here) would change on a remote that advertises
-/// `advertised`: refs outside the filter left out, moves that are not fast-forwards marked
-/// forced, and with `keep_divergent` every force and deletion marked diverged instead.
-#[must_use]
+/// `advertised`: refs outside the filter left out, names mapped to the remote's (each change
+/// naming its ref here when they differ), moves that are not fast-forwards marked forced, and
+/// with `keep_divergent` every force and deletion marked diverged instead.
+///
+/// # Errors
+/// The branch map lands two refs here on one name there (both named), or on a name that
+/// cannot be.
 pub fn plan_push(
     repo: &Repository,
     local: &BTreeMap<String, Oid>,
     advertised: &BTreeMap<String, Oid>,
     rules: &PushRules,
-) -> Vec<RefChange> {
-    let selected = |refs: &BTreeMap<String, Oid>| -> BTreeMap<String, Oid> {
-        refs.iter()
-            .filter(|(name, _)| is_mirrored_ref(name, false) && rules.filter.selects(name))
-            .map(|(name, oid)| (name.clone(), *oid))
-            .collect()
-    };
-    let mut changes = diff(&selected(advertised), &selected(local));
+) -> Result<Vec<RefChange>, TransferError> {
+    let selected: BTreeMap<String, Oid> = local
+        .iter()
+        .filter(|(name, _)| is_mirrored_ref(name, false) && rules.filter.selects(name))
+        .map(|(name, oid)| (name.clone(), *oid))
+        .collect();
+    let mapped = rules.map.apply(&selected, false)?;
+    let there: BTreeMap<String, Oid> = advertised
+        .iter()
+        .filter(|(name, _)| {
+            is_mirrored_ref(name, false) && rules.map.could_produce(name, &rules.filter, false)
+        })
+        .map(|(name, oid)| (name.clone(), *oid))
+        .collect();
+    let mut changes = diff(&there, &mapped.refs);
     refs::mark_forced(repo, &mut changes);
+    pull_plan::name_sources(&mut changes, &mapped.sources);
     if rules.keep_divergent {
         for change in &mut changes {
             change.diverged = change.new.is_none() || change.forced;
         }
     }
-    changes
+    Ok(changes)
 }
 
 /// The LFS objects a push by `rules` would make the remote need: those the commits of the
@@ -387,7 +421,7 @@ pub fn push_mirror_with_threads(
     };
     let local = local_refs(&repo, false).map_err(fail)?;
     let listed = transfer.advertise(GitService::ReceivePack)?;
-    let changes = plan_push(&repo, &local, &listed.refs, rules);
+    let changes = plan_push(&repo, &local, &listed.refs, rules)?;
     let local = selected(local);
     let mut outcome = TransferOutcome {
         up_to_date: changes.iter().all(|c| c.diverged),
@@ -415,7 +449,11 @@ pub fn push_mirror_with_threads(
         .iter()
         .filter(|c| !c.diverged)
         .map(|c| match c.new {
-            Some(_) => format!("{force}{0}:{0}", c.name),
+            Some(_) => format!(
+                "{force}{}:{}",
+                c.source_ref.as_deref().unwrap_or(&c.name),
+                c.name
+            ),
             None => format!(":{}", c.name),
         })
         .collect();

@@ -253,6 +253,7 @@ mod tests {
                 forced: false,
                 diverged: false,
                 kept: false,
+                source_ref: None,
             },
             RefChange {
                 name: "refs/tags/v1".to_owned(),
@@ -261,6 +262,7 @@ mod tests {
                 forced: false,
                 diverged: false,
                 kept: false,
+                source_ref: None,
             },
         ];
         let text = String::from_utf8(commands(&creates, true)).unwrap();

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use git2::Oid;
 
-use super::{filter::RefFilter, refs::RefChange};
+use super::{filter::RefFilter, ref_map::RefMap, refs::RefChange};
 
 /// Refs here above which the "more than half deleted" rule of the guard applies.
 const GUARD_FROM: usize = 10;
@@ -17,6 +17,8 @@ const GUARD_FROM: usize = 10;
 pub struct PullRules {
     /// The refs to carry.
     pub filter: RefFilter,
+    /// How their names change on the way here (the filter judges the upstream's names).
+    pub map: RefMap,
     /// Apply only fast-forwards: never rewrite history here, never delete.
     pub fast_forward_only: bool,
     /// Refuse a pull that would delete every branch, or more than half of many refs.
@@ -79,6 +81,23 @@ pub fn mass_deletion(
         of: before.len(),
         every_branch,
     })
+}
+
+impl PullRules {
+    /// Whether the ref `name` here is the pull's to move or prune: one the map could make of
+    /// a ref the filter selects.
+    #[must_use]
+    pub fn covers(&self, name: &str) -> bool {
+        self.map.could_produce(name, &self.filter, true)
+    }
+}
+
+/// Names each change of `changes` after the ref it came from, where a branch map renamed it
+/// (`sources`: mapped name → source name).
+pub(super) fn name_sources(changes: &mut [RefChange], sources: &BTreeMap<String, String>) {
+    for change in changes {
+        change.source_ref = sources.get(&change.name).cloned();
+    }
 }
 
 /// Marks, when only fast-forwards are applied, every deletion and every move that rewrites
@@ -164,6 +183,7 @@ mod tests {
             forced,
             diverged: false,
             kept: false,
+            source_ref: None,
         };
         let mut changes = vec![
             change("refs/heads/new", None, Some("1"), false),

@@ -48,26 +48,28 @@ pub fn pull(
     transfer: &Arc<Transfer>,
     rules: &PullRules,
 ) -> Result<PullPlan, TransferError> {
-    let filter = &rules.filter;
     let repo = open(repo_path)?;
     let here = local_refs(&repo, true).map_err(|e| TransferError::Other(e.to_string()))?;
     let listed = transfer.advertise(GitService::UploadPack)?;
-    let selected = |refs: &BTreeMap<String, Oid>| -> BTreeMap<String, Oid> {
-        refs.iter()
-            .filter(|(name, _)| filter.selects(name))
-            .map(|(name, oid)| (name.clone(), *oid))
-            .collect()
-    };
-    let before = selected(&here);
-    let advertised = selected(&mirrored(&listed.refs, true));
-    let mut changes = diff(&before, &advertised);
+    let before: BTreeMap<String, Oid> = here
+        .iter()
+        .filter(|(name, _)| rules.covers(name))
+        .map(|(name, oid)| (name.clone(), *oid))
+        .collect();
+    let sources: BTreeMap<String, Oid> = mirrored(&listed.refs, true)
+        .into_iter()
+        .filter(|(name, _)| rules.filter.selects(name))
+        .collect();
+    let advertised = rules.map.apply(&sources, true)?;
+    let mut changes = diff(&before, &advertised.refs);
     mark_forced(&repo, &mut changes);
     pull_plan::hold_back(&mut changes, rules.fast_forward_only);
+    pull_plan::name_sources(&mut changes, &advertised.sources);
     let mut after: BTreeMap<String, Oid> = here
         .into_iter()
-        .filter(|(name, _)| !filter.selects(name))
+        .filter(|(name, _)| !rules.covers(name))
         .collect();
-    after.extend(advertised);
+    after.extend(advertised.refs);
     pull_plan::keep_diverged(&mut after, &before, &changes);
     Ok(PullPlan { changes, after })
 }
@@ -85,5 +87,5 @@ pub fn push(
 ) -> Result<Vec<RefChange>, TransferError> {
     let repo = open(repo_path)?;
     let listed = transfer.advertise(GitService::ReceivePack)?;
-    Ok(plan_push(&repo, local, &listed.refs, rules))
+    plan_push(&repo, local, &listed.refs, rules)
 }

@@ -20,6 +20,8 @@ pub struct RefChange {
     /// Its old value was kept here as a kept ref ([`crate::git::kept`]) when it was
     /// overwritten or deleted.
     pub kept: bool,
+    /// The ref's name on the other side when a branch map renamed it (None: the same name).
+    pub source_ref: Option<String>,
 }
 
 /// Refs a mirror carries: branches, tags and notes (never host-internal ones such as
@@ -123,6 +125,7 @@ pub(super) fn diff(
                 forced: false,
                 diverged: false,
                 kept: false,
+                source_ref: None,
             }),
         }
     }
@@ -135,6 +138,7 @@ pub(super) fn diff(
                 forced: false,
                 diverged: false,
                 kept: false,
+                source_ref: None,
             });
         }
     }

@@ -162,6 +162,7 @@ pub fn restore(
                 name: step.name,
                 old: step.now,
                 new: step.back_to,
+                source_ref: None,
             }
         })
         .collect())

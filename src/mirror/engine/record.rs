@@ -428,6 +428,7 @@ async fn record(
                     action: Set(Some(action_of(c))),
                     push_mirror_id: Set(push_mirror_id),
                     kept: Set(c.kept),
+                    source_ref: Set(c.source_ref.clone()),
                     ..Default::default()
                 })
         })

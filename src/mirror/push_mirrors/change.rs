@@ -17,7 +17,10 @@ use crate::{
         push_mirror, repository,
     },
     error::{Error, FieldErrors, Result},
-    git::fetch_push::filter::RefFilter,
+    git::fetch_push::{
+        filter::RefFilter,
+        ref_map::{MapRule, RefMap},
+    },
     mirror::{
         secrets::SecretBox,
         settings::{check_password, check_username},
@@ -43,6 +46,9 @@ pub struct PushMirrorView {
     pub sync_on_push: bool,
     /// The refs it carries (`[]`: every branch and tag).
     pub ref_filter: Vec<String>,
+    /// Its branch map: the first rule whose `from` matches a ref here names it there (`[]`:
+    /// the same names).
+    pub ref_map: Vec<MapRule>,
     /// Leaves refs that diverged there as they are, and deletes nothing there.
     pub keep_divergent_refs: bool,
     /// End of its last successful push.
@@ -65,6 +71,7 @@ impl From<&push_mirror::Model> for PushMirrorView {
             enabled: m.enabled,
             sync_on_push: m.sync_on_push,
             ref_filter: RefFilter::from_json(&m.ref_filter).patterns().to_vec(),
+            ref_map: RefMap::from_json(&m.ref_map).rules().to_vec(),
             keep_divergent_refs: m.keep_divergent_refs,
             last_synced_at: m.last_synced_at,
             last_status: m.last_status,
@@ -90,14 +97,17 @@ pub struct PushMirrorInput {
     pub sync_on_push: Option<bool>,
     /// Patterns of the refs it carries.
     pub ref_filter: Option<Vec<String>>,
+    /// Its branch map (validated).
+    pub ref_map: Option<Vec<MapRule>>,
     /// Leave diverged refs there as they are.
     pub keep_divergent_refs: Option<bool>,
 }
 
-/// `input` checked: the URL as parsed, the filter as stored.
+/// `input` checked: the URL as parsed, the filter and the map as stored.
 struct Checked {
     url: Option<String>,
     filter: Option<String>,
+    map: Option<String>,
 }
 
 /// Checks every field of `input`; `adding` requires a URL. 422 names each bad field.
@@ -136,8 +146,16 @@ async fn check(config: &Config, input: &PushMirrorInput, adding: bool) -> Result
         }
         None => None,
     };
+    let map = match input.ref_map.as_deref().map(RefMap::parse) {
+        Some(Ok(map)) => Some(map.to_json()),
+        Some(Err(message)) => {
+            fields.insert("ref_map".to_owned(), message.0);
+            None
+        }
+        None => None,
+    };
     if fields.is_empty() {
-        Ok(Checked { url, filter })
+        Ok(Checked { url, filter, map })
     } else {
         Err(Error::Validation(fields))
     }
@@ -225,6 +243,9 @@ pub async fn add(
     if let Some(filter) = checked.filter {
         active.ref_filter = Set(filter);
     }
+    if let Some(map) = checked.map {
+        active.ref_map = Set(map);
+    }
     let saved = active.update(&txn).await?;
     let now_pushes = settle(&txn, repo.id, saved.enabled).await?;
     txn.commit().await?;
@@ -295,6 +316,9 @@ pub async fn change(
     }
     if let Some(filter) = checked.filter {
         active.ref_filter = Set(filter);
+    }
+    if let Some(map) = checked.map {
+        active.ref_map = Set(map);
     }
     let txn = crate::db::begin_write(db).await?;
     let saved = active.update(&txn).await?;

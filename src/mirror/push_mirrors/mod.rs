@@ -169,6 +169,7 @@ pub async fn create(
         enabled: Set(true),
         sync_on_push: Set(false),
         ref_filter: Set("[]".to_owned()),
+        ref_map: Set("[]".to_owned()),
         keep_divergent_refs: Set(false),
         last_synced_at: Set(None),
         last_status: Set(SyncStatus::Idle),

@@ -27,7 +27,10 @@ use crate::{
         push_mirror, repository,
     },
     error::Result,
-    git::fetch_push::filter::RefFilter,
+    git::fetch_push::{
+        filter::RefFilter,
+        ref_map::{MapRule, RefMap},
+    },
     net::ssh_host_key::HostKey,
 };
 
@@ -52,6 +55,8 @@ pub struct MirrorSettings {
     pub upstream_password_set: bool,
     /// The refs a pull carries (`[]`: every branch and tag).
     pub upstream_ref_filter: Vec<String>,
+    /// The pull's branch map: the first rule whose `from` matches a ref renames it (`[]`: none).
+    pub upstream_ref_map: Vec<MapRule>,
     /// `all` (an exact copy) or `fast_forward`: a ref the upstream moved to a commit that
     /// does not contain ours, or deleted, stays as it is here (listed `diverged`).
     pub upstream_overwrite: UpstreamOverwrite,
@@ -134,6 +139,7 @@ impl MirrorSettings {
             upstream_ref_filter: RefFilter::from_json(&r.upstream_ref_filter)
                 .patterns()
                 .to_vec(),
+            upstream_ref_map: RefMap::from_json(&r.upstream_ref_map).rules().to_vec(),
             upstream_overwrite: r.upstream_overwrite,
             mass_delete_guard: r.mass_delete_guard,
             downstream_url: downstream.map(|d| d.remote_url.clone()).unwrap_or_default(),
@@ -177,6 +183,8 @@ pub struct SettingsPatch {
     pub upstream_password: Option<String>,
     /// New upstream ref filter.
     pub upstream_ref_filter: Option<Vec<String>>,
+    /// New branch map of the pull (validated).
+    pub upstream_ref_map: Option<Vec<MapRule>>,
     /// `all` or `fast_forward` (validated).
     pub upstream_overwrite: Option<String>,
     /// Switch the mass-deletion guard on or off.

@@ -151,6 +151,7 @@ async fn save_repository(
         enabled,
         upstream_url,
         upstream_ref_filter,
+        upstream_ref_map,
         sync_schedule,
         notify_url,
         lfs_endpoint,
@@ -213,6 +214,9 @@ async fn save_repository(
     }
     if let Some(filter) = upstream_ref_filter {
         active.upstream_ref_filter = Set(filter);
+    }
+    if let Some(map) = upstream_ref_map {
+        active.upstream_ref_map = Set(map);
     }
     active.sync_interval = Set(interval);
     active.next_sync_at = Set(match (was_enabled, enabled) {

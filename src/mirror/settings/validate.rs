@@ -9,7 +9,7 @@ use crate::{
         push_mirror, repository,
     },
     error::{Error, FieldErrors, Result},
-    git::fetch_push::filter::RefFilter,
+    git::fetch_push::{filter::RefFilter, ref_map::RefMap},
     mirror::schedule::Schedule,
     net::{git_remote::GitRemote, remote_url::RemoteUrl},
 };
@@ -87,6 +87,8 @@ pub struct Checked {
     pub(super) downstream_url: Option<String>,
     /// The new upstream ref filter as stored, when the patch sets one.
     pub(super) upstream_ref_filter: Option<String>,
+    /// The new branch map of the pull as stored, when the patch sets one.
+    pub(super) upstream_ref_map: Option<String>,
     /// The new schedule as stored, when the patch sets one.
     pub(super) sync_schedule: Option<String>,
     /// The new notification URL as parsed (`""`: none), when the patch sets one.
@@ -196,6 +198,14 @@ pub async fn validate(
         }
         None => None,
     };
+    let upstream_ref_map = match patch.upstream_ref_map.as_deref().map(RefMap::parse) {
+        Some(Ok(map)) => Some(map.to_json()),
+        Some(Err(message)) => {
+            fields.insert("upstream_ref_map".to_owned(), message.0);
+            None
+        }
+        None => None,
+    };
     let sync_schedule = match patch
         .sync_schedule
         .as_deref()
@@ -256,6 +266,7 @@ pub async fn validate(
         upstream_url,
         downstream_url,
         upstream_ref_filter,
+        upstream_ref_map,
     })
 }
 

@@ -15,6 +15,7 @@ use crate::{
     git::fetch_push::{
         Limits, PullRules, PushRules, RemoteLogin,
         filter::RefFilter,
+        ref_map::RefMap,
         transport::{Transfer, Wire},
     },
     mirror::engine::OneTimeClone,
@@ -96,6 +97,7 @@ impl Side<'_> {
 pub fn pull_rules(repo: &repository::Model) -> PullRules {
     PullRules {
         filter: RefFilter::from_json(&repo.upstream_ref_filter),
+        map: RefMap::from_json(&repo.upstream_ref_map),
         fast_forward_only: repo.upstream_overwrite == UpstreamOverwrite::FastForward,
         mass_delete_guard: repo.mass_delete_guard,
     }
@@ -107,6 +109,7 @@ pub fn pull_rules(repo: &repository::Model) -> PullRules {
 pub fn push_rules(target: &push_mirror::Model) -> PushRules {
     PushRules {
         filter: RefFilter::from_json(&target.ref_filter),
+        map: RefMap::from_json(&target.ref_map),
         keep_divergent: target.keep_divergent_refs,
     }
 }

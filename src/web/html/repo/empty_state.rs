@@ -131,6 +131,7 @@ mod tests {
             sync_heartbeat_at: None,
             consecutive_failures: 0,
             upstream_ref_filter: "[]".to_owned(),
+            upstream_ref_map: "[]".to_owned(),
             webhook_secret: None,
             sync_queued: None,
             sync_cancel_requested: false,

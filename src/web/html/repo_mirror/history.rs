@@ -59,6 +59,8 @@ pub struct RefRow {
     pub old: Option<String>,
     /// Seven characters of the new id; `None` when deleted.
     pub new: Option<String>,
+    /// Its name on the other side when a branch map renamed it.
+    pub source: Option<String>,
 }
 
 /// One run in the history.
@@ -167,6 +169,7 @@ impl RunRow {
                     name: u.ref_name,
                     old: short(u.old),
                     new: short(u.new),
+                    source: u.source_ref,
                 })
                 .collect(),
             status: run.status.as_str(),

@@ -12,6 +12,7 @@ pub mod history;
 pub mod host_keys;
 pub mod push_state;
 pub mod push_targets;
+pub mod ref_map_rows;
 pub mod restore_page;
 pub mod run_chart;
 pub mod schedule_reading;

@@ -101,6 +101,7 @@ impl PushFormInput {
                     .map(str::to_owned)
                     .collect(),
             ),
+            ref_map: None,
         }
     }
 

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
+    ref_map_rows,
     section::Section,
     sections::pull::{FormValues, SideValues},
     settings::{Sent, SettingsPage, back_to},
@@ -46,6 +47,7 @@ const PULL_FIELDS: &[&str] = &[
     "lfs_password",
     "upstream_overwrite",
     "mass_delete_guard",
+    "upstream_ref_map",
 ];
 
 /// The fields the schedule section shows.
@@ -148,6 +150,10 @@ pub(super) struct SettingsForm {
     /// The mass-deletion guard's checkbox (read from the pull part only, so a form without
     /// `part` never switches the guard off).
     mass_delete_guard: Option<String>,
+    /// Every other field: the branch map's rows (`ref_map_from_N`, `ref_map_to_N`; see
+    /// `ref_map_rows`), and the CSRF token.
+    #[serde(flatten)]
+    other: std::collections::BTreeMap<String, String>,
 }
 
 /// The password part of the patch: clear, replace, or keep.
@@ -176,6 +182,7 @@ fn patch(form: &SettingsForm, part: Part, interval: &IntervalChoice) -> Settings
         )
         .filter(|_| pull),
         upstream_ref_filter: None,
+        upstream_ref_map: ref_map_rows::rules_from(&form.other).filter(|_| pull),
         upstream_overwrite: form.upstream_overwrite.clone().filter(|_| pull),
         mass_delete_guard: (part == Part::Pull).then_some(form.mass_delete_guard.is_some()),
         downstream_url: text(&form.downstream_url),
@@ -229,6 +236,9 @@ fn typed(
         }
         if part == Part::Pull {
             values.mass_delete_guard = form.mass_delete_guard.is_some();
+        }
+        if let Some(rules) = ref_map_rows::rules_from(&form.other) {
+            values.ref_map = rules;
         }
         values.lfs = SideValues {
             url: form.lfs_endpoint.unwrap_or(values.lfs.url),
@@ -368,7 +378,7 @@ pub(super) async fn save(
                 &session,
                 &user,
                 &repo,
-                Sent::Settings(section, typed, errors),
+                Sent::Settings(section, Box::new(typed), errors),
                 1,
             )
             .await?;

@@ -6,6 +6,7 @@ use askama::Template;
 
 use crate::{
     entities::mirror_enums::UpstreamOverwrite,
+    git::fetch_push::ref_map::MapRule,
     mirror::settings::MirrorSettings,
     web::html::{forms::IntervalChoice, page::FormErrors},
 };
@@ -48,6 +49,8 @@ pub struct FormValues {
     pub overwrite: UpstreamOverwrite,
     /// Whether the mass-deletion guard is on.
     pub mass_delete_guard: bool,
+    /// The pull's branch map, as stored or typed.
+    pub ref_map: Vec<MapRule>,
 }
 
 impl FormValues {
@@ -81,6 +84,7 @@ impl FormValues {
             },
             overwrite: s.upstream_overwrite,
             mass_delete_guard: s.mass_delete_guard,
+            ref_map: s.upstream_ref_map.clone(),
         }
     }
 }
@@ -122,6 +126,11 @@ pub struct PullSection {
 }
 
 impl PullSection {
+    /// The branch map's rows: the rules, then a few empty ones.
+    fn ref_map_rows(&self) -> Vec<MapRule> {
+        crate::web::html::repo_mirror::ref_map_rows::rows(&self.form.ref_map)
+    }
+
     /// The two sides of the form, upstream first.
     fn sides(&self) -> [SideView<'_>; 2] {
         [
