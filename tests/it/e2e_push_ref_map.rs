@@ -2,7 +2,8 @@
 //! forms (adding one, and its own page), a bad rule is named inline with the rows as typed and
 //! nothing saved, its card says what it renames, and a sync pushes the refs there under their
 //! new names. Screenshots at 1280 and 390 px of the form with its error (`push-ref-map-error`,
-//! `-390`) and of the card (`push-ref-map-card`, `-390`). SQLite only: the pages are the same
+//! `-390`) and of the card (`push-ref-map-card`, `-390`), and of its own page's rows at 1280
+//! px (`push-ref-map-edit`). SQLite only: the pages are the same
 //! on both databases.
 
 use serde_json::json;
@@ -108,6 +109,9 @@ async fn a_push_mirrors_branch_map_is_edited_as_rows_and_pushes_under_the_new_na
         b.attr("#push_ref_map_from_1", "value").await.as_deref(),
         Some("refs/heads/*")
     );
+    b.eval("document.getElementById('push-branch-map').scrollIntoView(); return 0;")
+        .await;
+    b.screenshot("push-ref-map-edit").await;
     b.fill("#push_ref_map_from_2", "heads/v1").await;
     b.fill("#push_ref_map_to_2", "refs/tags/one").await;
     b.click("#push-mirror-form button[type=submit]").await;
