@@ -16,6 +16,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
+    ref_map_rows,
     section::Section,
     sections::push::{PushForm, PushValues},
     settings::{Sent, SettingsPage, back_to, page},
@@ -41,6 +42,7 @@ const FIELDS: &[&str] = &[
     "remote_username",
     "remote_password",
     "ref_filter",
+    "ref_map",
 ];
 
 /// The push mirror routes.
@@ -65,7 +67,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The form's fields as sent: checkboxes are absent when unticked; an empty password keeps the
-/// stored one (its "remove" box clears it).
+/// stored one (its "remove" box clears it); a form without the branch map's rows keeps the
+/// stored map.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct PushFormInput {
@@ -77,6 +80,10 @@ struct PushFormInput {
     sync_on_push: Option<String>,
     keep_divergent_refs: Option<String>,
     ref_filter: String,
+    /// Every other field: the branch map's rows (`ref_map_from_N`, `ref_map_to_N`; see
+    /// `ref_map_rows`), and the CSRF token.
+    #[serde(flatten)]
+    other: std::collections::BTreeMap<String, String>,
 }
 
 impl PushFormInput {
@@ -101,11 +108,12 @@ impl PushFormInput {
                     .map(str::to_owned)
                     .collect(),
             ),
-            ref_map: None,
+            ref_map: ref_map_rows::rules_from(&self.other),
         }
     }
 
-    fn typed(&self, password_set: bool) -> PushValues {
+    /// The form as typed (never a password); `stored` fills what the form did not send.
+    fn typed(&self, password_set: bool, stored: &PushValues) -> PushValues {
         PushValues {
             url: self.remote_url.clone(),
             username: self.remote_username.clone(),
@@ -115,6 +123,8 @@ impl PushFormInput {
             sync_on_push: self.sync_on_push.is_some(),
             keep_divergent: self.keep_divergent_refs.is_some(),
             filter: self.ref_filter.clone(),
+            ref_map: ref_map_rows::rules_from(&self.other)
+                .unwrap_or_else(|| stored.ref_map.clone()),
         }
     }
 }
@@ -151,7 +161,7 @@ async fn add(
         Err(err) => {
             let (status, errors) = FormErrors::from_service(err, FIELDS, "remote_url")?;
             let mut push_form = PushForm::adding(&repo.owner.username, &repo.repo.name);
-            push_form.values = form.typed(false);
+            push_form.values = form.typed(false, &push_form.values);
             push_form.errors = errors;
             let page =
                 SettingsPage::build(&state, &session, &user, &repo, Sent::Push(push_form), 1)
@@ -255,7 +265,7 @@ async fn save(
         Err(err) => {
             let (status, errors) = FormErrors::from_service(err, FIELDS, "remote_url")?;
             let mut push_form = editing(&repo, &stored);
-            push_form.values = form.typed(stored.remote_password.is_some());
+            push_form.values = form.typed(stored.remote_password.is_some(), &push_form.values);
             push_form.errors = errors;
             let page = EditTemplate::build(&state, &session, &user, &repo, push_form).await?;
             Ok((status, page).into_response())

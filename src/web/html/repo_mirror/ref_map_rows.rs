@@ -1,6 +1,8 @@
-//! The branch map as rows of the settings form: `ref_map_from_N` and `ref_map_to_N`, "from" →
-//! "to", read back into rules (rows left empty are left out) and shown with a few empty rows
-//! to fill, so the map is edited without JavaScript.
+//! The branch map as rows of a form (the pull's in the settings form, each push mirror's in
+//! its form): `ref_map_from_N` and `ref_map_to_N`, "from" → "to", read back into rules (rows
+//! left empty are left out) and shown with a few empty rows to fill (the markup is the
+//! `rows` macro of `templates/mirror/ref_map_rows.html`), so a map is edited without
+//! JavaScript.
 
 use std::collections::BTreeMap;
 

@@ -9,10 +9,16 @@ use sea_orm::EntityTrait;
 use crate::{
     entities::{mirror_enums::SyncStatus, push_mirror, repository},
     error::Error,
-    git::fetch_push::filter::RefFilter,
+    git::fetch_push::{
+        filter::RefFilter,
+        ref_map::{MapRule, RefMap},
+    },
     mirror::push_mirrors,
     state::AppState,
-    web::html::page::{FormErrors, TimeView},
+    web::html::{
+        page::{FormErrors, TimeView},
+        repo_mirror::ref_map_rows,
+    },
 };
 
 /// One push mirror in the list.
@@ -37,6 +43,8 @@ pub struct PushRow {
     pub sync_on_push: bool,
     /// Which refs it carries, in words.
     pub refs: String,
+    /// Its branch map as "from → to" pairs ("" when it pushes under the same names).
+    pub renames: String,
     /// What a sync does there, in plain words.
     pub effect: &'static str,
 }
@@ -68,6 +76,7 @@ impl PushRow {
             } else {
                 filter.patterns().join(", ")
             },
+            renames: renames(&RefMap::from_json(&m.ref_map)),
             effect: if m.keep_divergent_refs {
                 "Keeps divergent refs: a sync only adds and fast-forwards there. A ref changed \
                  there in another way, or deleted here, is left as it is there."
@@ -77,6 +86,15 @@ impl PushRow {
             },
         }
     }
+}
+
+/// `map`'s rules in words, "from → to" each, in order ("" for an empty map).
+fn renames(map: &RefMap) -> String {
+    map.rules()
+        .iter()
+        .map(|r| format!("{} → {}", r.from, r.to))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What the push mirror form shows: stored or typed values, never a password.
@@ -98,6 +116,8 @@ pub struct PushValues {
     pub keep_divergent: bool,
     /// The ref filter, one pattern a line.
     pub filter: String,
+    /// The branch map's rules, as stored or typed.
+    pub ref_map: Vec<MapRule>,
 }
 
 impl Default for PushValues {
@@ -111,6 +131,7 @@ impl Default for PushValues {
             sync_on_push: false,
             keep_divergent: false,
             filter: String::new(),
+            ref_map: Vec::new(),
         }
     }
 }
@@ -128,7 +149,14 @@ impl PushValues {
             sync_on_push: m.sync_on_push,
             keep_divergent: m.keep_divergent_refs,
             filter: RefFilter::from_json(&m.ref_filter).patterns().join("\n"),
+            ref_map: RefMap::from_json(&m.ref_map).rules().to_vec(),
         }
+    }
+
+    /// The branch map's rows as the form shows them: the rules, then a few empty rows.
+    #[must_use]
+    pub fn ref_map_rows(&self) -> Vec<MapRule> {
+        ref_map_rows::rows(&self.ref_map)
     }
 }
 
