@@ -26,6 +26,7 @@ mod m20261206_000002_lfs_and_notify_credentials;
 mod m20261206_000010_pull_protection;
 mod m20261206_000011_ref_update_kept;
 mod m20261206_000012_run_restores_and_holds_kept;
+mod m20261206_000014_upstream_depth;
 
 /// Runs every migration of the schema in order.
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000010_pull_protection::Migration),
             Box::new(m20261206_000011_ref_update_kept::Migration),
             Box::new(m20261206_000012_run_restores_and_holds_kept::Migration),
+            Box::new(m20261206_000014_upstream_depth::Migration),
         ]
     }
 }

@@ -45,6 +45,7 @@ mod races;
 mod restore;
 mod restore_killed;
 mod scheduler;
+mod shallow;
 mod ssh_host_keys;
 mod ssh_keys;
 mod ssh_remotes;

@@ -155,6 +155,7 @@ async fn save_repository(
         notify_url,
         lfs_endpoint,
         upstream_overwrite,
+        upstream_depth,
         ..
     } = checked;
     let now = Utc::now();
@@ -239,6 +240,9 @@ async fn save_repository(
     }
     if let Some(overwrite) = upstream_overwrite {
         active.upstream_overwrite = Set(overwrite);
+    }
+    if let Some(depth) = upstream_depth {
+        active.upstream_depth = Set(depth);
     }
     if let Some(guard) = patch.mass_delete_guard {
         active.mass_delete_guard = Set(guard);

@@ -1,7 +1,10 @@
 //! Checking a settings patch: every field against the rules and the current settings, every
 //! bad field named, nothing saved.
 
-use super::{DEFAULT_SYNC_INTERVAL, SettingsPatch, check_interval, check_password, check_username};
+use super::{
+    DEFAULT_SYNC_INTERVAL, SHALLOW_CANNOT_PUSH, SettingsPatch, check_depth, check_interval,
+    check_password, check_username,
+};
 use crate::{
     config::Config,
     entities::{
@@ -66,6 +69,13 @@ impl<'a> Current<'a> {
         }
     }
 
+    fn depth(self) -> i32 {
+        match self {
+            Self::Blank => 0,
+            Self::Stored { repo, .. } => repo.upstream_depth,
+        }
+    }
+
     /// The push mirrors: the first is the downstream.
     fn push_mirrors(self) -> &'a [push_mirror::Model] {
         match self {
@@ -95,6 +105,8 @@ pub struct Checked {
     pub(super) lfs_endpoint: Option<String>,
     /// What a pull may overwrite, when the patch sets it.
     pub(super) upstream_overwrite: Option<UpstreamOverwrite>,
+    /// The new history depth, when the patch sets it.
+    pub(super) upstream_depth: Option<i32>,
 }
 
 /// Checks every field of `patch` against `current`: 422 names each bad one.
@@ -242,10 +254,21 @@ pub async fn validate(
         }
         parsed
     });
+    let upstream_depth = check_shallow(
+        patch,
+        current.depth(),
+        patch
+            .downstream_url
+            .as_deref()
+            .is_some_and(|u| !u.trim().is_empty()),
+        pushes_somewhere,
+        &mut fields,
+    );
     if !fields.is_empty() {
         return Err(Error::Validation(fields));
     }
     Ok(Checked {
+        upstream_depth,
         upstream_overwrite,
         sync_schedule,
         notify_url,
@@ -257,6 +280,36 @@ pub async fn validate(
         downstream_url,
         upstream_ref_filter,
     })
+}
+
+/// The depth a patch sets, checked: in range, and never shallow beside a push mirror (the
+/// field the patch changes is named: `downstream_url` when it gives one, else `upstream_depth`).
+fn check_shallow(
+    patch: &SettingsPatch,
+    current_depth: i32,
+    gives_downstream: bool,
+    pushes_somewhere: bool,
+    fields: &mut FieldErrors,
+) -> Option<i32> {
+    let given = patch.upstream_depth.map(check_depth).transpose();
+    let depth = match given {
+        Ok(depth) => depth,
+        Err(message) => {
+            fields.insert("upstream_depth".to_owned(), message);
+            return None;
+        }
+    };
+    if depth.unwrap_or(current_depth) > 0 && pushes_somewhere {
+        let field = if gives_downstream {
+            "downstream_url"
+        } else {
+            "upstream_depth"
+        };
+        fields
+            .entry(field.to_owned())
+            .or_insert_with(|| SHALLOW_CANNOT_PUSH.to_owned());
+    }
+    depth
 }
 
 #[cfg(test)]

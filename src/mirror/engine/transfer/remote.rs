@@ -76,7 +76,10 @@ impl Side<'_> {
             Self::OneTime(clone) => (
                 clone.url.as_str(),
                 clone.credentials.clone(),
-                Way::Pull(PullRules::default()),
+                Way::Pull(PullRules {
+                    depth: repo.upstream_depth,
+                    ..PullRules::default()
+                }),
             ),
             Self::PushMirror(target) => {
                 let login = RemoteLogin {
@@ -98,6 +101,7 @@ pub fn pull_rules(repo: &repository::Model) -> PullRules {
         filter: RefFilter::from_json(&repo.upstream_ref_filter),
         fast_forward_only: repo.upstream_overwrite == UpstreamOverwrite::FastForward,
         mass_delete_guard: repo.mass_delete_guard,
+        depth: repo.upstream_depth,
     }
 }
 

@@ -105,8 +105,8 @@ pub enum Sent {
     /// None: the section as stored.
     Nothing(Section),
     /// A part of the settings form (pull, schedule or notify URL, shown in its section); the
-    /// values of the other parts are the stored ones.
-    Settings(Section, FormValues, FormErrors),
+    /// values of the other parts are the stored ones (boxed: the form is large).
+    Settings(Section, Box<FormValues>, FormErrors),
     /// The "Add push mirror" form.
     Push(PushForm),
     /// A webhook secret just made, to show once.
@@ -171,13 +171,15 @@ impl SettingsPage {
         };
         let shown = match sent {
             Sent::Nothing(section) => parts.stored(section, page).await?,
-            Sent::Settings(section, typed, errors) => match section {
-                Section::Pull => Shown::Pull(parts.pull(Some(typed), errors).await?),
-                Section::Schedule => Shown::Schedule(parts.schedule(Some(typed), errors).await?),
-                Section::Events => {
+            Sent::Settings(section, typed, errors) => match (section, *typed) {
+                (Section::Pull, typed) => Shown::Pull(parts.pull(Some(typed), errors).await?),
+                (Section::Schedule, typed) => {
+                    Shown::Schedule(parts.schedule(Some(typed), errors).await?)
+                }
+                (Section::Events, typed) => {
                     Shown::Events(parts.events(None, None, Some(typed), errors).await?)
                 }
-                other => parts.stored(other, page).await?,
+                (other, _) => parts.stored(other, page).await?,
             },
             Sent::Push(form) => Shown::Push(parts.push(Some(form)).await?),
             Sent::WebhookSecret(secret) => Shown::Events(

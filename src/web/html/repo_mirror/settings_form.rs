@@ -46,6 +46,7 @@ const PULL_FIELDS: &[&str] = &[
     "lfs_password",
     "upstream_overwrite",
     "mass_delete_guard",
+    "upstream_depth",
 ];
 
 /// The fields the schedule section shows.
@@ -148,6 +149,17 @@ pub(super) struct SettingsForm {
     /// The mass-deletion guard's checkbox (read from the pull part only, so a form without
     /// `part` never switches the guard off).
     mass_delete_guard: Option<String>,
+    /// The history depth as typed; absent (an older form): the stored depth stays.
+    upstream_depth: Option<String>,
+}
+
+/// The depth typed in the form: empty is `0` (the full history); what is not a whole number
+/// is out of range, so the field's error says what it takes.
+fn depth_patch(typed: &str) -> i64 {
+    match typed.trim() {
+        "" => 0,
+        number => number.parse().unwrap_or(-1),
+    }
 }
 
 /// The password part of the patch: clear, replace, or keep.
@@ -193,6 +205,11 @@ fn patch(form: &SettingsForm, part: Part, interval: &IntervalChoice) -> Settings
         lfs_username: form.lfs_username.clone().filter(|_| pull),
         lfs_password: password_patch(form.lfs_password_clear.is_some(), &form.lfs_password)
             .filter(|_| pull),
+        upstream_depth: form
+            .upstream_depth
+            .as_deref()
+            .filter(|_| pull)
+            .map(depth_patch),
     }
 }
 
@@ -229,6 +246,9 @@ fn typed(
         }
         if part == Part::Pull {
             values.mass_delete_guard = form.mass_delete_guard.is_some();
+        }
+        if let Some(depth) = form.upstream_depth.clone() {
+            values.depth = depth;
         }
         values.lfs = SideValues {
             url: form.lfs_endpoint.unwrap_or(values.lfs.url),
@@ -368,7 +388,7 @@ pub(super) async fn save(
                 &session,
                 &user,
                 &repo,
-                Sent::Settings(section, typed, errors),
+                Sent::Settings(section, Box::new(typed), errors),
                 1,
             )
             .await?;

@@ -48,6 +48,8 @@ pub struct FormValues {
     pub overwrite: UpstreamOverwrite,
     /// Whether the mass-deletion guard is on.
     pub mass_delete_guard: bool,
+    /// Commits of history a pull fetches, as stored or typed (`0`: the full history).
+    pub depth: String,
 }
 
 impl FormValues {
@@ -81,6 +83,7 @@ impl FormValues {
             },
             overwrite: s.upstream_overwrite,
             mass_delete_guard: s.mass_delete_guard,
+            depth: s.upstream_depth.to_string(),
         }
     }
 }
