@@ -214,6 +214,11 @@ async fn a_shallow_mirror_keeps_the_depth_clones_shallow_and_deepens(db: Db) {
     git.ok(&work, &["push", "-q", "origin", "main"]).await;
     let run = sync(&s, &owner, "deep").await;
     assert_eq!(run["status"], "success", "{run}");
+    // A fast-forward on top of the shallow tip: neither forced nor kept.
+    let update = &run["ref_updates"][0];
+    assert_eq!(update["ref"], "refs/heads/main", "{run}");
+    assert_eq!(update["action"], "update", "{run}");
+    assert_eq!(update["kept"], false, "{run}");
     assert_eq!(
         git.ok(&here, &["rev-parse", "refs/heads/main"]).await,
         new_main

@@ -73,6 +73,54 @@ pub fn needs_deepening(repo: &Repository, roots: &HashSet<Oid>, tips: &[Oid], de
     false
 }
 
+/// Whether `new` contains `old`. libgit2's answer, unless it could not give one because the
+/// history behind a shallow boundary is not here: then the commits that are here are walked
+/// by the parents written in them (the boundary hides them from libgit2), so a pull of a few
+/// commits on top of a shallow tip is a fast-forward, not a rewrite. When the walk meets
+/// commits that were not fetched before it finds `old`, `new` counts as not containing it.
+#[must_use]
+pub fn descends(repo: &Repository, new: Oid, old: Oid) -> bool {
+    match repo.graph_descendant_of(new, old) {
+        Ok(answer) => answer,
+        Err(_) if repo.is_shallow() => written_ancestry_reaches(repo, new, old),
+        Err(_) => false,
+    }
+}
+
+/// Walks from `new` by the `parent` lines of the commits here until `old` is met.
+fn written_ancestry_reaches(repo: &Repository, new: Oid, old: Oid) -> bool {
+    let Ok(odb) = repo.odb() else {
+        return false;
+    };
+    let mut seen = HashSet::new();
+    let mut queue = VecDeque::from([new]);
+    while let Some(id) = queue.pop_front() {
+        if id == old {
+            return true;
+        }
+        if !seen.insert(id) {
+            continue;
+        }
+        let Ok(object) = odb.read(id) else {
+            continue;
+        };
+        if object.kind() != git2::ObjectType::Commit {
+            continue;
+        }
+        queue.extend(written_parents(object.data()));
+    }
+    false
+}
+
+/// The `parent` lines of a commit's header.
+fn written_parents(data: &[u8]) -> impl Iterator<Item = Oid> + '_ {
+    data.split(|b| *b == b'\n')
+        .take_while(|line| !line.is_empty())
+        .filter_map(|line| line.strip_prefix(b"parent "))
+        .filter_map(|hex| std::str::from_utf8(hex).ok())
+        .filter_map(|hex| Oid::from_str(hex.trim()).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +131,19 @@ mod tests {
         assert_eq!(fetch_depth(0, true), i32::MAX);
         assert_eq!(fetch_depth(5, true), 5);
         assert_eq!(fetch_depth(5, false), 5);
+    }
+
+    #[test]
+    fn parents_are_read_from_the_header_only() {
+        let a = "1111111111111111111111111111111111111111";
+        let b = "2222222222222222222222222222222222222222";
+        let commit = format!(
+            "tree 3333333333333333333333333333333333333333\nparent {a}\nparent {b}\n\
+             author A <a@e> 1 +0000\n\nparent 4444444444444444444444444444444444444444\n"
+        );
+        let parents: Vec<String> = written_parents(commit.as_bytes())
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(parents, [a, b]);
     }
 }
