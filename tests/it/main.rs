@@ -17,6 +17,7 @@ mod e2e_phone_width;
 mod e2e_protection;
 mod e2e_restore;
 mod e2e_sections;
+mod e2e_shallow;
 mod e2e_status_words;
 mod events;
 mod git_http;

@@ -254,16 +254,7 @@ pub async fn validate(
         }
         parsed
     });
-    let upstream_depth = check_shallow(
-        patch,
-        current.depth(),
-        patch
-            .downstream_url
-            .as_deref()
-            .is_some_and(|u| !u.trim().is_empty()),
-        pushes_somewhere,
-        &mut fields,
-    );
+    let upstream_depth = check_shallow(patch, current.depth(), pushes_somewhere, &mut fields);
     if !fields.is_empty() {
         return Err(Error::Validation(fields));
     }
@@ -282,25 +273,25 @@ pub async fn validate(
     })
 }
 
-/// The depth a patch sets, checked: in range, and never shallow beside a push mirror (the
-/// field the patch changes is named: `downstream_url` when it gives one, else `upstream_depth`).
+/// The depth a patch sets, checked: in range, and never shallow beside a push mirror. The
+/// field named is the one that breaks the rule: `upstream_depth` when the patch changes it,
+/// else `downstream_url` (a shallow repository given a downstream).
 fn check_shallow(
     patch: &SettingsPatch,
     current_depth: i32,
-    gives_downstream: bool,
     pushes_somewhere: bool,
     fields: &mut FieldErrors,
 ) -> Option<i32> {
-    let given = patch.upstream_depth.map(check_depth).transpose();
-    let depth = match given {
+    let depth = match patch.upstream_depth.map(check_depth).transpose() {
         Ok(depth) => depth,
         Err(message) => {
             fields.insert("upstream_depth".to_owned(), message);
             return None;
         }
     };
-    if depth.unwrap_or(current_depth) > 0 && pushes_somewhere {
-        let field = if gives_downstream {
+    let after = depth.unwrap_or(current_depth);
+    if after > 0 && pushes_somewhere {
+        let field = if after == current_depth {
             "downstream_url"
         } else {
             "upstream_depth"
