@@ -324,6 +324,41 @@ async fn a_shallow_repository_has_no_push_mirrors(db: Db) {
     list.expect(200);
     assert_eq!(list.json().as_array().unwrap().len(), 0);
 
+    // Two commits on top of a depth-2 tip are a fast-forward; five, beyond what was fetched,
+    // cannot be told from a rewrite and count as one (the old value kept).
+    let git = Git::new();
+    git.ok(
+        &git.path(""),
+        &["clone", "-q", upstream.to_str().unwrap(), "work"],
+    )
+    .await;
+    let work = git.path("work");
+    let main_action = |run: &Value| {
+        let update = run["ref_updates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["ref"] == "refs/heads/main")
+            .cloned()
+            .unwrap_or_else(|| panic!("main in {run}"));
+        (update["action"].clone(), update["kept"].clone())
+    };
+    for (commits, action, kept) in [(2, "update", false), (5, "force", true)] {
+        for n in 0..commits {
+            git.commit_file(&work, "more.txt", format!("{commits} {n}\n"), "more")
+                .await;
+        }
+        git.ok(&work, &["push", "-q", "origin", "main"]).await;
+        let run = sync(&s, &owner, "src").await;
+        assert_eq!(main_action(&run), (json!(action), json!(kept)), "{run}");
+        let here = s.repo_dir("owner", "src");
+        assert_eq!(
+            git.ok(&here, &["rev-parse", "refs/heads/main"]).await,
+            git.ok(&work, &["rev-parse", "HEAD"]).await
+        );
+        fsck_clean(&git, &here, "a pull onto the shallow tip").await;
+    }
+
     // A repository with a push mirror refuses a depth.
     call(
         &s,
