@@ -1,7 +1,7 @@
 //! In headless Chromium: a depth-2 mirror's code page says it is a shallow mirror of the last
 //! 2 commits and that a clone of it is shallow; its settings' pull section shows the depth with
-//! its explanation; a repository with a push mirror refuses a depth inline, and so does a depth
-//! out of range. Screenshots at 1280 and 390 px of the code page (`shallow-code`, `-390`) and
+//! its explanation; a depth out of range is refused inline, and so are a push mirror on it and
+//! a depth on a repository with a push mirror. Screenshots at 1280 and 390 px of the code page (`shallow-code`, `-390`) and
 //! of the depth field, stored and refused (`shallow-depth`, `shallow-depth-refused`, `-390`).
 //! SQLite only: the pages are the same on both databases.
 
@@ -85,6 +85,17 @@ async fn a_shallow_mirror_says_so_and_its_depth_is_set_in_the_pull_section() {
     .await;
     let settings = call(&s, "GET", "/api/v1/repos/owner/src/mirror", &owner, None).await;
     assert_eq!(settings.json()["upstream_depth"], 2);
+
+    // Its push mirrors page refuses a new one at the URL.
+    b.goto(&s.url("/owner/src/settings/mirror/push")).await;
+    b.fill("#remote_url", &remotes.url("backup")).await;
+    b.click("#push-mirror-form button[type=submit]").await;
+    b.wait_until("the push mirror refused", 10, || async {
+        b.text("#remote_url-error")
+            .await
+            .contains("a shallow mirror cannot be pushed")
+    })
+    .await;
 
     // A repository with a push mirror cannot become shallow: said at the field.
     s.create_repo(&owner, "app", false).await;

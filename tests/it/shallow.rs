@@ -378,4 +378,26 @@ async fn a_shallow_repository_has_no_push_mirrors(db: Db) {
     patch(&s, &owner, "plain", json!({"upstream_depth": 0}))
         .await
         .expect(200);
+
+    // A one-time copy takes the depth too, and says it is a shallow copy.
+    import_body(
+        &s,
+        &owner,
+        json!({"name": "copy", "clone_url": remotes.url("src"), "mirror": false, "depth": 1}),
+    )
+    .await
+    .expect(201);
+    let status = settle(&s, &owner, "copy").await;
+    assert_eq!(status["sync_status"], "success", "{status}");
+    let copy = s.repo_dir("owner", "copy");
+    assert_eq!(count(&git, &copy, "refs/heads/main").await, 1);
+    assert_eq!(count(&git, &copy, "refs/heads/feature").await, 1);
+    fsck_clean(&git, &copy, "a one-time shallow copy").await;
+    let page = s.get("/owner/copy", None).await;
+    assert!(
+        page.body
+            .contains("This is a shallow copy: last 1 commit of each branch and tag"),
+        "{}",
+        page.body
+    );
 }
