@@ -1,8 +1,10 @@
 //! In headless Chromium: a depth-2 mirror's code page says it is a shallow mirror of the last
 //! 2 commits and that a clone of it is shallow; its settings' pull section shows the depth with
 //! its explanation; a depth out of range is refused inline, and so are a push mirror on it and
-//! a depth on a repository with a push mirror. Screenshots at 1280 and 390 px of the code page (`shallow-code`, `-390`) and
-//! of the depth field, stored and refused (`shallow-depth`, `shallow-depth-refused`, `-390`).
+//! a depth on a repository with a push mirror. Screenshots at 1280 and 390 px of the code page
+//! (`shallow-code`, `-390`), of the depth field, stored and refused (`shallow-depth`,
+//! `shallow-depth-refused`, `-390`), and of the refused push mirror (`shallow-push-refused`,
+//! `-390`).
 //! SQLite only: the pages are the same on both databases.
 
 use serde_json::json;
@@ -88,6 +90,11 @@ async fn a_shallow_mirror_says_so_and_its_depth_is_set_in_the_pull_section() {
 
     // Its push mirrors page refuses a new one at the URL.
     b.goto(&s.url("/owner/src/settings/mirror/push")).await;
+    let why = b.text("#push-shallow").await;
+    assert!(
+        why.contains("a shallow mirror cannot be pushed") && why.contains("set History depth to 0"),
+        "{why}"
+    );
     b.fill("#remote_url", &remotes.url("backup")).await;
     b.click("#push-mirror-form button[type=submit]").await;
     b.wait_until("the push mirror refused", 10, || async {
@@ -96,6 +103,14 @@ async fn a_shallow_mirror_says_so_and_its_depth_is_set_in_the_pull_section() {
             .contains("a shallow mirror cannot be pushed")
     })
     .await;
+    b.eval("document.getElementById('push-shallow').scrollIntoView(); return 1;")
+        .await;
+    b.screenshot("shallow-push-refused").await;
+    b.assert_fits("the refused push mirror", 390, 1400).await;
+    b.eval("document.getElementById('push-shallow').scrollIntoView(); return 1;")
+        .await;
+    b.screenshot("shallow-push-refused-390").await;
+    b.client.set_window_size(1280, 1400).await.unwrap();
 
     // A repository with a push mirror cannot become shallow: said at the field.
     s.create_repo(&owner, "app", false).await;
