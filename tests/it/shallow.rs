@@ -379,6 +379,29 @@ async fn a_shallow_repository_has_no_push_mirrors(db: Db) {
         .await
         .expect(200);
 
+    // A depth and a push mirror asked for at the same time: never both.
+    for n in 0..8 {
+        let name = format!("race{n}");
+        s.create_repo(&owner, &name, false).await;
+        let add_path = format!("/api/v1/repos/owner/{name}/push_mirrors");
+        let (added, deepened) = tokio::join!(
+            call(
+                &s,
+                "POST",
+                &add_path,
+                &owner,
+                Some(json!({"remote_url": remotes.url("backup")})),
+            ),
+            patch(&s, &owner, &name, json!({"upstream_depth": 3})),
+        );
+        assert!(
+            (added.status.as_u16() == 201) != (deepened.status.as_u16() == 200),
+            "push mirror {} and depth {} on {name}",
+            added.status,
+            deepened.status
+        );
+    }
+
     // A one-time copy takes the depth too, and says it is a shallow copy.
     import_body(
         &s,
