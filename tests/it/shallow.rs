@@ -358,6 +358,27 @@ async fn a_shallow_repository_has_no_push_mirrors(db: Db) {
         );
         fsck_clean(&git, &here, "a pull onto the shallow tip").await;
     }
+    // With only fast-forwards, a new commit on the shallow tip moves the branch too.
+    patch(
+        &s,
+        &owner,
+        "src",
+        json!({"upstream_overwrite": "fast_forward"}),
+    )
+    .await
+    .expect(200);
+    let tip = git.commit_file(&work, "ff.txt", "ff\n", "ff").await;
+    git.ok(&work, &["push", "-q", "origin", "main"]).await;
+    let run = sync(&s, &owner, "src").await;
+    assert_eq!(main_action(&run), (json!("update"), json!(false)), "{run}");
+    assert_eq!(
+        git.ok(
+            &s.repo_dir("owner", "src"),
+            &["rev-parse", "refs/heads/main"]
+        )
+        .await,
+        tip
+    );
 
     // A repository with a push mirror refuses a depth.
     call(

@@ -73,17 +73,18 @@ pub fn needs_deepening(repo: &Repository, roots: &HashSet<Oid>, tips: &[Oid], de
     false
 }
 
-/// Whether `new` contains `old`. libgit2's answer, unless it could not give one because the
-/// history behind a shallow boundary is not here: then the commits that are here are walked
-/// by the parents written in them (the boundary hides them from libgit2), so a pull of a few
-/// commits on top of a shallow tip is a fast-forward, not a rewrite. When the walk meets
-/// commits that were not fetched before it finds `old`, `new` counts as not containing it.
+/// Whether `new` contains `old`. libgit2's answer when it is yes; in a shallow repository a
+/// no (or no answer: history behind the boundary is missing) is checked again by walking the
+/// commits that are here by the parents written in them (libgit2 cuts them at the boundary),
+/// so a pull of a few commits on top of a shallow tip is a fast-forward, not a rewrite. When
+/// the walk meets commits that were not fetched before it finds `old`, `new` counts as not
+/// containing it.
 #[must_use]
 pub fn descends(repo: &Repository, new: Oid, old: Oid) -> bool {
     match repo.graph_descendant_of(new, old) {
-        Ok(answer) => answer,
-        Err(_) if repo.is_shallow() => written_ancestry_reaches(repo, new, old),
-        Err(_) => false,
+        Ok(true) => true,
+        _ if repo.is_shallow() => written_ancestry_reaches(repo, new, old),
+        _ => false,
     }
 }
 
