@@ -307,6 +307,36 @@ fn check_shallow(
 mod tests {
     use super::*;
 
+    /// What [`check_shallow`] names for a patch setting `depth` on a repository of
+    /// `current_depth`, with or without push mirrors after it.
+    fn shallow_refusal(depth: Option<i64>, current_depth: i32, pushes: bool) -> FieldErrors {
+        let patch = SettingsPatch {
+            upstream_depth: depth,
+            ..SettingsPatch::default()
+        };
+        let mut fields = FieldErrors::new();
+        check_shallow(&patch, current_depth, pushes, &mut fields);
+        fields
+    }
+
+    #[test]
+    fn shallow_and_push_mirrors_exclude_each_other_naming_the_change() {
+        assert!(shallow_refusal(Some(5), 0, false).is_empty());
+        assert!(shallow_refusal(Some(0), 3, true).is_empty());
+        assert!(shallow_refusal(None, 0, true).is_empty());
+        let named = |f: FieldErrors| f.into_iter().collect::<Vec<_>>();
+        assert_eq!(
+            named(shallow_refusal(Some(5), 0, true)),
+            [("upstream_depth".to_owned(), SHALLOW_CANNOT_PUSH.to_owned())]
+        );
+        assert_eq!(
+            named(shallow_refusal(None, 3, true)),
+            [("downstream_url".to_owned(), SHALLOW_CANNOT_PUSH.to_owned())]
+        );
+        assert!(shallow_refusal(Some(100_001), 0, false).contains_key("upstream_depth"));
+        assert!(shallow_refusal(Some(-1), 0, false).contains_key("upstream_depth"));
+    }
+
     #[test]
     fn merge_keeps_clears_and_trims() {
         let current = Some("a".to_owned());

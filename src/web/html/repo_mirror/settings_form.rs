@@ -471,4 +471,12 @@ mod tests {
         assert_eq!(password_patch(false, "pw"), Some("pw".to_owned()));
         assert_eq!(password_patch(true, "pw"), Some(String::new()));
     }
+
+    #[test]
+    fn a_typed_depth_is_a_number_or_out_of_range() {
+        assert_eq!(depth_patch(""), 0);
+        assert_eq!(depth_patch(" 12 "), 12);
+        assert_eq!(depth_patch("ten"), -1);
+        assert!(crate::mirror::settings::check_depth(depth_patch("ten")).is_err());
+    }
 }
