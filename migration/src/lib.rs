@@ -27,6 +27,7 @@ mod m20261206_000010_pull_protection;
 mod m20261206_000011_ref_update_kept;
 mod m20261206_000012_run_restores_and_holds_kept;
 mod m20261206_000013_ref_maps;
+mod m20261206_000014_upstream_depth;
 
 /// Runs every migration of the schema in order.
 pub struct Migrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_ref_update_kept::Migration),
             Box::new(m20261206_000012_run_restores_and_holds_kept::Migration),
             Box::new(m20261206_000013_ref_maps::Migration),
+            Box::new(m20261206_000014_upstream_depth::Migration),
         ]
     }
 }

@@ -87,6 +87,8 @@ pub struct Model {
     pub mass_delete_guard: bool,
     /// The pull's last attempt was stopped by the mass-deletion guard.
     pub upstream_held: bool,
+    /// Commits of each ref's history a pull fetches (`0`: the full history).
+    pub upstream_depth: i32,
 }
 
 /// A repository belongs to its owner.

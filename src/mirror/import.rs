@@ -91,6 +91,8 @@ pub struct ImportRequest {
     pub lfs: bool,
     /// The LFS server, when it is not at `<clone_url>/info/lfs` (empty or `None`: there).
     pub lfs_endpoint: Option<String>,
+    /// Commits of each ref's history to fetch (`None` or `0`: the full history).
+    pub depth: Option<i64>,
 }
 
 /// The services an import uses.
@@ -112,6 +114,7 @@ fn import_field(settings_field: String) -> String {
         "upstream_url" => "clone_url".to_owned(),
         "upstream_username" => "auth_username".to_owned(),
         "upstream_password" => "auth_password".to_owned(),
+        "upstream_depth" => "depth".to_owned(),
         _ => settings_field,
     }
 }
@@ -166,12 +169,15 @@ impl Importer<'_> {
             sync_interval: Some(interval),
             lfs_enabled: Some(req.lfs),
             lfs_endpoint: req.lfs_endpoint.clone(),
+            upstream_depth: req.depth,
             ..SettingsPatch::default()
         });
-        // A one-time copy with LFS keeps only the LFS choice (its fetch reads the endpoint).
-        let lfs_patch = (!req.mirror && req.lfs).then(|| SettingsPatch {
-            lfs_enabled: Some(true),
-            lfs_endpoint: req.lfs_endpoint.clone(),
+        // A one-time copy with LFS or a depth keeps only those choices (its fetch reads them).
+        let shallow_copy = req.depth.is_some_and(|d| d != 0);
+        let lfs_patch = (!req.mirror && (req.lfs || shallow_copy)).then(|| SettingsPatch {
+            lfs_enabled: Some(req.lfs),
+            lfs_endpoint: req.lfs_endpoint.clone().filter(|_| req.lfs),
+            upstream_depth: req.depth,
             ..SettingsPatch::default()
         });
         if let Some(patch) = mirror_patch.as_ref().or(lfs_patch.as_ref())

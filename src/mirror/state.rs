@@ -408,6 +408,7 @@ mod tests {
             upstream_overwrite: crate::entities::mirror_enums::UpstreamOverwrite::All,
             mass_delete_guard: true,
             upstream_held: false,
+            upstream_depth: 0,
         }
     }
 

@@ -19,6 +19,7 @@ mod ref_write;
 pub mod refs;
 pub mod restore;
 pub mod session;
+pub mod shallow;
 pub mod transport;
 
 use std::{collections::BTreeMap, path::Path, sync::Arc, sync::atomic::Ordering};
@@ -180,7 +181,11 @@ pub fn fetch_objects(
         return Err(TransferError::MassDeletion(held));
     }
     let mut outcome = TransferOutcome::default();
-    if advertised == before {
+    // A shallow history shorter than the setting asks is deepened even when the refs match.
+    let boundary = shallow::roots(repo_path);
+    let tips: Vec<Oid> = before.values().copied().collect();
+    let deepen = shallow::needs_deepening(&repo, &boundary, &tips, rules.depth);
+    if advertised == before && !deepen {
         outcome.up_to_date = true;
     } else if !advertised.is_empty() {
         let registered = Registered::new(Arc::clone(transfer))?;
@@ -201,7 +206,8 @@ pub fn fetch_objects(
             .remote_callbacks(callbacks(transfer.limits().clone(), progress))
             .download_tags(AutotagOption::None)
             .update_fetchhead(false)
-            .follow_redirects(RemoteRedirect::None);
+            .follow_redirects(RemoteRedirect::None)
+            .depth(shallow::fetch_depth(rules.depth, !boundary.is_empty()));
         remote
             .download(&refspecs, Some(&mut options))
             .map_err(fail)?;

@@ -23,6 +23,8 @@ pub struct PullRules {
     pub fast_forward_only: bool,
     /// Refuse a pull that would delete every branch, or more than half of many refs.
     pub mass_delete_guard: bool,
+    /// Commits of each ref's history to fetch, as `git clone --depth` does (`0`: all).
+    pub depth: i32,
 }
 
 /// A pull the guard stopped: how many of the refs here the upstream no longer has.

@@ -37,7 +37,7 @@ pub(super) enum RefWriteError {
 
 /// Whether moving a ref from `old` to `new` loses what `old` reached (not a fast-forward).
 fn overwrites(repo: &Repository, old: Oid, new: Oid) -> bool {
-    old != new && !repo.graph_descendant_of(new, old).unwrap_or(false)
+    old != new && !super::shallow::descends(repo, new, old)
 }
 
 /// Whether two ref names cannot live side by side (one is a directory of the other).

@@ -102,7 +102,7 @@ pub(super) fn mark_forced(repo: &Repository, changes: &mut [RefChange]) {
         if let (Some(old), Some(new)) = (&change.old, &change.new) {
             let descends = match (Oid::from_str(old), Oid::from_str(new)) {
                 (Ok(_), Ok(new)) if odb.as_ref().is_some_and(|odb| !odb.exists(new)) => true,
-                (Ok(old), Ok(new)) => repo.graph_descendant_of(new, old).unwrap_or(false),
+                (Ok(old), Ok(new)) => super::shallow::descends(repo, new, old),
                 _ => false,
             };
             change.forced = !descends;

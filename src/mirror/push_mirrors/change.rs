@@ -23,7 +23,7 @@ use crate::{
     },
     mirror::{
         secrets::SecretBox,
-        settings::{check_password, check_username},
+        settings::{SHALLOW_CANNOT_PUSH, check_password, check_username},
         state,
     },
     net::git_remote::GitRemote,
@@ -203,15 +203,22 @@ pub async fn add(
     let txn = crate::db::begin_write(db).await?;
     // The repository's row stays locked until the commit, so parallel adds to one repository
     // count one after another and the limit holds (on SQLite the write lock does it).
-    let locked: Option<i64> = repository::Entity::find_by_id(repo.id)
+    let locked: Option<(i64, i32)> = repository::Entity::find_by_id(repo.id)
         .select_only()
         .column(repository::Column::Id)
+        .column(repository::Column::UpstreamDepth)
         .lock_exclusive()
         .into_tuple()
         .one(&txn)
         .await?;
-    if locked.is_none() {
+    let Some((_, depth)) = locked else {
         return Err(Error::NotFound("repository"));
+    };
+    // A shallow repository lacks the history a push would need.
+    if depth > 0 {
+        let mut fields = FieldErrors::new();
+        fields.insert("remote_url".to_owned(), SHALLOW_CANNOT_PUSH.to_owned());
+        return Err(Error::Validation(fields));
     }
     let count = push_mirror::Entity::find()
         .filter(push_mirror::Column::RepositoryId.eq(repo.id))

@@ -49,3 +49,28 @@ pub fn check_password(password: &str) -> Result<(), String> {
         Ok(())
     }
 }
+
+// Shallow mirrors: how much history a pull fetches.
+
+/// Largest `upstream_depth` accepted.
+pub const MAX_UPSTREAM_DEPTH: i64 = 100_000;
+
+/// Why a shallow repository and a push mirror cannot go together (the 422 of either side).
+pub const SHALLOW_CANNOT_PUSH: &str = "a shallow mirror cannot be pushed";
+
+/// Checks a history depth: `0` (the full history) or 1 to [`MAX_UPSTREAM_DEPTH`] commits.
+///
+/// # Errors
+/// The message for the depth field.
+pub fn check_depth(depth: i64) -> Result<i32, String> {
+    if (0..=MAX_UPSTREAM_DEPTH).contains(&depth) {
+        i32::try_from(depth).map_err(|_| depth_range())
+    } else {
+        Err(depth_range())
+    }
+}
+
+/// The range of a depth, in words.
+fn depth_range() -> String {
+    format!("must be 0 (the full history) or between 1 and {MAX_UPSTREAM_DEPTH} commits")
+}

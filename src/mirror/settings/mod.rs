@@ -8,8 +8,9 @@ mod validate;
 
 pub use self::{
     fields::{
-        DEFAULT_SYNC_INTERVAL, MAX_PASSWORD_LEN, MAX_SYNC_INTERVAL, MAX_USERNAME_LEN,
-        check_interval, check_password, check_username,
+        DEFAULT_SYNC_INTERVAL, MAX_PASSWORD_LEN, MAX_SYNC_INTERVAL, MAX_UPSTREAM_DEPTH,
+        MAX_USERNAME_LEN, SHALLOW_CANNOT_PUSH, check_depth, check_interval, check_password,
+        check_username,
     },
     save::save,
     validate::{Checked, Current, validate},
@@ -33,6 +34,12 @@ use crate::{
     },
     net::ssh_host_key::HostKey,
 };
+
+/// True when the repository keeps only part of its history (a push mirror is then refused).
+#[must_use]
+pub fn is_shallow(repo: &repository::Model) -> bool {
+    repo.upstream_depth > 0
+}
 
 /// True when pushes to this repository must be refused (it pulls from elsewhere).
 #[must_use]
@@ -103,6 +110,9 @@ pub struct MirrorSettings {
     /// The SSH host keys the mirrors trust, by host and key type (`[]` until the first SSH
     /// connection records one).
     pub ssh_host_keys: Vec<HostKey>,
+    /// Commits of each ref's history a pull fetches, as `git clone --depth` does (`0`: the
+    /// full history); a shallow repository has no push mirrors.
+    pub upstream_depth: i32,
 }
 
 impl MirrorSettings {
@@ -163,6 +173,7 @@ impl MirrorSettings {
             sync_error: r.sync_error.clone().unwrap_or_default(),
             consecutive_failures: r.consecutive_failures,
             ssh_host_keys,
+            upstream_depth: r.upstream_depth,
         }
     }
 }
@@ -209,6 +220,8 @@ pub struct SettingsPatch {
     pub lfs_username: Option<String>,
     /// New password for the LFS server (write-only).
     pub lfs_password: Option<String>,
+    /// New history depth: `0` (full) or 1–100000 commits; refused while push mirrors exist.
+    pub upstream_depth: Option<i64>,
 }
 
 /// Validates `patch` against `repo` and saves it; 422 names every bad field and saves nothing.

@@ -3,14 +3,14 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, ModelTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, ModelTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
 
-use super::{SettingsPatch, validate::Checked, validate::merged};
+use super::{SHALLOW_CANNOT_PUSH, SettingsPatch, validate::Checked, validate::merged};
 use crate::{
     entities::{push_mirror, repository},
-    error::Result,
+    error::{Error, FieldErrors, Result},
     mirror::{
         push_mirrors::{self, NewPushMirror},
         schedule::Schedule,
@@ -64,6 +64,10 @@ pub async fn save(
     checked: Checked,
 ) -> Result<repository::Model> {
     let txn = crate::db::begin_write(db).await?;
+    let may_be_shallow = checked.upstream_depth.unwrap_or(repo.upstream_depth) > 0;
+    if may_be_shallow {
+        lock_row(&txn, repo.id).await?;
+    }
     save_downstream(
         &txn,
         secrets,
@@ -73,7 +77,13 @@ pub async fn save(
         checked.downstream_url.clone(),
     )
     .await?;
+    let depth_changed = checked
+        .upstream_depth
+        .is_some_and(|d| d != repo.upstream_depth);
     let saved = save_repository(&txn, secrets, repo, &patch, checked).await?;
+    if may_be_shallow {
+        refuse_shallow_push(&txn, &saved, depth_changed).await?;
+    }
     // The direction and the first push mirror decide which parts the status is derived from.
     state::refresh(&txn, saved.id).await?;
     let saved = repository::Entity::find_by_id(saved.id)
@@ -82,6 +92,49 @@ pub async fn save(
         .unwrap_or(saved);
     txn.commit().await?;
     Ok(saved)
+}
+
+// Shallow mirrors: the row is locked before anything is written, as adding a push mirror
+// locks it before it reads the depth, so a depth and a push mirror saved at the same time
+// cannot both pass (the transaction is dropped, and so rolled back, on the refusal).
+
+/// Locks the repository's row until the transaction ends.
+async fn lock_row(txn: &DatabaseTransaction, id: i64) -> Result<()> {
+    repository::Entity::find_by_id(id)
+        .select_only()
+        .column(repository::Column::Id)
+        .lock_exclusive()
+        .into_tuple::<i64>()
+        .one(txn)
+        .await?;
+    Ok(())
+}
+
+/// 422 when `saved` is shallow and has a push mirror (one added while this patch was checked):
+/// named `upstream_depth` when the patch changed the depth, else `downstream_url`.
+async fn refuse_shallow_push(
+    txn: &DatabaseTransaction,
+    saved: &repository::Model,
+    depth_changed: bool,
+) -> Result<()> {
+    if saved.upstream_depth == 0 {
+        return Ok(());
+    }
+    let pushes = push_mirror::Entity::find()
+        .filter(push_mirror::Column::RepositoryId.eq(saved.id))
+        .count(txn)
+        .await?;
+    if pushes == 0 {
+        return Ok(());
+    }
+    let field = if depth_changed {
+        "upstream_depth"
+    } else {
+        "downstream_url"
+    };
+    let mut fields = FieldErrors::new();
+    fields.insert(field.to_owned(), SHALLOW_CANNOT_PUSH.to_owned());
+    Err(Error::Validation(fields))
 }
 
 /// The downstream fields: the first push mirror created, changed or (URL cleared) removed.
@@ -156,6 +209,7 @@ async fn save_repository(
         notify_url,
         lfs_endpoint,
         upstream_overwrite,
+        upstream_depth,
         ..
     } = checked;
     let now = Utc::now();
@@ -243,6 +297,9 @@ async fn save_repository(
     }
     if let Some(overwrite) = upstream_overwrite {
         active.upstream_overwrite = Set(overwrite);
+    }
+    if let Some(depth) = upstream_depth {
+        active.upstream_depth = Set(depth);
     }
     if let Some(guard) = patch.mass_delete_guard {
         active.mass_delete_guard = Set(guard);

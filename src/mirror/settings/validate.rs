@@ -1,7 +1,10 @@
 //! Checking a settings patch: every field against the rules and the current settings, every
 //! bad field named, nothing saved.
 
-use super::{DEFAULT_SYNC_INTERVAL, SettingsPatch, check_interval, check_password, check_username};
+use super::{
+    DEFAULT_SYNC_INTERVAL, SHALLOW_CANNOT_PUSH, SettingsPatch, check_depth, check_interval,
+    check_password, check_username,
+};
 use crate::{
     config::Config,
     entities::{
@@ -66,6 +69,13 @@ impl<'a> Current<'a> {
         }
     }
 
+    fn depth(self) -> i32 {
+        match self {
+            Self::Blank => 0,
+            Self::Stored { repo, .. } => repo.upstream_depth,
+        }
+    }
+
     /// The push mirrors: the first is the downstream.
     fn push_mirrors(self) -> &'a [push_mirror::Model] {
         match self {
@@ -97,6 +107,8 @@ pub struct Checked {
     pub(super) lfs_endpoint: Option<String>,
     /// What a pull may overwrite, when the patch sets it.
     pub(super) upstream_overwrite: Option<UpstreamOverwrite>,
+    /// The new history depth, when the patch sets it.
+    pub(super) upstream_depth: Option<i32>,
 }
 
 /// Checks every field of `patch` against `current`: 422 names each bad one.
@@ -252,10 +264,12 @@ pub async fn validate(
         }
         parsed
     });
+    let upstream_depth = check_shallow(patch, current.depth(), pushes_somewhere, &mut fields);
     if !fields.is_empty() {
         return Err(Error::Validation(fields));
     }
     Ok(Checked {
+        upstream_depth,
         upstream_overwrite,
         sync_schedule,
         notify_url,
@@ -270,9 +284,69 @@ pub async fn validate(
     })
 }
 
+/// The depth a patch sets, checked: in range, and never shallow beside a push mirror. The
+/// field named is the one that breaks the rule: `upstream_depth` when the patch changes it,
+/// else `downstream_url` (a shallow repository given a downstream).
+fn check_shallow(
+    patch: &SettingsPatch,
+    current_depth: i32,
+    pushes_somewhere: bool,
+    fields: &mut FieldErrors,
+) -> Option<i32> {
+    let depth = match patch.upstream_depth.map(check_depth).transpose() {
+        Ok(depth) => depth,
+        Err(message) => {
+            fields.insert("upstream_depth".to_owned(), message);
+            return None;
+        }
+    };
+    let after = depth.unwrap_or(current_depth);
+    if after > 0 && pushes_somewhere {
+        let field = if after == current_depth {
+            "downstream_url"
+        } else {
+            "upstream_depth"
+        };
+        fields
+            .entry(field.to_owned())
+            .or_insert_with(|| SHALLOW_CANNOT_PUSH.to_owned());
+    }
+    depth
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What [`check_shallow`] names for a patch setting `depth` on a repository of
+    /// `current_depth`, with or without push mirrors after it.
+    fn shallow_refusal(depth: Option<i64>, current_depth: i32, pushes: bool) -> FieldErrors {
+        let patch = SettingsPatch {
+            upstream_depth: depth,
+            ..SettingsPatch::default()
+        };
+        let mut fields = FieldErrors::new();
+        check_shallow(&patch, current_depth, pushes, &mut fields);
+        fields
+    }
+
+    #[test]
+    fn shallow_and_push_mirrors_exclude_each_other_naming_the_change() {
+        assert!(shallow_refusal(Some(5), 0, false).is_empty());
+        assert!(shallow_refusal(Some(0), 3, true).is_empty());
+        assert!(shallow_refusal(None, 0, true).is_empty());
+        let named = |f: FieldErrors| f.into_iter().collect::<Vec<_>>();
+        assert_eq!(
+            named(shallow_refusal(Some(5), 0, true)),
+            [("upstream_depth".to_owned(), SHALLOW_CANNOT_PUSH.to_owned())]
+        );
+        assert_eq!(
+            named(shallow_refusal(None, 3, true)),
+            [("downstream_url".to_owned(), SHALLOW_CANNOT_PUSH.to_owned())]
+        );
+        assert!(shallow_refusal(Some(100_001), 0, false).contains_key("upstream_depth"));
+        assert!(shallow_refusal(Some(-1), 0, false).contains_key("upstream_depth"));
+    }
 
     #[test]
     fn merge_keeps_clears_and_trims() {

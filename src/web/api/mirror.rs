@@ -401,6 +401,9 @@ struct ImportBody {
     lfs: Option<bool>,
     /// The LFS server, when it is not at `<clone_url>/info/lfs`.
     lfs_endpoint: Option<String>,
+    /// Commits of each ref's history to fetch, as `git clone --depth` does (`0`, the
+    /// default: the full history; 1–100000). A shallow repository cannot have push mirrors.
+    depth: Option<i64>,
 }
 
 /// Imports a repository from a URL; with `mirror: true` it stays an upstream mirror.
@@ -438,6 +441,7 @@ async fn import_repo(
                 sync_interval: body.sync_interval,
                 lfs: body.lfs.unwrap_or(false),
                 lfs_endpoint: body.lfs_endpoint,
+                depth: body.depth,
             },
         )
         .await?;

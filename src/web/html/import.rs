@@ -131,6 +131,8 @@ async fn submit(
         sync_interval: mirror.then(|| interval.seconds()),
         lfs: form.lfs.is_some(),
         lfs_endpoint: Some(form.lfs_endpoint.clone()),
+        // The form fetches the full history; a depth is set in the settings or the API.
+        depth: None,
     };
     match state.importer().import(&user, request).await {
         Ok(repo) => {

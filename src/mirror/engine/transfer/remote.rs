@@ -77,7 +77,10 @@ impl Side<'_> {
             Self::OneTime(clone) => (
                 clone.url.as_str(),
                 clone.credentials.clone(),
-                Way::Pull(PullRules::default()),
+                Way::Pull(PullRules {
+                    depth: repo.upstream_depth,
+                    ..PullRules::default()
+                }),
             ),
             Self::PushMirror(target) => {
                 let login = RemoteLogin {
@@ -100,6 +103,7 @@ pub fn pull_rules(repo: &repository::Model) -> PullRules {
         map: RefMap::from_json(&repo.upstream_ref_map),
         fast_forward_only: repo.upstream_overwrite == UpstreamOverwrite::FastForward,
         mass_delete_guard: repo.mass_delete_guard,
+        depth: repo.upstream_depth,
     }
 }
 

@@ -258,6 +258,8 @@ struct RepoTemplate {
     contents: RepoContents,
     /// Its import failed: the error and what to do, at the top.
     failure: Option<ImportFailure>,
+    /// Commits of each ref's history it keeps, when it is a shallow mirror.
+    shallow_depth: Option<i32>,
 }
 
 /// The repository page; `/OWNER/NAME.git`, the clone URL pasted into a browser, shows it too.
@@ -278,6 +280,7 @@ async fn show(
     let contents = RepoContents::load(&state, &base, &repo, widget.is_some(), can_admin).await?;
     Ok(RepoTemplate {
         failure: ImportFailure::of(&repo.repo, contents.empty),
+        shallow_depth: Some(repo.repo.upstream_depth).filter(|d| *d > 0),
         layout,
         widget,
         contents,
@@ -337,6 +340,7 @@ mod tests {
             mirror_of: None,
             widget: None,
             failure: None,
+            shallow_depth: None,
             contents: RepoContents {
                 owner: "alice".to_owned(),
                 name: "demo".to_owned(),
@@ -392,6 +396,7 @@ mod tests {
             mirror_of: None,
             widget: None,
             failure,
+            shallow_depth: None,
             contents: empty_contents(state),
         }
         .render()

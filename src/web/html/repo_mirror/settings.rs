@@ -274,6 +274,7 @@ impl Parts<'_> {
             csrf_token: self.csrf_token.clone(),
             push_rows: push::rows(self.state, self.repo.repo.id).await?,
             push_form: form.unwrap_or_else(|| PushForm::adding(&self.owner, &self.name)),
+            shallow_depth: Some(self.repo.repo.upstream_depth).filter(|d| *d > 0),
         })
     }
 

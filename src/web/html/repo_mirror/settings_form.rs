@@ -48,6 +48,7 @@ const PULL_FIELDS: &[&str] = &[
     "upstream_overwrite",
     "mass_delete_guard",
     "upstream_ref_map",
+    "upstream_depth",
 ];
 
 /// The fields the schedule section shows.
@@ -154,6 +155,17 @@ pub(super) struct SettingsForm {
     /// `ref_map_rows`), and the CSRF token.
     #[serde(flatten)]
     other: std::collections::BTreeMap<String, String>,
+    /// The history depth as typed; absent (an older form): the stored depth stays.
+    upstream_depth: Option<String>,
+}
+
+/// The depth typed in the form: empty is `0` (the full history); what is not a whole number
+/// is out of range, so the field's error says what it takes.
+fn depth_patch(typed: &str) -> i64 {
+    match typed.trim() {
+        "" => 0,
+        number => number.parse().unwrap_or(-1),
+    }
 }
 
 /// The password part of the patch: clear, replace, or keep.
@@ -200,6 +212,11 @@ fn patch(form: &SettingsForm, part: Part, interval: &IntervalChoice) -> Settings
         lfs_username: form.lfs_username.clone().filter(|_| pull),
         lfs_password: password_patch(form.lfs_password_clear.is_some(), &form.lfs_password)
             .filter(|_| pull),
+        upstream_depth: form
+            .upstream_depth
+            .as_deref()
+            .filter(|_| pull)
+            .map(depth_patch),
     }
 }
 
@@ -239,6 +256,9 @@ fn typed(
         }
         if let Some(rules) = ref_map_rows::rules_from(&form.other) {
             values.ref_map = rules;
+        }
+        if let Some(depth) = form.upstream_depth.clone() {
+            values.depth = depth;
         }
         values.lfs = SideValues {
             url: form.lfs_endpoint.unwrap_or(values.lfs.url),
@@ -460,5 +480,13 @@ mod tests {
         assert_eq!(password_patch(false, ""), None);
         assert_eq!(password_patch(false, "pw"), Some("pw".to_owned()));
         assert_eq!(password_patch(true, "pw"), Some(String::new()));
+    }
+
+    #[test]
+    fn a_typed_depth_is_a_number_or_out_of_range() {
+        assert_eq!(depth_patch(""), 0);
+        assert_eq!(depth_patch(" 12 "), 12);
+        assert_eq!(depth_patch("ten"), -1);
+        assert!(crate::mirror::settings::check_depth(depth_patch("ten")).is_err());
     }
 }

@@ -51,6 +51,8 @@ pub struct FormValues {
     pub mass_delete_guard: bool,
     /// The pull's branch map, as stored or typed.
     pub ref_map: Vec<MapRule>,
+    /// Commits of history a pull fetches, as stored or typed (`0`: the full history).
+    pub depth: String,
 }
 
 impl FormValues {
@@ -85,6 +87,7 @@ impl FormValues {
             overwrite: s.upstream_overwrite,
             mass_delete_guard: s.mass_delete_guard,
             ref_map: s.upstream_ref_map.clone(),
+            depth: s.upstream_depth.to_string(),
         }
     }
 }

@@ -219,4 +219,6 @@ pub struct PushSection {
     pub push_rows: Vec<PushRow>,
     /// The "Add push mirror" form.
     pub push_form: PushForm,
+    /// Commits of history the repository keeps, when it is shallow (it cannot be pushed).
+    pub shallow_depth: Option<i32>,
 }
