@@ -10,6 +10,7 @@ mod lfs_row;
 mod measure;
 mod remote;
 mod scale;
+mod shallow_row;
 
 use std::{path::Path, process::Command};
 
@@ -20,7 +21,7 @@ use mirrorforge::{
 };
 use sea_orm::EntityTrait;
 
-use self::{lfs_row::*, measure::*, remote::*, scale::*};
+use self::{lfs_row::*, measure::*, remote::*, scale::*, shallow_row::*};
 
 /// Pairs per row.
 pub(crate) const RUNS: usize = 7;
@@ -41,6 +42,16 @@ async fn main() {
         println!("{RUNS} pairs per row, ours then git's\n");
         print_head();
         lfs_row(&w("lfs")).await.print();
+        println!("{}", steal_line(started));
+        return;
+    }
+    // `MIRRORFORGE_BENCH_ONLY=shallow`: the shallow row alone (it needs the big source).
+    let big = std::env::var_os("MIRRORFORGE_BENCH_BIG_SOURCE");
+    if std::env::var("MIRRORFORGE_BENCH_ONLY").as_deref() == Ok("shallow") {
+        let big = big.expect("MIRRORFORGE_BENCH_BIG_SOURCE: a clone of git's own history");
+        println!("{SHALLOW_RUNS} pairs, ours then git's; source {big:?}\n");
+        print_head();
+        shallow_row(Path::new(&big), &w("shallow")).await.print();
         println!("{}", steal_line(started));
         return;
     }
@@ -304,6 +315,10 @@ async fn main() {
     tick_row(&w("tick")).await;
     http_rows(&running, &ours_state, &served_owner, &token).await;
     lfs_row(&w("lfs")).await.print();
+    // With a clone of git's own history: a depth-1 import of it.
+    if let Some(big) = big {
+        shallow_row(Path::new(&big), &w("shallow")).await.print();
+    }
     idle_rss(&w("idle"));
     println!("{}", steal_line(started));
 }

@@ -59,7 +59,9 @@ pub(crate) async fn newest_run(
     repo_id: i64,
     after: i64,
 ) -> (mirror_run::Model, Duration) {
-    for _ in 0..6000 {
+    // Long enough for a big repository's import.
+    let deadline = std::time::Instant::now() + Duration::from_secs(900);
+    while std::time::Instant::now() < deadline {
         let run = mirror_run::Entity::find()
             .filter(mirror_run::Column::RepositoryId.eq(repo_id))
             .filter(mirror_run::Column::Id.gt(after))
