@@ -1,5 +1,7 @@
 //! The shallow row: a depth-1 import of a big history (`MIRRORFORGE_BENCH_BIG_SOURCE`, a clone
-//! of git's own) against `git clone --mirror --depth 1` of the same URL.
+//! of git's own) against `git clone --mirror --no-single-branch --depth 1` of the same URL:
+//! `--depth` implies `--single-branch`, so without it git would fetch one branch where the
+//! import fetches every branch and tag.
 
 use std::path::Path;
 
@@ -14,7 +16,7 @@ use super::{
 pub(crate) const SHALLOW_RUNS: usize = 3;
 
 /// A depth-1 import of the branches and tags of `source` (served by lighttpd with stock
-/// `git http-backend`, packed by `git gc`) against `git clone --mirror --depth 1`, pairs
+/// `git http-backend`, packed by `git gc`) against the same with stock git, pairs
 /// interleaved; our figure is the import run's recorded duration.
 pub(crate) async fn shallow_row(source: &Path, dir: &Path) -> Row {
     let served = dir.join("served");
@@ -30,7 +32,7 @@ pub(crate) async fn shallow_row(source: &Path, dir: &Path) -> Row {
         name: "depth-1 import of a big history",
         ours: Vec::new(),
         theirs: Vec::new(),
-        git: "`git clone --mirror --depth 1`",
+        git: "`git clone --mirror --no-single-branch --depth 1`",
         goal: "≤ 1.0",
     };
     for run in 0..SHALLOW_RUNS {
@@ -58,6 +60,7 @@ pub(crate) async fn shallow_row(source: &Path, dir: &Path) -> Row {
                 "clone",
                 "-q",
                 "--mirror",
+                "--no-single-branch",
                 "--depth",
                 "1",
                 &upstream,
