@@ -4,6 +4,7 @@
 pub mod attributes;
 pub mod browse;
 pub mod fetch_push;
+pub mod heads;
 pub mod kept;
 pub mod maintenance;
 pub mod serve;

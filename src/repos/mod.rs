@@ -8,6 +8,7 @@ use sea_orm::{
     QueryFilter, QueryOrder,
 };
 
+pub mod listing;
 pub mod lookups;
 
 use crate::{
@@ -50,8 +51,15 @@ impl Repo {
     /// Whether `viewer` may push, change settings or delete (owner or admin).
     #[must_use]
     pub fn can_admin(&self, viewer: Option<&user::Model>) -> bool {
-        viewer.is_some_and(|u| u.is_admin || u.id == self.owner.id)
+        administers(viewer, &self.owner)
     }
+}
+
+/// Whether `viewer` may administer (and so read, private ones included) the repositories
+/// `owner` owns: the owner themselves or a site admin.
+#[must_use]
+pub fn administers(viewer: Option<&user::Model>, owner: &user::Model) -> bool {
+    viewer.is_some_and(|u| u.is_admin || u.id == owner.id)
 }
 
 /// `DATA_DIR/repos/OWNER/NAME.git`.
