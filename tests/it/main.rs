@@ -56,6 +56,7 @@ mod ssh_remotes;
 mod stalled_bodies;
 mod sync_priority;
 mod timeouts;
+mod user_repo_listing;
 mod web_auth;
 mod web_headers;
 mod web_host_key_check;

@@ -32,7 +32,6 @@ const NOT_YET_BUILT: &[&str] = &[
     "GET /api/v1/repos/search",
     "GET /api/v1/user/orgs",
     "GET /api/v1/users/{}",
-    "GET /api/v1/users/{}/repos",
     "GET /api/v1/version",
     "PATCH /api/v1/admin/users/{}",
     "PATCH /api/v1/repos/{}/{}",

@@ -3,6 +3,7 @@
 //! served routes and the OpenAPI document come from the same list and cannot drift.
 
 mod doc;
+mod listing;
 mod mirror;
 mod mirrors;
 mod notify;
@@ -11,6 +12,7 @@ mod push_mirrors;
 mod repos;
 mod ssh_key;
 mod user;
+mod users;
 mod webhook;
 
 use std::sync::Arc;
@@ -30,6 +32,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 fn documented() -> OpenApiRouter<AppState> {
     let api = OpenApiRouter::new()
         .merge(user::router())
+        .merge(users::router())
         .merge(repos::router())
         .merge(mirror::router())
         .merge(mirrors::router())

@@ -25,11 +25,20 @@ impl Paging {
     /// # Errors
     /// 400 naming the parameter that is out of range.
     pub fn window(self) -> Result<(u64, u64), Error> {
-        let limit = self.limit.unwrap_or(20);
+        self.window_within(20, MAX_LIMIT)
+    }
+
+    /// `(limit, offset)` with `limit` `default_limit` when not given and at most `max_limit`
+    /// (the Gitea-shaped listings take 30 and 50).
+    ///
+    /// # Errors
+    /// 400 naming the parameter that is out of range.
+    pub fn window_within(self, default_limit: u64, max_limit: u64) -> Result<(u64, u64), Error> {
+        let limit = self.limit.unwrap_or(default_limit);
         let page = self.page.unwrap_or(1);
-        if !(1..=MAX_LIMIT).contains(&limit) {
+        if !(1..=max_limit).contains(&limit) {
             return Err(Error::BadRequest(format!(
-                "limit must be between 1 and {MAX_LIMIT}"
+                "limit must be between 1 and {max_limit}"
             )));
         }
         if !(1..=MAX_PAGE).contains(&page) {
