@@ -1,9 +1,15 @@
 //! `GET /api/v1/users/:username/repos`: a user's repositories in the shape Gitea and Forgejo
 //! clients read, paged with `X-Total-Count` and `Link` as Gitea sends them.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::support::{Db, TestServer, git::Git, on_both_databases};
+use crate::support::{
+    Db, TestServer,
+    git::Git,
+    git_backend::GitBackend,
+    mirror::{import_body, seed, settle, start},
+    on_both_databases,
+};
 
 on_both_databases!(
     thirty_five_repositories_page_as_gitea_pages_them,
@@ -11,6 +17,7 @@ on_both_databases!(
     private_repositories_are_listed_for_the_owner_and_admins_only,
     an_unknown_user_is_404,
     every_field_has_its_gitea_type_and_no_url_carries_credentials,
+    a_pull_mirror_is_listed_as_a_mirror_without_its_upstream_credentials,
 );
 
 /// The `rel="…"` URLs of a `Link` header, by rel.
@@ -296,4 +303,37 @@ async fn every_field_has_its_gitea_type_and_no_url_carries_credentials(db: Db) {
     assert_eq!(list[1]["private"], true);
     assert!(!resp.body.contains(&alice.token));
     assert!(!resp.body.contains(&alice.password));
+}
+
+async fn a_pull_mirror_is_listed_as_a_mirror_without_its_upstream_credentials(db: Db) {
+    let (s, owner) = start(&db).await;
+    let upstream = GitBackend::with_auth("bob", "upstream-S3cret").await;
+    // Any answer carrying the upstream's password fails the test.
+    s.forbid_in_answers("upstream-S3cret");
+    let bare = upstream.create("src").await;
+    let git = Git::new();
+    seed(&git, bare.to_str().expect("utf-8 path")).await;
+    import_body(
+        &s,
+        &owner,
+        json!({
+            "name": "src", "clone_url": upstream.url("src"), "mirror": true,
+            "auth_username": "bob", "auth_password": "upstream-S3cret", "sync_interval": 3600
+        }),
+    )
+    .await
+    .expect(201);
+    settle(&s, &owner, "src").await;
+    s.create_repo(&owner, "plain", false).await;
+
+    let resp = s.get("/api/v1/users/owner/repos", None).await;
+    resp.expect(200);
+    let list = resp.json();
+    assert_eq!(names(&list), ["src", "plain"]);
+    assert_eq!(list[0]["mirror"], true);
+    assert_eq!(list[0]["empty"], false);
+    assert_eq!(list[0]["default_branch"], "main");
+    assert_eq!(list[1]["mirror"], false);
+    assert!(!resp.body.contains("bob@"), "{}", resp.body);
+    assert!(!resp.body.contains(&upstream.url("src")), "{}", resp.body);
 }
