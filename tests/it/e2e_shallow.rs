@@ -5,6 +5,8 @@
 //! (`shallow-code`, `-390`), of the depth field, stored and refused (`shallow-depth`,
 //! `shallow-depth-refused`, `-390`), and of the refused push mirror (`shallow-push-refused`,
 //! `-390`).
+//! The import form's depth field: refused out of range (`shallow-import-refused`, `-390`),
+//! a shallow mirror at 1.
 //! SQLite only: the pages are the same on both databases.
 
 use serde_json::json;
@@ -145,5 +147,52 @@ async fn a_shallow_mirror_says_so_and_its_depth_is_set_in_the_pull_section() {
     b.assert_fits("the refused depth", 390, 1400).await;
     b.eval(SHOW_DEPTH).await;
     b.screenshot("shallow-depth-refused-390").await;
+    b.client.set_window_size(1280, 1400).await.unwrap();
+
+    // The import form takes a depth too: out of range it is refused inline, nothing made;
+    // 1 makes a shallow mirror.
+    b.goto(&s.url("/repo/import")).await;
+    b.fill("#clone_url", &remotes.url("src")).await;
+    b.fill("#name", "viaform").await;
+    b.fill("#depth", "100001").await;
+    b.click("form.stacked-form button[type=submit]").await;
+    b.wait_until("the depth's error", 10, || async {
+        !b.text("#depth-error").await.is_empty()
+    })
+    .await;
+    assert_eq!(b.attr("#depth", "value").await.as_deref(), Some("100001"));
+    let show_depth =
+        "document.getElementById('depth').scrollIntoView({block: 'center'}); return 1;";
+    b.eval(show_depth).await;
+    b.screenshot("shallow-import-refused").await;
+    b.assert_fits("the import form with a refused depth", 390, 1400)
+        .await;
+    b.eval(show_depth).await;
+    b.screenshot("shallow-import-refused-390").await;
+    b.client.set_window_size(1280, 1400).await.unwrap();
+    call(&s, "GET", "/api/v1/repos/owner/viaform", &owner, None)
+        .await
+        .expect(404);
+    b.fill("#depth", "1").await;
+    b.click("form.stacked-form button[type=submit]").await;
+    b.wait_until("the new mirror's page", 10, || async {
+        b.text("body")
+            .await
+            .contains("shallow mirror: last 1 commit")
+    })
+    .await;
+    assert_eq!(
+        settle(&s, &owner, "viaform").await["sync_status"],
+        "success"
+    );
+    let settings = call(
+        &s,
+        "GET",
+        "/api/v1/repos/owner/viaform/mirror",
+        &owner,
+        None,
+    )
+    .await;
+    assert_eq!(settings.json()["upstream_depth"], 1, "{}", settings.body);
     b.finish().await;
 }

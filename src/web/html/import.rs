@@ -33,6 +33,7 @@ const FIELDS: &[&str] = &[
     "auth_password",
     "sync_interval",
     "lfs_endpoint",
+    "depth",
 ];
 
 /// The import route.
@@ -60,6 +61,8 @@ struct ImportTemplate {
     lfs: bool,
     /// The LFS endpoint typed.
     lfs_endpoint: String,
+    /// The history depth typed ("": the whole history).
+    depth: String,
     /// The interval chosen.
     interval: IntervalChoice,
     /// The smallest interval accepted.
@@ -82,6 +85,7 @@ async fn page(
         private: false,
         lfs: false,
         lfs_endpoint: String::new(),
+        depth: String::new(),
         interval: IntervalChoice::of(3600),
         min_interval: state.config.min_sync_interval,
         errors: FormErrors::default(),
@@ -102,6 +106,16 @@ struct ImportForm {
     sync_interval_custom: String,
     lfs: Option<String>,
     lfs_endpoint: String,
+    depth: String,
+}
+
+/// The depth typed: empty or `0` is the whole history; what is not a whole number is out of
+/// range, so the import's own check names the field and says what it takes.
+fn depth_of(typed: &str) -> Option<i64> {
+    match typed.trim() {
+        "" => None,
+        number => Some(number.parse().unwrap_or(-1)),
+    }
 }
 
 async fn submit(
@@ -131,8 +145,7 @@ async fn submit(
         sync_interval: mirror.then(|| interval.seconds()),
         lfs: form.lfs.is_some(),
         lfs_endpoint: Some(form.lfs_endpoint.clone()),
-        // The form fetches the full history; a depth is set in the settings or the API.
-        depth: None,
+        depth: depth_of(&form.depth),
     };
     match state.importer().import(&user, request).await {
         Ok(repo) => {
@@ -151,6 +164,7 @@ async fn submit(
                 private: form.private.is_some(),
                 lfs: form.lfs.is_some(),
                 lfs_endpoint: form.lfs_endpoint,
+                depth: form.depth,
                 interval,
                 min_interval: state.config.min_sync_interval,
                 errors,
