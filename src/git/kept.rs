@@ -146,12 +146,7 @@ mod tests {
     fn listed_newest_run_first_and_removed_by_run() {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repository::init_bare(dir.path()).unwrap();
-        let tree = repo.treebuilder(None).unwrap().write().unwrap();
-        let signature = git2::Signature::now("T", "t@example.com").unwrap();
-        let tree = repo.find_tree(tree).unwrap();
-        let commit = repo
-            .commit(None, &signature, &signature, "one", &tree, &[])
-            .unwrap();
+        let commit = crate::git::test_repo::commit(&repo, &[], "one");
         for (run, reference) in [
             (3, "refs/heads/a"),
             (9, "refs/tags/v1"),

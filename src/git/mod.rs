@@ -10,4 +10,6 @@ pub mod maintenance;
 pub mod serve;
 pub mod stale_locks;
 pub mod storage;
+#[cfg(test)]
+pub(crate) mod test_repo;
 pub mod wildmatch;

@@ -158,23 +158,7 @@ fn update_ref(git_dir: &Path, commands: &str) -> Result<(), RefWriteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn commit(repo: &Repository, parents: &[Oid], message: &str) -> Oid {
-        let tree = repo.treebuilder(None).unwrap().write().unwrap();
-        let tree = repo.find_tree(tree).unwrap();
-        let signature = git2::Signature::now("T", "t@example.com").unwrap();
-        let parents: Vec<git2::Commit> = parents
-            .iter()
-            .map(|p| repo.find_commit(*p).unwrap())
-            .collect();
-        let parents: Vec<&git2::Commit> = parents.iter().collect();
-        repo.commit(None, &signature, &signature, message, &tree, &parents)
-            .unwrap()
-    }
-
-    fn target(repo: &Repository, name: &str) -> Option<Oid> {
-        repo.find_reference(name).ok().and_then(|r| r.target())
-    }
+    use crate::git::test_repo::{commit, target};
 
     #[test]
     fn fast_forwards_keep_nothing_and_rewrites_keep_the_old_value() {

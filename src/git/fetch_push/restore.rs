@@ -171,20 +171,10 @@ pub fn restore(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::git::kept;
-
-    fn commit(repo: &Repository, parents: &[Oid], message: &str) -> Oid {
-        let tree = repo.treebuilder(None).unwrap().write().unwrap();
-        let tree = repo.find_tree(tree).unwrap();
-        let signature = git2::Signature::now("T", "t@example.com").unwrap();
-        let parents: Vec<git2::Commit> = parents
-            .iter()
-            .map(|p| repo.find_commit(*p).unwrap())
-            .collect();
-        let parents: Vec<&git2::Commit> = parents.iter().collect();
-        repo.commit(None, &signature, &signature, message, &tree, &parents)
-            .unwrap()
-    }
+    use crate::git::{
+        kept,
+        test_repo::{commit, target},
+    };
 
     fn want(name: &str, back_to: Option<Oid>) -> Wanted {
         Wanted {
@@ -215,10 +205,9 @@ mod tests {
             "same is left out"
         );
         let changes = restore(dir.path(), &wanted, 5).unwrap();
-        let target = |name: &str| repo.find_reference(name).ok().and_then(|r| r.target());
-        assert_eq!(target("refs/heads/main"), Some(old));
-        assert_eq!(target("refs/heads/created"), None);
-        assert_eq!(target("refs/heads/deleted"), Some(old));
+        assert_eq!(target(&repo, "refs/heads/main"), Some(old));
+        assert_eq!(target(&repo, "refs/heads/created"), None);
+        assert_eq!(target(&repo, "refs/heads/deleted"), Some(old));
         let main = changes
             .iter()
             .find(|c| c.name == "refs/heads/main")
