@@ -81,18 +81,12 @@ fn read_overview(path: &std::path::Path, limit: usize) -> Result<Overview> {
     }
     overview.branches.sort();
     overview.tags.sort();
-    let head_target = repo
-        .find_reference("HEAD")
-        .ok()
-        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_owned));
-    let default_ref = match head_target {
-        Some(target) if repo.find_reference(&target).is_ok() => Some(target),
-        _ => overview.branches.first().map(|b| format!("refs/heads/{b}")),
-    };
-    overview.default_branch = default_ref
-        .as_deref()
-        .and_then(|r| r.strip_prefix("refs/heads/"))
-        .map(str::to_owned);
+    overview.default_branch =
+        super::heads::default_branch(&repo, overview.branches.first().map(String::as_str));
+    let default_ref = overview
+        .default_branch
+        .as_ref()
+        .map(|b| format!("refs/heads/{b}"));
     if let Some(reference) = &default_ref {
         overview.lfs_files = lfs_files(&repo, reference).unwrap_or_default();
     }

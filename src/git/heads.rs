@@ -50,24 +50,31 @@ fn read(path: &Path) -> Result<Heads, git2::Error> {
             first = Some(branch.to_owned());
         }
     }
-    let head = repo
-        .find_reference("HEAD")
-        .ok()
-        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_owned))
-        .and_then(|target| target.strip_prefix("refs/heads/").map(str::to_owned));
-    let head_exists = head
-        .as_deref()
-        .is_some_and(|h| repo.find_branch(h, git2::BranchType::Local).is_ok());
-    let default_branch = match (head, first.clone()) {
-        (Some(head), _) if head_exists => head,
-        (_, Some(first)) => first,
-        (Some(head), None) => head,
-        (None, None) => String::new(),
-    };
+    // With no branch at all, the (unborn) branch `HEAD` names.
+    let default_branch = default_branch(&repo, first.as_deref())
+        .or_else(|| head_branch(&repo))
+        .unwrap_or_default();
     Ok(Heads {
         default_branch,
         empty: first.is_none(),
     })
+}
+
+/// The branch `HEAD` names, whether or not it exists yet.
+fn head_branch(repo: &git2::Repository) -> Option<String> {
+    repo.find_reference("HEAD")
+        .ok()
+        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_owned))
+        .and_then(|target| target.strip_prefix("refs/heads/").map(str::to_owned))
+}
+
+/// The branch a repository shows first: the one `HEAD` names when it exists, else `first`
+/// (its first branch by name).
+pub(crate) fn default_branch(repo: &git2::Repository, first: Option<&str>) -> Option<String> {
+    match head_branch(repo) {
+        Some(head) if repo.find_branch(&head, git2::BranchType::Local).is_ok() => Some(head),
+        _ => first.map(str::to_owned),
+    }
 }
 
 #[cfg(test)]
