@@ -78,20 +78,17 @@ struct State {
     waiting: HashMap<i64, OwnerLine>,
 }
 
-impl State {
-    /// The place in `turns` of the owner served next: the first with a sync asked for, else
-    /// the first; only owners `may_run` lets through.
-    fn next_turn(&self, may_run: impl Fn(i64) -> bool) -> Option<usize> {
-        let asked = |owner: &i64| {
-            self.waiting
-                .get(owner)
-                .is_some_and(|line| !line.asked.is_empty())
-        };
-        self.turns
-            .iter()
-            .position(|owner| may_run(*owner) && asked(owner))
-            .or_else(|| self.turns.iter().position(|owner| may_run(*owner)))
-    }
+/// The place in `turns` of the owner served next: the first with a sync asked for
+/// (`has_asked`), else the first; only owners `may_run` lets through.
+fn next_turn(
+    turns: &VecDeque<i64>,
+    may_run: impl Fn(i64) -> bool,
+    has_asked: impl Fn(i64) -> bool,
+) -> Option<usize> {
+    turns
+        .iter()
+        .position(|owner| may_run(*owner) && has_asked(*owner))
+        .or_else(|| turns.iter().position(|owner| may_run(*owner)))
 }
 
 /// A place in the line for a slot.
@@ -207,10 +204,8 @@ impl Slots {
             .collect();
         let mut place = 0;
         while !turns.is_empty() {
-            let at = turns
-                .iter()
-                .position(|owner| lines.get(owner).is_some_and(|(a, _)| !a.is_empty()))
-                .unwrap_or(0);
+            let has_asked = |owner| lines.get(&owner).is_some_and(|(a, _)| !a.is_empty());
+            let at = next_turn(&turns, |_| true, has_asked)?;
             let owner = turns.remove(at)?;
             let Some((asked, scheduled)) = lines.get_mut(&owner) else {
                 continue;
@@ -242,7 +237,13 @@ impl Slots {
         while state.running < self.max_total {
             let below_share =
                 |owner: i64| state.per_owner.get(&owner).copied().unwrap_or(0) < self.max_per_owner;
-            let Some(position) = state.next_turn(below_share) else {
+            let has_asked = |owner| {
+                state
+                    .waiting
+                    .get(&owner)
+                    .is_some_and(|line| !line.asked.is_empty())
+            };
+            let Some(position) = next_turn(&state.turns, below_share, has_asked) else {
                 return;
             };
             let Some(owner) = state.turns.remove(position) else {
