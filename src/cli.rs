@@ -111,7 +111,7 @@ async fn admin(command: AdminCommand, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         AdminCommand::CreateToken { username, name } => {
-            let user = users::find_by_name(&state.db, &username)
+            let user = users::find_person(&state.db, &username)
                 .await
                 .map_err(describe)?
                 .ok_or_else(|| anyhow::anyhow!("no user named '{username}'"))?;

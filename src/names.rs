@@ -1,17 +1,24 @@
 //! Rules for user and repository names, shared by the API, the forms and the command line.
 
-/// Top-level path words a user may not take, because routes live there.
+/// Top-level path words no user or organisation may take, because routes live there.
 const RESERVED_USERNAMES: &[&str] = &[
+    "account-mirrors",
     "admin",
     "api",
     "assets",
     "explore",
     "favicon.ico",
+    "healthz",
     "help",
     "import",
     "login",
     "logout",
+    "metrics",
+    "mirrors",
     "new",
+    "org",
+    "orgs",
+    "readyz",
     "register",
     "repo",
     "repos",
@@ -55,24 +62,41 @@ pub fn check_repo_name(name: &str) -> Result<(), String> {
 /// # Errors
 /// A message naming the broken rule.
 pub fn check_username(name: &str) -> Result<(), String> {
+    check_owner(name, "username")
+}
+
+/// Checks an organisation's name: the rules of user names, which share its namespace.
+///
+/// # Errors
+/// A message naming the broken rule.
+pub fn check_owner_name(name: &str) -> Result<(), String> {
+    check_owner(name, "name")
+}
+
+/// The rules of every owner's name; `word` is what the messages call it.
+fn check_owner(name: &str, word: &str) -> Result<(), String> {
     if name.is_empty() {
-        return Err("username is required".to_owned());
+        return Err(format!("{word} is required"));
     }
     if name.len() > 40 {
-        return Err("username must be at most 40 characters".to_owned());
+        return Err(format!("{word} must be at most 40 characters"));
     }
     if !valid_chars(name) {
-        return Err("username may contain only letters, digits, '.', '_' and '-'".to_owned());
+        return Err(format!(
+            "{word} may contain only letters, digits, '.', '_' and '-'"
+        ));
     }
     if name.starts_with(['.', '-']) || name.ends_with('.') {
-        return Err("username cannot start with '.' or '-' or end with '.'".to_owned());
+        return Err(format!(
+            "{word} cannot start with '.' or '-' or end with '.'"
+        ));
     }
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".git") {
-        return Err("username cannot end in '.git'".to_owned());
+        return Err(format!("{word} cannot end in '.git'"));
     }
     if RESERVED_USERNAMES.contains(&lower.as_str()) {
-        return Err(format!("username '{name}' is reserved"));
+        return Err(format!("{word} '{name}' is reserved"));
     }
     Ok(())
 }

@@ -28,6 +28,7 @@ mod m20261206_000011_ref_update_kept;
 mod m20261206_000012_run_restores_and_holds_kept;
 mod m20261206_000013_ref_maps;
 mod m20261206_000014_upstream_depth;
+mod m20261206_000015_organisations;
 
 /// Runs every migration of the schema in order.
 pub struct Migrator;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_run_restores_and_holds_kept::Migration),
             Box::new(m20261206_000013_ref_maps::Migration),
             Box::new(m20261206_000014_upstream_depth::Migration),
+            Box::new(m20261206_000015_organisations::Migration),
         ]
     }
 }

@@ -142,6 +142,16 @@ pub async fn find_by_name(db: &DatabaseConnection, username: &str) -> Result<Opt
         .await?)
 }
 
+/// Finds a person (not an organisation) by name, ignoring case.
+///
+/// # Errors
+/// The database failed.
+pub async fn find_person(db: &DatabaseConnection, username: &str) -> Result<Option<user::Model>> {
+    Ok(find_by_name(db, username)
+        .await?
+        .filter(|u| !u.is_organization))
+}
+
 /// Finds a user by id.
 ///
 /// # Errors
@@ -165,7 +175,10 @@ pub async fn authenticate(
     password: &str,
 ) -> Result<Option<user::Model>> {
     let attempt = throttle.reserve(username, client)?;
-    let user = find_by_name(db, username).await?;
+    // An organisation is no one to sign in as.
+    let user = find_by_name(db, username)
+        .await?
+        .filter(|u| !u.is_organization);
     let stored = match &user {
         Some(user) => user.password_hash.as_str(),
         // Spend the same time as a real check so timing does not reveal which names exist.

@@ -5,6 +5,7 @@ pub mod lfs_object;
 pub mod mirror_enums;
 pub mod mirror_ref_update;
 pub mod mirror_run;
+pub mod org_member;
 pub mod push_mirror;
 pub mod repository;
 pub mod session;

@@ -114,3 +114,62 @@ impl Related<super::user::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+#[cfg(test)]
+impl Model {
+    /// A repository row as a new, plain one is (mirroring off), for unit tests.
+    #[must_use]
+    pub fn example(owner_id: i64) -> Self {
+        use super::mirror_enums::{MirrorDirection, SyncStatus, UpstreamOverwrite};
+        let now = chrono::Utc::now();
+        Self {
+            id: 1,
+            owner_id,
+            name: "r".into(),
+            lower_name: "r".into(),
+            description: String::new(),
+            is_private: false,
+            created_at: now,
+            updated_at: now,
+            mirror_enabled: false,
+            mirror_direction: MirrorDirection::Upstream,
+            upstream_url: None,
+            upstream_username: None,
+            upstream_password: None,
+            downstream_url: None,
+            downstream_username: None,
+            downstream_password: None,
+            sync_interval: 3600,
+            last_synced_at: None,
+            sync_status: SyncStatus::Idle,
+            sync_error: None,
+            next_sync_at: None,
+            sync_claimed_by: None,
+            sync_heartbeat_at: None,
+            consecutive_failures: 0,
+            upstream_ref_filter: "[]".into(),
+            upstream_ref_map: "[]".into(),
+            webhook_secret: None,
+            sync_queued: None,
+            sync_cancel_requested: false,
+            sync_schedule: String::new(),
+            last_run_status: None,
+            notify_url: String::new(),
+            ssh_private_key: None,
+            ssh_public_key: None,
+            lfs_enabled: false,
+            lfs_endpoint: String::new(),
+            upstream_status: SyncStatus::Idle,
+            upstream_synced_at: None,
+            upstream_error: None,
+            upstream_failures: 0,
+            lfs_username: None,
+            lfs_password: None,
+            notify_secret: None,
+            upstream_overwrite: UpstreamOverwrite::All,
+            mass_delete_guard: true,
+            upstream_held: false,
+            upstream_depth: 0,
+        }
+    }
+}

@@ -1,8 +1,9 @@
-//! The `users` table: accounts.
+//! The `users` table: accounts, and organisations (owners that are not people, which share
+//! the accounts' namespace and never sign in).
 
 use sea_orm::entity::prelude::*;
 
-/// One account.
+/// One account or organisation.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -16,6 +17,10 @@ pub struct Model {
     pub created_at: ChronoDateTimeUtc,
     /// TRUE on the first account ever (unique), NULL on the others.
     pub first_user: Option<bool>,
+    /// TRUE for an organisation: no password, no sessions, no tokens; members act for it.
+    pub is_organization: bool,
+    /// What an organisation is about (empty for people).
+    pub description: String,
 }
 
 /// Links to the tables that point at users.

@@ -7,7 +7,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-use super::{Repo, administers};
+use super::{Permission, Repo, access};
 use crate::{
     config::Config,
     entities::{repository, user},
@@ -42,8 +42,8 @@ pub struct Window {
     pub offset: u64,
 }
 
-/// The repositories `owner` owns that `viewer` may read ([`Repo::can_read`]: the public ones,
-/// and the private ones too for the owner and site admins), one `window` of them.
+/// The repositories `owner` owns that `viewer` may read ([`access`]: the public ones, and the
+/// private ones too for the owner, its members and site admins), one `window` of them.
 ///
 /// Ordered by id, oldest first, as Gitea orders these listings (`id ASC`): a repository
 /// created while a client walks the pages lands on the last page, and one pushed to never
@@ -60,7 +60,7 @@ pub async fn owned_readable(
     window: Window,
 ) -> Result<ListingPage> {
     let mut visible = Condition::all().add(repository::Column::OwnerId.eq(owner.id));
-    if !administers(viewer, owner) {
+    if access::standing(db, owner, viewer).await? < Permission::Read {
         visible = visible.add(repository::Column::IsPrivate.eq(false));
     }
     let total = repository::Entity::find()
@@ -80,7 +80,6 @@ pub async fn owned_readable(
             repo,
             owner: owner.clone(),
         })
-        .filter(|r| r.can_read(viewer))
         .collect();
     let heads = heads::read_all(repos.iter().map(|r| r.path(config)).collect()).await?;
     Ok(ListingPage {

@@ -8,8 +8,11 @@ use sea_orm::{
     QueryFilter, QueryOrder,
 };
 
+pub mod access;
 pub mod listing;
 pub mod lookups;
+
+pub use access::Permission;
 
 use crate::{
     config::Config,
@@ -41,25 +44,6 @@ impl Repo {
     pub fn path(&self, config: &Config) -> PathBuf {
         repo_path(config, &self.owner.username, &self.repo.name)
     }
-
-    /// Whether `viewer` may see this repository (public, or owner, or admin).
-    #[must_use]
-    pub fn can_read(&self, viewer: Option<&user::Model>) -> bool {
-        !self.repo.is_private || self.can_admin(viewer)
-    }
-
-    /// Whether `viewer` may push, change settings or delete (owner or admin).
-    #[must_use]
-    pub fn can_admin(&self, viewer: Option<&user::Model>) -> bool {
-        administers(viewer, &self.owner)
-    }
-}
-
-/// Whether `viewer` may administer (and so read, private ones included) the repositories
-/// `owner` owns: the owner themselves or a site admin.
-#[must_use]
-pub fn administers(viewer: Option<&user::Model>, owner: &user::Model) -> bool {
-    viewer.is_some_and(|u| u.is_admin || u.id == owner.id)
 }
 
 /// `DATA_DIR/repos/OWNER/NAME.git`.
@@ -184,43 +168,36 @@ pub async fn find(db: &DatabaseConnection, owner: &str, name: &str) -> Result<Op
     }))
 }
 
-/// Finds `owner/name` if `viewer` may see it; a private repository is "not found" to others.
+/// `found` with what `viewer` may do with it, if that is at least `needed`: a repository they
+/// may not read is "not found" (404), one they may read but not change is forbidden (403).
 ///
 /// # Errors
-/// Not found (404), or the database.
-pub async fn find_readable(
+/// Not found (404), forbidden (403), or the database.
+pub async fn permitted(
     db: &DatabaseConnection,
-    owner: &str,
-    name: &str,
+    found: Option<Repo>,
     viewer: Option<&user::Model>,
-) -> Result<Repo> {
-    readable(find(db, owner, name).await?, viewer)
-}
-
-/// `found` if `viewer` may see it; a private repository is "not found" to others.
-///
-/// # Errors
-/// Not found (404).
-pub fn readable(found: Option<Repo>, viewer: Option<&user::Model>) -> Result<Repo> {
-    match found {
-        Some(repo) if repo.can_read(viewer) => Ok(repo),
-        _ => Err(Error::NotFound("repository")),
+    needed: Permission,
+) -> Result<(Repo, Permission)> {
+    let Some(repo) = found else {
+        return Err(Error::NotFound("repository"));
+    };
+    let may = access::permission(db, &repo, viewer).await?;
+    if may < Permission::Read {
+        return Err(Error::NotFound("repository"));
     }
+    if may < needed {
+        return Err(Error::Forbidden(refusal(needed).to_owned()));
+    }
+    Ok((repo, may))
 }
 
-/// `found` if `viewer` may administer it: 404 if they cannot see it, 403 if they can see but
-/// not change it.
-///
-/// # Errors
-/// Not found (404), forbidden (403).
-pub fn administrable(found: Option<Repo>, viewer: &user::Model) -> Result<Repo> {
-    let repo = readable(found, Some(viewer))?;
-    if repo.can_admin(Some(viewer)) {
-        Ok(repo)
-    } else {
-        Err(Error::Forbidden(
-            "only the owner or an administrator may do this".to_owned(),
-        ))
+/// Why a caller who may read a repository may not do what needs `needed`.
+#[must_use]
+pub const fn refusal(needed: Permission) -> &'static str {
+    match needed {
+        Permission::Admin => "only the owner or an administrator may do this",
+        _ => "only the owner, a member with write access or an administrator may do this",
     }
 }
 
@@ -235,26 +212,40 @@ pub async fn find_admin(
     name: &str,
     viewer: &user::Model,
 ) -> Result<Repo> {
-    administrable(find(db, owner, name).await?, viewer)
+    let found = find(db, owner, name).await?;
+    Ok(permitted(db, found, Some(viewer), Permission::Admin)
+        .await?
+        .0)
 }
 
-/// The repositories `user` owns, by name.
+/// The repositories `user` owns or shares as a member of an organisation: their own first, by
+/// name, then each organisation's, by the organisation's name and the repository's.
 ///
 /// # Errors
 /// The database failed.
 pub async fn list_owned(db: &DatabaseConnection, user: &user::Model) -> Result<Vec<Repo>> {
+    let mut owners = vec![user.clone()];
+    owners.extend(
+        crate::accounts::members::memberships(db, user)
+            .await?
+            .into_iter()
+            .map(|m| m.org),
+    );
     let rows = repository::Entity::find()
-        .filter(repository::Column::OwnerId.eq(user.id))
+        .filter(repository::Column::OwnerId.is_in(owners.iter().map(|o| o.id)))
         .order_by_asc(repository::Column::LowerName)
         .all(db)
         .await?;
-    Ok(rows
+    let mut repos: Vec<Repo> = rows
         .into_iter()
-        .map(|repo| Repo {
-            repo,
-            owner: user.clone(),
+        .filter_map(|repo| {
+            let owner = owners.iter().find(|o| o.id == repo.owner_id)?.clone();
+            Some(Repo { repo, owner })
         })
-        .collect())
+        .collect();
+    // Stable: within one owner the names stay in order.
+    repos.sort_by_key(|r| (r.owner.id != user.id, r.owner.lower_name.clone()));
+    Ok(repos)
 }
 
 /// Deletes the row, the directory on disk, and the LFS objects in `lfs` no other repository

@@ -159,10 +159,12 @@ async fn batch(
     };
     let repo = match request.operation {
         Operation::Download => repo,
-        Operation::Upload => match git_access::allows(repo, viewer.as_ref(), Access::Write) {
-            Ok(repo) => repo,
-            Err(refusal) => return refusal.respond_with(lfs_error),
-        },
+        Operation::Upload => {
+            match git_access::allows(&state, repo, viewer.as_ref(), Access::Write).await {
+                Ok(repo) => repo,
+                Err(refusal) => return refusal.respond_with(lfs_error),
+            }
+        }
     };
     // The transfers authenticate as this request did.
     let header: BTreeMap<String, String> = headers

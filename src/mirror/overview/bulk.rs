@@ -15,7 +15,7 @@ use crate::{
         secrets::SecretBox,
         settings::{self, SettingsPatch},
     },
-    repos::{self, Repo},
+    repos::{self, Permission, Repo},
 };
 
 /// Most repositories one batch may name.
@@ -122,7 +122,13 @@ impl BulkRequest<'_> {
             .split_once('/')
             .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
             .ok_or(Error::NotFound("repository"))?;
-        let repo = repos::find_admin(self.db, owner, repo_name, viewer).await?;
+        // Starting a sync takes write; pausing and resuming change settings, which takes admin.
+        let needed = match action {
+            BulkAction::Sync => Permission::Write,
+            _ => Permission::Admin,
+        };
+        let found = repos::find(self.db, owner, repo_name).await?;
+        let (repo, _) = repos::permitted(self.db, found, Some(viewer), needed).await?;
         if !self.is_mirror(&repo).await? {
             return Err(Error::field("repository", "is not a mirror"));
         }

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::schedule::Schedule;
 use crate::{
+    accounts::members,
     entities::{
         mirror_enums::{MirrorDirection, SyncStatus},
         push_mirror, repository, user,
@@ -156,8 +157,8 @@ pub fn is_mirror_condition() -> Condition {
         )
 }
 
-/// The mirrors `viewer` owns (an administrator with `query.all`: everyone's), failing first,
-/// then by owner and name.
+/// The mirrors `viewer` owns or shares through their organisations (an administrator with
+/// `query.all`: everyone's), failing first, then by owner and name.
 ///
 /// # Errors
 /// The database failed.
@@ -170,7 +171,14 @@ pub async fn list(
         .find_also_related(user::Entity)
         .filter(is_mirror_condition());
     if !(query.all && viewer.is_admin) {
-        select = select.filter(repository::Column::OwnerId.eq(viewer.id));
+        let mut owners = vec![viewer.id];
+        owners.extend(
+            members::memberships(db, viewer)
+                .await?
+                .into_iter()
+                .map(|m| m.org.id),
+        );
+        select = select.filter(repository::Column::OwnerId.is_in(owners));
     }
     select = match query.status {
         None => select,

@@ -25,8 +25,9 @@ use crate::{
         state::{self as mirror_state, PullState, PushState},
         webhook,
     },
+    repos::{Permission, access},
     state::AppState,
-    web::extract::{Admin, ApiJson, ApiQuery, ApiRepo, ApiUser, BaseUrl, OptionalApiJson},
+    web::extract::{Admin, ApiJson, ApiQuery, ApiRepo, ApiUser, BaseUrl, OptionalApiJson, Write},
 };
 
 /// Mirror routes under `/repos`.
@@ -135,10 +136,16 @@ struct SyncBody {
 )]
 async fn sync_now(
     State(state): State<AppState>,
-    access: ApiRepo<Admin>,
+    access: ApiRepo<Write>,
     OptionalApiJson(body): OptionalApiJson<SyncBody>,
 ) -> Result<(StatusCode, Json<SyncStarted>), ApiError> {
     let allow = body.allow_mass_delete;
+    if allow && access.permission < Permission::Admin {
+        return Err(Error::Forbidden(
+            "only the owner or an administrator may sync past the mass-deletion guard".to_owned(),
+        )
+        .into());
+    }
     match state.engine.request_sync(&access.repo.repo, allow).await? {
         SyncRequest::Started => Ok((
             StatusCode::ACCEPTED,
@@ -180,7 +187,7 @@ struct Cancelling {
 )]
 async fn cancel(
     State(state): State<AppState>,
-    access: ApiRepo<Admin>,
+    access: ApiRepo<Write>,
 ) -> Result<(StatusCode, Json<Cancelling>), ApiError> {
     let repo = access.repo;
     if !state.engine.cancel(repo.repo.id).await? {
@@ -265,7 +272,7 @@ struct StatusJson {
 )]
 async fn status(
     State(state): State<AppState>,
-    access: ApiRepo<Admin>,
+    access: ApiRepo<Write>,
 ) -> Result<Json<StatusJson>, ApiError> {
     let repo = access.repo.repo;
     let targets = push_mirrors::list(&state.db, repo.id).await?;
@@ -297,7 +304,7 @@ async fn status(
 )]
 async fn list_runs(
     State(state): State<AppState>,
-    access: ApiRepo<Admin>,
+    access: ApiRepo<Write>,
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> Result<Json<Vec<RunView>>, ApiError> {
     let (limit, offset) = paging.window()?;
@@ -321,7 +328,7 @@ async fn list_runs(
 )]
 async fn list_kept(
     State(state): State<AppState>,
-    access: ApiRepo<Admin>,
+    access: ApiRepo<Write>,
 ) -> Result<Json<Vec<KeptView>>, ApiError> {
     Ok(Json(
         kept::list(&state.db, &state.config, &access.repo).await?,
@@ -404,6 +411,9 @@ struct ImportBody {
     /// Commits of each ref's history to fetch, as `git clone --depth` does (`0`, the
     /// default: the full history; 1–100000). A shallow repository cannot have push mirrors.
     depth: Option<i64>,
+    /// Who owns the new repository: the caller (the default) or an organisation where the
+    /// caller has write access.
+    owner: Option<String>,
 }
 
 /// Imports a repository from a URL; with `mirror: true` it stays an upstream mirror.
@@ -416,6 +426,7 @@ struct ImportBody {
         (status = 201, description = "The repository", body = RepoJson),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "`owner` is neither the caller nor an organisation where they may write", body = ErrorBody),
         (status = 409, description = "The name is taken", body = ErrorBody),
         (status = 422, description = "Validation failed; `fields` names each bad field", body = ErrorBody),
     )
@@ -426,10 +437,11 @@ async fn import_repo(
     BaseUrl(base): BaseUrl,
     ApiJson(body): ApiJson<ImportBody>,
 ) -> Result<(StatusCode, Json<RepoJson>), ApiError> {
+    let owner = access::owner_to_create_in(&state.db, &user, body.owner.as_deref()).await?;
     let repo = state
         .importer()
         .import(
-            &user,
+            &owner,
             ImportRequest {
                 name: body.name.unwrap_or_default(),
                 clone_url: body.clone_url.unwrap_or_default(),

@@ -7,6 +7,7 @@ mod listing;
 mod mirror;
 mod mirrors;
 mod notify;
+mod orgs;
 pub mod paging;
 mod push_mirrors;
 mod repos;
@@ -33,6 +34,7 @@ fn documented() -> OpenApiRouter<AppState> {
     let api = OpenApiRouter::new()
         .merge(user::router())
         .merge(users::router())
+        .merge(orgs::router())
         .merge(repos::router())
         .merge(mirror::router())
         .merge(mirrors::router())

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    super::extract::{Admin, ApiJson, ApiPushMirror, ApiRepo},
+    super::extract::{Admin, ApiJson, ApiPushMirror, ApiRepo, Write},
     doc::RepoPath,
 };
 use crate::{
@@ -98,7 +98,7 @@ struct PushStarted {
 )]
 async fn sync_one(
     State(state): State<AppState>,
-    access: ApiPushMirror<Admin>,
+    access: ApiPushMirror<Write>,
 ) -> Result<(StatusCode, Json<PushStarted>), ApiError> {
     let target = access.mirror;
     match state

@@ -59,7 +59,7 @@ impl RepoJson {
 
 /// A repository to create.
 #[derive(Deserialize, ToSchema)]
-struct CreateBody {
+pub struct CreateBody {
     /// Its name (required).
     name: Option<String>,
     /// A description.
@@ -68,6 +68,17 @@ struct CreateBody {
     /// Visible only to its owner and admins (default `false`).
     #[serde(default)]
     private: Option<bool>,
+}
+
+impl CreateBody {
+    /// The repository asked for.
+    pub fn into_new(self) -> NewRepo {
+        NewRepo {
+            name: self.name.unwrap_or_default(),
+            description: self.description.unwrap_or_default(),
+            private: self.private.unwrap_or(false),
+        }
+    }
 }
 
 /// Creates an empty repository owned by the caller.
@@ -90,12 +101,7 @@ async fn create(
     BaseUrl(base): BaseUrl,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<(StatusCode, Json<RepoJson>), ApiError> {
-    let new = NewRepo {
-        name: body.name.unwrap_or_default(),
-        description: body.description.unwrap_or_default(),
-        private: body.private.unwrap_or(false),
-    };
-    let repo = repos::create(&state.db, &state.config, &user, new).await?;
+    let repo = repos::create(&state.db, &state.config, &user, body.into_new()).await?;
     Ok((StatusCode::CREATED, Json(RepoJson::new(&repo, &base))))
 }
 

@@ -15,7 +15,7 @@ use crate::{
     error::Error,
     mirror::settings::rejects_push,
     net::url_policy::redact,
-    repos::{self, Repo},
+    repos::{self, Permission, Repo},
     state::AppState,
 };
 
@@ -162,43 +162,44 @@ pub async fn permit(
         .await
         .map_err(internal)?
     {
-        Some(repo) => allows(repo, viewer, access),
+        Some(repo) => allows(state, repo, viewer, access).await,
         None if viewer.is_none() => Err(GitRefusal::Unauthorized("authentication required")),
         None => Err(GitRefusal::NotFound),
     }
 }
 
-/// Whether `viewer` may have `access` to `repo`. Anonymous callers may read public
-/// repositories; everything else asks them for credentials, without revealing whether the
-/// repository exists. Writing takes the owner or an administrator, and a repository that pulls
-/// from elsewhere refuses it.
+/// Whether `viewer` may have `access` to `repo` ([`repos::access`]'s decision). Anonymous
+/// callers may read public repositories; everything else asks them for credentials, without
+/// revealing whether the repository exists. Writing takes the owner, a member with `write` or
+/// `owner`, or an administrator, and a repository that pulls from elsewhere refuses it.
 ///
 /// # Errors
 /// The [`GitRefusal`] to answer with.
-pub fn allows(
+pub async fn allows(
+    state: &AppState,
     repo: Repo,
     viewer: Option<&user::Model>,
     access: Access,
 ) -> Result<Repo, GitRefusal> {
     let needs_write = access == Access::Write;
-    let decision = match viewer {
-        None if !needs_write && repo.can_read(None) => Ok(repo),
-        None => Err(GitRefusal::Unauthorized("authentication required")),
-        Some(user) if repo.can_read(Some(user)) => {
-            if needs_write && !repo.can_admin(Some(user)) {
-                Err(GitRefusal::Forbidden(
-                    "only the owner or an administrator may push to this repository",
-                ))
-            } else {
-                Ok(repo)
-            }
+    let may = repos::access::permission(&state.db, &repo, viewer)
+        .await
+        .map_err(internal)?;
+    match viewer {
+        None if !needs_write && may >= Permission::Read => {}
+        None => return Err(GitRefusal::Unauthorized("authentication required")),
+        Some(_) if may < Permission::Read => return Err(GitRefusal::NotFound),
+        Some(_) if needs_write && may < Permission::Write => {
+            return Err(GitRefusal::Forbidden(
+                "only the owner, a member with write access or an administrator may push to this repository",
+            ));
         }
-        Some(_) => Err(GitRefusal::NotFound),
-    }?;
-    if needs_write && rejects_push(&decision.repo) {
-        return Err(GitRefusal::Mirror(Box::new(decision)));
+        Some(_) => {}
     }
-    Ok(decision)
+    if needs_write && rejects_push(&repo.repo) {
+        return Err(GitRefusal::Mirror(Box::new(repo)));
+    }
+    Ok(repo)
 }
 
 fn internal(e: Error) -> GitRefusal {

@@ -17,4 +17,4 @@ pub use csrf_form::CsrfForm;
 pub use input::{ApiJson, ApiQuery, OptionalApiJson};
 pub use origin::{BaseUrl, ClientAddr};
 pub use push_mirror_access::{ApiPushMirror, PushMirrorAccess};
-pub use repo_access::{Admin, ApiRepo, PageRepo, Read};
+pub use repo_access::{Admin, ApiRepo, PageRepo, Read, Write};

@@ -1,6 +1,7 @@
 //! The repository a route names (`/{owner}/{repo}`), found and authorised before the handler
-//! runs: a handler that takes `ApiRepo<Admin>` or `PageRepo<Admin>` cannot forget the check.
-//! Others get 404 for a private repository they cannot see, 403 for one they may only read.
+//! runs: a handler that takes `ApiRepo<Admin>` or `PageRepo<Write>` cannot forget the check,
+//! which is [`repos::access`]'s one decision. Others get 404 for a private repository they
+//! cannot see, 403 for one they may see but not change so.
 
 use std::marker::PhantomData;
 
@@ -13,57 +14,73 @@ use super::caller::{ApiUser, WebUser, WebUserRejection};
 use crate::{
     entities::user,
     error::{ApiError, Error, PageError},
-    repos::{self, Repo},
+    repos::{self, Permission, Repo},
     state::AppState,
 };
 
-/// What a caller may do with the repository, as a type.
+/// What a caller must be allowed to do with the repository, as a type.
 pub trait Level: Send + Sync + 'static {
     /// Who the caller is, as far as this level needs to know.
     type Viewer: Send + Sync;
 
-    /// Finds the repository for `viewer`, or says why not.
+    /// The least permission the level takes.
+    const NEEDED: Permission;
+
+    /// The caller as the access decision takes them.
+    fn person(viewer: &Self::Viewer) -> Option<&user::Model>;
+
+    /// Finds the repository for `viewer` with what they may do with it, or says why not.
     fn find(
         state: &AppState,
         owner: &str,
         name: &str,
         viewer: &Self::Viewer,
-    ) -> impl Future<Output = Result<Repo, Error>> + Send;
+    ) -> impl Future<Output = Result<(Repo, Permission), Error>> + Send {
+        async move {
+            let found = state.repos.find(&state.db, owner, name).await?;
+            repos::permitted(&state.db, found, Self::person(viewer), Self::NEEDED).await
+        }
+    }
 }
 
-/// May see it: anyone for a public repository, the owner and administrators for a private one.
+/// May see it: anyone for a public repository; for a private one its owner, the members of
+/// the organisation that owns it, and administrators.
 #[derive(Debug)]
 pub struct Read;
 
-/// May change it: the owner or an administrator.
+/// May push to it and press "Sync now": its owner, members with `write` or `owner`, and
+/// administrators.
+#[derive(Debug)]
+pub struct Write;
+
+/// May change it: its owner, an organisation's `owner` members, and administrators.
 #[derive(Debug)]
 pub struct Admin;
 
 impl Level for Read {
     type Viewer = Option<user::Model>;
+    const NEEDED: Permission = Permission::Read;
 
-    async fn find(
-        state: &AppState,
-        owner: &str,
-        name: &str,
-        viewer: &Self::Viewer,
-    ) -> Result<Repo, Error> {
-        let found = state.repos.find(&state.db, owner, name).await?;
-        repos::readable(found, viewer.as_ref())
+    fn person(viewer: &Self::Viewer) -> Option<&user::Model> {
+        viewer.as_ref()
+    }
+}
+
+impl Level for Write {
+    type Viewer = user::Model;
+    const NEEDED: Permission = Permission::Write;
+
+    fn person(viewer: &Self::Viewer) -> Option<&user::Model> {
+        Some(viewer)
     }
 }
 
 impl Level for Admin {
     type Viewer = user::Model;
+    const NEEDED: Permission = Permission::Admin;
 
-    async fn find(
-        state: &AppState,
-        owner: &str,
-        name: &str,
-        viewer: &Self::Viewer,
-    ) -> Result<Repo, Error> {
-        let found = state.repos.find(&state.db, owner, name).await?;
-        repos::administrable(found, viewer)
+    fn person(viewer: &Self::Viewer) -> Option<&user::Model> {
+        Some(viewer)
     }
 }
 
@@ -87,6 +104,8 @@ pub struct ApiRepo<L: Level> {
     pub repo: Repo,
     /// Who asked.
     pub viewer: L::Viewer,
+    /// What they may do with it (at least what `L` needs).
+    pub permission: Permission,
     level: PhantomData<L>,
 }
 
@@ -108,6 +127,14 @@ impl ApiViewer for Read {
     }
 }
 
+impl ApiViewer for Write {
+    async fn viewer(parts: &mut Parts, state: &AppState) -> Result<Self::Viewer, ApiError> {
+        let ApiUser(user) =
+            <ApiUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        Ok(user)
+    }
+}
+
 impl ApiViewer for Admin {
     async fn viewer(parts: &mut Parts, state: &AppState) -> Result<Self::Viewer, ApiError> {
         let ApiUser(user) =
@@ -122,10 +149,11 @@ impl<L: ApiViewer> FromRequestParts<AppState> for ApiRepo<L> {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let viewer = L::viewer(parts, state).await?;
         let (owner, name) = names(parts, state).await?;
-        let repo = L::find(state, &owner, &name, &viewer).await?;
+        let (repo, permission) = L::find(state, &owner, &name, &viewer).await?;
         Ok(Self {
             repo,
             viewer,
+            permission,
             level: PhantomData,
         })
     }
@@ -139,6 +167,8 @@ pub struct PageRepo<L: Level> {
     pub repo: Repo,
     /// Who asked.
     pub viewer: L::Viewer,
+    /// What they may do with it (at least what `L` needs).
+    pub permission: Permission,
     level: PhantomData<L>,
 }
 
@@ -158,6 +188,14 @@ impl PageViewer for Read {
                 .await
                 .map_err(WebUserRejection::Error)?;
         Ok(user.map(|WebUser(user)| user))
+    }
+}
+
+impl PageViewer for Write {
+    async fn viewer(parts: &mut Parts, state: &AppState) -> Result<Self::Viewer, WebUserRejection> {
+        let WebUser(user) =
+            <WebUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        Ok(user)
     }
 }
 
@@ -182,12 +220,13 @@ impl<L: PageViewer> FromRequestParts<AppState> for PageRepo<L> {
             let name = name.strip_suffix(".git").unwrap_or(&name);
             L::find(state, &owner, name, &viewer).await
         };
-        let repo = found
+        let (repo, permission) = found
             .await
             .map_err(|e| WebUserRejection::Error(PageError(e)))?;
         Ok(Self {
             repo,
             viewer,
+            permission,
             level: PhantomData,
         })
     }

@@ -32,7 +32,7 @@ use crate::{
     },
     state::AppState,
     web::extract::CsrfForm,
-    web::extract::{Admin, PageRepo, WebUser, caller::urlencode},
+    web::extract::{PageRepo, Read, WebUser, caller::urlencode},
 };
 
 /// Mirrors shown on one page.
@@ -58,7 +58,7 @@ struct RowFragment {
 /// longer syncs stops the polling. A plain visit goes to the overview.
 async fn row(
     State(state): State<AppState>,
-    access: PageRepo<Admin>,
+    access: PageRepo<Read>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     if !from_htmx(&headers) {

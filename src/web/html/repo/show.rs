@@ -19,11 +19,11 @@ use super::empty_state::{EmptyState, ImportFailure};
 use std::collections::HashSet;
 
 use crate::{
-    entities::{mirror_enums::SyncStatus, user},
+    entities::mirror_enums::SyncStatus,
     error::{Error, PageError},
     git::{browse, storage::DEFAULT_BRANCH},
     lfs::{links, store::Oid},
-    repos::Repo,
+    repos::{Permission, Repo},
     state::AppState,
     web::{
         extract::{BaseUrl, PageRepo, Read},
@@ -226,10 +226,10 @@ impl RepoContents {
     }
 }
 
-/// Whether `viewer` sees the sync widget on `repo`'s page: its owner or an administrator, when
-/// it mirrors (or its import still runs).
-fn shows_widget(repo: &Repo, viewer: Option<&user::Model>) -> bool {
-    repo.can_admin(viewer)
+/// Whether a viewer who may do `may` sees the sync widget on `repo`'s page: whoever may press
+/// "Sync now" (write), when it mirrors (or its import still runs).
+fn shows_widget(repo: &Repo, may: Permission) -> bool {
+    may >= Permission::Write
         && (repo.repo.mirror_enabled || repo.repo.sync_status == SyncStatus::Syncing)
 }
 
@@ -269,14 +269,14 @@ async fn show(
     BaseUrl(base): BaseUrl,
     access: PageRepo<Read>,
 ) -> Result<RepoTemplate, PageError> {
-    let (repo, viewer) = (access.repo, access.viewer);
+    let (repo, viewer, may) = (access.repo, access.viewer, access.permission);
     let layout = Layout::new(&state, &session, viewer.as_ref()).await?;
-    let widget = if shows_widget(&repo, viewer.as_ref()) {
+    let widget = if shows_widget(&repo, may) {
         Some(SyncWidget::load(&state, &repo, layout.csrf_token.clone(), WidgetPlace::Repo).await?)
     } else {
         None
     };
-    let can_admin = repo.can_admin(viewer.as_ref());
+    let can_admin = may == Permission::Admin;
     let contents = RepoContents::load(&state, &base, &repo, widget.is_some(), can_admin).await?;
     Ok(RepoTemplate {
         failure: ImportFailure::of(&repo.repo, contents.empty),
@@ -284,7 +284,7 @@ async fn show(
         layout,
         widget,
         contents,
-        can_admin: repo.can_admin(viewer.as_ref()),
+        can_admin,
         mirror_of: repo
             .repo
             .upstream_url
@@ -312,12 +312,12 @@ async fn contents(
     access: PageRepo<Read>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let (repo, viewer) = (access.repo, access.viewer);
+    let (repo, may) = (access.repo, access.permission);
     if !from_htmx(&headers) {
         return Ok(Redirect::to(&format!("/{}", repo.full_name())).into_response());
     }
-    let live = shows_widget(&repo, viewer.as_ref());
-    let can_admin = repo.can_admin(viewer.as_ref());
+    let live = shows_widget(&repo, may);
+    let can_admin = may == Permission::Admin;
     let contents = RepoContents::load(&state, &base, &repo, live, can_admin).await?;
     let mut response = ContentsFragment { contents }.into_response();
     no_store(&mut response);

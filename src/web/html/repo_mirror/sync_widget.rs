@@ -24,11 +24,11 @@ use crate::{
     entities::mirror_enums::{MirrorDirection, RunStatus, SyncStatus},
     error::{Error, PageError},
     mirror::{engine::SyncRequest, schedule::Schedule, state},
-    repos::{self, Repo},
+    repos::{self, Permission, Repo},
     state::AppState,
     web::extract::CsrfForm,
     web::{
-        extract::{Admin, PageRepo},
+        extract::{PageRepo, Write},
         html::{
             forms::{from_htmx, no_store},
             page::{TimeView, set_flash},
@@ -353,7 +353,7 @@ pub struct SyncWidgetFragment {
 async fn fragment(
     State(state): State<AppState>,
     session: Session,
-    access: PageRepo<Admin>,
+    access: PageRepo<Write>,
     headers: HeaderMap,
     Query(place): Query<SyncForm>,
 ) -> Result<Response, PageError> {
@@ -409,13 +409,13 @@ impl SyncForm {
 async fn sync_now(
     State(state): State<AppState>,
     session: Session,
-    access: PageRepo<Admin>,
+    access: PageRepo<Write>,
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<SyncForm>,
 ) -> Result<Response, PageError> {
-    let (repo, user) = (access.repo, access.viewer);
+    let (repo, user, may) = (access.repo, access.viewer, access.permission);
     let on = form.on;
-    let allow = form.allow_mass_delete.is_some();
+    let allow = form.allow_mass_delete.is_some() && may == Permission::Admin;
     let (status, notice) = match state.engine.request_sync(&repo.repo, allow).await? {
         SyncRequest::Started => {
             tracing::info!(
@@ -436,9 +436,9 @@ async fn sync_now(
         return Ok(Redirect::to(&form.page(&repo)).into_response());
     }
     // Read the row again: the claim has just set `syncing`.
-    let repo = repos::find_admin(&state.db, &repo.owner.username, &repo.repo.name, &user)
-        .await
-        .map_err(|_| Error::NotFound("repository"))?;
+    let repo = repos::find(&state.db, &repo.owner.username, &repo.repo.name)
+        .await?
+        .ok_or(Error::NotFound("repository"))?;
     let mut widget = SyncWidget::load(&state, &repo, csrf::token_for(&session).await?, on).await?;
     widget.here = form.page(&repo);
     if status != StatusCode::ACCEPTED {
@@ -454,7 +454,7 @@ async fn sync_now(
 async fn cancel(
     State(state): State<AppState>,
     session: Session,
-    access: PageRepo<Admin>,
+    access: PageRepo<Write>,
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<SyncForm>,
 ) -> Result<Response, PageError> {
