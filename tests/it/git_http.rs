@@ -16,6 +16,7 @@ on_both_databases!(
     push_with_username_and_password,
     anonymous_clone_of_a_public_repository_over_v2_and_v0,
     private_repositories_need_the_owner,
+    organisation_roles_decide_who_clones_and_pushes,
     others_cannot_push_and_wrong_passwords_fail,
     a_large_push_round_trips_byte_identically,
     fetch_with_many_haves_sends_gzip_and_works,
@@ -274,6 +275,141 @@ async fn private_repositories_need_the_owner(db: Db) {
         );
         assert_eq!(git.ok(&clone, &["rev-parse", "HEAD"]).await, head);
     }
+}
+
+/// An organisation's repositories over git: `read` clones a private one but cannot push,
+/// `write` and `owner` push, a stranger is told nothing exists, anonymous callers are asked for
+/// credentials; on a public one anyone clones and only members with write push. A removed
+/// member loses access at once.
+async fn organisation_roles_decide_who_clones_and_pushes(db: Db) {
+    let s = TestServer::start(&db).await;
+    s.create_admin("root").await;
+    let carol = s.create_user("carol").await;
+    let dave = s.create_user("dave").await;
+    let erin = s.create_user("erin").await;
+    let bob = s.create_user("bob").await;
+    s.create_org(&carol, "acme").await;
+    s.set_role(&carol, "acme", &dave, "write").await;
+    s.set_role(&carol, "acme", &erin, "read").await;
+    s.create_org_repo(&dave, "acme", "vault", true).await;
+    s.create_org_repo(&dave, "acme", "open", false).await;
+    let git = Git::new();
+    let work = local_repo(&git, "work").await;
+    for repo in ["vault", "open"] {
+        git.ok(
+            &work,
+            &[
+                "push",
+                "-q",
+                &s.git_url(Some(("dave", &dave.token)), "acme", repo),
+                "main",
+            ],
+        )
+        .await;
+    }
+    let head = git.ok(&work, &["rev-parse", "main"]).await;
+
+    // Cloning the private one.
+    for (who, user, may) in [
+        ("carol", &carol, true),
+        ("dave", &dave, true),
+        ("erin", &erin, true),
+        ("bob", &bob, false),
+    ] {
+        let (out, dir) = git
+            .clone(
+                &s.git_url(Some((who, &user.token)), "acme", "vault"),
+                &format!("v-{who}"),
+                &[],
+            )
+            .await;
+        assert_eq!(out.status.success(), may, "{who} cloning acme/vault");
+        if may {
+            assert_eq!(git.ok(&dir, &["rev-parse", "main"]).await, head, "{who}");
+        }
+    }
+    let resp = s
+        .get("/acme/vault.git/info/refs?service=git-upload-pack", None)
+        .await;
+    assert_eq!(
+        resp.status.as_u16(),
+        401,
+        "anonymous is asked for credentials"
+    );
+    let resp = s
+        .get(
+            "/acme/vault.git/info/refs?service=git-upload-pack",
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(resp.status.as_u16(), 404, "a stranger learns nothing");
+
+    // Pushing: write and owner may, read may not (and is told why), on both.
+    git.commit_file(&work, "more.txt", "more\n", "more").await;
+    for repo in ["vault", "open"] {
+        let before = git.show_ref(&s.repo_dir("acme", repo)).await;
+        for (who, user) in [("erin", &erin), ("bob", &bob)] {
+            let err = git
+                .fails(
+                    &work,
+                    &[
+                        "push",
+                        "-q",
+                        &s.git_url(Some((who, &user.token)), "acme", repo),
+                        "main",
+                    ],
+                )
+                .await;
+            let expected = if repo == "vault" && who == "bob" {
+                "not found"
+            } else {
+                "403"
+            };
+            assert!(
+                err.contains(expected),
+                "{who} pushing to acme/{repo}: {err}"
+            );
+        }
+        assert_eq!(
+            git.show_ref(&s.repo_dir("acme", repo)).await,
+            before,
+            "nothing changed"
+        );
+        git.ok(
+            &work,
+            &[
+                "push",
+                "-q",
+                &s.git_url(Some(("carol", &carol.token)), "acme", repo),
+                "main",
+            ],
+        )
+        .await;
+    }
+    let (out, _) = git
+        .clone(&s.git_url(None, "acme", "open"), "anon-open", &[])
+        .await;
+    assert!(
+        out.status.success(),
+        "anyone clones a public organisation repository"
+    );
+
+    // Taken out of the organisation, erin cannot clone the private one any more.
+    s.send(
+        s.http
+            .delete(s.url("/api/v1/orgs/acme/members/erin"))
+            .bearer_auth(&carol.token),
+    )
+    .await
+    .expect(204);
+    let (out, _) = git
+        .clone(
+            &s.git_url(Some(("erin", &erin.token)), "acme", "vault"),
+            "v-erin-gone",
+            &[],
+        )
+        .await;
+    assert!(!out.status.success(), "a removed member still cloned");
 }
 
 async fn others_cannot_push_and_wrong_passwords_fail(db: Db) {

@@ -315,6 +315,60 @@ async fn readers_writers_and_strangers_as_for_git(db: Db) {
     ] {
         send_batch(&s, batch_with(accept)).await.expect(200);
     }
+
+    // An organisation's private repository: its members read as git does, `write` uploads,
+    // `read` may not, a stranger learns nothing, anonymous callers are asked for credentials.
+    let carol = s.create_user("carol").await;
+    let dave = s.create_user("dave").await;
+    let erin = s.create_user("erin").await;
+    s.create_org(&carol, "acme").await;
+    s.set_role(&carol, "acme", &dave, "write").await;
+    s.set_role(&carol, "acme", &erin, "read").await;
+    s.create_org_repo(&carol, "acme", "vault", true).await;
+    let (writer, reader) = (Auth::Token(&dave.token), Auth::Token(&erin.token));
+    let message = expect_lfs_error(
+        &batch(&s, "acme/vault", reader, "upload", &[(&oid, size)]).await,
+        403,
+    );
+    assert!(message.contains("write access"), "{message}");
+    expect_lfs_error(
+        &put(&s, "acme/vault", reader, &oid, content.clone()).await,
+        403,
+    );
+    batch(&s, "acme/vault", writer, "upload", &[(&oid, size)])
+        .await
+        .expect(200);
+    put(&s, "acme/vault", writer, &oid, content.clone())
+        .await
+        .expect(200);
+    for (who, auth) in [
+        ("dave", writer),
+        ("erin", reader),
+        ("carol", Auth::Token(&carol.token)),
+    ] {
+        batch(&s, "acme/vault", auth, "download", &[(&oid, size)])
+            .await
+            .expect(200);
+        let (status, body) = get(&s, "acme/vault", auth, &oid).await;
+        assert_eq!(status, 200, "{who}");
+        assert!(body == content, "{who}");
+    }
+    expect_lfs_error(
+        &batch(&s, "acme/vault", stranger, "download", &[(&oid, size)]).await,
+        404,
+    );
+    assert_eq!(get(&s, "acme/vault", stranger, &oid).await.0, 404);
+    expect_lfs_error(
+        &batch(
+            &s,
+            "acme/vault",
+            Auth::Anonymous,
+            "download",
+            &[(&oid, size)],
+        )
+        .await,
+        401,
+    );
 }
 
 async fn a_pull_mirror_refuses_lfs_uploads(db: Db) {

@@ -41,6 +41,7 @@ mod mirror_wording;
 mod openapi;
 mod operations;
 mod operations_overview;
+mod orgs;
 mod part_state;
 mod push_mirror_off;
 mod push_mirrors;

@@ -302,6 +302,52 @@ impl TestServer {
         resp.json()
     }
 
+    /// Creates the organisation `name` through the API, with `owner` as its first owner.
+    pub async fn create_org(&self, owner: &TestUser, name: &str) -> Value {
+        let resp = self
+            .send(
+                self.http
+                    .post(self.url("/api/v1/orgs"))
+                    .bearer_auth(&owner.token)
+                    .json(&json!({ "name": name })),
+            )
+            .await;
+        resp.expect(201);
+        resp.json()
+    }
+
+    /// Gives `member` `role` (`owner`, `write`, `read`) in `org`, as `owner` asks.
+    pub async fn set_role(&self, owner: &TestUser, org: &str, member: &TestUser, role: &str) {
+        self.send(
+            self.http
+                .put(self.url(&format!("/api/v1/orgs/{org}/members/{}", member.username)))
+                .bearer_auth(&owner.token)
+                .json(&json!({ "role": role })),
+        )
+        .await
+        .expect(200);
+    }
+
+    /// Creates `org/name` through the API as `user` (who must be able to write in `org`).
+    pub async fn create_org_repo(
+        &self,
+        user: &TestUser,
+        org: &str,
+        name: &str,
+        private: bool,
+    ) -> Value {
+        let resp = self
+            .send(
+                self.http
+                    .post(self.url(&format!("/api/v1/orgs/{org}/repos")))
+                    .bearer_auth(&user.token)
+                    .json(&json!({ "name": name, "private": private })),
+            )
+            .await;
+        resp.expect(201);
+        resp.json()
+    }
+
     /// `GET path` as `user` (anonymous with `None`).
     pub async fn get(&self, path: &str, user: Option<&TestUser>) -> Resp {
         let mut request = self.http.get(self.url(path));

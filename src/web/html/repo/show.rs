@@ -272,7 +272,10 @@ async fn show(
     let (repo, viewer, may) = (access.repo, access.viewer, access.permission);
     let layout = Layout::new(&state, &session, viewer.as_ref()).await?;
     let widget = if shows_widget(&repo, may) {
-        Some(SyncWidget::load(&state, &repo, layout.csrf_token.clone(), WidgetPlace::Repo).await?)
+        let mut widget =
+            SyncWidget::load(&state, &repo, layout.csrf_token.clone(), WidgetPlace::Repo).await?;
+        widget.administers = may == Permission::Admin;
+        Some(widget)
     } else {
         None
     };

@@ -162,6 +162,9 @@ pub struct SyncWidget {
     pub pull: Option<PullView>,
     /// The pull was last stopped by the mass-deletion guard ("Sync anyway" is offered).
     pub held: bool,
+    /// The viewer may change the settings (owners and admins; a member with write access may
+    /// only sync): links to the settings and "Sync anyway" are shown.
+    pub administers: bool,
 }
 
 impl SyncWidget {
@@ -214,6 +217,7 @@ impl SyncWidget {
             here: on.path(&repo.owner.username, &r.name),
             pull: PullView::of(r, now),
             held: r.upstream_held && r.mirror_direction.pulls(),
+            administers: true,
         }
     }
 
@@ -357,13 +361,14 @@ async fn fragment(
     headers: HeaderMap,
     Query(place): Query<SyncForm>,
 ) -> Result<Response, PageError> {
-    let repo = access.repo;
+    let (repo, may) = (access.repo, access.permission);
     if !from_htmx(&headers) {
         return Ok(Redirect::to(&place.page(&repo)).into_response());
     }
     let mut widget =
         SyncWidget::load(&state, &repo, csrf::token_for(&session).await?, place.on).await?;
     widget.here = place.page(&repo);
+    widget.administers = may == Permission::Admin;
     let done = !widget.syncing();
     let mut response = SyncWidgetFragment { widget }.into_response();
     if done {
@@ -441,6 +446,7 @@ async fn sync_now(
         .ok_or(Error::NotFound("repository"))?;
     let mut widget = SyncWidget::load(&state, &repo, csrf::token_for(&session).await?, on).await?;
     widget.here = form.page(&repo);
+    widget.administers = may == Permission::Admin;
     if status != StatusCode::ACCEPTED {
         widget.notice = Some(notice.to_owned());
     }
@@ -458,7 +464,7 @@ async fn cancel(
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<SyncForm>,
 ) -> Result<Response, PageError> {
-    let (repo, user) = (access.repo, access.viewer);
+    let (repo, user, may) = (access.repo, access.viewer, access.permission);
     let on = form.on;
     let (status, notice) = if state.engine.cancel(repo.repo.id).await? {
         tracing::info!(
@@ -476,6 +482,7 @@ async fn cancel(
     }
     let mut widget = SyncWidget::new(&state, &repo, csrf::token_for(&session).await?, on);
     widget.here = form.page(&repo);
+    widget.administers = may == Permission::Admin;
     widget.notice = Some(notice.to_owned());
     let mut response = (status, SyncWidgetFragment { widget }).into_response();
     no_store(&mut response);
