@@ -94,8 +94,6 @@ impl ImportFailure {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
-
     use super::*;
     use crate::entities::mirror_enums::MirrorDirection;
 
@@ -106,53 +104,13 @@ mod tests {
         status: SyncStatus,
     ) -> repository::Model {
         repository::Model {
-            id: 1,
-            owner_id: 1,
-            name: "r".to_owned(),
-            lower_name: "r".to_owned(),
-            description: String::new(),
-            is_private: false,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
             mirror_enabled: enabled,
             mirror_direction: direction,
             upstream_url: url.map(str::to_owned),
-            upstream_username: None,
-            upstream_password: None,
-            downstream_url: None,
-            downstream_username: None,
-            downstream_password: None,
-            sync_interval: 3600,
-            last_synced_at: None,
             sync_status: status,
             sync_error: Some("authentication failed".to_owned()),
-            next_sync_at: None,
-            sync_claimed_by: None,
-            sync_heartbeat_at: None,
-            consecutive_failures: 0,
-            upstream_ref_filter: "[]".to_owned(),
-            upstream_ref_map: "[]".to_owned(),
-            webhook_secret: None,
-            sync_queued: None,
-            sync_cancel_requested: false,
-            sync_schedule: String::new(),
-            last_run_status: None,
-            notify_url: String::new(),
-            ssh_private_key: None,
-            ssh_public_key: None,
-            lfs_enabled: false,
-            lfs_endpoint: String::new(),
             upstream_status: status,
-            upstream_synced_at: None,
-            upstream_error: None,
-            upstream_failures: 0,
-            lfs_username: None,
-            lfs_password: None,
-            notify_secret: None,
-            upstream_overwrite: crate::entities::mirror_enums::UpstreamOverwrite::All,
-            mass_delete_guard: true,
-            upstream_held: false,
-            upstream_depth: 0,
+            ..repository::Model::example(1)
         }
     }
 
