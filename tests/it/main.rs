@@ -64,6 +64,7 @@ mod web_mirror;
 mod web_mirror_keys;
 mod web_mirror_sections;
 mod web_operations;
+mod web_orgs;
 mod web_push_mirrors;
 mod web_push_ref_map;
 mod web_repo;

@@ -7,9 +7,11 @@ pub mod error_page;
 pub mod forms;
 mod import;
 mod mirrors;
+mod orgs;
 pub mod page;
 mod repo;
 mod repo_mirror;
+mod repo_rows;
 mod tokens;
 
 use axum::Router;
@@ -26,4 +28,5 @@ pub fn router() -> Router<AppState> {
         .merge(repo_mirror::router())
         .merge(mirrors::router())
         .merge(import::router())
+        .merge(orgs::router())
 }

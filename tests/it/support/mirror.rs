@@ -45,6 +45,7 @@ pub async fn call(
         "GET" => s.http.get(url),
         "POST" => s.http.post(url),
         "PATCH" => s.http.patch(url),
+        "PUT" => s.http.put(url),
         "DELETE" => s.http.delete(url),
         other => panic!("method {other}"),
     }
