@@ -1,14 +1,16 @@
 //! The organisation pages over plain HTTP, as a browser uses them: "New organisation" with its
 //! inline refusals; an organisation's page with its repositories (private ones for members
 //! only, 30 a page) and its members section (members only); owners adding, changing and
-//! removing members, the last owner kept, non-owners refused.
+//! removing members, the last owner kept, non-owners refused; and the owner select of the
+//! new-repository and import forms.
 
 use reqwest::Client;
 use serde_json::{Value, json};
 
 use crate::support::{
-    Db, Resp, TestServer, TestUser,
-    mirror::call,
+    Db, Git, Resp, TestServer, TestUser,
+    git_backend::GitBackend,
+    mirror::{call, local_server, seed},
     on_both_databases,
     web::{form_page, get, logged_in_as},
 };
@@ -20,6 +22,8 @@ on_both_databases!(
     owners_add_change_and_remove_members,
     the_last_owner_stays_and_a_busy_organisation_is_not_deleted,
     non_owners_are_refused_and_members_may_leave,
+    the_new_repository_form_creates_in_an_organisation_for_writers_only,
+    the_import_form_imports_into_an_organisation_for_writers_only,
 );
 
 /// `POST path` as a url-encoded form with the session's CSRF token.
@@ -460,4 +464,128 @@ async fn non_owners_are_refused_and_members_may_leave(db: Db) {
     redirected(&left, "/");
     assert!(get(&s, &wendy, "/").await.body.contains("You left acme."));
     assert_eq!(members(&s, &p).await, ["olga:owner", "rita:read"]);
+}
+
+async fn the_new_repository_form_creates_in_an_organisation_for_writers_only(db: Db) {
+    let s = TestServer::start(&db).await;
+    let p = people(&s).await;
+    acme(&s, &p).await;
+    let wendy = logged_in_as(&s, &p.wendy).await;
+    let (form, _) = form_page(&s, &wendy, "/repo/new?owner=ACME").await;
+    assert!(
+        form.body
+            .contains(r#"<option value="wendy">wendy</option>"#),
+        "{}",
+        form.body
+    );
+    assert!(
+        form.body
+            .contains(r#"<option value="acme" selected>acme</option>"#),
+        "{}",
+        form.body
+    );
+    let (plain, _) = form_page(&s, &wendy, "/repo/new").await;
+    assert!(
+        plain
+            .body
+            .contains(r#"<option value="wendy" selected>wendy</option>"#)
+    );
+
+    let made = post(
+        &s,
+        &wendy,
+        "/repo/new",
+        &[("owner", "acme"), ("name", "tool"), ("private", "on")],
+    )
+    .await;
+    redirected(&made, "/acme/tool");
+    let repo = call(&s, "GET", "/api/v1/repos/acme/tool", &p.olga, None).await;
+    repo.expect(200);
+    assert_eq!(repo.json()["private"], true);
+    let own = post(
+        &s,
+        &wendy,
+        "/repo/new",
+        &[("owner", "wendy"), ("name", "mine")],
+    )
+    .await;
+    redirected(&own, "/wendy/mine");
+
+    // A reader is offered only their own account, and refused at the owner field.
+    let rita = logged_in_as(&s, &p.rita).await;
+    let (offered, _) = form_page(&s, &rita, "/repo/new?owner=acme").await;
+    assert!(
+        !offered.body.contains(r#"value="acme""#),
+        "{}",
+        offered.body
+    );
+    let refused = post(
+        &s,
+        &rita,
+        "/repo/new",
+        &[("owner", "acme"), ("name", "sneaky")],
+    )
+    .await;
+    refused.expect(403);
+    assert!(
+        refused
+            .body
+            .contains(r#"id="owner-error">you may not create repositories in &#39;acme&#39;"#),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains(r#"value="sneaky""#));
+    call(&s, "GET", "/api/v1/repos/acme/sneaky", &p.olga, None)
+        .await
+        .expect(404);
+}
+
+async fn the_import_form_imports_into_an_organisation_for_writers_only(db: Db) {
+    let s = local_server(&db, |_| {}).await;
+    let p = people(&s).await;
+    acme(&s, &p).await;
+    let remotes = GitBackend::start().await;
+    let upstream = remotes.create("src").await;
+    seed(&Git::new(), upstream.to_str().unwrap()).await;
+    let url = remotes.url("src");
+
+    let rita = logged_in_as(&s, &p.rita).await;
+    let refused = post(
+        &s,
+        &rita,
+        "/repo/import",
+        &[("owner", "acme"), ("clone_url", &url), ("name", "copy")],
+    )
+    .await;
+    refused.expect(403);
+    assert!(
+        refused
+            .body
+            .contains(r#"id="owner-error">you may not create"#),
+        "{}",
+        refused.body
+    );
+    call(&s, "GET", "/api/v1/repos/acme/copy", &p.olga, None)
+        .await
+        .expect(404);
+
+    let wendy = logged_in_as(&s, &p.wendy).await;
+    let (form, _) = form_page(&s, &wendy, "/repo/import?owner=acme").await;
+    assert!(
+        form.body
+            .contains(r#"<option value="acme" selected>acme</option>"#),
+        "{}",
+        form.body
+    );
+    let made = post(
+        &s,
+        &wendy,
+        "/repo/import",
+        &[("owner", "acme"), ("clone_url", &url), ("name", "copy")],
+    )
+    .await;
+    redirected(&made, "/acme/copy");
+    call(&s, "GET", "/api/v1/repos/acme/copy", &p.olga, None)
+        .await
+        .expect(200);
 }

@@ -8,6 +8,7 @@ pub mod forms;
 mod import;
 mod mirrors;
 mod orgs;
+mod owner_choice;
 pub mod page;
 mod repo;
 mod repo_mirror;
