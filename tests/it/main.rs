@@ -12,6 +12,7 @@ mod auth_schemes;
 mod cli;
 mod e2e_browser;
 mod e2e_confirmations;
+mod e2e_orgs;
 mod e2e_page_style;
 mod e2e_phone_width;
 mod e2e_protection;
