@@ -44,6 +44,7 @@ fn redirected(resp: &Resp, to: &str) {
 /// The site admin first (the first account), then the people of the tests: `olga` owns
 /// `acme`, `wendy` writes, `rita` reads, `sam` is a stranger.
 struct People {
+    root: TestUser,
     olga: TestUser,
     wendy: TestUser,
     rita: TestUser,
@@ -51,8 +52,8 @@ struct People {
 }
 
 async fn people(s: &TestServer) -> People {
-    s.create_admin("root").await;
     People {
+        root: s.create_admin("root").await,
         olga: s.create_user("olga").await,
         wendy: s.create_user("wendy").await,
         rita: s.create_user("rita").await,
@@ -250,6 +251,13 @@ async fn the_page_shows_private_repositories_and_members_to_members_only(db: Db)
             .contains(r#"action="/org/acme/members/rita/role""#)
     );
     assert!(owner.body.contains(r#"action="/org/acme/delete""#));
+
+    // A site admin, no member, sees and manages all.
+    let root = logged_in_as(&s, &p.root).await;
+    let admin = get(&s, &root, "/acme").await;
+    assert!(admin.body.contains(r#"href="/acme/secret""#));
+    assert!(admin.body.contains(r#"action="/org/acme/members""#));
+    assert!(admin.body.contains(r#"action="/org/acme/delete""#));
 
     // A person's name is no organisation's page; nor is a name nobody has.
     s.get("/sam", None).await.expect(404);

@@ -185,3 +185,57 @@ pub(super) async fn render(
         problems,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(sees_members: bool, manages: bool) -> OrgTemplate {
+        OrgTemplate {
+            layout: Layout {
+                username: Some("olga".to_owned()),
+                csrf_token: "t0k3n".to_owned(),
+                registration_open: false,
+                flash: None,
+            },
+            name: "acme".to_owned(),
+            description: "<script>x</script>".to_owned(),
+            repos: Vec::new(),
+            total: 0,
+            page: 1,
+            pages: 1,
+            may_create: false,
+            sees_members,
+            manages,
+            members: vec![MemberRow {
+                username: "olga".to_owned(),
+                role: "owner",
+                is_viewer: true,
+            }],
+            roles: ROLES,
+            problems: Problems {
+                members: Some("the last owner".to_owned()),
+                ..Problems::default()
+            },
+        }
+    }
+
+    #[test]
+    fn members_and_their_forms_show_to_whom_they_belong() {
+        let stranger = template(false, false).render().unwrap();
+        assert!(!stranger.contains(r#"id="members""#));
+        assert!(
+            !stranger.contains("<script>x"),
+            "the description is escaped"
+        );
+        let reader = template(true, false).render().unwrap();
+        assert!(reader.contains(r#"<span class="badge badge-role">owner</span>"#));
+        assert!(reader.contains(r#"action="/org/acme/leave""#));
+        assert!(reader.contains("the last owner"));
+        assert!(!reader.contains(r#"action="/org/acme/delete""#));
+        let owner = template(true, true).render().unwrap();
+        assert!(owner.contains(r#"<option value="owner" selected>owner</option>"#));
+        assert!(owner.contains(r#"action="/org/acme/delete""#));
+        assert!(owner.contains(r#"name="csrf_token" value="t0k3n""#));
+    }
+}
