@@ -1,4 +1,5 @@
-//! `/`: the logged-in user's repositories, or a welcome for visitors.
+//! `/`: the logged-in user's repositories and those of their organisations, the
+//! organisations themselves, or a welcome for visitors.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -6,46 +7,20 @@ use axum::{Router, extract::State, routing::get};
 use chrono::Utc;
 use tower_sessions::Session;
 
-use super::{
-    page::{Layout, TimeView},
-    repo_mirror::sync_widget::status_label,
-};
-use crate::{error::PageError, mirror::state, repos, state::AppState, web::extract::WebUser};
+use super::{page::Layout, repo_rows::RepoRow};
+use crate::{accounts::members, error::PageError, repos, state::AppState, web::extract::WebUser};
 
 /// The dashboard route.
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(dashboard))
 }
 
-/// One repository in the dashboard list.
-struct RepoRow {
-    /// Owner's username.
-    owner: String,
-    /// Repository name.
+/// An organisation the user belongs to, as the dashboard lists it.
+struct OrgRow {
+    /// Its name, also its page's path.
     name: String,
-    /// Free text; may be empty.
-    description: String,
-    /// Hidden from everyone but the owner and admins.
-    private: bool,
-    /// When the repository was created (shown for repositories that do not mirror).
-    created: TimeView,
-    /// Its mirror badges, last sync and error, when it mirrors.
-    mirror: Option<MirrorBadge>,
-}
-
-/// A mirrored repository's badges (which way it syncs, how the last sync went), its last
-/// sync and its error.
-struct MirrorBadge {
-    /// `upstream`, `downstream` or `both`.
-    direction: &'static str,
-    /// `idle`, `syncing`, `success` or `failed`.
-    status: &'static str,
-    /// The status in words.
-    status_label: &'static str,
-    /// The last error ("" when none), shown under the repository.
-    error: String,
-    /// End of the last successful sync; `None` before the first.
-    last_synced: Option<TimeView>,
+    /// The user's role in it: `owner`, `write` or `read`.
+    role: &'static str,
 }
 
 /// The dashboard: a list for a logged-in user, a welcome for a visitor.
@@ -54,8 +29,10 @@ struct MirrorBadge {
 struct DashboardTemplate {
     /// Header and navigation; `layout.username` says whether someone is logged in.
     layout: Layout,
-    /// The user's own repositories by name (empty for visitors).
+    /// The user's own repositories by name, then their organisations' (empty for visitors).
     repos: Vec<RepoRow>,
+    /// The organisations the user belongs to, by name.
+    orgs: Vec<OrgRow>,
 }
 
 async fn dashboard(
@@ -64,40 +41,29 @@ async fn dashboard(
     viewer: Option<WebUser>,
 ) -> Result<DashboardTemplate, PageError> {
     let viewer = viewer.map(|WebUser(user)| user);
-    let repos = match &viewer {
+    let (repos, orgs) = match &viewer {
         Some(user) => {
             let now = Utc::now();
-            repos::list_owned(&state.db, user)
+            let repos = repos::list_owned(&state.db, user)
                 .await?
                 .into_iter()
-                .map(|r| RepoRow {
-                    mirror: r.repo.mirror_enabled.then(|| MirrorBadge {
-                        direction: r.repo.mirror_direction.as_str(),
-                        status_label: if state::shows_cancelled(&r.repo) {
-                            "Cancelled"
-                        } else {
-                            status_label(r.repo.sync_status)
-                        },
-                        status: if state::shows_cancelled(&r.repo) {
-                            "cancelled"
-                        } else {
-                            r.repo.sync_status.as_str()
-                        },
-                        error: r.repo.sync_error.clone().unwrap_or_default(),
-                        last_synced: r.repo.last_synced_at.map(|t| TimeView::new(t, now)),
-                    }),
-                    owner: r.owner.username,
-                    name: r.repo.name,
-                    description: r.repo.description,
-                    private: r.repo.is_private,
-                    created: TimeView::new(r.repo.created_at, now),
+                .map(|r| RepoRow::of(r, now))
+                .collect();
+            let orgs = members::memberships(&state.db, user)
+                .await?
+                .into_iter()
+                .map(|m| OrgRow {
+                    name: m.org.username,
+                    role: m.role.as_str(),
                 })
-                .collect()
+                .collect();
+            (repos, orgs)
         }
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
     Ok(DashboardTemplate {
         layout: Layout::new(&state, &session, viewer.as_ref()).await?,
         repos,
+        orgs,
     })
 }

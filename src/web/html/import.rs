@@ -5,7 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::State,
+    extract::{Query, State},
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
@@ -14,11 +14,13 @@ use tower_sessions::Session;
 
 use super::{
     forms::IntervalChoice,
+    owner_choice::{OwnerChoice, OwnerQuery, form_errors},
     page::{FormErrors, Layout},
 };
 use crate::{
     error::PageError,
     mirror::import::{ImportRequest, name_from_url},
+    repos::access,
     state::AppState,
     web::extract::CsrfForm,
     web::extract::WebUser,
@@ -26,6 +28,7 @@ use crate::{
 
 /// Fields `import` may name, all shown on the form.
 const FIELDS: &[&str] = &[
+    "owner",
     "name",
     "clone_url",
     "description",
@@ -47,6 +50,8 @@ pub fn router() -> Router<AppState> {
 struct ImportTemplate {
     /// Header and navigation.
     layout: Layout,
+    /// The owners the user may import into, and the one chosen.
+    owner: OwnerChoice,
     /// The URL typed.
     clone_url: String,
     /// The name typed (empty: taken from the URL).
@@ -75,8 +80,10 @@ async fn page(
     State(state): State<AppState>,
     session: Session,
     WebUser(user): WebUser,
+    Query(query): Query<OwnerQuery>,
 ) -> Result<ImportTemplate, PageError> {
     Ok(ImportTemplate {
+        owner: OwnerChoice::load(&state.db, &user, &query.owner).await?,
         layout: Layout::new(&state, &session, Some(&user)).await?,
         clone_url: String::new(),
         name: String::new(),
@@ -96,6 +103,7 @@ async fn page(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ImportForm {
+    owner: String,
     clone_url: String,
     name: String,
     auth_username: String,
@@ -147,15 +155,20 @@ async fn submit(
         lfs_endpoint: Some(form.lfs_endpoint.clone()),
         depth: depth_of(&form.depth),
     };
-    match state.importer().import(&user, request).await {
+    let imported = match access::owner_to_create_in(&state.db, &user, Some(&form.owner)).await {
+        Ok(owner) => state.importer().import(&owner, request).await,
+        Err(err) => Err(err),
+    };
+    match imported {
         Ok(repo) => {
             tracing::info!(repo_id = repo.repo.id, repo = %repo.full_name(), mirror, "repository imported");
             // Both parts passed the name rules; the page shows the first sync running.
             Ok(Redirect::to(&format!("/{}", repo.full_name())).into_response())
         }
         Err(err) => {
-            let (status, errors) = FormErrors::from_service(err, FIELDS, "name")?;
+            let (status, errors) = form_errors(err, FIELDS, "name")?;
             let page = ImportTemplate {
+                owner: OwnerChoice::load(&state.db, &user, &form.owner).await?,
                 layout: Layout::new(&state, &session, Some(&user)).await?,
                 clone_url: form.clone_url,
                 name,

@@ -7,9 +7,12 @@ pub mod error_page;
 pub mod forms;
 mod import;
 mod mirrors;
+mod orgs;
+mod owner_choice;
 pub mod page;
 mod repo;
 mod repo_mirror;
+mod repo_rows;
 mod tokens;
 
 use axum::Router;
@@ -26,4 +29,5 @@ pub fn router() -> Router<AppState> {
         .merge(repo_mirror::router())
         .merge(mirrors::router())
         .merge(import::router())
+        .merge(orgs::router())
 }

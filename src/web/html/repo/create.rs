@@ -4,7 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::State,
+    extract::{Query, State},
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
@@ -13,12 +13,15 @@ use tower_sessions::Session;
 
 use crate::{
     error::PageError,
-    repos::{self, NewRepo},
+    repos::{self, NewRepo, access},
     state::AppState,
     web::extract::CsrfForm,
     web::{
         extract::WebUser,
-        html::page::{FormErrors, Layout},
+        html::{
+            owner_choice::{OwnerChoice, OwnerQuery, form_errors},
+            page::{FormErrors, Layout},
+        },
     },
 };
 
@@ -33,6 +36,8 @@ pub(super) fn router() -> Router<AppState> {
 struct NewRepoTemplate {
     /// Header and navigation.
     layout: Layout,
+    /// The owners the user may create in, and the one chosen.
+    owner: OwnerChoice,
     /// The name typed, kept after a failed attempt.
     name: String,
     /// The description typed, kept after a failed attempt.
@@ -47,8 +52,10 @@ async fn new_page(
     State(state): State<AppState>,
     session: Session,
     WebUser(user): WebUser,
+    Query(query): Query<OwnerQuery>,
 ) -> Result<NewRepoTemplate, PageError> {
     Ok(NewRepoTemplate {
+        owner: OwnerChoice::load(&state.db, &user, &query.owner).await?,
         layout: Layout::new(&state, &session, Some(&user)).await?,
         name: String::new(),
         description: String::new(),
@@ -61,6 +68,7 @@ async fn new_page(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct NewRepoForm {
+    owner: String,
     name: String,
     description: String,
     private: Option<String>,
@@ -77,15 +85,20 @@ async fn create(
         description: form.description,
         private: form.private.is_some(),
     };
-    match repos::create(&state.db, &state.config, &user, new.clone()).await {
+    let created = match access::owner_to_create_in(&state.db, &user, Some(&form.owner)).await {
+        Ok(owner) => repos::create(&state.db, &state.config, &owner, new.clone()).await,
+        Err(err) => Err(err),
+    };
+    match created {
         Ok(repo) => {
             tracing::info!(repo_id = repo.repo.id, repo = %repo.full_name(), "repository created");
             // Both parts passed the name rules (ASCII letters, digits, `.`, `_`, `-`).
             Ok(Redirect::to(&format!("/{}", repo.full_name())).into_response())
         }
         Err(err) => {
-            let (status, errors) = FormErrors::from_service(err, &["name", "description"], "name")?;
+            let (status, errors) = form_errors(err, &["owner", "name", "description"], "name")?;
             let page = NewRepoTemplate {
+                owner: OwnerChoice::load(&state.db, &user, &form.owner).await?,
                 layout: Layout::new(&state, &session, Some(&user)).await?,
                 name: new.name,
                 description: new.description,
@@ -105,6 +118,7 @@ mod tests {
     fn the_form_keeps_what_was_typed_next_to_its_error() {
         let html = NewRepoTemplate {
             layout: layout(),
+            owner: OwnerChoice::example(),
             name: "typed name".to_owned(),
             description: "</textarea><script>x</script>".to_owned(),
             private: true,
