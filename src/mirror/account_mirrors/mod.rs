@@ -1,0 +1,7 @@
+//! Account mirrors: every repository of an account on another forge (a GitHub or Gitea
+//! organisation or user, a GitLab group), read from the forge's listing (`providers`, one
+//! account's pages: `listing`) and turned into what a discovery changes here (`plan`).
+
+pub mod listing;
+pub mod plan;
+pub mod providers;
