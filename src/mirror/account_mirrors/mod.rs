@@ -1,7 +1,9 @@
 //! Account mirrors: every repository of an account on another forge (a GitHub or Gitea
 //! organisation or user, a GitLab group), read from the forge's listing (`providers`, one
-//! account's pages: `listing`) and turned into what a discovery changes here (`plan`).
+//! account's pages: `listing`) and turned into what a discovery changes here (`plan`); the
+//! token's reach (`token_scope`).
 
 pub mod listing;
 pub mod plan;
 pub mod providers;
+pub mod token_scope;
