@@ -1,9 +1,10 @@
 //! Account mirrors: every repository of an account on another forge (a GitHub or Gitea
 //! organisation or user, a GitLab group), read from the forge's listing (`providers`, one
 //! account's pages: `listing`) and turned into what a discovery changes here (`plan`); the
-//! token's reach (`token_scope`).
+//! token's reach (`token_scope`), and an account mirror's fields checked (`spec`).
 
 pub mod listing;
 pub mod plan;
 pub mod providers;
+pub mod spec;
 pub mod token_scope;
