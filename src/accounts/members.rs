@@ -110,6 +110,40 @@ pub async fn memberships(db: &DatabaseConnection, user: &user::Model) -> Result<
         .collect())
 }
 
+/// `user` themselves first, then the organisations of their `memberships` where their role is
+/// at least `least`, by name.
+#[must_use]
+pub fn owners_among(
+    user: &user::Model,
+    memberships: &[Membership],
+    least: Role,
+) -> Vec<user::Model> {
+    std::iter::once(user.clone())
+        .chain(
+            memberships
+                .iter()
+                .filter(|m| m.role >= least)
+                .map(|m| m.org.clone()),
+        )
+        .collect()
+}
+
+/// Every owner whose repositories `user` shares: themselves first, then every organisation
+/// they belong to, by name.
+///
+/// # Errors
+/// The database failed.
+pub async fn shared_owners(
+    db: &DatabaseConnection,
+    user: &user::Model,
+) -> Result<Vec<user::Model>> {
+    Ok(owners_among(
+        user,
+        &memberships(db, user).await?,
+        Role::Read,
+    ))
+}
+
 /// Every owner `user` may create repositories in: themselves first, then the organisations
 /// where they have `write` or `owner`, by name.
 ///
@@ -119,15 +153,11 @@ pub async fn writable_owners(
     db: &DatabaseConnection,
     user: &user::Model,
 ) -> Result<Vec<user::Model>> {
-    let mut owners = vec![user.clone()];
-    owners.extend(
-        memberships(db, user)
-            .await?
-            .into_iter()
-            .filter(|m| m.role >= Role::Write)
-            .map(|m| m.org),
-    );
-    Ok(owners)
+    Ok(owners_among(
+        user,
+        &memberships(db, user).await?,
+        Role::Write,
+    ))
 }
 
 /// Locks the organisation's row until `txn` ends, so changes of its owners happen one after

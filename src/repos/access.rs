@@ -84,6 +84,19 @@ pub async fn standing(
     Ok(standing_with(owner, viewer, role))
 }
 
+/// Why a caller whose standing in the organisation `org` is below `needed` is refused.
+#[must_use]
+pub fn org_refusal(org: &user::Model, needed: Permission) -> Error {
+    Error::Forbidden(match needed {
+        Permission::Admin => format!("only owners of '{}' may do this", org.username),
+        Permission::Write => format!(
+            "only members of '{}' with write access may do this",
+            org.username
+        ),
+        _ => format!("only members of '{}' may do this", org.username),
+    })
+}
+
 /// What `viewer` may do with `repo`.
 ///
 /// # Errors

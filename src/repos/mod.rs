@@ -218,19 +218,13 @@ pub async fn find_admin(
         .0)
 }
 
-/// The repositories `user` owns or shares as a member of an organisation: their own first, by
-/// name, then each organisation's, by the organisation's name and the repository's.
+/// The repositories of `owners` (a user and the organisations they share, as
+/// [`crate::accounts::members::shared_owners`] gives them): each owner's in the order of
+/// `owners`, each by name.
 ///
 /// # Errors
 /// The database failed.
-pub async fn list_owned(db: &DatabaseConnection, user: &user::Model) -> Result<Vec<Repo>> {
-    let mut owners = vec![user.clone()];
-    owners.extend(
-        crate::accounts::members::memberships(db, user)
-            .await?
-            .into_iter()
-            .map(|m| m.org),
-    );
+pub async fn list_owned(db: &DatabaseConnection, owners: &[user::Model]) -> Result<Vec<Repo>> {
     let rows = repository::Entity::find()
         .filter(repository::Column::OwnerId.is_in(owners.iter().map(|o| o.id)))
         .order_by_asc(repository::Column::LowerName)
@@ -244,7 +238,7 @@ pub async fn list_owned(db: &DatabaseConnection, user: &user::Model) -> Result<V
         })
         .collect();
     // Stable: within one owner the names stay in order.
-    repos.sort_by_key(|r| (r.owner.id != user.id, r.owner.lower_name.clone()));
+    repos.sort_by_key(|r| owners.iter().position(|o| o.id == r.owner.id));
     Ok(repos)
 }
 

@@ -171,14 +171,8 @@ pub async fn list(
         .find_also_related(user::Entity)
         .filter(is_mirror_condition());
     if !(query.all && viewer.is_admin) {
-        let mut owners = vec![viewer.id];
-        owners.extend(
-            members::memberships(db, viewer)
-                .await?
-                .into_iter()
-                .map(|m| m.org.id),
-        );
-        select = select.filter(repository::Column::OwnerId.is_in(owners));
+        let owners = members::shared_owners(db, viewer).await?;
+        select = select.filter(repository::Column::OwnerId.is_in(owners.iter().map(|o| o.id)));
     }
     select = match query.status {
         None => select,

@@ -143,16 +143,10 @@ async fn require(
 ) -> Result<Permission, Error> {
     let may = access::standing(&state.db, org, Some(caller)).await?;
     if may >= needed {
-        return Ok(may);
+        Ok(may)
+    } else {
+        Err(access::org_refusal(org, needed))
     }
-    Err(Error::Forbidden(match needed {
-        Permission::Admin => format!("only owners of '{}' may do this", org.username),
-        Permission::Write => format!(
-            "only members of '{}' with write access may do this",
-            org.username
-        ),
-        _ => format!("only members of '{}' may see this", org.username),
-    }))
 }
 
 /// Creates an organisation; the caller becomes its owner.

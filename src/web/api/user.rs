@@ -7,7 +7,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::repos::RepoJson;
 use crate::{
-    accounts::{tokens, users},
+    accounts::{members, tokens, users},
     entities::user,
     error::{ApiError, Error, ErrorBody},
     repos,
@@ -132,6 +132,7 @@ async fn my_repos(
     ApiUser(user): ApiUser,
     BaseUrl(base): BaseUrl,
 ) -> Result<Json<Vec<RepoJson>>, ApiError> {
-    let list = repos::list_owned(&state.db, &user).await?;
+    let owners = members::shared_owners(&state.db, &user).await?;
+    let list = repos::list_owned(&state.db, &owners).await?;
     Ok(Json(list.iter().map(|r| RepoJson::new(r, &base)).collect()))
 }

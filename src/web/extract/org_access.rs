@@ -47,15 +47,6 @@ async fn org_of(parts: &mut Parts, state: &AppState) -> Result<user::Model, Erro
         .ok_or(Error::NotFound("organisation"))
 }
 
-/// Why a visitor below `needed` in `org` is refused.
-fn refused(org: &user::Model, needed: Permission) -> Error {
-    Error::Forbidden(if needed >= Permission::Admin {
-        format!("only owners of '{}' may do this", org.username)
-    } else {
-        format!("only members of '{}' may do this", org.username)
-    })
-}
-
 impl<L: PageViewer> FromRequestParts<AppState> for PageOrg<L> {
     type Rejection = WebUserRejection;
 
@@ -68,7 +59,7 @@ impl<L: PageViewer> FromRequestParts<AppState> for PageOrg<L> {
             let org = org_of(parts, state).await?;
             let permission = access::standing(&state.db, &org, L::person(&viewer)).await?;
             if permission < L::NEEDED {
-                return Err(refused(&org, L::NEEDED));
+                return Err(access::org_refusal(&org, L::NEEDED));
             }
             Ok((org, permission))
         };

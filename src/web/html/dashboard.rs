@@ -8,7 +8,10 @@ use chrono::Utc;
 use tower_sessions::Session;
 
 use super::{page::Layout, repo_rows::RepoRow};
-use crate::{accounts::members, error::PageError, repos, state::AppState, web::extract::WebUser};
+use crate::{
+    accounts::members, entities::org_member::Role, error::PageError, repos, state::AppState,
+    web::extract::WebUser,
+};
 
 /// The dashboard route.
 pub fn router() -> Router<AppState> {
@@ -44,13 +47,14 @@ async fn dashboard(
     let (repos, orgs) = match &viewer {
         Some(user) => {
             let now = Utc::now();
-            let repos = repos::list_owned(&state.db, user)
+            let memberships = members::memberships(&state.db, user).await?;
+            let owners = members::owners_among(user, &memberships, Role::Read);
+            let repos = repos::list_owned(&state.db, &owners)
                 .await?
                 .into_iter()
                 .map(|r| RepoRow::of(r, now))
                 .collect();
-            let orgs = members::memberships(&state.db, user)
-                .await?
+            let orgs = memberships
                 .into_iter()
                 .map(|m| OrgRow {
                     name: m.org.username,

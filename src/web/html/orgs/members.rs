@@ -73,6 +73,41 @@ async fn again(
     Ok((status, page).into_response())
 }
 
+/// `message` in the members section.
+fn in_members(message: String) -> Problems {
+    Problems {
+        members: Some(message),
+        ..Problems::default()
+    }
+}
+
+/// The page again after the service refused: a conflict (the last owner, an organisation that
+/// still owns repositories) is answered 409 with its message where `place` puts it; any other
+/// error is the error page.
+async fn refused(
+    state: &AppState,
+    session: &Session,
+    org: user::Model,
+    viewer: &user::Model,
+    err: Error,
+    place: impl FnOnce(String) -> Problems,
+) -> Result<Response, PageError> {
+    match err {
+        Error::Conflict(message) => {
+            again(
+                state,
+                session,
+                org,
+                viewer,
+                StatusCode::CONFLICT,
+                place(message),
+            )
+            .await
+        }
+        other => Err(other.into()),
+    }
+}
+
 /// A member of `org` by name, or 404.
 async fn member_named(
     state: &AppState,
@@ -170,10 +205,7 @@ async fn change_role(
     let role = match role_of(&form.role) {
         Ok(role) => role,
         Err(message) => {
-            let problems = Problems {
-                members: Some(message),
-                ..Problems::default()
-            };
+            let problems = in_members(message);
             return again(
                 &state,
                 &session,
@@ -196,22 +228,7 @@ async fn change_role(
             );
             Ok(flash_redirect(&session, message, &members_of(&org)).await?)
         }
-        Err(Error::Conflict(message)) => {
-            let problems = Problems {
-                members: Some(message),
-                ..Problems::default()
-            };
-            again(
-                &state,
-                &session,
-                org,
-                &viewer,
-                StatusCode::CONFLICT,
-                problems,
-            )
-            .await
-        }
-        Err(err) => Err(err.into()),
+        Err(err) => refused(&state, &session, org, &viewer, err, in_members).await,
     }
 }
 
@@ -230,14 +247,7 @@ async fn take_out(
             tracing::info!(org = %org.username, member = %person.username, user_id = viewer.id, "membership removed");
             Ok(flash_redirect(session, then.1, then.0).await?)
         }
-        Err(Error::Conflict(message)) => {
-            let problems = Problems {
-                members: Some(message),
-                ..Problems::default()
-            };
-            again(state, session, org, viewer, StatusCode::CONFLICT, problems).await
-        }
-        Err(err) => Err(err.into()),
+        Err(err) => refused(state, session, org, viewer, err, in_members).await,
     }
 }
 
@@ -290,21 +300,12 @@ async fn delete(
             let message = format!("Organisation {} deleted.", org.username);
             Ok(flash_redirect(&session, message, "/").await?)
         }
-        Err(Error::Conflict(message)) => {
-            let problems = Problems {
+        Err(err) => {
+            let place = |message| Problems {
                 delete: Some(message),
                 ..Problems::default()
             };
-            again(
-                &state,
-                &session,
-                org,
-                &viewer,
-                StatusCode::CONFLICT,
-                problems,
-            )
-            .await
+            refused(&state, &session, org, &viewer, err, place).await
         }
-        Err(err) => Err(err.into()),
     }
 }
