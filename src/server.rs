@@ -24,6 +24,7 @@ use crate::{
     lfs::store::LfsStore,
     metrics::Metrics,
     mirror::{
+        account_mirrors::{self, discover::Discoverer},
         engine::{Engine, scheduler},
         secrets::SecretBox,
     },
@@ -81,11 +82,18 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         config.git_queue_wait,
         config.git_idle_timeout,
     ));
+    let discoverer = Discoverer::new(
+        db.clone(),
+        Arc::clone(&config),
+        secrets.clone(),
+        Arc::clone(&engine),
+    );
     Ok(AppState {
         config,
         db,
         secrets,
         engine,
+        discoverer,
         git,
         throttle,
         accounts: Arc::default(),
@@ -129,6 +137,9 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
         );
     }
     let cron = scheduler::start(Arc::clone(&state.engine), &state.config.scheduler_cron).await?;
+    let discoveries =
+        account_mirrors::schedule::start(state.discoverer.clone(), &state.config.scheduler_cron)
+            .await?;
     let engine = Arc::clone(&state.engine);
     let limits = ConnectionLimits {
         header_read_timeout: state.config.header_read_timeout,
@@ -147,6 +158,7 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
         };
         serve(listener, app, limits, stopped).await;
         cron.shutdown().await;
+        discoveries.shutdown().await;
         engine.shutdown().await;
         cleanup.abort();
         Ok(())

@@ -11,7 +11,9 @@ use crate::{
     git::serve::GitProcesses,
     lfs::store::LfsStore,
     metrics::Metrics,
-    mirror::{engine::Engine, import::Importer, secrets::SecretBox},
+    mirror::{
+        account_mirrors::discover::Discoverer, engine::Engine, import::Importer, secrets::SecretBox,
+    },
     repos::lookups::RepoLookups,
 };
 
@@ -38,6 +40,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The Git LFS objects on disk.
     pub lfs: Arc<LfsStore>,
+    /// Account mirrors' discoveries.
+    pub discoverer: Discoverer,
 }
 
 impl AppState {

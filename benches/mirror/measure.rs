@@ -143,6 +143,7 @@ pub(crate) async fn repo_with_token(
         name: name.to_owned(),
         description: String::new(),
         private,
+        made_by: None,
     };
     repos::create(&state.db, &state.config, &owner, repo)
         .await

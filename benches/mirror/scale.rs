@@ -145,6 +145,7 @@ pub(crate) async fn tick_row(dir: &Path) {
             name: "template".to_owned(),
             description: String::new(),
             private: false,
+            made_by: None,
         },
     )
     .await

@@ -29,6 +29,7 @@ mod m20261206_000012_run_restores_and_holds_kept;
 mod m20261206_000013_ref_maps;
 mod m20261206_000014_upstream_depth;
 mod m20261206_000015_organisations;
+mod m20261206_000016_account_mirrors;
 
 /// Runs every migration of the schema in order.
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_ref_maps::Migration),
             Box::new(m20261206_000014_upstream_depth::Migration),
             Box::new(m20261206_000015_organisations::Migration),
+            Box::new(m20261206_000016_account_mirrors::Migration),
         ]
     }
 }

@@ -160,6 +160,22 @@ pub async fn writable_owners(
     ))
 }
 
+/// Every owner whose settings `user` may change: themselves first, then the organisations
+/// where they are an `owner`, by name.
+///
+/// # Errors
+/// The database failed.
+pub async fn administered_owners(
+    db: &DatabaseConnection,
+    user: &user::Model,
+) -> Result<Vec<user::Model>> {
+    Ok(owners_among(
+        user,
+        &memberships(db, user).await?,
+        Role::Owner,
+    ))
+}
+
 /// Locks the organisation's row until `txn` ends, so changes of its owners happen one after
 /// another (on SQLite the write lock does it).
 async fn lock_org(txn: &impl ConnectionTrait, org: &user::Model) -> Result<()> {

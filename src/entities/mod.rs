@@ -1,6 +1,7 @@
 //! sea-orm entities, one file per table.
 
 pub mod access_token;
+pub mod account_mirror;
 pub mod lfs_object;
 pub mod mirror_enums;
 pub mod mirror_ref_update;

@@ -89,6 +89,12 @@ pub struct Model {
     pub upstream_held: bool,
     /// Commits of each ref's history a pull fetches (`0`: the full history).
     pub upstream_depth: i32,
+    /// The account mirror that made this repository, if one did.
+    pub account_mirror_id: Option<i64>,
+    /// The source forge's id of the repository this one mirrors (set with `account_mirror_id`).
+    pub source_id: Option<String>,
+    /// The account mirror's source no longer lists (or no longer includes) this repository.
+    pub gone_from_source: bool,
 }
 
 /// A repository belongs to its owner.
@@ -170,6 +176,9 @@ impl Model {
             mass_delete_guard: true,
             upstream_held: false,
             upstream_depth: 0,
+            account_mirror_id: None,
+            source_id: None,
+            gone_from_source: false,
         }
     }
 }

@@ -200,6 +200,7 @@ impl Importer<'_> {
                 name: req.name.clone(),
                 description: req.description.clone(),
                 private: req.private,
+                made_by: None,
             },
         )
         .await?;

@@ -192,6 +192,16 @@ impl SealedField {
         }
     }
 
+    /// The token of account mirror `id`.
+    #[must_use]
+    pub fn account_mirror_token(id: i64) -> Self {
+        Self {
+            table: "account_mirror",
+            row: id,
+            field: "token".to_owned(),
+        }
+    }
+
     fn aad(&self) -> String {
         format!("mirrorforge/{}/{}/{}", self.table, self.row, self.field)
     }

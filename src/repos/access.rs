@@ -141,6 +141,36 @@ pub async fn owner_to_create_in(
     }
 }
 
+/// The owner `caller` asks an account mirror's repositories to land in: `name` (a person or
+/// an organisation, any case), or the caller themselves when `None`. Only an owner whose
+/// settings the caller may change: their own account, an organisation they own, and (a site
+/// admin) anyone.
+///
+/// # Errors
+/// Any other owner, or one that does not exist (403, naming it); the database.
+pub async fn owner_to_administer(
+    db: &DatabaseConnection,
+    caller: &user::Model,
+    name: Option<&str>,
+) -> Result<user::Model> {
+    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(caller.clone());
+    };
+    let refused = || {
+        Error::Forbidden(format!(
+            "you may not mirror into '{name}': only into your own account and organisations you own"
+        ))
+    };
+    let owner = accounts::users::find_by_name(db, name)
+        .await?
+        .ok_or_else(refused)?;
+    if standing(db, &owner, Some(caller)).await? >= Permission::Admin {
+        Ok(owner)
+    } else {
+        Err(refused())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Utc;

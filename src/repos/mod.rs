@@ -61,6 +61,17 @@ pub struct NewRepo {
     pub description: String,
     /// Hidden from everyone but the owner and admins.
     pub private: bool,
+    /// The account mirror making it, if one is.
+    pub made_by: Option<MadeBy>,
+}
+
+/// An account mirror's mark on a repository it makes: which one, and the source's id for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MadeBy {
+    /// The account mirror.
+    pub account_mirror_id: i64,
+    /// The source forge's id of the repository.
+    pub source_id: String,
 }
 
 fn validate(new: &NewRepo) -> Result<()> {
@@ -131,6 +142,8 @@ async fn insert_row(
         lower_name: Set(lower_name),
         description: Set(new.description.trim().to_owned()),
         is_private: Set(new.private),
+        account_mirror_id: Set(new.made_by.as_ref().map(|m| m.account_mirror_id)),
+        source_id: Set(new.made_by.as_ref().map(|m| m.source_id.clone())),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod account_mirrors;
 mod api_repos;
 mod api_user;
 mod auth_schemes;

@@ -19,10 +19,6 @@ on_both_databases!(
 /// (the merger empties this list). LFS is served under `/:owner/:repo.git/info/lfs`, outside
 /// `/api/v1`, so it is not listed.
 const NOT_YET_BUILT: &[&str] = &[
-    "GET /api/v1/account_mirrors",
-    "GET /api/v1/account_mirrors/{}",
-    "GET /api/v1/account_mirrors/{}/preview",
-    "GET /api/v1/account_mirrors/{}/repositories",
     "GET /api/v1/admin/users",
     "GET /api/v1/repos/search",
     "GET /api/v1/users/{}",
@@ -30,8 +26,6 @@ const NOT_YET_BUILT: &[&str] = &[
     "PATCH /api/v1/admin/users/{}",
     "PATCH /api/v1/repos/{}/{}",
     "PATCH /api/v1/user",
-    "POST /api/v1/account_mirrors",
-    "POST /api/v1/account_mirrors/{}/discover",
     "POST /api/v1/repos/migrate",
     "POST /api/v1/repos/{}/{}/mirror-sync",
     "POST /api/v1/repos/{}/{}/push_mirrors-sync",

@@ -93,6 +93,9 @@ pub struct ToAdd {
     /// The source's id.
     #[serde(skip)]
     pub source_id: String,
+    /// Private at the source (and so here).
+    #[serde(skip)]
+    pub private: bool,
 }
 
 /// A repository of the account that is not mirrored, and why.
@@ -177,6 +180,7 @@ pub fn plan(
             name: repo.name.clone(),
             clone_url: repo.clone_url.clone(),
             source_id: repo.id.clone(),
+            private: repo.private,
         });
     }
     plan.gone = made

@@ -74,6 +74,16 @@ impl Provider {
         }
     }
 
+    /// The user name sent with the token as the git password (each forge documents one;
+    /// mirrorforge and Gitea take any).
+    #[must_use]
+    pub const fn git_username(self) -> &'static str {
+        match self {
+            Self::Github => "x-access-token",
+            Self::Gitlab | Self::Gitea | Self::Forgejo | Self::Mirrorforge => "oauth2",
+        }
+    }
+
     /// The header that carries `token`, as each provider documents it: GitHub `Authorization:
     /// Bearer`, GitLab `PRIVATE-TOKEN`, Gitea and its kin `Authorization: token`.
     #[must_use]

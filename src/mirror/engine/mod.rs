@@ -311,6 +311,11 @@ impl Engine {
         self.slots.load(owner) < self.slots.max_per_owner()
     }
 
+    /// Has the scheduler look for due mirrors now (new mirrors were made due).
+    pub fn wake(&self) {
+        self.ended.notify_one();
+    }
+
     /// Resolves when a sync has ended since the last call (a slot may be free).
     pub async fn sync_ended(&self) {
         self.ended.notified().await;

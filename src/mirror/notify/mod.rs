@@ -156,6 +156,27 @@ impl Notifier {
     }
 }
 
+impl Notifier {
+    /// POSTs `body` as JSON to `url` with `X-Mirrorforge-Event: event`, unsigned, in the
+    /// background with retries; `about` names what it is about in the logs (never the URL).
+    pub fn post_event(&self, url: &str, about: &str, event: &'static str, body: &impl Serialize) {
+        let Ok(body) = serde_json::to_vec(body) else {
+            return;
+        };
+        let delivery = post::Delivery {
+            url: url.to_owned(),
+            allow_local: self.config.allow_local_networks,
+            event,
+            signature: None,
+            body,
+        };
+        let about = about.to_owned();
+        tokio::spawn(async move {
+            retrying(&about, "notification", || delivery.attempt()).await;
+        });
+    }
+}
+
 /// Runs `attempt` until it succeeds, at most [`RETRIES`] more times with a doubling wait,
 /// logging each failure with the repository's name.
 async fn retrying<F, Fut>(repo: &str, what: &str, mut attempt: F)

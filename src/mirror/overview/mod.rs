@@ -106,6 +106,8 @@ pub struct MirrorItem {
     pub freshness: Freshness,
     /// Hidden from everyone but the owner and administrators.
     pub private: bool,
+    /// Its account mirror's source no longer lists (or includes) it: paused, never deleted.
+    pub gone_from_source: bool,
     /// The repository's id (not part of the JSON).
     #[serde(skip)]
     pub id: i64,
@@ -134,6 +136,7 @@ impl MirrorItem {
             sync_schedule: r.sync_schedule.clone(),
             freshness: Freshness::of(&schedule, r.sync_interval, r.last_synced_at, now),
             private: r.is_private,
+            gone_from_source: r.gone_from_source,
             id: r.id,
             cancelled: super::state::shows_cancelled(r),
         }

@@ -33,6 +33,7 @@ pub const BASIC: &str = "basic";
         (name = "user", description = "The caller, their tokens and repositories"),
         (name = "repos", description = "Repositories"),
         (name = "orgs", description = "Organisations, their members and repositories"),
+        (name = "account_mirrors", description = "Every repository of an account on another forge, kept by itself"),
         (name = "mirror", description = "Mirror settings, syncs, runs and import"),
         (name = "push_mirrors", description = "A repository's push targets"),
         (name = "mirrors", description = "Every mirror of the caller at once: the overview and batch actions"),

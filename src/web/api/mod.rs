@@ -2,6 +2,7 @@
 //! `OpenApiRouter`: a route is added together with its `#[utoipa::path]` description, so the
 //! served routes and the OpenAPI document come from the same list and cannot drift.
 
+mod account_mirrors;
 mod doc;
 mod listing;
 mod mirror;
@@ -35,6 +36,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(user::router())
         .merge(users::router())
         .merge(orgs::router())
+        .merge(account_mirrors::router())
         .merge(repos::router())
         .merge(mirror::router())
         .merge(mirrors::router())

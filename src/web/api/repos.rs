@@ -77,6 +77,7 @@ impl CreateBody {
             name: self.name.unwrap_or_default(),
             description: self.description.unwrap_or_default(),
             private: self.private.unwrap_or(false),
+            made_by: None,
         }
     }
 }

@@ -26,6 +26,7 @@ pub struct GitBackend {
     /// Listening address.
     pub addr: SocketAddr,
     seen: Arc<std::sync::Mutex<Vec<String>>>,
+    authorizations: Arc<std::sync::Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
 }
@@ -40,6 +41,8 @@ struct BackendState {
     redirect_after_refs: Option<String>,
     /// Every request served, as `METHOD last-path-segment` (`GET refs`, `POST git-upload-pack`).
     seen: Arc<std::sync::Mutex<Vec<String>>>,
+    /// Every `Authorization` header it was sent.
+    authorizations: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl GitBackend {
@@ -92,8 +95,10 @@ impl GitBackend {
             delay,
             redirect_after_refs,
             seen: Arc::new(std::sync::Mutex::new(Vec::new())),
+            authorizations: Arc::new(std::sync::Mutex::new(Vec::new())),
         });
         let seen = Arc::clone(&state.seen);
+        let authorizations = Arc::clone(&state.authorizations);
         let git = Router::new().fallback(cgi).with_state(state);
         let app = match lfs {
             Some(lfs) => lfs.fallback_service(git),
@@ -108,6 +113,7 @@ impl GitBackend {
             root,
             addr,
             seen,
+            authorizations,
             task,
             _dir: dir,
         }
@@ -116,6 +122,14 @@ impl GitBackend {
     /// The requests served since the last call, as `METHOD last-path-segment`.
     pub fn take_requests(&self) -> Vec<String> {
         std::mem::take(&mut *self.seen.lock().expect("requests lock"))
+    }
+
+    /// Every `Authorization` header the git host was sent, decoded when Basic (`user:password`).
+    pub fn authorizations(&self) -> Vec<String> {
+        self.authorizations
+            .lock()
+            .expect("authorizations lock")
+            .clone()
     }
 
     /// `http://127.0.0.1:PORT/NAME.git`.
@@ -181,6 +195,16 @@ async fn cgi(State(state): State<Arc<BackendState>>, request: Request) -> Respon
     if let Ok(mut seen) = state.seen.lock() {
         let last = parts.uri.path().rsplit('/').next().unwrap_or("");
         seen.push(format!("{} {last}", parts.method));
+    }
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION)
+        && let Ok(mut kept) = state.authorizations.lock()
+    {
+        let text = value.to_str().unwrap_or("");
+        let decoded = text
+            .strip_prefix("Basic ")
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .and_then(|b| String::from_utf8(b).ok());
+        kept.push(decoded.unwrap_or_else(|| text.to_owned()));
     }
     if let Some(target) = &state.redirect_after_refs
         && !parts.uri.path().ends_with("/info/refs")

@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod db;
+pub mod forge_standin;
 pub mod gateway;
 pub mod git;
 pub mod git_backend;

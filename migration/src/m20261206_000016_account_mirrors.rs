@@ -1,0 +1,279 @@
+//! Account mirrors: one row per account on another forge whose repositories are kept here, with
+//! its discovery's schedule, claim and outcome; each repository it made names it
+//! (`account_mirror_id`) and the source's own id for the repository (`source_id`, unique per
+//! account mirror, so a rename at the source keeps its mirror), and says when the source no
+//! longer lists it (`gone_from_source`).
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(Iden)]
+enum AccountMirrors {
+    Table,
+    Id,
+    OwnerId,
+    Provider,
+    ApiUrl,
+    Account,
+    AccountKind,
+    Token,
+    IncludePatterns,
+    ExcludePatterns,
+    Forks,
+    Archived,
+    Lfs,
+    SyncInterval,
+    DiscoveryInterval,
+    OnRemoved,
+    Enabled,
+    NotifyUrl,
+    LastDiscoveredAt,
+    NextDiscoveryAt,
+    LastStatus,
+    LastError,
+    ClaimedBy,
+    HeartbeatAt,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Iden)]
+enum Users {
+    Table,
+    Id,
+}
+
+#[derive(Iden)]
+enum Repositories {
+    Table,
+    AccountMirrorId,
+    SourceId,
+    GoneFromSource,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(AccountMirrors::Table)
+                    .col(
+                        ColumnDef::new(AccountMirrors::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::OwnerId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::Provider)
+                            .string_len(16)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::ApiUrl)
+                            .string_len(2048)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::Account)
+                            .string_len(255)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::AccountKind)
+                            .string_len(8)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(AccountMirrors::Token).text().null())
+                    .col(
+                        ColumnDef::new(AccountMirrors::IncludePatterns)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::ExcludePatterns)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(AccountMirrors::Forks).boolean().not_null())
+                    .col(
+                        ColumnDef::new(AccountMirrors::Archived)
+                            .boolean()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(AccountMirrors::Lfs).boolean().not_null())
+                    .col(
+                        ColumnDef::new(AccountMirrors::SyncInterval)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::DiscoveryInterval)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::OnRemoved)
+                            .string_len(8)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(AccountMirrors::Enabled).boolean().not_null())
+                    .col(
+                        ColumnDef::new(AccountMirrors::NotifyUrl)
+                            .string_len(2048)
+                            .not_null()
+                            .default(""),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::LastDiscoveredAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::NextDiscoveryAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::LastStatus)
+                            .string_len(16)
+                            .not_null()
+                            .default("idle"),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::LastError)
+                            .text()
+                            .not_null()
+                            .default(""),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::ClaimedBy)
+                            .string_len(64)
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::HeartbeatAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AccountMirrors::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_account_mirrors_owner")
+                            .from(AccountMirrors::Table, AccountMirrors::OwnerId)
+                            .to(Users::Table, Users::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_account_mirrors_owner")
+                    .table(AccountMirrors::Table)
+                    .col(AccountMirrors::OwnerId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_account_mirrors_next_discovery")
+                    .table(AccountMirrors::Table)
+                    .col(AccountMirrors::NextDiscoveryAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Repositories::Table)
+                    .add_column(
+                        ColumnDef::new(Repositories::AccountMirrorId)
+                            .big_integer()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Repositories::Table)
+                    .add_column(ColumnDef::new(Repositories::SourceId).string_len(64).null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Repositories::Table)
+                    .add_column(
+                        ColumnDef::new(Repositories::GoneFromSource)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // One mirror per source repository and account mirror, decided by the database.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_repositories_account_source")
+                    .table(Repositories::Table)
+                    .col(Repositories::AccountMirrorId)
+                    .col(Repositories::SourceId)
+                    .unique()
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_repositories_account_source")
+                    .table(Repositories::Table)
+                    .to_owned(),
+            )
+            .await?;
+        for column in [
+            Repositories::GoneFromSource,
+            Repositories::SourceId,
+            Repositories::AccountMirrorId,
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Repositories::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        manager
+            .drop_table(Table::drop().table(AccountMirrors::Table).to_owned())
+            .await
+    }
+}
