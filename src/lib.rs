@@ -5,7 +5,8 @@
 //! - [`web`] holds the routes (JSON API, HTML pages, git smart HTTP, Git LFS) and the
 //!   extractors that say who calls and which repository (or push mirror) they may use;
 //! - [`mirror`] is mirroring: settings, credentials at rest, import, schedules, each
-//!   repository's derived state, kept refs and restores, and the sync `engine` (claims,
+//!   repository's derived state, kept refs and restores, account mirrors (whole accounts
+//!   on other forges), and the sync `engine` (claims,
 //!   slots, the scheduler, a run's record, and the `transfer` room: the remote made once and
 //!   handed down by reference);
 //!   [`repos`] and [`accounts`] are the other services;

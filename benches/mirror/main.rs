@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
 
+mod account_row;
 mod lfs_row;
 mod measure;
 mod remote;
@@ -21,7 +22,7 @@ use mirrorforge::{
 };
 use sea_orm::EntityTrait;
 
-use self::{lfs_row::*, measure::*, remote::*, scale::*, shallow_row::*};
+use self::{account_row::*, lfs_row::*, measure::*, remote::*, scale::*, shallow_row::*};
 
 /// Pairs per row.
 pub(crate) const RUNS: usize = 7;
@@ -42,6 +43,17 @@ async fn main() {
         println!("{RUNS} pairs per row, ours then git's\n");
         print_head();
         lfs_row(&w("lfs")).await.print();
+        println!("{}", steal_line(started));
+        return;
+    }
+    // `MIRRORFORGE_BENCH_ONLY=account`: the account-mirror rows alone.
+    if std::env::var("MIRRORFORGE_BENCH_ONLY").as_deref() == Ok("account") {
+        let served = w("served");
+        std::fs::create_dir_all(&served).unwrap();
+        let lighttpd = Lighttpd::start(work.path(), &served);
+        println!("account mirrors; remote: lighttpd + git http-backend on 127.0.0.1\n");
+        print_head();
+        account_row(&w("accounts"), &served, &lighttpd.url("am-tiny")).await;
         println!("{}", steal_line(started));
         return;
     }
@@ -313,6 +325,7 @@ async fn main() {
 
     scheduler_row(&w("fleet"), &lighttpd, &served).await;
     tick_row(&w("tick")).await;
+    account_row(&w("accounts"), &served, &lighttpd.url("am-tiny")).await;
     http_rows(&running, &ours_state, &served_owner, &token).await;
     lfs_row(&w("lfs")).await.print();
     // With a clone of git's own history: a depth-1 import of it.

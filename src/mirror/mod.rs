@@ -3,7 +3,8 @@
 //! import, the run history (`runs`), what syncs overwrote and kept (`kept`), each repository's derived state (`state`), schedules
 //! (`schedule`: cron, gaps, words), the mirrors overview and its bulk actions (`overview`),
 //! webhooks and notifications, a remote's `preview` and its SSH host key (`host_key_check`),
-//! the gauges (`stats`), the listings of whole accounts on other forges (`account_mirrors`),
+//! the gauges (`stats`), whole accounts on other forges kept by themselves (`account_mirrors`:
+//! listed, planned, applied, on their own schedule),
 //! and the sync `engine` (claims, fair slots, the scheduler, a run's
 //! record, its transfers). The libgit2 fetch and push are `git::fetch_push`'s, the
 //! connections to remotes `net`'s.

@@ -24,6 +24,7 @@ on_both_databases!(
     a_gitlab_group_and_a_gitea_user_are_listed_as_documented,
     mirrorforge_to_mirrorforge_new_vanished_taken_and_filtered,
     another_user_cannot_read_or_use_an_account_mirror,
+    the_migration_keeps_every_repository_as_it_was,
 );
 
 const TOKEN: &str = "ghp_standInToken0123456789abcdefABCDEF";
@@ -280,6 +281,34 @@ async fn a_github_organisation_over_several_pages_becomes_mirrors(db: Db) {
         .await
         .expect(202);
     assert_eq!(settle(&s, &alice, "app").await["sync_status"], "success");
+
+    // The token cleared, then set again: the mirrors it made sign in with what it has now.
+    call(
+        &s,
+        "PATCH",
+        &format!("/api/v1/account_mirrors/{id}"),
+        &alice,
+        Some(json!({"token": ""})),
+    )
+    .await
+    .expect(200);
+    call(&s, "POST", "/api/v1/repos/alice/lib/sync", &alice, None)
+        .await
+        .expect(202);
+    assert_eq!(settle(&s, &alice, "lib").await["sync_status"], "failed");
+    call(
+        &s,
+        "PATCH",
+        &format!("/api/v1/account_mirrors/{id}"),
+        &alice,
+        Some(json!({"token": TOKEN})),
+    )
+    .await
+    .expect(200);
+    call(&s, "POST", "/api/v1/repos/alice/lib/sync", &alice, None)
+        .await
+        .expect(202);
+    assert_eq!(settle(&s, &alice, "lib").await["sync_status"], "success");
 
     // Forks on: the fork is added by the next discovery.
     call(
@@ -708,4 +737,42 @@ async fn another_user_cannot_read_or_use_an_account_mirror(db: Db) {
             .json(),
         json!([])
     );
+}
+
+async fn the_migration_keeps_every_repository_as_it_was(db: Db) {
+    use migration::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+
+    let (_dir, conn) =
+        crate::support::db::migrated_before(&db, "m20261206_000016_account_mirrors").await;
+    let at = "'2026-12-01T00:00:00Z'";
+    for sql in [
+        format!(
+            "INSERT INTO users (username, lower_name, email, password_hash, is_admin, created_at) \
+             VALUES ('Alice', 'alice', 'alice@example.com', 'x', FALSE, {at})"
+        ),
+        format!(
+            "INSERT INTO repositories (owner_id, name, lower_name, created_at, updated_at, \
+             mirror_enabled, mirror_direction, upstream_url, upstream_depth) \
+             SELECT id, 'Tools', 'tools', {at}, {at}, TRUE, 'upstream', 'https://example.com/t.git', 0 FROM users"
+        ),
+    ] {
+        conn.execute_unprepared(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    migration::Migrator::up(&conn, None)
+        .await
+        .expect("the account mirrors migration");
+    let repo = mirrorforge::repos::find(&conn, "alice", "tools")
+        .await
+        .expect("db")
+        .expect("the repository is still there");
+    assert!(repo.repo.mirror_enabled);
+    assert_eq!(
+        repo.repo.account_mirror_id, None,
+        "made by no account mirror"
+    );
+    assert_eq!(repo.repo.source_id, None);
+    assert!(!repo.repo.gone_from_source);
 }

@@ -170,6 +170,23 @@ impl Discoverer {
         started
     }
 
+    /// Gives the mirrors `account` made the login its (new) token allows.
+    ///
+    /// # Errors
+    /// The token no longer opens, or the database failed.
+    pub async fn relogin(&self, account: &AccountMirror) -> Result<usize> {
+        let token = store::token(&self.secrets, &account.row)?;
+        Reconciler {
+            db: &self.db,
+            config: &self.config,
+            secrets: &self.secrets,
+            account,
+            token: token.as_deref(),
+        }
+        .relogin()
+        .await
+    }
+
     /// What a discovery of `account` would do now; nothing is changed.
     ///
     /// # Errors

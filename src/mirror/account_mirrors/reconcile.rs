@@ -6,6 +6,8 @@
 
 use std::collections::HashSet;
 
+use futures_util::StreamExt;
+
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
 };
@@ -29,6 +31,9 @@ use crate::{
     },
     repos::{self, MadeBy, NewRepo},
 };
+
+/// New mirrors made at once.
+const ADDING_AT_ONCE: usize = 4;
 
 /// What applying a plan did, by repository name.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -150,8 +155,16 @@ impl Reconciler<'_> {
             skipped: plan.skipped,
             ..Applied::default()
         };
-        for add in plan.add {
-            match self.add(&add).await {
+        // A few at a time: each waits on its disk (the new repository) more than on the
+        // database, whose writes take turns anyway.
+        let mut adding = futures_util::stream::iter(plan.add)
+            .map(|add| async move {
+                let made = self.add(&add).await;
+                (add, made)
+            })
+            .buffered(ADDING_AT_ONCE);
+        while let Some((add, made)) = adding.next().await {
+            match made {
                 Ok(()) => applied.added.push(add.name),
                 Err(Error::Database(e)) => return Err(Error::Database(e)),
                 Err(refused) => applied.skipped.push(Skipped {
@@ -160,6 +173,7 @@ impl Reconciler<'_> {
                 }),
             }
         }
+        drop(adding);
         for moved in plan.moved {
             let (username, password) = self.login(&moved.clone_url);
             let patch = SettingsPatch {
@@ -197,6 +211,27 @@ impl Reconciler<'_> {
             mark_gone(self.db, id, false).await?;
         }
         Ok(applied)
+    }
+
+    /// Gives every mirror this account mirror made the login its token now allows (after the
+    /// token was set, changed or cleared); how many were changed.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn relogin(&self) -> Result<usize> {
+        let mut changed = 0;
+        for made in made(self.db, self.account.row.id).await? {
+            let (username, password) = self.login(&made.upstream_url);
+            let patch = SettingsPatch {
+                upstream_username: username,
+                upstream_password: password,
+                ..SettingsPatch::default()
+            };
+            if self.patch(made.repository_id, patch).await?.is_some() {
+                changed += 1;
+            }
+        }
+        Ok(changed)
     }
 
     /// Makes the mirror of one new repository: its settings checked before anything is made.

@@ -371,15 +371,14 @@ async fn change(
         );
         return Err(Error::Validation(fields).into());
     }
-    let row = store::update(
-        &state.db,
-        &state.config,
-        &state.secrets,
-        row,
-        &body.changes(),
-    )
-    .await?;
-    Ok(Json(json_of(&state, &AccountMirror { row, owner }).await?))
+    let changes = body.changes();
+    let row = store::update(&state.db, &state.config, &state.secrets, row, &changes).await?;
+    let account = AccountMirror { row, owner };
+    if changes.token.is_some() {
+        // The mirrors it made sign in with the token it has now.
+        state.discoverer.relogin(&account).await?;
+    }
+    Ok(Json(json_of(&state, &account).await?))
 }
 
 /// Deletes an account mirror; its repositories stay, as ordinary mirrors.

@@ -1,0 +1,292 @@
+//! The account-mirror row: one discovery of an account of 2,000 repositories listed over 20
+//! pages (a GitHub-shaped listing served on 127.0.0.1, every clone URL on lighttpd), to 2,000
+//! mirrors created; then the first syncs of all of them through the scheduler, as syncs per
+//! minute beside the scheduler row's.
+
+use std::{
+    path::Path,
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Json, Router,
+    extract::{Query, State},
+    http::{HeaderMap, HeaderValue},
+    response::IntoResponse,
+    routing::get,
+};
+use mirrorforge::{
+    entities::{mirror_enums::Trigger, mirror_run, repository},
+    mirror::account_mirrors::{
+        spec::AccountMirrorInput,
+        store::{self, Changes},
+    },
+    server,
+};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::json;
+
+use super::{
+    measure::{config, new_user},
+    remote::git,
+};
+
+/// Repositories of the account.
+const REPOS: usize = 2_000;
+/// Repositories per page (GitHub's most).
+const PER_PAGE: usize = 100;
+
+/// What the listing serves: its own address and the clone URL every repository has.
+#[derive(Clone)]
+struct Listing {
+    base: String,
+    clone_url: String,
+}
+
+/// `GET /orgs/big/repos?per_page=100&page=N`, as GitHub answers it.
+async fn page(
+    State(listing): State<Listing>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> impl IntoResponse {
+    let page: usize = query
+        .get("page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let pages = REPOS.div_ceil(PER_PAGE);
+    let items: Vec<_> = ((page - 1) * PER_PAGE..(page * PER_PAGE).min(REPOS))
+        .map(|i| {
+            json!({"id": 1_000_000 + i, "name": format!("repo-{i:04}"),
+                   "clone_url": listing.clone_url, "private": false, "fork": false,
+                   "archived": false})
+        })
+        .collect();
+    let mut headers = HeaderMap::new();
+    if page < pages {
+        let next = format!(
+            "<{}/orgs/big/repos?per_page={PER_PAGE}&page={}>; rel=\"next\"",
+            listing.base,
+            page + 1
+        );
+        headers.insert("link", HeaderValue::from_str(&next).unwrap());
+    }
+    (headers, Json(items))
+}
+
+/// Discovery of 2,000 repositories over 20 pages, then their first syncs by the scheduler.
+pub(crate) async fn account_row(dir: &Path, served: &Path, lighttpd_url: &str) {
+    let tiny = served.join("am-tiny.git");
+    git(&["init", "-q", "--bare", "-b", "main", tiny.to_str().unwrap()]);
+    let seed = dir.with_extension("seed");
+    git(&["init", "-q", "-b", "main", seed.to_str().unwrap()]);
+    let seed_arg = seed.to_str().unwrap();
+    git(&[
+        "-C",
+        seed_arg,
+        "-c",
+        "user.name=B",
+        "-c",
+        "user.email=b@example.com",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "one",
+    ]);
+    git(&["-C", seed_arg, "push", "-q", tiny.to_str().unwrap(), "main"]);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = Router::new()
+        .route("/orgs/{org}/repos", get(page))
+        .with_state(Listing {
+            base: base.clone(),
+            clone_url: lighttpd_url.to_owned(),
+        });
+    let api = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    // The scheduler never ticks in this state: the mirrors stay due for the server below.
+    let state = server::build_state(config(dir, "0 0 0 1 1 *"))
+        .await
+        .unwrap();
+    let owner = new_user(&state, "fleet").await;
+    let row = store::create(
+        &state.db,
+        &state.config,
+        &state.secrets,
+        &owner,
+        &Changes {
+            fields: AccountMirrorInput {
+                provider: Some("github".into()),
+                api_url: Some(base),
+                account: Some("big".into()),
+                ..AccountMirrorInput::default()
+            },
+            token: None,
+            notify_url: None,
+        },
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    state.discoverer.start(row.id).await.unwrap();
+    let found = loop {
+        let found = store::find(&state.db, row.id).await.unwrap().unwrap();
+        if found.row.last_status != "discovering" {
+            break found;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the discovery did not end"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let discovery = found
+        .row
+        .last_discovered_at
+        .map_or(started.elapsed().as_secs_f64(), |end| {
+            (end - found.row.created_at).num_milliseconds() as f64 / 1000.0
+        });
+    assert_eq!(found.row.last_status, "success", "{}", found.row.last_error);
+    let made = store::repository_count(&state.db, row.id).await.unwrap();
+    assert_eq!(made as usize, REPOS);
+    println!(
+        "| account mirror discovery, {REPOS} repositories over {} pages → {made} mirrors | **{discovery:.1} s** | — | — | < 30 s |",
+        REPOS.div_ceil(PER_PAGE)
+    );
+    drop(state);
+    api.abort();
+
+    // All 2,000 are due: the scheduler of a server on this data starts their first syncs.
+    let running = server::start(config(dir, "0 * * * * *")).await.unwrap();
+    let db = mirrorforge::db::connect(&config(dir, "0 0 0 1 1 *"))
+        .await
+        .unwrap();
+    let waited = Instant::now();
+    loop {
+        let done = mirror_run::Entity::find()
+            .filter(mirror_run::Column::Trigger.eq(Trigger::Scheduled))
+            .filter(mirror_run::Column::FinishedAt.is_not_null())
+            .count(&db)
+            .await
+            .unwrap();
+        if done as usize >= REPOS {
+            break;
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(900),
+            "the scheduler did not sync them"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let runs = mirror_run::Entity::find()
+        .filter(mirror_run::Column::Trigger.eq(Trigger::Scheduled))
+        .all(&db)
+        .await
+        .unwrap();
+    let first = runs.iter().map(|r| r.started_at).min().unwrap();
+    let last = runs.iter().filter_map(|r| r.finished_at).max().unwrap();
+    let seconds = (last - first).num_milliseconds() as f64 / 1000.0;
+    let failed = repository::Entity::find()
+        .filter(repository::Column::LastRunStatus.is_not_null())
+        .filter(
+            repository::Column::SyncStatus
+                .eq(mirrorforge::entities::mirror_enums::SyncStatus::Failed),
+        )
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!(failed, 0, "first syncs failed");
+    println!(
+        "| first syncs of those {REPOS} mirrors (one owner: 2 of the 4 slots) | {seconds:.1} s from first start to last end, **{:.0} syncs/min** | — | — | — |",
+        REPOS as f64 / seconds * 60.0
+    );
+    fleet_beside(dir, lighttpd_url, &db).await;
+    drop(running);
+}
+
+/// The scheduler row again beside the 2,000 account mirrors: 1,000 due no-op mirrors of 10
+/// other owners, synced by the running server's scheduler; syncs per minute.
+async fn fleet_beside(dir: &Path, tiny_url: &str, db: &sea_orm::DatabaseConnection) {
+    use mirrorforge::mirror::import::ImportRequest;
+    use sea_orm::sea_query::Expr;
+
+    const FLEET: usize = 1_000;
+    // Its own state, whose scheduler never ticks, makes them (their imports run there).
+    let state = server::build_state(config(dir, "0 0 0 1 1 *"))
+        .await
+        .unwrap();
+    let mut owners = Vec::new();
+    for o in 0..10 {
+        owners.push(new_user(&state, &format!("owner{o}")).await);
+    }
+    let mut ids = Vec::new();
+    for i in 0..FLEET {
+        let made = state
+            .importer()
+            .import(
+                &owners[i % owners.len()],
+                mirrorforge::mirror::import::ImportRequest {
+                    name: format!("m{i}"),
+                    clone_url: tiny_url.to_owned(),
+                    mirror: true,
+                    sync_interval: Some(3600),
+                    ..ImportRequest::default()
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(made.repo.id);
+    }
+    loop {
+        let pending = repository::Entity::find()
+            .filter(repository::Column::SyncClaimedBy.is_not_null())
+            .count(db)
+            .await
+            .unwrap();
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mark = chrono::Utc::now();
+    repository::Entity::update_many()
+        .col_expr(
+            repository::Column::NextSyncAt,
+            Expr::value(chrono::Utc::now()),
+        )
+        .filter(repository::Column::Id.is_in(ids.clone()))
+        .exec(db)
+        .await
+        .unwrap();
+    let waited = Instant::now();
+    let scheduled = || {
+        mirror_run::Entity::find()
+            .filter(mirror_run::Column::Trigger.eq(Trigger::Scheduled))
+            .filter(mirror_run::Column::StartedAt.gt(mark))
+            .filter(mirror_run::Column::RepositoryId.is_in(ids.clone()))
+    };
+    loop {
+        let done = scheduled()
+            .filter(mirror_run::Column::FinishedAt.is_not_null())
+            .count(db)
+            .await
+            .unwrap();
+        if done as usize >= FLEET {
+            break;
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(600),
+            "the scheduler did not sync the fleet"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let runs = scheduled().all(db).await.unwrap();
+    let first = runs.iter().map(|r| r.started_at).min().unwrap();
+    let last = runs.iter().filter_map(|r| r.finished_at).max().unwrap();
+    let seconds = (last - first).num_milliseconds() as f64 / 1000.0;
+    println!(
+        "| then {FLEET} due no-op mirrors of 10 other owners beside those {REPOS} | {seconds:.1} s from first start to last end, **{:.0} syncs/min** | — | — | ≥ 5,000 syncs/min |",
+        FLEET as f64 / seconds * 60.0
+    );
+}
