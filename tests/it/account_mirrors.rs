@@ -77,6 +77,23 @@ async fn made(s: &TestServer, user: &TestUser, id: i64) -> Vec<(String, Value)> 
         .collect()
 }
 
+/// Waits (60 s at most) until `user`'s new mirror `name` has had its first sync (the
+/// scheduler starts it when a fair slot is free); its status.
+async fn first_sync(s: &TestServer, user: &TestUser, name: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let status = settle(s, user, name).await;
+        if status["sync_status"] != "idle" {
+            return status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{name} never synced: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn names(made: &[(String, Value)]) -> Vec<&str> {
     made.iter().map(|(n, _)| n.as_str()).collect()
 }
@@ -202,7 +219,7 @@ async fn a_github_organisation_over_several_pages_becomes_mirrors(db: Db) {
     );
     // Their first syncs take the scheduler's fair slots, at once.
     for name in ["app", "lib", "old", "outside", "secret"] {
-        let status = settle(&s, &alice, name).await;
+        let status = first_sync(&s, &alice, name).await;
         assert_eq!(status["sync_status"], "success", "{name}: {status}");
     }
     assert_eq!(
@@ -214,7 +231,7 @@ async fn a_github_organisation_over_several_pages_becomes_mirrors(db: Db) {
         refs_of(&s.repo_dir("alice", "outside")).await
     );
     // The clone URL on another host never got the token: its sync fails asking for it.
-    let elsewhere = settle(&s, &alice, "elsewhere").await;
+    let elsewhere = first_sync(&s, &alice, "elsewhere").await;
     assert_eq!(elsewhere["sync_status"], "failed", "{elsewhere}");
     assert!(
         wants_token
@@ -398,7 +415,7 @@ async fn a_gitlab_group_and_a_gitea_user_are_listed_as_documented(db: Db) {
             "{provider}"
         );
         assert_eq!(forge.requests(), 3, "{provider}: a rate limit and 2 pages");
-        let status = settle(&s, &alice, &format!("{provider}-two")).await;
+        let status = first_sync(&s, &alice, &format!("{provider}-two")).await;
         assert_eq!(status["sync_status"], "success", "{provider}: {status}");
         assert_eq!(
             refs_of(&forge.git.path(&format!("{provider}-two"))).await,
@@ -470,7 +487,10 @@ async fn mirrorforge_to_mirrorforge_new_vanished_taken_and_filtered(db: Db) {
     let id = created.json()["id"].as_i64().unwrap();
     assert_eq!(discovered(&s, &alice, id).await["last_status"], "success");
     assert_eq!(names(&made(&s, &alice, id).await), ["one"]);
-    assert_eq!(settle(&s, &alice, "one").await["sync_status"], "success");
+    assert_eq!(
+        first_sync(&s, &alice, "one").await["sync_status"],
+        "success"
+    );
     assert_eq!(
         refs_of(&source.repo_dir("upstream", "one")).await,
         refs_of(&s.repo_dir("alice", "one")).await
