@@ -2,10 +2,10 @@
 //! mirror" against the GitHub stand-in, its preview fetched by htmx into the form's page (the
 //! token typed stays in the form), then "Create account mirror" and its page, reloaded until
 //! the first discovery has made its repositories. Screenshots at 1280 and 390 px (`-390`) of
-//! the empty list (`account-mirrors-empty`), the form with its preview
-//! (`account-mirror-new-preview`), the account mirror's page with its repositories
-//! (`account-mirror-page`) and the list with it (`account-mirrors-list`); none scrolls
-//! sideways at 390 px. SQLite only: the pages are the same on both databases.
+//! the empty list (`account-mirrors-empty`), the form filled in (`account-mirror-new`), the
+//! form with its preview (`account-mirror-new-preview`), the account mirror's page with its
+//! repositories (`account-mirror-page`) and the list with it (`account-mirrors-list`); none
+//! scrolls sideways at 390 px. SQLite only: the pages are the same on both databases.
 
 use std::time::{Duration, Instant};
 
@@ -82,6 +82,8 @@ async fn an_account_mirror_previewed_created_and_filled_in_a_real_browser() {
     b.fill("#account", "acme").await;
     b.fill("#token", TOKEN).await;
     b.click("#archived").await; // archived ones left out
+    b.eval("window.scrollTo(0, 0); return 1;").await;
+    both_widths(&b, "the new-account-mirror form", "account-mirror-new").await;
     b.click("#preview-button").await;
     b.wait_until("the preview", 20, || async {
         b.text("#account-preview")

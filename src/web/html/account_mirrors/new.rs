@@ -212,8 +212,9 @@ async fn plan_of(
     }
 }
 
-/// The form page again with the preview of what was typed below it (without JavaScript); the
-/// token field empty, asking for the token again when one was typed.
+/// The form page again with the preview of what was typed below it (without JavaScript), or
+/// with why there is none above it; the token field empty, asking for the token again when
+/// one was typed.
 async fn preview_page(
     state: &AppState,
     session: &Session,
@@ -231,7 +232,9 @@ async fn preview_page(
     .await?;
     page.token_again = !form.token.trim().is_empty();
     page.errors = errors;
-    page.preview = Some(view);
+    // Bad fields are marked at the fields and a failed listing above the form: the preview
+    // section shows only a preview made.
+    page.preview = view.made().then_some(view);
     let mut response = (status, page).into_response();
     no_store(&mut response);
     Ok(response)

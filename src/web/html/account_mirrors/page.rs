@@ -76,9 +76,9 @@ impl Settings {
             sync_every: every(r.sync_interval),
             discovery_every: every(r.discovery_interval),
             on_removed: if r.on_removed == "keep" {
-                "its mirror keeps syncing"
+                "its mirror is kept"
             } else {
-                "its mirror is paused and marked, nothing deleted"
+                "its mirror is paused"
             },
             notify_host: url::Url::parse(&r.notify_url)
                 .ok()
