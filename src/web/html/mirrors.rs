@@ -74,32 +74,36 @@ async fn row(
     Ok(response)
 }
 
-/// One mirror's row; also the fragment htmx polls while it syncs.
-struct Row {
+/// One mirror's row; also the fragment htmx polls while it syncs (and, with its template,
+/// the rows of an account mirror's page).
+pub(super) struct Row {
     /// `owner/name`, also the checkbox's value and the link's path.
-    repository: String,
+    pub(super) repository: String,
     /// `upstream`, `downstream` or `both`.
-    direction: &'static str,
+    pub(super) direction: &'static str,
     /// The badge's class word: `idle`, `syncing`, `success`, `failed`, `cancelled` or `paused`.
-    status: &'static str,
+    pub(super) status: &'static str,
     /// The badge's words.
-    status_label: &'static str,
+    pub(super) status_label: &'static str,
     /// When the last run was cancelled, when the badge says "Cancelled".
-    cancelled_at: Option<TimeView>,
+    pub(super) cancelled_at: Option<TimeView>,
     /// End of the last successful sync.
-    last_synced: Option<TimeView>,
+    pub(super) last_synced: Option<TimeView>,
     /// When the scheduler syncs next.
-    next_sync: Option<TimeView>,
+    pub(super) next_sync: Option<TimeView>,
     /// What the next-sync cell says when there is no time: "manual", "paused" or "—".
-    no_next_sync: &'static str,
+    pub(super) no_next_sync: &'static str,
     /// Failed syncs in a row.
-    failures: i32,
+    pub(super) failures: i32,
     /// The last failure's message, shown in the row ("" when none).
-    error: String,
+    pub(super) error: String,
     /// `fresh`, `late` or `stale`.
-    freshness: &'static str,
+    pub(super) freshness: &'static str,
     /// Its place in line while it waits for a free slot (1: the next to start).
-    queue_position: Option<usize>,
+    pub(super) queue_position: Option<usize>,
+    /// Its repository left the account mirror's account (or is newly left out): mirroring
+    /// was paused, nothing deleted.
+    pub(super) gone: bool,
 }
 
 impl Row {
@@ -140,28 +144,32 @@ impl Row {
             error: item.sync_error,
             freshness: item.freshness.as_str(),
             queue_position,
+            gone: item.gone_from_source,
         }
     }
 
     /// A sync runs or waits for a slot: the row polls its fragment until it ends.
-    fn syncing(&self) -> bool {
+    pub(super) fn syncing(&self) -> bool {
         matches!(self.status, "syncing" | "waiting")
     }
 
     /// The checkbox's id: the same in every copy of the row, so htmx keeps the ticked box
     /// (`hx-preserve`) when the row is swapped.
-    fn select_id(&self) -> String {
+    pub(super) fn select_id(&self) -> String {
         format!("select-{}", self.repository.replace('/', "--"))
     }
 
     /// Where htmx fetches the row again.
-    fn fragment_url(&self) -> String {
+    pub(super) fn fragment_url(&self) -> String {
         format!("/mirrors/row/{}", self.repository)
     }
 }
 
 /// `items` as rows, each cancelled one with the time of its cancel.
-async fn rows_of(state: &AppState, items: Vec<MirrorItem>) -> Result<Vec<Row>, Error> {
+///
+/// # Errors
+/// The database failed.
+pub(super) async fn rows_of(state: &AppState, items: Vec<MirrorItem>) -> Result<Vec<Row>, Error> {
     let cancelled: Vec<i64> = items.iter().filter(|i| i.cancelled).map(|i| i.id).collect();
     let times = mirror_state::cancelled_at(&state.db, &cancelled).await?;
     let now = Utc::now();
@@ -311,7 +319,13 @@ async fn run_batch(
         .ok()
         .flatten()
         .map_or("", StatusFilter::as_str);
-    let back = href(back_status, value("all") == "true" && user.is_admin, 1);
+    // An account mirror's page sends its own rows here and wants them back.
+    let back = match value("back").strip_prefix("/account-mirrors/") {
+        Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("/account-mirrors/{id}")
+        }
+        _ => href(back_status, value("all") == "true" && user.is_admin, 1),
+    };
     let action = match value("action") {
         "sync" => BulkAction::Sync,
         "disable" => BulkAction::Disable,

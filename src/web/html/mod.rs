@@ -2,6 +2,7 @@
 //! shares, [`forms`] the shared form widgets and the rules of htmx fragments.
 
 mod account;
+mod account_mirrors;
 mod dashboard;
 pub mod error_page;
 pub mod forms;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(repo::router())
         .merge(repo_mirror::router())
         .merge(mirrors::router())
+        .merge(account_mirrors::router())
         .merge(import::router())
         .merge(orgs::router())
 }

@@ -19,7 +19,7 @@ pub struct OwnerQuery {
 /// The owners a form offers, and the one selected.
 #[derive(Debug, Clone)]
 pub struct OwnerChoice {
-    /// The caller's name first, then their writable organisations by name.
+    /// The caller's name first, then the organisations offered (writable or owned), by name.
     pub names: Vec<String>,
     /// The selected one, exactly as listed.
     pub chosen: String,
@@ -36,17 +36,33 @@ impl OwnerChoice {
         user: &user::Model,
         wanted: &str,
     ) -> Result<Self, Error> {
-        let names: Vec<String> = members::writable_owners(db, user)
-            .await?
-            .into_iter()
-            .map(|owner| owner.username)
-            .collect();
+        let owners = members::writable_owners(db, user).await?;
+        Ok(Self::among(owners, user, wanted))
+    }
+
+    /// The owners `user` administers (their account, organisations they own), as an account
+    /// mirror may land only there, with `wanted` selected when it is one of them, else the user.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn administered(
+        db: &DatabaseConnection,
+        user: &user::Model,
+        wanted: &str,
+    ) -> Result<Self, Error> {
+        let owners = members::administered_owners(db, user).await?;
+        Ok(Self::among(owners, user, wanted))
+    }
+
+    /// `owners` by name, with `wanted` selected when it is one of them (any case), else `user`.
+    fn among(owners: Vec<user::Model>, user: &user::Model, wanted: &str) -> Self {
+        let names: Vec<String> = owners.into_iter().map(|owner| owner.username).collect();
         let chosen = names
             .iter()
             .find(|name| name.eq_ignore_ascii_case(wanted.trim()))
             .unwrap_or(&user.username)
             .clone();
-        Ok(Self { names, chosen })
+        Self { names, chosen }
     }
 
     /// Whether `name` is the selected owner.
