@@ -453,6 +453,32 @@ async fn its_pages_are_edited_discovered_and_deleted_keeping_the_repositories(db
     let shown = get(&s, &browser, &page).await;
     assert!(shown.body.contains("none (public repositories only)"));
 
+    // Its rows' bulk form comes back to its page (and only to an account mirror's page).
+    let paused = post(
+        &s,
+        &browser,
+        "/mirrors/batch",
+        &[
+            ("action", "disable"),
+            ("repositories", "alice/app"),
+            ("back", &page),
+        ],
+    )
+    .await;
+    redirected(&paused, &page);
+    let elsewhere = post(
+        &s,
+        &browser,
+        "/mirrors/batch",
+        &[
+            ("action", "enable"),
+            ("repositories", "alice/app"),
+            ("back", "/account-mirrors/1/../../admin"),
+        ],
+    )
+    .await;
+    redirected(&elsewhere, "/mirrors");
+
     // Deleted: gone from the list, its repositories stay as ordinary mirrors.
     let deleted = post(&s, &browser, &format!("{page}/delete"), &[]).await;
     redirected(&deleted, "/account-mirrors");
