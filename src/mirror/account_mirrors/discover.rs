@@ -170,6 +170,28 @@ impl Discoverer {
         started
     }
 
+    /// Checks `changes` over `account` and saves them; a token set, changed or cleared reaches
+    /// the mirrors it already made.
+    ///
+    /// # Errors
+    /// A bad field (422, each named), or the database.
+    pub async fn change(
+        &self,
+        account: AccountMirror,
+        changes: &store::Changes,
+    ) -> Result<AccountMirror> {
+        let row =
+            store::update(&self.db, &self.config, &self.secrets, account.row, changes).await?;
+        let account = AccountMirror {
+            row,
+            owner: account.owner,
+        };
+        if changes.token.is_some() {
+            self.relogin(&account).await?;
+        }
+        Ok(account)
+    }
+
     /// Gives the mirrors `account` made the login its (new) token allows.
     ///
     /// # Errors

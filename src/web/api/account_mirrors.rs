@@ -371,13 +371,10 @@ async fn change(
         );
         return Err(Error::Validation(fields).into());
     }
-    let changes = body.changes();
-    let row = store::update(&state.db, &state.config, &state.secrets, row, &changes).await?;
-    let account = AccountMirror { row, owner };
-    if changes.token.is_some() {
-        // The mirrors it made sign in with the token it has now.
-        state.discoverer.relogin(&account).await?;
-    }
+    let account = state
+        .discoverer
+        .change(AccountMirror { row, owner }, &body.changes())
+        .await?;
     Ok(Json(json_of(&state, &account).await?))
 }
 

@@ -15,7 +15,7 @@ use tower_sessions::Session;
 use super::form::{AccountMirrorForm, FIELDS, FormView, KINDS, PROVIDERS};
 use crate::{
     error::PageError,
-    mirror::account_mirrors::store::{self, AccountMirror},
+    mirror::account_mirrors::store::AccountMirror,
     state::AppState,
     web::{
         extract::{CsrfForm, PageAccountMirror},
@@ -97,16 +97,8 @@ async fn save(
 ) -> Result<Response, PageError> {
     let account = access.account;
     let changes = form.changes(true);
-    match store::update(
-        &state.db,
-        &state.config,
-        &state.secrets,
-        account.row.clone(),
-        &changes,
-    )
-    .await
-    {
-        Ok(row) => {
+    match state.discoverer.change(account.clone(), &changes).await {
+        Ok(AccountMirror { row, .. }) => {
             tracing::info!(
                 account_mirror_id = row.id,
                 user_id = access.viewer.id,
