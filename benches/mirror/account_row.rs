@@ -201,6 +201,7 @@ pub(crate) async fn account_row(dir: &Path, served: &Path, lighttpd_url: &str) {
         "| first syncs of those {REPOS} mirrors (one owner: 2 of the 4 slots) | {seconds:.1} s from first start to last end, **{:.0} syncs/min** | — | — | — |",
         REPOS as f64 / seconds * 60.0
     );
+    mirrorforge::git::maintenance::settled().await;
     fleet_beside(dir, lighttpd_url, &db).await;
     drop(running);
 }
@@ -249,6 +250,8 @@ async fn fleet_beside(dir: &Path, tiny_url: &str, db: &sea_orm::DatabaseConnecti
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The imports' background repacks must not slow the syncs measured.
+    mirrorforge::git::maintenance::settled().await;
     let mark = chrono::Utc::now();
     repository::Entity::update_many()
         .col_expr(
