@@ -16,7 +16,7 @@ use axum::{
     routing::get,
 };
 use mirrorforge::{
-    entities::{mirror_enums::Trigger, mirror_run, repository},
+    entities::{mirror_run, repository},
     mirror::account_mirrors::{
         spec::AccountMirrorInput,
         store::{self, Changes},
@@ -29,6 +29,7 @@ use serde_json::json;
 use super::{
     measure::{config, new_user},
     remote::git,
+    scale::{scheduled_span, until_unclaimed},
 };
 
 /// Repositories of the account.
@@ -162,31 +163,13 @@ pub(crate) async fn account_row(dir: &Path, served: &Path, lighttpd_url: &str) {
     let db = mirrorforge::db::connect(&config(dir, "0 0 0 1 1 *"))
         .await
         .unwrap();
-    let waited = Instant::now();
-    loop {
-        let done = mirror_run::Entity::find()
-            .filter(mirror_run::Column::Trigger.eq(Trigger::Scheduled))
-            .filter(mirror_run::Column::FinishedAt.is_not_null())
-            .count(&db)
-            .await
-            .unwrap();
-        if done as usize >= REPOS {
-            break;
-        }
-        assert!(
-            waited.elapsed() < Duration::from_secs(900),
-            "the scheduler did not sync them"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let runs = mirror_run::Entity::find()
-        .filter(mirror_run::Column::Trigger.eq(Trigger::Scheduled))
-        .all(&db)
-        .await
-        .unwrap();
-    let first = runs.iter().map(|r| r.started_at).min().unwrap();
-    let last = runs.iter().filter_map(|r| r.finished_at).max().unwrap();
-    let seconds = (last - first).num_milliseconds() as f64 / 1000.0;
+    let seconds = scheduled_span(
+        &db,
+        mirror_run::Entity::find(),
+        REPOS,
+        Duration::from_secs(900),
+    )
+    .await;
     let failed = repository::Entity::find()
         .filter(repository::Column::LastRunStatus.is_not_null())
         .filter(
@@ -239,17 +222,7 @@ async fn fleet_beside(dir: &Path, tiny_url: &str, db: &sea_orm::DatabaseConnecti
             .unwrap();
         ids.push(made.repo.id);
     }
-    loop {
-        let pending = repository::Entity::find()
-            .filter(repository::Column::SyncClaimedBy.is_not_null())
-            .count(db)
-            .await
-            .unwrap();
-        if pending == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_unclaimed(db).await;
     // The imports' background repacks must not slow the syncs measured.
     mirrorforge::git::maintenance::settled().await;
     let mark = chrono::Utc::now();
@@ -262,32 +235,15 @@ async fn fleet_beside(dir: &Path, tiny_url: &str, db: &sea_orm::DatabaseConnecti
         .exec(db)
         .await
         .unwrap();
-    let waited = Instant::now();
-    let scheduled = || {
+    let seconds = scheduled_span(
+        db,
         mirror_run::Entity::find()
-            .filter(mirror_run::Column::Trigger.eq(Trigger::Scheduled))
             .filter(mirror_run::Column::StartedAt.gt(mark))
-            .filter(mirror_run::Column::RepositoryId.is_in(ids.clone()))
-    };
-    loop {
-        let done = scheduled()
-            .filter(mirror_run::Column::FinishedAt.is_not_null())
-            .count(db)
-            .await
-            .unwrap();
-        if done as usize >= FLEET {
-            break;
-        }
-        assert!(
-            waited.elapsed() < Duration::from_secs(600),
-            "the scheduler did not sync the fleet"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let runs = scheduled().all(db).await.unwrap();
-    let first = runs.iter().map(|r| r.started_at).min().unwrap();
-    let last = runs.iter().filter_map(|r| r.finished_at).max().unwrap();
-    let seconds = (last - first).num_milliseconds() as f64 / 1000.0;
+            .filter(mirror_run::Column::RepositoryId.is_in(ids)),
+        FLEET,
+        Duration::from_secs(600),
+    )
+    .await;
     println!(
         "| then {FLEET} due no-op mirrors of 10 other owners beside those {REPOS} | {seconds:.1} s from first start to last end, **{:.0} syncs/min** | — | — | ≥ 5,000 syncs/min |",
         FLEET as f64 / seconds * 60.0

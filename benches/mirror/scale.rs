@@ -15,7 +15,10 @@ use mirrorforge::{
     server,
     state::AppState,
 };
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Select,
+    sea_query::Expr,
+};
 
 use super::{
     MIRRORS,
@@ -77,53 +80,72 @@ pub(crate) async fn scheduler_row(dir: &Path, lighttpd: &Lighttpd, served: &Path
             .await
             .unwrap();
     }
-    loop {
-        let pending = repository::Entity::find()
-            .filter(repository::Column::SyncClaimedBy.is_not_null())
-            .count(&state.db)
-            .await
-            .unwrap();
-        if pending == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_unclaimed(&state.db).await;
     repository::Entity::update_many()
         .col_expr(repository::Column::NextSyncAt, Expr::value(Utc::now()))
         .exec(&state.db)
         .await
         .unwrap();
     let running = server::start(config(dir, "0 * * * * *")).await.unwrap();
-    let started = Instant::now();
-    loop {
-        let done = mirror_run::Entity::find()
-            .filter(mirror_run::Column::Trigger.eq(Trigger::Scheduled))
-            .filter(mirror_run::Column::FinishedAt.is_not_null())
-            .count(&state.db)
-            .await
-            .unwrap();
-        if done as usize >= MIRRORS {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(600),
-            "the scheduler did not sync them"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let runs = mirror_run::Entity::find()
-        .filter(mirror_run::Column::Trigger.eq(Trigger::Scheduled))
-        .all(&state.db)
-        .await
-        .unwrap();
-    let first = runs.iter().map(|r| r.started_at).min().unwrap();
-    let last = runs.iter().filter_map(|r| r.finished_at).max().unwrap();
-    let seconds = (last - first).num_milliseconds() as f64 / 1000.0;
+    let seconds = scheduled_span(
+        &state.db,
+        mirror_run::Entity::find(),
+        MIRRORS,
+        Duration::from_secs(600),
+    )
+    .await;
     println!(
         "| {MIRRORS} due no-op mirrors, defaults (10 owners) | {seconds:.1} s from first start to last end, **{:.0} syncs/min** | — | — | ≥ 5,000 syncs/min |",
         MIRRORS as f64 / seconds * 60.0
     );
     drop(running);
+}
+
+/// Waits until no repository is claimed (the imports' first syncs have ended).
+pub(crate) async fn until_unclaimed(db: &DatabaseConnection) {
+    loop {
+        let pending = repository::Entity::find()
+            .filter(repository::Column::SyncClaimedBy.is_not_null())
+            .count(db)
+            .await
+            .unwrap();
+        if pending == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits (`within` at most) until `count` of the scheduled runs `runs` selects have finished;
+/// the seconds from the first one's start to the last one's end.
+pub(crate) async fn scheduled_span(
+    db: &DatabaseConnection,
+    runs: Select<mirror_run::Entity>,
+    count: usize,
+    within: Duration,
+) -> f64 {
+    let runs = runs.filter(mirror_run::Column::Trigger.eq(Trigger::Scheduled));
+    let started = Instant::now();
+    loop {
+        let done = runs
+            .clone()
+            .filter(mirror_run::Column::FinishedAt.is_not_null())
+            .count(db)
+            .await
+            .unwrap();
+        if done as usize >= count {
+            break;
+        }
+        assert!(
+            started.elapsed() < within,
+            "the scheduler did not sync them"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let runs = runs.all(db).await.unwrap();
+    let first = runs.iter().map(|r| r.started_at).min().unwrap();
+    let last = runs.iter().filter_map(|r| r.finished_at).max().unwrap();
+    (last - first).num_milliseconds() as f64 / 1000.0
 }
 
 /// Mirror rows in the tick row.

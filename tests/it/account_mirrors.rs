@@ -54,6 +54,20 @@ async fn discovered(s: &TestServer, user: &TestUser, id: i64) -> Value {
     }
 }
 
+/// "Discover now" on account mirror `id` (202), then its JSON once the discovery ended.
+async fn discover_now(s: &TestServer, user: &TestUser, id: i64) -> Value {
+    call(
+        s,
+        "POST",
+        &format!("/api/v1/account_mirrors/{id}/discover"),
+        user,
+        None,
+    )
+    .await
+    .expect(202);
+    discovered(s, user, id).await
+}
+
 /// The names of account mirror `id`'s repositories, with their JSON.
 async fn made(s: &TestServer, user: &TestUser, id: i64) -> Vec<(String, Value)> {
     let resp = call(
@@ -278,16 +292,7 @@ async fn a_github_organisation_over_several_pages_becomes_mirrors(db: Db) {
             .contains(&json!({"name": "forked", "reason": "a fork"})),
         "{preview}"
     );
-    call(
-        &s,
-        "POST",
-        &format!("/api/v1/account_mirrors/{id}/discover"),
-        &alice,
-        None,
-    )
-    .await
-    .expect(202);
-    discovered(&s, &alice, id).await;
+    discover_now(&s, &alice, id).await;
     let settings = call(&s, "GET", "/api/v1/repos/alice/app/mirror", &alice, None).await;
     assert_eq!(
         settings.json()["upstream_url"],
@@ -337,16 +342,7 @@ async fn a_github_organisation_over_several_pages_becomes_mirrors(db: Db) {
     )
     .await
     .expect(200);
-    call(
-        &s,
-        "POST",
-        &format!("/api/v1/account_mirrors/{id}/discover"),
-        &alice,
-        None,
-    )
-    .await
-    .expect(202);
-    discovered(&s, &alice, id).await;
+    discover_now(&s, &alice, id).await;
     assert!(names(&made(&s, &alice, id).await).contains(&"forked"));
 }
 
@@ -515,16 +511,7 @@ async fn mirrorforge_to_mirrorforge_new_vanished_taken_and_filtered(db: Db) {
     call(&source, "DELETE", "/api/v1/repos/upstream/one", &up, None)
         .await
         .expect(204);
-    call(
-        &s,
-        "POST",
-        &format!("/api/v1/account_mirrors/{id}/discover"),
-        &alice,
-        None,
-    )
-    .await
-    .expect(202);
-    assert_eq!(discovered(&s, &alice, id).await["last_status"], "success");
+    assert_eq!(discover_now(&s, &alice, id).await["last_status"], "success");
     let mirrors = made(&s, &alice, id).await;
     assert_eq!(names(&mirrors), ["one", "three"]);
     let one = &mirrors[0].1;
@@ -545,16 +532,7 @@ async fn mirrorforge_to_mirrorforge_new_vanished_taken_and_filtered(db: Db) {
     )
     .await
     .expect(200);
-    call(
-        &s,
-        "POST",
-        &format!("/api/v1/account_mirrors/{id}/discover"),
-        &alice,
-        None,
-    )
-    .await
-    .expect(202);
-    discovered(&s, &alice, id).await;
+    discover_now(&s, &alice, id).await;
     assert_eq!(
         names(&made(&s, &alice, id).await),
         ["one", "skip-me", "three"]
