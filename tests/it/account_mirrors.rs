@@ -24,6 +24,8 @@ on_both_databases!(
     a_gitlab_group_and_a_gitea_user_are_listed_as_documented,
     mirrorforge_to_mirrorforge_new_vanished_taken_and_filtered,
     another_user_cannot_read_or_use_an_account_mirror,
+    one_deleted_while_it_discovers_leaves_ordinary_mirrors,
+    a_stop_interrupts_a_waiting_discovery_and_the_next_start_may_run_it,
     the_migration_keeps_every_repository_as_it_was,
 );
 
@@ -735,6 +737,128 @@ async fn another_user_cannot_read_or_use_an_account_mirror(db: Db) {
             .json(),
         json!([])
     );
+}
+
+async fn one_deleted_while_it_discovers_leaves_ordinary_mirrors(db: Db) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let s = local_server(&db, |_| {}).await;
+    s.create_admin("root").await;
+    let alice = s.create_user("alice").await;
+    let forge = ForgeStandIn::start(Forge::Github, "acme", "x-access-token", TOKEN).await;
+    for name in ["first", "second", "third"] {
+        forge.git.create(name).await;
+    }
+    forge.set(vec![
+        forge.repo(1, "first"),
+        forge.repo(2, "second"),
+        forge.repo(3, "third"),
+    ]);
+    // The discovery waits out a rate limit on its first page; the deletion comes meanwhile.
+    forge.rate_limit_once();
+    let created = call(
+        &s,
+        "POST",
+        "/api/v1/account_mirrors",
+        &alice,
+        Some(
+            json!({"provider": "github", "api_url": forge.api_url(), "account": "acme",
+                    "token": TOKEN}),
+        ),
+    )
+    .await;
+    created.expect(201);
+    let id = created.json()["id"].as_i64().expect("id");
+    call(
+        &s,
+        "DELETE",
+        &format!("/api/v1/account_mirrors/{id}"),
+        &alice,
+        None,
+    )
+    .await
+    .expect(204);
+
+    // The discovery goes on to its end; what it made is kept, as ordinary mirrors.
+    let started = Instant::now();
+    loop {
+        let rows = mirrorforge::entities::repository::Entity::find()
+            .filter(mirrorforge::entities::repository::Column::OwnerId.eq(alice.id))
+            .all(&s.conn)
+            .await
+            .expect("repositories");
+        let detached = rows.iter().all(|r| r.account_mirror_id.is_none());
+        if rows.len() == 3 && detached {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the mirrors still name the deleted account mirror: {:?}",
+            rows.iter()
+                .map(|r| (&r.name, r.account_mirror_id))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(forge.requests() >= 2, "the rate limit was answered first");
+}
+
+async fn a_stop_interrupts_a_waiting_discovery_and_the_next_start_may_run_it(db: Db) {
+    let mut s = local_server(&db, |_| {}).await;
+    s.create_admin("root").await;
+    let alice = s.create_user("alice").await;
+    let forge = ForgeStandIn::start(Forge::Github, "acme", "x-access-token", TOKEN).await;
+    forge.git.create("only").await;
+    forge.set(vec![forge.repo(1, "only")]);
+    // The first discovery waits ten minutes for the forge's rate limit when the server stops.
+    forge.rate_limit_once_for(600);
+    let created = call(
+        &s,
+        "POST",
+        "/api/v1/account_mirrors",
+        &alice,
+        Some(
+            json!({"provider": "github", "api_url": forge.api_url(), "account": "acme",
+                    "token": TOKEN}),
+        ),
+    )
+    .await;
+    created.expect(201);
+    let id = created.json()["id"].as_i64().expect("id");
+    let started = Instant::now();
+    while forge.requests() == 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "never listed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let stopping = Instant::now();
+    s.restart().await;
+    assert!(
+        stopping.elapsed() < Duration::from_secs(20),
+        "the stop waited for the rate limit: {:?}",
+        stopping.elapsed()
+    );
+    let body = call(
+        &s,
+        "GET",
+        &format!("/api/v1/account_mirrors/{id}"),
+        &alice,
+        None,
+    )
+    .await;
+    body.expect(200);
+    let body = body.json();
+    assert_eq!(body["last_status"], "failed", "{body}");
+    assert!(
+        body["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("interrupted when the server stopped")),
+        "{body}"
+    );
+    // Not held by the stopped process: "Discover now" runs it at once.
+    let done = discover_now(&s, &alice, id).await;
+    assert_eq!(done["last_status"], "success", "{done}");
+    assert_eq!(names(&made(&s, &alice, id).await), ["only"]);
 }
 
 async fn the_migration_keeps_every_repository_as_it_was(db: Db) {

@@ -117,6 +117,8 @@ async fn an_account_mirror_previewed_created_and_filled_in_a_real_browser() {
     )
     .await;
 
+    // The first discovery waits 4 s for a rate limit: the page shows it discovering first.
+    forge.rate_limit_once_for(4);
     b.click("#create-button").await;
     b.wait_until("the account mirror's page", 10, || async {
         b.text("h1.account-mirror-title")
@@ -125,15 +127,21 @@ async fn an_account_mirror_previewed_created_and_filled_in_a_real_browser() {
     })
     .await;
     assert!(b.text(".flash").await.contains("Account mirror created."));
-    let page_url = b.client.current_url().await.unwrap().to_string();
-    // The discovery runs in the background: reload until its repositories are listed.
+    assert_eq!(
+        b.attr("#discovery-status", "data-status").await.as_deref(),
+        Some("syncing"),
+        "discovering"
+    );
+    b.screenshot("account-mirror-discovering").await;
+    // The page follows the discovery by itself, without a reload, until its repositories
+    // are listed.
     let started = Instant::now();
     loop {
-        if b.eval("return document.querySelectorAll('#account-repos-table .mirror-row').length;")
-            .await
-            .as_u64()
-            == Some(3)
-        {
+        let rows = b
+            .eval("return document.querySelectorAll('#account-repos-table .mirror-row').length;")
+            .await;
+        let status = b.attr("#discovery-status", "data-status").await;
+        if rows.as_u64() == Some(3) && status.as_deref() == Some("success") {
             break;
         }
         assert!(
@@ -141,8 +149,12 @@ async fn an_account_mirror_previewed_created_and_filled_in_a_real_browser() {
             "the repositories did not appear"
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
-        b.goto(&page_url).await;
     }
+    assert_eq!(
+        b.attr("#account-discovery", "hx-trigger").await,
+        None,
+        "the discovery section stopped asking"
+    );
     assert!(
         b.text("#account-repos-table")
             .await

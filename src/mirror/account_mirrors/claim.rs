@@ -163,3 +163,33 @@ pub async fn running(db: &DatabaseConnection, id: i64) -> Result<bool> {
         .await?
         .is_some())
 }
+
+/// What an interrupted discovery leaves in `last_error`.
+pub const INTERRUPTED: &str =
+    "interrupted when the server stopped; it runs again at the next start";
+
+/// Ends `holder`'s claim on a discovery the server's stop interrupted: failed with
+/// [`INTERRUPTED`], and due at once so the next start runs it.
+///
+/// # Errors
+/// The database failed.
+pub async fn interrupt(db: &DatabaseConnection, id: i64, holder: &str) -> Result<()> {
+    let now = Utc::now();
+    account_mirror::Entity::update_many()
+        .col_expr(
+            account_mirror::Column::ClaimedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            account_mirror::Column::HeartbeatAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(account_mirror::Column::LastStatus, Expr::value("failed"))
+        .col_expr(account_mirror::Column::LastError, Expr::value(INTERRUPTED))
+        .col_expr(account_mirror::Column::NextDiscoveryAt, Expr::value(now))
+        .filter(account_mirror::Column::Id.eq(id))
+        .filter(account_mirror::Column::ClaimedBy.eq(holder))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{
     claim::{self, Outcome},
@@ -25,6 +26,8 @@ use crate::{
 
 /// Discoveries started per look of the scheduler.
 const DUE_PER_LOOK: u64 = 16;
+/// How long a stop waits for running discoveries to record their end.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Runs discoveries: on create, on "Discover now" and when due.
 #[derive(Clone)]
@@ -36,6 +39,10 @@ pub struct Discoverer {
     notifier: Notifier,
     /// This process's name in `claimed_by`.
     holder: Arc<str>,
+    /// The discoveries running here.
+    tasks: TaskTracker,
+    /// Cancelled when the server stops: listings in progress give up.
+    stop: CancellationToken,
 }
 
 impl std::fmt::Debug for Discoverer {
@@ -126,6 +133,21 @@ impl Discoverer {
             engine,
             notifier,
             holder: format!("discover:{}:{nonce:08x}", std::process::id()).into(),
+            tasks: TaskTracker::new(),
+            stop: CancellationToken::new(),
+        }
+    }
+
+    /// Stops taking discoveries; those listing give up and are recorded as interrupted (due at
+    /// the next start), those already making mirrors finish (30 s at most).
+    pub async fn shutdown(&self) {
+        self.stop.cancel();
+        self.tasks.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("account mirror discoveries still running after 30 s");
         }
     }
 
@@ -140,7 +162,7 @@ impl Discoverer {
             ));
         }
         let me = self.clone();
-        tokio::spawn(async move { me.run(id).await });
+        self.tasks.spawn(async move { me.run(id).await });
         Ok(())
     }
 
@@ -159,7 +181,7 @@ impl Discoverer {
                 Ok(true) => {
                     started += 1;
                     let me = self.clone();
-                    tokio::spawn(async move { me.run(id).await });
+                    self.tasks.spawn(async move { me.run(id).await });
                 }
                 Ok(false) => {}
                 Err(e) => {
@@ -294,6 +316,25 @@ impl Discoverer {
         };
         let result = self.discover(&account).await;
         beat.abort();
+        if result.is_err() && self.stop.is_cancelled() {
+            if let Err(e) = claim::interrupt(&self.db, id, &self.holder).await {
+                tracing::error!(error = %e, account_mirror_id = id, "could not record an interrupted discovery");
+            }
+            return;
+        }
+        // Deleted while it ran: the mirrors it made since are detached like the others.
+        match store::exists(&self.db, id).await {
+            Ok(true) => {}
+            Ok(false) => {
+                if let Err(e) = store::detach(&self.db, id).await {
+                    tracing::error!(error = %e, account_mirror_id = id, "could not detach the mirrors of a deleted account mirror");
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, account_mirror_id = id, "could not read an account mirror");
+            }
+        }
         let outcome = match &result {
             Ok(_) => Outcome {
                 status: "success",
@@ -336,17 +377,23 @@ impl Discoverer {
         let spec = spec_of(&account.row)?;
         let (db, holder, id) = (&self.db, &*self.holder, account.row.id);
         let token = store::token(&self.secrets, &account.row)?;
-        let listing = self
-            .listing(&spec, token.clone(), |wait| async move {
-                let message = format!(
-                    "waiting {} s for the forge's rate limit",
-                    wait.as_secs().max(1)
-                );
-                if let Err(e) = claim::beat(db, id, holder, Some(&message)).await {
-                    tracing::warn!(error = %e, account_mirror_id = id, "could not record a rate-limit wait");
-                }
-            })
-            .await?;
+        // A stop interrupts the listing (a rate limit may keep it waiting long); the mirrors
+        // are made to the end once it is read, so none is left half made.
+        let listing = self.listing(&spec, token.clone(), |wait| async move {
+            let message = format!(
+                "waiting {} s for the forge's rate limit",
+                wait.as_secs().max(1)
+            );
+            if let Err(e) = claim::beat(db, id, holder, Some(&message)).await {
+                tracing::warn!(error = %e, account_mirror_id = id, "could not record a rate-limit wait");
+            }
+        });
+        let listing = tokio::select! {
+            listed = listing => listed?,
+            () = self.stop.cancelled() => {
+                return Err(Error::Remote(claim::INTERRUPTED.to_owned()));
+            }
+        };
         let plan = self
             .plan(account.owner.id, Some(id), &spec, &listing)
             .await?;

@@ -8,14 +8,16 @@ use super::discover::Discoverer;
 /// The running discovery schedule; call [`DiscoverySchedule::shutdown`] on stop.
 pub struct DiscoverySchedule {
     cron: JobScheduler,
+    discoverer: Discoverer,
 }
 
 impl DiscoverySchedule {
-    /// Stops the ticks (running discoveries end with the process).
+    /// Stops the ticks, then the running discoveries (see [`Discoverer::shutdown`]).
     pub async fn shutdown(mut self) {
         if let Err(e) = self.cron.shutdown().await {
             tracing::warn!(error = %e, "discovery schedule did not stop cleanly");
         }
+        self.discoverer.shutdown().await;
     }
 }
 
@@ -25,8 +27,9 @@ impl DiscoverySchedule {
 /// The cron expression is invalid or the scheduler cannot start.
 pub async fn start(discoverer: Discoverer, cron: &str) -> anyhow::Result<DiscoverySchedule> {
     let scheduler = JobScheduler::new().await?;
+    let ticking = discoverer.clone();
     let job = Job::new_async(cron, move |_id, _lock| {
-        let discoverer = discoverer.clone();
+        let discoverer = ticking.clone();
         Box::pin(async move {
             let started = discoverer.start_due().await;
             if started > 0 {
@@ -39,5 +42,8 @@ pub async fn start(discoverer: Discoverer, cron: &str) -> anyhow::Result<Discove
     })?;
     scheduler.add(job).await?;
     scheduler.start().await?;
-    Ok(DiscoverySchedule { cron: scheduler })
+    Ok(DiscoverySchedule {
+        cron: scheduler,
+        discoverer,
+    })
 }

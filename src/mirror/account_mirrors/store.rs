@@ -3,8 +3,8 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, sea_query::Expr,
 };
 
 use super::spec::{self, AccountMirrorInput, AccountMirrorSpec};
@@ -241,6 +241,20 @@ pub async fn update(
 /// The database failed.
 pub async fn delete(db: &DatabaseConnection, row: account_mirror::Model) -> Result<()> {
     let txn = crate::db::begin_write(db).await?;
+    detach(&txn, row.id).await?;
+    account_mirror::Entity::delete_by_id(row.id)
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Makes the repositories account mirror `id` made ordinary mirrors: they no longer belong
+/// to it (its deletion, or a discovery that went on making mirrors after it).
+///
+/// # Errors
+/// The database failed.
+pub async fn detach<C: ConnectionTrait>(conn: &C, id: i64) -> Result<()> {
     repository::Entity::update_many()
         .col_expr(
             repository::Column::AccountMirrorId,
@@ -250,14 +264,18 @@ pub async fn delete(db: &DatabaseConnection, row: account_mirror::Model) -> Resu
             repository::Column::SourceId,
             Expr::value(Option::<String>::None),
         )
-        .filter(repository::Column::AccountMirrorId.eq(row.id))
-        .exec(&txn)
+        .filter(repository::Column::AccountMirrorId.eq(id))
+        .exec(conn)
         .await?;
-    account_mirror::Entity::delete_by_id(row.id)
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
     Ok(())
+}
+
+/// Whether account mirror `id` still exists.
+///
+/// # Errors
+/// The database failed.
+pub async fn exists(db: &DatabaseConnection, id: i64) -> Result<bool> {
+    Ok(account_mirror::Entity::find_by_id(id).count(db).await? > 0)
 }
 
 /// The account mirror `id` with its owner.

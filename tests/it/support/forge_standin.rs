@@ -12,7 +12,7 @@
 
 use std::sync::{
     Arc, Mutex,
-    atomic::{AtomicBool, Ordering},
+    atomic::{AtomicU64, Ordering},
 };
 
 use axum::{
@@ -53,7 +53,8 @@ struct Shared {
     token: String,
     account: String,
     repos: Mutex<Vec<Listed>>,
-    rate_limit_next: AtomicBool,
+    /// Seconds the next listing request is told to wait (0: none).
+    rate_limit_next: AtomicU64,
     /// Every credential header the API got (`Authorization` or `PRIVATE-TOKEN`).
     credentials: Mutex<Vec<String>>,
     /// How many listing requests it answered.
@@ -75,7 +76,7 @@ impl ForgeStandIn {
             token: token.to_owned(),
             account: account.to_owned(),
             repos: Mutex::new(Vec::new()),
-            rate_limit_next: AtomicBool::new(false),
+            rate_limit_next: AtomicU64::new(0),
             credentials: Mutex::new(Vec::new()),
             requests: Mutex::new(0),
         });
@@ -103,7 +104,12 @@ impl ForgeStandIn {
 
     /// The next listing request is answered with the forge's rate limit (1 s).
     pub fn rate_limit_once(&self) {
-        self.shared.rate_limit_next.store(true, Ordering::SeqCst);
+        self.rate_limit_once_for(1);
+    }
+
+    /// The next listing request is answered with the forge's rate limit of `seconds`.
+    pub fn rate_limit_once_for(&self, seconds: u64) {
+        self.shared.rate_limit_next.store(seconds, Ordering::SeqCst);
     }
 
     /// Every credential header the API got.
@@ -176,10 +182,11 @@ async fn listing(
     if let Some(c) = &credential {
         shared.credentials.lock().unwrap().push(c.clone());
     }
-    if shared.rate_limit_next.swap(false, Ordering::SeqCst) {
+    let wait = shared.rate_limit_next.swap(0, Ordering::SeqCst);
+    if wait > 0 {
         return match shared.forge {
             Forge::Github => {
-                let reset = chrono::Utc::now().timestamp() + 1;
+                let reset = chrono::Utc::now().timestamp() + wait as i64;
                 let mut r = (StatusCode::FORBIDDEN, "API rate limit exceeded").into_response();
                 r.headers_mut()
                     .insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
@@ -190,7 +197,7 @@ async fn listing(
             _ => {
                 let mut r = (StatusCode::TOO_MANY_REQUESTS, "slow down").into_response();
                 r.headers_mut()
-                    .insert("retry-after", HeaderValue::from_static("1"));
+                    .insert("retry-after", HeaderValue::from(wait));
                 r
             }
         };
