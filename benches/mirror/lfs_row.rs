@@ -156,7 +156,7 @@ pub(crate) async fn lfs_row(dir: &Path) -> Row {
         // 100 MiB a pair: not kept.
         std::fs::remove_dir_all(&clone).unwrap();
     }
-    drop(running);
+    running.stop().await.unwrap();
     row
 }
 

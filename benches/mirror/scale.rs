@@ -98,7 +98,7 @@ pub(crate) async fn scheduler_row(dir: &Path, lighttpd: &Lighttpd, served: &Path
         "| {MIRRORS} due no-op mirrors, defaults (10 owners) | {seconds:.1} s from first start to last end, **{:.0} syncs/min** | — | — | ≥ 5,000 syncs/min |",
         MIRRORS as f64 / seconds * 60.0
     );
-    drop(running);
+    running.stop().await.unwrap();
 }
 
 /// Waits until no repository is claimed (the imports' first syncs have ended).
