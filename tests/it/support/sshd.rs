@@ -62,7 +62,11 @@ impl Sshd {
     pub async fn replace_host_key(&mut self) {
         self.stop().await;
         self.new_host_key().await;
-        self.run().await;
+        assert!(
+            self.run_on_port().await,
+            "port {} was taken while sshd restarted",
+            self.port
+        );
     }
 
     /// The host key's SHA-256 fingerprint, as `ssh-keygen -l` prints it.
@@ -132,7 +136,22 @@ impl Sshd {
         assert!(status.success());
     }
 
+    /// Starts `sshd` on a free port. The port was free when picked, but another test may
+    /// bind it before `sshd` does (then `sshd` exits and a silent HTTP server answers there):
+    /// a start whose port turns out not to greet as SSH is tried again on another port.
     async fn run(&mut self) {
+        for _ in 0..5 {
+            if self.run_on_port().await {
+                return;
+            }
+            self.port = free_port();
+        }
+        panic!("sshd could not start on five free ports: {}", self.log());
+    }
+
+    /// Starts `sshd` on `self.port`: `true` once it greets there, `false` when the port
+    /// belongs to someone else.
+    async fn run_on_port(&mut self) -> bool {
         let dir = self.dir.path();
         let config = dir.join("sshd_config");
         std::fs::write(
@@ -164,7 +183,7 @@ impl Sshd {
             .append(true)
             .open(dir.join("sshd.log"))
             .expect("sshd.log");
-        let child = Command::new(SSHD)
+        let mut child = Command::new(SSHD)
             .args(["-D", "-e", "-f"])
             .arg(&config)
             .stdin(Stdio::null())
@@ -173,12 +192,19 @@ impl Sshd {
             .kill_on_drop(true)
             .spawn()
             .expect("sshd starts");
-        self.child = Some(child);
         let started = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .is_err()
-        {
+        loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                return false; // it could not bind the port
+            }
+            if let Some(greeting) = greeting(self.port).await {
+                if greeting.starts_with(b"SSH-") {
+                    self.child = Some(child);
+                    return true;
+                }
+                let _ = child.kill().await;
+                return false;
+            }
             assert!(
                 started.elapsed() < Duration::from_secs(10),
                 "sshd did not listen on {}: {}",
@@ -213,4 +239,17 @@ async fn whoami() -> String {
         .await
         .expect("id -un");
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// What whoever listens on 127.0.0.1:`port` says first (within 2 s; empty if nothing):
+/// `None` when nothing listens.
+async fn greeting(port: u16) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
+    let mut first = vec![0; 8];
+    let read = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut first)).await;
+    first.truncate(read.ok().and_then(Result::ok).unwrap_or(0));
+    Some(first)
 }
