@@ -4,7 +4,8 @@
 use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
 };
 
 use super::spec::{self, AccountMirrorInput, AccountMirrorSpec};
@@ -328,6 +329,32 @@ pub async fn repository_count(db: &DatabaseConnection, id: i64) -> Result<u64> {
         .filter(repository::Column::AccountMirrorId.eq(id))
         .count(db)
         .await?)
+}
+
+/// How many repositories each of the account mirrors `ids` made, in one query (none: 0).
+///
+/// # Errors
+/// The database failed.
+pub async fn repository_counts(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, u64>> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let counts: Vec<(Option<i64>, i64)> = repository::Entity::find()
+        .select_only()
+        .column(repository::Column::AccountMirrorId)
+        .column_as(repository::Column::Id.count(), "count")
+        .filter(repository::Column::AccountMirrorId.is_in(ids.iter().copied()))
+        .group_by(repository::Column::AccountMirrorId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(counts
+        .into_iter()
+        .filter_map(|(id, count)| Some((id?, u64::try_from(count).unwrap_or(0))))
+        .collect())
 }
 
 /// The repositories account mirror `id` made, by name.

@@ -315,11 +315,17 @@ async fn list(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<Vec<AccountMirrorJson>>, ApiError> {
     let accounts = store::list(&state.db, &user, params.all.unwrap_or(false)).await?;
-    let mut out = Vec::with_capacity(accounts.len());
-    for account in &accounts {
-        out.push(json_of(&state, account).await?);
-    }
-    Ok(Json(out))
+    let ids: Vec<i64> = accounts.iter().map(|a| a.row.id).collect();
+    let counts = store::repository_counts(&state.db, &ids).await?;
+    Ok(Json(
+        accounts
+            .iter()
+            .map(|account| {
+                let count = counts.get(&account.row.id).copied().unwrap_or(0);
+                AccountMirrorJson::of(account, count)
+            })
+            .collect(),
+    ))
 }
 
 /// One account mirror.

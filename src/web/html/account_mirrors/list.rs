@@ -54,11 +54,16 @@ async fn page(
 ) -> Result<ListTemplate, PageError> {
     let all = query.all && user.is_admin;
     let now = Utc::now();
-    let mut accounts = Vec::new();
-    for account in store::list(&state.db, &user, all).await? {
-        let count = store::repository_count(&state.db, account.row.id).await?;
-        accounts.push(Summary::of(&account, count, now));
-    }
+    let listed = store::list(&state.db, &user, all).await?;
+    let ids: Vec<i64> = listed.iter().map(|a| a.row.id).collect();
+    let counts = store::repository_counts(&state.db, &ids).await?;
+    let accounts = listed
+        .iter()
+        .map(|account| {
+            let count = counts.get(&account.row.id).copied().unwrap_or(0);
+            Summary::of(account, count, now)
+        })
+        .collect();
     Ok(ListTemplate {
         layout: Layout::new(&state, &session, Some(&user)).await?,
         accounts,
