@@ -1,6 +1,7 @@
-//! One page of an owner's repositories as a caller may read them, with how many there are in
-//! all: the service behind the Gitea-shaped listings (`/users/:username/repos`, and the
-//! organisations' listing, which takes the same owner-and-viewer view).
+//! One page of repositories as a caller may read them, with how many there are in all: the
+//! service behind the Gitea-shaped listings (an owner's, `/users/:username/repos` and the
+//! organisations' listing, which take the same owner-and-viewer view; and the search across
+//! every owner, `/repos/search`).
 
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -9,6 +10,7 @@ use sea_orm::{
 
 use super::{Permission, Repo, access};
 use crate::{
+    accounts::members,
     config::Config,
     entities::{repository, user},
     error::Result,
@@ -90,4 +92,159 @@ pub async fn owned_readable(
             .collect(),
         total,
     })
+}
+
+/// Longest search text taken (longer ones match nothing anyway: a name is at most 100).
+const MAX_QUERY_LEN: usize = 256;
+
+/// `text` for a `LIKE` pattern: `\`, `%` and `_` match themselves (escape `\`).
+fn like_escaped(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// A `LIKE … ESCAPE '\'` condition on `column` (lowercase) for `pattern` (escaped already).
+fn like(column: impl sea_orm::sea_query::IntoColumnRef, pattern: String) -> Condition {
+    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+    Condition::all().add(Expr::col(column).like(LikeExpr::new(pattern).escape('\\')))
+}
+
+/// Where `owner/name` contains `query` (lowercase; owners and names hold no `/`): the owner or
+/// the name contains it, or, with one `/`, the owner ends with what comes before it and the
+/// name starts with what follows. `None` when nothing can match.
+fn matching(query: &str, owner_ids: &[i64]) -> Option<Condition> {
+    let query = query.to_lowercase();
+    match query.split('/').collect::<Vec<_>>().as_slice() {
+        [whole] => {
+            let pattern = format!("%{}%", like_escaped(whole));
+            Some(
+                Condition::any()
+                    .add(like(repository::Column::LowerName, pattern))
+                    .add(repository::Column::OwnerId.is_in(owner_ids.iter().copied())),
+            )
+        }
+        [_, name] => Some(
+            Condition::all()
+                .add(repository::Column::OwnerId.is_in(owner_ids.iter().copied()))
+                .add(like(
+                    repository::Column::LowerName,
+                    format!("{}%", like_escaped(name)),
+                )),
+        ),
+        _ => None,
+    }
+}
+
+/// The repositories `viewer` may read (public ones, their own and their organisations', every
+/// one for a site admin) whose `owner/name` contains `query`, ignoring case, oldest first, one
+/// `window` of them.
+///
+/// # Errors
+/// The database failed.
+pub async fn search_readable(
+    db: &DatabaseConnection,
+    config: &Config,
+    viewer: Option<&user::Model>,
+    query: &str,
+    window: Window,
+) -> Result<ListingPage> {
+    let empty = ListingPage {
+        items: Vec::new(),
+        total: 0,
+    };
+    let query = query.trim();
+    if query.len() > MAX_QUERY_LEN {
+        return Ok(empty);
+    }
+    // The owners the query names: containing it, or (with a `/`) ending with its first part.
+    let lower = query.to_lowercase();
+    let owner_pattern = match lower.split_once('/') {
+        None => format!("%{}%", like_escaped(&lower)),
+        Some((owner, _)) => format!("%{}", like_escaped(owner)),
+    };
+    let owner_ids: Vec<i64> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(like(user::Column::LowerName, owner_pattern))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let Some(matches) = matching(&lower, &owner_ids) else {
+        return Ok(empty);
+    };
+    let mut visible = Condition::all().add(matches);
+    match viewer {
+        Some(viewer) if viewer.is_admin => {}
+        Some(viewer) => {
+            let shared: Vec<i64> = members::shared_owners(db, viewer)
+                .await?
+                .iter()
+                .map(|owner| owner.id)
+                .collect();
+            visible = visible.add(
+                Condition::any()
+                    .add(repository::Column::IsPrivate.eq(false))
+                    .add(repository::Column::OwnerId.is_in(shared)),
+            );
+        }
+        None => visible = visible.add(repository::Column::IsPrivate.eq(false)),
+    }
+    let total = repository::Entity::find()
+        .filter(visible.clone())
+        .count(db)
+        .await?;
+    let rows = repository::Entity::find()
+        .filter(visible)
+        .order_by_asc(repository::Column::Id)
+        .limit(window.limit)
+        .offset(window.offset)
+        .all(db)
+        .await?;
+    let owners: std::collections::HashMap<i64, user::Model> = user::Entity::find()
+        .filter(user::Column::Id.is_in(rows.iter().map(|r| r.owner_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|owner| (owner.id, owner))
+        .collect();
+    let repos: Vec<Repo> = rows
+        .into_iter()
+        .filter_map(|repo| {
+            let owner = owners.get(&repo.owner_id)?.clone();
+            Some(Repo { repo, owner })
+        })
+        .collect();
+    let heads = heads::read_all(repos.iter().map(|r| r.path(config)).collect()).await?;
+    Ok(ListingPage {
+        items: repos
+            .into_iter()
+            .zip(heads)
+            .map(|(repo, heads)| Listed { repo, heads })
+            .collect(),
+        total,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(like_escaped("a_b%c\\d"), "a\\_b\\%c\\\\d");
+        assert_eq!(like_escaped("plain"), "plain");
+    }
+
+    #[test]
+    fn more_than_one_slash_matches_nothing() {
+        assert!(matching("a/b/c", &[1]).is_none());
+        assert!(matching("a/b", &[1]).is_some());
+        assert!(matching("ab", &[]).is_some());
+    }
 }

@@ -50,6 +50,7 @@ mod push_mirror_off;
 mod push_mirrors;
 mod races;
 mod ref_map;
+mod repo_search;
 mod restore;
 mod restore_killed;
 mod scheduler;

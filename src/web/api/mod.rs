@@ -12,6 +12,7 @@ mod orgs;
 pub mod paging;
 mod push_mirrors;
 mod repos;
+mod search;
 mod ssh_key;
 mod user;
 mod users;
@@ -37,6 +38,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(orgs::router())
         .merge(account_mirrors::router())
+        .merge(search::router())
         .merge(repos::router())
         .merge(mirror::router())
         .merge(mirrors::router())
