@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QuerySelect,
+    IntoActiveModel, QueryFilter, QuerySelect,
 };
 
 use crate::{
@@ -38,14 +38,8 @@ fn validate(new: &NewUser) -> Result<()> {
     if let Err(message) = names::check_username(&new.username) {
         fields.insert("username".to_owned(), message);
     }
-    let email = new.email.trim();
-    let email_ok = email.len() <= 255
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.contains('@')
-        })
-        && !email.chars().any(char::is_whitespace);
-    if !email_ok {
-        fields.insert("email".to_owned(), "enter a valid email address".to_owned());
+    if let Err(message) = check_email(&new.email) {
+        fields.insert("email".to_owned(), message);
     }
     if new.password.chars().count() < MIN_PASSWORD_LEN {
         fields.insert(
@@ -63,6 +57,45 @@ fn validate(new: &NewUser) -> Result<()> {
     } else {
         Err(Error::Validation(fields))
     }
+}
+
+/// `email` trimmed, when it reads as an address (`local@domain.tld`, no spaces, 255 bytes at
+/// most); else the sentence for the form.
+fn check_email(email: &str) -> std::result::Result<&str, String> {
+    let email = email.trim();
+    let email_ok = email.len() <= 255
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@')
+        })
+        && !email.chars().any(char::is_whitespace);
+    if email_ok {
+        Ok(email)
+    } else {
+        Err("enter a valid email address".to_owned())
+    }
+}
+
+/// Gives `user` the email address `email`; the account as it is now. What `known` remembers
+/// of the user is forgotten, so the next request sees the change.
+///
+/// # Errors
+/// Not an address (422 naming `email`), or the database.
+pub async fn change_email(
+    db: &DatabaseConnection,
+    known: &super::known::KnownAccounts,
+    user: user::Model,
+    email: &str,
+) -> Result<user::Model> {
+    let email = check_email(email).map_err(|message| {
+        let mut fields = FieldErrors::new();
+        fields.insert("email".to_owned(), message);
+        Error::Validation(fields)
+    })?;
+    let mut active = user.into_active_model();
+    active.email = Set(email.to_owned());
+    let changed = active.update(db).await?;
+    known.forget_user(changed.id);
+    Ok(changed)
 }
 
 /// Creates an account; the first account ever becomes an administrator.

@@ -12,6 +12,7 @@ on_both_databases!(
     a_second_token_with_a_taken_name_is_a_409,
     the_migration_renames_tokens_that_share_a_name,
     first_account_is_admin_and_user_json_has_only_public_fields,
+    the_caller_changes_their_email_and_a_bad_one_changes_nothing,
 );
 
 async fn bearer_and_token_schemes_identify_the_caller(db: Db) {
@@ -268,4 +269,49 @@ async fn first_account_is_admin_and_user_json_has_only_public_fields(db: Db) {
 fn base64_encode(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+async fn the_caller_changes_their_email_and_a_bad_one_changes_nothing(db: Db) {
+    let s = TestServer::start(&db).await;
+    s.create_admin("root").await;
+    let alice = s.create_user("alice").await;
+    let patch = |body: serde_json::Value, token: Option<&str>| {
+        let mut request = s.http.patch(s.url("/api/v1/user")).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        s.send(request)
+    };
+
+    let changed = patch(
+        json!({"email": "  alice@new.example.org "}),
+        Some(&alice.token),
+    )
+    .await;
+    changed.expect(200);
+    assert_eq!(changed.json()["email"], "alice@new.example.org");
+    assert_eq!(changed.json()["username"], "alice");
+    let me = s.get("/api/v1/user", Some(&alice)).await;
+    assert_eq!(me.json()["email"], "alice@new.example.org");
+
+    for bad in ["nope", "a@b", "two words@example.org", ""] {
+        let refused = patch(json!({"email": bad}), Some(&alice.token)).await;
+        let body = refused.expect_error(422, "validation_failed");
+        assert!(body["fields"]["email"].is_string(), "{bad:?}: {body}");
+    }
+    patch(json!({"email": 5}), Some(&alice.token))
+        .await
+        .expect_error(400, "bad_request");
+    let unchanged = patch(json!({}), Some(&alice.token)).await;
+    unchanged.expect(200);
+    assert_eq!(unchanged.json()["email"], "alice@new.example.org");
+    patch(json!({"email": "eve@example.org"}), None)
+        .await
+        .expect_error(401, "unauthorized");
+    let me = s.get("/api/v1/user", Some(&alice)).await;
+    assert_eq!(
+        me.json()["email"],
+        "alice@new.example.org",
+        "nothing changed"
+    );
 }

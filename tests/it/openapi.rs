@@ -24,7 +24,6 @@ const NOT_YET_BUILT: &[&str] = &[
     "GET /api/v1/version",
     "PATCH /api/v1/admin/users/{}",
     "PATCH /api/v1/repos/{}/{}",
-    "PATCH /api/v1/user",
     "POST /api/v1/repos/migrate",
     "POST /api/v1/repos/{}/{}/mirror-sync",
     "POST /api/v1/repos/{}/{}/push_mirrors-sync",

@@ -21,7 +21,7 @@ use crate::{
 /// Routes under `/user`.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(me))
+        .routes(routes!(me, change_me))
         .routes(routes!(create_token))
         .routes(routes!(my_repos))
 }
@@ -60,6 +60,38 @@ impl From<user::Model> for UserJson {
 )]
 async fn me(ApiUser(user): ApiUser) -> Json<UserJson> {
     Json(user.into())
+}
+
+/// What `PATCH /user` changes; an absent field stays as it is.
+#[derive(Deserialize, ToSchema)]
+struct UserChanges {
+    /// A new email address.
+    email: Option<String>,
+}
+
+/// Changes the caller's account (their email address).
+#[utoipa::path(
+    patch,
+    path = "/user",
+    tag = "user",
+    request_body = UserChanges,
+    responses(
+        (status = 200, description = "The caller, changed", body = UserJson),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 422, description = "Not an email address (`email`)", body = ErrorBody),
+    )
+)]
+async fn change_me(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(changes): ApiJson<UserChanges>,
+) -> Result<Json<UserJson>, ApiError> {
+    let user = match changes.email {
+        Some(email) => users::change_email(&state.db, &state.accounts, user, &email).await?,
+        None => user,
+    };
+    Ok(Json(user.into()))
 }
 
 /// The token to make.
