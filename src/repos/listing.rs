@@ -65,6 +65,23 @@ pub async fn owned_readable(
     if access::standing(db, owner, viewer).await? < Permission::Read {
         visible = visible.add(repository::Column::IsPrivate.eq(false));
     }
+    let (total, rows) = window_of(db, visible, window).await?;
+    let repos = rows
+        .into_iter()
+        .map(|repo| Repo {
+            repo,
+            owner: owner.clone(),
+        })
+        .collect();
+    with_heads(config, repos, total).await
+}
+
+/// How many repositories `visible` selects, and the `window` of them, oldest first (by id).
+async fn window_of(
+    db: &DatabaseConnection,
+    visible: Condition,
+    window: Window,
+) -> Result<(u64, Vec<repository::Model>)> {
     let total = repository::Entity::find()
         .filter(visible.clone())
         .count(db)
@@ -76,13 +93,11 @@ pub async fn owned_readable(
         .offset(window.offset)
         .all(db)
         .await?;
-    let repos: Vec<Repo> = rows
-        .into_iter()
-        .map(|repo| Repo {
-            repo,
-            owner: owner.clone(),
-        })
-        .collect();
+    Ok((total, rows))
+}
+
+/// The page of `repos` (of `total` in all), each with what its content says of it.
+async fn with_heads(config: &Config, repos: Vec<Repo>, total: u64) -> Result<ListingPage> {
     let heads = heads::read_all(repos.iter().map(|r| r.path(config)).collect()).await?;
     Ok(ListingPage {
         items: repos
@@ -195,17 +210,7 @@ pub async fn search_readable(
         }
         None => visible = visible.add(repository::Column::IsPrivate.eq(false)),
     }
-    let total = repository::Entity::find()
-        .filter(visible.clone())
-        .count(db)
-        .await?;
-    let rows = repository::Entity::find()
-        .filter(visible)
-        .order_by_asc(repository::Column::Id)
-        .limit(window.limit)
-        .offset(window.offset)
-        .all(db)
-        .await?;
+    let (total, rows) = window_of(db, visible, window).await?;
     let owners: std::collections::HashMap<i64, user::Model> = user::Entity::find()
         .filter(user::Column::Id.is_in(rows.iter().map(|r| r.owner_id)))
         .all(db)
@@ -213,22 +218,14 @@ pub async fn search_readable(
         .into_iter()
         .map(|owner| (owner.id, owner))
         .collect();
-    let repos: Vec<Repo> = rows
+    let repos = rows
         .into_iter()
         .filter_map(|repo| {
             let owner = owners.get(&repo.owner_id)?.clone();
             Some(Repo { repo, owner })
         })
         .collect();
-    let heads = heads::read_all(repos.iter().map(|r| r.path(config)).collect()).await?;
-    Ok(ListingPage {
-        items: repos
-            .into_iter()
-            .zip(heads)
-            .map(|(repo, heads)| Listed { repo, heads })
-            .collect(),
-        total,
-    })
+    with_heads(config, repos, total).await
 }
 
 #[cfg(test)]

@@ -31,20 +31,43 @@ on_both_databases!(
 
 const TOKEN: &str = "ghp_standInToken0123456789abcdefABCDEF";
 
+/// Account mirror `id` as `user` reads it (200).
+async fn account_json(s: &TestServer, user: &TestUser, id: i64) -> Value {
+    let body = call(
+        s,
+        "GET",
+        &format!("/api/v1/account_mirrors/{id}"),
+        user,
+        None,
+    )
+    .await;
+    body.expect(200);
+    body.json()
+}
+
+/// `user`'s account mirror of the GitHub organisation `acme` on `forge`, with the token
+/// (201); its id. Its first discovery starts at once.
+async fn create_acme(s: &TestServer, user: &TestUser, forge: &ForgeStandIn) -> i64 {
+    let created = call(
+        s,
+        "POST",
+        "/api/v1/account_mirrors",
+        user,
+        Some(
+            json!({"provider": "github", "api_url": forge.api_url(), "account": "acme",
+                    "token": TOKEN}),
+        ),
+    )
+    .await;
+    created.expect(201);
+    created.json()["id"].as_i64().expect("id")
+}
+
 /// Waits (30 s at most) until account mirror `id` is no longer discovering; its JSON.
 async fn discovered(s: &TestServer, user: &TestUser, id: i64) -> Value {
     let started = Instant::now();
     loop {
-        let body = call(
-            s,
-            "GET",
-            &format!("/api/v1/account_mirrors/{id}"),
-            user,
-            None,
-        )
-        .await;
-        body.expect(200);
-        let body = body.json();
+        let body = account_json(s, user, id).await;
         if body["last_status"] != "discovering" {
             return body;
         }
@@ -756,19 +779,7 @@ async fn one_deleted_while_it_discovers_leaves_ordinary_mirrors(db: Db) {
     ]);
     // The discovery waits out a rate limit on its first page; the deletion comes meanwhile.
     forge.rate_limit_once();
-    let created = call(
-        &s,
-        "POST",
-        "/api/v1/account_mirrors",
-        &alice,
-        Some(
-            json!({"provider": "github", "api_url": forge.api_url(), "account": "acme",
-                    "token": TOKEN}),
-        ),
-    )
-    .await;
-    created.expect(201);
-    let id = created.json()["id"].as_i64().expect("id");
+    let id = create_acme(&s, &alice, &forge).await;
     call(
         &s,
         "DELETE",
@@ -812,19 +823,7 @@ async fn a_stop_interrupts_a_waiting_discovery_and_the_next_start_may_run_it(db:
     forge.set(vec![forge.repo(1, "only")]);
     // The first discovery waits ten minutes for the forge's rate limit when the server stops.
     forge.rate_limit_once_for(600);
-    let created = call(
-        &s,
-        "POST",
-        "/api/v1/account_mirrors",
-        &alice,
-        Some(
-            json!({"provider": "github", "api_url": forge.api_url(), "account": "acme",
-                    "token": TOKEN}),
-        ),
-    )
-    .await;
-    created.expect(201);
-    let id = created.json()["id"].as_i64().expect("id");
+    let id = create_acme(&s, &alice, &forge).await;
     let started = Instant::now();
     while forge.requests() == 0 {
         assert!(started.elapsed() < Duration::from_secs(30), "never listed");
@@ -838,16 +837,7 @@ async fn a_stop_interrupts_a_waiting_discovery_and_the_next_start_may_run_it(db:
         "the stop waited for the rate limit: {:?}",
         stopping.elapsed()
     );
-    let body = call(
-        &s,
-        "GET",
-        &format!("/api/v1/account_mirrors/{id}"),
-        &alice,
-        None,
-    )
-    .await;
-    body.expect(200);
-    let body = body.json();
+    let body = account_json(&s, &alice, id).await;
     assert_eq!(body["last_status"], "failed", "{body}");
     assert!(
         body["last_error"]

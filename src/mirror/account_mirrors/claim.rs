@@ -124,6 +124,22 @@ pub async fn release(
         .await?
         .unwrap_or((false, row.discovery_interval));
     let next = enabled.then(|| now + TimeDelta::seconds(interval));
+    unclaim(row.id, holder, outcome.status, &outcome.error)
+        .col_expr(account_mirror::Column::LastDiscoveredAt, Expr::value(now))
+        .col_expr(account_mirror::Column::NextDiscoveryAt, Expr::value(next))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The update ending `holder`'s claim on account mirror `id` with `status` and `error`; the
+/// caller adds the schedule.
+fn unclaim(
+    id: i64,
+    holder: &str,
+    status: &'static str,
+    error: &str,
+) -> sea_orm::UpdateMany<account_mirror::Entity> {
     account_mirror::Entity::update_many()
         .col_expr(
             account_mirror::Column::ClaimedBy,
@@ -133,21 +149,10 @@ pub async fn release(
             account_mirror::Column::HeartbeatAt,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .col_expr(
-            account_mirror::Column::LastStatus,
-            Expr::value(outcome.status),
-        )
-        .col_expr(
-            account_mirror::Column::LastError,
-            Expr::value(outcome.error.clone()),
-        )
-        .col_expr(account_mirror::Column::LastDiscoveredAt, Expr::value(now))
-        .col_expr(account_mirror::Column::NextDiscoveryAt, Expr::value(next))
-        .filter(account_mirror::Column::Id.eq(row.id))
+        .col_expr(account_mirror::Column::LastStatus, Expr::value(status))
+        .col_expr(account_mirror::Column::LastError, Expr::value(error))
+        .filter(account_mirror::Column::Id.eq(id))
         .filter(account_mirror::Column::ClaimedBy.eq(holder))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 /// Whether a discovery of account mirror `id` runs now (a claim with a fresh heartbeat).
@@ -174,21 +179,11 @@ pub const INTERRUPTED: &str =
 /// # Errors
 /// The database failed.
 pub async fn interrupt(db: &DatabaseConnection, id: i64, holder: &str) -> Result<()> {
-    let now = Utc::now();
-    account_mirror::Entity::update_many()
+    unclaim(id, holder, "failed", INTERRUPTED)
         .col_expr(
-            account_mirror::Column::ClaimedBy,
-            Expr::value(Option::<String>::None),
+            account_mirror::Column::NextDiscoveryAt,
+            Expr::value(Utc::now()),
         )
-        .col_expr(
-            account_mirror::Column::HeartbeatAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(account_mirror::Column::LastStatus, Expr::value("failed"))
-        .col_expr(account_mirror::Column::LastError, Expr::value(INTERRUPTED))
-        .col_expr(account_mirror::Column::NextDiscoveryAt, Expr::value(now))
-        .filter(account_mirror::Column::Id.eq(id))
-        .filter(account_mirror::Column::ClaimedBy.eq(holder))
         .exec(db)
         .await?;
     Ok(())
