@@ -29,8 +29,7 @@ use serde_json::json;
 
 use super::{
     measure::{config, new_user},
-    remote::git,
-    scale::{scheduled_span, until_unclaimed},
+    scale::{Fleet, one_commit_remote, scheduled_span},
 };
 
 /// Repositories of the account.
@@ -77,25 +76,7 @@ async fn page(
 
 /// Discovery of 2,000 repositories over 20 pages, then their first syncs by the scheduler.
 pub(crate) async fn account_row(dir: &Path, served: &Path, lighttpd_url: &str) {
-    let tiny = served.join("am-tiny.git");
-    git(&["init", "-q", "--bare", "-b", "main", tiny.to_str().unwrap()]);
-    let seed = dir.with_extension("seed");
-    git(&["init", "-q", "-b", "main", seed.to_str().unwrap()]);
-    let seed_arg = seed.to_str().unwrap();
-    git(&[
-        "-C",
-        seed_arg,
-        "-c",
-        "user.name=B",
-        "-c",
-        "user.email=b@example.com",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "one",
-    ]);
-    git(&["-C", seed_arg, "push", "-q", tiny.to_str().unwrap(), "main"]);
+    one_commit_remote(&served.join("am-tiny.git"), &dir.with_extension("seed"));
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -195,82 +176,6 @@ const PASSES: usize = 3;
 /// span is measured from the first start to the last end either way).
 const PASS_CRON: &str = "*/5 * * * * *";
 
-/// 1,000 no-op mirrors of 10 owners on a running server, made once and made due again on
-/// every pass.
-struct Fleet {
-    db: sea_orm::DatabaseConnection,
-    ids: Vec<i64>,
-}
-
-impl Fleet {
-    /// Imports the fleet into the data in `dir` (its own state, whose scheduler never ticks,
-    /// runs the imports) and waits until their first syncs and repacks are over.
-    async fn make(dir: &Path, tiny_url: &str) -> Self {
-        use mirrorforge::mirror::import::ImportRequest;
-
-        const FLEET: usize = 1_000;
-        let state = server::build_state(config(dir, "0 0 0 1 1 *"))
-            .await
-            .unwrap();
-        let mut owners = Vec::new();
-        for o in 0..10 {
-            owners.push(new_user(&state, &format!("owner{o}")).await);
-        }
-        let mut ids = Vec::new();
-        for i in 0..FLEET {
-            let made = state
-                .importer()
-                .import(
-                    &owners[i % owners.len()],
-                    ImportRequest {
-                        name: format!("m{i}"),
-                        clone_url: tiny_url.to_owned(),
-                        mirror: true,
-                        sync_interval: Some(3600),
-                        ..ImportRequest::default()
-                    },
-                )
-                .await
-                .unwrap();
-            ids.push(made.repo.id);
-        }
-        until_unclaimed(&state.db).await;
-        mirrorforge::git::maintenance::settled().await;
-        Self {
-            db: state.db.clone(),
-            ids,
-        }
-    }
-
-    /// Makes every mirror of the fleet due; the running server's scheduler syncs them: syncs
-    /// per minute from the first start to the last end.
-    async fn pass(&self) -> f64 {
-        use sea_orm::sea_query::Expr;
-
-        let mark = chrono::Utc::now();
-        repository::Entity::update_many()
-            .col_expr(
-                repository::Column::NextSyncAt,
-                Expr::value(chrono::Utc::now()),
-            )
-            .filter(repository::Column::Id.is_in(self.ids.clone()))
-            .exec(&self.db)
-            .await
-            .unwrap();
-        let seconds = scheduled_span(
-            &self.db,
-            mirror_run::Entity::find()
-                .filter(mirror_run::Column::StartedAt.gt(mark))
-                .filter(mirror_run::Column::RepositoryId.is_in(self.ids.clone())),
-            self.ids.len(),
-            Duration::from_secs(600),
-        )
-        .await;
-        until_unclaimed(&self.db).await;
-        self.ids.len() as f64 / seconds * 60.0
-    }
-}
-
 /// The scheduler beside the 2,000 account mirrors against the same scheduler alone: a fleet of
 /// 1,000 due no-op mirrors of 10 other owners on this server, and one on a server of its own
 /// with nothing else, synced in turns (alone, beside, alone, …); syncs per minute, medians.
@@ -279,6 +184,8 @@ async fn fleet_beside(dir: &Path, tiny_url: &str, running: server::RunningServer
     // The fleet alone, on a server and database of its own.
     let alone_dir = dir.with_extension("alone");
     let alone = Fleet::make(&alone_dir, tiny_url).await;
+    // The imports' background repacks must not slow the syncs measured.
+    mirrorforge::git::maintenance::settled().await;
     let alone_server = server::start(config(&alone_dir, PASS_CRON)).await.unwrap();
     // This server again, ticking as often as the other.
     running.stop().await.unwrap();

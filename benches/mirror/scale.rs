@@ -29,66 +29,19 @@ use super::{
 /// 1,000 mirrors due at once, each a no-op, with the default scheduler and slots: syncs per
 /// minute from the first scheduled run's start to the last one's end.
 pub(crate) async fn scheduler_row(dir: &Path, lighttpd: &Lighttpd, served: &Path) {
-    let tiny = served.join("tiny.git");
-    git(&["init", "-q", "--bare", "-b", "main", tiny.to_str().unwrap()]);
-    let seed = dir.with_extension("seed");
-    git(&["init", "-q", "-b", "main", seed.to_str().unwrap()]);
-    git(&[
-        "-C",
-        seed.to_str().unwrap(),
-        "-c",
-        "user.name=B",
-        "-c",
-        "user.email=b@example.com",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "one",
-    ]);
-    git(&[
-        "-C",
-        seed.to_str().unwrap(),
-        "push",
-        "-q",
-        tiny.to_str().unwrap(),
-        "main",
-    ]);
+    one_commit_remote(&served.join("tiny.git"), &dir.with_extension("seed"));
     // Defaults: cron every minute, 4 slots, 2 per owner; ten owners of 100 mirrors each. The
     // imports run first, on an engine of their own; then all are made due and the server
     // (with its scheduler) starts.
-    let state = server::build_state(config(dir, "0 0 0 1 1 *"))
-        .await
-        .unwrap();
-    let mut owners = Vec::new();
-    for o in 0..10 {
-        owners.push(new_user(&state, &format!("owner{o}")).await);
-    }
-    for i in 0..MIRRORS {
-        state
-            .importer()
-            .import(
-                &owners[i % owners.len()],
-                ImportRequest {
-                    name: format!("m{i}"),
-                    clone_url: lighttpd.url("tiny"),
-                    mirror: true,
-                    sync_interval: Some(3600),
-                    ..ImportRequest::default()
-                },
-            )
-            .await
-            .unwrap();
-    }
-    until_unclaimed(&state.db).await;
+    let fleet = Fleet::make(dir, &lighttpd.url("tiny")).await;
     repository::Entity::update_many()
         .col_expr(repository::Column::NextSyncAt, Expr::value(Utc::now()))
-        .exec(&state.db)
+        .exec(&fleet.db)
         .await
         .unwrap();
     let running = server::start(config(dir, "0 * * * * *")).await.unwrap();
     let seconds = scheduled_span(
-        &state.db,
+        &fleet.db,
         mirror_run::Entity::find(),
         MIRRORS,
         Duration::from_secs(600),
@@ -99,6 +52,96 @@ pub(crate) async fn scheduler_row(dir: &Path, lighttpd: &Lighttpd, served: &Path
         MIRRORS as f64 / seconds * 60.0
     );
     running.stop().await.unwrap();
+}
+
+/// Makes the bare repository `remote` with one empty commit on `main`, committed in a work
+/// tree made at `seed`.
+pub(crate) fn one_commit_remote(remote: &Path, seed: &Path) {
+    let (remote, seed) = (remote.to_str().unwrap(), seed.to_str().unwrap());
+    git(&["init", "-q", "--bare", "-b", "main", remote]);
+    git(&["init", "-q", "-b", "main", seed]);
+    git(&[
+        "-C",
+        seed,
+        "-c",
+        "user.name=B",
+        "-c",
+        "user.email=b@example.com",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "one",
+    ]);
+    git(&["-C", seed, "push", "-q", remote, "main"]);
+}
+
+/// [`MIRRORS`] no-op mirrors of 10 owners, made once and made due again on every pass (a
+/// running server's scheduler syncs them).
+pub(crate) struct Fleet {
+    /// The fleet's database.
+    pub(crate) db: DatabaseConnection,
+    ids: Vec<i64>,
+}
+
+impl Fleet {
+    /// Imports the fleet of `tiny_url` into the data in `dir` (its own state, whose scheduler
+    /// never ticks, runs the imports) and waits until their first syncs are over.
+    pub(crate) async fn make(dir: &Path, tiny_url: &str) -> Self {
+        let state = server::build_state(config(dir, "0 0 0 1 1 *"))
+            .await
+            .unwrap();
+        let mut owners = Vec::new();
+        for o in 0..10 {
+            owners.push(new_user(&state, &format!("owner{o}")).await);
+        }
+        let mut ids = Vec::new();
+        for i in 0..MIRRORS {
+            let made = state
+                .importer()
+                .import(
+                    &owners[i % owners.len()],
+                    ImportRequest {
+                        name: format!("m{i}"),
+                        clone_url: tiny_url.to_owned(),
+                        mirror: true,
+                        sync_interval: Some(3600),
+                        ..ImportRequest::default()
+                    },
+                )
+                .await
+                .unwrap();
+            ids.push(made.repo.id);
+        }
+        until_unclaimed(&state.db).await;
+        Self {
+            db: state.db.clone(),
+            ids,
+        }
+    }
+
+    /// Makes every mirror of the fleet due; the running server's scheduler syncs them: syncs
+    /// per minute from the first start to the last end.
+    pub(crate) async fn pass(&self) -> f64 {
+        let mark = Utc::now();
+        repository::Entity::update_many()
+            .col_expr(repository::Column::NextSyncAt, Expr::value(Utc::now()))
+            .filter(repository::Column::Id.is_in(self.ids.clone()))
+            .exec(&self.db)
+            .await
+            .unwrap();
+        let seconds = scheduled_span(
+            &self.db,
+            mirror_run::Entity::find()
+                .filter(mirror_run::Column::StartedAt.gt(mark))
+                .filter(mirror_run::Column::RepositoryId.is_in(self.ids.clone())),
+            self.ids.len(),
+            Duration::from_secs(600),
+        )
+        .await;
+        until_unclaimed(&self.db).await;
+        self.ids.len() as f64 / seconds * 60.0
+    }
 }
 
 /// Waits until no repository is claimed (the imports' first syncs have ended).
