@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
 
 mod account_row;
+mod code_row;
 mod lfs_row;
 mod measure;
 mod remote;
@@ -22,7 +23,9 @@ use mirrorforge::{
 };
 use sea_orm::EntityTrait;
 
-use self::{account_row::*, lfs_row::*, measure::*, remote::*, scale::*, shallow_row::*};
+use self::{
+    account_row::*, code_row::*, lfs_row::*, measure::*, remote::*, scale::*, shallow_row::*,
+};
 
 /// Pairs per row.
 pub(crate) const RUNS: usize = 7;
@@ -54,6 +57,12 @@ async fn main() {
         println!("account mirrors; remote: lighttpd + git http-backend on 127.0.0.1\n");
         print_head();
         account_row(&w("accounts"), &served, &lighttpd.url("am-tiny")).await;
+        println!("{}", steal_line(started));
+        return;
+    }
+    // `MIRRORFORGE_BENCH_ONLY=code`: the code pages' rows alone, on the bench's source.
+    if std::env::var("MIRRORFORGE_BENCH_ONLY").as_deref() == Ok("code") {
+        code_only(&w("code")).await;
         println!("{}", steal_line(started));
         return;
     }
@@ -327,6 +336,7 @@ async fn main() {
     tick_row(&w("tick")).await;
     account_row(&w("accounts"), &served, &lighttpd.url("am-tiny")).await;
     http_rows(&running, &ours_state, &served_owner, &token).await;
+    code_rows(&format!("http://{}", running.addr), &served.join("src.git")).await;
     lfs_row(&w("lfs")).await.print();
     // With a clone of git's own history: a depth-1 import of it.
     if let Some(big) = big {

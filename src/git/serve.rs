@@ -14,7 +14,7 @@ use std::{
 
 use async_compression::tokio::bufread::GzipDecoder;
 use axum::body::Body;
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt as _, TryStreamExt};
 use tokio::{
     io::AsyncWriteExt,
     process::Command,
@@ -298,6 +298,75 @@ impl GitProcesses {
                 chunk
             }),
         ))
+    }
+}
+
+impl GitProcesses {
+    /// The blob `oid` of `repo`, streamed from `git cat-file` (for files too large to answer
+    /// from memory): its first bytes (up to `head_len`, to tell text from binary) and the
+    /// whole blob as a body. git holds one of the places while the body streams, and is
+    /// stopped when the reader stops reading for the idle timeout.
+    ///
+    /// # Errors
+    /// No place for git in time, or git could not be started or said nothing.
+    pub async fn cat_blob(
+        &self,
+        repo: &Path,
+        oid: &str,
+        head_len: usize,
+    ) -> Result<(Vec<u8>, Body), ServeError> {
+        use tokio::io::AsyncReadExt;
+        let place = self.place().await?;
+        let mut child = Command::new("git")
+            .arg("--git-dir")
+            .arg(repo)
+            .args(["cat-file", "blob", oid])
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| ServeError::Git(e.to_string()))?;
+        let Some(mut stdout) = child.stdout.take() else {
+            return Err(ServeError::Git("git started without a pipe".to_owned()));
+        };
+        let mut head = vec![0; head_len];
+        let mut filled = 0;
+        while filled < head_len {
+            let read = tokio::time::timeout(self.idle_timeout, stdout.read(&mut head[filled..]))
+                .await
+                .map_err(|_| ServeError::Git("git cat-file said nothing".to_owned()))?
+                .map_err(|e| ServeError::Git(e.to_string()))?;
+            if read == 0 {
+                break;
+            }
+            filled += read;
+        }
+        head.truncate(filled);
+        let idle = self.idle_timeout;
+        let first = bytes::Bytes::copy_from_slice(&head);
+        let rest = futures_util::stream::unfold(
+            (
+                ReaderStream::with_capacity(stdout, ANSWER_CHUNK),
+                child,
+                place,
+            ),
+            move |(mut reader, child, place)| async move {
+                use futures_util::StreamExt;
+                match tokio::time::timeout(idle, reader.next()).await {
+                    Ok(Some(chunk)) => Some((chunk, (reader, child, place))),
+                    Ok(None) => None,
+                    Err(_) => Some((
+                        Err(std::io::Error::other("the reader stopped reading")),
+                        (reader, child, place),
+                    )),
+                }
+            },
+        );
+        let whole =
+            futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) }).chain(rest);
+        Ok((head, Body::from_stream(whole)))
     }
 }
 

@@ -117,9 +117,9 @@ async fn restore_from_the_history_puts_main_back() {
 
     // The repository page shows main at the old commit again.
     b.goto(&s.url("/owner/src")).await;
-    let tip = b.attr(".commit-list .sha", "title").await;
+    let tip = b.attr("#latest-commit .sha", "title").await;
     assert_eq!(tip.as_deref(), Some(old_main.as_str()));
-    assert!(b.text(".commit-list").await.contains("Only on main"));
+    assert!(b.text("#latest-commit").await.contains("Only on main"));
 
     // Had the server stopped during the restore, its run would read "interrupted": the page
     // says so, and offers to restore again.

@@ -1,5 +1,5 @@
 //! The repository page and what a first push leaves behind: commits listed newest first even
-//! when made in the same second, and a HEAD that names a branch that exists.
+//! when made in the same second (on the history page), and a HEAD that names a branch that exists.
 
 use crate::support::{Db, Git, TestServer, on_both_databases};
 
@@ -32,7 +32,7 @@ async fn commits_of_one_second_are_listed_newest_first(db: Db) {
     }
     let url = s.git_url(Some(("owner", &owner.token)), "owner", "r");
     git.ok(&work, &["push", "-q", &url, "main"]).await;
-    let page = s.get("/owner/r", None).await;
+    let page = s.get("/owner/r/commits/main", None).await;
     page.expect(200);
     let listed: Vec<usize> = (1..=12)
         .map(|i| {
@@ -67,7 +67,7 @@ async fn the_first_push_of_another_branch_becomes_head(db: Db) {
     );
     let page = s.get("/owner/r", None).await;
     assert!(
-        page.body.contains("Latest commits on <code>master</code>"),
+        page.body.contains(r#"class="ref-current">master<"#),
         "{}",
         page.body
     );

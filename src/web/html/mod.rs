@@ -3,6 +3,7 @@
 
 mod account;
 mod account_mirrors;
+pub mod code;
 mod dashboard;
 pub mod error_page;
 pub mod forms;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(tokens::router())
         .merge(repo::router())
+        .merge(code::router())
         .merge(repo_mirror::router())
         .merge(mirrors::router())
         .merge(account_mirrors::router())

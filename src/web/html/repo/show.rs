@@ -12,7 +12,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
-use chrono::Utc;
 use tower_sessions::Session;
 
 use super::empty_state::{EmptyState, ImportFailure};
@@ -21,15 +20,23 @@ use std::collections::HashSet;
 use crate::{
     entities::mirror_enums::SyncStatus,
     error::{Error, PageError},
-    git::{browse, storage::DEFAULT_BRANCH},
+    git::{
+        browse::{self, path::TreePath, refs::RevKind},
+        storage::DEFAULT_BRANCH,
+    },
     lfs::{links, store::Oid},
     repos::{Permission, Repo},
     state::AppState,
     web::{
         extract::{BaseUrl, PageRepo, Read},
         html::{
+            code::{
+                CommitRow, RepoHead, Switcher,
+                links::{View, code_url},
+                listing::ListingView,
+            },
             forms::{from_htmx, no_store},
-            page::{Layout, TimeView},
+            page::Layout,
             repo_mirror::sync_widget::{SyncWidget, WidgetPlace, human_bytes},
         },
     },
@@ -42,21 +49,18 @@ pub(super) fn router() -> Router<AppState> {
         .route("/{owner}/{repo}/contents", get(contents))
 }
 
-/// How many commits of the default branch the repository page lists.
-const COMMIT_LIMIT: usize = 20;
-
-/// One commit in the repository page's list.
-struct CommitRow {
-    /// Full object id, as a tooltip.
-    id: String,
-    /// Seven-character id.
-    short_id: String,
-    /// First line of the message.
-    summary: String,
-    /// Author name.
-    author: String,
-    /// Author time.
-    time: TimeView,
+/// The default branch's files, as the repository page shows them (like Gitea's and
+/// GitHub's): the switcher, the latest commit, links to the history, branches and tags, the
+/// root directory and its README.
+struct CodeView {
+    /// The branch and tag switcher.
+    switcher: Switcher,
+    /// The default branch's latest commit.
+    latest: Option<CommitRow>,
+    /// The default branch's history.
+    commits_url: String,
+    /// The root directory and its README.
+    listing: ListingView,
 }
 
 /// The repository's contents as the partial shows them.
@@ -73,16 +77,12 @@ struct RepoContents {
     state: EmptyState,
     /// No refs: show `state` instead of refs and commits.
     empty: bool,
-    /// The branch HEAD points at, if it exists.
-    default_branch: Option<String>,
     /// The branch the push instructions name (`main`, what HEAD of a new repository names).
     push_branch: &'static str,
-    /// Branch names, sorted.
-    branches: Vec<String>,
-    /// Tag names, sorted.
-    tags: Vec<String>,
-    /// The latest commits of the default branch, newest first.
-    commits: Vec<CommitRow>,
+    /// The default branch's files, when there is a default branch.
+    code: Option<CodeView>,
+    /// How many branches and tags there are.
+    counts: (usize, usize),
     /// Files of the default branch kept with Git LFS.
     lfs_files: Vec<LfsRow>,
     /// Why some of their objects are not here, when some are not.
@@ -136,8 +136,7 @@ impl RepoContents {
         live: bool,
         can_admin: bool,
     ) -> Result<Self, Error> {
-        let overview = browse::overview(repo.path(&state.config), COMMIT_LIMIT).await?;
-        let now = Utc::now();
+        let overview = browse::overview(repo.path(&state.config)).await?;
         let empty = overview.is_empty();
         let oids: Vec<Oid> = overview
             .lfs_files
@@ -162,6 +161,37 @@ impl RepoContents {
             .iter()
             .any(|f| !f.stored)
             .then(|| LfsMissing::of(&repo.repo));
+        let head = RepoHead::new(
+            repo,
+            if can_admin {
+                Permission::Admin
+            } else {
+                Permission::Read
+            },
+            "code",
+        );
+        let counts = (overview.names.branch_count, overview.names.tag_count);
+        let code = match (overview.names.default_branch.clone(), overview.root) {
+            (Some(branch), Some(root)) => Some(CodeView {
+                latest: overview.tip.map(|c| CommitRow::new(&head, c)),
+                commits_url: code_url(
+                    &head.owner,
+                    &head.name,
+                    View::Commits,
+                    &branch,
+                    &TreePath::default(),
+                ),
+                listing: ListingView::new(&head, &branch, &TreePath::default(), root),
+                switcher: Switcher::new(
+                    &head,
+                    overview.names,
+                    &branch,
+                    RevKind::Branch,
+                    View::Tree,
+                ),
+            }),
+            _ => None,
+        };
         Ok(Self {
             owner: repo.owner.username.clone(),
             name: repo.repo.name.clone(),
@@ -169,24 +199,12 @@ impl RepoContents {
             live,
             state: EmptyState::of(&repo.repo),
             empty,
-            default_branch: overview.default_branch,
             push_branch: DEFAULT_BRANCH,
-            branches: overview.branches,
-            tags: overview.tags,
+            code,
+            counts,
             lfs_files,
             lfs_missing,
             can_admin,
-            commits: overview
-                .commits
-                .into_iter()
-                .map(|c| CommitRow {
-                    id: c.id,
-                    short_id: c.short_id,
-                    summary: c.summary,
-                    author: c.author,
-                    time: TimeView::new(c.time, now),
-                })
-                .collect(),
         })
     }
 
@@ -351,11 +369,9 @@ mod tests {
                 live: false,
                 state: EmptyState::Push,
                 empty: true,
-                default_branch: None,
                 push_branch: DEFAULT_BRANCH,
-                branches: Vec::new(),
-                tags: Vec::new(),
-                commits: Vec::new(),
+                code: None,
+                counts: (0, 0),
                 lfs_files: Vec::new(),
                 lfs_missing: None,
                 can_admin: false,
@@ -377,11 +393,9 @@ mod tests {
             live: true,
             state,
             empty: true,
-            default_branch: None,
             push_branch: DEFAULT_BRANCH,
-            branches: Vec::new(),
-            tags: Vec::new(),
-            commits: Vec::new(),
+            code: None,
+            counts: (0, 0),
             lfs_files: Vec::new(),
             lfs_missing: None,
             can_admin: true,
