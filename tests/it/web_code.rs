@@ -12,6 +12,7 @@ on_both_databases!(
     large_files_and_commits_are_cut_with_a_note,
     a_private_repository_is_browsed_by_its_owner_only,
     kept_refs_never_appear_in_the_switcher,
+    an_lfs_file_shows_as_its_object_with_a_download,
 );
 
 /// A server with `owner/demo`: a README (with script in it), `docs/`, `src/main.rs`, an HTML
@@ -443,4 +444,71 @@ async fn status_of_raw_request(s: &TestServer, path: &str) -> u16 {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("no status in {answer}"))
+}
+
+async fn an_lfs_file_shows_as_its_object_with_a_download(db: Db) {
+    let s = TestServer::start(&db).await;
+    let owner = s.create_admin("owner").await;
+    s.create_repo(&owner, "media", false).await;
+    let git = Git::new();
+    let work = git.init_lfs("work").await;
+    let object = crate::support::git::random_bytes(300_000);
+    std::fs::write(work.join("model.bin"), &object).unwrap();
+    git.ok(&work, &["add", "-A"]).await;
+    git.ok(&work, &["commit", "-q", "-m", "a model"]).await;
+    let url = s.git_url(Some(("owner", &owner.token)), "owner", "media");
+    git.ok(&work, &["push", "-q", &url, "main"]).await;
+    // A pointer whose object was never pushed (`--no-verify`: git lfs would refuse it).
+    let absent = "version https://git-lfs.github.com/spec/v1\n\
+        oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 4096\n";
+    std::fs::write(work.join("absent.dat"), absent).unwrap();
+    git.ok(&work, &["add", "absent.dat"]).await;
+    git.ok(
+        &work,
+        &["commit", "-q", "-m", "a pointer without its object"],
+    )
+    .await;
+    git.ok(&work, &["push", "-q", "--no-verify", &url, "main"])
+        .await;
+    let page = s.get("/owner/media/blob/main/model.bin", None).await;
+    page.expect(200);
+    assert!(
+        page.body.contains("Stored with Git LFS (293.0 KiB)"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(r#"href="/owner/media/media/main/model.bin" download id="lfs-download""#)
+    );
+    let download = s
+        .send(s.http.get(s.url("/owner/media/media/main/model.bin")))
+        .await;
+    download.expect(200);
+    assert_eq!(download.header("content-length"), Some("300000"));
+    assert_eq!(download.header("content-security-policy"), Some("sandbox"));
+    let bytes = s
+        .http
+        .get(s.url("/owner/media/media/main/model.bin"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(bytes[..] == object[..], "the download is not the object");
+    // Raw is the pointer itself, as git stores it.
+    let raw = s.get("/owner/media/raw/main/model.bin", None).await;
+    assert!(
+        raw.body
+            .starts_with("version https://git-lfs.github.com/spec/v1")
+    );
+    let missing = s.get("/owner/media/blob/main/absent.dat", None).await;
+    assert!(
+        missing.body.contains("Its object is not stored here"),
+        "{}",
+        missing.body
+    );
+    let gone = s.get("/owner/media/media/main/absent.dat", None).await;
+    assert_eq!(gone.status.as_u16(), 404);
 }
