@@ -49,6 +49,10 @@ pub enum Error {
     /// without credentials.
     #[error("{0}")]
     Remote(String),
+    /// The repository was renamed or moved: where it answers now (the request's path with its
+    /// new `OWNER/NAME`; only `OWNER/NAME` until the path is known).
+    #[error("moved to {0}")]
+    Moved(String),
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
@@ -89,6 +93,7 @@ impl Error {
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Remote(_) => StatusCode::BAD_GATEWAY,
+            Self::Moved(_) => StatusCode::MOVED_PERMANENTLY,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -107,6 +112,7 @@ impl Error {
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::TooLarge(_) => "payload_too_large",
             Self::Remote(_) => "remote_error",
+            Self::Moved(_) => "moved",
             Self::Database(_) | Self::Internal(_) => "internal_error",
         }
     }
@@ -210,6 +216,7 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
+        with_location(&err, &mut response);
         if matches!(err, Error::Unauthorized) {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
@@ -238,6 +245,17 @@ pub struct ErrorPageText {
     pub message: String,
 }
 
+/// A moved repository's answer says where it is now.
+fn with_location(err: &Error, response: &mut Response) {
+    if let Error::Moved(location) = err
+        && let Ok(value) = axum::http::HeaderValue::from_str(location)
+    {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, value);
+    }
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let err = self.0;
@@ -257,6 +275,7 @@ impl IntoResponse for PageError {
             reason = status.canonical_reason().unwrap_or(""),
         );
         let mut response = (status, Html(body)).into_response();
+        with_location(&err, &mut response);
         response.extensions_mut().insert(text);
         with_retry_after(&err, response)
     }

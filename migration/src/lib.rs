@@ -30,6 +30,9 @@ mod m20261206_000013_ref_maps;
 mod m20261206_000014_upstream_depth;
 mod m20261206_000015_organisations;
 mod m20261206_000016_account_mirrors;
+mod m20261207_000017_repository_redirects;
+mod m20261207_000018_token_expiry_and_scope;
+mod m20261207_000019_disabled_users;
 
 /// Runs every migration of the schema in order.
 pub struct Migrator;
@@ -66,6 +69,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_upstream_depth::Migration),
             Box::new(m20261206_000015_organisations::Migration),
             Box::new(m20261206_000016_account_mirrors::Migration),
+            Box::new(m20261207_000017_repository_redirects::Migration),
+            Box::new(m20261207_000018_token_expiry_and_scope::Migration),
+            Box::new(m20261207_000019_disabled_users::Migration),
         ]
     }
 }

@@ -14,6 +14,10 @@ pub struct Model {
     pub token_last_eight: String,
     pub created_at: ChronoDateTimeUtc,
     pub last_used_at: Option<ChronoDateTimeUtc>,
+    /// When it stops working; `None`: never.
+    pub expires_at: Option<ChronoDateTimeUtc>,
+    /// `write` (everything its user may do) or `read` (clone, fetch and GET).
+    pub scope: String,
 }
 
 /// A token belongs to a user.

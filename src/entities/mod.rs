@@ -9,6 +9,7 @@ pub mod mirror_run;
 pub mod org_member;
 pub mod push_mirror;
 pub mod repository;
+pub mod repository_redirect;
 pub mod session;
 pub mod ssh_host_key;
 pub mod user;

@@ -21,6 +21,8 @@ pub struct Model {
     pub is_organization: bool,
     /// What an organisation is about (empty for people).
     pub description: String,
+    /// Switched off by an administrator: no sign-in, its tokens and sessions refused.
+    pub disabled: bool,
 }
 
 /// Links to the tables that point at users.

@@ -1,4 +1,4 @@
-//! Bare repositories on disk: create and remove.
+//! Bare repositories on disk: create, move and remove; their default branch.
 
 use std::path::{Path, PathBuf};
 
@@ -80,4 +80,58 @@ pub async fn remove(path: PathBuf) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::internal(e)),
     }
+}
+
+/// Moves a repository directory from `from` to `to` (a rename or a move to another owner),
+/// making the new owner's directory when needed.
+///
+/// # Errors
+/// Something is at `to` already, or the move failed.
+pub async fn move_dir(from: PathBuf, to: PathBuf) -> Result<()> {
+    tokio::task::spawn_blocking(move || {
+        if to.exists() && !same_file(&from, &to) {
+            return Err(Error::Conflict(
+                "a repository directory already exists at the new path".to_owned(),
+            ));
+        }
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(Error::internal)?;
+        }
+        std::fs::rename(&from, &to).map_err(Error::internal)
+    })
+    .await
+    .map_err(Error::internal)?
+}
+
+/// Whether `a` and `b` name one directory (a case-only rename on a case-insensitive disk).
+fn same_file(a: &Path, b: &Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
+
+/// Whether the repository at `path` has the branch `name`.
+///
+/// # Errors
+/// The repository cannot be opened.
+pub async fn has_branch(path: PathBuf, name: String) -> Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let repo = git2::Repository::open_bare(&path).map_err(Error::internal)?;
+        let full = format!("refs/heads/{name}");
+        Ok(git2::Reference::is_valid_name(&full) && repo.find_reference(&full).is_ok())
+    })
+    .await
+    .map_err(Error::internal)?
+}
+
+/// Points HEAD of the repository at `path` at the branch `name` (which exists).
+///
+/// # Errors
+/// The repository cannot be opened or its HEAD written.
+pub async fn set_head(path: PathBuf, name: String) -> Result<()> {
+    tokio::task::spawn_blocking(move || {
+        let repo = git2::Repository::open_bare(&path).map_err(Error::internal)?;
+        repo.set_head(&format!("refs/heads/{name}"))
+            .map_err(Error::internal)
+    })
+    .await
+    .map_err(Error::internal)?
 }

@@ -171,6 +171,33 @@ pub async fn owner_to_administer(
     }
 }
 
+/// The owner `caller` asks to move a repository to: `name` (a person or an organisation, any
+/// case). Only where the caller administers: their own account, an organisation they own, and
+/// (a site admin) anyone.
+///
+/// # Errors
+/// Any other owner, or one that does not exist (403, naming it); the database.
+pub async fn owner_to_move_into(
+    db: &DatabaseConnection,
+    caller: &user::Model,
+    name: &str,
+) -> Result<user::Model> {
+    let name = name.trim();
+    let refused = || {
+        Error::Forbidden(format!(
+            "you may not move repositories to '{name}': only to your own account and organisations you own"
+        ))
+    };
+    let owner = accounts::users::find_by_name(db, name)
+        .await?
+        .ok_or_else(refused)?;
+    if owner.id == caller.id || standing(db, &owner, Some(caller)).await? >= Permission::Admin {
+        Ok(owner)
+    } else {
+        Err(refused())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
@@ -190,6 +217,7 @@ mod tests {
             first_user: None,
             is_organization: org,
             description: String::new(),
+            disabled: false,
         }
     }
 

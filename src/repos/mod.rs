@@ -9,8 +9,10 @@ use sea_orm::{
 };
 
 pub mod access;
+pub mod change;
 pub mod listing;
 pub mod lookups;
+pub mod redirects;
 
 pub use access::Permission;
 
@@ -135,6 +137,8 @@ async fn insert_row(
     if exists.is_some() {
         return Err(taken(&owner.username, &new.name));
     }
+    // A repository that takes an old path ends its redirect.
+    redirects::release(db, &owner.username, &new.name).await?;
     let now = Utc::now();
     repository::ActiveModel {
         owner_id: Set(owner.id),

@@ -7,7 +7,7 @@ use axum::{
     Router,
     body::Body,
     extract::{Path, Query, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -20,6 +20,7 @@ use crate::{
     web::extract::{
         ClientAddr,
         git_access::{self, Access, GitRefusal},
+        repo_access::moved_location,
     },
 };
 
@@ -47,7 +48,7 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 /// refusal in the form git clients understand.
 async fn authorize(
     state: &AppState,
-    headers: &HeaderMap,
+    (headers, uri): (&HeaderMap, &Uri),
     client: IpAddr,
     owner: &str,
     repo: &str,
@@ -62,6 +63,14 @@ async fn authorize(
         .await
         .map_err(|refusal| match refusal {
             GitRefusal::Mirror(repo) => mirror_refusal(&repo),
+            GitRefusal::Moved(to) => {
+                let location = moved_location(uri, owner, repo, &to);
+                (
+                    StatusCode::MOVED_PERMANENTLY,
+                    [(header::LOCATION, location)],
+                )
+                    .into_response()
+            }
             refusal => refusal.respond_with(refuse),
         })
 }
@@ -106,6 +115,7 @@ async fn info_refs(
     Path((owner, repo)): Path<(String, String)>,
     Query(query): Query<InfoRefsQuery>,
     headers: HeaderMap,
+    uri: Uri,
 ) -> Response {
     let Some(service) = query.service.as_deref().and_then(Service::from_name) else {
         return refuse(
@@ -113,7 +123,7 @@ async fn info_refs(
             "only the smart HTTP protocol is supported; use a git client of version 1.6.6 or newer",
         );
     };
-    let repo = match authorize(&state, &headers, client, &owner, &repo, service).await {
+    let repo = match authorize(&state, (&headers, &uri), client, &owner, &repo, service).await {
         Ok(repo) => repo,
         Err(response) => return response,
     };
@@ -156,31 +166,47 @@ async fn upload_pack(
     state: State<AppState>,
     client: ClientAddr,
     path: Path<(String, String)>,
-    headers: HeaderMap,
+    (headers, uri): (HeaderMap, Uri),
     body: Body,
 ) -> Response {
-    rpc(state, client, path, headers, body, Service::UploadPack).await
+    rpc(
+        state,
+        client,
+        path,
+        (headers, uri),
+        body,
+        Service::UploadPack,
+    )
+    .await
 }
 
 async fn receive_pack(
     state: State<AppState>,
     client: ClientAddr,
     path: Path<(String, String)>,
-    headers: HeaderMap,
+    (headers, uri): (HeaderMap, Uri),
     body: Body,
 ) -> Response {
-    rpc(state, client, path, headers, body, Service::ReceivePack).await
+    rpc(
+        state,
+        client,
+        path,
+        (headers, uri),
+        body,
+        Service::ReceivePack,
+    )
+    .await
 }
 
 async fn rpc(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     Path((owner, repo)): Path<(String, String)>,
-    headers: HeaderMap,
+    (headers, uri): (HeaderMap, Uri),
     body: Body,
     service: Service,
 ) -> Response {
-    let repo = match authorize(&state, &headers, client, &owner, &repo, service).await {
+    let repo = match authorize(&state, (&headers, &uri), client, &owner, &repo, service).await {
         Ok(repo) => repo,
         Err(response) => return response,
     };

@@ -9,7 +9,7 @@ use axum::{
     Router,
     body::Body,
     extract::{Path, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -28,7 +28,8 @@ use crate::{
         body::{ReadError, read_whole},
         extract::{
             ClientAddr,
-            git_access::{self, Access},
+            git_access::{self, Access, GitRefusal},
+            repo_access::moved_location,
         },
     },
 };
@@ -116,7 +117,7 @@ async fn batch(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     Path(names): Path<(String, String)>,
-    headers: HeaderMap,
+    (headers, uri): (HeaderMap, Uri),
     body: Body,
 ) -> Response {
     if !accepts_lfs_json(&headers) {
@@ -137,6 +138,15 @@ async fn batch(
     let (owner, name) = &names;
     let repo = match git_access::permit(&state, viewer.as_ref(), owner, name, Access::Read).await {
         Ok(repo) => repo,
+        // A renamed repository: git lfs repeats its POST at the new path on a 307.
+        Err(GitRefusal::Moved(to)) => {
+            let location = moved_location(&uri, owner, name, &to);
+            return (
+                StatusCode::TEMPORARY_REDIRECT,
+                [(header::LOCATION, location)],
+            )
+                .into_response();
+        }
         Err(refusal) => return refusal.respond_with(lfs_error),
     };
     let request: BatchRequest = match read_whole(body, batch::MAX_REQUEST_BYTES).await {

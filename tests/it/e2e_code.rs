@@ -2,7 +2,7 @@
 //! with its README, into a directory, a file, a line's anchor, the commit list, one commit's
 //! diff, the branch switcher and the tags page. Screenshots at 1280 and 390 px (`-390`):
 //! `code-repo`, `code-switcher`, `code-tree`, `code-blob`, `code-commits`, `code-commit`,
-//! `code-tags`; none scrolls sideways at 390 px. SQLite only: the pages are the same on both
+//! `code-tags`, and the owner's `repo-settings`; none scrolls sideways at 390 px. SQLite only: the pages are the same on both
 //! databases.
 
 use crate::support::{Db, Git, TestServer, browser::Browser};
@@ -156,5 +156,14 @@ async fn a_newcomer_reads_a_repository_in_a_real_browser() {
     })
     .await;
     both_widths(&b, "the tags page", "code-tags").await;
+
+    // Its owner's settings: the form and the way to delete it.
+    b.log_in(&s.base(), &owner.username, &owner.password).await;
+    b.goto(&s.url("/ada/engine/settings")).await;
+    b.wait_until("the settings form", 10, || async {
+        b.text("#settings-title").await == "Repository settings"
+    })
+    .await;
+    both_widths(&b, "the repository settings", "repo-settings").await;
     b.finish().await;
 }

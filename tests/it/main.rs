@@ -7,6 +7,7 @@
 mod support;
 
 mod account_mirrors;
+mod api_repo_settings;
 mod api_repos;
 mod api_user;
 mod auth_schemes;
@@ -76,5 +77,6 @@ mod web_orgs;
 mod web_push_mirrors;
 mod web_push_ref_map;
 mod web_repo;
+mod web_repo_settings;
 mod web_status_words;
 mod webhook_privacy;

@@ -23,7 +23,6 @@ const NOT_YET_BUILT: &[&str] = &[
     "GET /api/v1/users/{}",
     "GET /api/v1/version",
     "PATCH /api/v1/admin/users/{}",
-    "PATCH /api/v1/repos/{}/{}",
     "POST /api/v1/repos/migrate",
     "POST /api/v1/repos/{}/{}/mirror-sync",
     "POST /api/v1/repos/{}/{}/push_mirrors-sync",

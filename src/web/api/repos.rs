@@ -1,4 +1,4 @@
-//! `/repos`: create, read and delete repositories.
+//! `/repos`: create, read, change (rename, move, describe, hide) and delete repositories.
 
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
@@ -9,7 +9,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     entities::mirror_enums::MirrorDirection,
     error::{ApiError, ErrorBody},
-    repos::{self, NewRepo, Repo},
+    repos::{
+        self, NewRepo, Repo,
+        change::{self, RepoChange},
+    },
     state::AppState,
     web::extract::{Admin, ApiJson, ApiRepo, ApiUser, BaseUrl, Read},
 };
@@ -20,7 +23,7 @@ use super::doc::RepoPath;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create))
-        .routes(routes!(show, remove))
+        .routes(routes!(show, update, remove))
 }
 
 /// A repository as the API shows it.
@@ -121,6 +124,65 @@ async fn create(
 )]
 async fn show(access: ApiRepo<Read>, BaseUrl(base): BaseUrl) -> Json<RepoJson> {
     Json(RepoJson::new(&access.repo, &base))
+}
+
+/// What `PATCH /repos/{owner}/{repo}` may change; an absent field is left as it is.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    /// A new name: the old path answers 301 to the new one until a new repository takes it.
+    name: Option<String>,
+    /// A new description.
+    description: Option<String>,
+    /// Hide it (`true`) or show it to everyone.
+    private: Option<bool>,
+    /// The branch a clone checks out (it must exist).
+    default_branch: Option<String>,
+    /// Move it to this account or organisation (one the caller owns).
+    owner: Option<String>,
+}
+
+/// Renames, moves, describes, hides or shows a repository, or picks its default branch (its
+/// owner or an admin). Mirrors, runs, push mirrors and LFS objects stay with it.
+#[utoipa::path(
+    patch,
+    path = "/repos/{owner}/{repo}",
+    tag = "repos",
+    params(RepoPath),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "The repository as it is now", body = RepoJson),
+        (status = 301, description = "Renamed or moved: `Location` is its new path"),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not its owner or an admin, or an owner the caller may not move it to", body = ErrorBody),
+        (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
+        (status = 409, description = "The new path is taken, or a sync is running during a rename or move", body = ErrorBody),
+        (status = 422, description = "A bad name or description, or no such branch", body = ErrorBody),
+    )
+)]
+async fn update(
+    State(state): State<AppState>,
+    access: ApiRepo<Admin>,
+    BaseUrl(base): BaseUrl,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> Result<Json<RepoJson>, ApiError> {
+    let change = RepoChange {
+        name: body.name,
+        description: body.description,
+        private: body.private,
+        default_branch: body.default_branch,
+        owner: body.owner,
+    };
+    let repo = change::apply(
+        &state.db,
+        &state.config,
+        &access.viewer,
+        access.repo,
+        change,
+    )
+    .await?;
+    Ok(Json(RepoJson::new(&repo, &base)))
 }
 
 /// Deletes a repository (its owner or an admin).

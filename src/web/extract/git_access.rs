@@ -41,6 +41,8 @@ pub enum GitRefusal {
     NotFound,
     /// A write into a repository that pulls from elsewhere.
     Mirror(Box<Repo>),
+    /// Renamed or moved: its `OWNER/NAME` now (told only to who may read it).
+    Moved(String),
     /// Something failed on our side (already logged).
     Internal,
 }
@@ -55,6 +57,7 @@ impl GitRefusal {
             Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Forbidden(_) | Self::Mirror(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Moved(_) => StatusCode::MOVED_PERMANENTLY,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -69,6 +72,7 @@ impl GitRefusal {
             }
             .to_string(),
             Self::NotFound => "repository not found".to_owned(),
+            Self::Moved(to) => format!("repository moved to {to}"),
             Self::Mirror(repo) => mirror_refusal(repo),
             Self::Internal => "internal server error".to_owned(),
         }
@@ -163,8 +167,22 @@ pub async fn permit(
         .map_err(internal)?
     {
         Some(repo) => allows(state, repo, viewer, access).await,
-        None if viewer.is_none() => Err(GitRefusal::Unauthorized("authentication required")),
-        None => Err(GitRefusal::NotFound),
+        None => {
+            let moved = repos::redirects::follow(&state.db, owner, name)
+                .await
+                .map_err(internal)?;
+            if let Some(moved) = moved {
+                // Told where it went only when the caller may read it there.
+                let to = moved.full_name();
+                allows(state, moved, viewer, Access::Read).await?;
+                return Err(GitRefusal::Moved(to));
+            }
+            if viewer.is_none() {
+                Err(GitRefusal::Unauthorized("authentication required"))
+            } else {
+                Err(GitRefusal::NotFound)
+            }
+        }
     }
 }
 

@@ -38,6 +38,15 @@ pub trait Level: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(Repo, Permission), Error>> + Send {
         async move {
             let found = state.repos.find(&state.db, owner, name).await?;
+            if found.is_none()
+                && let Some(moved) = repos::redirects::follow(&state.db, owner, name).await?
+            {
+                // Only someone who may read it learns where it went; others get 404.
+                let person = Self::person(viewer);
+                let (repo, _) =
+                    repos::permitted(&state.db, Some(moved), person, Permission::Read).await?;
+                return Err(Error::Moved(repo.full_name()));
+            }
             repos::permitted(&state.db, found, Self::person(viewer), Self::NEEDED).await
         }
     }
@@ -97,6 +106,64 @@ async fn names(parts: &mut Parts, state: &AppState) -> Result<(String, String), 
     }
 }
 
+/// The URI the client asked for (a nested router sees only the rest of it).
+fn original_uri(parts: &Parts) -> &axum::http::Uri {
+    parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(&parts.uri, |original| &original.0)
+}
+
+/// `err` with a move's new `OWNER/NAME` made into the whole new location of `uri`: its
+/// `old_owner/old_name` segments replaced (a `.git` suffix kept), its query kept.
+#[must_use]
+pub fn located(err: Error, uri: &axum::http::Uri, old_owner: &str, old_name: &str) -> Error {
+    match err {
+        Error::Moved(new) => Error::Moved(moved_location(uri, old_owner, old_name, &new)),
+        other => other,
+    }
+}
+
+/// `uri`'s path and query with the first `old_owner/old_name` (or `old_name.git`) segments
+/// replaced by `new` (`OWNER/NAME`); the bare `/{new}` when they are not found.
+#[must_use]
+pub fn moved_location(uri: &axum::http::Uri, old_owner: &str, old_name: &str, new: &str) -> String {
+    let (new_owner, new_name) = new.split_once('/').unwrap_or((new, ""));
+    let old_name = old_name.strip_suffix(".git").unwrap_or(old_name);
+    let mut segments: Vec<String> = uri.path().split('/').map(str::to_owned).collect();
+    let at = segments.windows(2).position(|pair| {
+        let decoded = |s: &str| percent_decode(s);
+        decoded(&pair[0]).eq_ignore_ascii_case(old_owner) && {
+            let name = decoded(&pair[1]);
+            let name = name.strip_suffix(".git").unwrap_or(&name).to_owned();
+            name.eq_ignore_ascii_case(old_name)
+        }
+    });
+    let Some(at) = at else {
+        return format!("/{new}");
+    };
+    let suffix = if segments[at + 1].ends_with(".git") {
+        ".git"
+    } else {
+        ""
+    };
+    segments[at] = new_owner.to_owned();
+    segments[at + 1] = format!("{new_name}{suffix}");
+    let mut location = segments.join("/");
+    if let Some(query) = uri.query() {
+        location.push('?');
+        location.push_str(query);
+    }
+    location
+}
+
+/// A path segment with its `%XX` escapes decoded (names are ASCII; anything else stays).
+fn percent_decode(segment: &str) -> String {
+    url::form_urlencoded::parse(format!("s={}", segment.replace('+', "%2B")).as_bytes())
+        .next()
+        .map_or_else(|| segment.to_owned(), |(_, v)| v.into_owned())
+}
+
 /// The repository for an API caller (token or Basic); errors in the contract's JSON shape.
 #[derive(Debug)]
 pub struct ApiRepo<L: Level> {
@@ -149,7 +216,9 @@ impl<L: ApiViewer> FromRequestParts<AppState> for ApiRepo<L> {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let viewer = L::viewer(parts, state).await?;
         let (owner, name) = names(parts, state).await?;
-        let (repo, permission) = L::find(state, &owner, &name, &viewer).await?;
+        let (repo, permission) = L::find(state, &owner, &name, &viewer)
+            .await
+            .map_err(|e| located(e, original_uri(parts), &owner, &name))?;
         Ok(Self {
             repo,
             viewer,
@@ -217,8 +286,10 @@ impl<L: PageViewer> FromRequestParts<AppState> for PageRepo<L> {
         let viewer = L::viewer(parts, state).await?;
         let found = async {
             let (owner, name) = names(parts, state).await?;
-            let name = name.strip_suffix(".git").unwrap_or(&name);
-            L::find(state, &owner, name, &viewer).await
+            let bare = name.strip_suffix(".git").unwrap_or(&name);
+            L::find(state, &owner, bare, &viewer)
+                .await
+                .map_err(|e| located(e, original_uri(parts), &owner, &name))
         };
         let (repo, permission) = found
             .await

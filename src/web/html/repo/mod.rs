@@ -1,10 +1,12 @@
 //! Repository pages: `/repo/new` ([`create`]), the repository page `/{owner}/{repo}` with
-//! its contents as a partial ([`show`]) and what it says when empty ([`empty_state`]), and the delete confirmation
-//! `/{owner}/{repo}/settings/delete` ([`delete`]).
+//! its contents as a partial ([`show`]) and what it says when empty ([`empty_state`]), its own
+//! settings `/{owner}/{repo}/settings` ([`settings`]: name, description, visibility, default
+//! branch, owner), and the delete confirmation `/{owner}/{repo}/settings/delete` ([`delete`]).
 
 mod create;
 mod delete;
 mod empty_state;
+mod settings;
 mod show;
 
 use axum::Router;
@@ -16,6 +18,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(create::router())
         .merge(show::router())
+        .merge(settings::router())
         .merge(delete::router())
 }
 
