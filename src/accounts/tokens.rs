@@ -1,6 +1,6 @@
 //! Personal access tokens: create (shown once), list, revoke, authenticate.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder,
@@ -13,6 +13,70 @@ use crate::{
     error::{Error, Result},
 };
 
+/// What a token lets its holder do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenScope {
+    /// Clone, fetch and read (`GET`): nothing that changes anything.
+    Read,
+    /// Everything its user may do.
+    Write,
+}
+
+impl TokenScope {
+    /// Reads `read` or `write`.
+    ///
+    /// # Errors
+    /// Any other word (422 naming `scope`).
+    pub fn parse(word: &str) -> Result<Self> {
+        match word {
+            "read" => Ok(Self::Read),
+            "write" => Ok(Self::Write),
+            _ => Err(Error::field("scope", "scope must be \"read\" or \"write\"")),
+        }
+    }
+
+    /// The word stored and shown.
+    #[must_use]
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+        }
+    }
+
+    /// The scope of a stored row (`read` or anything else: `write`).
+    #[must_use]
+    pub fn of(row: &access_token::Model) -> Self {
+        if row.scope == "read" {
+            Self::Read
+        } else {
+            Self::Write
+        }
+    }
+}
+
+/// Why a read-only token is refused a change.
+pub const READ_ONLY: &str =
+    "this token may only read (clone, fetch and GET); use a token with the write scope";
+
+/// What a token was made with besides its name.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenTerms {
+    /// When it stops working; `None`: never.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// What it may do.
+    pub scope: TokenScope,
+}
+
+impl Default for TokenTerms {
+    fn default() -> Self {
+        Self {
+            expires_at: None,
+            scope: TokenScope::Write,
+        }
+    }
+}
+
 /// A token just created: the row and the only copy of the secret.
 #[derive(Debug)]
 pub struct CreatedToken {
@@ -22,13 +86,32 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
-/// Creates a token for a user.
+/// Creates a token for a user that never expires and may do everything the user may.
 ///
 /// # Errors
-/// An empty or too long name (422), a name the user's tokens already have (409), or the
-/// database.
+/// As [`create_with`].
 pub async fn create(db: &DatabaseConnection, user_id: i64, name: &str) -> Result<CreatedToken> {
+    create_with(db, user_id, name, TokenTerms::default()).await
+}
+
+/// Creates a token for a user on `terms`.
+///
+/// # Errors
+/// An empty or too long name, or an expiry not in the future (422 naming the field), a name
+/// the user's tokens already have (409), or the database.
+pub async fn create_with(
+    db: &DatabaseConnection,
+    user_id: i64,
+    name: &str,
+    terms: TokenTerms,
+) -> Result<CreatedToken> {
     let name = name.trim();
+    if terms.expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(Error::field(
+            "expires_at",
+            "expires_at must be in the future",
+        ));
+    }
     if name.is_empty() {
         return Err(Error::field("name", "name is required"));
     }
@@ -43,6 +126,8 @@ pub async fn create(db: &DatabaseConnection, user_id: i64, name: &str) -> Result
         token_last_eight: Set(token::last_eight(&secret)),
         created_at: Set(Utc::now()),
         last_used_at: Set(None),
+        expires_at: Set(terms.expires_at),
+        scope: Set(terms.scope.word().to_owned()),
         ..Default::default()
     }
     .insert(db)
@@ -93,11 +178,15 @@ pub async fn revoke(
     Ok(())
 }
 
-/// The user a token belongs to, if the token is valid; records its use.
+/// The user a token belongs to and what it lets them do, if the token is valid: known, not
+/// expired, of an account that is not disabled. Records its use.
 ///
 /// # Errors
 /// The database failed.
-pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> Result<Option<user::Model>> {
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    secret: &str,
+) -> Result<Option<(user::Model, TokenTerms)>> {
     let found = access_token::Entity::find()
         .filter(access_token::Column::TokenHash.eq(token::hash(secret)))
         .find_also_related(user::Entity)
@@ -107,6 +196,13 @@ pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> Result<Optio
         return Ok(None);
     };
     let now = Utc::now();
+    let terms = TokenTerms {
+        expires_at: row.expires_at,
+        scope: TokenScope::of(&row),
+    };
+    if user.disabled || terms.expires_at.is_some_and(|at| at <= now) {
+        return Ok(None);
+    }
     let stale = row
         .last_used_at
         .is_none_or(|t| (now - t).num_seconds() >= 60);
@@ -115,5 +211,5 @@ pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> Result<Optio
         active.last_used_at = Set(Some(now));
         active.update(db).await?;
     }
-    Ok(Some(user))
+    Ok(Some((user, terms)))
 }

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use crate::{
@@ -41,22 +41,49 @@ fn validate(new: &NewUser) -> Result<()> {
     if let Err(message) = check_email(&new.email) {
         fields.insert("email".to_owned(), message);
     }
-    if new.password.chars().count() < MIN_PASSWORD_LEN {
-        fields.insert(
-            "password".to_owned(),
-            format!("password must be at least {MIN_PASSWORD_LEN} characters"),
-        );
-    } else if new.password.len() > 1024 {
-        fields.insert(
-            "password".to_owned(),
-            "password must be at most 1024 bytes".to_owned(),
-        );
+    if let Err(message) = check_password(&new.password) {
+        fields.insert("password".to_owned(), message);
     }
     if fields.is_empty() {
         Ok(())
     } else {
         Err(Error::Validation(fields))
     }
+}
+
+/// Whether `password` is long enough and not absurdly long; else the sentence for the form.
+fn check_password(password: &str) -> std::result::Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        Err(format!(
+            "password must be at least {MIN_PASSWORD_LEN} characters"
+        ))
+    } else if password.len() > 1024 {
+        Err("password must be at most 1024 bytes".to_owned())
+    } else {
+        Ok(())
+    }
+}
+
+/// Gives `user` the password `new` (checked as at sign-up: 422 naming `field`); the account
+/// as it is now. Every session made with the old password is over from the next request
+/// (their stamp no longer matches), and `known` forgets the user.
+///
+/// # Errors
+/// A password too short or too long (422), or the database.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    known: &super::known::KnownAccounts,
+    user: user::Model,
+    new: &str,
+    field: &str,
+) -> Result<user::Model> {
+    check_password(new).map_err(|message| Error::field(field, message))?;
+    let hash = password::permit().await?.hash(new).await?;
+    let mut active = user.into_active_model();
+    active.password_hash = Set(hash);
+    let changed = active.update(db).await?;
+    known.forget_user(changed.id);
+    Ok(changed)
 }
 
 /// `email` trimmed, when it reads as an address (`local@domain.tld`, no spaces, 255 bytes at
@@ -185,6 +212,75 @@ pub async fn find_person(db: &DatabaseConnection, username: &str) -> Result<Opti
         .filter(|u| !u.is_organization))
 }
 
+/// Every account (not organisations), oldest first.
+///
+/// # Errors
+/// The database failed.
+pub async fn list_people(db: &DatabaseConnection) -> Result<Vec<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::IsOrganization.eq(false))
+        .order_by_asc(user::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// What an administrator changes of an account; `None` leaves it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AdminChange {
+    /// Make or unmake an administrator.
+    pub is_admin: Option<bool>,
+    /// Disable or enable the account.
+    pub disabled: Option<bool>,
+}
+
+/// Applies `change` to `target`; the account as it is now. The site always keeps an
+/// administrator who can sign in: a change that would leave none is refused (409). The admin
+/// rows are locked while they are counted, so two such changes at once cannot both pass.
+/// `known` forgets the account, so a disabled one is refused from its next request.
+///
+/// # Errors
+/// The last administrator demoted or disabled (409), or the database.
+pub async fn change_as_admin(
+    db: &DatabaseConnection,
+    known: &super::known::KnownAccounts,
+    target: user::Model,
+    change: AdminChange,
+) -> Result<user::Model> {
+    let txn = db.begin().await?;
+    let _admins: Vec<i64> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::IsAdmin.eq(true))
+        .lock_exclusive()
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let id = target.id;
+    let mut active = target.into_active_model();
+    if let Some(is_admin) = change.is_admin {
+        active.is_admin = Set(is_admin);
+    }
+    if let Some(disabled) = change.disabled {
+        active.disabled = Set(disabled);
+    }
+    let changed = active.update(&txn).await?;
+    let able_admins = user::Entity::find()
+        .filter(user::Column::IsAdmin.eq(true))
+        .filter(user::Column::Disabled.eq(false))
+        .filter(user::Column::IsOrganization.eq(false))
+        .count(&txn)
+        .await?;
+    if able_admins == 0 {
+        return Err(Error::Conflict(
+            "this would leave no administrator who can sign in; make another account an administrator first"
+                .to_owned(),
+        ));
+    }
+    txn.commit().await?;
+    known.forget_user(id);
+    Ok(changed)
+}
+
 /// Finds a user by id.
 ///
 /// # Errors
@@ -225,22 +321,29 @@ pub async fn authenticate(
     if matches {
         throttle.succeeded(attempt);
     }
-    Ok(user.filter(|_| matches))
+    match user.filter(|_| matches) {
+        Some(user) if user.disabled => Err(Error::Forbidden(DISABLED.to_owned())),
+        found => Ok(found),
+    }
 }
+
+/// Why a disabled account is refused (said only to whoever gave its password).
+pub const DISABLED: &str = "this account is disabled; ask an administrator";
 
 /// Authenticates Basic credentials as git and the API see them: a token as the password
 /// (or as the username with an empty password), else username and password (throttled as in
-/// [`authenticate`]; tokens are 256-bit random and are not).
+/// [`authenticate`]; tokens are 256-bit random and are not). A password gives every right.
 ///
 /// # Errors
-/// [`Error::TooManyRequests`] when throttled, or the database failed.
+/// [`Error::TooManyRequests`] when throttled, [`Error::Forbidden`] for a disabled account's
+/// right password, or the database failed.
 pub async fn authenticate_basic(
     db: &DatabaseConnection,
     throttle: &LoginThrottle,
     client: IpAddr,
     username: &str,
     password: &str,
-) -> Result<Option<user::Model>> {
+) -> Result<Option<(user::Model, super::tokens::TokenTerms)>> {
     use crate::auth::token::TOKEN_PREFIX;
     if password.starts_with(TOKEN_PREFIX) {
         return super::tokens::authenticate(db, password).await;
@@ -248,7 +351,9 @@ pub async fn authenticate_basic(
     if password.is_empty() && username.starts_with(TOKEN_PREFIX) {
         return super::tokens::authenticate(db, username).await;
     }
-    authenticate(db, throttle, client, username, password).await
+    Ok(authenticate(db, throttle, client, username, password)
+        .await?
+        .map(|user| (user, super::tokens::TokenTerms::default())))
 }
 
 /// A hash verified against when the user does not exist, made once.

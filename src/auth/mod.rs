@@ -20,6 +20,19 @@ pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
 /// Session key holding the logged-in user's id.
 pub const SESSION_USER_ID: &str = "user_id";
 
+/// Session key of the stamp of the password the session was made with ([`session_stamp`]).
+pub const SESSION_STAMP: &str = "password_stamp";
+
+/// A stamp of `user`'s password hash (its SHA-256, cut short; the hash itself never goes into
+/// a session): a session whose stamp is not the current one was made before the password
+/// changed, and is over.
+#[must_use]
+pub fn session_stamp(user: &crate::entities::user::Model) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(user.password_hash.as_bytes());
+    hex::encode(&digest[..12])
+}
+
 /// How long a logged-in session lives without being used.
 pub const SESSION_LIFETIME: time::Duration = time::Duration::days(30);
 

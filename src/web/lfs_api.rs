@@ -131,7 +131,7 @@ async fn batch(
     }
     // Who calls, and whether they may read, is known before the body is read: a stranger is
     // turned away without the server holding what they send.
-    let viewer = match git_access::caller(&state, &headers, client).await {
+    let viewer = match git_access::caller(&state, &headers, client, Access::Read).await {
         Ok(viewer) => viewer,
         Err(refusal) => return refusal.respond_with(lfs_error),
     };
@@ -170,6 +170,11 @@ async fn batch(
     let repo = match request.operation {
         Operation::Download => repo,
         Operation::Upload => {
+            // A read-only token may not upload.
+            if let Err(refusal) = git_access::caller(&state, &headers, client, Access::Write).await
+            {
+                return refusal.respond_with(lfs_error);
+            }
             match git_access::allows(&state, repo, viewer.as_ref(), Access::Write).await {
                 Ok(repo) => repo,
                 Err(refusal) => return refusal.respond_with(lfs_error),

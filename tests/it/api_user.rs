@@ -99,10 +99,17 @@ async fn token_creation_needs_the_password(db: Db) {
         .to_owned();
     assert!(body["id"].as_i64().is_some(), "id in {body}");
     assert_eq!(body["name"], "laptop");
+    // The first part's three fields, and the terms the forge-basics part added.
+    let mut fields: Vec<&String> = body.as_object().expect("object").keys().collect();
+    fields.sort();
     assert_eq!(
-        body.as_object().expect("object").len(),
-        3,
-        "exactly id, name, token: {body}"
+        fields,
+        ["expires_at", "id", "name", "scope", "token"],
+        "exactly id, name, token, scope, expires_at: {body}"
+    );
+    assert_eq!(
+        (body["scope"].as_str(), body["expires_at"].is_null()),
+        (Some("write"), true)
     );
     // Shown once: from now on no answer may contain it.
     s.forbid_in_answers(&token);

@@ -7,6 +7,7 @@
 mod support;
 
 mod account_mirrors;
+mod api_accounts;
 mod api_repo_settings;
 mod api_repos;
 mod api_user;

@@ -5,6 +5,7 @@
 
 pub mod blob;
 pub mod diff;
+pub mod handles;
 pub mod history;
 pub mod path;
 pub mod refs;
@@ -66,11 +67,12 @@ impl Overview {
     }
 }
 
-/// Runs `read` on the bare repository at `path` in a blocking thread.
+/// Runs `read` on the bare repository `id` at `path` in a blocking thread, with a kept
+/// handle when there is one ([`handles`]).
 ///
 /// # Errors
 /// The repository cannot be opened, or `read` fails.
-pub async fn read<T, F>(path: PathBuf, read: F) -> Result<T>
+pub async fn read<T, F>(id: i64, path: PathBuf, read: F) -> Result<T>
 where
     T: Send + 'static,
     F: FnOnce(&git2::Repository) -> Result<T> + Send + 'static,
@@ -78,8 +80,13 @@ where
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        let repo = open(&path)?;
-        read(&repo)
+        let repo = match handles::take(id, &path) {
+            Some(repo) => repo,
+            None => open(&path)?,
+        };
+        let answer = read(&repo);
+        handles::give_back(id, path, repo);
+        answer
     })
     .await
     .map_err(Error::internal)?
@@ -187,8 +194,8 @@ pub fn commit_summary(repo: &git2::Repository, id: &str) -> Option<CommitSummary
 ///
 /// # Errors
 /// The repository cannot be opened or read.
-pub async fn overview(path: PathBuf) -> Result<Overview> {
-    read(path, read_overview).await
+pub async fn overview(id: i64, path: PathBuf) -> Result<Overview> {
+    read(id, path, read_overview).await
 }
 
 fn read_overview(repo: &git2::Repository) -> Result<Overview> {
@@ -205,10 +212,17 @@ fn read_overview(repo: &git2::Repository) -> Result<Overview> {
         .and_then(|r| r.peel_to_commit())
         .map_err(Error::internal)?;
     let root = tree::list(repo, commit.tree_id())?;
+    // Only a repository whose `.gitattributes` names LFS is searched for pointers (the search
+    // reads every small file of the tree).
+    let uses_lfs = root.uses_lfs;
     Ok(Overview {
         tip: Some(summarize(&commit)),
         root: Some(root),
-        lfs_files: lfs_files(repo, &reference).unwrap_or_default(),
+        lfs_files: if uses_lfs {
+            lfs_files(repo, &reference).unwrap_or_default()
+        } else {
+            Vec::new()
+        },
         names,
     })
 }

@@ -76,6 +76,8 @@ pub const ENTRIES_LISTED: usize = 1_000;
 pub struct Readme {
     /// Its file name.
     pub name: String,
+    /// Its blob's id.
+    pub id: String,
     /// Its text (lossy UTF-8), at most [`README_LIMIT`] bytes of it.
     pub text: String,
     /// Whether the name says Markdown (`.md`, `.markdown`, …): else it is shown as text.
@@ -96,6 +98,8 @@ pub struct Listing {
     pub total: usize,
     /// Its README, if it has one.
     pub readme: Option<Readme>,
+    /// Whether its `.gitattributes` names Git LFS (`filter=lfs`).
+    pub uses_lfs: bool,
 }
 
 /// Lists the directory `tree`.
@@ -107,6 +111,7 @@ pub fn list(repo: &Repository, tree: Oid) -> Result<Listing> {
     let odb = repo.odb().map_err(Error::internal)?;
     let mut entries: Vec<Entry> = Vec::with_capacity(tree.len().min(ENTRIES_LISTED));
     let mut readme_candidates = Vec::new();
+    let mut uses_lfs = false;
     for entry in &tree {
         let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
         let kind = match (entry.kind(), entry.filemode()) {
@@ -116,6 +121,12 @@ pub fn list(repo: &Repository, tree: Oid) -> Result<Listing> {
             (Some(ObjectType::Blob), _) => EntryKind::File,
             _ => continue,
         };
+        if kind == EntryKind::File
+            && name == ".gitattributes"
+            && let Ok(blob) = repo.find_blob(entry.id())
+        {
+            uses_lfs = blob.content().windows(10).any(|w| w == b"filter=lfs");
+        }
         if kind == EntryKind::File
             && let Some(rank) = readme_rank(&name)
         {
@@ -148,6 +159,7 @@ pub fn list(repo: &Repository, tree: Oid) -> Result<Listing> {
         entries,
         total,
         readme,
+        uses_lfs,
     })
 }
 
@@ -178,6 +190,7 @@ fn read_readme(repo: &Repository, name: String, id: Oid) -> Result<Readme> {
         return Ok(Readme {
             markdown: is_markdown(&name),
             name,
+            id: id.to_string(),
             text: String::new(),
             cut: true,
         });
@@ -189,6 +202,7 @@ fn read_readme(repo: &Repository, name: String, id: Oid) -> Result<Readme> {
     Ok(Readme {
         markdown: is_markdown(&name),
         name,
+        id: id.to_string(),
         text,
         cut,
     })

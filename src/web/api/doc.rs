@@ -30,7 +30,8 @@ pub const BASIC: &str = "basic";
     security(("bearer" = []), ("basic" = [])),
     components(schemas(ErrorBody)),
     tags(
-        (name = "user", description = "The caller, their tokens and repositories"),
+        (name = "user", description = "The caller, their password, tokens and repositories"),
+        (name = "admin", description = "The site's accounts, for its administrators"),
         (name = "repos", description = "Repositories"),
         (name = "orgs", description = "Organisations, their members and repositories"),
         (name = "account_mirrors", description = "Every repository of an account on another forge, kept by itself"),

@@ -3,6 +3,7 @@
 //! served routes and the OpenAPI document come from the same list and cannot drift.
 
 mod account_mirrors;
+mod admin;
 mod doc;
 mod listing;
 mod mirror;
@@ -34,6 +35,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 /// Every API route with the OpenAPI document describing them (paths under [`PREFIX`]).
 fn documented() -> OpenApiRouter<AppState> {
     let api = OpenApiRouter::new()
+        .merge(admin::router())
         .merge(user::router())
         .merge(users::router())
         .merge(orgs::router())

@@ -1,4 +1,4 @@
-//! `/user`: the caller, their tokens and their repositories.
+//! `/user`: the caller, their password, their tokens and their repositories.
 
 use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(me, change_me))
         .routes(routes!(create_token))
+        .routes(routes!(change_password))
         .routes(routes!(my_repos))
 }
 
@@ -94,12 +95,97 @@ async fn change_me(
     Ok(Json(user.into()))
 }
 
+/// A password change.
+#[derive(Deserialize, ToSchema)]
+struct PasswordChange {
+    /// The password now.
+    #[serde(default)]
+    current_password: String,
+    /// The new one (at least as long as at sign-up).
+    #[serde(default)]
+    new_password: String,
+}
+
+/// Changes the caller's password, given the current one (wrong guesses throttled as at
+/// login); every session of the account ends.
+#[utoipa::path(
+    post,
+    path = "/user/password",
+    tag = "user",
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed; every session made with the old password is over"),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 403, description = "The current password is wrong", body = ErrorBody),
+        (status = 422, description = "The new password is too short or too long (`new_password`)", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords; see `Retry-After`", body = ErrorBody),
+    )
+)]
+async fn change_password(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiUser(user): ApiUser,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    let checked = users::authenticate(
+        &state.db,
+        &state.throttle,
+        client,
+        &user.username,
+        &body.current_password,
+    )
+    .await?;
+    if checked.is_none() {
+        return Err(Error::Forbidden("the current password is wrong".to_owned()).into());
+    }
+    users::change_password(
+        &state.db,
+        &state.accounts,
+        user,
+        &body.new_password,
+        "new_password",
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The token to make.
 #[derive(Deserialize, ToSchema)]
 struct NewToken {
     /// A name to recognise it by.
     #[serde(default)]
     name: String,
+    /// When it stops working (RFC 3339); absent: never.
+    #[serde(default)]
+    expires_at: Option<String>,
+    /// `read` (clone, fetch, GET) or `write` (everything the user may do; the default).
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+impl NewToken {
+    /// The terms asked for.
+    fn terms(&self) -> Result<tokens::TokenTerms, Error> {
+        let expires_at = match self.expires_at.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(
+                chrono::DateTime::parse_from_rfc3339(text)
+                    .map_err(|_| {
+                        Error::field(
+                            "expires_at",
+                            "expires_at must be an RFC 3339 time, like 2027-01-31T00:00:00Z",
+                        )
+                    })?
+                    .with_timezone(&chrono::Utc),
+            ),
+        };
+        let scope = match self.scope.as_deref() {
+            None => tokens::TokenScope::Write,
+            Some(word) => tokens::TokenScope::parse(word)?,
+        };
+        Ok(tokens::TokenTerms { expires_at, scope })
+    }
 }
 
 /// A new token; `token` is shown only in this answer.
@@ -109,6 +195,10 @@ struct TokenJson {
     id: i64,
     name: String,
     token: String,
+    /// `read` or `write`.
+    scope: String,
+    /// When it stops working; `null`: never.
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Creating a token needs the account password (Basic auth), as on Gitea.
@@ -138,13 +228,15 @@ async fn create_token(
     let user = users::authenticate(&state.db, &state.throttle, client, &username, &password)
         .await?
         .ok_or(Error::Unauthorized)?;
-    let created = tokens::create(&state.db, user.id, &body.name).await?;
+    let created = tokens::create_with(&state.db, user.id, &body.name, body.terms()?).await?;
     Ok((
         StatusCode::CREATED,
         Json(TokenJson {
             id: created.row.id,
             name: created.row.name,
             token: created.secret,
+            scope: created.row.scope,
+            expires_at: created.row.expires_at,
         }),
     ))
 }

@@ -12,8 +12,11 @@ use tower_sessions::Session;
 
 use super::origin::ClientAddr;
 use crate::{
-    accounts::users,
-    auth::SESSION_USER_ID,
+    accounts::{
+        tokens::{READ_ONLY, TokenScope},
+        users,
+    },
+    auth::{SESSION_STAMP, SESSION_USER_ID, session_stamp},
     entities::user,
     error::{ApiError, Error, PageError},
     state::AppState,
@@ -54,21 +57,40 @@ pub fn credentials(headers: &HeaderMap) -> Option<PresentedCredentials> {
     }
 }
 
-/// Resolves credentials from `client` to a user; `Ok(None)` when they are wrong.
+/// Resolves credentials from `client` to a user, for a request that `writes` (changes
+/// something) or only reads; `Ok(None)` when they are wrong (an expired token, a disabled
+/// account's token).
 ///
 /// # Errors
-/// [`Error::TooManyRequests`] when a password is throttled, or the database failed.
+/// [`Error::TooManyRequests`] when a password is throttled, [`Error::Forbidden`] for a
+/// read-only token's write or a disabled account's password, or the database failed.
 pub async fn resolve(
     state: &AppState,
     creds: &PresentedCredentials,
     client: IpAddr,
+    writes: bool,
 ) -> Result<Option<user::Model>, Error> {
-    match creds {
-        PresentedCredentials::Token(token) => state.accounts.by_token(&state.db, token).await,
+    let found = match creds {
+        PresentedCredentials::Token(token) => state.accounts.by_token(&state.db, token).await?,
         PresentedCredentials::Basic(name, password) => {
-            users::authenticate_basic(&state.db, &state.throttle, client, name, password).await
+            users::authenticate_basic(&state.db, &state.throttle, client, name, password).await?
         }
+    };
+    match found {
+        Some((_, terms)) if writes && terms.scope == TokenScope::Read => {
+            Err(Error::Forbidden(READ_ONLY.to_owned()))
+        }
+        found => Ok(found.map(|(user, _)| user)),
     }
+}
+
+/// Whether a request with `method` changes something (anything but `GET`, `HEAD`, `OPTIONS`).
+#[must_use]
+pub fn writes(method: &axum::http::Method) -> bool {
+    !matches!(
+        *method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    )
 }
 
 /// An API caller authenticated by token (or Basic); otherwise 401.
@@ -81,7 +103,7 @@ impl FromRequestParts<AppState> for ApiUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let creds = credentials(&parts.headers).ok_or(Error::Unauthorized)?;
         let ClientAddr(client) = ClientAddr::from_extensions(&parts.extensions);
-        let user = resolve(state, &creds, client)
+        let user = resolve(state, &creds, client, writes(&parts.method))
             .await?
             .ok_or(Error::Unauthorized)?;
         Ok(Self(user))
@@ -129,8 +151,26 @@ pub async fn user_of_session(
         return Ok(None);
     };
     let user = state.accounts.by_id(&state.db, id).await?;
+    let stamp = session
+        .get::<String>(SESSION_STAMP)
+        .await
+        .map_err(Error::internal)?;
+    let user = match user {
+        // A disabled account is signed out everywhere.
+        Some(user) if user.disabled => None,
+        // A session made before the password last changed is over.
+        Some(user) if stamp.as_deref().is_some_and(|s| s != session_stamp(&user)) => None,
+        Some(user) => {
+            if stamp.is_none() {
+                // A session older than stamps takes the password it was made with.
+                let _ = session.insert(SESSION_STAMP, session_stamp(&user)).await;
+            }
+            Some(user)
+        }
+        None => None,
+    };
     if user.is_none() {
-        // The account was deleted: forget it.
+        // The account was deleted, disabled, or its password changed: forget it.
         let _ = session.remove::<i64>(SESSION_USER_ID).await;
     }
     Ok(user)

@@ -122,12 +122,12 @@ pub async fn authorize(
     repo: &str,
     access: Access,
 ) -> Result<Repo, GitRefusal> {
-    let viewer = caller(state, headers, client).await?;
+    let viewer = caller(state, headers, client, access).await?;
     permit(state, viewer.as_ref(), owner, repo, access).await
 }
 
-/// Who calls, by the `Authorization` in `headers` (from `client`, for throttling passwords):
-/// `None` when anonymous.
+/// Who calls, by the `Authorization` in `headers` (from `client`, for throttling passwords),
+/// for `access` (a read-only token may not write): `None` when anonymous.
 ///
 /// # Errors
 /// Wrong credentials, a throttled client, or a failure on our side.
@@ -135,14 +135,21 @@ pub async fn caller(
     state: &AppState,
     headers: &HeaderMap,
     client: IpAddr,
+    access: Access,
 ) -> Result<Option<user::Model>, GitRefusal> {
     match credentials(headers) {
         None => Ok(None),
-        Some(creds) => match resolve(state, &creds, client).await {
+        Some(creds) => match resolve(state, &creds, client, access == Access::Write).await {
             Ok(Some(user)) => Ok(Some(user)),
             Ok(None) => Err(GitRefusal::Unauthorized("authentication failed")),
             Err(Error::TooManyRequests { retry_after_secs }) => {
                 Err(GitRefusal::Throttled(retry_after_secs))
+            }
+            Err(Error::Forbidden(_)) if access == Access::Write => {
+                Err(GitRefusal::Forbidden(crate::accounts::tokens::READ_ONLY))
+            }
+            Err(Error::Forbidden(_)) => {
+                Err(GitRefusal::Forbidden(crate::accounts::users::DISABLED))
             }
             Err(e) => Err(internal(e)),
         },

@@ -15,7 +15,7 @@ use tower_sessions::{Expiry, Session};
 use super::page::{CsrfOnly, FormErrors, Layout, set_flash};
 use crate::{
     accounts::users::{self, NewUser},
-    auth::{SESSION_LIFETIME, SESSION_USER_ID, csrf},
+    auth::{SESSION_LIFETIME, SESSION_STAMP, SESSION_USER_ID, csrf, session_stamp},
     config::Registration,
     entities::user,
     error::{Error, PageError, in_words},
@@ -65,6 +65,10 @@ async fn log_in(session: &Session, user: &user::Model) -> Result<(), Error> {
     session.cycle_id().await.map_err(Error::internal)?;
     session.set_expiry(Some(Expiry::OnInactivity(SESSION_LIFETIME)));
     csrf::rotate(session).await?;
+    session
+        .insert(SESSION_STAMP, session_stamp(user))
+        .await
+        .map_err(Error::internal)?;
     session
         .insert(SESSION_USER_ID, user.id)
         .await
@@ -142,6 +146,7 @@ async fn login(
             ),
             Some(retry_after_secs),
         ),
+        Err(Error::Forbidden(message)) => (StatusCode::FORBIDDEN, message, None),
         Err(other) => return Err(other.into()),
     };
     let page = LoginTemplate {

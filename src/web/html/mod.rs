@@ -16,6 +16,7 @@ mod repo;
 mod repo_mirror;
 mod repo_rows;
 mod tokens;
+mod user_settings;
 
 use axum::Router;
 
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(account::router())
         .merge(tokens::router())
+        .merge(user_settings::router())
         .merge(repo::router())
         .merge(code::router())
         .merge(repo_mirror::router())

@@ -44,6 +44,12 @@ struct TokenRow {
     created: TimeView,
     /// When it last authenticated something, if ever.
     last_used: Option<TimeView>,
+    /// `read` or `write`.
+    scope: &'static str,
+    /// When it stops (or stopped) working, if it does.
+    expires: Option<TimeView>,
+    /// Whether it has expired.
+    expired: bool,
 }
 
 /// A token just created: the only time its secret is rendered.
@@ -85,11 +91,14 @@ impl TokensTemplate {
             .await?
             .into_iter()
             .map(|t| TokenRow {
+                scope: tokens::TokenScope::of(&t).word(),
                 id: t.id,
                 name: t.name,
                 last_eight: t.token_last_eight,
                 created: TimeView::new(t.created_at, now),
                 last_used: t.last_used_at.map(|at| TimeView::new(at, now)),
+                expired: t.expires_at.is_some_and(|at| at <= now),
+                expires: t.expires_at.map(|at| TimeView::new(at, now)),
             })
             .collect();
         Ok(Self {
@@ -123,6 +132,32 @@ async fn show(
 #[serde(default)]
 struct CreateForm {
     name: String,
+    /// `write` (the default) or `read`.
+    scope: String,
+    /// Days until it expires; empty: never.
+    expires_in_days: String,
+}
+
+impl CreateForm {
+    /// The terms chosen in the form.
+    fn terms(&self) -> Result<tokens::TokenTerms, Error> {
+        let scope = match self.scope.as_str() {
+            "" => tokens::TokenScope::Write,
+            word => tokens::TokenScope::parse(word)?,
+        };
+        let expires_at = match self.expires_in_days.trim() {
+            "" => None,
+            days => {
+                let days: i64 = days
+                    .parse()
+                    .ok()
+                    .filter(|d| (1..=3650).contains(d))
+                    .ok_or_else(|| Error::field("expires_in_days", "pick when it expires"))?;
+                Some(Utc::now() + chrono::Duration::days(days))
+            }
+        };
+        Ok(tokens::TokenTerms { expires_at, scope })
+    }
 }
 
 async fn create(
@@ -131,7 +166,11 @@ async fn create(
     WebUser(user): WebUser,
     CsrfForm(form): CsrfForm<CreateForm>,
 ) -> Result<Response, PageError> {
-    match tokens::create(&state.db, user.id, &form.name).await {
+    let made = match form.terms() {
+        Ok(terms) => tokens::create_with(&state.db, user.id, &form.name, terms).await,
+        Err(e) => Err(e),
+    };
+    match made {
         Ok(created) => {
             tracing::info!(
                 user_id = user.id,
@@ -159,7 +198,8 @@ async fn create(
             Ok(response)
         }
         Err(err) => {
-            let (status, errors) = FormErrors::from_service(err, &["name"], "name")?;
+            let (status, errors) =
+                FormErrors::from_service(err, &["name", "scope", "expires_in_days"], "name")?;
             let page =
                 TokensTemplate::build(&state, &session, &user, None, form.name, errors).await?;
             Ok((status, page).into_response())

@@ -120,16 +120,20 @@ async fn page(
 ) -> Result<Response, PageError> {
     let rest = params.get("rest").cloned().unwrap_or_default();
     let head = RepoHead::new(&access.repo, access.permission, "code");
-    let read = browse::read(access.repo.path(&state.config), move |git| {
-        let location = browse::locate(git, &rest)?;
-        let file = match location.found {
-            Found::File(id) => browse::blob::show(git, id)?,
-            Found::Dir(_) => return Ok(Err(location)),
-            Found::Submodule(_) => return Err(Error::NotFound("file")),
-        };
-        let latest = browse::commit_summary(git, &location.rev.commit);
-        Ok(Ok((location, file, browse::ref_names(git), latest)))
-    })
+    let read = browse::read(
+        access.repo.repo.id,
+        access.repo.path(&state.config),
+        move |git| {
+            let location = browse::locate(git, &rest)?;
+            let file = match location.found {
+                Found::File(id) => browse::blob::show(git, id)?,
+                Found::Dir(_) => return Ok(Err(location)),
+                Found::Submodule(_) => return Err(Error::NotFound("file")),
+            };
+            let latest = browse::commit_summary(git, &location.rev.commit);
+            Ok(Ok((location, file, browse::ref_names(git), latest)))
+        },
+    )
     .await?;
     let (location, file, names, latest) = match read {
         Ok(found) => found,

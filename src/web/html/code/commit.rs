@@ -123,10 +123,14 @@ async fn page(
     Path((_, _, sha)): Path<(String, String, String)>,
 ) -> Result<Response, PageError> {
     let head = RepoHead::new(&access.repo, access.permission, "commits");
-    let view = browse::read(access.repo.path(&state.config), move |git| {
-        let id = browse::refs::find_commit_id(git, &sha).ok_or(Error::NotFound("commit"))?;
-        browse::diff::commit(git, id)
-    })
+    let view = browse::read(
+        access.repo.repo.id,
+        access.repo.path(&state.config),
+        move |git| {
+            let id = browse::refs::find_commit_id(git, &sha).ok_or(Error::NotFound("commit"))?;
+            browse::diff::commit(git, id)
+        },
+    )
     .await?;
     let (title, body) = match view.message.split_once('\n') {
         Some((title, body)) => (title.to_owned(), body.trim().to_owned()),

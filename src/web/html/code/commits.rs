@@ -70,9 +70,11 @@ async fn default_branch(
     State(state): State<AppState>,
     access: PageRepo<Read>,
 ) -> Result<Response, PageError> {
-    let names = browse::read(access.repo.path(&state.config), |git| {
-        Ok(browse::ref_names(git))
-    })
+    let names = browse::read(
+        access.repo.repo.id,
+        access.repo.path(&state.config),
+        |git| Ok(browse::ref_names(git)),
+    )
     .await?;
     let branch = names.default_branch.ok_or(Error::NotFound("branch"))?;
     let head = RepoHead::new(&access.repo, access.permission, "commits");
@@ -97,15 +99,20 @@ async fn page(
     let rest = params.get("rest").cloned().unwrap_or_default();
     let number = super::page_number(query.page, LAST_PAGE);
     let head = RepoHead::new(&access.repo, access.permission, "commits");
-    let (rev, history, names) = browse::read(access.repo.path(&state.config), move |git| {
-        let (rev, path) =
-            browse::refs::split_rev(git, &rest).ok_or(Error::NotFound("branch, tag or commit"))?;
-        if !path.is_empty() {
-            return Err(Error::NotFound("branch, tag or commit"));
-        }
-        let history = browse::history::page(git, &rev.commit, (number - 1) * PER_PAGE, PER_PAGE)?;
-        Ok((rev, history, browse::ref_names(git)))
-    })
+    let (rev, history, names) = browse::read(
+        access.repo.repo.id,
+        access.repo.path(&state.config),
+        move |git| {
+            let (rev, path) = browse::refs::split_rev(git, &rest)
+                .ok_or(Error::NotFound("branch, tag or commit"))?;
+            if !path.is_empty() {
+                return Err(Error::NotFound("branch, tag or commit"));
+            }
+            let history =
+                browse::history::page(git, &rev.commit, (number - 1) * PER_PAGE, PER_PAGE)?;
+            Ok((rev, history, browse::ref_names(git)))
+        },
+    )
     .await?;
     if history.commits.is_empty() && number > 1 {
         return Err(Error::NotFound("page").into());

@@ -35,7 +35,7 @@ pub struct ReadmeView {
     /// Its file page.
     pub url: String,
     /// Markdown rendered and sanitised.
-    pub html: Option<String>,
+    pub html: Option<std::sync::Arc<str>>,
     /// Other text, shown as is.
     pub text: Option<String>,
     /// Whether it was cut (too large to render whole).
@@ -90,7 +90,7 @@ impl ListingView {
                 url: url(View::Blob, &dir.join(&readme.name)),
                 html: readme
                     .markdown
-                    .then(|| markdown::render(&readme.text, &place)),
+                    .then(|| markdown::render_kept(&readme.id, &readme.text, &place)),
                 text: (!readme.markdown).then_some(readme.text),
                 cut: readme.cut,
                 name: readme.name,

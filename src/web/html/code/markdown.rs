@@ -23,6 +23,38 @@ pub struct Place {
     pub dir: TreePath,
 }
 
+/// How many rendered READMEs are kept.
+const RENDERED_KEPT: usize = 256;
+
+/// READMEs rendered before, by blob id and place: a README is parsed and cleaned once, not
+/// on every view of its directory (ammonia's HTML parser is the page's largest cost).
+static RENDERED: std::sync::Mutex<Option<std::collections::HashMap<String, std::sync::Arc<str>>>> =
+    std::sync::Mutex::new(None);
+
+/// The blob `blob_id`'s `markdown` rendered for `place`, from the kept renderings when it was
+/// rendered there before.
+#[must_use]
+pub fn render_kept(blob_id: &str, markdown: &str, place: &Place) -> std::sync::Arc<str> {
+    let key = format!(
+        "{blob_id}\0{}\0{}\0{}\0{}",
+        place.owner, place.repo, place.rev, place.dir
+    );
+    if let Ok(kept) = RENDERED.lock()
+        && let Some(html) = kept.as_ref().and_then(|k| k.get(&key))
+    {
+        return std::sync::Arc::clone(html);
+    }
+    let html: std::sync::Arc<str> = render(markdown, place).into();
+    if let Ok(mut kept) = RENDERED.lock() {
+        let kept = kept.get_or_insert_with(Default::default);
+        if kept.len() >= RENDERED_KEPT {
+            kept.clear();
+        }
+        kept.insert(key, std::sync::Arc::clone(&html));
+    }
+    html
+}
+
 /// `markdown` as sanitised HTML, its relative links resolved from `place`.
 #[must_use]
 pub fn render(markdown: &str, place: &Place) -> String {

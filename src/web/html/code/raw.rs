@@ -80,6 +80,7 @@ async fn read_file(
 ) -> Result<Raw, Error> {
     let rest = params.get("rest").cloned().unwrap_or_default();
     browse::read(
+        access.repo.repo.id,
         access.repo.path(&state.config),
         move |git| match browse::locate(git, &rest)?.found {
             Found::File(id) => browse::blob::raw(git, id),

@@ -70,10 +70,14 @@ async fn branches(
     access: PageRepo<Read>,
 ) -> Result<Response, PageError> {
     let head = RepoHead::new(&access.repo, access.permission, "branches");
-    let found = browse::read(access.repo.path(&state.config), |git| {
-        let names = browse::ref_names(git);
-        Ok(browse::refs::branches(git, names.default_branch.as_deref()))
-    })
+    let found = browse::read(
+        access.repo.repo.id,
+        access.repo.path(&state.config),
+        |git| {
+            let names = browse::ref_names(git);
+            Ok(browse::refs::branches(git, names.default_branch.as_deref()))
+        },
+    )
     .await?;
     let layout = Layout::new(&state, &session, access.viewer.as_ref()).await?;
     let rows = found
@@ -152,9 +156,11 @@ async fn tags(
     Query(query): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let head = RepoHead::new(&access.repo, access.permission, "tags");
-    let all = browse::read(access.repo.path(&state.config), |git| {
-        Ok(browse::refs::tags(git))
-    })
+    let all = browse::read(
+        access.repo.repo.id,
+        access.repo.path(&state.config),
+        |git| Ok(browse::refs::tags(git)),
+    )
     .await?;
     let total = all.len();
     let pages = total.div_ceil(TAGS_PER_PAGE).max(1);

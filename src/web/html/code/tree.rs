@@ -64,15 +64,19 @@ async fn page(
 ) -> Result<Response, PageError> {
     let rest = params.get("rest").cloned().unwrap_or_default();
     let head = RepoHead::new(&access.repo, access.permission, "code");
-    let read = browse::read(access.repo.path(&state.config), move |git| {
-        let location = browse::locate(git, &rest)?;
-        let Found::Dir(tree) = location.found else {
-            return Ok(Err(location));
-        };
-        let listing = browse::tree::list(git, tree)?;
-        let latest = browse::commit_summary(git, &location.rev.commit);
-        Ok(Ok((location, listing, browse::ref_names(git), latest)))
-    })
+    let read = browse::read(
+        access.repo.repo.id,
+        access.repo.path(&state.config),
+        move |git| {
+            let location = browse::locate(git, &rest)?;
+            let Found::Dir(tree) = location.found else {
+                return Ok(Err(location));
+            };
+            let listing = browse::tree::list(git, tree)?;
+            let latest = browse::commit_summary(git, &location.rev.commit);
+            Ok(Ok((location, listing, browse::ref_names(git), latest)))
+        },
+    )
     .await?;
     let (location, listing, names, latest) = match read {
         Ok(found) => found,

@@ -84,8 +84,10 @@ impl SettingsTemplate {
         form: SettingsForm,
         errors: FormErrors,
     ) -> Result<Self, Error> {
-        let names =
-            browse::read(repo.path(&state.config), |git| Ok(browse::ref_names(git))).await?;
+        let names = browse::read(repo.repo.id, repo.path(&state.config), |git| {
+            Ok(browse::ref_names(git))
+        })
+        .await?;
         let mut owners = OwnerChoice::administered(&state.db, viewer, &form.owner).await?;
         if !owners.names.contains(&repo.owner.username) {
             owners.names.insert(0, repo.owner.username.clone());
@@ -119,10 +121,12 @@ async fn page(
     access: PageRepo<Admin>,
 ) -> Result<SettingsTemplate, PageError> {
     let (repo, viewer) = (access.repo, access.viewer);
-    let default_branch = browse::read(repo.path(&state.config), |git| Ok(browse::ref_names(git)))
-        .await?
-        .default_branch
-        .unwrap_or_default();
+    let default_branch = browse::read(repo.repo.id, repo.path(&state.config), |git| {
+        Ok(browse::ref_names(git))
+    })
+    .await?
+    .default_branch
+    .unwrap_or_default();
     let saved = SettingsForm {
         name: repo.repo.name.clone(),
         description: repo.repo.description.clone(),

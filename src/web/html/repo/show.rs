@@ -136,7 +136,7 @@ impl RepoContents {
         live: bool,
         can_admin: bool,
     ) -> Result<Self, Error> {
-        let overview = browse::overview(repo.path(&state.config)).await?;
+        let overview = browse::overview(repo.repo.id, repo.path(&state.config)).await?;
         let empty = overview.is_empty();
         let oids: Vec<Oid> = overview
             .lfs_files
