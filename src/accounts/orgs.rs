@@ -5,7 +5,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::{
@@ -152,6 +152,33 @@ pub async fn delete(db: &DatabaseConnection, org: &user::Model) -> Result<()> {
     user::Entity::delete_by_id(org.id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Organisations whose name contains `query` (any case; `%`, `_` literal), by name, at most
+/// `limit`.
+///
+/// # Errors
+/// The database failed.
+pub async fn search(db: &DatabaseConnection, query: &str, limit: u64) -> Result<Vec<user::Model>> {
+    let escaped: String = query
+        .trim()
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    Ok(user::Entity::find()
+        .filter(user::Column::IsOrganization.eq(true))
+        .filter(sea_orm::sea_query::ExprTrait::like(
+            sea_orm::sea_query::Expr::col(user::Column::LowerName),
+            sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'),
+        ))
+        .order_by_asc(user::Column::LowerName)
+        .limit(limit)
+        .all(db)
+        .await?)
 }
 
 #[cfg(test)]

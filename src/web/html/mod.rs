@@ -3,9 +3,11 @@
 
 mod account;
 mod account_mirrors;
+mod admin_users;
 pub mod code;
 mod dashboard;
 pub mod error_page;
+mod explore;
 pub mod forms;
 mod import;
 mod mirrors;
@@ -26,6 +28,8 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(dashboard::router())
+        .merge(admin_users::router())
+        .merge(explore::router())
         .merge(account::router())
         .merge(tokens::router())
         .merge(user_settings::router())

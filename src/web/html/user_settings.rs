@@ -40,6 +40,8 @@ struct SettingsTemplate {
     layout: Layout,
     /// The user's name.
     username: String,
+    /// Whether they are a site administrator (and are offered the accounts page).
+    is_admin: bool,
     /// The email address in its form (typed, after a failed attempt).
     email: String,
     /// Inline messages by field, of either form.
@@ -58,6 +60,7 @@ impl SettingsTemplate {
         Ok(Self {
             layout: Layout::with_form(state, session, Some(user)).await?,
             username: user.username.clone(),
+            is_admin: user.is_admin,
             email,
             errors,
         })
