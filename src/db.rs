@@ -52,10 +52,13 @@ pub async fn open(config: &Config) -> anyhow::Result<DatabaseConnection> {
     // Taken before connecting: the first connection to a new SQLite file turns on WAL, which
     // cannot wait for another process's lock.
     let lock = MigrationLock::take(&config.database_url).await?;
-    let db = connect(config).await?;
-    Migrator::up(&db, None).await?;
+    let migrating = connect(config).await?;
+    Migrator::up(&migrating, None).await?;
+    // The pool that served the migration may hold connections (and their statement caches)
+    // from before a table changed; the process works with connections opened after.
+    let _ = migrating.close().await;
     lock.release().await;
-    Ok(db)
+    connect(config).await
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock at once

@@ -298,7 +298,9 @@ async fn a_downstream_mirror_configured_and_synced_in_a_real_browser() {
             .as_deref(),
         Some("failed")
     );
-    assert!(b.text("#repo-content").await.contains("first page"));
+    // Its files: both commits' files, the latest commit on top.
+    assert!(b.text("#file-list").await.contains("index.html"));
+    assert!(b.text("#latest-commit").await.contains("a blob"));
     b.screenshot("repo-page").await;
 
     // The dashboard makes the failure stand out.
@@ -1023,7 +1025,7 @@ async fn lfs_mirrored_through_the_pages_in_a_real_browser() {
         "the two LFS files, each marked with its size"
     );
     assert!(b.text("#lfs-title").await.starts_with("LFS files"));
-    assert!(!b.text("#repo-content").await.contains("notes.txt"));
+    assert!(!b.text("#lfs-files").await.contains("notes.txt"));
     b.screenshot("lfs-repo-page").await;
 
     // The run history, on the mirror settings' history section: the import's run counts both
