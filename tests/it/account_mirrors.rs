@@ -778,8 +778,18 @@ async fn one_deleted_while_it_discovers_leaves_ordinary_mirrors(db: Db) {
         forge.repo(3, "third"),
     ]);
     // The discovery waits out a rate limit on its first page; the deletion comes meanwhile.
-    forge.rate_limit_once();
+    forge.rate_limit_once_for(3);
     let id = create_acme(&s, &alice, &forge).await;
+    // The deletion comes once the discovery has met the rate limit (on a busy machine it may
+    // start a moment after the account mirror is made; deleted before that, it makes nothing).
+    let asked = Instant::now();
+    while forge.requests() < 1 {
+        assert!(
+            asked.elapsed() < Duration::from_secs(30),
+            "the discovery never asked the forge"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     call(
         &s,
         "DELETE",

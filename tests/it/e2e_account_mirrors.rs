@@ -11,22 +11,13 @@ use std::time::{Duration, Instant};
 
 use crate::support::{
     Db,
-    browser::Browser,
+    browser::{Browser, both_widths},
     forge_standin::{Forge, ForgeStandIn},
     git::Git,
     mirror::{local_server, seed},
 };
 
 const TOKEN: &str = "ghp_browserStandInToken0123456789abcdefAB";
-
-/// Shoots the page at 1280 px as `name`, then checks it fits 390 px and shoots it as
-/// `name-390`, and goes back to 1280 px.
-async fn both_widths(b: &Browser, what: &str, name: &str) {
-    b.screenshot(name).await;
-    b.assert_fits(what, 390, 1000).await;
-    b.screenshot(&format!("{name}-390")).await;
-    b.client.set_window_size(1280, 1000).await.unwrap();
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_mirror_previewed_created_and_filled_in_a_real_browser() {

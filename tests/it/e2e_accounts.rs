@@ -4,16 +4,10 @@
 //! (`explore`); screenshots at 1280 and 390 px (`-390`), none scrolling sideways at 390 px.
 //! SQLite only: the pages are the same on both databases.
 
-use crate::support::{Db, TestServer, browser::Browser};
-
-/// Shoots the page at 1280 px as `name`, then checks it fits 390 px and shoots it as
-/// `name-390`, and goes back to 1280 px.
-async fn both_widths(b: &Browser, what: &str, name: &str) {
-    b.screenshot(name).await;
-    b.assert_fits(what, 390, 1000).await;
-    b.screenshot(&format!("{name}-390")).await;
-    b.client.set_window_size(1280, 1000).await.unwrap();
-}
+use crate::support::{
+    Db, TestServer,
+    browser::{Browser, both_widths},
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_administrator_s_account_pages_in_a_real_browser() {

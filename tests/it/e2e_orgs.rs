@@ -7,16 +7,10 @@
 //! (`org-page-refused-delete`) and the member's dashboard (`org-dashboard`); none scrolls
 //! sideways at 390 px. SQLite only: the pages are the same on both databases.
 
-use crate::support::{Db, TestServer, browser::Browser};
-
-/// Shoots the page at 1280 px as `name`, then checks it fits 390 px and shoots it as
-/// `name-390`, and goes back to 1280 px.
-async fn both_widths(b: &Browser, what: &str, name: &str) {
-    b.screenshot(name).await;
-    b.assert_fits(what, 390, 1000).await;
-    b.screenshot(&format!("{name}-390")).await;
-    b.client.set_window_size(1280, 1000).await.unwrap();
-}
+use crate::support::{
+    Db, TestServer,
+    browser::{Browser, both_widths},
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_organisation_made_shared_and_seen_by_its_member_in_a_real_browser() {

@@ -290,3 +290,12 @@ fn save(name: &str, png: &[u8]) -> PathBuf {
     std::fs::write(&path, png).expect("write screenshot");
     path
 }
+
+/// Shoots the page at 1280 px as `name`, then checks it fits 390 px (no sideways scroll) and
+/// shoots it as `name-390`, and goes back to 1280 px.
+pub async fn both_widths(b: &Browser, what: &str, name: &str) {
+    b.screenshot(name).await;
+    b.assert_fits(what, 390, 1000).await;
+    b.screenshot(&format!("{name}-390")).await;
+    b.client.set_window_size(1280, 1000).await.unwrap();
+}
