@@ -12,6 +12,7 @@ mod lfs_row;
 mod measure;
 mod remote;
 mod scale;
+mod seed;
 mod shallow_row;
 
 use std::{path::Path, process::Command};

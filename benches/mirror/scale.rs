@@ -216,35 +216,7 @@ pub(crate) async fn tick_row(dir: &Path) {
     .await
     .unwrap()
     .repo;
-    let now = Utc::now();
-    // SQLite binds at most 32,766 values in one statement: 400 rows of a repository (about 60
-    // columns) stay under it as the table grows.
-    const INSERT_BATCH: usize = 400;
-    for batch in 0..TICK_ROWS / INSERT_BATCH {
-        let rows = (0..INSERT_BATCH).map(|i| {
-            let n = batch * INSERT_BATCH + i;
-            let mut row: repository::ActiveModel = template.clone().into();
-            row.id = sea_orm::ActiveValue::NotSet;
-            row.name = sea_orm::ActiveValue::Set(format!("m{n}"));
-            row.lower_name = sea_orm::ActiveValue::Set(format!("m{n}"));
-            row.mirror_enabled = sea_orm::ActiveValue::Set(true);
-            row.upstream_url =
-                sea_orm::ActiveValue::Set(Some("http://127.0.0.1:9/x.git".to_owned()));
-            // One in a hundred due now, the rest spread over the next hour.
-            let offset = if n.is_multiple_of(100) {
-                -60
-            } else {
-                i64::try_from(n % 3600).unwrap() + 1
-            };
-            row.next_sync_at =
-                sea_orm::ActiveValue::Set(Some(now + chrono::Duration::seconds(offset)));
-            row
-        });
-        repository::Entity::insert_many(rows)
-            .exec(&state.db)
-            .await
-            .unwrap();
-    }
+    super::seed::seed_mirror_rows(&state.db, &template, TICK_ROWS, Utc::now()).await;
     let mut ticks = Vec::new();
     for _ in 0..7 {
         let started = Instant::now();

@@ -12,6 +12,7 @@ mod api_repo_settings;
 mod api_repos;
 mod api_user;
 mod auth_schemes;
+mod bench_seed;
 mod cli;
 mod e2e_account_mirrors;
 mod e2e_accounts;
