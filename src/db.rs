@@ -1,10 +1,11 @@
-//! Opening the database and bringing its schema up to date.
+//! Opening the database and bringing its schema up to date; what queries share (`LIKE`
+//! patterns with their wildcards escaped).
 
 mod migration_lock;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    Condition, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
@@ -84,4 +85,24 @@ pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
         err.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+/// `text` for a `LIKE` pattern: `\`, `%` and `_` match themselves (escape `\`).
+#[must_use]
+pub fn like_escaped(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// A `LIKE … ESCAPE '\'` condition on `column` (lowercase) for `pattern` (escaped already).
+#[must_use]
+pub fn like(column: impl sea_orm::sea_query::IntoColumnRef, pattern: String) -> Condition {
+    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+    Condition::all().add(Expr::col(column).like(LikeExpr::new(pattern).escape('\\')))
 }

@@ -160,21 +160,13 @@ pub async fn delete(db: &DatabaseConnection, org: &user::Model) -> Result<()> {
 /// # Errors
 /// The database failed.
 pub async fn search(db: &DatabaseConnection, query: &str, limit: u64) -> Result<Vec<user::Model>> {
-    let escaped: String = query
-        .trim()
-        .to_lowercase()
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
+    let pattern = format!(
+        "%{}%",
+        crate::db::like_escaped(&query.trim().to_lowercase())
+    );
     Ok(user::Entity::find()
         .filter(user::Column::IsOrganization.eq(true))
-        .filter(sea_orm::sea_query::ExprTrait::like(
-            sea_orm::sea_query::Expr::col(user::Column::LowerName),
-            sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'),
-        ))
+        .filter(crate::db::like(user::Column::LowerName, pattern))
         .order_by_asc(user::Column::LowerName)
         .limit(limit)
         .all(db)

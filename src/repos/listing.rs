@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::{Permission, Repo, access};
+use crate::db::{like, like_escaped};
 use crate::{
     accounts::members,
     config::Config,
@@ -111,24 +112,6 @@ async fn with_heads(config: &Config, repos: Vec<Repo>, total: u64) -> Result<Lis
 
 /// Longest search text taken (longer ones match nothing anyway: a name is at most 100).
 const MAX_QUERY_LEN: usize = 256;
-
-/// `text` for a `LIKE` pattern: `\`, `%` and `_` match themselves (escape `\`).
-fn like_escaped(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
-/// A `LIKE … ESCAPE '\'` condition on `column` (lowercase) for `pattern` (escaped already).
-fn like(column: impl sea_orm::sea_query::IntoColumnRef, pattern: String) -> Condition {
-    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-    Condition::all().add(Expr::col(column).like(LikeExpr::new(pattern).escape('\\')))
-}
 
 /// Where `owner/name` contains `query` (lowercase; owners and names hold no `/`): the owner or
 /// the name contains it, or, with one `/`, the owner ends with what comes before it and the
