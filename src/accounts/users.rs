@@ -64,26 +64,52 @@ fn check_password(password: &str) -> std::result::Result<(), String> {
     }
 }
 
-/// Gives `user` the password `new` (checked as at sign-up: 422 naming `field`); the account
-/// as it is now. Every session made with the old password is over from the next request
-/// (their stamp no longer matches), and `known` forgets the user.
+/// What the current password is called when the one given is not it.
+pub const WRONG_PASSWORD: &str = "the current password is wrong";
+
+/// Gives `user` the password `new` when `current` is their password now (a wrong one counted
+/// and throttled as at login, from `client`); the account as it is now. `new` is checked as at
+/// sign-up. Every session made with the old password is over from its next request (its stamp
+/// no longer matches), and `known` forgets the user.
 ///
 /// # Errors
-/// A password too short or too long (422), or the database.
+/// A wrong current password ([`Error::Forbidden`], [`WRONG_PASSWORD`]), too many of them
+/// (429), a new one too short or too long (422 naming `new_password`), or the database.
 pub async fn change_password(
     db: &DatabaseConnection,
+    (throttle, client): (&LoginThrottle, IpAddr),
     known: &super::known::KnownAccounts,
     user: user::Model,
+    current: &str,
     new: &str,
-    field: &str,
 ) -> Result<user::Model> {
-    check_password(new).map_err(|message| Error::field(field, message))?;
+    if authenticate(db, throttle, client, &user.username, current)
+        .await?
+        .is_none()
+    {
+        return Err(Error::Forbidden(WRONG_PASSWORD.to_owned()));
+    }
+    check_password(new).map_err(|message| Error::field("new_password", message))?;
     let hash = password::permit().await?.hash(new).await?;
     let mut active = user.into_active_model();
     active.password_hash = Set(hash);
     let changed = active.update(db).await?;
     known.forget_user(changed.id);
     Ok(changed)
+}
+
+/// Refuses anyone but a site administrator.
+///
+/// # Errors
+/// [`Error::Forbidden`] for anyone else.
+pub fn require_admin(user: &user::Model) -> Result<()> {
+    if user.is_admin {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "only a site administrator may manage accounts".to_owned(),
+        ))
+    }
 }
 
 /// `email` trimmed, when it reads as an address (`local@domain.tld`, no spaces, 255 bytes at

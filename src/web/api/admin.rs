@@ -51,17 +51,6 @@ impl From<user::Model> for AdminUserJson {
     }
 }
 
-/// Only a site administrator may.
-fn admin_only(caller: &user::Model) -> Result<(), Error> {
-    if caller.is_admin {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(
-            "only a site administrator may manage accounts".to_owned(),
-        ))
-    }
-}
-
 /// Every account (not organisations), oldest first.
 #[utoipa::path(
     get,
@@ -77,7 +66,7 @@ async fn list(
     State(state): State<AppState>,
     ApiUser(caller): ApiUser,
 ) -> Result<Json<Vec<AdminUserJson>>, ApiError> {
-    admin_only(&caller)?;
+    users::require_admin(&caller)?;
     let people = users::list_people(&state.db).await?;
     Ok(Json(people.into_iter().map(Into::into).collect()))
 }
@@ -114,7 +103,7 @@ async fn change(
     Path(username): Path<String>,
     ApiJson(body): ApiJson<AccountChange>,
 ) -> Result<Json<AdminUserJson>, ApiError> {
-    admin_only(&caller)?;
+    users::require_admin(&caller)?;
     let target = users::find_person(&state.db, &username)
         .await?
         .ok_or(Error::NotFound("user"))?;

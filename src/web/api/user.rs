@@ -128,23 +128,13 @@ async fn change_password(
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    let checked = users::authenticate(
-        &state.db,
-        &state.throttle,
-        client,
-        &user.username,
-        &body.current_password,
-    )
-    .await?;
-    if checked.is_none() {
-        return Err(Error::Forbidden("the current password is wrong".to_owned()).into());
-    }
     users::change_password(
         &state.db,
+        (&state.throttle, client),
         &state.accounts,
         user,
+        &body.current_password,
         &body.new_password,
-        "new_password",
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -55,23 +55,12 @@ struct UsersTemplate {
     rows: Vec<AccountRow>,
 }
 
-/// Only a site administrator may.
-fn admin_only(user: &crate::entities::user::Model) -> Result<(), Error> {
-    if user.is_admin {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(
-            "only a site administrator may manage accounts".to_owned(),
-        ))
-    }
-}
-
 async fn page(
     State(state): State<AppState>,
     session: Session,
     WebUser(viewer): WebUser,
 ) -> Result<UsersTemplate, PageError> {
-    admin_only(&viewer)?;
+    users::require_admin(&viewer)?;
     let now = Utc::now();
     let rows = users::list_people(&state.db)
         .await?
@@ -106,7 +95,7 @@ async fn act(
     Path(username): Path<String>,
     CsrfForm(form): CsrfForm<ActForm>,
 ) -> Result<Response, PageError> {
-    admin_only(&viewer)?;
+    users::require_admin(&viewer)?;
     let change = match form.action.as_str() {
         "make_admin" => AdminChange {
             is_admin: Some(true),

@@ -114,31 +114,20 @@ async fn change_password(
     WebUser(user): WebUser,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<Response, PageError> {
-    let checked = users::authenticate(
+    let changed = users::change_password(
         &state.db,
-        &state.throttle,
-        client,
-        &user.username,
+        (&state.throttle, client),
+        &state.accounts,
+        user.clone(),
         &form.current_password,
+        &form.new_password,
     )
-    .await;
-    let changed = match checked {
-        Ok(Some(_)) => {
-            users::change_password(
-                &state.db,
-                &state.accounts,
-                user.clone(),
-                &form.new_password,
-                "new_password",
-            )
-            .await
-        }
-        Ok(None) => Err(Error::field(
-            "current_password",
-            "the current password is wrong",
-        )),
-        Err(e) => Err(e),
-    };
+    .await
+    .map_err(|e| match e {
+        // On the form, a wrong current password is said at its field.
+        Error::Forbidden(message) => Error::field("current_password", message),
+        other => other,
+    });
     match changed {
         Ok(changed) => {
             // This session goes on with the new password; every other one is over.
