@@ -8,7 +8,7 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
 };
 
-use super::{Repo, access, redirects, repo_path, taken};
+use super::{Repo, access, check_description, redirects, repo_path, taken};
 use crate::{
     config::Config,
     entities::{repository, user},
@@ -144,11 +144,8 @@ async fn check(
     {
         fields.insert("name".to_owned(), message);
     }
-    if description.is_some_and(|d| d.chars().count() > 2048) {
-        fields.insert(
-            "description".to_owned(),
-            "description must be at most 2048 characters".to_owned(),
-        );
+    if let Some(Err(message)) = description.map(check_description) {
+        fields.insert("description".to_owned(), message);
     }
     if let Some(branch) = branch {
         let exists = !branch.is_empty()

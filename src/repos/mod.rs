@@ -81,16 +81,22 @@ fn validate(new: &NewRepo) -> Result<()> {
     if let Err(message) = names::check_repo_name(&new.name) {
         fields.insert("name".to_owned(), message);
     }
-    if new.description.chars().count() > 2048 {
-        fields.insert(
-            "description".to_owned(),
-            "description must be at most 2048 characters".to_owned(),
-        );
+    if let Err(message) = check_description(&new.description) {
+        fields.insert("description".to_owned(), message);
     }
     if fields.is_empty() {
         Ok(())
     } else {
         Err(Error::Validation(fields))
+    }
+}
+
+/// Whether `description` is short enough; else the sentence for the form.
+fn check_description(description: &str) -> std::result::Result<(), String> {
+    if description.chars().count() > 2048 {
+        Err("description must be at most 2048 characters".to_owned())
+    } else {
+        Ok(())
     }
 }
 

@@ -155,17 +155,8 @@ pub const NAMES_LISTED: usize = 100;
 /// The branch and tag names of `repo` (never kept refs or other namespaces).
 #[must_use]
 pub fn ref_names(repo: &git2::Repository) -> RefNames {
-    let names = |glob: &str, prefix: &str| -> Vec<String> {
-        repo.references_glob(glob)
-            .map(|refs| {
-                refs.flatten()
-                    .filter_map(|r| Some(r.name().ok()?.strip_prefix(prefix)?.to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut branches = names("refs/heads/*", "refs/heads/");
-    let mut tags = names("refs/tags/*", "refs/tags/");
+    let mut branches = refs::names_under(repo, "refs/heads/");
+    let mut tags = refs::names_under(repo, "refs/tags/");
     branches.sort();
     let default_branch = super::heads::default_branch(repo, branches.first().map(String::as_str));
     branches.sort_by_key(|b| Some(b) != default_branch.as_ref());

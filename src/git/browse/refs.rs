@@ -168,6 +168,15 @@ pub fn tags(repo: &Repository) -> Vec<Tag> {
     found
 }
 
+/// The names after `prefix` of the references under it (as [`named`] finds them).
+#[must_use]
+pub fn names_under(repo: &Repository, prefix: &str) -> Vec<String> {
+    named(repo, prefix)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
+}
+
 /// The references under `prefix` with their names after it (names that are not UTF-8 are
 /// left out: no URL could name them).
 fn named<'r>(repo: &'r Repository, prefix: &str) -> Vec<(String, git2::Reference<'r>)> {

@@ -75,19 +75,27 @@ struct SettingsForm {
 }
 
 impl SettingsTemplate {
-    /// The form for `repo` showing `form` (what is saved, or what was typed), for `viewer`.
+    /// The form for `repo` showing what was typed in `form`, or what is saved (`None`), for
+    /// `viewer`.
     async fn load(
         state: &AppState,
         session: &Session,
         viewer: &user::Model,
         repo: &Repo,
-        form: SettingsForm,
+        form: Option<SettingsForm>,
         errors: FormErrors,
     ) -> Result<Self, Error> {
         let names = browse::read(repo.repo.id, repo.path(&state.config), |git| {
             Ok(browse::ref_names(git))
         })
         .await?;
+        let form = form.unwrap_or_else(|| SettingsForm {
+            name: repo.repo.name.clone(),
+            description: repo.repo.description.clone(),
+            private: repo.repo.is_private.then(String::new),
+            default_branch: names.default_branch.clone().unwrap_or_default(),
+            owner: repo.owner.username.clone(),
+        });
         let mut owners = OwnerChoice::administered(&state.db, viewer, &form.owner).await?;
         if !owners.names.contains(&repo.owner.username) {
             owners.names.insert(0, repo.owner.username.clone());
@@ -121,25 +129,12 @@ async fn page(
     access: PageRepo<Admin>,
 ) -> Result<SettingsTemplate, PageError> {
     let (repo, viewer) = (access.repo, access.viewer);
-    let default_branch = browse::read(repo.repo.id, repo.path(&state.config), |git| {
-        Ok(browse::ref_names(git))
-    })
-    .await?
-    .default_branch
-    .unwrap_or_default();
-    let saved = SettingsForm {
-        name: repo.repo.name.clone(),
-        description: repo.repo.description.clone(),
-        private: repo.repo.is_private.then(String::new),
-        default_branch,
-        owner: repo.owner.username.clone(),
-    };
     Ok(SettingsTemplate::load(
         &state,
         &session,
         &viewer,
         &repo,
-        saved,
+        None,
         FormErrors::default(),
     )
     .await?)
@@ -169,8 +164,8 @@ async fn save(
         Err(err) => {
             let shown = ["owner", "name", "description", "default_branch"];
             let (status, errors) = form_errors(err, &shown, "name")?;
-            let page =
-                SettingsTemplate::load(&state, &session, &viewer, &repo, form, errors).await?;
+            let page = SettingsTemplate::load(&state, &session, &viewer, &repo, Some(form), errors)
+                .await?;
             Ok((status, page).into_response())
         }
     }
