@@ -2,30 +2,28 @@
 //! (`#L12`); Markdown rendered (its source at `?plain=1`); binary and large files, and
 //! files kept with Git LFS, as a download. A path that names a directory goes to its page.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
     extract::{Path, Query, State},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
-    CommitRow, Crumb, RepoHead, Switcher, crumbs,
+    Bar, RepoHead,
     links::{View, code_url},
     markdown::{self, Place},
+    redirect_to,
 };
 use crate::{
     error::{Error, PageError},
     git::browse::{
         self,
         blob::{Content, SHOWN_LIMIT},
-        path::TreePath,
         tree::{Found, is_markdown},
     },
     lfs::{object_io, store::Oid},
@@ -47,7 +45,7 @@ pub enum Shown {
     /// Text, line by line.
     Lines(Vec<String>),
     /// Markdown, rendered and sanitised.
-    Rendered(String),
+    Rendered(std::sync::Arc<str>),
     /// Binary: a download.
     Binary,
     /// Too large to show: a download.
@@ -69,16 +67,8 @@ struct BlobPage {
     layout: Layout,
     /// The repository's heading and tabs.
     head: RepoHead,
-    /// The branch and tag switcher.
-    switcher: Switcher,
-    /// The directories above the file.
-    crumbs: Vec<Crumb>,
-    /// The file's name.
-    here: String,
-    /// The latest commit of the rev.
-    latest: Option<CommitRow>,
-    /// The rev's history.
-    commits_url: String,
+    /// The switcher, the path and the latest commit.
+    bar: Bar,
     /// Its size in words.
     size: String,
     /// What is shown of it.
@@ -115,10 +105,9 @@ async fn page(
     State(state): State<AppState>,
     session: Session,
     access: PageRepo<Read>,
-    Path(params): Path<HashMap<String, String>>,
+    Path((_, _, rest)): Path<(String, String, String)>,
     Query(query): Query<BlobQuery>,
 ) -> Result<Response, PageError> {
-    let rest = params.get("rest").cloned().unwrap_or_default();
     let head = RepoHead::new(&access.repo, access.permission, "code");
     let read = browse::read(
         access.repo.repo.id,
@@ -137,19 +126,10 @@ async fn page(
     .await?;
     let (location, file, names, latest) = match read {
         Ok(found) => found,
-        Err(dir) => {
-            let url = code_url(
-                &head.owner,
-                &head.name,
-                View::Tree,
-                &dir.rev.name,
-                &dir.path,
-            );
-            return Ok(Redirect::to(&url).into_response());
-        }
+        Err(dir) => return Ok(redirect_to(&head, View::Tree, &dir)),
     };
-    let rev = location.rev;
-    let path = location.path;
+    let bar = Bar::new(&head, names, &location, latest);
+    let (rev, path) = (location.rev, location.path);
     let blob_url = code_url(&head.owner, &head.name, View::Blob, &rev.name, &path);
     let markdown_file = is_markdown(path.name());
     let plain = query.plain == Some(1);
@@ -161,7 +141,7 @@ async fn page(
                 rev: rev.name.clone(),
                 dir: path.parent(),
             };
-            Shown::Rendered(markdown::render(&text, &place))
+            Shown::Rendered(markdown::render_kept(&file.id, &text, &place))
         }
         Content::Text(text) => Shown::Lines(text.lines().map(str::to_owned).collect()),
         Content::Binary => Shown::Binary,
@@ -189,17 +169,7 @@ async fn page(
     let layout = Layout::new(&state, &session, access.viewer.as_ref()).await?;
     Ok(BlobPage {
         layout,
-        switcher: Switcher::new(&head, names, &rev.name, rev.kind, View::Tree),
-        crumbs: crumbs(&head, &rev.name, &path),
-        here: path.name().to_owned(),
-        latest: latest.map(|c| CommitRow::new(&head, c)),
-        commits_url: code_url(
-            &head.owner,
-            &head.name,
-            View::Commits,
-            &rev.name,
-            &TreePath::default(),
-        ),
+        bar,
         size: human_bytes(file.size),
         shown,
         raw_url: code_url(&head.owner, &head.name, View::Raw, &rev.name, &path),

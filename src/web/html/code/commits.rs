@@ -1,8 +1,6 @@
 //! `/{owner}/{repo}/commits/{rev}`: a branch's, tag's or commit's history, newest first,
 //! [`PER_PAGE`] a page (`?page=N`). `/{owner}/{repo}/commits` is the default branch's.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -93,10 +91,9 @@ async fn page(
     State(state): State<AppState>,
     session: Session,
     access: PageRepo<Read>,
-    Path(params): Path<HashMap<String, String>>,
+    Path((_, _, rest)): Path<(String, String, String)>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, PageError> {
-    let rest = params.get("rest").cloned().unwrap_or_default();
     let number = super::page_number(query.page, LAST_PAGE);
     let head = RepoHead::new(&access.repo, access.permission, "commits");
     let (rev, history, names) = browse::read(

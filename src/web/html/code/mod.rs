@@ -15,12 +15,15 @@ pub mod raw;
 pub mod refs;
 pub mod tree;
 
-use axum::Router;
+use axum::{
+    Router,
+    response::{IntoResponse, Redirect, Response},
+};
 use chrono::Utc;
 
 use self::links::{View, code_url};
 use crate::{
-    git::browse::{CommitSummary, RefNames, path::TreePath, refs::RevKind},
+    git::browse::{CommitSummary, Location, RefNames, path::TreePath, refs::RevKind},
     repos::{Permission, Repo},
     state::AppState,
     web::html::page::TimeView,
@@ -152,6 +155,63 @@ pub fn crumbs(head: &RepoHead, rev: &str, path: &TreePath) -> Vec<Crumb> {
         });
     }
     crumbs
+}
+
+/// What stands above a directory or a file (`code/partials/bar.html`): the switcher, the
+/// path's breadcrumbs and its own name, and the rev's latest commit with its history.
+#[derive(Debug, Clone)]
+pub struct Bar {
+    /// The branch and tag switcher.
+    pub switcher: Switcher,
+    /// The directories above the path.
+    pub crumbs: Vec<Crumb>,
+    /// The path's own name (empty at the root).
+    pub here: String,
+    /// The latest commit of the rev.
+    pub latest: Option<CommitRow>,
+    /// The rev's history.
+    pub commits_url: String,
+}
+
+impl Bar {
+    /// The bar of `location` in `head`'s repository, with the rev's `names` and `latest`
+    /// commit.
+    #[must_use]
+    pub fn new(
+        head: &RepoHead,
+        names: RefNames,
+        location: &Location,
+        latest: Option<CommitSummary>,
+    ) -> Self {
+        let rev = &location.rev;
+        Self {
+            switcher: Switcher::new(head, names, &rev.name, rev.kind, View::Tree),
+            crumbs: crumbs(head, &rev.name, &location.path),
+            here: location.path.name().to_owned(),
+            latest: latest.map(|c| CommitRow::new(head, c)),
+            commits_url: code_url(
+                &head.owner,
+                &head.name,
+                View::Commits,
+                &rev.name,
+                &TreePath::default(),
+            ),
+        }
+    }
+}
+
+/// A redirect to `view` of `location`: a tree URL that names a file, or a blob URL that
+/// names a directory.
+#[must_use]
+pub fn redirect_to(head: &RepoHead, view: View, location: &Location) -> Response {
+    let url = code_url(
+        &head.owner,
+        &head.name,
+        view,
+        &location.rev.name,
+        &location.path,
+    );
+    Redirect::to(&url).into_response()
 }
 
 /// A commit in a list: its page, id, first line, author and time.

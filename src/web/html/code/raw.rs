@@ -4,8 +4,6 @@
 //! whole; larger ones stream from `git cat-file`. `/{owner}/{repo}/media/…` answers the same,
 //! except that a Git LFS pointer answers with its object from the LFS store (Gitea's path).
 
-use std::collections::HashMap;
-
 use axum::{
     Router,
     body::Body,
@@ -42,9 +40,9 @@ const TYPE_PROBE: usize = 8000;
 async fn raw(
     State(state): State<AppState>,
     access: PageRepo<Read>,
-    Path(params): Path<HashMap<String, String>>,
+    Path((_, _, rest)): Path<(String, String, String)>,
 ) -> Result<Response, PageError> {
-    let file = read_file(&state, &access, &params).await?;
+    let file = read_file(&state, &access, rest).await?;
     answer(&state, &access, file).await
 }
 
@@ -52,9 +50,9 @@ async fn raw(
 async fn media(
     State(state): State<AppState>,
     access: PageRepo<Read>,
-    Path(params): Path<HashMap<String, String>>,
+    Path((_, _, rest)): Path<(String, String, String)>,
 ) -> Result<Response, PageError> {
-    let file = read_file(&state, &access, &params).await?;
+    let file = read_file(&state, &access, rest).await?;
     let pointer = file
         .bytes
         .as_deref()
@@ -73,12 +71,7 @@ async fn media(
 }
 
 /// The blob at the route's `rest` (404 for a directory or a submodule).
-async fn read_file(
-    state: &AppState,
-    access: &PageRepo<Read>,
-    params: &HashMap<String, String>,
-) -> Result<Raw, Error> {
-    let rest = params.get("rest").cloned().unwrap_or_default();
+async fn read_file(state: &AppState, access: &PageRepo<Read>, rest: String) -> Result<Raw, Error> {
     browse::read(
         access.repo.repo.id,
         access.repo.path(&state.config),

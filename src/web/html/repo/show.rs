@@ -127,15 +127,16 @@ impl LfsMissing {
 }
 
 impl RepoContents {
-    /// Reads `repo`'s refs and recent commits from disk, and which of its LFS objects are
-    /// stored here.
+    /// Reads `repo`'s refs and default branch from disk, and which of its LFS objects are
+    /// stored here, for a viewer who may do `may`.
     async fn load(
         state: &AppState,
         base: &str,
         repo: &Repo,
         live: bool,
-        can_admin: bool,
+        may: Permission,
     ) -> Result<Self, Error> {
+        let can_admin = may == Permission::Admin;
         let overview = browse::overview(repo.repo.id, repo.path(&state.config)).await?;
         let empty = overview.is_empty();
         let oids: Vec<Oid> = overview
@@ -161,15 +162,7 @@ impl RepoContents {
             .iter()
             .any(|f| !f.stored)
             .then(|| LfsMissing::of(&repo.repo));
-        let head = RepoHead::new(
-            repo,
-            if can_admin {
-                Permission::Admin
-            } else {
-                Permission::Read
-            },
-            "code",
-        );
+        let head = RepoHead::new(repo, may, "code");
         let counts = (overview.names.branch_count, overview.names.tag_count);
         let code = match (overview.names.default_branch.clone(), overview.root) {
             (Some(branch), Some(root)) => Some(CodeView {
@@ -298,7 +291,7 @@ async fn show(
         None
     };
     let can_admin = may == Permission::Admin;
-    let contents = RepoContents::load(&state, &base, &repo, widget.is_some(), can_admin).await?;
+    let contents = RepoContents::load(&state, &base, &repo, widget.is_some(), may).await?;
     Ok(RepoTemplate {
         failure: ImportFailure::of(&repo.repo, contents.empty),
         shallow_depth: Some(repo.repo.upstream_depth).filter(|d| *d > 0),
@@ -338,8 +331,7 @@ async fn contents(
         return Ok(Redirect::to(&format!("/{}", repo.full_name())).into_response());
     }
     let live = shows_widget(&repo, may);
-    let can_admin = may == Permission::Admin;
-    let contents = RepoContents::load(&state, &base, &repo, live, can_admin).await?;
+    let contents = RepoContents::load(&state, &base, &repo, live, may).await?;
     let mut response = ContentsFragment { contents }.into_response();
     no_store(&mut response);
     Ok(response)
