@@ -157,11 +157,11 @@ pub fn moved_location(uri: &axum::http::Uri, old_owner: &str, old_name: &str, ne
     location
 }
 
-/// A path segment with its `%XX` escapes decoded (names are ASCII; anything else stays).
+/// A path segment with its `%XX` escapes decoded (names are ASCII; anything else is lossy).
 fn percent_decode(segment: &str) -> String {
-    url::form_urlencoded::parse(format!("s={}", segment.replace('+', "%2B")).as_bytes())
-        .next()
-        .map_or_else(|| segment.to_owned(), |(_, v)| v.into_owned())
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// The repository for an API caller (token or Basic); errors in the contract's JSON shape.

@@ -1,6 +1,8 @@
 //! The code pages' URLs: `/{owner}/{repo}/{view}/{rev}/{path}` with each segment
 //! percent-encoded, so a branch or file name with `#`, `?`, `%` or a space stays one name.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
 use crate::git::browse::path::TreePath;
 
 /// Which page a code URL opens.
@@ -51,18 +53,30 @@ pub fn encode_path(path: &str) -> String {
         .join("/")
 }
 
+/// What a path segment encodes: every byte but RFC 3986's unreserved characters and the
+/// sub-delimiters, `:` and `@` that a segment may hold as they are.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@');
+
 /// `segment` with every byte outside RFC 3986's unreserved and path characters encoded.
 #[must_use]
 pub fn encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~!$'()*+,;=:@".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(segment, SEGMENT).to_string()
 }
 
 #[cfg(test)]
