@@ -353,7 +353,6 @@ impl GitProcesses {
                 place,
             ),
             move |(mut reader, child, place)| async move {
-                use futures_util::StreamExt;
                 match tokio::time::timeout(idle, reader.next()).await {
                     Ok(Some(chunk)) => Some((chunk, (reader, child, place))),
                     Ok(None) => None,

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use tokio_util::io::ReaderStream;
 
 use crate::{
+    accounts::tokens::{READ_ONLY, TokenScope},
     lfs::{
         batch::{self, BatchEndpoint, BatchError, BatchRequest, Operation},
         object_io::{self, UploadError, UploadLimits, Verified},
@@ -131,8 +132,9 @@ async fn batch(
     }
     // Who calls, and whether they may read, is known before the body is read: a stranger is
     // turned away without the server holding what they send.
-    let viewer = match git_access::caller(&state, &headers, client, Access::Read).await {
-        Ok(viewer) => viewer,
+    let (viewer, scope) = match git_access::caller_with_scope(&state, &headers, client).await {
+        Ok(Some((user, scope))) => (Some(user), Some(scope)),
+        Ok(None) => (None, None),
         Err(refusal) => return refusal.respond_with(lfs_error),
     };
     let (owner, name) = &names;
@@ -171,9 +173,8 @@ async fn batch(
         Operation::Download => repo,
         Operation::Upload => {
             // A read-only token may not upload.
-            if let Err(refusal) = git_access::caller(&state, &headers, client, Access::Write).await
-            {
-                return refusal.respond_with(lfs_error);
+            if scope == Some(TokenScope::Read) {
+                return GitRefusal::Forbidden(READ_ONLY).respond_with(lfs_error);
             }
             match git_access::allows(&state, repo, viewer.as_ref(), Access::Write).await {
                 Ok(repo) => repo,

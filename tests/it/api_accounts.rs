@@ -75,6 +75,14 @@ async fn expired_and_read_only_tokens_are_refused_where_the_contract_says(db: Db
         pushed.contains("may only read") || pushed.contains("403"),
         "{pushed}"
     );
+    // Git LFS: it may ask to download, not to upload.
+    use crate::support::lfs::{Auth, batch};
+    let oid = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393";
+    let down = batch(&s, "owner/r", Auth::Token(&reader), "download", &[(oid, 5)]).await;
+    down.expect(200);
+    let up = batch(&s, "owner/r", Auth::Token(&reader), "upload", &[(oid, 5)]).await;
+    up.expect(403);
+    assert!(up.body.contains("may only read"), "{}", up.body);
 
     // An expiry in the past or unreadable, or another scope: 422 naming the field.
     for (body, field) in [

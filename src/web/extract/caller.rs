@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use super::origin::ClientAddr;
 use crate::{
     accounts::{
-        tokens::{READ_ONLY, TokenScope},
+        tokens::{READ_ONLY, TokenScope, TokenTerms},
         users,
     },
     auth::{SESSION_STAMP, SESSION_USER_ID, session_stamp},
@@ -57,26 +57,38 @@ pub fn credentials(headers: &HeaderMap) -> Option<PresentedCredentials> {
     }
 }
 
-/// Resolves credentials from `client` to a user, for a request that `writes` (changes
-/// something) or only reads; `Ok(None)` when they are wrong (an expired token, a disabled
+/// Resolves credentials from `client` to a user and what the credentials let them do (a
+/// password: everything); `Ok(None)` when they are wrong (an expired token, a disabled
 /// account's token).
 ///
 /// # Errors
 /// [`Error::TooManyRequests`] when a password is throttled, [`Error::Forbidden`] for a
-/// read-only token's write or a disabled account's password, or the database failed.
+/// disabled account's password, or the database failed.
+pub async fn resolve_with_terms(
+    state: &AppState,
+    creds: &PresentedCredentials,
+    client: IpAddr,
+) -> Result<Option<(user::Model, TokenTerms)>, Error> {
+    match creds {
+        PresentedCredentials::Token(token) => state.accounts.by_token(&state.db, token).await,
+        PresentedCredentials::Basic(name, password) => {
+            users::authenticate_basic(&state.db, &state.throttle, client, name, password).await
+        }
+    }
+}
+
+/// Resolves credentials from `client` to a user, for a request that `writes` (changes
+/// something) or only reads; `Ok(None)` when they are wrong (as [`resolve_with_terms`]).
+///
+/// # Errors
+/// As [`resolve_with_terms`], and [`Error::Forbidden`] for a read-only token's write.
 pub async fn resolve(
     state: &AppState,
     creds: &PresentedCredentials,
     client: IpAddr,
     writes: bool,
 ) -> Result<Option<user::Model>, Error> {
-    let found = match creds {
-        PresentedCredentials::Token(token) => state.accounts.by_token(&state.db, token).await?,
-        PresentedCredentials::Basic(name, password) => {
-            users::authenticate_basic(&state.db, &state.throttle, client, name, password).await?
-        }
-    };
-    match found {
+    match resolve_with_terms(state, creds, client).await? {
         Some((_, terms)) if writes && terms.scope == TokenScope::Read => {
             Err(Error::Forbidden(READ_ONLY.to_owned()))
         }

@@ -9,8 +9,12 @@ use axum::{
     response::Response,
 };
 
-use super::caller::{credentials, resolve};
+use super::caller::{credentials, resolve_with_terms};
 use crate::{
+    accounts::{
+        tokens::{READ_ONLY, TokenScope},
+        users::DISABLED,
+    },
     entities::user,
     error::Error,
     mirror::settings::rejects_push,
@@ -130,29 +134,44 @@ pub async fn authorize(
 /// for `access` (a read-only token may not write): `None` when anonymous.
 ///
 /// # Errors
-/// Wrong credentials, a throttled client, or a failure on our side.
+/// Wrong credentials, a read-only token's write, a throttled client, or a failure on our
+/// side.
 pub async fn caller(
     state: &AppState,
     headers: &HeaderMap,
     client: IpAddr,
     access: Access,
 ) -> Result<Option<user::Model>, GitRefusal> {
-    match credentials(headers) {
-        None => Ok(None),
-        Some(creds) => match resolve(state, &creds, client, access == Access::Write).await {
-            Ok(Some(user)) => Ok(Some(user)),
-            Ok(None) => Err(GitRefusal::Unauthorized("authentication failed")),
-            Err(Error::TooManyRequests { retry_after_secs }) => {
-                Err(GitRefusal::Throttled(retry_after_secs))
-            }
-            Err(Error::Forbidden(_)) if access == Access::Write => {
-                Err(GitRefusal::Forbidden(crate::accounts::tokens::READ_ONLY))
-            }
-            Err(Error::Forbidden(_)) => {
-                Err(GitRefusal::Forbidden(crate::accounts::users::DISABLED))
-            }
-            Err(e) => Err(internal(e)),
-        },
+    match caller_with_scope(state, headers, client).await? {
+        Some((_, TokenScope::Read)) if access == Access::Write => {
+            Err(GitRefusal::Forbidden(READ_ONLY))
+        }
+        found => Ok(found.map(|(user, _)| user)),
+    }
+}
+
+/// Who calls and what their credentials let them do, by the `Authorization` in `headers`
+/// (from `client`, for throttling passwords), checked once: `None` when anonymous.
+///
+/// # Errors
+/// Wrong credentials, a disabled account's password, a throttled client, or a failure on our
+/// side.
+pub async fn caller_with_scope(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: IpAddr,
+) -> Result<Option<(user::Model, TokenScope)>, GitRefusal> {
+    let Some(creds) = credentials(headers) else {
+        return Ok(None);
+    };
+    match resolve_with_terms(state, &creds, client).await {
+        Ok(Some((user, terms))) => Ok(Some((user, terms.scope))),
+        Ok(None) => Err(GitRefusal::Unauthorized("authentication failed")),
+        Err(Error::TooManyRequests { retry_after_secs }) => {
+            Err(GitRefusal::Throttled(retry_after_secs))
+        }
+        Err(Error::Forbidden(_)) => Err(GitRefusal::Forbidden(DISABLED)),
+        Err(e) => Err(internal(e)),
     }
 }
 
