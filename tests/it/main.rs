@@ -54,6 +54,7 @@ mod part_state;
 mod push_mirror_off;
 mod push_mirrors;
 mod races;
+mod received_packs;
 mod ref_map;
 mod repo_search;
 mod restore;

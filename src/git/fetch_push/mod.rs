@@ -11,6 +11,7 @@ pub mod advertisement;
 pub mod error;
 pub mod filter;
 pub mod lfs_pointers;
+pub mod pack_index;
 pub mod pack_push;
 pub mod pull_plan;
 pub mod ref_map;
@@ -189,6 +190,9 @@ pub fn fetch_objects(
         outcome.up_to_date = true;
     } else if !advertised.is_empty() {
         let registered = Registered::new(Arc::clone(transfer))?;
+        // The received pack is indexed on every core; a repository with refs may receive a
+        // thin pack, completed from its own objects.
+        pack_index::install(&repo, !first).map_err(fail)?;
         let mut remote = repo.remote_anonymous(&registered.url()).map_err(fail)?;
         // Without a filter, every mirrored ref by pattern (libgit2 matches each advertised ref
         // against each refspec: one per ref would cost refs × refs); with one, by name. Only

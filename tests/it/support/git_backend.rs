@@ -6,7 +6,10 @@ use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
     process::Stdio,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use axum::{
@@ -27,6 +30,7 @@ pub struct GitBackend {
     pub addr: SocketAddr,
     seen: Arc<std::sync::Mutex<Vec<String>>>,
     authorizations: Arc<std::sync::Mutex<Vec<String>>>,
+    damage_packs: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
 }
@@ -43,6 +47,8 @@ struct BackendState {
     seen: Arc<std::sync::Mutex<Vec<String>>>,
     /// Every `Authorization` header it was sent.
     authorizations: Arc<std::sync::Mutex<Vec<String>>>,
+    /// Flip a byte inside each pack it sends (`pack_damage`).
+    damage_packs: Arc<AtomicBool>,
 }
 
 impl GitBackend {
@@ -96,9 +102,11 @@ impl GitBackend {
             redirect_after_refs,
             seen: Arc::new(std::sync::Mutex::new(Vec::new())),
             authorizations: Arc::new(std::sync::Mutex::new(Vec::new())),
+            damage_packs: Arc::new(AtomicBool::new(false)),
         });
         let seen = Arc::clone(&state.seen);
         let authorizations = Arc::clone(&state.authorizations);
+        let damage_packs = Arc::clone(&state.damage_packs);
         let git = Router::new().fallback(cgi).with_state(state);
         let app = match lfs {
             Some(lfs) => lfs.fallback_service(git),
@@ -114,6 +122,7 @@ impl GitBackend {
             addr,
             seen,
             authorizations,
+            damage_packs,
             task,
             _dir: dir,
         }
@@ -130,6 +139,12 @@ impl GitBackend {
             .lock()
             .expect("authorizations lock")
             .clone()
+    }
+
+    /// From now on, every pack served has one byte of an object flipped (its checksum made
+    /// right again), or, with `false`, packs are served as git makes them.
+    pub fn damage_packs(&self, on: bool) {
+        self.damage_packs.store(on, Ordering::SeqCst);
     }
 
     /// `http://127.0.0.1:PORT/NAME.git`.
@@ -268,7 +283,17 @@ async fn cgi(State(state): State<Arc<BackendState>>, request: Request) -> Respon
     });
     let output = child.wait_with_output().await.expect("http-backend output");
     let _ = writer.await;
-    cgi_response(&output.stdout)
+    let response = cgi_response(&output.stdout);
+    if state.damage_packs.load(Ordering::SeqCst) && parts.uri.path().ends_with("/git-upload-pack") {
+        let (mut head, body) = response.into_parts();
+        head.headers.remove(header::CONTENT_LENGTH);
+        let body = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        let damaged = super::pack_damage::damage_upload_pack_response(&body);
+        return Response::from_parts(head, Body::from(damaged));
+    }
+    response
 }
 
 fn cgi_response(raw: &[u8]) -> Response {

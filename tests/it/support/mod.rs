@@ -11,6 +11,7 @@ pub mod html;
 pub mod lfs;
 pub mod lfs_standin;
 pub mod mirror;
+pub mod pack_damage;
 pub mod process;
 pub mod server;
 pub mod sinks;
