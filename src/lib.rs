@@ -13,7 +13,8 @@
 //! - [`auth`] hashes passwords and tokens, keeps sessions and CSRF tokens, throttles guessing;
 //! - [`lfs`] is Git LFS: the objects on disk, the batch API both ways;
 //! - [`git`] does all git I/O (serving, browsing, storage, stale ref locks a killed git left,
-//!   and `fetch_push`: libgit2 fetch and push over our transports); [`net`] is the way out to remotes (URL policy, parsed remote
+//!   and `fetch_push`: libgit2 fetch and push over our transports, received packs indexed on
+//!   every core); [`net`] is the way out to remotes (URL policy, parsed remote
 //!   URLs, typed URL errors, each transfer's own HTTP or SSH);
 //! - [`entities`] are the tables, [`db`] opens and migrates them; [`config`], [`error`],
 //!   [`metrics`] and [`names`] are shared by all.

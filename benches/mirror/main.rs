@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
 
 mod account_row;
+mod big_rows;
 mod code_row;
 mod lfs_row;
 mod measure;
@@ -25,7 +26,8 @@ use mirrorforge::{
 use sea_orm::EntityTrait;
 
 use self::{
-    account_row::*, code_row::*, lfs_row::*, measure::*, remote::*, scale::*, shallow_row::*,
+    account_row::*, big_rows::*, code_row::*, lfs_row::*, measure::*, remote::*, scale::*,
+    shallow_row::*,
 };
 
 /// Pairs per row.
@@ -67,13 +69,21 @@ async fn main() {
         println!("{}", steal_line(started));
         return;
     }
-    // `MIRRORFORGE_BENCH_ONLY=shallow`: the shallow row alone (it needs the big source).
-    let big = std::env::var_os("MIRRORFORGE_BENCH_BIG_SOURCE");
+    // `MIRRORFORGE_BENCH_ONLY=shallow`: the shallow row alone, on the big history.
     if std::env::var("MIRRORFORGE_BENCH_ONLY").as_deref() == Ok("shallow") {
-        let big = big.expect("MIRRORFORGE_BENCH_BIG_SOURCE: a clone of git's own history");
+        let big = big_source();
         println!("{SHALLOW_RUNS} pairs, ours then git's; source {big:?}\n");
         print_head();
-        shallow_row(Path::new(&big), &w("shallow")).await.print();
+        shallow_row(&big, &w("shallow")).await.print();
+        println!("{}", steal_line(started));
+        return;
+    }
+    // `MIRRORFORGE_BENCH_ONLY=big`: the big history's rows alone.
+    if std::env::var("MIRRORFORGE_BENCH_ONLY").as_deref() == Ok("big") {
+        let big = big_source();
+        println!("{BIG_RUNS} pairs per row, ours then git's; source {big:?}\n");
+        print_head();
+        big_rows(&big, &w("big")).await;
         println!("{}", steal_line(started));
         return;
     }
@@ -339,10 +349,12 @@ async fn main() {
     http_rows(&running, &ours_state, &served_owner, &token).await;
     code_rows(&format!("http://{}", running.addr), &served.join("src.git")).await;
     lfs_row(&w("lfs")).await.print();
-    // With a clone of git's own history: a depth-1 import of it.
-    if let Some(big) = big {
-        shallow_row(Path::new(&big), &w("shallow")).await.print();
-    }
+    // The big history (git's own, or the synthetic one): the same work, and a depth-1 import.
+    let big = big_source();
+    println!("\nthe big history: {big:?}, {BIG_RUNS} pairs per row\n");
+    print_head();
+    big_rows(&big, &w("big")).await;
+    shallow_row(&big, &w("shallow")).await.print();
     idle_rss(&w("idle"));
     println!("{}", steal_line(started));
 }

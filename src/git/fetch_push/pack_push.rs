@@ -67,6 +67,10 @@ pub fn fits(remote: &Advertisement) -> bool {
     remote.refs.is_empty() && remote.offers("report-status") && remote.offers("ofs-delta")
 }
 
+/// Bytes of the pack read and sent at a time: each read is a hop to tokio's blocking pool, so
+/// the stream's default 4 KiB would cost tens of thousands of hops for a large pack.
+const PACK_CHUNK: usize = 256 * 1024;
+
 /// pkt-line framing of `data`.
 fn pkt(data: &[u8]) -> Vec<u8> {
     let mut line = format!("{:04x}", data.len() + 4).into_bytes();
@@ -188,7 +192,7 @@ pub fn push(
             .await
             .map_err(|e| TransferError::Other(format!("cannot read the pack: {e}")))?;
         let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(head)])
-            .chain(ReaderStream::new(file))
+            .chain(ReaderStream::with_capacity(file, PACK_CHUNK))
             .map_ok(move |chunk| {
                 counter
                     .bytes
