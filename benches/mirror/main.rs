@@ -87,6 +87,16 @@ async fn main() {
         println!("{}", steal_line(started));
         return;
     }
+    // `MIRRORFORGE_BENCH_ONLY=fleet`: the 1,000 no-op mirrors on SQLite and on PostgreSQL.
+    if std::env::var("MIRRORFORGE_BENCH_ONLY").as_deref() == Ok("fleet") {
+        let served = w("served");
+        std::fs::create_dir_all(&served).unwrap();
+        let lighttpd = Lighttpd::start(work.path(), &served);
+        print_head();
+        fleet_rows(&w("fleet"), &lighttpd, &served).await;
+        println!("{}", steal_line(started));
+        return;
+    }
     let served = w("served");
     std::fs::create_dir_all(&served).unwrap();
     match std::env::var_os("MIRRORFORGE_BENCH_SOURCE") {
@@ -343,7 +353,7 @@ async fn main() {
         row.print();
     }
 
-    scheduler_row(&w("fleet"), &lighttpd, &served).await;
+    fleet_rows(&w("fleet"), &lighttpd, &served).await;
     tick_row(&w("tick")).await;
     account_row(&w("accounts"), &served, &lighttpd.url("am-tiny")).await;
     http_rows(&running, &ours_state, &served_owner, &token).await;
@@ -357,4 +367,19 @@ async fn main() {
     shallow_row(&big, &w("shallow")).await.print();
     idle_rss(&w("idle"));
     println!("{}", steal_line(started));
+}
+
+/// The 1,000 due no-op mirrors on SQLite, then on a fresh PostgreSQL database.
+async fn fleet_rows(dir: &Path, lighttpd: &Lighttpd, served: &Path) {
+    scheduler_row(dir, lighttpd, served, None).await;
+    match FreshPostgres::create().await {
+        Some(postgres) => {
+            let on_postgres = dir.with_extension("postgres");
+            scheduler_row(&on_postgres, lighttpd, served, Some(&postgres.url)).await;
+            postgres.drop_it().await;
+        }
+        None => println!(
+            "| {MIRRORS} due no-op mirrors, PostgreSQL | not run: PostgreSQL not reachable | — | — | |"
+        ),
+    }
 }

@@ -109,11 +109,64 @@ pub(crate) async fn sync(state: &AppState, repo_id: i64) -> Duration {
 
 /// A configuration on `dir` for mirrors of 127.0.0.1 remotes.
 pub(crate) fn config(dir: &Path, cron: &str) -> Config {
+    config_on(dir, cron, None)
+}
+
+/// [`config`] with its rows in the database at `database_url` (SQLite in `dir` when `None`).
+pub(crate) fn config_on(dir: &Path, cron: &str, database_url: Option<&str>) -> Config {
     let mut config = Config::for_data_dir(dir.to_path_buf());
     config.allow_local_networks = true;
     config.scheduler_cron = cron.to_owned();
     config.listen = "127.0.0.1:0".parse().unwrap();
+    if let Some(url) = database_url {
+        config.database_url = url.to_owned();
+    }
     config
+}
+
+/// A database of its own on the machine's PostgreSQL (`MIRRORFORGE_BENCH_POSTGRES`, by default
+/// `postgres://postgres@127.0.0.1:5432/test`, is where it is created), dropped by [`Self::drop_it`].
+pub(crate) struct FreshPostgres {
+    admin: sea_orm::DatabaseConnection,
+    name: String,
+    /// Its URL.
+    pub(crate) url: String,
+}
+
+impl FreshPostgres {
+    /// Creates it; `None` when PostgreSQL cannot be reached.
+    pub(crate) async fn create() -> Option<Self> {
+        use sea_orm::ConnectionTrait;
+        let admin_url = std::env::var("MIRRORFORGE_BENCH_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let admin = sea_orm::Database::connect(&admin_url).await.ok()?;
+        let name = format!("mf_bench_{}", std::process::id());
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .ok()?;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .ok()?;
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        Some(Self { admin, name, url })
+    }
+
+    /// Drops it.
+    pub(crate) async fn drop_it(self) {
+        use sea_orm::ConnectionTrait;
+        let _ = self
+            .admin
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .await;
+    }
 }
 
 pub(crate) async fn new_user(state: &AppState, name: &str) -> user::Model {
