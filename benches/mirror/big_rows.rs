@@ -14,17 +14,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use mirrorforge::{
-    entities::repository,
-    mirror::{import::ImportRequest, settings},
-    server,
-    state::AppState,
-};
+use mirrorforge::{entities::repository, server};
 use sea_orm::EntityTrait;
 
 use super::{
-    measure::{Row, config, median, new_user, newest_run, sync},
-    remote::{Lighttpd, copy_source, empty_remote, git, time_git},
+    measure::{Row, config, import_mirror, median, new_user, newest_run, push_pair, sync},
+    remote::{History, Lighttpd, copy_source, make_history, time_git},
 };
 
 /// Pairs per big row: each side moves hundreds of MiB, so fewer than the small rows.
@@ -33,11 +28,19 @@ pub(crate) const BIG_RUNS: usize = 3;
 /// Imports started at once in the concurrency row (the default number of sync slots).
 const AT_ONCE: usize = 4;
 
-/// Commits of the synthetic big history.
-const BIG_COMMITS: usize = 60_000;
-/// Files of the synthetic big history, in `BIG_DIRS` folders.
-const BIG_FILES: usize = 2_000;
-const BIG_DIRS: usize = 40;
+/// The synthetic big history: 60,000 commits each editing three of 2,000 files in 40 folders
+/// (a commit, a root tree, up to three folder trees and three blobs each: 480,000 objects), a
+/// branch every 1,000 commits and a tag every 100.
+const BIG_HISTORY: History = History {
+    commits: 60_000,
+    files: 2_000,
+    folders: Some(40),
+    first_lines: 10,
+    edit_stride: 613,
+    epoch: 1_600_000_000,
+    branch_every: 1000,
+    tag_every: 100,
+};
 
 /// The big history: `MIRRORFORGE_BENCH_BIG_SOURCE`, or the synthetic one, built on first use.
 pub(crate) fn big_source() -> PathBuf {
@@ -53,63 +56,11 @@ pub(crate) fn big_source() -> PathBuf {
             "building the synthetic big history once, in {}",
             cached.display()
         );
-        make_big_source(&building);
+        make_history(&building, &BIG_HISTORY);
         std::fs::write(building.join("mirrorforge-bench-complete"), b"").unwrap();
         std::fs::rename(&building, &cached).unwrap();
     }
     cached
-}
-
-/// `BIG_COMMITS` commits each editing three of `BIG_FILES` files in `BIG_DIRS` folders (every
-/// commit makes a commit, a root tree, up to three folder trees and three blobs: over 400,000
-/// objects), a branch every 1,000 commits and a tag every 100, packed by `git gc`.
-fn make_big_source(dir: &Path) {
-    git(&["init", "-q", "--bare", "-b", "main", dir.to_str().unwrap()]);
-    let mut fast_import = Command::new("git")
-        .arg("--git-dir")
-        .arg(dir)
-        .args(["fast-import", "--quiet"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = std::io::BufWriter::new(fast_import.stdin.take().unwrap());
-    let mut contents: Vec<String> = (0..BIG_FILES)
-        .map(|f| format!("// file {f}\n{}", "fn placeholder() {}\n".repeat(10)))
-        .collect();
-    for c in 1..=BIG_COMMITS {
-        let message = format!("change {c}");
-        write!(
-            input,
-            "commit refs/heads/main\nmark :{c}\ncommitter Bench <bench@example.com> {} +0000\ndata {}\n{message}\n",
-            1_600_000_000 + c,
-            message.len()
-        )
-        .unwrap();
-        if c > 1 {
-            writeln!(input, "from :{}", c - 1).unwrap();
-        }
-        for k in 0..3 {
-            let f = (c * 7 + k * 613) % BIG_FILES;
-            contents[f].push_str(&format!("fn change_{c}_{k}() {{ let x = {}; }}\n", c * k));
-            let body = &contents[f];
-            writeln!(
-                input,
-                "M 100644 inline dir_{}/file_{f}.rs\ndata {}\n{body}",
-                f % BIG_DIRS,
-                body.len()
-            )
-            .unwrap();
-        }
-        if c % 1000 == 0 {
-            writeln!(input, "reset refs/heads/branch-{}\nfrom :{c}", c / 1000).unwrap();
-        }
-        if c % 100 == 0 {
-            writeln!(input, "reset refs/tags/v{}\nfrom :{c}", c / 100).unwrap();
-        }
-    }
-    drop(input);
-    assert!(fast_import.wait().unwrap().success());
-    git(&["--git-dir", dir.to_str().unwrap(), "gc", "-q"]);
 }
 
 /// Peak memory of one side, in KiB: the whole, and (ours) its anonymous and file-backed parts
@@ -219,31 +170,6 @@ fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
-/// Starts an import of `upstream` as `name` for `owner`; the repository's id.
-async fn start_import(
-    state: &AppState,
-    owner: &mirrorforge::entities::user::Model,
-    name: &str,
-    upstream: &str,
-) -> i64 {
-    state
-        .importer()
-        .import(
-            owner,
-            ImportRequest {
-                name: name.to_owned(),
-                clone_url: upstream.to_owned(),
-                mirror: true,
-                sync_interval: Some(3600),
-                ..ImportRequest::default()
-            },
-        )
-        .await
-        .unwrap()
-        .repo
-        .id
-}
-
 /// Every big row, printed as the table's rows, on `source` served by lighttpd from `dir`.
 pub(crate) async fn big_rows(source: &Path, dir: &Path) {
     let served = dir.join("served");
@@ -270,7 +196,7 @@ pub(crate) async fn big_rows(source: &Path, dir: &Path) {
     let mut imported = Vec::new();
     for run in 0..BIG_RUNS {
         let sampler = Sampler::start();
-        let id = start_import(&state, &owner, &format!("big-{run}"), &upstream).await;
+        let id = import_mirror(&state, &owner, &format!("big-{run}"), &upstream).await;
         import.ours.push(newest_run(&state, id, 0).await.1);
         our_peaks.push(sampler.finish());
         imported.push(id);
@@ -336,38 +262,11 @@ pub(crate) async fn big_rows(source: &Path, dir: &Path) {
         .unwrap();
     let pusher_path = w("data/repos/big/big-1.git");
     for run in 0..BIG_RUNS {
-        let target = format!("ours-{run}");
-        empty_remote(&served, &target);
-        pusher = settings::apply(
-            &state.db,
-            &state.config,
-            &state.secrets,
-            pusher,
-            settings::SettingsPatch {
-                mirror_direction: Some("downstream".to_owned()),
-                downstream_url: Some(lighttpd.url(&target)),
-                ..settings::SettingsPatch::default()
-            },
-        )
-        .await
-        .unwrap();
-        push.ours.push(sync(&state, pusher.id).await);
-        let theirs = format!("theirs-{run}");
-        empty_remote(&served, &theirs);
-        push.theirs.push(
-            time_git(&[
-                "--git-dir",
-                pusher_path.to_str().unwrap(),
-                "push",
-                "-q",
-                "--mirror",
-                &lighttpd.url(&theirs),
-            ])
-            .await,
-        );
-        // Each side's copy is half a gigabyte: gone once timed.
-        let _ = std::fs::remove_dir_all(served.join(format!("{target}.git")));
-        let _ = std::fs::remove_dir_all(served.join(format!("{theirs}.git")));
+        let (ours, theirs);
+        (pusher, ours, theirs) =
+            push_pair(&state, (&lighttpd, &served), (pusher, &pusher_path), run).await;
+        push.ours.push(ours);
+        push.theirs.push(theirs);
     }
 
     // Several imports at once, each for its own owner (so every slot may take one).
@@ -380,7 +279,7 @@ pub(crate) async fn big_rows(source: &Path, dir: &Path) {
     let started = Instant::now();
     let mut ids = Vec::new();
     for owner in &owners {
-        ids.push(start_import(&state, owner, "big", &upstream).await);
+        ids.push(import_mirror(&state, owner, "big", &upstream).await);
     }
     for id in ids {
         newest_run(&state, id, 0).await;

@@ -18,11 +18,7 @@ mod shallow_row;
 
 use std::{path::Path, process::Command};
 
-use mirrorforge::{
-    entities::repository,
-    mirror::{import::ImportRequest, settings},
-    server,
-};
+use mirrorforge::{entities::repository, server};
 use sea_orm::EntityTrait;
 
 use self::{
@@ -147,24 +143,9 @@ async fn main() {
     };
     let mut imported = Vec::new();
     for run in 0..RUNS {
-        let repo = state
-            .importer()
-            .import(
-                &owner,
-                ImportRequest {
-                    name: format!("import-{run}"),
-                    clone_url: upstream.clone(),
-                    mirror: true,
-                    sync_interval: Some(3600),
-                    ..ImportRequest::default()
-                },
-            )
-            .await
-            .unwrap();
-        import
-            .ours
-            .push(newest_run(&state, repo.repo.id, 0).await.1);
-        imported.push(repo.repo.id);
+        let id = import_mirror(&state, &owner, &format!("import-{run}"), &upstream).await;
+        import.ours.push(newest_run(&state, id, 0).await.1);
+        imported.push(id);
         // The import's background repack must not slow git's turn.
         mirrorforge::git::maintenance::settled().await;
         let clone = w(&format!("clone-{run}.git"));
@@ -272,43 +253,18 @@ async fn main() {
         git: "`git push --mirror`",
         goal: "≤ 1.2",
     };
-    let pusher = repository::Entity::find_by_id(imported[1])
+    let mut pusher = repository::Entity::find_by_id(imported[1])
         .one(&state.db)
         .await
         .unwrap()
         .unwrap();
     let pusher_path = w("data/repos/bench/import-1.git");
-    let mut pusher = pusher;
     for run in 0..RUNS {
-        let target = format!("ours-{run}");
-        empty_remote(&served, &target);
-        pusher = settings::apply(
-            &state.db,
-            &state.config,
-            &state.secrets,
-            pusher,
-            settings::SettingsPatch {
-                mirror_direction: Some("downstream".to_owned()),
-                downstream_url: Some(lighttpd.url(&target)),
-                ..settings::SettingsPatch::default()
-            },
-        )
-        .await
-        .unwrap();
-        push.ours.push(sync(&state, pusher.id).await);
-        let theirs = format!("theirs-{run}");
-        empty_remote(&served, &theirs);
-        push.theirs.push(
-            time_git(&[
-                "--git-dir",
-                pusher_path.to_str().unwrap(),
-                "push",
-                "-q",
-                "--mirror",
-                &lighttpd.url(&theirs),
-            ])
-            .await,
-        );
+        let (ours, theirs);
+        (pusher, ours, theirs) =
+            push_pair(&state, (&lighttpd, &served), (pusher, &pusher_path), run).await;
+        push.ours.push(ours);
+        push.theirs.push(theirs);
     }
 
     // Clone through our smart HTTP vs lighttpd's git http-backend.

@@ -7,11 +7,13 @@ use mirrorforge::{
     accounts::{tokens, users},
     config::Config,
     entities::{mirror_run, repository, user},
-    mirror::engine::SyncRequest,
+    mirror::{engine::SyncRequest, import::ImportRequest, settings},
     repos::{self, NewRepo},
     state::AppState,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::remote::{Lighttpd, empty_remote, time_git};
 
 pub(crate) fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
@@ -105,6 +107,75 @@ pub(crate) async fn sync(state: &AppState, repo_id: i64) -> Duration {
         SyncRequest::Started
     );
     newest_run(state, repo_id, after).await.1
+}
+
+/// Starts an import of `upstream` as a mirror `name` of `owner` (hourly, every ref); the
+/// repository's id.
+pub(crate) async fn import_mirror(
+    state: &AppState,
+    owner: &user::Model,
+    name: &str,
+    upstream: &str,
+) -> i64 {
+    state
+        .importer()
+        .import(
+            owner,
+            ImportRequest {
+                name: name.to_owned(),
+                clone_url: upstream.to_owned(),
+                mirror: true,
+                sync_interval: Some(3600),
+                ..ImportRequest::default()
+            },
+        )
+        .await
+        .unwrap()
+        .repo
+        .id
+}
+
+/// One pair of a full-push row: `pusher` (on disk at `pusher_path`) set to push to a new empty
+/// remote `ours-RUN` under `served` and synced, then `git push --mirror` of the same repository
+/// to `theirs-RUN`; both remotes are removed once timed. The pusher as changed, our duration,
+/// git's.
+pub(crate) async fn push_pair(
+    state: &AppState,
+    (lighttpd, served): (&Lighttpd, &Path),
+    (pusher, pusher_path): (repository::Model, &Path),
+    run: usize,
+) -> (repository::Model, Duration, Duration) {
+    let target = format!("ours-{run}");
+    empty_remote(served, &target);
+    let pusher = settings::apply(
+        &state.db,
+        &state.config,
+        &state.secrets,
+        pusher,
+        settings::SettingsPatch {
+            mirror_direction: Some("downstream".to_owned()),
+            downstream_url: Some(lighttpd.url(&target)),
+            ..settings::SettingsPatch::default()
+        },
+    )
+    .await
+    .unwrap();
+    let ours = sync(state, pusher.id).await;
+    let theirs = format!("theirs-{run}");
+    empty_remote(served, &theirs);
+    let git_took = time_git(&[
+        "--git-dir",
+        pusher_path.to_str().unwrap(),
+        "push",
+        "-q",
+        "--mirror",
+        &lighttpd.url(&theirs),
+    ])
+    .await;
+    for remote in [target, theirs] {
+        let _ = std::fs::remove_dir_all(served.join(format!("{remote}.git")));
+    }
+    (pusher, ours, git_took)
 }
 
 /// A configuration on `dir` for mirrors of 127.0.0.1 remotes.

@@ -108,9 +108,44 @@ pub(crate) async fn time_git(args: &[&str]) -> Duration {
     started.elapsed()
 }
 
-/// A repository with a long history of small text edits (good deltas, like real code),
-/// 40 branches and 100 tags, packed by `git gc` as a server holds it.
+/// The shape of a synthetic history: `commits` commits each appending a function to three of
+/// `files` files (good deltas, like real code), a branch every `branch_every` commits and a tag
+/// every `tag_every`.
+pub(crate) struct History {
+    pub(crate) commits: usize,
+    pub(crate) files: usize,
+    /// Files sit in `src/`, or spread over this many `dir_N/` folders.
+    pub(crate) folders: Option<usize>,
+    /// Placeholder lines each file starts with.
+    pub(crate) first_lines: usize,
+    /// How far apart (in files) one commit's three edits are.
+    pub(crate) edit_stride: usize,
+    /// Commit `c` is committed at `epoch + c`.
+    pub(crate) epoch: usize,
+    pub(crate) branch_every: usize,
+    pub(crate) tag_every: usize,
+}
+
+/// The bench's own source: 3,000 commits over 300 files, 40 branches and 100 tags.
+pub(crate) const SMALL_HISTORY: History = History {
+    commits: COMMITS,
+    files: FILES,
+    folders: None,
+    first_lines: 20,
+    edit_stride: 13,
+    epoch: 1_700_000_000,
+    branch_every: 75,
+    tag_every: 30,
+};
+
+/// A repository with the small synthetic history, packed by `git gc` as a server holds it.
 pub(crate) fn make_source(dir: &Path) {
+    make_history(dir, &SMALL_HISTORY);
+}
+
+/// A bare repository at `dir` with `history` on `main`, in one `git fast-import`, packed by
+/// `git gc` as a server holds it.
+pub(crate) fn make_history(dir: &Path, history: &History) {
     git(&["init", "-q", "--bare", "-b", "main", dir.to_str().unwrap()]);
     let mut fast_import = Command::new("git")
         .arg("--git-dir")
@@ -120,15 +155,20 @@ pub(crate) fn make_source(dir: &Path) {
         .spawn()
         .unwrap();
     let mut input = std::io::BufWriter::new(fast_import.stdin.take().unwrap());
-    let mut contents: Vec<String> = (0..FILES)
-        .map(|f| format!("// file {f}\n{}", "fn placeholder() {}\n".repeat(20)))
+    let mut contents: Vec<String> = (0..history.files)
+        .map(|f| {
+            format!(
+                "// file {f}\n{}",
+                "fn placeholder() {}\n".repeat(history.first_lines)
+            )
+        })
         .collect();
-    for c in 1..=COMMITS {
+    for c in 1..=history.commits {
         writeln!(input, "commit refs/heads/main\nmark :{c}").unwrap();
         writeln!(
             input,
             "committer Bench <bench@example.com> {} +0000",
-            1_700_000_000 + c
+            history.epoch + c
         )
         .unwrap();
         let message = format!("change {c}");
@@ -137,21 +177,30 @@ pub(crate) fn make_source(dir: &Path) {
             writeln!(input, "from :{}", c - 1).unwrap();
         }
         for k in 0..3 {
-            let f = (c * 7 + k * 13) % FILES;
+            let f = (c * 7 + k * history.edit_stride) % history.files;
             contents[f].push_str(&format!("fn change_{c}_{k}() {{ let x = {}; }}\n", c * k));
             let body = &contents[f];
+            let path = match history.folders {
+                Some(folders) => format!("dir_{}/file_{f}.rs", f % folders),
+                None => format!("src/file_{f}.rs"),
+            };
+            writeln!(input, "M 100644 inline {path}\ndata {}\n{body}", body.len()).unwrap();
+        }
+        if c % history.branch_every == 0 {
             writeln!(
                 input,
-                "M 100644 inline src/file_{f}.rs\ndata {}\n{body}",
-                body.len()
+                "reset refs/heads/branch-{}\nfrom :{c}",
+                c / history.branch_every
             )
             .unwrap();
         }
-        if c % 75 == 0 {
-            writeln!(input, "reset refs/heads/branch-{}\nfrom :{c}", c / 75).unwrap();
-        }
-        if c % 30 == 0 {
-            writeln!(input, "reset refs/tags/v{}\nfrom :{c}", c / 30).unwrap();
+        if c % history.tag_every == 0 {
+            writeln!(
+                input,
+                "reset refs/tags/v{}\nfrom :{c}",
+                c / history.tag_every
+            )
+            .unwrap();
         }
     }
     drop(input);

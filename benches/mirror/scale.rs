@@ -10,7 +10,7 @@ use std::{
 use chrono::Utc;
 use mirrorforge::{
     entities::{mirror_enums::Trigger, mirror_run, repository, session, user},
-    mirror::{import::ImportRequest, settings},
+    mirror::settings,
     repos::{self, NewRepo},
     server,
     state::AppState,
@@ -22,7 +22,7 @@ use sea_orm::{
 
 use super::{
     MIRRORS,
-    measure::{config, config_on, median, new_user},
+    measure::{config, config_on, import_mirror, median, new_user},
     remote::{Lighttpd, git},
 };
 
@@ -125,21 +125,15 @@ impl Fleet {
         }
         let mut ids = Vec::new();
         for i in 0..MIRRORS {
-            let made = state
-                .importer()
-                .import(
+            ids.push(
+                import_mirror(
+                    &state,
                     &owners[i % owners.len()],
-                    ImportRequest {
-                        name: format!("m{i}"),
-                        clone_url: tiny_url.to_owned(),
-                        mirror: true,
-                        sync_interval: Some(3600),
-                        ..ImportRequest::default()
-                    },
+                    &format!("m{i}"),
+                    tiny_url,
                 )
-                .await
-                .unwrap();
-            ids.push(made.repo.id);
+                .await,
+            );
         }
         until_unclaimed(&state.db).await;
         Self {
