@@ -4,13 +4,13 @@
 //! right again) fails the sync, moves no ref and leaves no pack behind, on an import as on a
 //! later pull.
 
-use std::{fmt::Write as _, path::Path, process::Stdio};
+use std::{fmt::Write as _, path::Path};
 
 use serde_json::{Value, json};
 
 use crate::support::{
     Db, Git, TestServer, TestUser,
-    git::{parse_refs, random_bytes},
+    git::{fast_import, parse_refs, random_bytes},
     git_backend::GitBackend,
     mirror::{import_body, runs, settle, start, sync_now},
     on_both_databases,
@@ -71,20 +71,6 @@ async fn commit_noise(bare: &Path, size: usize) {
     fast_import(bare, &stream).await;
 }
 
-async fn fast_import(bare: &Path, stream: &[u8]) {
-    let file = bare.with_extension("stream");
-    std::fs::write(&file, stream).unwrap();
-    let status = tokio::process::Command::new("git")
-        .arg("--git-dir")
-        .arg(bare)
-        .args(["fast-import", "--quiet"])
-        .stdin(Stdio::from(std::fs::File::open(&file).unwrap()))
-        .status()
-        .await
-        .unwrap();
-    assert!(status.success(), "git fast-import");
-}
-
 /// The longest delta chain in the packs of the repository at `dir` (`git verify-pack -v`).
 async fn longest_chain(git: &Git, dir: &Path) -> usize {
     let mut longest = 0;
@@ -116,16 +102,6 @@ fn pack_files(dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     names.sort();
     names
-}
-
-/// `git fsck --full` passes on the repository at `dir`.
-async fn fsck_clean(git: &Git, dir: &Path, after: &str) {
-    let out = git.run(dir, &["fsck", "--full", "--no-dangling"]).await;
-    assert!(
-        out.status.success(),
-        "fsck after {after}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Imports `name` from `remotes` as a mirror and waits for its first sync.
@@ -169,7 +145,7 @@ async fn deltas_of_deltas_import_whole_and_later_packs_complete(db: Db) {
         longest_chain(&git, &here).await >= 3,
         "the pack kept here is the one received, chains and all"
     );
-    fsck_clean(&git, &here, "the import").await;
+    git.fsck_clean(&here, "the import").await;
 
     // A later pull receives only what is new, as deltas against what is here.
     write_commits(&upstream, 120, 30).await;
@@ -179,7 +155,7 @@ async fn deltas_of_deltas_import_whole_and_later_packs_complete(db: Db) {
         parse_refs(&git.show_ref(&here).await),
         parse_refs(&git.show_ref(&upstream).await)
     );
-    fsck_clean(&git, &here, "the second pull").await;
+    git.fsck_clean(&here, "the second pull").await;
     let (out, clone) = git
         .clone(&s.git_url(None, "owner", "story"), "clone", &[])
         .await;
@@ -224,7 +200,7 @@ async fn a_damaged_object_fails_the_pull_and_moves_no_ref(db: Db) {
         packs_before,
         "no pack, whole or partial, kept"
     );
-    fsck_clean(&git, &here, "the refused pull").await;
+    git.fsck_clean(&here, "the refused pull").await;
 
     // An import of a damaged pack makes an empty repository, not a broken one.
     let other = remotes.create("broken").await;
@@ -248,5 +224,5 @@ async fn a_damaged_object_fails_the_pull_and_moves_no_ref(db: Db) {
         parse_refs(&git.show_ref(&here).await),
         parse_refs(&git.show_ref(&upstream).await)
     );
-    fsck_clean(&git, &here, "the whole pull").await;
+    git.fsck_clean(&here, "the whole pull").await;
 }

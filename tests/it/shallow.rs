@@ -3,12 +3,13 @@
 //! so; raising the depth or setting `0` deepens it at the next sync; a shallow repository has
 //! no push mirrors; `git fsck` is clean throughout.
 
-use std::{fmt::Write as _, path::Path, process::Stdio};
+use std::{fmt::Write as _, path::Path};
 
 use serde_json::{Value, json};
 
 use crate::support::{
     Db, Git, TestServer, TestUser,
+    git::fast_import,
     git_backend::GitBackend,
     mirror::{call, import_body, patch, runs, settle, start, sync_now},
     on_both_databases,
@@ -58,18 +59,7 @@ async fn write_history(bare: &Path) {
          tag v1\nfrom :{HISTORY}\ntagger {author} 1800000001 +0000\ndata 3\nv1\n"
     )
     .unwrap();
-    let file = bare.with_extension("stream");
-    std::fs::write(&file, stream).unwrap();
-    let status = tokio::process::Command::new("git")
-        .arg("--git-dir")
-        .arg(bare)
-        .args(["fast-import", "--quiet"])
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .stdin(Stdio::from(std::fs::File::open(&file).unwrap()))
-        .status()
-        .await
-        .unwrap();
-    assert!(status.success(), "git fast-import");
+    fast_import(bare, stream.as_bytes()).await;
 }
 
 /// `git rev-list --count REF` in the repository at `dir`.
@@ -78,21 +68,6 @@ async fn count(git: &Git, dir: &Path, reference: &str) -> usize {
         .await
         .parse()
         .unwrap()
-}
-
-/// `git fsck --full` passes on the repository at `dir`, with nothing dangling or missing.
-async fn fsck_clean(git: &Git, dir: &Path, after: &str) {
-    let out = git.run(dir, &["fsck", "--full", "--no-dangling"]).await;
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "fsck after {after}: {said}");
-    assert!(
-        !said.contains("missing") && !said.contains("error"),
-        "fsck after {after}: {said}"
-    );
 }
 
 /// Syncs `owner/name` now and returns its newest run.
@@ -143,7 +118,7 @@ async fn a_shallow_mirror_keeps_the_depth_clones_shallow_and_deepens(db: Db) {
             .await,
         "true"
     );
-    fsck_clean(&git, &here, "the import").await;
+    git.fsck_clean(&here, "the import").await;
     let settings = call(&s, "GET", "/api/v1/repos/owner/deep/mirror", &owner, None).await;
     settings.expect(200);
     assert_eq!(settings.json()["upstream_depth"], 1);
@@ -163,7 +138,7 @@ async fn a_shallow_mirror_keeps_the_depth_clones_shallow_and_deepens(db: Db) {
         "true"
     );
     assert_eq!(count(&git, &clone, "HEAD").await, 1);
-    fsck_clean(&git, &clone, "the clone").await;
+    git.fsck_clean(&clone, "the clone").await;
 
     // The code page says so, and so does the clone URL's hint.
     let page = s.get("/owner/deep", None).await;
@@ -224,7 +199,7 @@ async fn a_shallow_mirror_keeps_the_depth_clones_shallow_and_deepens(db: Db) {
         new_main
     );
     assert_eq!(count(&git, &here, "refs/heads/main").await, 1);
-    fsck_clean(&git, &here, "a new commit").await;
+    git.fsck_clean(&here, "a new commit").await;
     git.ok(&reference, &["fetch", "-q", "--depth", "1"]).await;
 
     // Raising the depth deepens at the next sync, though the refs match.
@@ -244,7 +219,7 @@ async fn a_shallow_mirror_keeps_the_depth_clones_shallow_and_deepens(db: Db) {
         );
     }
     assert_eq!(count(&git, &here, "refs/heads/feature").await, 3);
-    fsck_clean(&git, &here, "raising the depth").await;
+    git.fsck_clean(&here, "raising the depth").await;
 
     // 0 fetches the whole history: no longer shallow.
     patch(&s, &owner, "deep", json!({"upstream_depth": 0}))
@@ -259,7 +234,7 @@ async fn a_shallow_mirror_keeps_the_depth_clones_shallow_and_deepens(db: Db) {
             .await,
         "false"
     );
-    fsck_clean(&git, &here, "unshallowing").await;
+    git.fsck_clean(&here, "unshallowing").await;
     let page = s.get("/owner/deep", None).await;
     assert!(!page.body.contains("shallow mirror"), "{}", page.body);
 
@@ -356,7 +331,7 @@ async fn a_shallow_repository_has_no_push_mirrors(db: Db) {
             git.ok(&here, &["rev-parse", "refs/heads/main"]).await,
             git.ok(&work, &["rev-parse", "HEAD"]).await
         );
-        fsck_clean(&git, &here, "a pull onto the shallow tip").await;
+        git.fsck_clean(&here, "a pull onto the shallow tip").await;
     }
     // With only fast-forwards, a new commit on the shallow tip moves the branch too.
     patch(
@@ -436,7 +411,7 @@ async fn a_shallow_repository_has_no_push_mirrors(db: Db) {
     let copy = s.repo_dir("owner", "copy");
     assert_eq!(count(&git, &copy, "refs/heads/main").await, 1);
     assert_eq!(count(&git, &copy, "refs/heads/feature").await, 1);
-    fsck_clean(&git, &copy, "a one-time shallow copy").await;
+    git.fsck_clean(&copy, "a one-time shallow copy").await;
     let page = s.get("/owner/copy", None).await;
     assert!(
         page.body

@@ -154,6 +154,22 @@ impl Git {
             .await
     }
 
+    /// Asserts that `git fsck --full` passes on the repository at `dir`, with nothing dangling,
+    /// missing or in error; `after` names the moment in the message.
+    pub async fn fsck_clean(&self, dir: &Path, after: &str) {
+        let out = self.run(dir, &["fsck", "--full", "--no-dangling"]).await;
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "fsck after {after}: {said}");
+        assert!(
+            !said.contains("missing") && !said.contains("error"),
+            "fsck after {after}: {said}"
+        );
+    }
+
     /// The refs a remote advertises (heads and tags), one `SHA\tREF` per line.
     pub async fn ls_remote(&self, url: &str) -> String {
         self.ok(
@@ -237,6 +253,25 @@ pub fn parse_refs(text: &str) -> Vec<(String, String)> {
         .collect();
     refs.sort();
     refs
+}
+
+/// Feeds `stream` to `git fast-import` in the bare repository `bare` (written beside it first,
+/// as `NAME.stream`).
+pub async fn fast_import(bare: &Path, stream: &[u8]) {
+    let file = bare.with_extension("stream");
+    std::fs::write(&file, stream).expect("stream file");
+    let status = tokio::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(bare)
+        .args(["fast-import", "--quiet"])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdin(std::process::Stdio::from(
+            std::fs::File::open(&file).expect("stream file"),
+        ))
+        .status()
+        .await
+        .expect("git fast-import");
+    assert!(status.success(), "git fast-import");
 }
 
 /// `len` random bytes (incompressible, so packs are as large as the files).
