@@ -21,7 +21,7 @@ use std::{
         mpsc::{self, Receiver, RecvTimeoutError, SyncSender},
     },
     thread::{self, JoinHandle},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use git2::{Binding, ObjectType, Repository};
@@ -273,20 +273,18 @@ impl Writepack {
     /// the new pack visible to the object database.
     fn commit(&mut self, stats: &mut raw::git_indexer_progress) -> Result<(), String> {
         self.chunks = None;
-        let mut last_report = Instant::now();
+        // Each wait that times out is one report interval without a result.
         let indexed = loop {
             match self.outcome.recv_timeout(REPORT_EVERY) {
                 Ok(result) => break result,
-                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Timeout) => {
+                    self.counters.copy_to(stats);
+                    if !self.report.fire(stats) {
+                        self.interrupt.store(true, Ordering::Relaxed);
+                    }
+                }
                 Err(RecvTimeoutError::Disconnected) => {
                     break Err("the pack indexer failed".to_owned());
-                }
-            }
-            if last_report.elapsed() >= REPORT_EVERY {
-                last_report = Instant::now();
-                self.counters.copy_to(stats);
-                if !self.report.fire(stats) {
-                    self.interrupt.store(true, Ordering::Relaxed);
                 }
             }
         };
