@@ -104,18 +104,23 @@ fn pack_files(dir: &Path) -> Vec<String> {
     names
 }
 
-/// Imports `name` from `remotes` as a mirror and waits for its first sync.
+/// Imports `name` from `remotes` as a mirror and waits for its first sync and for the
+/// repacking that follows it (the pack files are inspected next).
 async fn import(s: &TestServer, owner: &TestUser, remotes: &GitBackend, name: &str) -> Value {
     let body = json!({"name": name, "clone_url": remotes.url(name), "mirror": true,
                       "sync_interval": 3600});
     import_body(s, owner, body).await.expect(201);
-    settle(s, owner, name).await
+    let status = settle(s, owner, name).await;
+    mirrorforge::git::maintenance::settled().await;
+    status
 }
 
-/// Presses "Sync now" on `owner/name` and waits for the sync to end.
+/// Presses "Sync now" on `owner/name` and waits for the sync to end and for any repacking.
 async fn sync(s: &TestServer, owner: &TestUser, name: &str) -> Value {
     sync_now(s, owner, name).await.expect(202);
-    settle(s, owner, name).await
+    let status = settle(s, owner, name).await;
+    mirrorforge::git::maintenance::settled().await;
+    status
 }
 
 async fn deltas_of_deltas_import_whole_and_later_packs_complete(db: Db) {
