@@ -7,7 +7,8 @@
 //! `objects/pack` — before any ref moves, as with libgit2's indexer.
 //!
 //! The crate's one `unsafe` module: libgit2's backend interface is C structs of function
-//! pointers; each unsafe block says what libgit2 guarantees for it.
+//! pointers, and the pack read back is memory-mapped (`releasing_map`); each unsafe block says
+//! what libgit2 or the kernel guarantees for it. Writing the pack (`write`) is safe code.
 #![allow(unsafe_code)]
 
 use std::{
@@ -27,6 +28,10 @@ use std::{
 use git2::{Binding, ObjectType, Repository};
 use gix_utils::progress::{self as gix_progress, Count, NestedProgress};
 use libgit2_sys as raw;
+use write::{Limits, write_pack};
+
+mod releasing_map;
+mod write;
 
 /// Ahead of libgit2's own pack (1) and loose (2) backends: the first backend that writes packs
 /// is the one a fetch uses.
@@ -348,12 +353,10 @@ impl Job {
     /// Indexes the pack arriving on `received` into the repository's `objects/pack`.
     fn run(self, received: Receiver<Vec<u8>>) -> Result<Indexed, String> {
         let pack_dir = self.repo_path.join("objects").join("pack");
-        let mut pack = io::BufReader::with_capacity(64 * 1024, Chunks::new(received));
         let mut progress = Tracker::root(self.counters.clone());
-        let options = gix_pack::bundle::write::Options {
-            thread_limit: thread::available_parallelism().ok().map(usize::from),
-            alloc_limit_bytes: Some(LARGEST_OBJECT),
-            ..Default::default()
+        let limits = Limits {
+            threads: thread::available_parallelism().ok().map(usize::from),
+            largest_object: LARGEST_OBJECT,
         };
         let bases = if self.thin_bases {
             let repo = Repository::open_bare(&self.repo_path)
@@ -362,35 +365,20 @@ impl Job {
         } else {
             None
         };
-        let outcome = gix_pack::Bundle::write_to_directory(
-            &mut pack,
-            Some(&pack_dir),
+        let written = write_pack(
+            Chunks::new(received),
+            &pack_dir,
             &mut progress,
             &self.interrupt,
             bases,
-            gix_hash::Kind::Sha1,
-            options,
+            &limits,
         )
-        .map_err(|e| format!("the pack from the remote is damaged: {}", causes(&e)))?;
+        .map_err(|e| e.to_string())?;
         Ok(Indexed {
-            objects: outcome.index.num_objects as usize,
-            keep: outcome.keep_path,
+            objects: written.objects as usize,
+            keep: written.keep,
         })
     }
-}
-
-/// `error` and its causes, one sentence each, joined by ": ".
-fn causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut said: Vec<String> = Vec::new();
-    let mut next = Some(error);
-    while let Some(error) = next {
-        let text = error.to_string();
-        if !said.contains(&text) {
-            said.push(text);
-        }
-        next = error.source();
-    }
-    said.join(": ")
 }
 
 /// The received chunks read as one stream; it ends when libgit2 commits (or drops) the pack.
