@@ -7,6 +7,10 @@ CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG_HOST := 127.0.0.1
 PG_PORT := 5432
+# Gitea's API clients the compatibility test drives (tests/it/gitea_clients.rs): the one
+# generated from Gitea's OpenAPI document, and an independent hand-written one.
+GITEA_CLIENTS := target/gitea-clients
+GITEA_CLIENT_PACKAGES := gitea-api-client==1.27.3 py-gitea==0.2.10
 
 .PHONY: run test bench deps check-postgres
 
@@ -58,6 +62,14 @@ deps:
 		$(SUDO) apt-get update && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
 	fi
+	@$(GITEA_CLIENTS)/bin/python -c 'import gitea_api_client, gitea' >/dev/null 2>&1 || { \
+		echo "installing Gitea's clients into $(GITEA_CLIENTS)"; \
+		rm -rf $(GITEA_CLIENTS); \
+		python3 -m venv $(GITEA_CLIENTS) || { \
+			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv && \
+			/usr/bin/python3 -m venv $(GITEA_CLIENTS); }; \
+		$(GITEA_CLIENTS)/bin/pip install --quiet $(GITEA_CLIENT_PACKAGES); \
+	}
 
 # The postgres variant of every integration test needs PostgreSQL on 127.0.0.1:5432
 # (trust auth, database `test`). Without it they are skipped with a warning, or fail under CI.

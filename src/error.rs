@@ -21,6 +21,11 @@ pub enum Error {
     /// No or invalid credentials.
     #[error("authentication required")]
     Unauthorized,
+    /// A token in the URL's query string: refused, since URLs end up in logs and histories.
+    #[error(
+        "a token in the URL is refused, since URLs are logged and kept in histories: send it in the Authorization header (`Authorization: token <token>`)"
+    )]
+    TokenInQuery,
     /// A webhook call whose signature does not verify against the repository's secret.
     #[error("signature does not match")]
     BadSignature,
@@ -85,7 +90,9 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized | Self::BadSignature => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::TokenInQuery | Self::BadSignature => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -103,7 +110,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "bad_request",
-            Self::Unauthorized => "unauthorized",
+            Self::Unauthorized | Self::TokenInQuery => "unauthorized",
             Self::BadSignature => "bad_signature",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",

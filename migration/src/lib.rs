@@ -33,6 +33,7 @@ mod m20261206_000016_account_mirrors;
 mod m20261207_000017_repository_redirects;
 mod m20261207_000018_token_expiry_and_scope;
 mod m20261207_000019_disabled_users;
+mod m20261207_000020_full_names_and_private_orgs;
 
 /// Runs every migration of the schema in order.
 pub struct Migrator;
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_repository_redirects::Migration),
             Box::new(m20261207_000018_token_expiry_and_scope::Migration),
             Box::new(m20261207_000019_disabled_users::Migration),
+            Box::new(m20261207_000020_full_names_and_private_orgs::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ use crate::{
     },
     error::{Error, FieldErrors, Result},
     names,
+    repos::{Permission, access},
 };
 
 /// What it takes to create an organisation.
@@ -25,10 +26,16 @@ pub struct NewOrg {
     pub name: String,
     /// What it is about.
     pub description: String,
+    /// Its display name (may be empty).
+    pub full_name: String,
+    /// Seen by its members only: its page, its listings and its repositories.
+    pub private: bool,
 }
 
 /// Longest description kept.
 const MAX_DESCRIPTION: usize = 255;
+/// Longest display name kept (Gitea's limit).
+const MAX_FULL_NAME: usize = 100;
 
 fn validate(new: &NewOrg) -> Result<()> {
     let mut fields = FieldErrors::new();
@@ -39,6 +46,12 @@ fn validate(new: &NewOrg) -> Result<()> {
         fields.insert(
             "description".to_owned(),
             format!("description must be at most {MAX_DESCRIPTION} characters"),
+        );
+    }
+    if new.full_name.trim().chars().count() > MAX_FULL_NAME {
+        fields.insert(
+            "full_name".to_owned(),
+            format!("full_name must be at most {MAX_FULL_NAME} characters"),
         );
     }
     if fields.is_empty() {
@@ -76,6 +89,8 @@ pub async fn create(
         first_user: Set(None),
         is_organization: Set(true),
         description: Set(new.description.trim().to_owned()),
+        full_name: Set(new.full_name.trim().to_owned()),
+        is_private: Set(new.private),
         ..Default::default()
     }
     .insert(&txn)
@@ -110,6 +125,25 @@ pub async fn find(db: &DatabaseConnection, name: &str) -> Result<Option<user::Mo
         .filter(user::Column::IsOrganization.eq(true))
         .one(db)
         .await?)
+}
+
+/// The organisation named `name` (any case) as `viewer` may know it: `None` when there is
+/// none, or when it is private and the viewer is neither a member nor a site admin.
+///
+/// # Errors
+/// The database failed.
+pub async fn find_visible(
+    db: &DatabaseConnection,
+    name: &str,
+    viewer: Option<&user::Model>,
+) -> Result<Option<user::Model>> {
+    let Some(org) = find(db, name).await? else {
+        return Ok(None);
+    };
+    if org.is_private && access::standing(db, &org, viewer).await? < Permission::Read {
+        return Ok(None);
+    }
+    Ok(Some(org))
 }
 
 /// Deletes an organisation and its memberships; refused (409) while it owns repositories.
@@ -154,19 +188,41 @@ pub async fn delete(db: &DatabaseConnection, org: &user::Model) -> Result<()> {
     Ok(())
 }
 
-/// Organisations whose name contains `query` (any case; `%`, `_` literal), by name, at most
-/// `limit`.
+/// Organisations whose name contains `query` (any case; `%`, `_` literal) that `viewer` may
+/// know (private ones only for their members and site admins), by name, at most `limit`.
 ///
 /// # Errors
 /// The database failed.
-pub async fn search(db: &DatabaseConnection, query: &str, limit: u64) -> Result<Vec<user::Model>> {
+pub async fn search(
+    db: &DatabaseConnection,
+    viewer: Option<&user::Model>,
+    query: &str,
+    limit: u64,
+) -> Result<Vec<user::Model>> {
     let pattern = format!(
         "%{}%",
         crate::db::like_escaped(&query.trim().to_lowercase())
     );
-    Ok(user::Entity::find()
+    let mut found = user::Entity::find()
         .filter(user::Column::IsOrganization.eq(true))
-        .filter(crate::db::like(user::Column::LowerName, pattern))
+        .filter(crate::db::like(user::Column::LowerName, pattern));
+    match viewer {
+        Some(viewer) if viewer.is_admin => {}
+        Some(viewer) => {
+            let own: Vec<i64> = crate::accounts::members::memberships(db, viewer)
+                .await?
+                .iter()
+                .map(|m| m.org.id)
+                .collect();
+            found = found.filter(
+                sea_orm::Condition::any()
+                    .add(user::Column::IsPrivate.eq(false))
+                    .add(user::Column::Id.is_in(own)),
+            );
+        }
+        None => found = found.filter(user::Column::IsPrivate.eq(false)),
+    }
+    Ok(found
         .order_by_asc(user::Column::LowerName)
         .limit(limit)
         .all(db)
@@ -182,6 +238,7 @@ mod tests {
         let err = validate(&NewOrg {
             name: "api".into(),
             description: "x".repeat(300),
+            ..NewOrg::default()
         })
         .unwrap_err();
         let Error::Validation(fields) = err else {

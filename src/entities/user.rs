@@ -23,6 +23,11 @@ pub struct Model {
     pub description: String,
     /// Switched off by an administrator: no sign-in, its tokens and sessions refused.
     pub disabled: bool,
+    /// The display name (`""`: none given).
+    pub full_name: String,
+    /// TRUE for an organisation seen by its members only (its page, listings and
+    /// repositories); always FALSE for people.
+    pub is_private: bool,
 }
 
 /// Links to the tables that point at users.

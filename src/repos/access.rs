@@ -3,7 +3,7 @@
 //!
 //! A site admin may do all; the owning person administers their own repositories; in an
 //! organisation the member's role decides (`read`, `write`, `owner` for administer); anyone
-//! may read a public repository.
+//! may read a public repository, unless its owner is a private organisation (members only).
 
 use sea_orm::DatabaseConnection;
 
@@ -39,10 +39,10 @@ impl Permission {
     }
 
     /// What this standing with the owner gives over one of its repositories: public ones are
-    /// readable by all.
+    /// readable by all, but for those of a private organisation (seen by its members only).
     #[must_use]
     pub fn over(self, repo: &Repo) -> Self {
-        if repo.repo.is_private {
+        if repo.repo.is_private || repo.owner.is_private {
             self
         } else {
             self.max(Self::Read)
@@ -218,6 +218,8 @@ mod tests {
             is_organization: org,
             description: String::new(),
             disabled: false,
+            full_name: String::new(),
+            is_private: false,
         }
     }
 

@@ -5,7 +5,7 @@
 
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 
 use super::{Permission, Repo, access};
@@ -13,18 +13,20 @@ use crate::db::{like, like_escaped};
 use crate::{
     accounts::members,
     config::Config,
-    entities::{repository, user},
+    entities::{org_member::Role, repository, user},
     error::Result,
     git::heads::{self, Heads},
 };
 
-/// A repository of a listing with what its content says of it.
+/// A repository of a listing with what its content says of it and what the caller may do.
 #[derive(Debug, Clone)]
 pub struct Listed {
     /// The repository and its owner.
     pub repo: Repo,
     /// Its default branch and whether it has any branch.
     pub heads: Heads,
+    /// What the caller may do with it.
+    pub permission: Permission,
 }
 
 /// One page of a listing.
@@ -64,17 +66,73 @@ pub async fn owned_readable(
 ) -> Result<ListingPage> {
     let mut visible = Condition::all().add(repository::Column::OwnerId.eq(owner.id));
     if access::standing(db, owner, viewer).await? < Permission::Read {
+        if owner.is_private {
+            // A private organisation's repositories are its members' only.
+            return Ok(ListingPage {
+                items: Vec::new(),
+                total: 0,
+            });
+        }
         visible = visible.add(repository::Column::IsPrivate.eq(false));
     }
+    let standing = access::standing(db, owner, viewer).await?;
     let (total, rows) = window_of(db, visible, window).await?;
     let repos = rows
         .into_iter()
-        .map(|repo| Repo {
-            repo,
-            owner: owner.clone(),
+        .map(|repo| {
+            let repo = Repo {
+                repo,
+                owner: owner.clone(),
+            };
+            let permission = standing.over(&repo);
+            (repo, permission)
         })
         .collect();
     with_heads(config, repos, total).await
+}
+
+/// The repositories of `viewer` and of every organisation they belong to (Gitea's
+/// `/user/repos`), oldest first, one `window` of them.
+///
+/// # Errors
+/// The database failed.
+pub async fn shared_with(
+    db: &DatabaseConnection,
+    config: &Config,
+    viewer: &user::Model,
+    window: Window,
+) -> Result<ListingPage> {
+    let memberships = members::memberships(db, viewer).await?;
+    let mut owners: Vec<(user::Model, Option<Role>)> = vec![(viewer.clone(), None)];
+    owners.extend(memberships.into_iter().map(|m| (m.org, Some(m.role))));
+    let visible = Condition::all()
+        .add(repository::Column::OwnerId.is_in(owners.iter().map(|(owner, _)| owner.id)));
+    let (total, rows) = window_of(db, visible, window).await?;
+    let repos = rows
+        .into_iter()
+        .filter_map(|repo| {
+            let (owner, role) = owners.iter().find(|(o, _)| o.id == repo.owner_id)?;
+            let repo = Repo {
+                repo,
+                owner: owner.clone(),
+            };
+            let permission = access::standing_with(owner, Some(viewer), *role).over(&repo);
+            Some((repo, permission))
+        })
+        .collect();
+    with_heads(config, repos, total).await
+}
+
+/// `repo` as a listing shows it, for a caller who may do `permission` with it.
+///
+/// # Errors
+/// The repository could not be read.
+pub async fn one(config: &Config, repo: Repo, permission: Permission) -> Result<Listed> {
+    let page = with_heads(config, vec![(repo, permission)], 1).await?;
+    page.items
+        .into_iter()
+        .next()
+        .ok_or_else(|| crate::error::Error::internal_msg("no heads read for one repository"))
 }
 
 /// How many repositories `visible` selects, and the `window` of them, oldest first (by id).
@@ -98,13 +156,21 @@ async fn window_of(
 }
 
 /// The page of `repos` (of `total` in all), each with what its content says of it.
-async fn with_heads(config: &Config, repos: Vec<Repo>, total: u64) -> Result<ListingPage> {
-    let heads = heads::read_all(repos.iter().map(|r| r.path(config)).collect()).await?;
+async fn with_heads(
+    config: &Config,
+    repos: Vec<(Repo, Permission)>,
+    total: u64,
+) -> Result<ListingPage> {
+    let heads = heads::read_all(repos.iter().map(|(r, _)| r.path(config)).collect()).await?;
     Ok(ListingPage {
         items: repos
             .into_iter()
             .zip(heads)
-            .map(|(repo, heads)| Listed { repo, heads })
+            .map(|((repo, permission), heads)| Listed {
+                repo,
+                heads,
+                permission,
+            })
             .collect(),
         total,
     })
@@ -173,25 +239,40 @@ pub async fn search_readable(
         .into_tuple()
         .all(db)
         .await?;
+    let private_orgs = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::IsPrivate.eq(true))
+        .into_query();
     let Some(matches) = matching(&lower, &owner_ids) else {
         return Ok(empty);
     };
     let mut visible = Condition::all().add(matches);
+    let mut roles: std::collections::HashMap<i64, Role> = std::collections::HashMap::new();
     match viewer {
         Some(viewer) if viewer.is_admin => {}
         Some(viewer) => {
-            let shared: Vec<i64> = members::shared_owners(db, viewer)
-                .await?
-                .iter()
-                .map(|owner| owner.id)
+            for membership in members::memberships(db, viewer).await? {
+                roles.insert(membership.org.id, membership.role);
+            }
+            let shared: Vec<i64> = std::iter::once(viewer.id)
+                .chain(roles.keys().copied())
                 .collect();
             visible = visible.add(
                 Condition::any()
-                    .add(repository::Column::IsPrivate.eq(false))
+                    .add(
+                        Condition::all()
+                            .add(repository::Column::IsPrivate.eq(false))
+                            .add(repository::Column::OwnerId.not_in_subquery(private_orgs)),
+                    )
                     .add(repository::Column::OwnerId.is_in(shared)),
             );
         }
-        None => visible = visible.add(repository::Column::IsPrivate.eq(false)),
+        None => {
+            visible = visible
+                .add(repository::Column::IsPrivate.eq(false))
+                .add(repository::Column::OwnerId.not_in_subquery(private_orgs));
+        }
     }
     let (total, rows) = window_of(db, visible, window).await?;
     let owners: std::collections::HashMap<i64, user::Model> = user::Entity::find()
@@ -205,7 +286,11 @@ pub async fn search_readable(
         .into_iter()
         .filter_map(|repo| {
             let owner = owners.get(&repo.owner_id)?.clone();
-            Some(Repo { repo, owner })
+            let role = roles.get(&owner.id).copied();
+            let permission = access::standing_with(&owner, viewer, role);
+            let repo = Repo { repo, owner };
+            let permission = permission.over(&repo);
+            Some((repo, permission))
         })
         .collect();
     with_heads(config, repos, total).await

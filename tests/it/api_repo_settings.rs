@@ -166,7 +166,7 @@ async fn a_move_into_an_organisation_keeps_push_mirrors_and_runs(db: Db) {
     refused.expect_error(403, "forbidden");
     let moved = patch_repo(&s, &owner, "owner/app", json!({"owner": "acme"})).await;
     moved.expect(200);
-    assert_eq!(moved.json()["owner"], "acme");
+    assert_eq!(moved.json()["owner"]["login"], "acme");
     let mirrors = call(
         &s,
         "GET",

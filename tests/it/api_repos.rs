@@ -41,19 +41,42 @@ async fn create_returns_the_contract_fields_and_a_bare_repository(db: Db) {
     assert_eq!(
         keys,
         [
+            "archived",
             "clone_url",
             "created_at",
+            "default_branch",
             "description",
+            "empty",
+            "fork",
+            "full_name",
+            "html_url",
             "id",
+            "mirror",
             "mirror_direction",
             "mirror_enabled",
+            "mirror_interval",
+            "mirror_updated",
             "name",
             "owner",
-            "private"
+            "permissions",
+            "private",
+            "ssh_url",
+            "updated_at"
         ]
     );
+    assert_eq!(repo["empty"], true, "{repo}");
+    assert_eq!(repo["mirror"], false, "{repo}");
+    assert_eq!(repo["mirror_interval"], "", "{repo}");
+    assert_eq!(
+        repo["permissions"],
+        json!({"admin": true, "push": true, "pull": true})
+    );
+    assert_eq!(
+        repo["owner"]["email"], "",
+        "no owner's address in a repository"
+    );
     assert!(repo["id"].as_i64().is_some(), "{repo}");
-    assert_eq!(repo["owner"], "alice");
+    assert_eq!(repo["owner"]["login"], "alice");
     assert_eq!(repo["name"], "Hello-World");
     assert_eq!(repo["description"], "my first");
     assert_eq!(repo["private"], true);
@@ -325,7 +348,7 @@ async fn user_repos_lists_only_the_callers_own(db: Db) {
                 assert!(r["clone_url"].is_string() && r["id"].is_i64(), "{r}");
                 format!(
                     "{}/{}",
-                    r["owner"].as_str().expect("owner"),
+                    r["owner"]["login"].as_str().expect("owner"),
                     r["name"].as_str().expect("name")
                 )
             })
@@ -333,7 +356,8 @@ async fn user_repos_lists_only_the_callers_own(db: Db) {
     };
     let resp = s.get("/api/v1/user/repos", Some(&alice)).await;
     resp.expect(200);
-    assert_eq!(names(resp.json()), ["alice/alpha", "alice/zeta"]);
+    // Oldest first, as Gitea lists them.
+    assert_eq!(names(resp.json()), ["alice/zeta", "alice/alpha"]);
     let resp = s.get("/api/v1/user/repos", Some(&bob)).await;
     assert_eq!(names(resp.json()), ["bob/bobs", "bob/bobs-secret"]);
     // Even an administrator's own list holds only their own.

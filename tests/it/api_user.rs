@@ -266,7 +266,21 @@ async fn first_account_is_admin_and_user_json_has_only_public_fields(db: Db) {
         .map(String::as_str)
         .collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["email", "id", "is_admin", "username"]);
+    assert_eq!(
+        keys,
+        [
+            "avatar_url",
+            "created",
+            "email",
+            "full_name",
+            "id",
+            "is_admin",
+            "login",
+            "username",
+            "visibility"
+        ]
+    );
+    assert_eq!(body["login"], body["username"]);
     assert_eq!(
         s.get("/api/v1/user", Some(&later)).await.json()["is_admin"],
         false

@@ -31,6 +31,8 @@ mod e2e_shallow;
 mod e2e_status_words;
 mod events;
 mod git_http;
+mod gitea_api;
+mod gitea_clients;
 mod hot_paths;
 mod kept_refs;
 mod lfs;

@@ -545,7 +545,7 @@ async fn import_into_an_organisation_takes_write(db: Db) {
         .expect_error(403, "forbidden");
     let made = import_body(&s, &dave, body("acme")).await;
     made.expect(201);
-    assert_eq!(made.json()["owner"], "acme");
+    assert_eq!(made.json()["owner"]["login"], "acme");
     wait_idle(&s, &dave, "acme/src").await;
     let status = call(
         &s,
@@ -567,7 +567,7 @@ async fn import_into_an_organisation_takes_write(db: Db) {
     )
     .await;
     own.expect(201);
-    assert_eq!(own.json()["owner"], "erin");
+    assert_eq!(own.json()["owner"]["login"], "erin");
 }
 
 async fn an_organisation_with_repositories_cannot_be_deleted(db: Db) {
@@ -718,7 +718,7 @@ async fn the_migration_keeps_every_repository_with_its_owner(db: Db) {
         &repo.owner,
         orgs::NewOrg {
             name: "ALICE".into(),
-            description: String::new(),
+            ..Default::default()
         },
     )
     .await
@@ -733,6 +733,7 @@ async fn the_migration_keeps_every_repository_with_its_owner(db: Db) {
         orgs::NewOrg {
             name: "acme".into(),
             description: "tools".into(),
+            ..Default::default()
         },
     )
     .await

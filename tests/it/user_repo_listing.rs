@@ -254,6 +254,7 @@ async fn every_field_has_its_gitea_type_and_no_url_carries_credentials(db: Db) {
             [
                 "archived",
                 "clone_url",
+                "created_at",
                 "default_branch",
                 "description",
                 "empty",
@@ -262,9 +263,15 @@ async fn every_field_has_its_gitea_type_and_no_url_carries_credentials(db: Db) {
                 "html_url",
                 "id",
                 "mirror",
+                "mirror_direction",
+                "mirror_enabled",
+                "mirror_interval",
+                "mirror_updated",
                 "name",
                 "owner",
+                "permissions",
                 "private",
+                "ssh_url",
                 "updated_at"
             ]
         );

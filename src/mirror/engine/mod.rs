@@ -200,6 +200,25 @@ impl Engine {
         Ok(SyncRequest::Started)
     }
 
+    /// Starts a push to every enabled push mirror of `repo`, and no pull (Gitea's
+    /// `push_mirrors-sync`).
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn request_push_all(
+        self: &Arc<Self>,
+        repo: &repository::Model,
+    ) -> Result<SyncRequest> {
+        if !repo.mirror_enabled || !repo.mirror_direction.pushes() {
+            return Ok(SyncRequest::Disabled);
+        }
+        if !self.claim_now(repo.id).await? {
+            return Ok(SyncRequest::AlreadyRunning);
+        }
+        self.spawn_claimed(repo, Trigger::Manual, Scope::PushAll);
+        Ok(SyncRequest::Started)
+    }
+
     /// Starts the first transfer of an imported repository (`one_time` for a clone that keeps
     /// no mirror); `false` when a sync of it already runs (the scheduler was quicker).
     ///

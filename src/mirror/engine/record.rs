@@ -86,12 +86,12 @@ impl Asked {
     ) -> (Self, Vec<push_mirror::Model>) {
         let direction = match scope {
             Scope::OneTime(_) => MirrorDirection::Upstream,
-            Scope::PushTo(_) => MirrorDirection::Downstream,
+            Scope::PushTo(_) | Scope::PushAll => MirrorDirection::Downstream,
             _ if trigger == Trigger::Push => MirrorDirection::Downstream,
             Scope::Mirror | Scope::Unguarded => repo.mirror_direction,
         };
         // Only a run that does what the schedule does moves the next sync.
-        let whole = !matches!(scope, Scope::PushTo(_)) && trigger != Trigger::Push;
+        let whole = !matches!(scope, Scope::PushTo(_) | Scope::PushAll) && trigger != Trigger::Push;
         // A push-triggered sync goes to the targets that asked for it, a "Sync now" next to
         // one target to that one.
         let enabled: Vec<push_mirror::Model> = targets

@@ -24,6 +24,8 @@ pub enum Scope {
     OneTime(OneTimeClone),
     /// A push to this one push mirror ("Sync now" next to it).
     PushTo(i64),
+    /// A push to every enabled push mirror, and no pull (Gitea's `push_mirrors-sync`).
+    PushAll,
 }
 
 /// The answer to "sync this repository now".

@@ -43,6 +43,18 @@ impl Engine {
         self.trigger(repo.id, Trigger::Webhook).await
     }
 
+    /// "Sync now" from a client that expects a queue rather than a refusal while a sync runs
+    /// (Gitea's `mirror-sync`): a sync now, or one more right after the one that runs.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn sync_or_queue(self: &Arc<Self>, repo: &repository::Model) -> Result<Triggered> {
+        if !repo.mirror_enabled {
+            return Ok(Triggered::Ignored);
+        }
+        self.trigger(repo.id, Trigger::Manual).await
+    }
+
     /// A `git push` changed refs of `repo_id`: its sync-on-push targets are pushed to now, or
     /// right after the sync that runs.
     pub fn pushed(self: &Arc<Self>, repo_id: i64) {

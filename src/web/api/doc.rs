@@ -39,6 +39,7 @@ pub const BASIC: &str = "basic";
         (name = "push_mirrors", description = "A repository's push targets"),
         (name = "mirrors", description = "Every mirror of the caller at once: the overview and batch actions"),
         (name = "webhook", description = "Webhook secret and the signed webhook a forge calls"),
+        (name = "gitea", description = "Routes only Gitea's clients call, in Gitea's shapes: the version, migration, mirror-sync and push_mirrors-sync"),
         (name = "meta", description = "This document"),
     )
 )]

@@ -7,14 +7,12 @@ use axum::{
     http::{HeaderMap, HeaderName, HeaderValue, Uri, header},
     response::{IntoResponse, Response},
 };
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Deserialize;
 
-use super::paging::Paging;
+use super::{paging::Paging, repos::RepoJson};
 use crate::{
     error::Error,
-    repos::listing::{Listed, ListingPage, Window},
+    repos::listing::{ListingPage, Window},
 };
 
 /// Items per page when `limit` is not given.
@@ -47,91 +45,14 @@ impl ListingQuery {
     }
 }
 
-/// The owner of a listed repository, with the fields of Gitea's user a client reads.
-#[derive(Serialize, ToSchema)]
-#[schema(as = ListedRepositoryOwner)]
-pub struct OwnerJson {
-    /// The user's id.
-    id: i64,
-    /// The username.
-    login: String,
-    /// The display name (`""`: none is kept here).
-    full_name: String,
-}
-
-/// A repository in the shape of Gitea's `Repository` (the fields its clients read).
-#[derive(Serialize, ToSchema)]
-#[schema(as = ListedRepository)]
-pub struct ListedRepoJson {
-    /// The repository's id.
-    id: i64,
-    /// Its name.
-    name: String,
-    /// `owner/name`.
-    full_name: String,
-    /// Who owns it.
-    owner: OwnerJson,
-    /// Free text.
-    description: String,
-    /// Visible only to its owner and admins.
-    private: bool,
-    /// Always `false`: there are no forks here.
-    fork: bool,
-    /// Always `false`: repositories are not archived here.
-    archived: bool,
-    /// True when it pulls from an upstream (a pull mirror, mirroring on).
-    mirror: bool,
-    /// True when it has no branch.
-    empty: bool,
-    /// The branch `HEAD` names (or, when that one does not exist, the first branch by name).
-    default_branch: String,
-    /// Where to clone it over HTTP, absolute, without credentials.
-    clone_url: String,
-    /// Its page, absolute.
-    html_url: String,
-    /// When its row last changed.
-    updated_at: DateTime<Utc>,
-}
-
-impl ListedRepoJson {
-    /// Builds the JSON with absolute URLs under `base` (the server's public base URL).
-    #[must_use]
-    pub fn new(listed: &Listed, base: &str) -> Self {
-        let r = &listed.repo;
-        let full_name = r.full_name();
-        Self {
-            id: r.repo.id,
-            name: r.repo.name.clone(),
-            owner: OwnerJson {
-                id: r.owner.id,
-                login: r.owner.username.clone(),
-                full_name: String::new(),
-            },
-            description: r.repo.description.clone(),
-            private: r.repo.is_private,
-            fork: false,
-            archived: false,
-            mirror: r.repo.mirror_enabled
-                && r.repo.mirror_direction.pulls()
-                && r.repo.upstream_url.is_some(),
-            empty: listed.heads.empty,
-            default_branch: listed.heads.default_branch.clone(),
-            clone_url: format!("{base}/{full_name}.git"),
-            html_url: format!("{base}/{full_name}"),
-            updated_at: r.repo.updated_at,
-            full_name,
-        }
-    }
-}
-
 /// The answer of a listing: the page as JSON, `X-Total-Count`, and `Link` to the other pages
 /// built from `uri` (the request's own path and query) under `base`.
 #[must_use]
 pub fn respond(page: &ListingPage, window: Window, uri: &Uri, base: &str) -> Response {
-    let items: Vec<ListedRepoJson> = page
+    let items: Vec<RepoJson> = page
         .items
         .iter()
-        .map(|listed| ListedRepoJson::new(listed, base))
+        .map(|listed| RepoJson::new(listed, base))
         .collect();
     let mut headers = HeaderMap::new();
     headers.insert(

@@ -457,5 +457,6 @@ async fn import_repo(
             },
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(RepoJson::new(&repo, &base))))
+    let answer = RepoJson::for_caller(&state, repo, &user, &base).await?;
+    Ok((StatusCode::CREATED, Json(answer)))
 }

@@ -5,6 +5,9 @@
 mod account_mirrors;
 mod admin;
 mod doc;
+mod gitea;
+mod gitea_time;
+pub mod go_duration;
 mod listing;
 mod mirror;
 mod mirrors;
@@ -12,6 +15,7 @@ mod notify;
 mod orgs;
 pub mod paging;
 mod push_mirrors;
+mod query_token;
 mod repos;
 mod search;
 mod ssh_key;
@@ -48,6 +52,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(webhook::router())
         .merge(notify::router())
         .merge(ssh_key::router())
+        .merge(gitea::router())
         .merge(doc::router());
     OpenApiRouter::with_openapi(doc::ApiDoc::openapi()).nest(PREFIX, api)
 }
@@ -68,5 +73,7 @@ pub fn router() -> Router<AppState> {
         tracing::error!(error = %e, "the OpenAPI document could not be serialised");
         "{}".to_owned()
     });
-    router.layer(Extension(doc::Document(Arc::new(json))))
+    router
+        .layer(Extension(doc::Document(Arc::new(json))))
+        .layer(axum::middleware::from_fn(query_token::refuse))
 }

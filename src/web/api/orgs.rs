@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    listing::{self, ListedRepoJson, ListingQuery},
+    listing::{self, ListingQuery},
     repos::{CreateBody, RepoJson},
 };
 use crate::{
@@ -39,7 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_repo, org_repos))
 }
 
-/// An organisation as the API shows it.
+/// An organisation as the API shows it: Gitea's `Organization`, with when it was made.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Organization)]
 pub struct OrgJson {
@@ -47,9 +47,18 @@ pub struct OrgJson {
     id: i64,
     /// Its name.
     name: String,
+    /// Its name again, as Gitea's older clients read it.
+    username: String,
+    /// Its display name (`""`: none given).
+    full_name: String,
     /// What it is about.
     description: String,
+    /// `public`, or `private` (seen by its members only).
+    visibility: &'static str,
+    /// Always `""`: no avatars are kept here.
+    avatar_url: String,
     /// When it was made.
+    #[serde(serialize_with = "super::gitea_time::serialize")]
     created_at: DateTime<Utc>,
 }
 
@@ -58,7 +67,11 @@ impl From<&user::Model> for OrgJson {
         Self {
             id: org.id,
             name: org.username.clone(),
+            username: org.username.clone(),
+            full_name: org.full_name.clone(),
             description: org.description.clone(),
+            visibility: if org.is_private { "private" } else { "public" },
+            avatar_url: String::new(),
             created_at: org.created_at,
         }
     }
@@ -93,13 +106,45 @@ impl From<Member> for MemberJson {
     }
 }
 
-/// An organisation to create.
+/// An organisation to create; Gitea's `CreateOrgOption` is taken as well (`username` for the
+/// name; its `email`, `location`, `website` and `repo_admin_change_team_access` are ignored).
 #[derive(Deserialize, ToSchema)]
 struct CreateOrgBody {
     /// Its name (required): the rules and the namespace of user names.
     name: Option<String>,
+    /// Its name, as Gitea's `CreateOrgOption` gives it (when `name` is absent).
+    username: Option<String>,
+    /// Its display name.
+    full_name: Option<String>,
     /// What it is about.
     description: Option<String>,
+    /// `public` (the default) or `private`: seen by its members only.
+    visibility: Option<String>,
+}
+
+impl CreateOrgBody {
+    /// The organisation asked for.
+    ///
+    /// # Errors
+    /// 422 naming `visibility` when it is neither `public` nor `private`.
+    fn into_new(self) -> Result<NewOrg, Error> {
+        let private = match self.visibility.as_deref().map(str::trim) {
+            None | Some("" | "public") => false,
+            Some("private") => true,
+            Some(_) => {
+                return Err(Error::field(
+                    "visibility",
+                    "visibility must be public or private",
+                ));
+            }
+        };
+        Ok(NewOrg {
+            name: self.name.or(self.username).unwrap_or_default(),
+            description: self.description.unwrap_or_default(),
+            full_name: self.full_name.unwrap_or_default(),
+            private,
+        })
+    }
 }
 
 /// A member's role to set.
@@ -127,9 +172,14 @@ struct MemberPath {
     username: String,
 }
 
-/// The organisation named in the path, or 404.
-async fn find_org(state: &AppState, name: &str) -> Result<user::Model, Error> {
-    orgs::find(&state.db, name)
+/// The organisation named in the path as `viewer` may know it, or 404 (also for a private
+/// organisation the viewer is not a member of).
+async fn find_org(
+    state: &AppState,
+    name: &str,
+    viewer: Option<&user::Model>,
+) -> Result<user::Model, Error> {
+    orgs::find_visible(&state.db, name, viewer)
         .await?
         .ok_or(Error::NotFound("organisation"))
 }
@@ -168,20 +218,13 @@ async fn create(
     ApiUser(user): ApiUser,
     ApiJson(body): ApiJson<CreateOrgBody>,
 ) -> Result<(StatusCode, Json<OrgJson>), ApiError> {
-    let org = orgs::create(
-        &state.db,
-        &user,
-        NewOrg {
-            name: body.name.unwrap_or_default(),
-            description: body.description.unwrap_or_default(),
-        },
-    )
-    .await?;
+    let org = orgs::create(&state.db, &user, body.into_new()?).await?;
     tracing::info!(org = %org.username, user_id = user.id, "organisation created");
     Ok((StatusCode::CREATED, Json(OrgJson::from(&org))))
 }
 
-/// An organisation; anyone may see it (its private repositories are another matter).
+/// An organisation; anyone may see a public one (its private repositories are another
+/// matter), members only a private one.
 #[utoipa::path(
     get,
     path = "/orgs/{org}",
@@ -195,9 +238,11 @@ async fn create(
 )]
 async fn show(
     State(state): State<AppState>,
+    viewer: Option<ApiUser>,
     Path(path): Path<OrgPath>,
 ) -> Result<Json<OrgJson>, ApiError> {
-    let org = find_org(&state, &path.org).await?;
+    let viewer = viewer.map(|ApiUser(u)| u);
+    let org = find_org(&state, &path.org, viewer.as_ref()).await?;
     Ok(Json(OrgJson::from(&org)))
 }
 
@@ -220,7 +265,7 @@ async fn remove(
     ApiUser(user): ApiUser,
     Path(path): Path<OrgPath>,
 ) -> Result<StatusCode, ApiError> {
-    let org = find_org(&state, &path.org).await?;
+    let org = find_org(&state, &path.org, Some(&user)).await?;
     require(&state, &org, &user, Permission::Admin).await?;
     orgs::delete(&state.db, &org).await?;
     tracing::info!(org = %org.username, user_id = user.id, "organisation deleted");
@@ -270,7 +315,7 @@ async fn list_members(
     ApiUser(user): ApiUser,
     Path(path): Path<OrgPath>,
 ) -> Result<Json<Vec<MemberJson>>, ApiError> {
-    let org = find_org(&state, &path.org).await?;
+    let org = find_org(&state, &path.org, Some(&user)).await?;
     require(&state, &org, &user, Permission::Read).await?;
     let list = members::list(&state.db, &org).await?;
     Ok(Json(list.into_iter().map(MemberJson::from).collect()))
@@ -299,7 +344,7 @@ async fn put_member(
     Path(path): Path<MemberPath>,
     ApiJson(body): ApiJson<RoleBody>,
 ) -> Result<Json<MemberJson>, ApiError> {
-    let org = find_org(&state, &path.org).await?;
+    let org = find_org(&state, &path.org, Some(&user)).await?;
     require(&state, &org, &user, Permission::Admin).await?;
     let role = body
         .role
@@ -333,7 +378,7 @@ async fn remove_member(
     ApiUser(user): ApiUser,
     Path(path): Path<MemberPath>,
 ) -> Result<StatusCode, ApiError> {
-    let org = find_org(&state, &path.org).await?;
+    let org = find_org(&state, &path.org, Some(&user)).await?;
     let leaving = path.username.eq_ignore_ascii_case(&user.username);
     if !leaving {
         require(&state, &org, &user, Permission::Admin).await?;
@@ -370,10 +415,11 @@ async fn create_repo(
     BaseUrl(base): BaseUrl,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<(StatusCode, Json<RepoJson>), ApiError> {
-    let org = find_org(&state, &path.org).await?;
+    let org = find_org(&state, &path.org, Some(&user)).await?;
     require(&state, &org, &user, Permission::Write).await?;
     let repo = repos::create(&state.db, &state.config, &org, body.into_new()).await?;
-    Ok((StatusCode::CREATED, Json(RepoJson::new(&repo, &base))))
+    let answer = RepoJson::for_caller(&state, repo, &user, &base).await?;
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 /// The organisation's repositories the caller may read (public ones for anyone, anonymous
@@ -386,7 +432,7 @@ async fn create_repo(
     params(OrgPath, ListingQuery),
     security((), ("bearer" = []), ("basic" = [])),
     responses(
-        (status = 200, description = "One page of the repositories", body = Vec<ListedRepoJson>,
+        (status = 200, description = "One page of the repositories", body = Vec<RepoJson>,
          headers(
              ("X-Total-Count" = u64, description = "How many the caller may read in all pages"),
              ("Link" = String, description = "The other pages, as Gitea writes them: `rel=\"next\"`, `\"last\"`, `\"first\"`, `\"prev\"`"),
@@ -405,8 +451,8 @@ async fn org_repos(
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, ApiError> {
     let window = query.window()?;
-    let org = find_org(&state, &path.org).await?;
     let viewer = viewer.map(|ApiUser(u)| u);
+    let org = find_org(&state, &path.org, viewer.as_ref()).await?;
     let page = owned_readable(&state.db, &state.config, &org, viewer.as_ref(), window).await?;
     Ok(listing::respond(&page, window, &uri, &base))
 }

@@ -6,12 +6,14 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     super::extract::{Admin, ApiJson, ApiPushMirror, ApiRepo, Write},
     doc::RepoPath,
+    go_duration,
 };
 use crate::{
     entities::{
@@ -37,12 +39,111 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sync_one))
 }
 
+/// A push mirror as the API shows it: ours, and Gitea's `PushMirror` fields beside.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = PushMirror)]
+struct PushMirrorJson {
+    /// Ours.
+    #[serde(flatten)]
+    view: PushMirrorView,
+    /// Gitea's name for it: `remote_mirror_<id>`.
+    remote_name: String,
+    /// Where it pushes, without credentials (our `remote_url`).
+    remote_address: String,
+    /// The repository's name.
+    repo_name: String,
+    /// When it was added (our `created_at`).
+    #[serde(serialize_with = "super::gitea_time::serialize")]
+    created: DateTime<Utc>,
+    /// End of its last successful push (our `last_synced_at`).
+    #[serde(serialize_with = "super::gitea_time::option::serialize")]
+    last_update: Option<DateTime<Utc>>,
+    /// How often it is pushed: with every scheduled sync of the repository, as Go writes a
+    /// duration (`8h0m0s`).
+    interval: String,
+    /// Pushed after every `git push` into the repository (our `sync_on_push`).
+    sync_on_commit: bool,
+}
+
+impl PushMirrorJson {
+    /// `mirror` of `repo`.
+    fn new(mirror: &push_mirror::Model, repo: &repository::Model) -> Self {
+        let view = PushMirrorView::from(mirror);
+        Self {
+            remote_name: format!("remote_mirror_{}", mirror.id),
+            remote_address: view.remote_url.clone(),
+            repo_name: repo.name.clone(),
+            created: view.created_at,
+            last_update: view.last_synced_at,
+            interval: go_duration::format_seconds(u64::try_from(repo.sync_interval).unwrap_or(0)),
+            sync_on_commit: view.sync_on_push,
+            view,
+        }
+    }
+}
+
+/// A push mirror to add: ours, or Gitea's `CreatePushMirrorOption` (`remote_address`,
+/// `remote_username`, `remote_password`, `interval`, `sync_on_commit`).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct AddBody {
+    /// Where to push (required to add one).
+    remote_url: Option<String>,
+    /// Where to push, as Gitea names it (when `remote_url` is absent).
+    remote_address: Option<String>,
+    /// Login name.
+    remote_username: Option<String>,
+    /// Password or token (write-only).
+    remote_password: Option<String>,
+    /// Pushed by syncs (default `true`).
+    enabled: Option<bool>,
+    /// Pushed after every `git push` into the repository.
+    sync_on_push: Option<bool>,
+    /// Gitea's name for `sync_on_push` (when that is absent).
+    sync_on_commit: Option<bool>,
+    /// Gitea's push interval, a Go duration (`8h0m0s`): checked, not kept — push mirrors are
+    /// pushed with every scheduled sync of the repository, whose interval the answer shows.
+    interval: Option<String>,
+    /// Patterns of the refs it carries.
+    ref_filter: Option<Vec<String>>,
+    /// Its branch map.
+    ref_map: Option<Vec<crate::git::fetch_push::ref_map::MapRule>>,
+    /// Leave diverged refs there as they are.
+    keep_divergent_refs: Option<bool>,
+}
+
+impl AddBody {
+    /// The push mirror asked for, `interval` checked against `min_interval` seconds.
+    fn into_input(self, min_interval: i64) -> Result<PushMirrorInput, Error> {
+        if let Some(interval) = &self.interval {
+            let seconds = go_duration::parse_seconds(interval)
+                .map_err(|e| Error::field("interval", format!("interval {e}")))?;
+            if i64::try_from(seconds).unwrap_or(i64::MAX) < min_interval {
+                return Err(Error::field(
+                    "interval",
+                    format!("interval must be at least {min_interval} seconds"),
+                ));
+            }
+        }
+        Ok(PushMirrorInput {
+            remote_url: self.remote_url.or(self.remote_address),
+            remote_username: self.remote_username,
+            remote_password: self.remote_password,
+            enabled: self.enabled,
+            sync_on_push: self.sync_on_push.or(self.sync_on_commit),
+            ref_filter: self.ref_filter,
+            ref_map: self.ref_map,
+            keep_divergent_refs: self.keep_divergent_refs,
+        })
+    }
+}
+
 /// A push mirror as added or changed, with what it did to its repository.
 #[derive(Serialize, utoipa::ToSchema)]
 struct SavedPushMirror {
     /// The push mirror.
     #[serde(flatten)]
-    mirror: PushMirrorView,
+    mirror: PushMirrorJson,
     /// Said when the repository now pushes because of it (mirroring switched on, or
     /// `upstream` made `both`); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,7 +167,7 @@ impl SavedPushMirror {
             None => (repo.mirror_enabled, repo.mirror_direction),
         };
         Self {
-            mirror: PushMirrorView::from(mirror),
+            mirror: PushMirrorJson::new(mirror, repo),
             notice: now_pushes.map(NowPushes::sentence),
             mirror_direction,
             mirror_enabled,
@@ -155,7 +256,7 @@ impl PushMirrorPath {
     tag = "push_mirrors",
     params(RepoPath),
     responses(
-        (status = 200, description = "Push mirrors, oldest first", body = Vec<PushMirrorView>),
+        (status = 200, description = "Push mirrors, oldest first", body = Vec<PushMirrorJson>),
         (status = 401, description = "No or invalid credentials", body = ErrorBody),
         (status = 403, description = "Not the owner or an admin", body = ErrorBody),
         (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
@@ -164,9 +265,15 @@ impl PushMirrorPath {
 async fn list(
     State(state): State<AppState>,
     access: ApiRepo<Admin>,
-) -> Result<Json<Vec<PushMirrorView>>, ApiError> {
+) -> Result<Json<Vec<PushMirrorJson>>, ApiError> {
     let mirrors = push_mirrors::list(&state.db, access.repo.repo.id).await?;
-    Ok(Json(mirrors.iter().map(PushMirrorView::from).collect()))
+    let repo = &access.repo.repo;
+    Ok(Json(
+        mirrors
+            .iter()
+            .map(|m| PushMirrorJson::new(m, repo))
+            .collect(),
+    ))
 }
 
 /// Adds a push mirror (at most 10 per repository).
@@ -175,9 +282,10 @@ async fn list(
     path = "/repos/{owner}/{repo}/push_mirrors",
     tag = "push_mirrors",
     params(RepoPath),
-    request_body = PushMirrorInput,
+    request_body = AddBody,
     responses(
         (status = 201, description = "The push mirror, and what it did to the repository", body = SavedPushMirror),
+        (status = 200, description = "The same, for a body in Gitea's shape (`remote_address`), as Gitea answers", body = SavedPushMirror),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "No or invalid credentials", body = ErrorBody),
         (status = 403, description = "Not the owner or an admin", body = ErrorBody),
@@ -188,8 +296,15 @@ async fn list(
 async fn add(
     State(state): State<AppState>,
     access: ApiRepo<Admin>,
-    ApiJson(input): ApiJson<PushMirrorInput>,
+    ApiJson(body): ApiJson<AddBody>,
 ) -> Result<(StatusCode, Json<SavedPushMirror>), ApiError> {
+    // Gitea answers its own shape with 200; its generated clients read nothing from a 201.
+    let status = if body.remote_url.is_none() && body.remote_address.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let input = body.into_input(state.config.min_sync_interval)?;
     let (added, now_pushes) = push_mirrors::change::add(
         &state.db,
         &state.config,
@@ -204,7 +319,7 @@ async fn add(
         "push mirror added"
     );
     Ok((
-        StatusCode::CREATED,
+        status,
         Json(SavedPushMirror::new(&added, &access.repo.repo, now_pushes)),
     ))
 }

@@ -7,17 +7,19 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    entities::mirror_enums::MirrorDirection,
-    error::{ApiError, ErrorBody},
+    config::Config,
+    entities::{mirror_enums::MirrorDirection, user},
+    error::{ApiError, Error, ErrorBody},
     repos::{
-        self, NewRepo, Repo,
+        self, NewRepo, Permission, Repo, access,
         change::{self, RepoChange},
+        listing::{self, Listed},
     },
     state::AppState,
     web::extract::{Admin, ApiJson, ApiRepo, ApiUser, BaseUrl, Read},
 };
 
-use super::doc::RepoPath;
+use super::{doc::RepoPath, gitea_time, go_duration, user::UserJson};
 
 /// Routes under `/repos`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -26,37 +28,150 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show, update, remove))
 }
 
-/// A repository as the API shows it.
+/// A repository as the API shows it everywhere (one, created, changed, listed): Gitea's
+/// `Repository` (the fields its clients read), with our `mirror_enabled` and
+/// `mirror_direction`.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Repository)]
 pub struct RepoJson {
+    /// The repository's id.
     id: i64,
-    owner: String,
+    /// Its name.
     name: String,
+    /// `owner/name`.
+    full_name: String,
+    /// Who owns it (a person or an organisation; its email address is not shown here).
+    owner: UserJson,
+    /// Free text.
     description: String,
+    /// Visible only to its owner, its organisation's members and admins.
     private: bool,
+    /// Always `false`: there are no forks here.
+    fork: bool,
+    /// True when it pulls from an upstream (a pull mirror, mirroring on).
+    mirror: bool,
+    /// Time between scheduled pulls, as Go writes a duration (`8h0m0s`); `""` when it does
+    /// not pull.
+    mirror_interval: String,
+    /// When the pull last succeeded (a pull mirror only).
+    #[serde(serialize_with = "gitea_time::option::serialize")]
+    mirror_updated: Option<DateTime<Utc>>,
+    /// True when it has no branch.
+    empty: bool,
+    /// Always `false`: repositories are not archived here.
+    archived: bool,
+    /// The branch `HEAD` names (or, when that one does not exist, the first branch by name).
+    default_branch: String,
+    /// Where to clone it over HTTP, absolute, without credentials.
+    clone_url: String,
+    /// Its page, absolute.
+    html_url: String,
+    /// Always `""`: repositories are served over HTTP only.
+    ssh_url: String,
+    /// When it was made.
+    #[serde(serialize_with = "gitea_time::serialize")]
+    created_at: DateTime<Utc>,
+    /// When its row last changed.
+    #[serde(serialize_with = "gitea_time::serialize")]
+    updated_at: DateTime<Utc>,
+    /// What the caller may do with it.
+    permissions: PermissionsJson,
+    /// Mirroring is switched on.
     mirror_enabled: bool,
     /// The stored direction, also while mirroring is off (as the settings show it).
     mirror_direction: MirrorDirection,
-    clone_url: String,
-    created_at: DateTime<Utc>,
+}
+
+/// Gitea's `Permission`: what the caller may do with a repository.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Permission)]
+pub struct PermissionsJson {
+    /// Change its settings, credentials and members; delete it.
+    admin: bool,
+    /// Push, and press "Sync now".
+    push: bool,
+    /// Clone and browse.
+    pull: bool,
+}
+
+impl From<Permission> for PermissionsJson {
+    fn from(may: Permission) -> Self {
+        Self {
+            admin: may >= Permission::Admin,
+            push: may >= Permission::Write,
+            pull: may >= Permission::Read,
+        }
+    }
 }
 
 impl RepoJson {
-    /// Builds the JSON with the clone URL under `base`.
+    /// Builds the JSON with absolute URLs under `base` (the server's public base URL).
     #[must_use]
-    pub fn new(r: &Repo, base: &str) -> Self {
+    pub fn new(listed: &Listed, base: &str) -> Self {
+        let r = &listed.repo;
+        let full_name = r.full_name();
+        let pulls = r.repo.mirror_enabled
+            && r.repo.mirror_direction.pulls()
+            && r.repo.upstream_url.is_some();
         Self {
             id: r.repo.id,
-            owner: r.owner.username.clone(),
             name: r.repo.name.clone(),
+            owner: UserJson::seen_by(&r.owner, None),
             description: r.repo.description.clone(),
             private: r.repo.is_private,
+            fork: false,
+            mirror: pulls,
+            mirror_interval: if pulls {
+                go_duration::format_seconds(u64::try_from(r.repo.sync_interval).unwrap_or(0))
+            } else {
+                String::new()
+            },
+            mirror_updated: if pulls {
+                r.repo.upstream_synced_at
+            } else {
+                None
+            },
+            empty: listed.heads.empty,
+            archived: false,
+            default_branch: listed.heads.default_branch.clone(),
+            clone_url: format!("{base}/{full_name}.git"),
+            html_url: format!("{base}/{full_name}"),
+            ssh_url: String::new(),
+            created_at: r.repo.created_at,
+            updated_at: r.repo.updated_at,
+            permissions: listed.permission.into(),
             mirror_enabled: r.repo.mirror_enabled,
             mirror_direction: r.repo.mirror_direction,
-            clone_url: format!("{base}/{}.git", r.full_name()),
-            created_at: r.repo.created_at,
+            full_name,
         }
+    }
+
+    /// `repo` as `viewer`, who may do `permission` with it, sees it (its branches read here).
+    ///
+    /// # Errors
+    /// The repository could not be read.
+    pub async fn of(
+        config: &Config,
+        repo: Repo,
+        permission: Permission,
+        base: &str,
+    ) -> Result<Self, Error> {
+        let listed = listing::one(config, repo, permission).await?;
+        Ok(Self::new(&listed, base))
+    }
+
+    /// `repo` as `caller` sees it, their permission looked up (after they made or changed it).
+    ///
+    /// # Errors
+    /// The database failed, or the repository could not be read.
+    pub async fn for_caller(
+        state: &AppState,
+        repo: Repo,
+        caller: &user::Model,
+        base: &str,
+    ) -> Result<Self, Error> {
+        let permission = access::permission(&state.db, &repo, Some(caller)).await?;
+        Self::of(&state.config, repo, permission, base).await
     }
 }
 
@@ -106,7 +221,8 @@ async fn create(
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<(StatusCode, Json<RepoJson>), ApiError> {
     let repo = repos::create(&state.db, &state.config, &user, body.into_new()).await?;
-    Ok((StatusCode::CREATED, Json(RepoJson::new(&repo, &base))))
+    let answer = RepoJson::for_caller(&state, repo, &user, &base).await?;
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 /// One repository; public ones also without credentials.
@@ -122,8 +238,13 @@ async fn create(
         (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
     )
 )]
-async fn show(access: ApiRepo<Read>, BaseUrl(base): BaseUrl) -> Json<RepoJson> {
-    Json(RepoJson::new(&access.repo, &base))
+async fn show(
+    State(state): State<AppState>,
+    access: ApiRepo<Read>,
+    BaseUrl(base): BaseUrl,
+) -> Result<Json<RepoJson>, ApiError> {
+    let answer = RepoJson::of(&state.config, access.repo, access.permission, &base).await?;
+    Ok(Json(answer))
 }
 
 /// What `PATCH /repos/{owner}/{repo}` may change; an absent field is left as it is.
@@ -182,7 +303,8 @@ async fn update(
         change,
     )
     .await?;
-    Ok(Json(RepoJson::new(&repo, &base)))
+    let answer = RepoJson::for_caller(&state, repo, &access.viewer, &base).await?;
+    Ok(Json(answer))
 }
 
 /// Deletes a repository (its owner or an admin).

@@ -7,7 +7,10 @@ use axum::{
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::listing::{self, ListedRepoJson, ListingQuery};
+use super::{
+    listing::{self, ListingQuery},
+    repos::RepoJson,
+};
 use crate::{
     error::{ApiError, ErrorBody},
     repos::listing::search_readable,
@@ -42,7 +45,7 @@ struct SearchQuery {
     params(SearchQuery),
     security((), ("bearer" = []), ("basic" = [])),
     responses(
-        (status = 200, description = "One page of the repositories found", body = Vec<ListedRepoJson>,
+        (status = 200, description = "One page of the repositories found", body = Vec<RepoJson>,
          headers(
              ("X-Total-Count" = u64, description = "How many were found in all pages"),
              ("Link" = String, description = "The other pages, as Gitea writes them: `rel=\"next\"`, `\"last\"`, `\"first\"`, `\"prev\"`"),

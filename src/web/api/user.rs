@@ -1,19 +1,28 @@
 //! `/user`: the caller, their password, their tokens and their repositories.
 
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{
+    Json,
+    extract::{OriginalUri, State},
+    http::StatusCode,
+    response::Response,
+};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::repos::RepoJson;
+use super::{
+    listing::{self, ListingQuery},
+    repos::RepoJson,
+};
 use crate::{
-    accounts::{members, tokens, users},
+    accounts::{tokens, users},
     entities::user,
     error::{ApiError, Error, ErrorBody},
     repos,
     state::AppState,
     web::extract::{
-        ApiJson, ApiUser, BaseUrl, ClientAddr,
+        ApiJson, ApiQuery, ApiUser, BaseUrl, ClientAddr,
         caller::{PresentedCredentials, credentials},
     },
 };
@@ -27,24 +36,57 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_repos))
 }
 
-/// A user as the API shows it.
+/// A user (or an organisation) as the API shows it: Gitea's `User`, with our `username`.
 #[derive(Serialize, ToSchema)]
 #[schema(as = User)]
 pub struct UserJson {
+    /// The user's id.
     id: i64,
+    /// The username, as Gitea names it.
+    login: String,
+    /// The username.
     username: String,
+    /// The display name (`""`: none given).
+    full_name: String,
+    /// The email address: shown to the user themselves and to site admins, `""` to others.
     email: String,
+    /// Always `""`: no avatars are kept here.
+    avatar_url: String,
+    /// A site administrator.
     is_admin: bool,
+    /// `public`, or `private` for an organisation seen by its members only.
+    visibility: &'static str,
+    /// When the account was made.
+    #[serde(serialize_with = "super::gitea_time::serialize")]
+    created: DateTime<Utc>,
 }
 
-impl From<user::Model> for UserJson {
-    fn from(u: user::Model) -> Self {
+impl UserJson {
+    /// `user` as `viewer` sees it: the email address only for themselves and site admins.
+    #[must_use]
+    pub fn seen_by(user: &user::Model, viewer: Option<&user::Model>) -> Self {
+        let shows_email = viewer.is_some_and(|v| v.id == user.id || v.is_admin);
         Self {
-            id: u.id,
-            username: u.username,
-            email: u.email,
-            is_admin: u.is_admin,
+            id: user.id,
+            login: user.username.clone(),
+            username: user.username.clone(),
+            full_name: user.full_name.clone(),
+            email: if shows_email {
+                user.email.clone()
+            } else {
+                String::new()
+            },
+            avatar_url: String::new(),
+            is_admin: user.is_admin,
+            visibility: if user.is_private { "private" } else { "public" },
+            created: user.created_at,
         }
+    }
+
+    /// The caller themselves, email included.
+    #[must_use]
+    pub fn own(user: &user::Model) -> Self {
+        Self::seen_by(user, Some(user))
     }
 }
 
@@ -60,7 +102,7 @@ impl From<user::Model> for UserJson {
     )
 )]
 async fn me(ApiUser(user): ApiUser) -> Json<UserJson> {
-    Json(user.into())
+    Json(UserJson::own(&user))
 }
 
 /// What `PATCH /user` changes; an absent field stays as it is.
@@ -92,7 +134,7 @@ async fn change_me(
         Some(email) => users::change_email(&state.db, &state.accounts, user, &email).await?,
         None => user,
     };
-    Ok(Json(user.into()))
+    Ok(Json(UserJson::own(&user)))
 }
 
 /// A password change.
@@ -231,22 +273,31 @@ async fn create_token(
     ))
 }
 
-/// The caller's repositories.
+/// The caller's repositories and those of every organisation they belong to, oldest first,
+/// paged as Gitea pages them.
 #[utoipa::path(
     get,
     path = "/user/repos",
     tag = "user",
+    params(ListingQuery),
     responses(
-        (status = 200, description = "The caller's repositories", body = Vec<RepoJson>),
+        (status = 200, description = "One page of the caller's repositories", body = Vec<RepoJson>,
+         headers(
+             ("X-Total-Count" = u64, description = "How many in all pages"),
+             ("Link" = String, description = "The other pages, as Gitea writes them: `rel=\"next\"`, `\"last\"`, `\"first\"`, `\"prev\"`"),
+         )),
+        (status = 400, description = "`limit` or `page` out of range", body = ErrorBody),
         (status = 401, description = "No or invalid credentials", body = ErrorBody),
     )
 )]
 async fn my_repos(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
+    ApiQuery(query): ApiQuery<ListingQuery>,
     BaseUrl(base): BaseUrl,
-) -> Result<Json<Vec<RepoJson>>, ApiError> {
-    let owners = members::shared_owners(&state.db, &user).await?;
-    let list = repos::list_owned(&state.db, &owners).await?;
-    Ok(Json(list.iter().map(|r| RepoJson::new(r, &base)).collect()))
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response, ApiError> {
+    let window = query.window()?;
+    let page = repos::listing::shared_with(&state.db, &state.config, &user, window).await?;
+    Ok(listing::respond(&page, window, &uri, &base))
 }

@@ -1,15 +1,22 @@
-//! `/users/:username`: another user as anyone may see them — their repositories.
+//! `/users/:username`: another user (or an organisation) as anyone may see them, and their
+//! repositories.
 
 use axum::{
+    Json,
     extract::{OriginalUri, Path, State},
     response::Response,
 };
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::listing::{self, ListedRepoJson, ListingQuery};
+use super::{
+    listing::{self, ListingQuery},
+    repos::RepoJson,
+    user::UserJson,
+};
 use crate::{
-    accounts::users,
+    accounts::{orgs, users},
+    entities::user,
     error::{ApiError, Error, ErrorBody},
     repos::listing::owned_readable,
     state::AppState,
@@ -18,7 +25,9 @@ use crate::{
 
 /// Routes under `/users`.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(user_repos))
+    OpenApiRouter::new()
+        .routes(routes!(show_user))
+        .routes(routes!(user_repos))
 }
 
 /// `{username}` of the routes under `/users`.
@@ -27,6 +36,48 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct UserPath {
     /// The user's username (any case).
     username: String,
+}
+
+/// The user (or organisation) named `name` as `viewer` may know it, or 404: a private
+/// organisation is its members' (and site admins') only.
+async fn find_visible(
+    state: &AppState,
+    name: &str,
+    viewer: Option<&user::Model>,
+) -> Result<user::Model, Error> {
+    let found = users::find_by_name(&state.db, name)
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    if found.is_organization {
+        return orgs::find_visible(&state.db, name, viewer)
+            .await?
+            .ok_or(Error::NotFound("user"));
+    }
+    Ok(found)
+}
+
+/// A user (or an organisation), as Gitea answers it; the email address only for the user
+/// themselves and site admins.
+#[utoipa::path(
+    get,
+    path = "/users/{username}",
+    tag = "user",
+    params(UserPath),
+    security((), ("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "The user", body = UserJson),
+        (status = 401, description = "Invalid credentials", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    )
+)]
+async fn show_user(
+    State(state): State<AppState>,
+    viewer: Option<ApiUser>,
+    Path(path): Path<UserPath>,
+) -> Result<Json<UserJson>, ApiError> {
+    let viewer = viewer.map(|ApiUser(u)| u);
+    let found = find_visible(&state, &path.username, viewer.as_ref()).await?;
+    Ok(Json(UserJson::seen_by(&found, viewer.as_ref())))
 }
 
 /// A user's repositories the caller may read (public ones for anyone, anonymous callers
@@ -38,7 +89,7 @@ struct UserPath {
     params(UserPath, ListingQuery),
     security((), ("bearer" = []), ("basic" = [])),
     responses(
-        (status = 200, description = "One page of the repositories", body = Vec<ListedRepoJson>,
+        (status = 200, description = "One page of the repositories", body = Vec<RepoJson>,
          headers(
              ("X-Total-Count" = u64, description = "How many the caller may read in all pages"),
              ("Link" = String, description = "The other pages, as Gitea writes them: `rel=\"next\"`, `\"last\"`, `\"first\"`, `\"prev\"`"),
@@ -57,10 +108,8 @@ async fn user_repos(
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, ApiError> {
     let window = query.window()?;
-    let owner = users::find_by_name(&state.db, &path.username)
-        .await?
-        .ok_or(Error::NotFound("user"))?;
     let viewer = viewer.map(|ApiUser(u)| u);
+    let owner = find_visible(&state, &path.username, viewer.as_ref()).await?;
     let page = owned_readable(&state.db, &state.config, &owner, viewer.as_ref(), window).await?;
     Ok(listing::respond(&page, window, &uri, &base))
 }

@@ -34,15 +34,20 @@ pub struct PageOrg<L: Level> {
     level: PhantomData<L>,
 }
 
-/// The route's `{org}`, and the organisation it names.
-async fn org_of(parts: &mut Parts, state: &AppState) -> Result<user::Model, Error> {
+/// The route's `{org}`, and the organisation it names as `viewer` may know it (a private
+/// one is 404 to anyone but its members and site admins).
+async fn org_of(
+    parts: &mut Parts,
+    state: &AppState,
+    viewer: Option<&user::Model>,
+) -> Result<user::Model, Error> {
     let Path(params) = <Path<std::collections::HashMap<String, String>> as FromRequestParts<
         AppState,
     >>::from_request_parts(parts, state)
     .await
     .map_err(|_| Error::NotFound("organisation"))?;
     let name = params.get("org").ok_or(Error::NotFound("organisation"))?;
-    orgs::find(&state.db, name)
+    orgs::find_visible(&state.db, name, viewer)
         .await?
         .ok_or(Error::NotFound("organisation"))
 }
@@ -56,7 +61,7 @@ impl<L: PageViewer> FromRequestParts<AppState> for PageOrg<L> {
     ) -> Result<Self, WebUserRejection> {
         let viewer = L::viewer(parts, state).await?;
         let found = async {
-            let org = org_of(parts, state).await?;
+            let org = org_of(parts, state, L::person(&viewer)).await?;
             let permission = access::standing(&state.db, &org, L::person(&viewer)).await?;
             if permission < L::NEEDED {
                 return Err(access::org_refusal(&org, L::NEEDED));

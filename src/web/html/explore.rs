@@ -75,7 +75,7 @@ async fn page(
     let found =
         listing::search_readable(&state.db, &state.config, viewer.as_ref(), &query.q, window)
             .await?;
-    let orgs = orgs::search(&state.db, &query.q, ORGS_LISTED).await?;
+    let orgs = orgs::search(&state.db, viewer.as_ref(), &query.q, ORGS_LISTED).await?;
     let now = Utc::now();
     let link = |n: u64| {
         format!(

@@ -71,6 +71,7 @@ async fn create(
     let new = NewOrg {
         name: form.name.trim().to_owned(),
         description: form.description,
+        ..NewOrg::default()
     };
     match orgs::create(&state.db, &user, new.clone()).await {
         Ok(org) => {

@@ -115,10 +115,10 @@ async fn show(
     Path(owner): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<OrgTemplate, PageError> {
-    let org = orgs::find(&state.db, &owner)
+    let viewer = viewer.map(|WebUser(user)| user);
+    let org = orgs::find_visible(&state.db, &owner, viewer.as_ref())
         .await?
         .ok_or(Error::NotFound("organisation"))?;
-    let viewer = viewer.map(|WebUser(user)| user);
     let page = query.page.trim().parse::<u64>().unwrap_or(1).max(1);
     render(
         &state,
