@@ -140,10 +140,20 @@ pub async fn find_visible(
     let Some(org) = find(db, name).await? else {
         return Ok(None);
     };
-    if org.is_private && access::standing(db, &org, viewer).await? < Permission::Read {
-        return Ok(None);
-    }
-    Ok(Some(org))
+    Ok(is_visible_to(db, &org, viewer).await?.then_some(org))
+}
+
+/// Whether `viewer` may know the owner `owner` exists: anyone may know a person or a public
+/// organisation; a private organisation only its members and site admins.
+///
+/// # Errors
+/// The database failed.
+pub async fn is_visible_to(
+    db: &DatabaseConnection,
+    owner: &user::Model,
+    viewer: Option<&user::Model>,
+) -> Result<bool> {
+    Ok(!owner.is_private || access::standing(db, owner, viewer).await? >= Permission::Read)
 }
 
 /// Deletes an organisation and its memberships; refused (409) while it owns repositories.

@@ -65,7 +65,8 @@ pub async fn owned_readable(
     window: Window,
 ) -> Result<ListingPage> {
     let mut visible = Condition::all().add(repository::Column::OwnerId.eq(owner.id));
-    if access::standing(db, owner, viewer).await? < Permission::Read {
+    let standing = access::standing(db, owner, viewer).await?;
+    if standing < Permission::Read {
         if owner.is_private {
             // A private organisation's repositories are its members' only.
             return Ok(ListingPage {
@@ -75,7 +76,6 @@ pub async fn owned_readable(
         }
         visible = visible.add(repository::Column::IsPrivate.eq(false));
     }
-    let standing = access::standing(db, owner, viewer).await?;
     let (total, rows) = window_of(db, visible, window).await?;
     let repos = rows
         .into_iter()

@@ -501,3 +501,13 @@ impl Engine {
 pub fn already_running() -> Error {
     Error::Conflict("a sync is already running for this repository".to_owned())
 }
+
+/// Maps "mirroring is off" (a sync asked of a repository that mirrors nothing) to the
+/// contract's 422 naming `mirror_enabled`.
+#[must_use]
+pub fn mirroring_off() -> Error {
+    Error::field(
+        "mirror_enabled",
+        "mirroring is disabled for this repository; enable it first",
+    )
+}

@@ -12,7 +12,7 @@ use crate::{
     accounts::users,
     error::{ApiError, Error, ErrorBody, FieldErrors},
     mirror::{
-        engine::{SyncRequest, Triggered, already_running},
+        engine::{SyncRequest, Triggered, already_running, mirroring_off},
         import::ImportRequest,
     },
     repos::access,
@@ -153,19 +153,7 @@ impl MigrateBody {
         else {
             return Ok(None);
         };
-        let seconds = go_duration::parse_seconds(text)
-            .map_err(|e| Error::field("mirror_interval", format!("mirror_interval {e}")))?;
-        let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
-        if seconds < min_interval {
-            return Err(Error::field(
-                "mirror_interval",
-                format!(
-                    "mirror_interval must be at least {}",
-                    go_duration::format_seconds(u64::try_from(min_interval).unwrap_or(0))
-                ),
-            ));
-        }
-        Ok(Some(seconds))
+        go_duration::parse_interval("mirror_interval", text, min_interval).map(Some)
     }
 
     /// `service`, checked.
@@ -270,11 +258,7 @@ async fn mirror_sync(
 ) -> Result<StatusCode, ApiError> {
     match state.engine.sync_or_queue(&access.repo.repo).await? {
         Triggered::Started | Triggered::Queued => Ok(StatusCode::OK),
-        Triggered::Ignored => Err(Error::field(
-            "mirror_enabled",
-            "mirroring is disabled for this repository; enable it first",
-        )
-        .into()),
+        Triggered::Ignored => Err(mirroring_off().into()),
     }
 }
 

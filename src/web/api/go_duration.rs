@@ -4,6 +4,8 @@
 
 use std::fmt::Write;
 
+use crate::error::Error;
+
 /// Why a duration's text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
@@ -114,6 +116,28 @@ pub fn format_seconds(seconds: u64) -> String {
     }
     let _ = write!(text, "{seconds}s");
     text
+}
+
+/// `seconds` of a stored interval as Go writes a duration (a negative one reads `0s`).
+#[must_use]
+pub fn format_interval(seconds: i64) -> String {
+    format_seconds(u64::try_from(seconds).unwrap_or(0))
+}
+
+/// `text`, a Go duration, as an interval of whole seconds no shorter than `min_seconds`.
+///
+/// # Errors
+/// 422 naming `field` when the text is not a duration or is shorter than the minimum.
+pub fn parse_interval(field: &str, text: &str, min_seconds: i64) -> Result<i64, Error> {
+    let seconds = parse_seconds(text).map_err(|e| Error::field(field, format!("{field} {e}")))?;
+    let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+    if seconds < min_seconds {
+        return Err(Error::field(
+            field,
+            format!("{field} must be at least {}", format_interval(min_seconds)),
+        ));
+    }
+    Ok(seconds)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::{
     entities::mirror_enums::SyncStatus,
     error::{ApiError, Error, ErrorBody},
     mirror::{
-        engine::{SyncRequest, already_running},
+        engine::{SyncRequest, already_running, mirroring_off},
         import::ImportRequest,
         kept::{self, KeptView},
         preview::{self, Preview},
@@ -155,11 +155,7 @@ async fn sync_now(
             }),
         )),
         SyncRequest::AlreadyRunning => Err(already_running().into()),
-        SyncRequest::Disabled => Err(Error::field(
-            "mirror_enabled",
-            "mirroring is disabled for this repository; enable it first",
-        )
-        .into()),
+        SyncRequest::Disabled => Err(mirroring_off().into()),
     }
 }
 
@@ -223,11 +219,7 @@ async fn preview(
 ) -> Result<Json<Preview>, ApiError> {
     let repo = access.repo;
     if !repo.repo.mirror_enabled {
-        return Err(Error::field(
-            "mirror_enabled",
-            "mirroring is disabled for this repository; enable it first",
-        )
-        .into());
+        return Err(mirroring_off().into());
     }
     Ok(Json(
         preview::preview(&state.db, &state.config, &state.secrets, &repo).await?,

@@ -22,7 +22,7 @@ use crate::{
     },
     error::{ApiError, Error, ErrorBody},
     mirror::{
-        engine::{SyncRequest, already_running},
+        engine::{SyncRequest, already_running, mirroring_off},
         push_mirrors::{
             self, NowPushes,
             change::{PushMirrorInput, PushMirrorView},
@@ -75,7 +75,7 @@ impl PushMirrorJson {
             repo_name: repo.name.clone(),
             created: view.created_at,
             last_update: view.last_synced_at,
-            interval: go_duration::format_seconds(u64::try_from(repo.sync_interval).unwrap_or(0)),
+            interval: go_duration::format_interval(repo.sync_interval),
             sync_on_commit: view.sync_on_push,
             view,
         }
@@ -116,14 +116,7 @@ impl AddBody {
     /// The push mirror asked for, `interval` checked against `min_interval` seconds.
     fn into_input(self, min_interval: i64) -> Result<PushMirrorInput, Error> {
         if let Some(interval) = &self.interval {
-            let seconds = go_duration::parse_seconds(interval)
-                .map_err(|e| Error::field("interval", format!("interval {e}")))?;
-            if i64::try_from(seconds).unwrap_or(i64::MAX) < min_interval {
-                return Err(Error::field(
-                    "interval",
-                    format!("interval must be at least {min_interval} seconds"),
-                ));
-            }
+            go_duration::parse_interval("interval", interval, min_interval)?;
         }
         Ok(PushMirrorInput {
             remote_url: self.remote_url.or(self.remote_address),
@@ -217,11 +210,7 @@ async fn sync_one(
         SyncRequest::Disabled if !target.enabled => {
             Err(Error::field("enabled", "this push mirror is disabled; enable it first").into())
         }
-        SyncRequest::Disabled => Err(Error::field(
-            "mirror_enabled",
-            "mirroring is disabled for this repository; enable it first",
-        )
-        .into()),
+        SyncRequest::Disabled => Err(mirroring_off().into()),
     }
 }
 

@@ -122,7 +122,7 @@ impl RepoJson {
             fork: false,
             mirror: pulls,
             mirror_interval: if pulls {
-                go_duration::format_seconds(u64::try_from(r.repo.sync_interval).unwrap_or(0))
+                go_duration::format_interval(r.repo.sync_interval)
             } else {
                 String::new()
             },

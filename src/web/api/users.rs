@@ -48,12 +48,11 @@ async fn find_visible(
     let found = users::find_by_name(&state.db, name)
         .await?
         .ok_or(Error::NotFound("user"))?;
-    if found.is_organization {
-        return orgs::find_visible(&state.db, name, viewer)
-            .await?
-            .ok_or(Error::NotFound("user"));
+    if orgs::is_visible_to(&state.db, &found, viewer).await? {
+        Ok(found)
+    } else {
+        Err(Error::NotFound("user"))
     }
-    Ok(found)
 }
 
 /// A user (or an organisation), as Gitea answers it; the email address only for the user

@@ -16,7 +16,10 @@ use super::doc::RepoPath;
 
 use crate::{
     error::{ApiError, Error, ErrorBody},
-    mirror::{engine::Triggered, webhook},
+    mirror::{
+        engine::{Triggered, mirroring_off},
+        webhook,
+    },
     repos,
     state::AppState,
     web::{
@@ -194,11 +197,7 @@ async fn receive(
         Triggered::Started => "syncing",
         Triggered::Queued => "queued",
         Triggered::Ignored => {
-            return Err(Error::field(
-                "mirror_enabled",
-                "mirroring is disabled for this repository; enable it first",
-            )
-            .into());
+            return Err(mirroring_off().into());
         }
     };
     tracing::info!(repo = %repo.full_name(), status, "webhook accepted");

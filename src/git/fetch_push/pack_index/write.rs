@@ -191,7 +191,7 @@ fn create_keep_file(pack: &Path) -> io::Result<Option<PathBuf>> {
 }
 
 /// `error` and its causes, one sentence each, joined by ": ".
-pub(super) fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
     let mut said: Vec<String> = Vec::new();
     let mut next = Some(error);
     while let Some(error) = next {
