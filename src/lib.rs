@@ -17,7 +17,7 @@
 //!   every core); [`net`] is the way out to remotes (URL policy, parsed remote
 //!   URLs, typed URL errors, each transfer's own HTTP or SSH);
 //! - [`entities`] are the tables, [`db`] opens and migrates them; [`config`], [`error`],
-//!   [`metrics`] and [`names`] are shared by all.
+//!   [`metrics`], [`names`] and [`paging`] are shared by all.
 
 pub mod accounts;
 pub mod auth;
@@ -32,6 +32,7 @@ pub mod metrics;
 pub mod mirror;
 pub mod names;
 pub mod net;
+pub mod paging;
 pub mod repos;
 pub mod server;
 pub mod state;

@@ -3,7 +3,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde::Serialize;
 
 use crate::{
@@ -98,6 +101,17 @@ pub async fn latest(
         .order_by_desc(mirror_run::Column::Id)
         .limit(limit)
         .all(db)
+        .await?)
+}
+
+/// How many runs a repository has in its history.
+///
+/// # Errors
+/// The database failed.
+pub async fn count(db: &DatabaseConnection, repo_id: i64) -> Result<u64> {
+    Ok(mirror_run::Entity::find()
+        .filter(mirror_run::Column::RepositoryId.eq(repo_id))
+        .count(db)
         .await?)
 }
 

@@ -10,12 +10,14 @@ use sea_orm::{
 
 use super::{Permission, Repo, access};
 use crate::db::{like, like_escaped};
+pub use crate::paging::Window;
 use crate::{
     accounts::members,
     config::Config,
     entities::{org_member::Role, repository, user},
     error::Result,
     git::heads::{self, Heads},
+    paging::Page,
 };
 
 /// A repository of a listing with what its content says of it and what the caller may do.
@@ -29,23 +31,9 @@ pub struct Listed {
     pub permission: Permission,
 }
 
-/// One page of a listing.
-#[derive(Debug, Clone)]
-pub struct ListingPage {
-    /// The repositories on this page, oldest first.
-    pub items: Vec<Listed>,
-    /// How many repositories the caller may read in all pages.
-    pub total: u64,
-}
-
-/// Which rows of a listing to give: `limit` repositories from the `offset`th.
-#[derive(Debug, Clone, Copy)]
-pub struct Window {
-    /// At most this many.
-    pub limit: u64,
-    /// Skipping this many.
-    pub offset: u64,
-}
+/// One page of a listing: the repositories on it, oldest first, and how many the caller may
+/// read in all pages.
+pub type ListingPage = Page<Listed>;
 
 /// The repositories `owner` owns that `viewer` may read ([`access`]: the public ones, and the
 /// private ones too for the owner, its members and site admins), one `window` of them.

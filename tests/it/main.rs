@@ -52,6 +52,7 @@ mod openapi;
 mod operations;
 mod operations_overview;
 mod orgs;
+mod paged_lists;
 mod part_state;
 mod push_mirror_off;
 mod push_mirrors;

@@ -8,8 +8,8 @@ pub use self::freshness::Freshness;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, SelectTwo,
     sea_query::{Expr, Query, SimpleExpr},
 };
 use serde::Serialize;
@@ -161,6 +161,41 @@ pub fn is_mirror_condition() -> Condition {
 }
 
 /// The mirrors `viewer` owns or shares through their organisations (an administrator with
+/// `all`: everyone's), in the state `status` asks for.
+async fn selection(
+    db: &DatabaseConnection,
+    viewer: &user::Model,
+    all: bool,
+    status: Option<StatusFilter>,
+) -> Result<SelectTwo<repository::Entity, user::Entity>> {
+    let mut select = repository::Entity::find()
+        .find_also_related(user::Entity)
+        .filter(is_mirror_condition());
+    if !(all && viewer.is_admin) {
+        let owners = members::shared_owners(db, viewer).await?;
+        select = select.filter(repository::Column::OwnerId.is_in(owners.iter().map(|o| o.id)));
+    }
+    Ok(match status {
+        None => select,
+        Some(StatusFilter::Paused) => select.filter(repository::Column::MirrorEnabled.eq(false)),
+        Some(StatusFilter::Status(status)) => {
+            select.filter(repository::Column::SyncStatus.eq(status))
+        }
+    })
+}
+
+/// How many mirrors [`list`] lists for `query` in all its pages.
+///
+/// # Errors
+/// The database failed.
+pub async fn count(db: &DatabaseConnection, viewer: &user::Model, query: ListQuery) -> Result<u64> {
+    Ok(selection(db, viewer, query.all, query.status)
+        .await?
+        .count(db)
+        .await?)
+}
+
+/// The mirrors `viewer` owns or shares through their organisations (an administrator with
 /// `query.all`: everyone's), failing first, then by owner and name.
 ///
 /// # Errors
@@ -170,20 +205,7 @@ pub async fn list(
     viewer: &user::Model,
     query: ListQuery,
 ) -> Result<Vec<MirrorItem>> {
-    let mut select = repository::Entity::find()
-        .find_also_related(user::Entity)
-        .filter(is_mirror_condition());
-    if !(query.all && viewer.is_admin) {
-        let owners = members::shared_owners(db, viewer).await?;
-        select = select.filter(repository::Column::OwnerId.is_in(owners.iter().map(|o| o.id)));
-    }
-    select = match query.status {
-        None => select,
-        Some(StatusFilter::Paused) => select.filter(repository::Column::MirrorEnabled.eq(false)),
-        Some(StatusFilter::Status(status)) => {
-            select.filter(repository::Column::SyncStatus.eq(status))
-        }
-    };
+    let select = selection(db, viewer, query.all, query.status).await?;
     let failing_first: SimpleExpr =
         Expr::case(repository::Column::SyncStatus.eq(SyncStatus::Failed), 0)
             .finally(1)

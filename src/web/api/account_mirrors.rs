@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::paging::{ListUrl, LongPaging, Paged};
 use crate::{
     error::{ApiError, Error, ErrorBody},
     mirror::{
@@ -209,6 +210,10 @@ impl From<Plan> for PreviewJson {
 struct ListParams {
     /// An admin's `true`: everyone's account mirrors.
     all: Option<bool>,
+    /// Items per page, 1–100 (default 100).
+    limit: Option<u64>,
+    /// Page number, from 1.
+    page: Option<u64>,
 }
 
 /// `{id}` of an account mirror.
@@ -306,6 +311,7 @@ async fn preview_new(
     params(ListParams),
     responses(
         (status = 200, description = "The account mirrors", body = Vec<AccountMirrorJson>),
+        (status = 400, description = "`limit` or `page` out of range", body = ErrorBody),
         (status = 401, description = "No or invalid credentials", body = ErrorBody),
     )
 )]
@@ -313,19 +319,21 @@ async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     ApiQuery(params): ApiQuery<ListParams>,
-) -> Result<Json<Vec<AccountMirrorJson>>, ApiError> {
-    let accounts = store::list(&state.db, &user, params.all.unwrap_or(false)).await?;
-    let ids: Vec<i64> = accounts.iter().map(|a| a.row.id).collect();
+    url: ListUrl,
+) -> Result<Paged<AccountMirrorJson>, ApiError> {
+    let window = LongPaging {
+        limit: params.limit,
+        page: params.page,
+    }
+    .window()?;
+    let accounts = window.of(store::list(&state.db, &user, params.all.unwrap_or(false)).await?);
+    let ids: Vec<i64> = accounts.items.iter().map(|a| a.row.id).collect();
     let counts = store::repository_counts(&state.db, &ids).await?;
-    Ok(Json(
-        accounts
-            .iter()
-            .map(|account| {
-                let count = counts.get(&account.row.id).copied().unwrap_or(0);
-                AccountMirrorJson::of(account, count)
-            })
-            .collect(),
-    ))
+    let page = accounts.map(|account| {
+        let count = counts.get(&account.row.id).copied().unwrap_or(0);
+        AccountMirrorJson::of(&account, count)
+    });
+    Ok(Paged::new(page, window, url))
 }
 
 /// One account mirror.
@@ -464,9 +472,10 @@ async fn preview(
     get,
     path = "/account_mirrors/{id}/repositories",
     tag = "account_mirrors",
-    params(IdPath),
+    params(IdPath, LongPaging),
     responses(
         (status = 200, description = "Its repositories, by name", body = Vec<MirrorItem>),
+        (status = 400, description = "`limit` or `page` out of range", body = ErrorBody),
         (status = 401, description = "No or invalid credentials", body = ErrorBody),
         (status = 404, description = "No such account mirror (or not the caller's)", body = ErrorBody),
     )
@@ -474,21 +483,21 @@ async fn preview(
 async fn repositories(
     State(state): State<AppState>,
     access: ApiAccountMirror,
-) -> Result<Json<Vec<MirrorItem>>, ApiError> {
+    ApiQuery(paging): ApiQuery<LongPaging>,
+    url: ListUrl,
+) -> Result<Paged<MirrorItem>, ApiError> {
+    let window = paging.window()?;
     let owner = access.account.owner;
     let now = Utc::now();
-    let items = store::repositories(&state.db, access.account.row.id)
-        .await?
-        .into_iter()
-        .map(|repo| {
-            MirrorItem::of(
-                &Repo {
-                    repo,
-                    owner: owner.clone(),
-                },
-                now,
-            )
-        })
-        .collect();
-    Ok(Json(items))
+    let repos = store::repositories(&state.db, access.account.row.id).await?;
+    let page = window.of(repos).map(|repo| {
+        MirrorItem::of(
+            &Repo {
+                repo,
+                owner: owner.clone(),
+            },
+            now,
+        )
+    });
+    Ok(Paged::new(page, window, url))
 }

@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::paging::{GiteaPaging, ListUrl, Paged};
 use crate::{
     accounts::users::{self, AdminChange},
     entities::user,
     error::{ApiError, Error, ErrorBody},
     state::AppState,
-    web::extract::{ApiJson, ApiUser},
+    web::extract::{ApiJson, ApiQuery, ApiUser},
 };
 
 /// Routes under `/admin`.
@@ -56,8 +57,10 @@ impl From<user::Model> for AdminUserJson {
     get,
     path = "/admin/users",
     tag = "admin",
+    params(GiteaPaging),
     responses(
-        (status = 200, description = "Every account", body = [AdminUserJson]),
+        (status = 200, description = "One page of the accounts", body = [AdminUserJson]),
+        (status = 400, description = "`limit` or `page` out of range", body = ErrorBody),
         (status = 401, description = "No or invalid credentials", body = ErrorBody),
         (status = 403, description = "Not a site administrator", body = ErrorBody),
     )
@@ -65,10 +68,13 @@ impl From<user::Model> for AdminUserJson {
 async fn list(
     State(state): State<AppState>,
     ApiUser(caller): ApiUser,
-) -> Result<Json<Vec<AdminUserJson>>, ApiError> {
+    ApiQuery(paging): ApiQuery<GiteaPaging>,
+    url: ListUrl,
+) -> Result<Paged<AdminUserJson>, ApiError> {
     users::require_admin(&caller)?;
+    let window = paging.window()?;
     let people = users::list_people(&state.db).await?;
-    Ok(Json(people.into_iter().map(Into::into).collect()))
+    Ok(Paged::new(window.of(people).map(Into::into), window, url))
 }
 
 /// What an administrator changes of an account; an absent field stays.

@@ -6,7 +6,12 @@ use std::sync::Arc;
 use axum::{Extension, http::header, response::IntoResponse};
 use utoipa::{
     Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        Object, RefOr, Type,
+        header::{Header, HeaderBuilder},
+        path::ParameterIn,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -74,6 +79,40 @@ impl Modify for SecuritySchemes {
                     .build(),
             ),
         );
+    }
+}
+
+/// Describes the paging headers on the 200 answer of every paged list (a `GET` taking a
+/// `limit` query parameter), as [`super::paging::Paged`] sends them.
+pub fn describe_paged_lists(doc: &mut utoipa::openapi::OpenApi) {
+    let header = |kind, description: &str| -> RefOr<Header> {
+        HeaderBuilder::new()
+            .schema(Some(Object::with_type(kind)))
+            .description(Some(description))
+            .build()
+            .into()
+    };
+    for item in doc.paths.paths.values_mut() {
+        let Some(get) = item.get.as_mut() else {
+            continue;
+        };
+        let paged = get.parameters.iter().flatten().any(|parameter| {
+            matches!(parameter, RefOr::T(p) if p.name == "limit" && p.parameter_in == ParameterIn::Query)
+        });
+        if let (true, Some(RefOr::T(ok))) = (paged, get.responses.responses.get_mut("200")) {
+            ok.headers.insert(
+                "X-Total-Count".to_owned(),
+                header(Type::Integer, "How many items the whole list holds"),
+            );
+            ok.headers.insert(
+                "Link".to_owned(),
+                header(
+                    Type::String,
+                    "The other pages, as Gitea writes them: `rel=\"next\"`, `\"last\"`, \
+                     `\"first\"`, `\"prev\"` (absent when there is one page)",
+                ),
+            );
+        }
     }
 }
 

@@ -10,7 +10,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{doc::RepoPath, paging::Paging, repos::RepoJson};
+use super::{
+    doc::RepoPath,
+    paging::{ListUrl, LongPaging, Paged, Paging},
+    repos::RepoJson,
+};
 use crate::{
     entities::mirror_enums::SyncStatus,
     error::{ApiError, Error, ErrorBody},
@@ -25,6 +29,7 @@ use crate::{
         state::{self as mirror_state, PullState, PushState},
         webhook,
     },
+    paging::Page,
     repos::{Permission, access},
     state::AppState,
     web::extract::{Admin, ApiJson, ApiQuery, ApiRepo, ApiUser, BaseUrl, OptionalApiJson, Write},
@@ -298,10 +303,15 @@ async fn list_runs(
     State(state): State<AppState>,
     access: ApiRepo<Write>,
     ApiQuery(paging): ApiQuery<Paging>,
-) -> Result<Json<Vec<RunView>>, ApiError> {
-    let (limit, offset) = paging.window()?;
-    let list = runs::list(&state.db, access.repo.repo.id, limit, offset).await?;
-    Ok(Json(list))
+    url: ListUrl,
+) -> Result<Paged<RunView>, ApiError> {
+    let window = paging.window()?;
+    let repo_id = access.repo.repo.id;
+    let page = Page {
+        items: runs::list(&state.db, repo_id, window.limit, window.offset).await?,
+        total: runs::count(&state.db, repo_id).await?,
+    };
+    Ok(Paged::new(page, window, url))
 }
 
 /// The old values of refs syncs overwrote or deleted here, kept (hidden from clients) until
@@ -310,9 +320,10 @@ async fn list_runs(
     get,
     path = "/repos/{owner}/{repo}/mirror/kept",
     tag = "mirror",
-    params(RepoPath),
+    params(RepoPath, LongPaging),
     responses(
         (status = 200, description = "Kept refs, newest first", body = Vec<KeptView>),
+        (status = 400, description = "`page` or `limit` out of range", body = ErrorBody),
         (status = 401, description = "No or invalid credentials", body = ErrorBody),
         (status = 403, description = "Not the owner or an admin", body = ErrorBody),
         (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
@@ -321,10 +332,12 @@ async fn list_runs(
 async fn list_kept(
     State(state): State<AppState>,
     access: ApiRepo<Write>,
-) -> Result<Json<Vec<KeptView>>, ApiError> {
-    Ok(Json(
-        kept::list(&state.db, &state.config, &access.repo).await?,
-    ))
+    ApiQuery(paging): ApiQuery<LongPaging>,
+    url: ListUrl,
+) -> Result<Paged<KeptView>, ApiError> {
+    let window = paging.window()?;
+    let all = kept::list(&state.db, &state.config, &access.repo).await?;
+    Ok(Paged::new(window.of(all), window, url))
 }
 
 /// The path of one run.

@@ -5,13 +5,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::paging::Paging;
+use super::paging::{ListUrl, Paged, Paging};
 use crate::{
     error::{ApiError, ErrorBody},
     mirror::overview::{
         self, ListQuery, MirrorItem, StatusFilter,
         bulk::{self, BulkAction, BulkRequest, Done},
     },
+    paging::Page,
     state::AppState,
     web::extract::{ApiJson, ApiQuery, ApiUser},
 };
@@ -31,7 +32,7 @@ struct ListParams {
     status: Option<String>,
     /// An admin's `true`: everyone's mirrors (ignored for others).
     all: Option<bool>,
-    /// Items per page (1–100, default 50).
+    /// Items per page, 1–100 (default 20).
     limit: Option<u64>,
     /// Page number, from 1.
     page: Option<u64>,
@@ -54,8 +55,9 @@ async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     ApiQuery(params): ApiQuery<ListParams>,
-) -> Result<Json<Vec<MirrorItem>>, ApiError> {
-    let (limit, offset) = Paging {
+    url: ListUrl,
+) -> Result<Paged<MirrorItem>, ApiError> {
+    let window = Paging {
         limit: params.limit,
         page: params.page,
     }
@@ -63,10 +65,14 @@ async fn list(
     let query = ListQuery {
         all: params.all.unwrap_or(false),
         status: StatusFilter::parse(params.status.as_deref().unwrap_or(""))?,
-        limit,
-        offset,
+        limit: window.limit,
+        offset: window.offset,
     };
-    Ok(Json(overview::list(&state.db, &user, query).await?))
+    let page = Page {
+        items: overview::list(&state.db, &user, query).await?,
+        total: overview::count(&state.db, &user, query).await?,
+    };
+    Ok(Paged::new(page, window, url))
 }
 
 /// One action on many repositories.

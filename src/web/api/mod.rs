@@ -8,7 +8,6 @@ mod doc;
 mod gitea;
 mod gitea_time;
 pub mod go_duration;
-mod listing;
 mod mirror;
 mod mirrors;
 mod notify;
@@ -60,13 +59,16 @@ fn documented() -> OpenApiRouter<AppState> {
 /// The OpenAPI document of every `/api/v1` route.
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented().into_openapi()
+    let mut document = documented().into_openapi();
+    doc::describe_paged_lists(&mut document);
+    document
 }
 
 /// Every API route, already under [`PREFIX`], with `GET /api/v1/openapi.json` serving the
 /// document made from the same routes.
 pub fn router() -> Router<AppState> {
-    let (router, document) = documented().split_for_parts();
+    let (router, mut document) = documented().split_for_parts();
+    doc::describe_paged_lists(&mut document);
     // A document that cannot be serialised is a programming error caught by the tests; the
     // route then answers an empty object rather than taking the server down.
     let json = document.to_json().unwrap_or_else(|e| {

@@ -2,9 +2,8 @@
 
 use axum::{
     Json,
-    extract::{OriginalUri, Path, State},
+    extract::{Path, State},
     http::StatusCode,
-    response::Response,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    listing::{self, ListingQuery},
+    paging::{GiteaPaging, ListUrl, Paged},
     repos::{CreateBody, RepoJson},
 };
 use crate::{
@@ -277,24 +276,26 @@ async fn remove(
     get,
     path = "/user/orgs",
     tag = "orgs",
+    params(GiteaPaging),
     responses(
         (status = 200, description = "The caller's organisations", body = Vec<MyOrgJson>),
+        (status = 400, description = "`limit` or `page` out of range", body = ErrorBody),
         (status = 401, description = "No or invalid credentials", body = ErrorBody),
     )
 )]
 async fn my_orgs(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-) -> Result<Json<Vec<MyOrgJson>>, ApiError> {
+    ApiQuery(paging): ApiQuery<GiteaPaging>,
+    url: ListUrl,
+) -> Result<Paged<MyOrgJson>, ApiError> {
+    let window = paging.window()?;
     let list = members::memberships(&state.db, &user).await?;
-    Ok(Json(
-        list.iter()
-            .map(|m| MyOrgJson {
-                org: OrgJson::from(&m.org),
-                role: m.role,
-            })
-            .collect(),
-    ))
+    let page = window.of(list).map(|m| MyOrgJson {
+        org: OrgJson::from(&m.org),
+        role: m.role,
+    });
+    Ok(Paged::new(page, window, url))
 }
 
 /// An organisation's members, by name: members (and site admins) only.
@@ -302,9 +303,10 @@ async fn my_orgs(
     get,
     path = "/orgs/{org}/members",
     tag = "orgs",
-    params(OrgPath),
+    params(OrgPath, GiteaPaging),
     responses(
         (status = 200, description = "The members", body = Vec<MemberJson>),
+        (status = 400, description = "`limit` or `page` out of range", body = ErrorBody),
         (status = 401, description = "No or invalid credentials", body = ErrorBody),
         (status = 403, description = "Not a member", body = ErrorBody),
         (status = 404, description = "No such organisation", body = ErrorBody),
@@ -314,11 +316,18 @@ async fn list_members(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     Path(path): Path<OrgPath>,
-) -> Result<Json<Vec<MemberJson>>, ApiError> {
+    ApiQuery(paging): ApiQuery<GiteaPaging>,
+    url: ListUrl,
+) -> Result<Paged<MemberJson>, ApiError> {
+    let window = paging.window()?;
     let org = find_org(&state, &path.org, Some(&user)).await?;
     require(&state, &org, &user, Permission::Read).await?;
     let list = members::list(&state.db, &org).await?;
-    Ok(Json(list.into_iter().map(MemberJson::from).collect()))
+    Ok(Paged::new(
+        window.of(list).map(MemberJson::from),
+        window,
+        url,
+    ))
 }
 
 /// Adds a member or changes their role: owners only. The last owner cannot be made less.
@@ -429,14 +438,10 @@ async fn create_repo(
     get,
     path = "/orgs/{org}/repos",
     tag = "orgs",
-    params(OrgPath, ListingQuery),
+    params(OrgPath, GiteaPaging),
     security((), ("bearer" = []), ("basic" = [])),
     responses(
-        (status = 200, description = "One page of the repositories", body = Vec<RepoJson>,
-         headers(
-             ("X-Total-Count" = u64, description = "How many the caller may read in all pages"),
-             ("Link" = String, description = "The other pages, as Gitea writes them: `rel=\"next\"`, `\"last\"`, `\"first\"`, `\"prev\"`"),
-         )),
+        (status = 200, description = "One page of the repositories", body = Vec<RepoJson>),
         (status = 400, description = "`limit` or `page` out of range", body = ErrorBody),
         (status = 401, description = "Invalid credentials", body = ErrorBody),
         (status = 404, description = "No such organisation", body = ErrorBody),
@@ -446,13 +451,12 @@ async fn org_repos(
     State(state): State<AppState>,
     viewer: Option<ApiUser>,
     Path(path): Path<OrgPath>,
-    ApiQuery(query): ApiQuery<ListingQuery>,
-    BaseUrl(base): BaseUrl,
-    OriginalUri(uri): OriginalUri,
-) -> Result<Response, ApiError> {
+    ApiQuery(query): ApiQuery<GiteaPaging>,
+    url: ListUrl,
+) -> Result<Paged<RepoJson>, ApiError> {
     let window = query.window()?;
     let viewer = viewer.map(|ApiUser(u)| u);
     let org = find_org(&state, &path.org, viewer.as_ref()).await?;
     let page = owned_readable(&state.db, &state.config, &org, viewer.as_ref(), window).await?;
-    Ok(listing::respond(&page, window, &uri, &base))
+    Ok(RepoJson::paged(page, window, url))
 }

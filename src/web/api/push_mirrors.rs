@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    super::extract::{Admin, ApiJson, ApiPushMirror, ApiRepo, Write},
+    super::extract::{Admin, ApiJson, ApiPushMirror, ApiQuery, ApiRepo, Write},
     doc::RepoPath,
     go_duration,
+    paging::{GiteaPaging, ListUrl, Paged},
 };
 use crate::{
     entities::{
@@ -243,9 +244,10 @@ impl PushMirrorPath {
     get,
     path = "/repos/{owner}/{repo}/push_mirrors",
     tag = "push_mirrors",
-    params(RepoPath),
+    params(RepoPath, GiteaPaging),
     responses(
         (status = 200, description = "Push mirrors, oldest first", body = Vec<PushMirrorJson>),
+        (status = 400, description = "`limit` or `page` out of range", body = ErrorBody),
         (status = 401, description = "No or invalid credentials", body = ErrorBody),
         (status = 403, description = "Not the owner or an admin", body = ErrorBody),
         (status = 404, description = "No such repository, or a private one the caller may not see", body = ErrorBody),
@@ -254,15 +256,14 @@ impl PushMirrorPath {
 async fn list(
     State(state): State<AppState>,
     access: ApiRepo<Admin>,
-) -> Result<Json<Vec<PushMirrorJson>>, ApiError> {
+    ApiQuery(paging): ApiQuery<GiteaPaging>,
+    url: ListUrl,
+) -> Result<Paged<PushMirrorJson>, ApiError> {
+    let window = paging.window()?;
     let mirrors = push_mirrors::list(&state.db, access.repo.repo.id).await?;
     let repo = &access.repo.repo;
-    Ok(Json(
-        mirrors
-            .iter()
-            .map(|m| PushMirrorJson::new(m, repo))
-            .collect(),
-    ))
+    let page = window.of(mirrors).map(|m| PushMirrorJson::new(&m, repo));
+    Ok(Paged::new(page, window, url))
 }
 
 /// Adds a push mirror (at most 10 per repository).

@@ -13,13 +13,18 @@ use crate::{
     repos::{
         self, NewRepo, Permission, Repo, access,
         change::{self, RepoChange},
-        listing::{self, Listed},
+        listing::{self, Listed, ListingPage, Window},
     },
     state::AppState,
     web::extract::{Admin, ApiJson, ApiRepo, ApiUser, BaseUrl, Read},
 };
 
-use super::{doc::RepoPath, gitea_time, go_duration, user::UserJson};
+use super::{
+    doc::RepoPath,
+    gitea_time, go_duration,
+    paging::{ListUrl, Paged},
+    user::UserJson,
+};
 
 /// Routes under `/repos`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -105,6 +110,13 @@ impl From<Permission> for PermissionsJson {
 }
 
 impl RepoJson {
+    /// One page of a repository listing, each in this shape.
+    #[must_use]
+    pub fn paged(page: ListingPage, window: Window, url: ListUrl) -> Paged<Self> {
+        let page = page.map(|listed| Self::new(&listed, url.base()));
+        Paged::new(page, window, url)
+    }
+
     /// Builds the JSON with absolute URLs under `base` (the server's public base URL).
     #[must_use]
     pub fn new(listed: &Listed, base: &str) -> Self {

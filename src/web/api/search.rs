@@ -1,21 +1,18 @@
 //! `/repos/search`: the repositories the caller may read whose `owner/name` contains a text.
 
-use axum::{
-    extract::{OriginalUri, State},
-    response::Response,
-};
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    listing::{self, ListingQuery},
+    paging::{GiteaPaging, ListUrl, Paged},
     repos::RepoJson,
 };
 use crate::{
     error::{ApiError, ErrorBody},
     repos::listing::search_readable,
     state::AppState,
-    web::extract::{ApiQuery, ApiUser, BaseUrl},
+    web::extract::{ApiQuery, ApiUser},
 };
 
 /// The search route.
@@ -45,11 +42,7 @@ struct SearchQuery {
     params(SearchQuery),
     security((), ("bearer" = []), ("basic" = [])),
     responses(
-        (status = 200, description = "One page of the repositories found", body = Vec<RepoJson>,
-         headers(
-             ("X-Total-Count" = u64, description = "How many were found in all pages"),
-             ("Link" = String, description = "The other pages, as Gitea writes them: `rel=\"next\"`, `\"last\"`, `\"first\"`, `\"prev\"`"),
-         )),
+        (status = 200, description = "One page of the repositories found", body = Vec<RepoJson>),
         (status = 400, description = "`limit` or `page` out of range", body = ErrorBody),
         (status = 401, description = "Invalid credentials", body = ErrorBody),
     )
@@ -58,10 +51,9 @@ async fn search(
     State(state): State<AppState>,
     viewer: Option<ApiUser>,
     ApiQuery(query): ApiQuery<SearchQuery>,
-    BaseUrl(base): BaseUrl,
-    OriginalUri(uri): OriginalUri,
-) -> Result<Response, ApiError> {
-    let window = ListingQuery {
+    url: ListUrl,
+) -> Result<Paged<RepoJson>, ApiError> {
+    let window = GiteaPaging {
         limit: query.limit,
         page: query.page,
     }
@@ -69,5 +61,5 @@ async fn search(
     let viewer = viewer.map(|ApiUser(u)| u);
     let text = query.q.unwrap_or_default();
     let page = search_readable(&state.db, &state.config, viewer.as_ref(), &text, window).await?;
-    Ok(listing::respond(&page, window, &uri, &base))
+    Ok(RepoJson::paged(page, window, url))
 }

@@ -1,18 +1,13 @@
 //! `/user`: the caller, their password, their tokens and their repositories.
 
-use axum::{
-    Json,
-    extract::{OriginalUri, State},
-    http::StatusCode,
-    response::Response,
-};
+use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    listing::{self, ListingQuery},
+    paging::{GiteaPaging, ListUrl, Paged},
     repos::RepoJson,
 };
 use crate::{
@@ -22,7 +17,7 @@ use crate::{
     repos,
     state::AppState,
     web::extract::{
-        ApiJson, ApiQuery, ApiUser, BaseUrl, ClientAddr,
+        ApiJson, ApiQuery, ApiUser, ClientAddr,
         caller::{PresentedCredentials, credentials},
     },
 };
@@ -279,13 +274,9 @@ async fn create_token(
     get,
     path = "/user/repos",
     tag = "user",
-    params(ListingQuery),
+    params(GiteaPaging),
     responses(
-        (status = 200, description = "One page of the caller's repositories", body = Vec<RepoJson>,
-         headers(
-             ("X-Total-Count" = u64, description = "How many in all pages"),
-             ("Link" = String, description = "The other pages, as Gitea writes them: `rel=\"next\"`, `\"last\"`, `\"first\"`, `\"prev\"`"),
-         )),
+        (status = 200, description = "One page of the caller's repositories", body = Vec<RepoJson>),
         (status = 400, description = "`limit` or `page` out of range", body = ErrorBody),
         (status = 401, description = "No or invalid credentials", body = ErrorBody),
     )
@@ -293,11 +284,10 @@ async fn create_token(
 async fn my_repos(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    ApiQuery(query): ApiQuery<ListingQuery>,
-    BaseUrl(base): BaseUrl,
-    OriginalUri(uri): OriginalUri,
-) -> Result<Response, ApiError> {
+    ApiQuery(query): ApiQuery<GiteaPaging>,
+    url: ListUrl,
+) -> Result<Paged<RepoJson>, ApiError> {
     let window = query.window()?;
     let page = repos::listing::shared_with(&state.db, &state.config, &user, window).await?;
-    Ok(listing::respond(&page, window, &uri, &base))
+    Ok(RepoJson::paged(page, window, url))
 }

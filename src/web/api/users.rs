@@ -3,14 +3,13 @@
 
 use axum::{
     Json,
-    extract::{OriginalUri, Path, State},
-    response::Response,
+    extract::{Path, State},
 };
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    listing::{self, ListingQuery},
+    paging::{GiteaPaging, ListUrl, Paged},
     repos::RepoJson,
     user::UserJson,
 };
@@ -20,7 +19,7 @@ use crate::{
     error::{ApiError, Error, ErrorBody},
     repos::listing::owned_readable,
     state::AppState,
-    web::extract::{ApiQuery, ApiUser, BaseUrl},
+    web::extract::{ApiQuery, ApiUser},
 };
 
 /// Routes under `/users`.
@@ -85,14 +84,10 @@ async fn show_user(
     get,
     path = "/users/{username}/repos",
     tag = "user",
-    params(UserPath, ListingQuery),
+    params(UserPath, GiteaPaging),
     security((), ("bearer" = []), ("basic" = [])),
     responses(
-        (status = 200, description = "One page of the repositories", body = Vec<RepoJson>,
-         headers(
-             ("X-Total-Count" = u64, description = "How many the caller may read in all pages"),
-             ("Link" = String, description = "The other pages, as Gitea writes them: `rel=\"next\"`, `\"last\"`, `\"first\"`, `\"prev\"`"),
-         )),
+        (status = 200, description = "One page of the repositories", body = Vec<RepoJson>),
         (status = 400, description = "`limit` or `page` out of range", body = ErrorBody),
         (status = 401, description = "Invalid credentials", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
@@ -102,13 +97,12 @@ async fn user_repos(
     State(state): State<AppState>,
     viewer: Option<ApiUser>,
     Path(path): Path<UserPath>,
-    ApiQuery(query): ApiQuery<ListingQuery>,
-    BaseUrl(base): BaseUrl,
-    OriginalUri(uri): OriginalUri,
-) -> Result<Response, ApiError> {
+    ApiQuery(query): ApiQuery<GiteaPaging>,
+    url: ListUrl,
+) -> Result<Paged<RepoJson>, ApiError> {
     let window = query.window()?;
     let viewer = viewer.map(|ApiUser(u)| u);
     let owner = find_visible(&state, &path.username, viewer.as_ref()).await?;
     let page = owned_readable(&state.db, &state.config, &owner, viewer.as_ref(), window).await?;
-    Ok(listing::respond(&page, window, &uri, &base))
+    Ok(RepoJson::paged(page, window, url))
 }
