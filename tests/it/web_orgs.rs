@@ -17,6 +17,7 @@ use crate::support::{
 
 on_both_databases!(
     an_organisation_is_made_from_its_form_and_refused_inline,
+    a_private_organisation_with_a_display_name_is_made_from_its_form,
     the_page_shows_private_repositories_and_members_to_members_only,
     the_repositories_come_thirty_a_page,
     owners_add_change_and_remove_members,
@@ -185,6 +186,78 @@ async fn an_organisation_is_made_from_its_form_and_refused_inline(db: Db) {
         "{}",
         dashboard.body
     );
+}
+
+async fn a_private_organisation_with_a_display_name_is_made_from_its_form(db: Db) {
+    let s = TestServer::start(&db).await;
+    let p = people(&s).await;
+    let olga = logged_in_as(&s, &p.olga).await;
+    let (form, _) = form_page(&s, &olga, "/org/new").await;
+    assert!(
+        form.body.contains(r#"name="full_name""#)
+            && form.body.contains(r#"value="public" checked"#)
+            && form.body.contains(r#"value="private""#),
+        "{}",
+        form.body
+    );
+
+    // A visibility no form offers: said at the field, what was typed kept, nothing made.
+    let refused = post(
+        &s,
+        &olga,
+        "/org/new",
+        &[
+            ("name", "hidden"),
+            ("full_name", "Hidden Works"),
+            ("visibility", "limited"),
+        ],
+    )
+    .await;
+    refused.expect(422);
+    assert!(
+        refused
+            .body
+            .contains(r#"id="visibility-error">visibility must be public or private"#),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains(r#"value="Hidden Works""#));
+    s.get("/api/v1/orgs/hidden", Some(&p.root))
+        .await
+        .expect_error(404, "not_found");
+
+    let made = post(
+        &s,
+        &olga,
+        "/org/new",
+        &[
+            ("name", "hidden"),
+            ("full_name", "Hidden Works"),
+            ("visibility", "private"),
+        ],
+    )
+    .await;
+    redirected(&made, "/hidden");
+    let page = get(&s, &olga, "/hidden").await;
+    page.expect(200);
+    assert!(
+        page.body
+            .contains(r#"Hidden Works <span class="org-name">hidden</span>"#)
+            && page.body.contains(r#"badge-private">Private"#),
+        "{}",
+        page.body
+    );
+    let api = s.get("/api/v1/orgs/hidden", Some(&p.olga)).await;
+    api.expect(200);
+    assert_eq!(api.json()["visibility"], "private");
+    assert_eq!(api.json()["full_name"], "Hidden Works");
+    // Outside it, it does not exist.
+    let sam = logged_in_as(&s, &p.sam).await;
+    get(&s, &sam, "/hidden").await.expect(404);
+    s.get("/hidden", None).await.expect(404);
+    s.get("/api/v1/orgs/hidden", Some(&p.sam))
+        .await
+        .expect_error(404, "not_found");
 }
 
 async fn the_page_shows_private_repositories_and_members_to_members_only(db: Db) {

@@ -14,7 +14,7 @@ use tower_sessions::Session;
 
 use crate::{
     accounts::orgs::{self, NewOrg},
-    error::PageError,
+    error::{Error, PageError},
     state::AppState,
     web::{
         extract::{CsrfForm, WebUser},
@@ -35,9 +35,13 @@ struct NewOrgTemplate {
     layout: Layout,
     /// The name typed, kept after a failed attempt.
     name: String,
+    /// The display name typed, kept after a failed attempt.
+    full_name: String,
     /// The description typed, kept after a failed attempt.
     description: String,
-    /// Inline messages for `name` and `description`.
+    /// Whether "Private" is chosen.
+    private: bool,
+    /// Inline messages for `name`, `full_name`, `description` and `visibility`.
     errors: FormErrors,
 }
 
@@ -49,7 +53,9 @@ async fn new_page(
     Ok(NewOrgTemplate {
         layout: Layout::new(&state, &session, Some(&user)).await?,
         name: String::new(),
+        full_name: String::new(),
         description: String::new(),
+        private: false,
         errors: FormErrors::default(),
     })
 }
@@ -59,8 +65,14 @@ async fn new_page(
 #[serde(default)]
 struct NewOrgForm {
     name: String,
+    full_name: String,
     description: String,
+    /// `public` (or absent) or `private`.
+    visibility: String,
 }
+
+/// The fields the form shows an inline message under.
+const FIELDS: &[&str] = &["name", "full_name", "description", "visibility"];
 
 async fn create(
     State(state): State<AppState>,
@@ -68,23 +80,38 @@ async fn create(
     WebUser(user): WebUser,
     CsrfForm(form): CsrfForm<NewOrgForm>,
 ) -> Result<Response, PageError> {
+    let private = match form.visibility.as_str() {
+        "" | "public" => Ok(false),
+        "private" => Ok(true),
+        _ => Err(Error::field(
+            "visibility",
+            "visibility must be public or private",
+        )),
+    };
     let new = NewOrg {
         name: form.name.trim().to_owned(),
+        full_name: form.full_name.trim().to_owned(),
         description: form.description,
-        ..NewOrg::default()
+        private: private.as_ref().is_ok_and(|p| *p),
     };
-    match orgs::create(&state.db, &user, new.clone()).await {
+    let created = match private {
+        Ok(_) => orgs::create(&state.db, &user, new.clone()).await,
+        Err(refused) => Err(refused),
+    };
+    match created {
         Ok(org) => {
             tracing::info!(org = %org.username, user_id = user.id, "organisation created");
             // The name passed the owner-name rules (ASCII letters, digits, `.`, `_`, `-`).
             Ok(Redirect::to(&format!("/{}", org.username)).into_response())
         }
         Err(err) => {
-            let (status, errors) = FormErrors::from_service(err, &["name", "description"], "name")?;
+            let (status, errors) = FormErrors::from_service(err, FIELDS, "name")?;
             let page = NewOrgTemplate {
                 layout: Layout::new(&state, &session, Some(&user)).await?,
                 name: new.name,
+                full_name: new.full_name,
                 description: new.description,
+                private: new.private,
                 errors,
             };
             Ok((status, page).into_response())

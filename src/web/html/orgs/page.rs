@@ -77,6 +77,10 @@ pub(super) struct OrgTemplate {
     layout: Layout,
     /// The organisation's name.
     name: String,
+    /// Its display name; may be empty.
+    full_name: String,
+    /// Seen by its members only.
+    private: bool,
     /// What it is about; may be empty.
     description: String,
     /// Its repositories the visitor may read, on this page.
@@ -168,6 +172,8 @@ pub(super) async fn render(
     Ok(OrgTemplate {
         layout: Layout::new(state, session, viewer).await?,
         name: org.username,
+        full_name: org.full_name,
+        private: org.is_private,
         description: org.description,
         repos: listed
             .items
@@ -199,6 +205,8 @@ mod tests {
                 flash: None,
             },
             name: "acme".to_owned(),
+            full_name: "<b>Acme</b>".to_owned(),
+            private: true,
             description: "<script>x</script>".to_owned(),
             repos: Vec::new(),
             total: 0,
@@ -228,6 +236,12 @@ mod tests {
             !stranger.contains("<script>x"),
             "the description is escaped"
         );
+        assert!(
+            stranger.contains("Acme") && !stranger.contains("<b>Acme"),
+            "the display name, escaped"
+        );
+        assert!(stranger.contains(r#"<span class="org-name">acme</span>"#));
+        assert!(stranger.contains(r#"<span class="badge badge-private">Private</span>"#));
         let reader = template(true, false).render().unwrap();
         assert!(reader.contains(r#"<span class="badge badge-role">owner</span>"#));
         assert!(reader.contains(r#"action="/org/acme/leave""#));
