@@ -70,6 +70,14 @@ async def main():
 
         await repos.repo_mirror_sync(org, "mirrored")
 
+        edited = await repos.repo_edit(
+            org,
+            "mirrored",
+            g.EditRepoOption(mirror_interval="2h30m", description="kept by mirrorforge", has_wiki=False),
+        )
+        need(edited.mirror_interval == "2h30m0s", "repo_edit", edited)
+        seen["edited_interval"] = edited.mirror_interval
+
         listed = await orgs.org_list_repos(org, page=1, limit=10)
         need([r.full_name for r in listed] == [f"{org}/mirrored"], "org_list_repos", listed)
 

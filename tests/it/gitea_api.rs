@@ -5,7 +5,9 @@
 use serde_json::{Value, json};
 
 use crate::support::{
-    Db, Git, Resp, TestServer, TestUser, git_backend::GitBackend, mirror::local_server,
+    Db, Git, Resp, TestServer, TestUser,
+    git_backend::{GitBackend, refs_of},
+    mirror::{local_server, seed, settle, sync_now},
     on_both_databases,
 };
 
@@ -14,8 +16,115 @@ on_both_databases!(
     migrate_refuses_in_gitea_terms_and_changes_nothing,
     durations_are_read_and_written_as_go_does,
     the_email_address_is_shown_to_its_owner_and_admins_only,
-    a_private_organisation_is_its_members_only
+    a_private_organisation_is_its_members_only,
+    a_repository_is_edited_with_giteas_edit_option
 );
+
+/// `PATCH /api/v1/repos/alice/{repo}` as alice with Gitea's scheme.
+async fn edit(s: &TestServer, alice: &TestUser, repo: &str, body: Value) -> Resp {
+    s.send(
+        s.http
+            .patch(s.url(&format!("/api/v1/repos/alice/{repo}")))
+            .header("Authorization", format!("token {}", alice.token))
+            .json(&body),
+    )
+    .await
+}
+
+async fn a_repository_is_edited_with_giteas_edit_option(db: Db) {
+    let s = local_server(&db, |_| {}).await;
+    let alice = s.create_admin("alice").await;
+    s.forbid_in_answers("s3cret-Pw");
+    s.forbid_in_answers("tok-9f8e7d");
+    let remote = GitBackend::with_auth("mirror-bot", "s3cret-Pw").await;
+    let git = Git::new();
+    let upstream = remote.create("up").await;
+    seed(&git, upstream.to_str().expect("path")).await;
+    // Migrated with a wrong password: the first sync fails.
+    post(
+        &s,
+        &alice,
+        "/api/v1/repos/migrate",
+        json!({"clone_addr": remote.url("up"), "repo_name": "m", "mirror": true,
+               "auth_username": "mirror-bot", "auth_password": "wrong"}),
+    )
+    .await
+    .expect(201);
+    let status = settle(&s, &alice, "m").await;
+    assert_eq!(status["sync_status"], "failed", "{status}");
+
+    // Bad values are named in Gitea's terms and change nothing.
+    let before = s.get("/api/v1/repos/alice/m", Some(&alice)).await.json();
+    for (body, field) in [
+        (
+            json!({"mirror_interval": "10s", "description": "x"}),
+            "mirror_interval",
+        ),
+        (
+            json!({"mirror_interval": "often", "name": "renamed"}),
+            "mirror_interval",
+        ),
+        (json!({"archived": true}), "archived"),
+    ] {
+        let refused = edit(&s, &alice, "m", body).await;
+        let answer = refused.expect_error(422, "validation_failed");
+        assert!(answer["fields"][field].is_string(), "{answer}");
+    }
+    let unknown = edit(&s, &alice, "m", json!({"has_wikis": true})).await;
+    let answer = unknown.expect_error(400, "bad_request");
+    assert!(
+        answer["error"].as_str().unwrap_or("").contains("has_wikis"),
+        "{answer}"
+    );
+    assert_eq!(
+        s.get("/api/v1/repos/alice/m", Some(&alice)).await.json(),
+        before
+    );
+
+    // Gitea's fields: the interval as Go writes it, the right password, the rest ignored.
+    let edited = edit(
+        &s,
+        &alice,
+        "m",
+        json!({"mirror_interval": "1h30m", "mirror_username": "mirror-bot",
+               "mirror_password": "s3cret-Pw", "description": "kept", "has_issues": false,
+               "website": "", "default_merge_style": "merge", "archived": false}),
+    )
+    .await;
+    edited.expect(200);
+    let body = edited.json();
+    assert_eq!(body["mirror_interval"], "1h30m0s", "{body}");
+    assert_eq!(body["description"], "kept");
+    let settings = s
+        .get("/api/v1/repos/alice/m/mirror", Some(&alice))
+        .await
+        .json();
+    assert_eq!(settings["sync_interval"], 5400, "{settings}");
+    assert_eq!(settings["upstream_username"], "mirror-bot", "{settings}");
+    sync_now(&s, &alice, "m").await.expect(202);
+    let status = settle(&s, &alice, "m").await;
+    assert_eq!(status["sync_status"], "success", "{status}");
+    assert_eq!(
+        refs_of(&s.repo_dir("alice", "m")).await,
+        refs_of(&upstream).await
+    );
+
+    // A token alone signs in as `oauth2`.
+    edit(&s, &alice, "m", json!({"mirror_token": "tok-9f8e7d"}))
+        .await
+        .expect(200);
+    let settings = s
+        .get("/api/v1/repos/alice/m/mirror", Some(&alice))
+        .await
+        .json();
+    assert_eq!(settings["upstream_username"], "oauth2", "{settings}");
+
+    // A repository that pulls from nowhere has no mirror interval to set.
+    s.create_repo(&alice, "plain", false).await;
+    let refused = edit(&s, &alice, "plain", json!({"mirror_interval": "1h"})).await;
+    let answer = refused.expect_error(422, "validation_failed");
+    assert!(answer["fields"]["mirror_interval"].is_string(), "{answer}");
+}
 
 /// `POST path` as `user` with `token` (Gitea's scheme) and a JSON body.
 async fn post(s: &TestServer, user: &TestUser, path: &str, body: Value) -> Resp {

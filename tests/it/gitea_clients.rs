@@ -116,7 +116,9 @@ async fn the_generated_client_migrates_syncs_lists_and_pushes(db: Db) {
     .await;
     assert_eq!(seen["login"], "owner", "{seen}");
     assert_eq!(seen["mirror_interval"], "8h0m0s", "{seen}");
-    assert_eq!(seen["push_mirror_interval"], "8h0m0s", "{seen}");
+    assert_eq!(seen["edited_interval"], "2h30m0s", "{seen}");
+    // A push mirror is pushed with each scheduled sync: the repository's interval, as edited.
+    assert_eq!(seen["push_mirror_interval"], "2h30m0s", "{seen}");
     assert_eq!(seen["default_branch"], "main", "{seen}");
     assert!(
         seen["version"]

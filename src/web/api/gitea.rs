@@ -125,13 +125,80 @@ fn gitea_field(ours: String) -> String {
         "name" => "repo_name".to_owned(),
         "clone_url" => "clone_addr".to_owned(),
         "sync_interval" => "mirror_interval".to_owned(),
+        "upstream_username" => "mirror_username".to_owned(),
+        "upstream_password" => "mirror_password".to_owned(),
         "owner" => "repo_owner".to_owned(),
         _ => ours,
     }
 }
 
-/// A validation error of the import with Gitea's field names.
-fn in_gitea_terms(error: Error) -> Error {
+/// The username and password a remote is signed in to with, from Gitea's three fields (empty
+/// ones absent): a token is the password, and a token alone signs in as Gitea does, as
+/// `oauth2` (any name will do for GitHub; GitLab wants that one).
+pub(super) fn login_of(
+    username: Option<String>,
+    password: Option<String>,
+    token: Option<String>,
+) -> (Option<String>, Option<String>) {
+    let username = username.filter(|u| !u.is_empty());
+    let password = password.filter(|p| !p.is_empty());
+    let token = token.filter(|t| !t.is_empty());
+    let username = match (&username, &password, &token) {
+        (None, None, Some(_)) => Some("oauth2".to_owned()),
+        _ => username,
+    };
+    (username, password.or(token))
+}
+
+/// The fields of Gitea's `EditRepoOption` that `PATCH /repos/{owner}/{repo}` accepts and
+/// ignores (issues, wiki, merge styles: things this server does not have).
+const EDIT_REPO_IGNORED: &[&str] = &[
+    "allow_fast_forward_only_merge",
+    "allow_manual_merge",
+    "allow_merge_commits",
+    "allow_merge_update",
+    "allow_rebase",
+    "allow_rebase_explicit",
+    "allow_rebase_update",
+    "allow_squash_merge",
+    "autodetect_manual_merge",
+    "default_allow_maintainer_edit",
+    "default_delete_branch_after_merge",
+    "default_merge_style",
+    "default_update_style",
+    "enable_prune",
+    "external_tracker",
+    "external_wiki",
+    "has_actions",
+    "has_code",
+    "has_issues",
+    "has_packages",
+    "has_projects",
+    "has_pull_requests",
+    "has_releases",
+    "has_wiki",
+    "ignore_whitespace_conflicts",
+    "internal_tracker",
+    "projects_mode",
+    "template",
+    "website",
+];
+
+/// Refuses a field of a repository change that neither we nor Gitea's `EditRepoOption` have.
+///
+/// # Errors
+/// 400 naming the first unknown field.
+pub(super) fn refuse_unknown_edit_fields<'a>(
+    mut fields: impl Iterator<Item = &'a String>,
+) -> Result<(), Error> {
+    match fields.find(|field| !EDIT_REPO_IGNORED.contains(&field.as_str())) {
+        Some(field) => Err(Error::BadRequest(format!("unknown field `{field}`"))),
+        None => Ok(()),
+    }
+}
+
+/// A validation error of the import or the settings with Gitea's field names.
+pub(super) fn in_gitea_terms(error: Error) -> Error {
     match error {
         Error::Validation(fields) => Error::Validation(
             fields
@@ -204,15 +271,7 @@ async fn migrate(
         _ => None,
     };
     let owner = access::owner_to_create_in(&state.db, &user, owner_name.as_deref()).await?;
-    let token = body.auth_token.filter(|t| !t.is_empty());
-    let password = body.auth_password.filter(|p| !p.is_empty());
-    let username = body.auth_username.filter(|u| !u.is_empty());
-    // A token alone signs in as Gitea's migration does: any user name will do for GitHub,
-    // GitLab wants `oauth2`.
-    let username = match (&username, &password, &token) {
-        (None, None, Some(_)) => Some("oauth2".to_owned()),
-        _ => username,
-    };
+    let (username, password) = login_of(body.auth_username, body.auth_password, body.auth_token);
     let repo = state
         .importer()
         .import(
@@ -224,7 +283,7 @@ async fn migrate(
                 private: body.private.unwrap_or(false),
                 description: body.description.unwrap_or_default(),
                 auth_username: username,
-                auth_password: password.or(token),
+                auth_password: password,
                 sync_interval,
                 lfs: body.lfs.unwrap_or(false),
                 lfs_endpoint: body.lfs_endpoint,

@@ -1,5 +1,7 @@
 //! `/repos`: create, read, change (rename, move, describe, hide) and delete repositories.
 
+use std::collections::BTreeMap;
+
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,6 +12,7 @@ use crate::{
     config::Config,
     entities::{mirror_enums::MirrorDirection, user},
     error::{ApiError, Error, ErrorBody},
+    mirror::settings::{self, SettingsPatch},
     repos::{
         self, NewRepo, Permission, Repo, access,
         change::{self, RepoChange},
@@ -21,7 +24,7 @@ use crate::{
 
 use super::{
     doc::RepoPath,
-    gitea_time, go_duration,
+    gitea, gitea_time, go_duration,
     paging::{ListUrl, Paged},
     user::UserJson,
 };
@@ -259,9 +262,10 @@ async fn show(
     Ok(Json(answer))
 }
 
-/// What `PATCH /repos/{owner}/{repo}` may change; an absent field is left as it is.
+/// What `PATCH /repos/{owner}/{repo}` may change; an absent field is left as it is. Gitea's
+/// `EditRepoOption` is taken too: its `mirror_interval`, and its other fields accepted and
+/// ignored; any other field is refused.
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     /// A new name: the old path answers 301 to the new one until a new repository takes it.
     name: Option<String>,
@@ -273,6 +277,83 @@ pub struct UpdateBody {
     default_branch: Option<String>,
     /// Move it to this account or organisation (one the caller owns).
     owner: Option<String>,
+    /// Gitea's: a pull mirror's interval as a Go duration (`8h0m0s`), at least the minimum.
+    mirror_interval: Option<String>,
+    /// Gitea's: the username a pull mirror signs in to its remote with.
+    mirror_username: Option<String>,
+    /// Gitea's: the password a pull mirror signs in with (write-only, kept encrypted).
+    mirror_password: Option<String>,
+    /// Gitea's: a token a pull mirror signs in with, as the password (alone: as `oauth2`).
+    mirror_token: Option<String>,
+    /// Gitea's: `false` is what every repository here is; `true` is refused.
+    archived: Option<bool>,
+    /// Gitea's other `EditRepoOption` fields (issues, wiki, merge styles…), ignored.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    others: BTreeMap<String, serde_json::Value>,
+}
+
+impl UpdateBody {
+    /// Gitea's pull-mirror fields as a change of `repo`'s mirror settings (`None` when the
+    /// body names none of them); refuses `archived: true` and fields neither we nor Gitea
+    /// know. Checked before anything changes.
+    ///
+    /// # Errors
+    /// 400 for an unknown field; 422 naming `archived`, or the mirror field that is bad or
+    /// names no pull mirror.
+    fn mirror_patch(
+        &mut self,
+        config: &Config,
+        repo: &Repo,
+    ) -> Result<Option<SettingsPatch>, Error> {
+        gitea::refuse_unknown_edit_fields(self.others.keys())?;
+        if self.archived == Some(true) {
+            return Err(Error::field(
+                "archived",
+                "archived: repositories cannot be archived here",
+            ));
+        }
+        let named = [
+            ("mirror_interval", self.mirror_interval.is_some()),
+            ("mirror_username", self.mirror_username.is_some()),
+            ("mirror_password", self.mirror_password.is_some()),
+            ("mirror_token", self.mirror_token.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(field, given)| given.then_some(field));
+        let Some(field) = named else {
+            return Ok(None);
+        };
+        let pulls = repo.repo.upstream_url.is_some() && repo.repo.mirror_direction.pulls();
+        if !pulls {
+            return Err(Error::field(
+                field,
+                format!("{field}: the repository is not a pull mirror"),
+            ));
+        }
+        let sync_interval = match self.mirror_interval.as_deref() {
+            Some(text) => {
+                let seconds =
+                    go_duration::parse_interval("mirror_interval", text, config.min_sync_interval)?;
+                settings::check_interval(config, seconds).map_err(|message| {
+                    Error::field("mirror_interval", format!("mirror_interval {message}"))
+                })?;
+                Some(seconds)
+            }
+            None => None,
+        };
+        let (upstream_username, upstream_password) = gitea::login_of(
+            self.mirror_username.take(),
+            self.mirror_password.take(),
+            self.mirror_token.take(),
+        );
+        Ok(Some(SettingsPatch {
+            sync_interval,
+            upstream_username,
+            upstream_password,
+            ..SettingsPatch::default()
+        }))
+    }
 }
 
 /// Renames, moves, describes, hides or shows a repository, or picks its default branch (its
@@ -298,8 +379,9 @@ async fn update(
     State(state): State<AppState>,
     access: ApiRepo<Admin>,
     BaseUrl(base): BaseUrl,
-    ApiJson(body): ApiJson<UpdateBody>,
+    ApiJson(mut body): ApiJson<UpdateBody>,
 ) -> Result<Json<RepoJson>, ApiError> {
+    let mirror_patch = body.mirror_patch(&state.config, &access.repo)?;
     let change = RepoChange {
         name: body.name,
         description: body.description,
@@ -315,6 +397,16 @@ async fn update(
         change,
     )
     .await?;
+    let repo = match mirror_patch {
+        Some(patch) => {
+            let Repo { repo, owner } = repo;
+            let repo = settings::apply(&state.db, &state.config, &state.secrets, repo, patch)
+                .await
+                .map_err(gitea::in_gitea_terms)?;
+            Repo { repo, owner }
+        }
+        None => repo,
+    };
     let answer = RepoJson::for_caller(&state, repo, &access.viewer, &base).await?;
     Ok(Json(answer))
 }
