@@ -1,5 +1,5 @@
-//! In headless Chromium, as people use organisations: an owner creates one from "New
-//! organisation", adds a member with write, creates a private repository in it from the
+//! In headless Chromium, as people use organisations: an owner creates a private one with a
+//! display name from "New organisation", adds a member with write, creates a private repository in it from the
 //! organisation's page; the member logs in and finds it on their dashboard. Screenshots at
 //! 1280 and 390 px (`-390`) of the new-organisation form (`org-new`), the organisation's page
 //! as its owner with the members section (`org-page`), the new-repository form with its owner
@@ -30,13 +30,20 @@ async fn an_organisation_made_shared_and_seen_by_its_member_in_a_real_browser() 
     .await;
     both_widths(&b, "the new-organisation form", "org-new").await;
     b.fill("#name", "acme").await;
+    b.fill("#full_name", "Acme Platform Team").await;
     b.fill("#description", "Tools the platform team shares")
         .await;
+    b.click("input[name=visibility][value=private]").await;
     b.click("form.stacked-form button[type=submit]").await;
     b.wait_until("the organisation's page", 10, || async {
         b.text("h1.org-title").await.contains("acme")
     })
     .await;
+    let title = b.text("h1.org-title").await;
+    assert!(
+        title.contains("Acme Platform Team") && title.contains("Private"),
+        "{title}"
+    );
 
     // Add a member with write.
     b.fill("#username", "mila").await;
