@@ -268,6 +268,7 @@ pub(crate) async fn repo_with_token(
         description: String::new(),
         private,
         made_by: None,
+        ..NewRepo::default()
     };
     repos::create(&state.db, &state.config, &owner, repo)
         .await

@@ -233,6 +233,7 @@ pub(crate) async fn tick_row(dir: &Path) {
             description: String::new(),
             private: false,
             made_by: None,
+            ..NewRepo::default()
         },
     )
     .await

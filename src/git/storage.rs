@@ -38,6 +38,43 @@ pub async fn init_bare(path: PathBuf) -> Result<()> {
     .map_err(Error::internal)?
 }
 
+/// Writes the first commit of the empty repository at `path`: `README.md` holding `readme`,
+/// by `author`, on the branch `branch` (which HEAD names).
+///
+/// # Errors
+/// The repository cannot be opened or written, or already has the branch.
+pub async fn write_first_commit(
+    path: PathBuf,
+    branch: String,
+    readme: String,
+    author: crate::repos::Author,
+) -> Result<()> {
+    tokio::task::spawn_blocking(move || {
+        let repo = git2::Repository::open_bare(&path).map_err(Error::internal)?;
+        let blob = repo.blob(readme.as_bytes()).map_err(Error::internal)?;
+        let mut tree = repo.treebuilder(None).map_err(Error::internal)?;
+        tree.insert("README.md", blob, i32::from(git2::FileMode::Blob))
+            .map_err(Error::internal)?;
+        let tree = repo
+            .find_tree(tree.write().map_err(Error::internal)?)
+            .map_err(Error::internal)?;
+        let signature =
+            git2::Signature::now(&author.name, &author.email).map_err(Error::internal)?;
+        repo.commit(
+            Some(&format!("refs/heads/{branch}")),
+            &signature,
+            &signature,
+            "Initial commit",
+            &tree,
+            &[],
+        )
+        .map_err(Error::internal)?;
+        Ok(())
+    })
+    .await
+    .map_err(Error::internal)?
+}
+
 /// When HEAD names a branch that does not exist (a new repository whose first push brought
 /// `master`, or another name), points it at a branch that does — `main` or `master` when
 /// pushed, else the first by name — as GitHub and Gitea do, so clones check something out.

@@ -201,6 +201,7 @@ impl Importer<'_> {
                 description: req.description.clone(),
                 private: req.private,
                 made_by: None,
+                ..NewRepo::default()
             },
         )
         .await?;

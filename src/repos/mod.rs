@@ -65,6 +65,20 @@ pub struct NewRepo {
     pub private: bool,
     /// The account mirror making it, if one is.
     pub made_by: Option<MadeBy>,
+    /// The branch its HEAD names (`None`: `main`).
+    pub default_branch: Option<String>,
+    /// Start with one commit holding `README.md` (its name and description) on the default
+    /// branch, by this person, as Gitea's `auto_init` does; `None`: start empty.
+    pub readme_by: Option<Author>,
+}
+
+/// Who a commit the server writes for a person is by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    /// Their name.
+    pub name: String,
+    /// Their email address.
+    pub email: String,
 }
 
 /// An account mirror's mark on a repository it makes: which one, and the source's id for it.
@@ -83,6 +97,14 @@ fn validate(new: &NewRepo) -> Result<()> {
     }
     if let Err(message) = check_description(&new.description) {
         fields.insert("description".to_owned(), message);
+    }
+    if let Some(branch) = &new.default_branch
+        && !git2::Reference::is_valid_name(&format!("refs/heads/{branch}"))
+    {
+        fields.insert(
+            "default_branch".to_owned(),
+            "default_branch is not a valid branch name".to_owned(),
+        );
     }
     if fields.is_empty() {
         Ok(())
@@ -104,7 +126,8 @@ fn taken(owner: &str, name: &str) -> Error {
     Error::Conflict(format!("repository '{owner}/{name}' already exists"))
 }
 
-/// Creates the row and an empty bare repository on disk.
+/// Creates the row and a bare repository on disk: empty, or with its first commit when
+/// `new.readme_by` asks for one.
 ///
 /// # Errors
 /// Validation (422), a taken name (409), the database or the disk.
@@ -116,15 +139,40 @@ pub async fn create(
 ) -> Result<Repo> {
     let repo = insert_row(db, owner, &new).await?;
     let path = repo_path(config, &owner.username, &repo.name);
-    if let Err(e) = git::storage::init_bare(path).await {
-        // Leave no row without a directory behind.
+    if let Err(e) = start_on_disk(path.clone(), &new).await {
+        // Leave no row without a directory behind, nor a directory without a row.
         let _ = repo.clone().delete(db).await;
+        if !matches!(e, Error::Conflict(_)) {
+            let _ = git::storage::remove(path).await;
+        }
         return Err(e);
     }
     Ok(Repo {
         repo,
         owner: owner.clone(),
     })
+}
+
+/// The new repository's directory: initialised bare, HEAD on its default branch, and the
+/// README commit when one is asked for.
+async fn start_on_disk(path: PathBuf, new: &NewRepo) -> Result<()> {
+    git::storage::init_bare(path.clone()).await?;
+    let branch = new
+        .default_branch
+        .clone()
+        .unwrap_or_else(|| git::storage::DEFAULT_BRANCH.to_owned());
+    if branch != git::storage::DEFAULT_BRANCH {
+        git::storage::set_head(path.clone(), branch.clone()).await?;
+    }
+    if let Some(author) = &new.readme_by {
+        let readme = if new.description.trim().is_empty() {
+            format!("# {}\n", new.name)
+        } else {
+            format!("# {}\n\n{}\n", new.name, new.description.trim())
+        };
+        git::storage::write_first_commit(path, branch, readme, author.clone()).await?;
+    }
+    Ok(())
 }
 
 /// Validates and inserts the repository row only.

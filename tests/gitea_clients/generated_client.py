@@ -44,6 +44,18 @@ async def main():
         )
         need(made.name == org and made.visibility == "private", "org_create", made)
 
+        scratch = await repos.create_current_user_repo(
+            g.CreateRepoOption(name="scratch", auto_init=True, default_branch="main", private=True)
+        )
+        need(
+            scratch.owner.login == me.login and not scratch.empty and scratch.default_branch == "main",
+            "create_current_user_repo",
+            scratch,
+        )
+        in_org = await orgs.create_org_repo(org, g.CreateRepoOption(name="notes", auto_init=False))
+        need(in_org.owner.login == org and in_org.empty, "create_org_repo", in_org)
+
+
         migrated = await repos.repo_migrate(
             g.MigrateRepoOptions(
                 clone_addr=os.environ["MF_UPSTREAM"],
@@ -79,7 +91,9 @@ async def main():
         seen["edited_interval"] = edited.mirror_interval
 
         listed = await orgs.org_list_repos(org, page=1, limit=10)
-        need([r.full_name for r in listed] == [f"{org}/mirrored"], "org_list_repos", listed)
+        need(
+            [r.full_name for r in listed] == [f"{org}/notes", f"{org}/mirrored"], "org_list_repos", listed
+        )
 
         added = await repos.repo_add_push_mirror(
             org,

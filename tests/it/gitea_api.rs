@@ -17,8 +17,114 @@ on_both_databases!(
     durations_are_read_and_written_as_go_does,
     the_email_address_is_shown_to_its_owner_and_admins_only,
     a_private_organisation_is_its_members_only,
-    a_repository_is_edited_with_giteas_edit_option
+    a_repository_is_edited_with_giteas_edit_option,
+    a_repository_is_created_as_gitea_creates_it
 );
+
+async fn a_repository_is_created_as_gitea_creates_it(db: Db) {
+    let s = TestServer::start(&db).await;
+    let alice = s.create_admin("alice").await;
+    let git = Git::new();
+
+    // Gitea's CreateRepoOption with auto_init: a first commit with the README, on the branch
+    // asked for, by the caller; the template fields Gitea fills with nothing are accepted.
+    let made = post(
+        &s,
+        &alice,
+        "/api/v1/user/repos",
+        json!({"name": "tool", "description": "Made by a tool", "private": true,
+               "auto_init": true, "default_branch": "trunk", "readme": "Default",
+               "gitignores": "", "license": "", "trust_model": "default",
+               "issue_labels": "", "template": false, "object_format_name": "sha1"}),
+    )
+    .await;
+    made.expect(201);
+    let body = made.json();
+    assert_eq!(body["default_branch"], "trunk", "{body}");
+    assert_eq!(body["empty"], false, "{body}");
+    assert_eq!(body["private"], true, "{body}");
+    assert_eq!(body["owner"]["login"], "alice", "{body}");
+    let url = s.git_url(Some(("alice", &alice.token)), "alice", "tool");
+    let (cloned, dir) = git.clone(&url, "tool", &[]).await;
+    assert!(cloned.status.success(), "{cloned:?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("README.md")).expect("README.md"),
+        "# tool\n\nMade by a tool\n"
+    );
+    assert_eq!(
+        git.ok(&dir, &["branch", "--show-current"]).await.trim(),
+        "trunk"
+    );
+    assert_eq!(
+        git.ok(&dir, &["log", "-1", "--format=%an <%ae>|%s"])
+            .await
+            .trim(),
+        format!("alice <{}>|Initial commit", "alice@example.com")
+    );
+
+    // What this server has no template for is named, and nothing is made.
+    for (body, field) in [
+        (
+            json!({"name": "a", "auto_init": true, "license": "MIT"}),
+            "license",
+        ),
+        (json!({"name": "a", "gitignores": "Rust"}), "gitignores"),
+        (json!({"name": "a", "readme": "Fancy"}), "readme"),
+        (
+            json!({"name": "a", "object_format_name": "sha256"}),
+            "object_format_name",
+        ),
+        (
+            json!({"name": "a", "auto_init": true, "default_branch": "bad..name"}),
+            "default_branch",
+        ),
+    ] {
+        let refused = post(&s, &alice, "/api/v1/user/repos", body).await;
+        let answer = refused.expect_error(422, "validation_failed");
+        assert!(answer["fields"][field].is_string(), "{answer}");
+        s.get("/api/v1/repos/alice/a", Some(&alice))
+            .await
+            .expect_error(404, "not_found");
+        assert!(!s.repo_dir("alice", "a").exists());
+    }
+
+    // Without auto_init it is empty, its HEAD on the branch asked for: the first push of that
+    // branch is what a clone checks out.
+    post(
+        &s,
+        &alice,
+        "/api/v1/user/repos",
+        json!({"name": "empty", "default_branch": "develop"}),
+    )
+    .await
+    .expect(201);
+    let work = git.path("work");
+    std::fs::create_dir_all(&work).expect("work tree");
+    git.ok(&work, &["init", "-q", "-b", "develop"]).await;
+    std::fs::write(work.join("a.txt"), "a\n").expect("a file");
+    git.ok(&work, &["add", "a.txt"]).await;
+    git.ok(&work, &["commit", "-q", "-m", "a"]).await;
+    let url = s.git_url(Some(("alice", &alice.token)), "alice", "empty");
+    git.ok(&work, &["push", "-q", &url, "develop"]).await;
+    let got = s
+        .get("/api/v1/repos/alice/empty", Some(&alice))
+        .await
+        .json();
+    assert_eq!(got["default_branch"], "develop", "{got}");
+
+    // The same into an organisation.
+    s.create_org(&alice, "acme").await;
+    let made = post(
+        &s,
+        &alice,
+        "/api/v1/orgs/acme/repos",
+        json!({"name": "tool", "auto_init": true}),
+    )
+    .await;
+    made.expect(201);
+    assert_eq!(made.json()["default_branch"], "main");
+    assert_eq!(made.json()["empty"], false);
+}
 
 /// `PATCH /api/v1/repos/alice/{repo}` as alice with Gitea's scheme.
 async fn edit(s: &TestServer, alice: &TestUser, repo: &str, body: Value) -> Resp {

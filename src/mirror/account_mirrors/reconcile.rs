@@ -261,6 +261,7 @@ impl Reconciler<'_> {
                     account_mirror_id: row.id,
                     source_id: add.source_id.clone(),
                 }),
+                ..NewRepo::default()
             },
         )
         .await?;

@@ -426,7 +426,8 @@ async fn create_repo(
 ) -> Result<(StatusCode, Json<RepoJson>), ApiError> {
     let org = find_org(&state, &path.org, Some(&user)).await?;
     require(&state, &org, &user, Permission::Write).await?;
-    let repo = repos::create(&state.db, &state.config, &org, body.into_new()).await?;
+    let new = body.into_new(&user)?;
+    let repo = repos::create(&state.db, &state.config, &org, new).await?;
     let answer = RepoJson::for_caller(&state, repo, &user, &base).await?;
     Ok((StatusCode::CREATED, Json(answer)))
 }

@@ -14,7 +14,7 @@ use crate::{
     error::{ApiError, Error, ErrorBody},
     mirror::settings::{self, SettingsPatch},
     repos::{
-        self, NewRepo, Permission, Repo, access,
+        self, Author, NewRepo, Permission, Repo, access,
         change::{self, RepoChange},
         listing::{self, Listed, ListingPage, Window},
     },
@@ -190,7 +190,9 @@ impl RepoJson {
     }
 }
 
-/// A repository to create.
+/// A repository to create: ours, which is also Gitea's `CreateRepoOption` (`auto_init`,
+/// `default_branch`, `readme`; `gitignores`, `license` and `object_format_name` only as far
+/// as this server has them; `issue_labels`, `template` and `trust_model` ignored).
 #[derive(Deserialize, ToSchema)]
 pub struct CreateBody {
     /// Its name (required).
@@ -201,21 +203,80 @@ pub struct CreateBody {
     /// Visible only to its owner and admins (default `false`).
     #[serde(default)]
     private: Option<bool>,
+    /// Gitea's: start with a commit holding `README.md` (its name and description), by the
+    /// caller (default `false`: empty).
+    #[serde(default)]
+    auto_init: Option<bool>,
+    /// Gitea's: the branch HEAD names, and `auto_init` commits to (default `main`).
+    #[serde(default)]
+    default_branch: Option<String>,
+    /// Gitea's README template: only `Default` (or empty).
+    #[serde(default)]
+    readme: Option<String>,
+    /// Gitea's `.gitignore` templates: none here, so only empty.
+    #[serde(default)]
+    gitignores: Option<String>,
+    /// Gitea's licence templates: none here, so only empty.
+    #[serde(default)]
+    license: Option<String>,
+    /// Gitea's object format: `sha1` (or empty) only.
+    #[serde(default)]
+    object_format_name: Option<String>,
 }
 
 impl CreateBody {
-    /// The repository asked for.
-    pub fn into_new(self) -> NewRepo {
-        NewRepo {
+    /// The repository asked for, by `caller` (the author of an `auto_init` commit).
+    ///
+    /// # Errors
+    /// 422 naming a Gitea field asking for what this server does not have.
+    pub fn into_new(self, caller: &user::Model) -> Result<NewRepo, Error> {
+        let given = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
+        if given(&self.gitignores) {
+            return Err(Error::field(
+                "gitignores",
+                "gitignores: no .gitignore templates here",
+            ));
+        }
+        if given(&self.license) {
+            return Err(Error::field(
+                "license",
+                "license: no licence templates here",
+            ));
+        }
+        if given(&self.readme) && self.readme.as_deref().map(str::trim) != Some("Default") {
+            return Err(Error::field(
+                "readme",
+                "readme: only the Default README here",
+            ));
+        }
+        if given(&self.object_format_name)
+            && self.object_format_name.as_deref().map(str::trim) != Some("sha1")
+        {
+            return Err(Error::field(
+                "object_format_name",
+                "object_format_name: only sha1 repositories here",
+            ));
+        }
+        let readme_by = self.auto_init.unwrap_or(false).then(|| Author {
+            name: if caller.full_name.trim().is_empty() {
+                caller.username.clone()
+            } else {
+                caller.full_name.clone()
+            },
+            email: caller.email.clone(),
+        });
+        Ok(NewRepo {
             name: self.name.unwrap_or_default(),
             description: self.description.unwrap_or_default(),
             private: self.private.unwrap_or(false),
             made_by: None,
-        }
+            default_branch: self.default_branch.filter(|b| !b.trim().is_empty()),
+            readme_by,
+        })
     }
 }
 
-/// Creates an empty repository owned by the caller.
+/// Creates a repository owned by the caller: empty, or with a README as Gitea's `auto_init`.
 #[utoipa::path(
     post,
     path = "/repos",
@@ -235,8 +296,23 @@ async fn create(
     BaseUrl(base): BaseUrl,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<(StatusCode, Json<RepoJson>), ApiError> {
-    let repo = repos::create(&state.db, &state.config, &user, body.into_new()).await?;
-    let answer = RepoJson::for_caller(&state, repo, &user, &base).await?;
+    create_own(&state, &user, &base, body).await
+}
+
+/// Creates the repository `body` asks for, owned by `user`: what `POST /repos` and Gitea's
+/// `POST /user/repos` do.
+///
+/// # Errors
+/// 422 naming a bad field, 409 for a taken name, the database or the disk.
+pub(super) async fn create_own(
+    state: &AppState,
+    user: &user::Model,
+    base: &str,
+    body: CreateBody,
+) -> Result<(StatusCode, Json<RepoJson>), ApiError> {
+    let new = body.into_new(user)?;
+    let repo = repos::create(&state.db, &state.config, user, new).await?;
+    let answer = RepoJson::for_caller(state, repo, user, base).await?;
     Ok((StatusCode::CREATED, Json(answer)))
 }
 

@@ -8,7 +8,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
     paging::{GiteaPaging, ListUrl, Paged},
-    repos::RepoJson,
+    repos::{self as repos_api, CreateBody, RepoJson},
 };
 use crate::{
     accounts::{tokens, users},
@@ -17,7 +17,7 @@ use crate::{
     repos,
     state::AppState,
     web::extract::{
-        ApiJson, ApiQuery, ApiUser, ClientAddr,
+        ApiJson, ApiQuery, ApiUser, BaseUrl, ClientAddr,
         caller::{PresentedCredentials, credentials},
     },
 };
@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me, change_me))
         .routes(routes!(create_token))
         .routes(routes!(change_password))
-        .routes(routes!(my_repos))
+        .routes(routes!(my_repos, create_my_repo))
 }
 
 /// A user (or an organisation) as the API shows it: Gitea's `User`, with our `username`.
@@ -266,6 +266,30 @@ async fn create_token(
             expires_at: created.row.expires_at,
         }),
     ))
+}
+
+/// Creates a repository owned by the caller (Gitea's route; the same as `POST /repos`): empty,
+/// or with a README as Gitea's `auto_init`.
+#[utoipa::path(
+    post,
+    path = "/user/repos",
+    tag = "user",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The repository", body = RepoJson),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No or invalid credentials", body = ErrorBody),
+        (status = 409, description = "The name is taken", body = ErrorBody),
+        (status = 422, description = "A bad name or branch, or a template this server does not have", body = ErrorBody),
+    )
+)]
+async fn create_my_repo(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    BaseUrl(base): BaseUrl,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> Result<(StatusCode, Json<RepoJson>), ApiError> {
+    repos_api::create_own(&state, &user, &base, body).await
 }
 
 /// The caller's repositories and those of every organisation they belong to, oldest first,

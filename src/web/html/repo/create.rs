@@ -85,6 +85,7 @@ async fn create(
         description: form.description,
         private: form.private.is_some(),
         made_by: None,
+        ..NewRepo::default()
     };
     let created = match access::owner_to_create_in(&state.db, &user, Some(&form.owner)).await {
         Ok(owner) => repos::create(&state.db, &state.config, &owner, new.clone()).await,
