@@ -133,6 +133,10 @@ async fn an_organisation_made_shared_and_seen_by_its_member_in_a_real_browser() 
     )
     .await;
     assert!(b.text(".org-list").await.contains("acme"));
+    assert!(
+        b.text(".org-list").await.contains("Private"),
+        "the dashboard says the organisation is private"
+    );
     assert!(b.text(".repo-list").await.contains("Private"));
     both_widths(&b, "the member's dashboard", "org-dashboard").await;
     b.finish().await;

@@ -24,6 +24,8 @@ struct OrgRow {
     name: String,
     /// The user's role in it: `owner`, `write` or `read`.
     role: &'static str,
+    /// Seen by its members only.
+    private: bool,
 }
 
 /// The dashboard: a list for a logged-in user, a welcome for a visitor.
@@ -57,6 +59,7 @@ async fn dashboard(
             let orgs = memberships
                 .into_iter()
                 .map(|m| OrgRow {
+                    private: m.org.is_private,
                     name: m.org.username,
                     role: m.role.as_str(),
                 })
