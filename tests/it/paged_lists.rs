@@ -143,7 +143,7 @@ async fn every_list_pages_with_gitea_headers(db: Db) {
     assert_eq!(kept.header("x-total-count"), Some("0"));
     assert_eq!(kept.header("link"), None);
     assert_eq!(kept.json(), json!([]));
-    get(&s, &alice, "/api/v1/repos/alice/one/mirror/kept?limit=101")
+    get(&s, &alice, "/api/v1/repos/alice/one/mirror/kept?limit=1001")
         .await
         .expect_error(400, "bad_request");
 
@@ -171,10 +171,10 @@ async fn every_list_pages_with_gitea_headers(db: Db) {
         let body: Value = created.json();
         ids.push(body["id"].as_i64().expect("id"));
     }
-    pages_one_at_a_time(&s, &alice, "/api/v1/account_mirrors", 2, 100).await;
+    pages_one_at_a_time(&s, &alice, "/api/v1/account_mirrors", 2, 1000).await;
     let repositories = format!("/api/v1/account_mirrors/{}/repositories", ids[0]);
     until_total(&s, &alice, &repositories, 3).await;
-    pages_one_at_a_time(&s, &alice, &repositories, 3, 100).await;
+    pages_one_at_a_time(&s, &alice, &repositories, 3, 1000).await;
 
     // Whoever may not see a list gets no headers of it.
     let refused = get(&s, &bob, "/api/v1/admin/users").await;

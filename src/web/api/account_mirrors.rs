@@ -210,7 +210,7 @@ impl From<Plan> for PreviewJson {
 struct ListParams {
     /// An admin's `true`: everyone's account mirrors.
     all: Option<bool>,
-    /// Items per page, 1–100 (default 100).
+    /// Items per page, 1–1000 (default 1000).
     limit: Option<u64>,
     /// Page number, from 1.
     page: Option<u64>,

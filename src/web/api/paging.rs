@@ -41,11 +41,12 @@ impl Paging {
 }
 
 /// `?limit=&page=` of our own lists that answered whole before they were paged (kept refs,
-/// account mirrors and their repositories): `limit` 1–100, default 100.
+/// account mirrors and their repositories): `limit` 1–1000, default 1000, so that a caller
+/// who read them whole still does unless they are longer.
 #[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LongPaging {
-    /// Items per page, 1–100 (default 100).
+    /// Items per page, 1–1000 (default 1000).
     pub limit: Option<u64>,
     /// Page number, from 1.
     pub page: Option<u64>,
@@ -57,7 +58,7 @@ impl LongPaging {
     /// # Errors
     /// 400 naming the parameter that is out of range.
     pub fn window(self) -> Result<Window, Error> {
-        window(self.limit, self.page, 100, 100)
+        window(self.limit, self.page, 1000, 1000)
     }
 }
 
@@ -246,8 +247,8 @@ mod tests {
         assert_eq!(gitea(None, Some(2)), at(30, 30));
         assert!(gitea(Some(51), None).is_none());
         let long = |limit, page| LongPaging { limit, page }.window().ok();
-        assert_eq!(long(None, None), at(100, 0));
-        assert!(long(Some(101), None).is_none());
+        assert_eq!(long(None, None), at(1000, 0));
+        assert!(long(Some(1001), None).is_none());
     }
 
     fn links(query: &str, total: u64, limit: u64, page: u64) -> String {
