@@ -862,10 +862,9 @@ async fn a_stop_interrupts_a_waiting_discovery_and_the_next_start_may_run_it(db:
 }
 
 async fn the_migration_keeps_every_repository_as_it_was(db: Db) {
-    use migration::MigratorTrait;
     use sea_orm::ConnectionTrait;
 
-    let (_dir, conn) =
+    let (dir, conn) =
         crate::support::db::migrated_before(&db, "m20261206_000016_account_mirrors").await;
     let at = "'2026-12-01T00:00:00Z'";
     for sql in [
@@ -883,9 +882,7 @@ async fn the_migration_keeps_every_repository_as_it_was(db: Db) {
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
-    migration::Migrator::up(&conn, None)
-        .await
-        .expect("the account mirrors migration");
+    let conn = crate::support::db::migrate_rest(&db, &dir, conn).await;
     let repo = mirrorforge::repos::find(&conn, "alice", "tools")
         .await
         .expect("db")

@@ -208,10 +208,9 @@ async fn a_second_token_with_a_taken_name_is_a_409(db: Db) {
 /// An instance from before names were unique keeps every token: a repeated name gets the
 /// token's id appended.
 async fn the_migration_renames_tokens_that_share_a_name(db: Db) {
-    use migration::MigratorTrait;
     use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 
-    let (_dir, conn) =
+    let (dir, conn) =
         crate::support::db::migrated_before(&db, "m20261201_000003_unique_token_names").await;
     conn.execute_unprepared(
         "INSERT INTO users (username, lower_name, email, password_hash, is_admin, created_at) \
@@ -227,9 +226,7 @@ async fn the_migration_renames_tokens_that_share_a_name(db: Db) {
         .await
         .expect("insert token");
     }
-    migration::Migrator::up(&conn, None)
-        .await
-        .expect("the new migration");
+    let conn = crate::support::db::migrate_rest(&db, &dir, conn).await;
     let tokens = mirrorforge::entities::access_token::Entity::find()
         .order_by_asc(mirrorforge::entities::access_token::Column::Id)
         .all(&conn)

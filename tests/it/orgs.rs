@@ -629,7 +629,6 @@ async fn an_organisation_never_signs_in(db: Db) {
 /// with a push mirror, a run with a ref update and an LFS object: after the migration every
 /// row is there, its owner is a person who administers it, and organisations can be made.
 async fn the_migration_keeps_every_repository_with_its_owner(db: Db) {
-    use migration::MigratorTrait;
     use mirrorforge::{
         accounts::orgs,
         entities::{lfs_object, mirror_ref_update, mirror_run, push_mirror},
@@ -637,7 +636,7 @@ async fn the_migration_keeps_every_repository_with_its_owner(db: Db) {
     };
     use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 
-    let (_dir, conn) =
+    let (dir, conn) =
         crate::support::db::migrated_before(&db, "m20261206_000015_organisations").await;
     let at = "'2026-12-01T00:00:00Z'";
     for sql in [
@@ -671,9 +670,7 @@ async fn the_migration_keeps_every_repository_with_its_owner(db: Db) {
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
-    migration::Migrator::up(&conn, None)
-        .await
-        .expect("the organisations migration");
+    let conn = crate::support::db::migrate_rest(&db, &dir, conn).await;
 
     let repo = repos::find(&conn, "alice", "tools")
         .await

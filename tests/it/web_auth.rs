@@ -343,11 +343,10 @@ async fn simultaneous_first_registrations_make_exactly_one_admin(db: Db) {
 }
 
 async fn the_migration_marks_an_existing_first_account(db: Db) {
-    use migration::MigratorTrait;
     use sea_orm::ConnectionTrait;
 
     // An instance from before the column, with two accounts.
-    let (_dir, conn) =
+    let (dir, conn) =
         crate::support::db::migrated_before(&db, "m20261201_000001_add_users_first_user").await;
     for name in ["old", "older"] {
         conn.execute_unprepared(&format!(
@@ -357,9 +356,7 @@ async fn the_migration_marks_an_existing_first_account(db: Db) {
         .await
         .expect("insert");
     }
-    migration::Migrator::up(&conn, None)
-        .await
-        .expect("the new migration");
+    let conn = crate::support::db::migrate_rest(&db, &dir, conn).await;
     let rows = user::Entity::find().all(&conn).await.expect("db");
     let marked: Vec<(&str, Option<bool>)> = rows
         .iter()

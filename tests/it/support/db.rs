@@ -51,6 +51,24 @@ pub async fn migrated_before(db: &Db, name: &str) -> (tempfile::TempDir, Databas
     (dir, conn)
 }
 
+/// Applies the migrations after `migrated_before`'s and answers a new pool, as the server's
+/// `db::open` does: the pool that migrated may keep connections (and their statement caches)
+/// from before a table changed, and an insert on one of them misses the new columns.
+pub async fn migrate_rest(
+    db: &Db,
+    dir: &tempfile::TempDir,
+    conn: DatabaseConnection,
+) -> DatabaseConnection {
+    use migration::MigratorTrait;
+    migration::Migrator::up(&conn, None)
+        .await
+        .expect("the newer migrations");
+    let _ = conn.close().await;
+    let mut config = mirrorforge::config::Config::for_data_dir(dir.path().to_path_buf());
+    config.database_url = db.database_url(dir.path());
+    mirrorforge::db::connect(&config).await.expect("reconnect")
+}
+
 /// Runs a test against SQLite.
 pub async fn with_sqlite<F, Fut>(test: F)
 where
