@@ -61,6 +61,21 @@ fn validate(new: &NewOrg) -> Result<()> {
     }
 }
 
+/// Whether a visibility word (`public` or empty, `private`) makes an organisation private.
+///
+/// # Errors
+/// 422 naming `visibility` for any other word.
+pub fn private_of(visibility: &str) -> Result<bool> {
+    match visibility {
+        "" | "public" => Ok(false),
+        "private" => Ok(true),
+        _ => Err(Error::field(
+            "visibility",
+            "visibility must be public or private",
+        )),
+    }
+}
+
 /// The answer to a name that a person or an organisation already has.
 #[must_use]
 pub fn taken(name: &str) -> Error {

@@ -127,16 +127,7 @@ impl CreateOrgBody {
     /// # Errors
     /// 422 naming `visibility` when it is neither `public` nor `private`.
     fn into_new(self) -> Result<NewOrg, Error> {
-        let private = match self.visibility.as_deref().map(str::trim) {
-            None | Some("" | "public") => false,
-            Some("private") => true,
-            Some(_) => {
-                return Err(Error::field(
-                    "visibility",
-                    "visibility must be public or private",
-                ));
-            }
-        };
+        let private = orgs::private_of(self.visibility.as_deref().unwrap_or("").trim())?;
         Ok(NewOrg {
             name: self.name.or(self.username).unwrap_or_default(),
             description: self.description.unwrap_or_default(),

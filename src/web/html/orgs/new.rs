@@ -14,7 +14,7 @@ use tower_sessions::Session;
 
 use crate::{
     accounts::orgs::{self, NewOrg},
-    error::{Error, PageError},
+    error::PageError,
     state::AppState,
     web::{
         extract::{CsrfForm, WebUser},
@@ -80,14 +80,7 @@ async fn create(
     WebUser(user): WebUser,
     CsrfForm(form): CsrfForm<NewOrgForm>,
 ) -> Result<Response, PageError> {
-    let private = match form.visibility.as_str() {
-        "" | "public" => Ok(false),
-        "private" => Ok(true),
-        _ => Err(Error::field(
-            "visibility",
-            "visibility must be public or private",
-        )),
-    };
+    let private = orgs::private_of(&form.visibility);
     let new = NewOrg {
         name: form.name.trim().to_owned(),
         full_name: form.full_name.trim().to_owned(),
